@@ -1,0 +1,775 @@
+/* modelregctl.c: modelregctl's main: the command table, argv into requests, replies into output. */
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "ctl.h"
+
+#ifndef MODELREG_SOCKET
+#define MODELREG_SOCKET	"/run/modelreg/modelregd.sock"
+#endif
+#ifndef MODELREG_VERSION
+#define MODELREG_VERSION	"0.1.0"
+#endif
+
+/*
+ * Requests in flight at once when a command names several models: enough
+ * to hide the round trips, few enough that neither side's buffers fill
+ * while the other is not reading.
+ */
+#define PIPELINE_WINDOW	64
+
+#define CMD_MULTI	0x01	/* one request per model, pipelined */
+#define CMD_CONFIRM	0x02	/* ask on a terminal unless --yes */
+#define CMD_LISTOPTS	0x04	/* takes list's --status ... options */
+
+enum render { R_STATUS, R_MODELS, R_MODEL, R_DEFAULT, R_RECORD, R_PING,
+    R_VERSION };
+
+struct ctl {
+	const char	*socket;
+	int		 json;
+	int		 yes;
+	const char	*status, *provider, *search, *sort;	/* list */
+	int		 desc;
+};
+
+struct command;
+typedef int (*cmd_fn)(struct ctl *, const struct command *, int, char **);
+
+struct command {
+	const char	*name;
+	const char	*verb;		/* the protocol verb */
+	int		 minargs;
+	int		 maxargs;	/* -1: no limit */
+	int		 flags;
+	enum render	 render;
+	const char	*args;		/* usage after the name */
+	const char	*done;		/* an outcome's word: "activated" */
+	const char	*summary;
+	cmd_fn		 run;
+};
+
+static int	cmd_single(struct ctl *, const struct command *, int, char **);
+static int	cmd_list(struct ctl *, const struct command *, int, char **);
+static int	cmd_models(struct ctl *, const struct command *, int, char **);
+static int	cmd_default(struct ctl *, const struct command *, int, char **);
+
+static const struct command commands[] = {
+	{ "status", "STATUS", 0, 0, 0, R_STATUS, "", NULL,
+	    "show the daemon and the seed source", cmd_single },
+	{ "list", "LIST", 0, 0, CMD_LISTOPTS, R_MODELS,
+	    "[--status S] [--provider P] [--search TEXT] [--sort KEY] [--desc]",
+	    NULL, "list the models", cmd_list },
+	{ "show", "SHOW", 1, 1, 0, R_MODEL, "MODEL", NULL,
+	    "show one model", cmd_single },
+	{ "activate", "ACTIVATE", 1, -1, CMD_MULTI, R_RECORD, "MODEL...",
+	    "activated", "make models available", cmd_models },
+	{ "deactivate", "DEACTIVATE", 1, -1, CMD_MULTI | CMD_CONFIRM, R_RECORD,
+	    "MODEL...", "deactivated", "make models unavailable", cmd_models },
+	{ "default", "DEFAULT", 0, 1, 0, R_DEFAULT, "[MODEL]", "set as default",
+	    "show or set the default model", cmd_default },
+	{ "delete", "DELETE", 1, -1, CMD_MULTI | CMD_CONFIRM, R_RECORD,
+	    "MODEL...", "deleted", "remove models from the registry",
+	    cmd_models },
+	{ "seed", "SEED", 0, 0, 0, R_RECORD, "", NULL,
+	    "run the seed rules now (admin)", cmd_single },
+	{ "reload", "RELOAD", 0, 0, 0, R_RECORD, "", NULL,
+	    "reload the daemon's configuration (admin)", cmd_single },
+	{ "whoami", "WHOAMI", 0, 0, 0, R_RECORD, "", NULL,
+	    "show who the daemon thinks you are", cmd_single },
+	{ "ping", "PING", 0, 0, 0, R_PING, "", NULL,
+	    "check that the daemon answers", cmd_single },
+	{ "version", "VERSION", 0, 0, 0, R_VERSION, "", NULL,
+	    "show the daemon's version", cmd_single },
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static const char *const list_statuses[] = { "active", "inactive", "all", NULL };
+static const char *const list_sorts[] = { "name", "provider", "context",
+    "price", "status", NULL };
+
+static void
+ctl_vwarn(int errnum, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs("modelregctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	if (errnum != 0)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void
+ctl_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	ctl_vwarn(saved, fmt, ap);
+	va_end(ap);
+}
+
+void
+ctl_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	ctl_vwarn(0, fmt, ap);
+	va_end(ap);
+}
+
+static void
+usage_line(FILE *f, const struct command *cmd)
+{
+	if (cmd != NULL)
+		fprintf(f, "usage: modelregctl [-jy] [-s socket] %s%s%s\n",
+		    cmd->name, cmd->args[0] != '\0' ? " " : "", cmd->args);
+	else
+		fprintf(f, "usage: modelregctl [-jy] [-s socket] command [args]\n");
+}
+
+static void
+usage_commands(FILE *f)
+{
+	size_t	 i;
+
+	fprintf(f, "commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %-24s %s\n", commands[i].name,
+		    strlen(commands[i].args) > 24 ? "[options]" : commands[i].args,
+		    commands[i].summary);
+}
+
+static void
+help(void)
+{
+	usage_line(stdout, NULL);
+	printf("options:\n"
+	    "  -s, --socket PATH  the daemon's socket (default $MODELREG_SOCKET,\n"
+	    "                     else %s)\n"
+	    "  -j, --json         print JSON\n"
+	    "  -y, --yes          do not ask before deactivate and delete\n"
+	    "  -h, --help         print this help\n"
+	    "  -V, --version      print modelregctl's version\n", MODELREG_SOCKET);
+	usage_commands(stdout);
+	printf("list options: --status active|inactive|all, --provider P, "
+	    "--search TEXT,\n  --sort name|provider|context|price|status, "
+	    "--desc\n");
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	ctl_vwarn(0, fmt, ap);
+	va_end(ap);
+	usage_line(stderr, cmd);
+	if (cmd == NULL)
+		usage_commands(stderr);
+	exit(CTL_EXIT_USAGE);
+}
+
+/* Severity of an exit code: denied > cannot reach > err > ok. */
+static int
+ctl_worse(int a, int b)
+{
+	static const int rank[] = { 0, 1, 0, 2, 3 };
+
+	if (a < 0 || a > 4)
+		return b;
+	if (b < 0 || b > 4)
+		return a;
+	return rank[b] > rank[a] ? b : a;
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * Append " word" (quoted) to the request; a request the daemon would
+ * refuse as too long is a usage error here.
+ */
+static void
+req_word(struct buf *b, const char *key, const char *word,
+    const struct command *cmd, size_t start)
+{
+	if (buf_putc(b, ' ') == -1 ||
+	    (key != NULL && buf_printf(b, "%s=", key) == -1) ||
+	    proto_quote_word(b, word) == -1) {
+		ctl_warn("building the request");
+		exit(CTL_EXIT_USAGE);
+	}
+	if (b->len - start > PROTO_MAXLINE)
+		usage_error(cmd, "request too long (more than %d bytes)",
+		    PROTO_MAXLINE);
+}
+
+static void
+req_end(struct buf *b)
+{
+	if (buf_putc(b, '\n') == -1) {
+		ctl_warn("building the request");
+		exit(CTL_EXIT_USAGE);
+	}
+}
+
+/* Print an ERR reply; its exit code. */
+static int
+reply_error(const struct reply *r)
+{
+	struct buf	 m = { 0 };
+
+	if (r->message != NULL && r->message[0] != '\0')
+		out_sanitize(&m, r->message, strlen(r->message));
+	else
+		buf_printf(&m, "error: %s", r->code);
+	ctl_warnx("%s", m.data != NULL ? m.data : r->code);
+	buf_free(&m);
+	return reply_is_denied(r) ? CTL_EXIT_DENIED : CTL_EXIT_ERR;
+}
+
+/* Connect, send one request, read its reply. An exit code. */
+static int
+ctl_request(struct ctl *ctl, const struct buf *req, struct reply *r)
+{
+	struct conn	 c;
+	int		 rv = CTL_EXIT_CONN;
+
+	memset(r, 0, sizeof(*r));
+	if (client_connect(&c, ctl->socket) == -1)
+		return CTL_EXIT_CONN;
+	if (client_send(&c, req->data, req->len) == 0 &&
+	    client_read_reply(&c, r, 0) == 0)
+		rv = r->ok ? CTL_EXIT_OK : reply_error(r);
+	client_close(&c);
+	return rv;
+}
+
+/* Parse every record line of a reply; NULL (and a message) on a malformed one. */
+static struct record *
+records_parse(const struct ctl *ctl, const struct reply *r)
+{
+	struct record	*recs;
+	int		 i, j;
+
+	if ((recs = calloc((size_t)r->n + 1, sizeof(*recs))) == NULL) {
+		ctl_warn("reading the reply");
+		return NULL;
+	}
+	for (i = 0; i < r->n; i++) {
+		if (record_parse(&recs[i], r->lines[i], r->lens[i]) == -1) {
+			ctl_warnx("%s: malformed record %d in the daemon's reply",
+			    ctl->socket, i + 1);
+			for (j = 0; j < i; j++)
+				record_free(&recs[j]);
+			free(recs);
+			return NULL;
+		}
+	}
+	return recs;
+}
+
+static int
+render(struct ctl *ctl, const struct command *cmd, const struct reply *r)
+{
+	struct record	*recs;
+	int		 i, rv = CTL_EXIT_OK;
+
+	if ((recs = records_parse(ctl, r)) == NULL)
+		return CTL_EXIT_CONN;
+	switch (cmd->render) {
+	case R_STATUS:
+		if (ctl->json)
+			out_status_json(recs, r->n);
+		else
+			out_status_text(recs, r->n);
+		break;
+	case R_MODELS:
+		if (ctl->json)
+			out_models_json(recs, r->n);
+		else
+			out_models_text(recs, r->n);
+		break;
+	case R_MODEL:
+	case R_DEFAULT:
+		if (r->n == 0 && cmd->render == R_MODEL) {
+			ctl_warnx("%s: malformed reply: no model record",
+			    ctl->socket);
+			rv = CTL_EXIT_CONN;
+		} else if (ctl->json)
+			out_model_json(r->n > 0 ? &recs[0] : NULL);
+		else if (r->n > 0)
+			out_model_text(&recs[0]);
+		else
+			printf("no default model\n");
+		break;
+	case R_RECORD:
+	case R_PING:
+	case R_VERSION:
+		if (ctl->json)
+			out_record_json(r->n > 0 ? &recs[0] : NULL);
+		else if (cmd->render == R_PING)
+			printf("pong\n");
+		else if (r->n > 0)
+			out_record_text(&recs[0], cmd->render == R_VERSION ?
+			    "client" : NULL, MODELREG_VERSION);
+		break;
+	}
+	for (i = 0; i < r->n; i++)
+		record_free(&recs[i]);
+	free(recs);
+	return rv;
+}
+
+/* A command of one request: verb and its words, then render the reply. */
+static int
+cmd_single(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	struct buf	 req = { 0 };
+	struct reply	 r;
+	int		 i, rv;
+
+	if (buf_puts(&req, cmd->verb) == -1) {
+		ctl_warn("building the request");
+		return CTL_EXIT_USAGE;
+	}
+	for (i = 0; i < argc; i++)
+		req_word(&req, NULL, argv[i], cmd, 0);
+	req_end(&req);
+	if ((rv = ctl_request(ctl, &req, &r)) == CTL_EXIT_OK)
+		rv = render(ctl, cmd, &r);
+	reply_free(&r);
+	buf_free(&req);
+	return rv;
+}
+
+static int
+cmd_list(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	struct buf	 req = { 0 };
+	struct reply	 r;
+	int		 rv;
+
+	(void)argc;	/* none: the table says so */
+	(void)argv;
+	if (buf_puts(&req, cmd->verb) == -1) {
+		ctl_warn("building the request");
+		return CTL_EXIT_USAGE;
+	}
+	if (ctl->status != NULL)
+		req_word(&req, "status", ctl->status, cmd, 0);
+	if (ctl->provider != NULL)
+		req_word(&req, "provider", ctl->provider, cmd, 0);
+	if (ctl->search != NULL)
+		req_word(&req, "search", ctl->search, cmd, 0);
+	if (ctl->sort != NULL)
+		req_word(&req, "sort", ctl->sort, cmd, 0);
+	if (ctl->desc)
+		req_word(&req, "order", "desc", cmd, 0);
+	req_end(&req);
+	if ((rv = ctl_request(ctl, &req, &r)) == CTL_EXIT_OK)
+		rv = render(ctl, cmd, &r);
+	reply_free(&r);
+	buf_free(&req);
+	return rv;
+}
+
+static int
+cmd_default(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	if (argc == 0)
+		return cmd_single(ctl, cmd, argc, argv);
+	return cmd_models(ctl, cmd, argc, argv);
+}
+
+/*
+ * Ask before a destructive command when a person is there to answer:
+ * stdin a terminal and no --yes. Scripts (stdin not a terminal) are not
+ * asked. 0 to go on, -1 when the answer is not yes.
+ */
+static int
+ctl_confirm(const struct ctl *ctl, const struct command *cmd, int argc,
+    char **argv)
+{
+	struct buf	 q = { 0 };
+	char		 answer[64];
+	size_t		 len;
+	int		 i, c, shown = argc > 10 ? 8 : argc;
+
+	if (!(cmd->flags & CMD_CONFIRM) || ctl->yes || !isatty(STDIN_FILENO))
+		return 0;
+	buf_putc(&q, cmd->name[0] - 'a' + 'A');
+	buf_puts(&q, cmd->name + 1);
+	if (argc == 1) {
+		buf_putc(&q, ' ');
+		out_sanitize(&q, argv[0], strlen(argv[0]));
+	} else {
+		buf_printf(&q, " %d models (", argc);
+		for (i = 0; i < shown; i++) {
+			if (i > 0)
+				buf_puts(&q, ", ");
+			out_sanitize(&q, argv[i], strlen(argv[i]));
+		}
+		if (shown < argc)
+			buf_printf(&q, " and %d more", argc - shown);
+		buf_putc(&q, ')');
+	}
+	buf_puts(&q, "? [y/N] ");
+	fflush(stdout);
+	fputs(q.data != NULL ? q.data : "Proceed? [y/N] ", stderr);
+	fflush(stderr);
+	buf_free(&q);
+
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return -1;
+	len = strlen(answer);
+	if (len > 0 && answer[len - 1] != '\n')
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+	answer[strcspn(answer, "\r\n")] = '\0';
+	if (strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * The message= of an OK reply's first record, as an owned string, or
+ * NULL. -1 when the record is malformed.
+ */
+static int
+reply_ok_message(const struct reply *r, char **msg)
+{
+	struct record	 rec;
+	const char	*m;
+
+	*msg = NULL;
+	if (r->n < 1)
+		return 0;
+	if (record_parse(&rec, r->lines[0], r->lens[0]) == -1)
+		return -1;
+	if ((m = record_get(&rec, "message")) != NULL)
+		*msg = strdup(m);
+	record_free(&rec);
+	return 0;
+}
+
+/*
+ * One request per model, pipelined: up to PIPELINE_WINDOW requests are
+ * in flight, replies are read in order, each model's outcome is reported.
+ * The exit code is the worst outcome.
+ */
+static int
+cmd_models(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	struct buf	 req = { 0 };
+	struct outcome	*o;
+	struct reply	 r;
+	struct conn	 c;
+	size_t		*off;
+	int		 i, j, sent = 0, rv = CTL_EXIT_OK, got, lost = 0;
+	char		 deniedcode[16] = "";
+	char		*deniedmsg = NULL;
+
+	if ((o = calloc((size_t)argc, sizeof(*o))) == NULL ||
+	    (off = calloc((size_t)argc + 1, sizeof(*off))) == NULL) {
+		ctl_warn("building the requests");
+		free(o);
+		return CTL_EXIT_USAGE;
+	}
+	for (i = 0; i < argc; i++) {
+		off[i] = req.len;
+		if (buf_puts(&req, cmd->verb) == -1) {
+			ctl_warn("building the requests");
+			exit(CTL_EXIT_USAGE);
+		}
+		req_word(&req, NULL, argv[i], cmd, off[i]);
+		req_end(&req);
+		o[i].model = argv[i];
+	}
+	off[argc] = req.len;
+
+	if (ctl_confirm(ctl, cmd, argc, argv) == -1) {
+		ctl_warnx("aborted");
+		rv = CTL_EXIT_ERR;
+		goto done;
+	}
+	if (client_connect(&c, ctl->socket) == -1) {
+		rv = CTL_EXIT_CONN;
+		goto done;
+	}
+	for (i = 0; i < argc; i++) {
+		while (sent < argc && sent - i < PIPELINE_WINDOW) {
+			if (client_send(&c, req.data + off[sent],
+			    off[sent + 1] - off[sent]) == -1) {
+				lost = 1;
+				break;
+			}
+			sent++;
+		}
+		if (lost)
+			break;
+		got = client_read_reply(&c, &r, deniedmsg != NULL);
+		if (got == -2) {
+			/*
+			 * Refused at connect: the daemon sent one "ERR denied"
+			 * and closed. Every model shares that answer.
+			 */
+			for (j = i; j < argc; j++) {
+				memcpy(o[j].code, deniedcode, sizeof(o[j].code));
+				o[j].message = strdup(deniedmsg);
+				if (!ctl->json)
+					out_outcome_text(&o[j], cmd->done);
+			}
+			i = argc;
+			break;
+		}
+		if (got == -1) {
+			lost = 1;
+			break;
+		}
+		free(deniedmsg);
+		deniedmsg = NULL;
+		if (r.ok) {
+			/* Done, as the daemon says, even if its record is bad. */
+			o[i].ok = 1;
+			if (reply_ok_message(&r, &o[i].message) == -1) {
+				ctl_warnx("%s: malformed record in the daemon's "
+				    "reply", ctl->socket);
+				rv = ctl_worse(rv, CTL_EXIT_CONN);
+			}
+		} else {
+			snprintf(o[i].code, sizeof(o[i].code), "%s", r.code);
+			o[i].message = strdup(r.message);
+			rv = ctl_worse(rv, reply_is_denied(&r) ?
+			    CTL_EXIT_DENIED : CTL_EXIT_ERR);
+			if (reply_is_denied(&r) && i == 0) {
+				memcpy(deniedcode, r.code, sizeof(deniedcode));
+				deniedmsg = strdup(r.message);
+			}
+		}
+		if (!ctl->json)
+			out_outcome_text(&o[i], cmd->done);
+		reply_free(&r);
+	}
+	if (lost) {
+		rv = ctl_worse(rv, CTL_EXIT_CONN);
+		for (j = i; j < argc; j++) {
+			o[j].message = strdup("no reply: the connection was lost");
+			if (!ctl->json)
+				out_outcome_text(&o[j], cmd->done);
+		}
+	}
+	client_close(&c);
+	if (ctl->json)
+		out_outcomes_json(o, argc);
+
+done:
+	for (i = 0; i < argc; i++)
+		free(o[i].message);
+	free(o);
+	free(off);
+	free(deniedmsg);
+	buf_free(&req);
+	return rv;
+}
+
+static int
+one_of(const char *v, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(v, *set) == 0)
+			return 1;
+	return 0;
+}
+
+/* A list option (--status S ...); 1 when it was one, 0 when not. */
+static int
+list_option(struct ctl *ctl, const struct command *cmd, const char *name,
+    const char *value, int *used, char *next)
+{
+	const char	**slot;
+
+	if (strcmp(name, "desc") == 0) {
+		if (value != NULL)
+			usage_error(cmd, "option --desc takes no value");
+		ctl->desc = 1;
+		return 1;
+	}
+	if (strcmp(name, "status") == 0)
+		slot = &ctl->status;
+	else if (strcmp(name, "provider") == 0)
+		slot = &ctl->provider;
+	else if (strcmp(name, "search") == 0)
+		slot = &ctl->search;
+	else if (strcmp(name, "sort") == 0)
+		slot = &ctl->sort;
+	else
+		return 0;
+	if (value == NULL) {
+		if (next == NULL)
+			usage_error(cmd, "option --%s needs a value", name);
+		value = next;
+		*used = 1;
+	}
+	if (slot == &ctl->status && !one_of(value, list_statuses))
+		usage_error(cmd, "bad --status %s: active, inactive or all",
+		    value);
+	if (slot == &ctl->sort && !one_of(value, list_sorts))
+		usage_error(cmd, "bad --sort %s: name, provider, context, "
+		    "price or status", value);
+	*slot = value;
+	return 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ctl		 ctl;
+	const struct command	*cmd = NULL;
+	char			**words, *a, *eq, *next, name[32];
+	const char		*value, *env;
+	int			 nw = 0, i, used, dashdash = 0, rv;
+	size_t			 k;
+
+	/* Column widths of UTF-8 names; nothing else depends on the locale. */
+	setlocale(LC_CTYPE, "C.UTF-8");
+
+	memset(&ctl, 0, sizeof(ctl));
+	if ((words = calloc((size_t)argc + 1, sizeof(*words))) == NULL) {
+		ctl_warn("starting");
+		return CTL_EXIT_USAGE;
+	}
+	/* Global options go anywhere; list's options after "list". */
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		next = i + 1 < argc ? argv[i + 1] : NULL;
+		used = 0;
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			words[nw++] = a;
+			if (nw == 1 && (cmd = command_find(a)) == NULL)
+				usage_error(NULL, "unknown command: %s", a);
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			dashdash = 1;
+			continue;
+		}
+		if (a[1] == '-') {
+			value = NULL;
+			if ((eq = strchr(a, '=')) != NULL) {
+				value = eq + 1;
+				if ((size_t)(eq - a - 2) >= sizeof(name))
+					usage_error(cmd, "unknown option %s", a);
+				memcpy(name, a + 2, (size_t)(eq - a - 2));
+				name[eq - a - 2] = '\0';
+			} else if (strlen(a + 2) >= sizeof(name))
+				usage_error(cmd, "unknown option %s", a);
+			else
+				strcpy(name, a + 2);
+			if (strcmp(name, "json") == 0 || strcmp(name, "yes") == 0 ||
+			    strcmp(name, "help") == 0 ||
+			    strcmp(name, "version") == 0) {
+				if (value != NULL)
+					usage_error(cmd, "option --%s takes no "
+					    "value", name);
+				if (name[0] == 'j')
+					ctl.json = 1;
+				else if (name[0] == 'y')
+					ctl.yes = 1;
+				else if (name[0] == 'h')
+					goto help;
+				else
+					goto version;
+			} else if (strcmp(name, "socket") == 0) {
+				if (value == NULL) {
+					if (next == NULL)
+						usage_error(cmd, "option --socket "
+						    "needs a value");
+					value = next;
+					used = 1;
+				}
+				ctl.socket = value;
+			} else if (cmd == NULL || !(cmd->flags & CMD_LISTOPTS) ||
+			    !list_option(&ctl, cmd, name, value, &used, next))
+				usage_error(cmd, "unknown option %s", a);
+			i += used;
+			continue;
+		}
+		for (k = 1; a[k] != '\0'; k++) {
+			switch (a[k]) {
+			case 'j':
+				ctl.json = 1;
+				break;
+			case 'y':
+				ctl.yes = 1;
+				break;
+			case 'h':
+				goto help;
+			case 'V':
+				goto version;
+			case 's':
+				if (a[k + 1] != '\0')
+					ctl.socket = a + k + 1;
+				else if (next != NULL) {
+					ctl.socket = next;
+					used = 1;
+				} else
+					usage_error(cmd, "option -s needs a value");
+				k = strlen(a) - 1;
+				break;
+			default:
+				usage_error(cmd, "unknown option -%c", a[k]);
+			}
+		}
+		i += used;
+	}
+	if (cmd == NULL)
+		usage_error(NULL, "no command given");
+	if (nw - 1 < cmd->minargs ||
+	    (cmd->maxargs >= 0 && nw - 1 > cmd->maxargs))
+		usage_error(cmd, "%s: %s", cmd->name, nw - 1 < cmd->minargs ?
+		    "too few arguments" : "too many arguments");
+	if (ctl.socket == NULL) {
+		env = getenv("MODELREG_SOCKET");
+		ctl.socket = env != NULL && env[0] != '\0' ? env :
+		    MODELREG_SOCKET;
+	}
+	if (ctl.socket[0] == '\0')
+		usage_error(cmd, "empty socket path");
+
+	rv = cmd->run(&ctl, cmd, nw - 1, words + 1);
+	free(words);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		ctl_warn("writing the output");
+		rv = ctl_worse(rv, CTL_EXIT_ERR);
+	}
+	return rv;
+
+help:
+	free(words);
+	help();
+	return CTL_EXIT_OK;
+version:
+	free(words);
+	printf("modelregctl %s\n", MODELREG_VERSION);
+	return CTL_EXIT_OK;
+}

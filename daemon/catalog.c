@@ -1,0 +1,753 @@
+/* catalog.c: parse the providers' model lists (Mistral, OpenRouter, OpenAI) into the temp table "staging" with SQLite's JSON functions. */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "db.h"
+
+/*
+ * The JSON is only ever read by SQLite (json_valid, json_each, json_type,
+ * json_extract). The four small SQL functions below do what SQL cannot do
+ * cleanly: check an id byte by byte, repair and cut UTF-8, and read
+ * numbers strictly. Each takes the json_type() of a value and the value,
+ * so that an object or array (which json_extract returns as JSON text) is
+ * never mistaken for a string. The body is always a bound parameter.
+ */
+
+#define CAT_ID_MAX	200		/* bytes in an id or alias */
+#define CAT_NAME_MAX	512		/* bytes in a display name */
+#define CAT_DESC_MAX	16384		/* bytes in a description */
+#define CAT_PROVIDER_MAX 200		/* bytes in a provider */
+#define CAT_SLUG_MAX	256		/* bytes in canonical_slug */
+#define CAT_ALIASES_MAX	64		/* aliases kept per model */
+#define CAT_NUM_MAX	64		/* bytes in a number as a string */
+
+/* ASCII digits only, whatever the locale. */
+#define CAT_DIGIT(c)	((c) >= '0' && (c) <= '9')
+
+/* Turn a macro's value into an SQL literal, so FEAT_* bits come from db.h. */
+#define CAT_STR(x)	#x
+#define CAT_XSTR(x)	CAT_STR(x)
+
+static const char sql_create[] =
+	"CREATE TEMP TABLE IF NOT EXISTS staging("
+	" id TEXT PRIMARY KEY, name TEXT NOT NULL, provider TEXT NOT NULL,"
+	" description TEXT NOT NULL, context_length INTEGER,"
+	" prompt_price REAL, completion_price REAL,"
+	" features INTEGER NOT NULL, aliases TEXT NOT NULL,"
+	" canonical_slug TEXT);"
+	/* One row per element of the data array; id NULL when unusable. */
+	"CREATE TEMP TABLE IF NOT EXISTS catalog_raw("
+	" seq INTEGER PRIMARY KEY, id TEXT, gkey TEXT, name TEXT,"
+	" provider TEXT, description TEXT, context_length INTEGER,"
+	" prompt_price REAL, completion_price REAL, features INTEGER,"
+	" aliases TEXT, canonical_slug TEXT);"
+	"CREATE INDEX IF NOT EXISTS temp.catalog_raw_id ON catalog_raw(id);"
+	/* Mistral: one row per model after collapsing alias entries. */
+	"CREATE TEMP TABLE IF NOT EXISTS catalog_group("
+	" gkey TEXT PRIMARY KEY, canon TEXT NOT NULL,"
+	" first_seq INTEGER NOT NULL);"
+	"CREATE TEMP TABLE IF NOT EXISTS catalog_alias("
+	" canon TEXT NOT NULL, gseq INTEGER NOT NULL, mseq INTEGER NOT NULL,"
+	" aidx INTEGER NOT NULL, alias TEXT);"
+	"CREATE INDEX IF NOT EXISTS temp.catalog_alias_canon"
+	" ON catalog_alias(canon);";
+
+static const char sql_clear_scratch[] =
+	"DELETE FROM temp.catalog_raw;"
+	"DELETE FROM temp.catalog_group;"
+	"DELETE FROM temp.catalog_alias;";
+
+/* Yields NULL for invalid JSON, else the type of $.data ('' if none). */
+static const char sql_check[] =
+	"SELECT CASE WHEN json_valid(?1)"
+	" THEN coalesce(json_type(?1, '$.data'), '') END";
+
+/* The elements of the data array: index, and the object or NULL. */
+#define SQL_ELEMENTS							\
+	" FROM (SELECT seq, o,"						\
+	"  catalog_id(json_type(o, '$.id'), json_extract(o, '$.id')) AS id" \
+	"  FROM (SELECT e.key AS seq,"					\
+	"   CASE WHEN e.type = 'object' THEN e.value END AS o"		\
+	"   FROM json_each(?1, '$.data') AS e))"
+
+/* A string member, repaired and cut to max bytes; else NULL. */
+#define SQL_TEXT(path, max)						\
+	"catalog_text(json_type(o, '" path "'),"			\
+	" json_extract(o, '" path "'), " CAT_XSTR(max) ")"
+
+#define SQL_FLAG(path, bit)						\
+	"(CASE WHEN json_type(o, '" path "') = 'true'"			\
+	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
+
+/* Does an array at path hold one of the strings of list (SQL)? */
+#define SQL_HAS(path, list, bit)					\
+	"(CASE WHEN json_type(o, '" path "') = 'array' AND EXISTS"	\
+	" (SELECT 1 FROM json_each(o, '" path "') AS x"			\
+	" WHERE x.type = 'text' AND x.value IN " list ")"		\
+	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
+
+static const char sql_raw_mistral[] =
+	"INSERT INTO temp.catalog_raw(seq, id, gkey, name, provider,"
+	" description, context_length, features, aliases)"
+	" SELECT seq, id,"
+	/*
+	 * Mistral's name is the canonical model name, so it is the group
+	 * key; an entry without one is its own canonical name.
+	 */
+	"  CASE WHEN json_type(o, '$.name') = 'text'"
+	"    AND json_extract(o, '$.name') <> ''"
+	"   THEN json_extract(o, '$.name') ELSE id END,"
+	"  " SQL_TEXT("$.name", CAT_NAME_MAX) ","
+	"  " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ","
+	"  " SQL_TEXT("$.description", CAT_DESC_MAX) ","
+	"  catalog_int(json_type(o, '$.max_context_length'),"
+	"   json_extract(o, '$.max_context_length')),"
+	"  " SQL_FLAG("$.capabilities.completion_chat", FEAT_STREAMING)
+	"  | " SQL_FLAG("$.capabilities.vision", FEAT_VISION)
+	"  | " SQL_FLAG("$.capabilities.reasoning", FEAT_REASONING)
+	"  | " SQL_FLAG("$.capabilities.function_calling", FEAT_TOOLS) ","
+	"  CASE WHEN json_type(o, '$.aliases') = 'array'"
+	"   THEN json_extract(o, '$.aliases') END"
+	SQL_ELEMENTS;
+
+static const char sql_raw_openrouter[] =
+	"INSERT INTO temp.catalog_raw(seq, id, name, provider, description,"
+	" context_length, prompt_price, completion_price, features,"
+	" canonical_slug)"
+	" SELECT seq, id,"
+	"  " SQL_TEXT("$.name", CAT_NAME_MAX) ","
+	"  CASE WHEN instr(id, '/') > 0"
+	"   THEN substr(id, 1, instr(id, '/') - 1) ELSE '' END,"
+	"  " SQL_TEXT("$.description", CAT_DESC_MAX) ","
+	"  catalog_int(json_type(o, '$.context_length'),"
+	"   json_extract(o, '$.context_length')),"
+	"  catalog_price(json_type(o, '$.pricing.prompt'),"
+	"   json_extract(o, '$.pricing.prompt')),"
+	"  catalog_price(json_type(o, '$.pricing.completion'),"
+	"   json_extract(o, '$.pricing.completion')),"
+	/* OpenRouter streams every model. */
+	"  " CAT_XSTR(FEAT_STREAMING)
+	"  | " SQL_HAS("$.architecture.input_modalities", "('image')",
+	    FEAT_VISION)
+	"  | " SQL_HAS("$.supported_parameters",
+	    "('reasoning', 'include_reasoning')", FEAT_REASONING)
+	"  | " SQL_HAS("$.supported_parameters", "('tools')", FEAT_TOOLS) ","
+	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX)
+	SQL_ELEMENTS;
+
+static const char sql_raw_openai[] =
+	"INSERT INTO temp.catalog_raw(seq, id, provider, features)"
+	" SELECT seq, id, " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ", 0"
+	SQL_ELEMENTS;
+
+static const char sql_count[] =
+	"SELECT count(*), count(id) FROM temp.catalog_raw";
+
+/* Duplicate ids: the first in the list wins. */
+static const char sql_dedupe[] =
+	"DELETE FROM temp.catalog_raw WHERE seq IN (SELECT seq FROM"
+	" (SELECT seq, row_number() OVER (PARTITION BY id ORDER BY seq) AS rn"
+	"  FROM temp.catalog_raw WHERE id IS NOT NULL) WHERE rn > 1)";
+
+static const char sql_stage_plain[] =
+	"INSERT INTO temp.staging(id, name, provider, description,"
+	" context_length, prompt_price, completion_price, features, aliases,"
+	" canonical_slug)"
+	" SELECT id, coalesce(name, id), coalesce(provider, ''),"
+	"  coalesce(description, ''), context_length, prompt_price,"
+	"  completion_price, coalesce(features, 0), '[]', canonical_slug"
+	" FROM temp.catalog_raw WHERE id IS NOT NULL ORDER BY seq";
+
+/*
+ * Mistral lists every alias as an entry of its own. Entries with the same
+ * name are one model; its id is the entry whose id is that name, else the
+ * smallest id of the group.
+ */
+static const char sql_mistral_groups[] =
+	"INSERT INTO temp.catalog_group(gkey, canon, first_seq)"
+	" SELECT gkey, coalesce(max(CASE WHEN id = gkey THEN id END),"
+	"  min(id)), min(seq)"
+	" FROM temp.catalog_raw WHERE id IS NOT NULL GROUP BY gkey";
+
+/* Every other id of the group and every alias its entries list. */
+static const char sql_mistral_aliases[] =
+	"INSERT INTO temp.catalog_alias(canon, gseq, mseq, aidx, alias)"
+	" SELECT g.canon, g.first_seq, r.seq, -1, r.id"
+	"  FROM temp.catalog_raw AS r JOIN temp.catalog_group AS g"
+	"  ON g.gkey = r.gkey WHERE r.id IS NOT NULL AND r.id <> g.canon"
+	" UNION ALL"
+	" SELECT g.canon, g.first_seq, r.seq, a.key,"
+	"  catalog_id(a.type, a.value)"
+	"  FROM temp.catalog_raw AS r JOIN temp.catalog_group AS g"
+	"  ON g.gkey = r.gkey JOIN json_each(r.aliases) AS a"
+	"  WHERE r.id IS NOT NULL AND r.aliases IS NOT NULL";
+
+/*
+ * An alias never shadows a model's id, and belongs to one model only:
+ * the one listed first.
+ */
+static const char sql_mistral_alias_prune[] =
+	"DELETE FROM temp.catalog_alias WHERE alias IS NULL"
+	" OR alias IN (SELECT canon FROM temp.catalog_group);"
+	"DELETE FROM temp.catalog_alias WHERE rowid IN (SELECT r FROM"
+	" (SELECT rowid AS r, row_number() OVER (PARTITION BY alias"
+	"  ORDER BY gseq, mseq, aidx) AS rn FROM temp.catalog_alias)"
+	" WHERE rn > 1);";
+
+static const char sql_stage_mistral[] =
+	"INSERT INTO temp.staging(id, name, provider, description,"
+	" context_length, prompt_price, completion_price, features, aliases,"
+	" canonical_slug)"
+	" SELECT r.id, coalesce(r.name, r.id), coalesce(r.provider, ''),"
+	"  coalesce(r.description, ''), r.context_length, NULL, NULL,"
+	"  coalesce(r.features, 0),"
+	"  (SELECT json_group_array(alias) FROM (SELECT a.alias"
+	"   FROM temp.catalog_alias AS a WHERE a.canon = g.canon"
+	"   ORDER BY a.mseq, a.aidx LIMIT " CAT_XSTR(CAT_ALIASES_MAX) ")),"
+	"  NULL"
+	" FROM temp.catalog_group AS g JOIN temp.catalog_raw AS r"
+	" ON r.id = g.canon ORDER BY g.first_seq";
+
+static const char sql_count_staged[] = "SELECT count(*) FROM temp.staging";
+
+static void
+cat_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+cat_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Is v the SQL text t (a json_type() result)? */
+static int
+cat_is_type(sqlite3_value *v, const char *t)
+{
+	const unsigned char	*s;
+
+	if (sqlite3_value_type(v) != SQLITE_TEXT)
+		return 0;
+	if ((s = sqlite3_value_text(v)) == NULL)
+		return 0;
+	return strcmp((const char *)s, t) == 0;
+}
+
+/*
+ * catalog_id(type, value): value when it is a string usable as an id,
+ * else NULL. Ids travel bare in logfmt and in comma lists.
+ */
+static void
+cat_fn_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	int			 n, i;
+
+	if (!cat_is_type(argv[0], "text") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT)
+		goto null;
+	if ((s = sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = sqlite3_value_bytes(argv[1]);
+	if (n < 1 || n > CAT_ID_MAX)
+		goto null;
+	for (i = 0; i < n; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' ||
+		    s[i] == ',' || s[i] == '=' || s[i] == '\\')
+			goto null;
+	}
+	sqlite3_result_value(ctx, argv[1]);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0. */
+static size_t
+cat_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char	 c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)		/* a continuation byte, or overlong */
+		return 0;
+	if (c < 0xe0)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c < 0xf0) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0)	/* overlong */
+			return 0;
+		if (c == 0xed && p[1] >= 0xa0)	/* a UTF-16 surrogate */
+			return 0;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 ||
+		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90)	/* overlong */
+			return 0;
+		if (c == 0xf4 && p[1] >= 0x90)	/* above U+10FFFF */
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * catalog_text(type, value, max): a string as well-formed UTF-8 of at most
+ * max bytes, cut on a character boundary; NULL unless a non-empty string.
+ * A lone surrogate (which SQLite decodes to an invalid sequence) and any
+ * other ill-formed byte become U+FFFD; NUL bytes are dropped so that C
+ * strings read from staging are whole.
+ */
+static void
+cat_fn_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const unsigned char repl[] = { 0xef, 0xbf, 0xbd };
+	const unsigned char	*s;
+	unsigned char		*out;
+	size_t			 n, i, o, k, max, cap;
+	sqlite3_int64		 m;
+
+	if (!cat_is_type(argv[0], "text") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT)
+		goto null;
+	m = sqlite3_value_int64(argv[2]);
+	if (m < 1 || m > 1024 * 1024)
+		goto null;
+	max = (size_t)m;
+	if ((s = sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = (size_t)sqlite3_value_bytes(argv[1]);
+	/* Every input byte yields at most 3 output bytes. */
+	cap = n < max / 3 ? n * 3 : max;
+	if ((out = sqlite3_malloc64(cap + 1)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	for (i = 0, o = 0; i < n; i += k) {
+		if (s[i] == '\0') {
+			k = 1;
+			continue;
+		}
+		if ((k = cat_utf8_len(s + i, n - i)) == 0) {
+			/* One U+FFFD for a whole encoded surrogate. */
+			if (n - i >= 3 && s[i] == 0xed &&
+			    (s[i + 1] & 0xe0) == 0xa0 &&
+			    (s[i + 2] & 0xc0) == 0x80)
+				k = 3;
+			else
+				k = 1;
+			if (o + sizeof(repl) > cap)
+				break;
+			memcpy(out + o, repl, sizeof(repl));
+			o += sizeof(repl);
+			continue;
+		}
+		if (o + k > cap)
+			break;
+		memcpy(out + o, s + i, k);
+		o += k;
+	}
+	if (o == 0) {
+		sqlite3_free(out);
+		goto null;
+	}
+	out[o] = '\0';
+	sqlite3_result_text64(ctx, (const char *)out, o, sqlite3_free,
+	    SQLITE_UTF8);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/*
+ * catalog_int(type, value): a context length: a positive integer up to
+ * INT_MAX, given as a JSON integer, an integral real, or a string of
+ * digits ("128000"). Anything else is NULL.
+ */
+static void
+cat_fn_int(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	sqlite3_int64		 v;
+	double			 d;
+	int			 n, i, j;
+
+	if (cat_is_type(argv[0], "integer"))
+		v = sqlite3_value_int64(argv[1]);
+	else if (cat_is_type(argv[0], "real")) {
+		d = sqlite3_value_double(argv[1]);
+		/* Range first: the cast is defined only within range. */
+		if (!isfinite(d) || d < 1 || d > INT_MAX)
+			goto null;
+		v = (sqlite3_int64)d;
+		if ((double)v != d)	/* not integral */
+			goto null;
+	} else if (cat_is_type(argv[0], "text") &&
+	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+		if ((s = sqlite3_value_text(argv[1])) == NULL)
+			goto null;
+		n = sqlite3_value_bytes(argv[1]);
+		for (i = 0; i < n && s[i] == ' '; i++)
+			;
+		for (j = n; j > i && s[j - 1] == ' '; j--)
+			;
+		if (j - i < 1 || j - i > 10)
+			goto null;
+		for (v = 0; i < j; i++) {
+			if (!CAT_DIGIT(s[i]))
+				goto null;
+			v = v * 10 + (s[i] - '0');
+		}
+	} else
+		goto null;
+	if (v < 1 || v > INT_MAX)
+		goto null;
+	sqlite3_result_int64(ctx, v);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/*
+ * Read a decimal number strictly ([-+]digits[.digits][e[-+]digits], no
+ * hex, inf or nan) and return it multiplied by 10^6, converting only
+ * once so that "0.000003" becomes exactly 3 and not 2.9999999999999996.
+ * strtod() sees only digits, '.', 'e' and a sign, and modelregd never
+ * calls setlocale(), so the decimal point is '.'. Returns -1 if bad.
+ */
+static int
+cat_per_million(const char *s, size_t n, double *out)
+{
+	char	 num[CAT_NUM_MAX + 32], *end;
+	size_t	 i = 0, o = 0, digits = 0;
+	long	 exp = 0;
+	int	 eneg = 0, edigits = 0;
+	double	 d;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i > CAT_NUM_MAX)
+		return -1;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		num[o++] = s[i++];
+	for (; i < n && CAT_DIGIT(s[i]); i++, digits++)
+		num[o++] = s[i];
+	if (i < n && s[i] == '.') {
+		num[o++] = s[i++];
+		for (; i < n && CAT_DIGIT(s[i]); i++, digits++)
+			num[o++] = s[i];
+	}
+	if (digits == 0)
+		return -1;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			eneg = s[i++] == '-';
+		for (; i < n && CAT_DIGIT(s[i]); i++, edigits++) {
+			if (exp > 99999)
+				return -1;
+			exp = exp * 10 + (s[i] - '0');
+		}
+		if (edigits == 0)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	exp = (eneg ? -exp : exp) + 6;
+	snprintf(num + o, sizeof(num) - o, "e%ld", exp);
+	d = strtod(num, &end);
+	if (*end != '\0' || !isfinite(d))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+/*
+ * catalog_price(type, value): a price in USD per token, as a decimal
+ * string or a JSON number, returned in USD per 1M tokens. Negative
+ * ("-1": variable), unparsable or other types are NULL (unknown).
+ */
+static void
+cat_fn_price(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	char			 tmp[64];
+	double			 d;
+	int			 n;
+
+	if (cat_is_type(argv[0], "integer") || cat_is_type(argv[0], "real")) {
+		d = sqlite3_value_double(argv[1]);
+		if (!isfinite(d))
+			goto null;
+		/* 15 digits give back the decimal the document wrote. */
+		n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+		if (n < 0 || (size_t)n >= sizeof(tmp) ||
+		    cat_per_million(tmp, (size_t)n, &d) == -1)
+			goto null;
+	} else if (cat_is_type(argv[0], "text") &&
+	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+		if ((s = sqlite3_value_text(argv[1])) == NULL)
+			goto null;
+		n = sqlite3_value_bytes(argv[1]);
+		if (cat_per_million((const char *)s, (size_t)n, &d) == -1)
+			goto null;
+	} else
+		goto null;
+	if (d < 0)
+		goto null;
+	sqlite3_result_double(ctx, d + 0.0);	/* -0 becomes 0 */
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/* Register the helper functions on this connection, once. */
+static int
+cat_register(sqlite3 *db)
+{
+	static const struct {
+		const char	*name;
+		int		 nargs;
+		void		(*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{ "catalog_id", 2, cat_fn_id },
+		{ "catalog_text", 3, cat_fn_text },
+		{ "catalog_int", 2, cat_fn_int },
+		{ "catalog_price", 2, cat_fn_price },
+	};
+	sqlite3_stmt	*st = NULL;
+	size_t		 i;
+
+	/*
+	 * Registering again would expire every prepared statement of the
+	 * connection (and fail while one runs), so probe first.
+	 */
+	if (sqlite3_prepare_v2(db, "SELECT catalog_price(NULL, NULL)", -1,
+	    &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		if (sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+		    NULL, fns[i].fn, NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* Run one statement with the body bound as ?1 (when body is not NULL). */
+static int
+cat_run(sqlite3 *db, const char *sql, const char *body, int len)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (body != NULL &&
+	    sqlite3_bind_text(st, 1, body, len, SQLITE_STATIC) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+fail:
+	sqlite3_finalize(st);
+	return -1;
+}
+
+/* Read one row of integers from sql into v[0..n-1]. */
+static int
+cat_ints(sqlite3 *db, const char *sql, int *v, int n)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 i;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = sqlite3_column_int(st, i);
+	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
+}
+
+/* Check the document's shape: 0, or -1 with err set. */
+static int
+cat_check(sqlite3 *db, const char *body, int len, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st = NULL;
+	const char	*t;
+	int		 brc, rc = -1;
+
+	if (sqlite3_prepare_v2(db, sql_check, -1, &st, NULL) != SQLITE_OK) {
+		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	/* Above SQLITE_LIMIT_LENGTH, SQLite refuses to take the body. */
+	if ((brc = sqlite3_bind_text(st, 1, body, len,
+	    SQLITE_STATIC)) == SQLITE_TOOBIG) {
+		cat_err(err, errlen, "body too large");
+		goto done;
+	}
+	if (brc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		cat_err(err, errlen, "invalid JSON");
+	else if ((t = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    strcmp(t, "array") != 0)
+		cat_err(err, errlen, "no data array");
+	else
+		rc = 0;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+catalog_parse(sqlite3 *db, enum cat_format fmt, const char *body, size_t len,
+    struct catalog_stats *stats, char *err, size_t errlen)
+{
+	struct catalog_stats	 local;
+	const char		*sql_raw;
+	int			 counts[2], staged, blen, in_sp = 0;
+
+	if (stats == NULL)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	cat_err(err, errlen, "%s", "");
+
+	/* Staging is emptied first, whatever happens next. */
+	if (cat_register(db) == -1 ||
+	    sqlite3_exec(db, sql_create, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, sql_clear_scratch, NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+
+	switch (fmt) {
+	case FMT_MISTRAL:
+		sql_raw = sql_raw_mistral;
+		break;
+	case FMT_OPENROUTER:
+		sql_raw = sql_raw_openrouter;
+		break;
+	case FMT_OPENAI:
+		sql_raw = sql_raw_openai;
+		break;
+	default:
+		cat_err(err, errlen, "unknown catalog format");
+		return -1;
+	}
+	if (len > INT_MAX) {
+		cat_err(err, errlen, "body too large");
+		return -1;
+	}
+	if (body == NULL || len == 0) {
+		cat_err(err, errlen, "invalid JSON");
+		return -1;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		cat_err(err, errlen, "body contains a NUL byte");
+		return -1;
+	}
+	blen = (int)len;
+	if (cat_check(db, body, blen, err, errlen) == -1)
+		return -1;
+
+	if (sqlite3_exec(db, "SAVEPOINT catalog_parse", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto dberr;
+	in_sp = 1;
+
+	if (cat_run(db, sql_raw, body, blen) == -1 ||
+	    cat_ints(db, sql_count, counts, 2) == -1)
+		goto dberr;
+	stats->entries = counts[0];
+	stats->skipped = counts[0] - counts[1];
+	if (cat_run(db, sql_dedupe, NULL, 0) == -1)
+		goto dberr;
+	stats->duplicates = sqlite3_changes(db);
+
+	if (fmt == FMT_MISTRAL) {
+		if (cat_run(db, sql_mistral_groups, NULL, 0) == -1 ||
+		    cat_run(db, sql_mistral_aliases, NULL, 0) == -1 ||
+		    sqlite3_exec(db, sql_mistral_alias_prune, NULL, NULL,
+		    NULL) != SQLITE_OK ||
+		    cat_run(db, sql_stage_mistral, NULL, 0) == -1)
+			goto dberr;
+	} else if (cat_run(db, sql_stage_plain, NULL, 0) == -1)
+		goto dberr;
+
+	if (cat_ints(db, sql_count_staged, &staged, 1) == -1)
+		goto dberr;
+	stats->staged = staged;
+
+	if (sqlite3_exec(db, sql_clear_scratch, NULL, NULL,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "RELEASE catalog_parse", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto dberr;
+	return 0;
+
+dberr:
+	cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
+	if (in_sp) {
+		sqlite3_exec(db, "ROLLBACK TO catalog_parse", NULL, NULL, NULL);
+		sqlite3_exec(db, "RELEASE catalog_parse", NULL, NULL, NULL);
+	}
+	sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL, NULL);
+	sqlite3_exec(db, sql_clear_scratch, NULL, NULL, NULL);
+	memset(stats, 0, sizeof(*stats));
+	return -1;
+}
+
+int
+catalog_parse_format(const char *s, enum cat_format *fmt)
+{
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "mistral") == 0)
+		*fmt = FMT_MISTRAL;
+	else if (strcmp(s, "openrouter") == 0)
+		*fmt = FMT_OPENROUTER;
+	else if (strcmp(s, "openai") == 0)
+		*fmt = FMT_OPENAI;
+	else
+		return -1;
+	return 0;
+}

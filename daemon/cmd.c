@@ -1,0 +1,121 @@
+/* cmd.c: the command table and the dispatcher: look up the verb, check role, arguments and options, run the handler. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "log.h"
+
+/*
+ * Adding a verb is adding one entry here and one handler; HELP, the role
+ * check and the argument checks come from the entry. Keep it sorted as
+ * HELP should list it.
+ */
+const struct cmd cmd_table[] = {
+	{ "PING", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_ping,
+	    "check that the daemon answers" },
+	{ "VERSION", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_version,
+	    "daemon, protocol and library versions" },
+	{ "HELP", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_help,
+	    "list the verbs" },
+	{ "WHOAMI", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_whoami,
+	    "your uid, user name and role" },
+	{ "STATUS", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_status,
+	    "registry counts and the seed source's state" },
+	{ "LIST", "[status=active|inactive|all] [provider=P] [search=TEXT] "
+	    "[sort=name|provider|context|price|status] [order=asc|desc]",
+	    0, 0, "status provider search sort order", ROLE_VIEWER, 0, cmd_list,
+	    "list models, filtered and sorted" },
+	{ "SHOW", "MODEL", 1, 1, NULL, ROLE_VIEWER, 0, cmd_show,
+	    "one model in full" },
+	{ "ACTIVATE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_activate,
+	    "make a model available for use" },
+	{ "DEACTIVATE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_deactivate,
+	    "hide a model without deleting it" },
+	{ "DEFAULT", "[MODEL]", 0, 1, NULL, ROLE_VIEWER, ROLE_MEMBER,
+	    cmd_default, "show the default model, or set it" },
+	{ "DELETE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_delete,
+	    "remove a model from the registry" },
+	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
+	    "run the seed rules against the seed source now" },
+	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,
+	    "reload the configuration file" },
+	{ "QUIT", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_quit,
+	    "close the connection" },
+};
+const size_t cmd_count = sizeof(cmd_table) / sizeof(cmd_table[0]);
+
+enum cmd_ret
+cmd_err(struct cmd_ctx *ctx, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	ctx->code = code;
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	va_end(ap);
+	return CMD_ERR;
+}
+
+/* Is key one of the space-separated words in list? */
+static int
+cmd_opt_allowed(const char *list, const char *key)
+{
+	size_t	 klen = strlen(key);
+	const char *p;
+
+	if (list == NULL)
+		return 0;
+	for (p = list; *p != '\0'; ) {
+		size_t n = strcspn(p, " ");
+		if (n == klen && strncmp(p, key, n) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+enum cmd_ret
+cmd_dispatch(struct client *c, const struct proto_req *req,
+    struct cmd_ctx *ctx)
+{
+	const struct cmd	*cmd = NULL;
+	enum role		 need;
+	size_t			 i;
+	int			 nargs, j;
+
+	for (i = 0; i < cmd_count; i++)
+		if (strcasecmp(req->argv[0], cmd_table[i].verb) == 0) {
+			cmd = &cmd_table[i];
+			break;
+		}
+	if (cmd == NULL)
+		return cmd_err(ctx, "unknown", "unknown verb \"%.64s\"; HELP "
+		    "lists the verbs", req->argv[0]);
+
+	nargs = req->argc - 1;
+	need = cmd->role;
+	if (nargs > 0 && cmd->argrole > need)
+		need = cmd->argrole;
+	if (client_role(c) < need) {
+		log_info("denied %s to uid %u (%s, role %s)", cmd->verb,
+		    (unsigned)client_uid(c), client_user(c),
+		    access_role_name(client_role(c)));
+		return cmd_err(ctx, "denied", "%s needs the %s role; you are %s",
+		    cmd->verb, access_role_name(need),
+		    access_role_name(client_role(c)));
+	}
+	if (nargs < cmd->minargs || nargs > cmd->maxargs)
+		return cmd_err(ctx, "usage", "usage: %s%s%s", cmd->verb,
+		    cmd->usage[0] ? " " : "", cmd->usage);
+	for (j = 0; j < req->optc; j++)
+		if (!cmd_opt_allowed(cmd->opts, req->optk[j]))
+			return cmd_err(ctx, "usage", "%s takes no option "
+			    "\"%.32s\"; usage: %s%s%s", cmd->verb, req->optk[j],
+			    cmd->verb, cmd->usage[0] ? " " : "", cmd->usage);
+	log_debug("uid %u: %s", (unsigned)client_uid(c), cmd->verb);
+	return cmd->fn(ctx);
+}

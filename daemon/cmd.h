@@ -1,0 +1,70 @@
+/* cmd.h: the command table: each verb's usage, argument bounds, options, role and handler. */
+#ifndef MODELREG_CMD_H
+#define MODELREG_CMD_H
+
+#include "access.h"
+#include "buf.h"
+#include "proto.h"
+
+struct client;
+
+/* What a handler returns. */
+enum cmd_ret {
+	CMD_OK,		/* reply "OK <ctx->n>" with ctx->out */
+	CMD_ERR,	/* reply "ERR <ctx->code> <ctx->msg>" */
+	CMD_DEFERRED,	/* the handler will reply later through client_reply_* */
+	CMD_CLOSE,	/* reply OK like CMD_OK, then close the connection */
+};
+
+struct cmd_ctx {
+	struct client		*client;
+	const struct proto_req	*req;
+	struct buf		*out;	/* records */
+	int			 n;	/* number of records in out */
+	const char		*code;	/* for CMD_ERR */
+	char			 msg[512];
+};
+
+struct cmd {
+	const char	*verb;
+	const char	*usage;		/* after the verb */
+	int		 minargs, maxargs;	/* positional words after the verb */
+	const char	*opts;		/* accepted option keys, space-separated, or NULL */
+	enum role	 role;		/* least role that may run it */
+	enum role	 argrole;	/* least role with positional words, if higher */
+	enum cmd_ret	(*fn)(struct cmd_ctx *);
+	const char	*summary;
+};
+
+/* Run one tokenized request for a client; fills out/code/msg. */
+enum cmd_ret cmd_dispatch(struct client *, const struct proto_req *, struct cmd_ctx *);
+
+/* Set an error on ctx and return CMD_ERR. */
+enum cmd_ret cmd_err(struct cmd_ctx *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Handlers, one file per group of verbs. */
+enum cmd_ret cmd_ping(struct cmd_ctx *);
+enum cmd_ret cmd_version(struct cmd_ctx *);
+enum cmd_ret cmd_help(struct cmd_ctx *);
+enum cmd_ret cmd_whoami(struct cmd_ctx *);
+enum cmd_ret cmd_status(struct cmd_ctx *);
+enum cmd_ret cmd_seed(struct cmd_ctx *);
+enum cmd_ret cmd_reload(struct cmd_ctx *);
+enum cmd_ret cmd_quit(struct cmd_ctx *);
+enum cmd_ret cmd_list(struct cmd_ctx *);
+enum cmd_ret cmd_show(struct cmd_ctx *);
+enum cmd_ret cmd_activate(struct cmd_ctx *);
+enum cmd_ret cmd_deactivate(struct cmd_ctx *);
+enum cmd_ret cmd_default(struct cmd_ctx *);
+enum cmd_ret cmd_delete(struct cmd_ctx *);
+
+/* The table, for HELP. */
+extern const struct cmd cmd_table[];
+extern const size_t cmd_count;
+
+/* Write a model as one logfmt record (protocol.md "Model records"). */
+struct model;
+int	 cmd_model_record(struct buf *, const struct model *);
+
+#endif

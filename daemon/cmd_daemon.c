@@ -1,0 +1,223 @@
+/* cmd_daemon.c: the verbs about the daemon itself: PING, VERSION, HELP, WHOAMI, STATUS, SEED, RELOAD, QUIT. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+#include "registry.h"
+#include "seed.h"
+
+enum cmd_ret
+cmd_ping(struct cmd_ctx *ctx)
+{
+	lf_bool(ctx->out, "pong", 1);
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
+
+enum cmd_ret
+cmd_version(struct cmd_ctx *ctx)
+{
+	lf_str(ctx->out, "version", MODELREG_VERSION);
+	lf_int(ctx->out, "protocol", PROTO_VERSION);
+	lf_str(ctx->out, "sqlite", sqlite3_libversion());
+	lf_str(ctx->out, "libevent", event_get_version());
+	lf_str(ctx->out, "curl", curl_version_info(CURLVERSION_NOW)->version);
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
+
+enum cmd_ret
+cmd_help(struct cmd_ctx *ctx)
+{
+	char	 usage[512];
+	size_t	 i;
+
+	for (i = 0; i < cmd_count; i++) {
+		const struct cmd *c = &cmd_table[i];
+
+		snprintf(usage, sizeof(usage), "%s%s%s", c->verb,
+		    c->usage[0] ? " " : "", c->usage);
+		lf_str(ctx->out, "verb", c->verb);
+		lf_str(ctx->out, "role", access_role_name(c->role));
+		if (c->argrole > c->role)
+			lf_str(ctx->out, "role_with_args",
+			    access_role_name(c->argrole));
+		lf_str(ctx->out, "usage", usage);
+		lf_str(ctx->out, "summary", c->summary);
+		lf_end(ctx->out);
+		ctx->n++;
+	}
+	return CMD_OK;
+}
+
+enum cmd_ret
+cmd_whoami(struct cmd_ctx *ctx)
+{
+	lf_int(ctx->out, "uid", client_uid(ctx->client));
+	lf_int(ctx->out, "gid", client_gid(ctx->client));
+	lf_str(ctx->out, "user", client_user(ctx->client));
+	lf_str(ctx->out, "role", access_role_name(client_role(ctx->client)));
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
+
+static const char *
+cmd_seed_state(const struct seed_status *st)
+{
+	if (md.cfg->seed_url == NULL && st->phase != SEED_RUNNING)
+		return "disabled";
+	switch (st->phase) {
+	case SEED_WAITING:
+		return "waiting";
+	case SEED_RUNNING:
+		return "running";
+	case SEED_IDLE:
+	default:
+		return "idle";
+	}
+}
+
+enum cmd_ret
+cmd_status(struct cmd_ctx *ctx)
+{
+	struct reg_counts	 rc;
+	struct seed_status	 st;
+	struct buf		*b = ctx->out;
+
+	if (reg_counts(md.db, &rc) != REG_OK)
+		return cmd_err(ctx, "internal", "database error");
+	seed_get_status(&st);
+
+	lf_str(b, "version", MODELREG_VERSION);
+	lf_int(b, "pid", (int64_t)getpid());
+	lf_time(b, "started_at", md.started);
+	lf_str(b, "config", md.cfg->path);
+	lf_str(b, "socket", control_path());
+	lf_bool(b, "socket_activated", control_activated());
+	lf_int(b, "clients", control_clients());
+	lf_int(b, "models", rc.models);
+	lf_int(b, "active", rc.active);
+	lf_str(b, "default", rc.default_id[0] ? rc.default_id : NULL);
+	lf_time(b, "seeded_at", rc.seeded_at);
+	lf_end(b);
+
+	lf_str(b, "source", "seed");
+	lf_str(b, "state", cmd_seed_state(&st));
+	lf_str(b, "format", cfg_format_name(md.cfg->seed_format));
+	lf_time(b, "last_ok", st.last_ok);
+	lf_time(b, "last_attempt", st.last_attempt);
+	lf_str(b, "last_error", st.last_error);
+	lf_time(b, "next_run", st.next_try);
+	lf_int(b, "failures", st.failures);
+	lf_int(b, "items", st.items);
+	lf_str(b, "warnings", st.warnings);
+	lf_end(b);
+	ctx->n = 2;
+	return CMD_OK;
+}
+
+/* A SEED request waiting for the run to end. */
+struct seed_wait {
+	struct client		*client;
+	struct seed_waiter	*waiter;
+};
+
+static void
+cmd_seed_client_gone(void *arg)
+{
+	struct seed_wait	*sw = arg;
+
+	seed_waiter_cancel(sw->waiter);
+	free(sw);
+}
+
+static void
+cmd_seed_done(enum reg_rc rc, const struct seed_result *res, const char *msg,
+    void *arg)
+{
+	struct seed_wait	*sw = arg;
+	struct client		*c = sw->client;
+	struct seed_status	 st;
+	struct buf		 b = { 0 };
+
+	client_on_close(c, NULL, NULL);
+	free(sw);
+	if (rc == REG_INTERNAL) {
+		client_reply_err(c, "internal", "%s", msg);
+		return;
+	}
+	if (rc != REG_OK) {
+		client_reply_err(c, "unavailable", "%s", msg);
+		return;
+	}
+	seed_get_status(&st);
+	lf_int(&b, "added", res->added);
+	lf_int(&b, "updated", res->updated);
+	lf_int(&b, "activated", res->activated);
+	lf_int(&b, "deactivated", res->deactivated);
+	lf_bool(&b, "default_set", res->default_set);
+	lf_int(&b, "items", st.items);
+	lf_str(&b, "warnings", res->warnings);
+	lf_end(&b);
+	client_reply_ok(c, 1, &b);
+	buf_free(&b);
+}
+
+enum cmd_ret
+cmd_seed(struct cmd_ctx *ctx)
+{
+	struct seed_wait	*sw;
+	char			 msg[256];
+
+	if ((sw = calloc(1, sizeof(*sw))) == NULL)
+		return cmd_err(ctx, "internal", "out of memory");
+	sw->client = ctx->client;
+	msg[0] = '\0';
+	if ((sw->waiter = seed_run(cmd_seed_done, sw, msg, sizeof(msg))) ==
+	    NULL) {
+		free(sw);
+		return cmd_err(ctx, "unavailable", "%s",
+		    msg[0] ? msg : "cannot start a seed");
+	}
+	log_info("seed requested by uid %u (%s)",
+	    (unsigned)client_uid(ctx->client), client_user(ctx->client));
+	client_on_close(ctx->client, cmd_seed_client_gone, sw);
+	return CMD_DEFERRED;
+}
+
+enum cmd_ret
+cmd_reload(struct cmd_ctx *ctx)
+{
+	char	 err[400];
+
+	log_info("reload requested by uid %u (%s)",
+	    (unsigned)client_uid(ctx->client), client_user(ctx->client));
+	if (daemon_reload(err, sizeof(err)) == -1)
+		return cmd_err(ctx, "conflict", "reload refused, the old "
+		    "configuration stays in force: %s", err);
+	lf_str(ctx->out, "config", md.cfg->path);
+	lf_str(ctx->out, "message", "configuration reloaded");
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
+
+enum cmd_ret
+cmd_quit(struct cmd_ctx *ctx)
+{
+	return CMD_CLOSE;
+}

@@ -1,0 +1,266 @@
+/* cmd_model.c: the verbs on models: LIST, SHOW, ACTIVATE, DEACTIVATE, DEFAULT, DELETE. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "daemon.h"
+#include "db.h"
+#include "log.h"
+#include "proto.h"
+#include "registry.h"
+
+static const struct {
+	unsigned	 bit;
+	const char	*name;
+} features[] = {
+	{ FEAT_STREAMING, "streaming" },
+	{ FEAT_VISION, "vision" },
+	{ FEAT_REASONING, "reasoning" },
+	{ FEAT_TOOLS, "tools" },
+};
+
+/*
+ * Turn the stored JSON array of aliases into the protocol's comma list.
+ * The catalog parsers only keep aliases without quotes, commas or
+ * backslashes, so dropping the JSON punctuation is exact.
+ */
+static void
+cmd_aliases_list(const char *json, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+	int	 instr = 0;
+
+	for (; json != NULL && *json != '\0' && o + 1 < outlen; json++) {
+		if (*json == '"') {
+			instr = !instr;
+			continue;
+		}
+		if (!instr && (*json == '[' || *json == ']' || *json == ' '))
+			continue;
+		out[o++] = *json;
+	}
+	out[o] = '\0';
+}
+
+int
+cmd_model_record(struct buf *b, const struct model *m)
+{
+	char	 feat[64], aliases[8192];
+	size_t	 i;
+	int	 rv = 0;
+
+	feat[0] = '\0';
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (m->features & features[i].bit) {
+			if (feat[0] != '\0')
+				strcat(feat, ",");
+			strcat(feat, features[i].name);
+		}
+	cmd_aliases_list(m->aliases, aliases, sizeof(aliases));
+
+	rv |= lf_str(b, "id", m->id);
+	rv |= lf_str(b, "name", m->name);
+	rv |= lf_str(b, "provider", m->provider);
+	rv |= lf_str(b, "status", m->active ? "active" : "inactive");
+	rv |= lf_bool(b, "default", m->is_default);
+	if (m->has_context)
+		rv |= lf_int(b, "context_length", m->context_length);
+	else
+		rv |= lf_null(b, "context_length");
+	if (m->has_prompt_price)
+		rv |= lf_num(b, "prompt_price", m->prompt_price);
+	else
+		rv |= lf_null(b, "prompt_price");
+	if (m->has_completion_price)
+		rv |= lf_num(b, "completion_price", m->completion_price);
+	else
+		rv |= lf_null(b, "completion_price");
+	rv |= lf_str(b, "features", feat);
+	rv |= lf_str(b, "aliases", aliases);
+	rv |= lf_str(b, "status_source", m->status_source);
+	rv |= lf_time(b, "added_at", m->added_at);
+	rv |= lf_time(b, "status_changed_at", m->status_changed_at);
+	rv |= lf_time(b, "last_seen_at", m->last_seen_at);
+	rv |= lf_str(b, "description", m->description);
+	rv |= lf_end(b);
+	return rv ? -1 : 0;
+}
+
+/* Collects model records for a reply. */
+struct collect {
+	struct cmd_ctx	*ctx;
+	int		 failed;
+};
+
+static int
+cmd_collect_model(const struct model *m, void *arg)
+{
+	struct collect	*col = arg;
+
+	if (cmd_model_record(col->ctx->out, m) == -1) {
+		col->failed = 1;
+		return 1;
+	}
+	col->ctx->n++;
+	return 0;
+}
+
+/* Map a registry result to the reply. */
+static enum cmd_ret
+cmd_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
+{
+	switch (rc) {
+	case REG_OK:
+		return CMD_OK;
+	case REG_NOTFOUND:
+		return cmd_err(ctx, "notfound", "%s", msg);
+	case REG_CONFLICT:
+		return cmd_err(ctx, "conflict", "%s", msg);
+	case REG_USAGE:
+		return cmd_err(ctx, "usage", "%s", msg);
+	case REG_INTERNAL:
+	default:
+		return cmd_err(ctx, "internal", "%s",
+		    msg[0] ? msg : "database error; nothing was changed");
+	}
+}
+
+enum cmd_ret
+cmd_list(struct cmd_ctx *ctx)
+{
+	struct list_query	 q;
+	struct collect		 col = { ctx, 0 };
+	const char		*v;
+	enum reg_rc		 rc;
+
+	memset(&q, 0, sizeof(q));
+	if ((v = proto_opt(ctx->req, "status")) != NULL &&
+	    reg_parse_status_filter(v, &q.status) == -1)
+		return cmd_err(ctx, "usage", "bad status \"%.32s\": use active, "
+		    "inactive or all", v);
+	if ((v = proto_opt(ctx->req, "sort")) != NULL &&
+	    reg_parse_sort(v, &q.sort) == -1)
+		return cmd_err(ctx, "usage", "bad sort key \"%.32s\": use name, "
+		    "provider, context, price or status", v);
+	if ((v = proto_opt(ctx->req, "order")) != NULL) {
+		if (strcmp(v, "asc") == 0)
+			q.desc = 0;
+		else if (strcmp(v, "desc") == 0)
+			q.desc = 1;
+		else
+			return cmd_err(ctx, "usage", "bad order \"%.32s\": use "
+			    "asc or desc", v);
+	}
+	q.provider = proto_opt(ctx->req, "provider");
+	q.search = proto_opt(ctx->req, "search");
+
+	rc = reg_list(md.db, &q, cmd_collect_model, &col);
+	if (col.failed)
+		return cmd_err(ctx, "internal", "out of memory");
+	return cmd_reg_err(ctx, rc, "");
+}
+
+enum cmd_ret
+cmd_show(struct cmd_ctx *ctx)
+{
+	struct collect	 col = { ctx, 0 };
+	enum reg_rc	 rc;
+	char		 msg[300];
+
+	rc = reg_show(md.db, ctx->req->argv[1], cmd_collect_model, &col);
+	if (col.failed)
+		return cmd_err(ctx, "internal", "out of memory");
+	snprintf(msg, sizeof(msg), "no such model: %.200s", ctx->req->argv[1]);
+	return cmd_reg_err(ctx, rc, rc == REG_NOTFOUND ? msg : "");
+}
+
+/* Copies the resolved id of a model (the user may have named an alias). */
+static int
+cmd_copy_id(const struct model *m, void *arg)
+{
+	snprintf(arg, 256, "%s", m->id);
+	return 1;
+}
+
+/*
+ * The four changes share one shape: run the registry operation as the
+ * client, log it, and reply with the model's id, new state and message.
+ * DEFAULT also names the previous default.
+ */
+typedef enum reg_rc (*reg_change_fn)(sqlite3 *, const char *,
+    const struct actor *, char *, size_t);
+
+static enum cmd_ret
+cmd_change(struct cmd_ctx *ctx, reg_change_fn fn, const char *what,
+    const char *status, int with_previous)
+{
+	struct actor	 a;
+	struct reg_counts before;
+	char		 msg[512], id[256];
+	const char	*model = ctx->req->argv[1];
+	enum reg_rc	 rc;
+
+	a.uid = client_uid(ctx->client);
+	a.user = client_user(ctx->client);
+	a.source = "manual";
+	msg[0] = '\0';
+	snprintf(id, sizeof(id), "%s", model);
+	if (reg_show(md.db, model, cmd_copy_id, id) == REG_INTERNAL ||
+	    (with_previous && reg_counts(md.db, &before) != REG_OK))
+		return cmd_reg_err(ctx, REG_INTERNAL, "");
+	rc = fn(md.db, model, &a, msg, sizeof(msg));
+	if (rc != REG_OK) {
+		log_debug("%s %s by %s refused: %s", what, model, a.user, msg);
+		return cmd_reg_err(ctx, rc, msg);
+	}
+	log_info("%s %s by uid %u (%s): %s", what, id, (unsigned)a.uid,
+	    a.user, msg);
+	lf_str(ctx->out, "id", id);
+	if (status != NULL)
+		lf_str(ctx->out, "status", status);
+	if (with_previous) {
+		if (before.default_id[0] != '\0')
+			lf_str(ctx->out, "previous", before.default_id);
+		else
+			lf_null(ctx->out, "previous");
+	}
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
+
+enum cmd_ret
+cmd_activate(struct cmd_ctx *ctx)
+{
+	return cmd_change(ctx, reg_activate, "activate", "active", 0);
+}
+
+enum cmd_ret
+cmd_deactivate(struct cmd_ctx *ctx)
+{
+	return cmd_change(ctx, reg_deactivate, "deactivate", "inactive", 0);
+}
+
+enum cmd_ret
+cmd_delete(struct cmd_ctx *ctx)
+{
+	return cmd_change(ctx, reg_delete, "delete", NULL, 0);
+}
+
+enum cmd_ret
+cmd_default(struct cmd_ctx *ctx)
+{
+	struct collect	 col = { ctx, 0 };
+	enum reg_rc	 rc;
+
+	if (ctx->req->argc == 2)
+		return cmd_change(ctx, reg_set_default, "default", NULL, 1);
+	rc = reg_default(md.db, cmd_collect_model, &col);
+	if (col.failed)
+		return cmd_err(ctx, "internal", "out of memory");
+	if (rc == REG_NOTFOUND)
+		return CMD_OK;	/* OK 0: there is no default */
+	return cmd_reg_err(ctx, rc, "");
+}

@@ -1,0 +1,624 @@
+/* control.c: the control socket: create or inherit it, accept, read request lines, write replies, close. */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+
+#define CONTROL_MAXCLIENTS	256
+#define CONTROL_BACKLOG		128
+/* Input is read in bounded chunks: a flood without newlines cannot grow memory. */
+#define CONTROL_READ_HIWAT	(64 * 1024)
+/* Past this much unread reply data we stop reading the client's requests. */
+#define CONTROL_WRITE_HIWAT	(4 * 1024 * 1024)
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	int			 fd;
+	struct bufferevent	*bev;
+	struct event		*resume;	/* zero-delay event: go on reading after a deferred reply */
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	char			 user[64];
+	enum role		 role;
+	int			 busy;		/* a deferred reply is outstanding */
+	int			 discarding;	/* dropping the rest of an over-long line */
+	int			 eof;		/* the peer closed its side */
+	int			 closing;	/* close once the output has drained */
+	void			(*on_close)(void *);
+	void			*on_close_arg;
+};
+
+static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
+static int		 nclients;
+static int		 listen_fd = -1;
+static int		 activated;	/* fd from systemd: not ours to unlink */
+static char		 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct event	*ev_accept;
+static struct event	*ev_accept_pause;
+
+static void	 client_process(struct client *);
+static void	 client_free(struct client *);
+
+int
+control_activated(void)
+{
+	return activated;
+}
+
+const char *
+control_path(void)
+{
+	return sock_path;
+}
+
+int
+control_clients(void)
+{
+	return nclients;
+}
+
+uid_t
+client_uid(const struct client *c)
+{
+	return c->uid;
+}
+
+gid_t
+client_gid(const struct client *c)
+{
+	return c->gid;
+}
+
+const char *
+client_user(const struct client *c)
+{
+	return c->user;
+}
+
+enum role
+client_role(const struct client *c)
+{
+	return c->role;
+}
+
+void
+client_on_close(struct client *c, void (*fn)(void *), void *arg)
+{
+	c->on_close = fn;
+	c->on_close_arg = arg;
+}
+
+/*
+ * Is something listening at path? Used before replacing a socket node:
+ * a live daemon's socket must never be stolen.
+ */
+static int
+control_probe(const struct sockaddr_un *sun)
+{
+	int	 fd, rv;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	rv = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	close(fd);
+	return rv == 0 ? 1 : 0;
+}
+
+int
+control_init(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	struct sockaddr_un	 sun;
+	struct stat		 st;
+	mode_t			 old;
+	int			 n, fd;
+
+	n = sd_listen_fds(1);
+	if (n < 0) {
+		snprintf(err, errlen, "sd_listen_fds: %s", strerror(-n));
+		return -1;
+	}
+	if (n > 1) {
+		snprintf(err, errlen, "systemd passed %d sockets, expected one", n);
+		return -1;
+	}
+	if (n == 1) {
+		fd = SD_LISTEN_FDS_START;
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			snprintf(err, errlen, "the socket systemd passed is not "
+			    "a listening AF_UNIX stream socket");
+			return -1;
+		}
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 ||
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+			snprintf(err, errlen, "fcntl: %s", strerror(errno));
+			return -1;
+		}
+		/* Report the real path (for STATUS); systemd owns the node. */
+		memset(&sun, 0, sizeof(sun));
+		{
+			socklen_t len = sizeof(sun);
+			if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0)
+				snprintf(sock_path, sizeof(sock_path), "%s",
+				    sun.sun_path);
+		}
+		listen_fd = fd;
+		activated = 1;
+		return 0;
+	}
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "socket path too long (%zu bytes, at most "
+		    "%zu): %s", strlen(path), sizeof(sun.sun_path) - 1, path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+			    path);
+			return -1;
+		}
+		if (control_probe(&sun) == 1) {
+			snprintf(err, errlen, "another daemon answers on %s",
+			    path);
+			return -1;
+		}
+		/* Nothing answers: a stale node from a daemon that died. */
+		if (unlink(path) == -1) {
+			snprintf(err, errlen, "unlink stale socket %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		log_info("removed stale socket %s", path);
+	}
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* The node is created with the final mode: no window where it is wider. */
+	old = umask(~mode & 0777);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, mode) == -1) {
+		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, CONTROL_BACKLOG) == -1) {
+		snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	snprintf(sock_path, sizeof(sock_path), "%s", path);
+	listen_fd = fd;
+	activated = 0;
+	return 0;
+}
+
+/* Write a short line straight to a socket we are about to close. */
+static void
+control_refuse(int fd, const char *line)
+{
+	ssize_t	 rv;
+
+	rv = write(fd, line, strlen(line));
+	(void)rv;
+	close(fd);
+}
+
+static void
+control_accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	event_add(ev_accept, NULL);
+}
+
+static void
+client_write_reply(struct client *c, const char *head, size_t headlen,
+    const struct buf *records)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (evbuffer_add(out, head, headlen) == -1 ||
+	    (records != NULL && records->len > 0 &&
+	    evbuffer_add(out, records->data, records->len) == -1)) {
+		/* Out of memory for this client: close it, not the daemon. */
+		log_warnx("client uid %u: out of memory for a reply, closing",
+		    (unsigned)c->uid);
+		c->closing = 1;
+	}
+}
+
+void
+client_reply_ok(struct client *c, int n, const struct buf *records)
+{
+	char	 head[32];
+	int	 len;
+
+	len = snprintf(head, sizeof(head), "OK %d\n", n);
+	client_write_reply(c, head, (size_t)len, records);
+	if (c->busy) {
+		c->busy = 0;
+		event_active(c->resume, EV_TIMEOUT, 0);
+	}
+}
+
+void
+client_reply_err(struct client *c, const char *code, const char *fmt, ...)
+{
+	char	 line[PROTO_MAXLINE];
+	size_t	 i;
+	va_list	 ap;
+	int	 len;
+
+	len = snprintf(line, sizeof(line), "ERR %s ", code);
+	va_start(ap, fmt);
+	vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	/* A message may quote hostile input: it must stay one line. */
+	for (i = (size_t)len; line[i] != '\0'; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	strcat(line, "\n");
+	client_write_reply(c, line, strlen(line), NULL);
+	if (c->busy) {
+		c->busy = 0;
+		event_active(c->resume, EV_TIMEOUT, 0);
+	}
+}
+
+/* Run one complete request line. */
+static void
+client_request(struct client *c, const char *line, size_t len)
+{
+	struct proto_req	*req;
+	struct cmd_ctx		 ctx;
+	struct buf		 out = { 0 };
+	const char		*err;
+	enum cmd_ret		 rv;
+
+	if ((req = malloc(sizeof(*req))) == NULL) {
+		client_reply_err(c, "internal", "out of memory");
+		return;
+	}
+	if (proto_tokenize(line, len, req, &err) == -1) {
+		client_reply_err(c, "usage", "%s", err);
+		free(req);
+		return;
+	}
+	if (req->argc == 0) {
+		/* Blank lines are ignored: handy for people typing. */
+		free(req);
+		return;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.client = c;
+	ctx.req = req;
+	ctx.out = &out;
+	rv = cmd_dispatch(c, req, &ctx);
+	switch (rv) {
+	case CMD_OK:
+	case CMD_CLOSE:
+		client_reply_ok(c, ctx.n, &out);
+		if (rv == CMD_CLOSE)
+			c->closing = 1;
+		break;
+	case CMD_ERR:
+		client_reply_err(c, ctx.code, "%s", ctx.msg);
+		break;
+	case CMD_DEFERRED:
+		c->busy = 1;
+		break;
+	}
+	buf_free(&out);
+	free(req);
+}
+
+/* Is the client done: nothing more will come and nothing waits to be sent? */
+static int
+client_try_close(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (c->busy)
+		return 0;
+	if (c->eof && !c->closing) {
+		/* The peer closed its side: answer what is complete, then go. */
+		c->closing = 1;
+	}
+	if (c->closing && evbuffer_get_length(out) == 0) {
+		client_free(c);
+		return 1;
+	}
+	return 0;
+}
+
+/* A line of pos bytes before its LF: too long unless its content, less a final CR, fits. */
+static int
+control_line_too_long(struct evbuffer *in, size_t pos)
+{
+	unsigned char	*p;
+
+	if (pos <= PROTO_MAXLINE)
+		return 0;
+	if (pos > PROTO_MAXLINE + 1)
+		return 1;
+	p = evbuffer_pullup(in, (ev_ssize_t)pos);
+	return p == NULL || p[pos - 1] != '\r';
+}
+
+/*
+ * Read and run every complete line in the input buffer, in order, unless
+ * a deferred reply is outstanding or the client's unread replies pile up.
+ */
+static void
+client_process(struct client *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->bev);
+	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer_ptr	 eol;
+	size_t			 eol_len, inlen;
+	char			*line;
+
+	while (!c->busy && !c->closing) {
+		if (evbuffer_get_length(out) > CONTROL_WRITE_HIWAT) {
+			/* Resumed from the write callback once drained. */
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		inlen = evbuffer_get_length(in);
+		if (inlen == 0)
+			break;
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (c->discarding) {
+			if (eol.pos == -1) {
+				evbuffer_drain(in, inlen);
+				break;
+			}
+			evbuffer_drain(in, (size_t)eol.pos + eol_len);
+			c->discarding = 0;
+			continue;
+		}
+		if (eol.pos == -1) {
+			/* Room is left for a CR before the LF that has not come. */
+			if (inlen <= PROTO_MAXLINE + 1)
+				break;	/* a partial line: wait for the rest */
+			client_reply_err(c, "toolong",
+			    "request longer than %d bytes", PROTO_MAXLINE);
+			/* Resynchronise at the next newline. */
+			evbuffer_drain(in, inlen);
+			c->discarding = 1;
+			continue;
+		}
+		if (control_line_too_long(in, (size_t)eol.pos)) {
+			client_reply_err(c, "toolong",
+			    "request longer than %d bytes", PROTO_MAXLINE);
+			evbuffer_drain(in, (size_t)eol.pos + eol_len);
+			continue;
+		}
+		/* evbuffer_readln gives us the line; it is ours to free. */
+		line = evbuffer_readln(in, &inlen, EVBUFFER_EOL_LF);
+		if (line == NULL) {
+			client_reply_err(c, "internal", "out of memory");
+			c->closing = 1;
+			break;
+		}
+		client_request(c, line, inlen);
+		free(line);
+	}
+	if (c->eof && !c->busy && evbuffer_get_length(in) > 0 &&
+	    evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos == -1) {
+		/* A half-written request at EOF is dropped unanswered. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+	client_try_close(c);
+}
+
+static void
+client_resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*c = arg;
+
+	client_process(c);
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	client_process(arg);
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client	*c = arg;
+
+	if (client_try_close(c))
+		return;
+	if (!c->eof && !(bufferevent_get_enabled(c->bev) & EV_READ))
+		bufferevent_enable(c->bev, EV_READ);
+	/* Replies drained below the mark: go on with queued requests. */
+	client_process(c);
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		c->eof = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		client_process(c);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		/* A write to a gone peer: nothing left to say to it. */
+		client_free(c);
+	}
+}
+
+static void
+client_free(struct client *c)
+{
+	if (c->on_close != NULL) {
+		c->on_close(c->on_close_arg);
+		c->on_close = NULL;
+	}
+	TAILQ_REMOVE(&clients, c, entry);
+	nclients--;
+	event_free(c->resume);
+	bufferevent_free(c->bev);	/* closes the fd */
+	log_debug("client uid %u closed", (unsigned)c->uid);
+	free(c);
+	/* A slot is free again: accept if we had paused for the limit. */
+}
+
+static void
+control_accept(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	struct timeval	 tv = { 1, 0 };
+	int		 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* Back off for a second instead of spinning. */
+			log_warn("accept");
+			event_del(ev_accept);
+			evtimer_add(ev_accept_pause, &tv);
+		} else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (nclients >= CONTROL_MAXCLIENTS) {
+		log_warnx("refused a connection from uid %u: %d connections",
+		    (unsigned)cred.uid, nclients);
+		control_refuse(fd, "ERR busy too many connections\n");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		control_refuse(fd, "ERR internal out of memory\n");
+		return;
+	}
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	c->role = access_role(md.cfg, c->uid, c->gid, c->user, sizeof(c->user));
+	if (c->role == ROLE_NONE) {
+		log_info("refused uid %u (%s): no role in [access]",
+		    (unsigned)c->uid, c->user);
+		control_refuse(fd, "ERR denied no role for this user in "
+		    "[access]\n");
+		free(c);
+		return;
+	}
+	c->bev = bufferevent_socket_new(md.base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->resume = event_new(md.base, -1, 0, client_resume_cb, c);
+	if (c->bev == NULL || c->resume == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		if (c->resume != NULL)
+			event_free(c->resume);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_READ_HIWAT);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	nclients++;
+	log_debug("client uid %u (%s) pid %d connected as %s", (unsigned)c->uid,
+	    c->user, (int)c->pid, access_role_name(c->role));
+}
+
+int
+control_listen(void)
+{
+	ev_accept = event_new(md.base, listen_fd, EV_READ | EV_PERSIST,
+	    control_accept, NULL);
+	ev_accept_pause = evtimer_new(md.base, control_accept_resume, NULL);
+	if (ev_accept == NULL || ev_accept_pause == NULL)
+		return -1;
+	return event_add(ev_accept, NULL);
+}
+
+/* The config changed: every connection's role follows the new [access]. */
+void
+control_reconfigure(void)
+{
+	struct client	*c;
+
+	TAILQ_FOREACH(c, &clients, entry)
+		c->role = access_role(md.cfg, c->uid, c->gid, c->user,
+		    sizeof(c->user));
+}
+
+void
+control_shutdown(void)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&clients)) != NULL)
+		client_free(c);
+	if (ev_accept != NULL)
+		event_free(ev_accept);
+	if (ev_accept_pause != NULL)
+		event_free(ev_accept_pause);
+	ev_accept = ev_accept_pause = NULL;
+	if (listen_fd != -1) {
+		close(listen_fd);
+		/* A node systemd made stays; one we made goes with us. */
+		if (!activated && sock_path[0] != '\0')
+			unlink(sock_path);
+		listen_fd = -1;
+	}
+}

@@ -1,0 +1,46 @@
+/* control.h: the control socket: create or inherit it, accept, per-connection state, replies, close. */
+#ifndef MODELREG_CONTROL_H
+#define MODELREG_CONTROL_H
+
+#include <sys/types.h>
+
+#include "access.h"
+#include "buf.h"
+
+struct client;
+
+/*
+ * Take the socket systemd passed (sd_listen_fds: exactly one AF_UNIX
+ * stream fd), or create one at path with mode. A socket node left over
+ * by a dead daemon is unlinked; one that answers is left alone and
+ * control_init fails. Returns 0, or -1 with err set.
+ */
+int	 control_init(const char *path, mode_t mode, char *err, size_t errlen);
+int	 control_listen(void);		/* start accepting on md.base */
+void	 control_shutdown(void);	/* close every client and the listener; unlink the socket we created */
+int	 control_activated(void);	/* 1 if the socket came from systemd */
+const char *control_path(void);
+int	 control_clients(void);
+void	 control_reconfigure(void);	/* roles follow a reloaded [access] */
+
+/* Peer identity of a client (from SO_PEERCRED at accept). */
+uid_t	 client_uid(const struct client *);
+gid_t	 client_gid(const struct client *);
+const char *client_user(const struct client *);
+enum role client_role(const struct client *);
+
+/*
+ * Replies. A command handler either replies at once (the dispatcher does
+ * that for it) or defers: it keeps the client pointer and later calls
+ * exactly one of client_reply_ok / client_reply_err, then the client
+ * resumes reading its pipelined requests. records holds n logfmt lines;
+ * the caller keeps ownership of the buf.
+ */
+void	 client_reply_ok(struct client *, int n, const struct buf *records);
+void	 client_reply_err(struct client *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Register a function called when the client goes away (to cancel its deferred work). */
+void	 client_on_close(struct client *, void (*fn)(void *), void *arg);
+
+#endif

@@ -1,0 +1,85 @@
+/* db.h: the SQLite database layer: open, schema and migrations, and every SQL statement of the registry. */
+#ifndef MODELREG_DB_H
+#define MODELREG_DB_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+/* Feature badges, stored as a bit set in models.features. */
+#define FEAT_STREAMING	0x01
+#define FEAT_VISION	0x02
+#define FEAT_REASONING	0x04
+#define FEAT_TOOLS	0x08
+
+/*
+ * Open (creating if needed) the database at path: WAL, foreign_keys=ON,
+ * synchronous=FULL (an answered OK survives power loss), busy_timeout
+ * 5000 ms, then migrate the schema forward to the current user_version.
+ * A database from a newer modelreg (user_version too high) is refused.
+ * Returns NULL (and logs why) on failure. ":memory:" works, for tests.
+ */
+sqlite3	*db_open(const char *path);
+void	 db_close(sqlite3 *);		/* finalizes every statement first */
+int	 db_schema_version(sqlite3 *);
+
+/* Transactions. begin is BEGIN IMMEDIATE. Each returns 0 or -1 (logged). */
+int	 db_begin(sqlite3 *);
+int	 db_commit(sqlite3 *);
+void	 db_rollback(sqlite3 *);
+
+/* Small key/value state (seeded_at, ...). value NULL deletes. */
+int	 db_state_set(sqlite3 *, const char *key, const char *value);
+char	*db_state_get(sqlite3 *, const char *key);	/* caller frees; NULL if absent */
+
+/*
+ * The registry's SQL, called by registry.c only. Functions that write
+ * run inside the caller's transaction.
+ * Unless said otherwise they return 0, or -1 when SQLite failed (logged).
+ */
+#include <sys/types.h>
+
+struct model;
+struct list_query;
+struct actor;
+typedef int (*db_model_cb)(const struct model *, void *arg);	/* non-zero stops */
+
+/* A model's id and the state the rules look at. */
+struct db_modelref {
+	char	 id[256];	/* ids are 1..255 bytes, by the schema */
+	int	 active;
+	int	 is_default;
+};
+
+/* A user's name -> model: exact id, else the model listing it as an alias. 0, 1 none, -1. */
+int	 db_model_resolve(sqlite3 *, const char *name, struct db_modelref *);
+int	 db_model_lookup(sqlite3 *, const char *id, struct db_modelref *);	/* exact id only */
+int	 db_model_default(sqlite3 *, struct db_modelref *);	/* 0, 1 no default, -1 */
+int	 db_model_set_status(sqlite3 *, const char *id, int active,
+	    const char *source, int64_t now);
+int	 db_model_clear_default(sqlite3 *);
+int	 db_model_set_default(sqlite3 *, const char *id);
+/* Writes the audit row (old: the whole row as JSON), then deletes. */
+int	 db_model_delete(sqlite3 *, const char *id, int64_t now, const struct actor *);
+/* Read side: cb gets each row. show resolves name like db_model_resolve: 0, 1 none, -1. */
+int	 db_model_show(sqlite3 *, const char *name, db_model_cb, void *);
+int	 db_model_show_default(sqlite3 *, db_model_cb, void *);	/* 0, 1 none, -1 */
+int	 db_models_list(sqlite3 *, const struct list_query *, db_model_cb, void *);
+int	 db_model_counts(sqlite3 *, int64_t *models, int64_t *active);
+int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,
+	    const char *model, const char *field, const char *oldv, const char *newv);
+
+/* Set key only if it is absent (INSERT OR IGNORE). */
+int	 db_state_set_once(sqlite3 *, const char *key, const char *value);
+
+/* Seeding, over the temp table "staging" (catalog.h). */
+int	 db_staging_count(sqlite3 *, int64_t *);	/* 0 when there is no staging table */
+/* A list name -> id: staged id, staged alias, registered id, registered alias. 0, 1 none, -1. */
+int	 db_seed_find(sqlite3 *, const char *name, char *id, size_t idlen, int *staged);
+int	 db_seed_rules_reset(sqlite3 *);	/* the temp table seed_rule(id, active), emptied */
+int	 db_seed_rule_set(sqlite3 *, const char *id, int active);
+/* Staged models already registered: metadata and last_seen_at, a seed.update audit row per changed field. */
+int	 db_seed_update(sqlite3 *, int64_t now, const struct actor *, int *changed);
+/* Staged models not registered: added with seed_rule's status, else new_active. */
+int	 db_seed_add(sqlite3 *, int64_t now, int new_active, const struct actor *, int *added);
+
+#endif

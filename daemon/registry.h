@@ -1,0 +1,114 @@
+/* registry.h: the product's rules; every operation is one transaction returning a result code and a message. */
+#ifndef MODELREG_REGISTRY_H
+#define MODELREG_REGISTRY_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+struct config;
+
+/* Result codes; the protocol layer maps them to ERR codes of the same name. */
+enum reg_rc {
+	REG_OK = 0,
+	REG_NOTFOUND,		/* ERR notfound */
+	REG_CONFLICT,		/* ERR conflict */
+	REG_USAGE,		/* ERR usage (a bad filter or sort key) */
+	REG_INTERNAL,		/* ERR internal (SQLite failed; nothing changed) */
+};
+
+/* Who makes a change: written to the audit log. */
+struct actor {
+	uid_t		 uid;
+	const char	*user;		/* user name, "seed", "zdr", ... */
+	const char	*source;	/* status source for status changes: "manual", "seed" or "auto" */
+};
+
+/*
+ * A model as read from the registry. Every pointer is valid only during
+ * the callback that receives it. Unknown numbers have their has_ flag 0.
+ * Times are unix seconds, 0 when unknown.
+ */
+struct model {
+	const char	*id;
+	const char	*name;
+	const char	*provider;
+	const char	*description;
+	int64_t		 context_length;	int has_context;
+	double		 prompt_price;		int has_prompt_price;	/* USD per 1M tokens */
+	double		 completion_price;	int has_completion_price;
+	unsigned	 features;		/* FEAT_* bits */
+	const char	*aliases;		/* JSON array text, e.g. ["a","b"] */
+	int		 active;
+	int		 is_default;
+	const char	*status_source;		/* "seed", "manual" or "auto" */
+	int64_t		 added_at, status_changed_at, last_seen_at;
+};
+
+typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops */
+
+enum reg_status_filter { RS_ALL = 0, RS_ACTIVE, RS_INACTIVE };
+enum reg_sort { SORT_NAME = 0, SORT_PROVIDER, SORT_CONTEXT, SORT_PRICE, SORT_STATUS };
+
+struct list_query {
+	enum reg_status_filter	 status;
+	const char		*provider;	/* exact, case-insensitive; NULL: any */
+	const char		*search;	/* substring, case-insensitive, over id, name, provider, description, aliases */
+	enum reg_sort		 sort;		/* ties broken by id */
+	int			 desc;
+};
+
+/*
+ * The registry functions. msg (may be NULL) receives a one-line English
+ * message for the reply: on success what happened, on failure why.
+ * Model names given by users resolve to an id exactly, else to the model
+ * that lists the name among its aliases.
+ */
+enum reg_rc reg_activate(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
+enum reg_rc reg_deactivate(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
+enum reg_rc reg_set_default(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
+enum reg_rc reg_delete(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
+
+/* Read side. reg_show: REG_NOTFOUND when absent. reg_default: REG_NOTFOUND when none is set. */
+enum reg_rc reg_list(sqlite3 *, const struct list_query *, reg_model_cb, void *arg);
+enum reg_rc reg_show(sqlite3 *, const char *model, reg_model_cb, void *arg);
+enum reg_rc reg_default(sqlite3 *, reg_model_cb, void *arg);
+
+struct reg_counts {
+	int64_t	 models, active;
+	char	 default_id[256];	/* "" when none */
+	int64_t	 seeded_at;		/* 0 when never */
+};
+enum reg_rc reg_counts(sqlite3 *, struct reg_counts *);
+
+/* Parse LIST's words; -1 on an unknown value. */
+int	 reg_parse_status_filter(const char *, enum reg_status_filter *);
+int	 reg_parse_sort(const char *, enum reg_sort *);
+
+/*
+ * Seeding (the PeerAI rules). The catalog has been parsed into the temp
+ * table "staging" (see catalog.h). In one transaction:
+ *  - every staged model not in the registry is added: active if named in
+ *    always_active, inactive if in always_inactive, else new_model_status
+ *    (status_source "seed");
+ *  - every staged model already in the registry gets its name and
+ *    metadata updated and last_seen_at set; its status is kept unless an
+ *    always list names it (then it is set, status_source "seed");
+ *  - if no default exists and default_model names a staged or registered
+ *    model, that model is activated and made the default;
+ *  - state seeded_at is set (first time) and last_seed_at always.
+ * Names in the always lists and default_model match ids or aliases.
+ * A name the catalog does not list is reported in res->warnings (one
+ * line per name, "always_active: foo is not in the catalog"), not an error.
+ * Any failure rolls everything back (REG_INTERNAL).
+ */
+struct seed_result {
+	int	 added, updated, activated, deactivated;
+	int	 default_set;		/* 1 when default_model was applied */
+	char	 warnings[1024];	/* "; "-separated, "" when none */
+};
+enum reg_rc reg_seed_apply(sqlite3 *, const struct config *, const struct actor *,
+	    struct seed_result *, char *msg, size_t);
+
+#endif

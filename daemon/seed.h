@@ -1,0 +1,64 @@
+/* seed.h: first-boot seeding and the SEED verb: fetch the seed source, parse it, apply the PeerAI rules, retry with backoff. */
+#ifndef MODELREG_SEED_H
+#define MODELREG_SEED_H
+
+#include <stdint.h>
+
+#include "registry.h"
+
+enum seed_phase {
+	SEED_IDLE = 0,		/* nothing to do: seeded, or no source */
+	SEED_WAITING,		/* a retry is scheduled at next_try */
+	SEED_RUNNING,		/* a fetch or apply is in flight */
+};
+
+struct seed_status {
+	enum seed_phase	 phase;
+	int64_t		 last_ok;	/* unix time of the last successful seed, 0 never */
+	int64_t		 last_attempt;
+	int64_t		 next_try;	/* 0 when none scheduled */
+	int		 failures;	/* consecutive failures */
+	int		 items;		/* models in the last good source */
+	char		 last_error[256];	/* "" when the last attempt succeeded */
+	char		 warnings[1024];	/* from the last successful apply */
+};
+
+/*
+ * The outcome of one seed run for a waiter, in one of three forms:
+ *  - REG_OK: res is filled, msg summarises ("seeded 42 models (added 3,
+ *    updated 39, ...)");
+ *  - REG_CONFLICT: the source failed (unreachable, timed out, HTTP error,
+ *    too large, invalid JSON, no models, unreadable api_key_file...); res
+ *    is NULL, msg is "seed source: <why>". The registry is untouched; the
+ *    protocol layer answers ERR unavailable;
+ *  - REG_INTERNAL: the database failed while applying (rolled back); res is
+ *    NULL, msg says why; ERR internal.
+ * res and msg are valid only during the callback.
+ */
+typedef void (*seed_done_cb)(enum reg_rc rc, const struct seed_result *res,
+	    const char *msg, void *arg);
+
+/*
+ * Called once the database is open and the loop exists. When the registry
+ * is empty and a seed source is configured, starts the first seed at once
+ * (retrying with backoff from seed_retry_min to seed_retry_max until it
+ * succeeds). When it is not empty, does nothing: never re-seeds on start.
+ */
+void	 seed_init(void);
+
+/*
+ * Run a seed now (the SEED verb). If one is running, the caller joins it;
+ * a scheduled retry is replaced by this run. cb is called exactly once,
+ * later, from the loop. Returns a waiter handle, or NULL when there is no
+ * seed source configured (then cb is not called; msg says why).
+ */
+struct seed_waiter *seed_run(seed_done_cb cb, void *arg, char *msg, size_t msglen);
+/* The waiter's client went away: its callback will not be called. */
+void	 seed_waiter_cancel(struct seed_waiter *);
+
+void	 seed_get_status(struct seed_status *);
+/* Config was reloaded: pick up the new [seed] (an in-flight run finishes with the old one). */
+void	 seed_reconfigure(void);
+void	 seed_shutdown(void);	/* cancel fetch and timers; waiters are dropped */
+
+#endif

@@ -1,0 +1,840 @@
+/* test_catalog.c: TAP tests for the catalog parsers (Mistral, OpenRouter, OpenAI) over tests/data and the bundled snapshot. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "catalog.h"
+#include "db.h"
+#include "tap.h"
+
+#ifndef TEST_DATADIR
+#error "TEST_DATADIR must name the tests/data folder"
+#endif
+
+#define SNAPSHOT	TEST_DATADIR "/../../etc/seed/mistral-models.json"
+
+static char *
+load(const char *path, size_t *lenp)
+{
+	FILE	*fp;
+	char	*p;
+	long	 n;
+
+	if ((fp = fopen(path, "rb")) == NULL) {
+		printf("# cannot open %s\n", path);
+		return NULL;
+	}
+	if (fseek(fp, 0, SEEK_END) == -1 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) == -1 ||
+	    (p = malloc((size_t)n + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	if (fread(p, 1, (size_t)n, fp) != (size_t)n) {
+		free(p);
+		fclose(fp);
+		return NULL;
+	}
+	p[n] = '\0';
+	fclose(fp);
+	*lenp = (size_t)n;
+	return p;
+}
+
+static struct catalog_stats	st;
+static char			err[256];
+
+/* Parse a file of tests/data (or an absolute path). */
+static int
+parse_file(sqlite3 *db, enum cat_format fmt, const char *name)
+{
+	char	 path[1024];
+	char	*body;
+	size_t	 len;
+	int	 rc;
+
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", TEST_DATADIR, name);
+	if ((body = load(path, &len)) == NULL)
+		return -2;
+	rc = catalog_parse(db, fmt, body, len, &st, err, sizeof(err));
+	free(body);
+	return rc;
+}
+
+static int
+parse_str(sqlite3 *db, enum cat_format fmt, const char *s)
+{
+	return catalog_parse(db, fmt, s, strlen(s), &st, err, sizeof(err));
+}
+
+/* The first column of the first row of sql (with ?1 bound to arg), or NULL. */
+static char *
+query(sqlite3 *db, const char *sql, const char *arg)
+{
+	sqlite3_stmt	*s;
+	char		*v = NULL;
+	const char	*t;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		printf("# prepare: %s\n", sqlite3_errmsg(db));
+		return NULL;
+	}
+	if (arg != NULL)
+		sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    (t = (const char *)sqlite3_column_text(s, 0)) != NULL)
+		v = strdup(t);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static long long
+query_int(sqlite3 *db, const char *sql, const char *arg)
+{
+	char		*v = query(db, sql, arg);
+	long long	 n = v ? strtoll(v, NULL, 10) : -1;
+
+	free(v);
+	return n;
+}
+
+static double
+query_real(sqlite3 *db, const char *sql, const char *arg)
+{
+	sqlite3_stmt	*s;
+	double		 d = -12345;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return d;
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		d = sqlite3_column_double(s, 0);
+	sqlite3_finalize(s);
+	return d;
+}
+
+/* A staged row: name|provider|ctx|prompt|completion|features|aliases|slug */
+#define ROW_SQL								\
+	"SELECT name || '|' || provider || '|' ||"			\
+	" coalesce(context_length, 'NULL') || '|' ||"			\
+	" coalesce(prompt_price, 'NULL') || '|' ||"			\
+	" coalesce(completion_price, 'NULL') || '|' || features || '|' ||" \
+	" aliases || '|' || coalesce(canonical_slug, 'NULL')"		\
+	" FROM staging WHERE id = ?1"
+
+#define is_row(db, id, want) do {					\
+	char *r_ = query((db), ROW_SQL, (id));				\
+	is_str(r_, (want), "row %s", (id));				\
+	free(r_);							\
+} while (0)
+
+#define is_col(db, sql, id, want, ...) do {				\
+	char *c_ = query((db), (sql), (id));				\
+	is_str(c_, (want), __VA_ARGS__);				\
+	free(c_);							\
+} while (0)
+
+static char *
+staged_ids(sqlite3 *db)
+{
+	return query(db, "SELECT group_concat(id, ' ') FROM"
+	    " (SELECT id FROM staging ORDER BY rowid)", NULL);
+}
+
+#define is_ids(db, want, ...) do {					\
+	char *i_ = staged_ids(db);					\
+	is_str(i_, (want), __VA_ARGS__);				\
+	free(i_);							\
+} while (0)
+
+#define is_stats(e, s, k, d, what) do {					\
+	is_int(st.entries, (e), "%s: entries", (what));			\
+	is_int(st.staged, (s), "%s: staged", (what));			\
+	is_int(st.skipped, (k), "%s: skipped", (what));			\
+	is_int(st.duplicates, (d), "%s: duplicates", (what));		\
+} while (0)
+
+static long long
+staged_count(sqlite3 *db)
+{
+	return query_int(db, "SELECT count(*) FROM staging", NULL);
+}
+
+/* Does name resolve to a staged model, as an id or an alias? */
+static int
+resolves(sqlite3 *db, const char *name)
+{
+	return query_int(db, "SELECT count(*) FROM staging WHERE id = ?1 OR"
+	    " EXISTS (SELECT 1 FROM json_each(staging.aliases)"
+	    " WHERE value = ?1)", name) == 1;
+}
+
+static void
+test_formats(void)
+{
+	enum cat_format	 f = FMT_OPENAI;
+
+	ok(catalog_parse_format("mistral", &f) == 0 && f == FMT_MISTRAL,
+	    "format mistral");
+	ok(catalog_parse_format("openrouter", &f) == 0 && f == FMT_OPENROUTER,
+	    "format openrouter");
+	ok(catalog_parse_format("openai", &f) == 0 && f == FMT_OPENAI,
+	    "format openai");
+	ok(catalog_parse_format("Mistral", &f) == -1, "format is exact");
+	ok(catalog_parse_format("", &f) == -1, "empty format refused");
+	ok(catalog_parse_format("json", &f) == -1, "unknown format refused");
+	ok(catalog_parse_format(NULL, &f) == -1, "NULL format refused");
+}
+
+static void
+test_mistral(sqlite3 *db)
+{
+	static const char *names[] = { "mistral-large-latest",
+	    "mistral-medium-latest", "mistral-tiny-latest",
+	    "open-mistral-nemo-2407", "pixtral-large-2411" };
+	size_t	 i;
+
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral.json"), 0,
+	    "mistral: parsed");
+	is_str(err, "", "mistral: no error");
+	is_stats(13, 6, 0, 0, "mistral");
+	is_ids(db, "mistral-large-2411 mistral-medium-2505"
+	    " open-mistral-nemo-2407 pixtral-large-2411 magistral-medium-2506"
+	    " mistral-embed", "mistral: aliases collapsed, list order kept");
+	is_row(db, "mistral-large-2411", "mistral-large-2411|mistralai|131072"
+	    "|NULL|NULL|9|[\"mistral-large-latest\"]|NULL");
+	is_row(db, "mistral-medium-2505", "mistral-medium-2505|mistralai"
+	    "|131072|NULL|NULL|11|[\"mistral-medium-latest\"]|NULL");
+	is_row(db, "open-mistral-nemo-2407", "open-mistral-nemo-2407"
+	    "|mistralai|131072|NULL|NULL|9|[\"open-mistral-nemo\","
+	    "\"mistral-tiny-2407\",\"mistral-tiny-latest\"]|NULL");
+	is_row(db, "pixtral-large-2411", "pixtral-large-2411|mistralai|131072"
+	    "|NULL|NULL|11|[\"pixtral-large-latest\"]|NULL");
+	is_row(db, "magistral-medium-2506", "magistral-medium-2506|mistralai"
+	    "|40960|NULL|NULL|13|[\"magistral-medium-latest\"]|NULL");
+	is_row(db, "mistral-embed", "mistral-embed|mistralai|8192|NULL|NULL|0"
+	    "|[]|NULL");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1",
+	    "open-mistral-nemo-2407",
+	    "Our best multilingual open source model released July 2024.",
+	    "mistral: description");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "magistral-medium-2506"),
+	    FEAT_STREAMING | FEAT_REASONING | FEAT_TOOLS,
+	    "mistral: reasoning, tools and streaming bits");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "pixtral-large-2411"), FEAT_STREAMING | FEAT_VISION | FEAT_TOOLS,
+	    "mistral: vision bit");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ok(resolves(db, names[i]), "mistral: %s resolves", names[i]);
+	ok(!resolves(db, "mistral-large"), "mistral: a name not listed does"
+	    " not resolve");
+
+	/* v2 adds codestral and renames mistral-embed; staging is replaced. */
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral-seed-v2.json"), 0,
+	    "mistral v2: parsed");
+	is_stats(15, 7, 0, 0, "mistral v2");
+	is_int(staged_count(db), 7, "mistral v2: staging replaced");
+	is_row(db, "codestral-2501", "codestral-2501|mistralai|262144|NULL"
+	    "|NULL|9|[\"codestral-latest\"]|NULL");
+	is_row(db, "mistral-embed", "Mistral Embed|mistralai|8192|NULL|NULL|0"
+	    "|[]|NULL");
+	is_row(db, "mistral-large-2411", "mistral-large-2411|mistralai|131072"
+	    "|NULL|NULL|9|[\"mistral-large-latest\"]|NULL");
+}
+
+static void
+test_snapshot(sqlite3 *db)
+{
+	static const char *names[] = { "mistral-large-latest",
+	    "mistral-medium-latest", "mistral-tiny-latest",
+	    "open-mistral-nemo-2407", "pixtral-large-2411" };
+	static const char *ids[] = { "mistral-large-2411",
+	    "mistral-medium-2505", "mistral-small-2503",
+	    "open-mistral-nemo-2407", "pixtral-large-2411", "pixtral-12b-2409",
+	    "codestral-2501", "ministral-8b-2410", "ministral-3b-2410",
+	    "magistral-medium-2506", "mistral-embed", "mistral-saba-2502" };
+	static const char *aliases[] = { "mistral-large-latest",
+	    "mistral-medium-latest", "mistral-small-latest",
+	    "open-mistral-nemo", "mistral-tiny-2407", "mistral-tiny-latest",
+	    "pixtral-large-latest", "codestral-latest", "ministral-8b-latest",
+	    "ministral-3b-latest", "magistral-medium-latest" };
+	size_t	 i;
+
+	is_int(parse_file(db, FMT_MISTRAL, SNAPSHOT), 0, "snapshot: parsed");
+	is_str(err, "", "snapshot: no error");
+	is_stats(32, 15, 0, 0, "snapshot");
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+		    " id = ?1", ids[i]), 1, "snapshot: model %s", ids[i]);
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+		    " id = ?1", aliases[i]), 0, "snapshot: %s is not a model",
+		    aliases[i]);
+		ok(resolves(db, aliases[i]), "snapshot: alias %s", aliases[i]);
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ok(resolves(db, names[i]), "snapshot: always_active %s",
+		    names[i]);
+	ok(resolves(db, "mistral-medium-latest"),
+	    "snapshot: default_model resolves");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+	    " provider <> 'mistralai' OR description = '' OR"
+	    " context_length IS NULL OR prompt_price IS NOT NULL OR"
+	    " completion_price IS NOT NULL OR canonical_slug IS NOT NULL",
+	    NULL), 0, "snapshot: provider, description, context; no prices");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "magistral-medium-2506"),
+	    FEAT_STREAMING | FEAT_REASONING | FEAT_TOOLS,
+	    "snapshot: magistral reasons");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "mistral-embed"), 0, "snapshot: mistral-embed has no badge");
+	is_row(db, "open-mistral-nemo-2407", "open-mistral-nemo-2407"
+	    "|mistralai|131072|NULL|NULL|9|[\"open-mistral-nemo\","
+	    "\"mistral-tiny-2407\",\"mistral-tiny-latest\"]|NULL");
+}
+
+static void
+test_mistral_aliases(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral-aliases.json"), 0,
+	    "mistral aliases: parsed");
+	is_stats(15, 10, 1, 1, "mistral aliases");
+	is_ids(db, "alpha-2401 beta-2402 gamma delta epsilon zeta eta"
+	    " theta-2403 iota kappa", "mistral aliases: ids");
+	/* The entry whose id is the name wins, though listed second. */
+	is_row(db, "alpha-2401", "alpha-2401|mistralai|32768|NULL|NULL|3"
+	    "|[\"alpha-latest\",\"alpha\"]|NULL");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1",
+	    "alpha-2401", "Alpha.", "mistral aliases: the canonical's fields");
+	/* No id equals the name: the smallest id; the name is shown. */
+	is_row(db, "beta-2402", "Beta Model||NULL|NULL|NULL|0"
+	    "|[\"beta-latest\"]|NULL");
+	/* "alpha" was claimed first by alpha-2401. */
+	is_row(db, "gamma", "gamma||NULL|NULL|NULL|0|[\"gamma-latest\"]|NULL");
+	/* "gamma" is an id: never an alias; itself and repeats dropped. */
+	is_row(db, "delta", "delta||NULL|NULL|NULL|0|[\"delta-latest\"]|NULL");
+	is_row(db, "epsilon", "epsilon||NULL|NULL|NULL|0|[]|NULL");
+	is_row(db, "zeta", "zeta||NULL|NULL|NULL|0|[]|NULL");
+	is_row(db, "eta", "eta||NULL|NULL|NULL|8|[]|NULL");
+	/* A nameless entry is its own canonical name and joins that group. */
+	is_row(db, "theta-2403", "theta-2403||NULL|NULL|NULL|0"
+	    "|[\"theta-latest\"]|NULL");
+	is_row(db, "iota", "iota||NULL|NULL|NULL|0|[\"shared\"]|NULL");
+	is_row(db, "kappa", "kappa||NULL|NULL|NULL|0|[\"kappa-latest\"]|NULL");
+	ok(!resolves(db, "alpha-bad"), "mistral aliases: an entry with a bad id"
+	    " brings nothing");
+	ok(!resolves(db, "dup-alias"), "mistral aliases: a duplicate entry"
+	    " brings nothing");
+}
+
+static void
+test_mistral_nulls(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral-nulls.json"), 0,
+	    "mistral nulls: parsed");
+	is_stats(6, 5, 1, 0, "mistral nulls");
+	is_row(db, "null-everything", "null-everything||NULL|NULL|NULL|0|[]"
+	    "|NULL");
+	is_row(db, "null-caps", "null-caps||NULL|NULL|NULL|0"
+	    "|[\"null-caps-latest\"]|NULL");
+	is_row(db, "minimal", "minimal||NULL|NULL|NULL|0|[]|NULL");
+	is_row(db, "wrong-types", "wrong-types||NULL|NULL|NULL|0|[]|NULL");
+	is_row(db, "name-array", "name-array||NULL|NULL|NULL|0|[]|NULL");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+	    " description <> ''", NULL), 0, "mistral nulls: no description");
+}
+
+static void
+test_openrouter(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-openrouter.json"), 0,
+	    "openrouter: parsed");
+	is_stats(6, 6, 0, 0, "openrouter");
+	is_ids(db, "openai/gpt-4o anthropic/claude-3.5-sonnet"
+	    " deepseek/deepseek-r1 meta-llama/llama-3.1-8b-instruct:free"
+	    " openrouter/auto mistralai/mistral-large-2411", "openrouter: ids");
+	is_row(db, "openai/gpt-4o", "OpenAI: GPT-4o|openai|128000|2.5|10.0|11"
+	    "|[]|openai/gpt-4o");
+	is_row(db, "anthropic/claude-3.5-sonnet", "Anthropic: Claude 3.5 Sonnet"
+	    "|anthropic|200000|3.0|15.0|11|[]"
+	    "|anthropic/claude-3.5-sonnet-20240620");
+	is_row(db, "deepseek/deepseek-r1", "DeepSeek: R1|deepseek|163840|0.4"
+	    "|2.0|5|[]|deepseek/deepseek-r1");
+	is_row(db, "meta-llama/llama-3.1-8b-instruct:free", "Meta: Llama 3.1 8B"
+	    " Instruct (free)|meta-llama|131072|0.0|0.0|1|[]"
+	    "|meta-llama/llama-3.1-8b-instruct");
+	is_row(db, "openrouter/auto", "Auto Router|openrouter|2000000|NULL|NULL"
+	    "|1|[]|openrouter/auto");
+	is_row(db, "mistralai/mistral-large-2411", "Mistral Large 2411"
+	    "|mistralai|131072|2.0|6.0|9|[]|mistralai/mistral-large-2411");
+	ok(query_real(db, "SELECT prompt_price FROM staging WHERE id = ?1",
+	    "anthropic/claude-3.5-sonnet") == 3.0,
+	    "openrouter: 0.000003 per token is exactly 3 per 1M");
+	ok(query_real(db, "SELECT completion_price FROM staging WHERE id = ?1",
+	    "deepseek/deepseek-r1") == 2.0,
+	    "openrouter: 0.000002 per token is exactly 2 per 1M");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1",
+	    "openai/gpt-4o", "GPT-4o (\"o\" for \"omni\") is OpenAI's latest AI"
+	    " model, supporting both text and image inputs with text outputs.",
+	    "openrouter: description with escaped quotes");
+
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-openrouter-nulls.json"),
+	    0, "openrouter nulls: parsed");
+	is_stats(6, 6, 0, 0, "openrouter nulls");
+	is_row(db, "a/null-all", "a/null-all|a|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "a/null-inner", "a/null-inner|a|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "noslash", "noslash||NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "/leading", "/leading||NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "a/wrong", "a/wrong|a|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "a/empty-name", "a/empty-name|a|NULL|NULL|NULL|1|[]|NULL");
+}
+
+static void
+test_prices(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-prices.json"), 0,
+	    "prices: parsed");
+	is_stats(14, 14, 0, 0, "prices");
+	is_row(db, "p/strings", "p/strings|p|128000|3.0|15.0|1|[]|NULL");
+	is_row(db, "p/variable", "p/variable|p|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "p/numbers", "p/numbers|p|32768|3.0|15.0|1|[]|NULL");
+	is_row(db, "p/int-numbers", "p/int-numbers|p|NULL|0.0|1000000.0|1|[]"
+	    "|NULL");
+	is_row(db, "p/exp", "p/exp|p|NULL|3.0|15.0|1|[]|NULL");
+	is_row(db, "p/garbage", "p/garbage|p|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "p/negative", "p/negative|p|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "p/neg-zero", "p/neg-zero|p|4096|0.0|0.0|1|[]|NULL");
+	is_row(db, "p/tiny", "p/tiny|p|2147483647|0.0375|0.15|1|[]|NULL");
+	is_row(db, "p/bool-null", "p/bool-null|p|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "p/spaces", "p/spaces|p|NULL|1.0|NULL|1|[]|NULL");
+	is_row(db, "p/nan", "p/nan|p|NULL|NULL|NULL|1|[]|NULL");
+	is_row(db, "p/mixed", "p/mixed|p|NULL|1.25|2.5|1|[]|NULL");
+	is_row(db, "p/partial", "p/partial|p|NULL|1000000.0|0.5|1|[]|NULL");
+	ok(query_real(db, "SELECT prompt_price FROM staging WHERE id = ?1",
+	    "p/numbers") == 3.0, "prices: a JSON number converts exactly");
+	ok(query_real(db, "SELECT prompt_price FROM staging WHERE id = ?1",
+	    "p/tiny") == 0.0375, "prices: 0.0000000375 is 0.0375 per 1M");
+	ok(query_real(db, "SELECT completion_price FROM staging WHERE id = ?1",
+	    "p/mixed") == 2.5, "prices: 0.0000025 is 2.5 per 1M");
+	is_col(db, "SELECT typeof(prompt_price) || typeof(context_length)"
+	    " FROM staging WHERE id = ?1", "p/strings", "realinteger",
+	    "prices: stored as REAL and INTEGER");
+}
+
+static void
+test_openai(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_OPENAI, "catalog-openai.json"), 0,
+	    "openai: parsed");
+	is_stats(5, 5, 0, 0, "openai");
+	is_ids(db, "gpt-4o gpt-4o-mini text-embedding-3-small"
+	    " ft:gpt-4o-mini:acme::abc123 local-model", "openai: ids");
+	is_row(db, "gpt-4o", "gpt-4o|system|NULL|NULL|NULL|0|[]|NULL");
+	is_row(db, "ft:gpt-4o-mini:acme::abc123", "ft:gpt-4o-mini:acme::abc123"
+	    "|acme-org|NULL|NULL|NULL|0|[]|NULL");
+	is_row(db, "local-model", "local-model||NULL|NULL|NULL|0|[]|NULL");
+
+	/* The same document read as OpenRouter: prefix, streaming. */
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-openai.json"), 0,
+	    "openai as openrouter: parsed");
+	is_row(db, "gpt-4o", "gpt-4o||NULL|NULL|NULL|1|[]|NULL");
+	/* And a Mistral list read as OpenAI: every entry its own model. */
+	is_int(parse_file(db, FMT_OPENAI, "catalog-mistral.json"), 0,
+	    "mistral as openai: parsed");
+	is_stats(13, 13, 0, 0, "mistral as openai");
+	is_row(db, "mistral-large-latest", "mistral-large-latest|mistralai"
+	    "|NULL|NULL|NULL|0|[]|NULL");
+}
+
+static void
+test_hostile(sqlite3 *db)
+{
+	char	 want[1024];
+
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-hostile-names.json"), 0,
+	    "hostile: parsed");
+	is_stats(8, 8, 0, 0, "hostile");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/newline",
+	    "Line one\nLine two", "hostile: newline kept");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1",
+	    "evil/newline", "desc with \"quotes\" and \\backslash\\ and \t tab",
+	    "hostile: quotes, backslashes, tab kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/quotes",
+	    "He said \"hi\", then = left\\", "hostile: quotes and = kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/control",
+	    "bell\a esc\033 del\177", "hostile: control characters kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/crlf",
+	    "\r\n", "hostile: a name of CR LF is a name");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/logfmt",
+	    "a=b c=\"d\" ok 0", "hostile: logfmt-like name kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/sql",
+	    "'); DROP TABLE staging; --", "hostile: SQL in a name is text");
+	memset(want, 'N', 512);
+	want[512] = '\0';
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "evil/big-name",
+	    want, "hostile: name cut at 512 bytes");
+	is_int(query_int(db, "SELECT length(CAST(name AS BLOB)) ||"
+	    " substr(name, -1) = '512é' FROM staging WHERE id = ?1",
+	    "evil/utf8-name"), 1, "hostile: UTF-8 name cut on a boundary");
+}
+
+static void
+test_bad_ids(sqlite3 *db)
+{
+	char	 want[512];
+
+	is_int(parse_file(db, FMT_OPENAI, "catalog-bad-ids.json"), 0,
+	    "bad ids: parsed");
+	is_stats(25, 3, 22, 0, "bad ids");
+	memset(want, 'y', 200);
+	snprintf(want + 200, sizeof(want) - 200,
+	    " ok-1 !#$%%&'()*+-./:;<>?@[]^_`{|}~");
+	is_ids(db, want, "bad ids: only usable ids staged");
+	is_row(db, "ok-1", "ok-1|acme|NULL|NULL|NULL|0|[]|NULL");
+}
+
+static void
+test_unicode(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-unicode.json"), 0,
+	    "unicode: parsed");
+	is_stats(10, 9, 1, 0, "unicode");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE id = ?1",
+	    "u/ABC"), 1, "unicode: an escaped ASCII id is decoded");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/pair",
+	    "smile \xf0\x9f\x98\x80 end", "unicode: surrogate pair decoded");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1", "u/pair",
+	    "rocket \xf0\x9f\x9a\x80", "unicode: upper-case pair decoded");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/lone-high",
+	    "lone \xef\xbf\xbd high", "unicode: lone high surrogate -> U+FFFD");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/lone-low",
+	    "lone \xef\xbf\xbd low", "unicode: lone low surrogate -> U+FFFD");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/high-then-text",
+	    "\xef\xbf\xbdx", "unicode: high surrogate then text");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/reversed-pair",
+	    "\xef\xbf\xbd\xef\xbf\xbd", "unicode: reversed pair -> 2 x U+FFFD");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/raw",
+	    "\xc3\x9c" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9 "
+	    "\xe6\xa8\xa1\xe5\x9e\x8b "
+	    "\xf0\x9f\x9a\x80", "unicode: raw UTF-8 kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/escaped-bmp",
+	    "caf\xc3\xa9 \xe6\xa8\xa1\xe5\x9e\x8b", "unicode: escaped BMP");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1",
+	    "u/escaped-bmp", "A\xc3\x9f\xe2\x98\x83", "unicode: escaped mix");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "u/only-lone",
+	    "\xef\xbf\xbd", "unicode: a name of one lone surrogate");
+}
+
+static void
+test_bigdesc(sqlite3 *db)
+{
+	struct buf	 b = { 0 };
+	int		 i;
+
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-bigdesc.json"), 0,
+	    "bigdesc: parsed");
+	is_stats(2, 2, 0, 0, "bigdesc");
+	is_int(query_int(db, "SELECT length(CAST(description AS BLOB))"
+	    " FROM staging WHERE id = ?1", "big/boundary"), 16383,
+	    "bigdesc: cut before a 2-byte character that does not fit");
+	is_col(db, "SELECT substr(description, -3) FROM staging WHERE id = ?1",
+	    "big/boundary", "aaa", "bigdesc: ends with the last whole char");
+	is_col(db, "SELECT description FROM staging WHERE id = ?1",
+	    "big/after", "short", "bigdesc: next entry intact");
+
+	/* A 3-byte character across the cap, and a plain long text. */
+	buf_puts(&b, "{\"data\":[{\"id\":\"big/euro\",\"description\":\"");
+	for (i = 0; i < 16382; i++)
+		buf_putc(&b, 'c');
+	for (i = 0; i < 100; i++)
+		buf_puts(&b, "\xe2\x82\xac");
+	buf_puts(&b, "\"},{\"id\":\"big/plain\",\"description\":\"");
+	for (i = 0; i < 20000; i++)
+		buf_putc(&b, 'x');
+	buf_puts(&b, "\"}]}");
+	is_int(catalog_parse(db, FMT_OPENROUTER, b.data, b.len, &st, err,
+	    sizeof(err)), 0, "bigdesc generated: parsed");
+	is_int(query_int(db, "SELECT length(CAST(description AS BLOB))"
+	    " FROM staging WHERE id = ?1", "big/euro"), 16382,
+	    "bigdesc: a 3-byte character is not split");
+	is_int(query_int(db, "SELECT length(CAST(description AS BLOB))"
+	    " FROM staging WHERE id = ?1", "big/plain"), 16384,
+	    "bigdesc: cut at 16 KiB");
+	buf_free(&b);
+}
+
+static void
+test_duplicates(sqlite3 *db)
+{
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-duplicates.json"), 0,
+	    "duplicates: parsed");
+	is_stats(6, 3, 0, 3, "duplicates");
+	is_ids(db, "dup/a dup/b dup/c", "duplicates: ids");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "dup/a",
+	    "first A", "duplicates: the first dup/a is kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "dup/b",
+	    "first B", "duplicates: the first dup/b is kept");
+}
+
+/* After an error: the message, zero stats, and an empty staging. */
+static void
+check_error(sqlite3 *db, int rc, const char *want, const char *what)
+{
+	is_int(rc, -1, "%s: refused", what);
+	is_str(err, want, "%s: message", what);
+	is_stats(0, 0, 0, 0, what);
+	is_int(staged_count(db), 0, "%s: staging empty", what);
+}
+
+static void
+test_errors(sqlite3 *db)
+{
+	static const struct {
+		const char	*file;
+		const char	*err;
+	} files[] = {
+		{ "catalog-invalid.json", "invalid JSON" },
+		{ "catalog-truncated.json", "invalid JSON" },
+		{ "catalog-data-not-array.json", "no data array" },
+		{ "catalog-data-null.json", "no data array" },
+		{ "catalog-no-data.json", "no data array" },
+		{ "catalog-toplevel-array.json", "no data array" },
+	};
+	static const struct {
+		const char	*body;
+		const char	*err;
+	} bodies[] = {
+		{ "   ", "invalid JSON" },
+		{ "null", "no data array" },
+		{ "42", "no data array" },
+		{ "\"data\"", "no data array" },
+		{ "{\"data\": \"[]\"}", "no data array" },
+		{ "{\"data\": [1, 2,]}", "invalid JSON" },
+		{ "{\"data\": []} trailing", "invalid JSON" },
+		{ "{\"data\": [{\"id\" \"x\"}]}", "invalid JSON" },
+	};
+	struct buf	 b = { 0 };
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		/* Fill staging first: an error must leave it empty. */
+		parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+		rc = parse_file(db, FMT_MISTRAL, files[i].file);
+		check_error(db, rc, files[i].err, files[i].file);
+	}
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+		rc = parse_str(db, FMT_OPENROUTER, bodies[i].body);
+		check_error(db, rc, bodies[i].err, bodies[i].body);
+	}
+
+	parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+	rc = catalog_parse(db, FMT_MISTRAL, "", 0, &st, err, sizeof(err));
+	check_error(db, rc, "invalid JSON", "empty body");
+	rc = catalog_parse(db, FMT_MISTRAL, NULL, 0, &st, err, sizeof(err));
+	check_error(db, rc, "invalid JSON", "NULL body");
+
+	parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+	rc = catalog_parse(db, FMT_OPENAI, "{\"data\":[{\"id\":\"a\"}]}\0x",
+	    23, &st, err, sizeof(err));
+	check_error(db, rc, "body contains a NUL byte", "NUL byte");
+
+	/* Refused on the length alone, before the bytes are looked at. */
+	parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+	rc = catalog_parse(db, FMT_OPENAI, "{}", (size_t)INT_MAX + 1, &st,
+	    err, sizeof(err));
+	check_error(db, rc, "body too large", "over INT_MAX");
+
+	parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+	rc = catalog_parse(db, (enum cat_format)99, "{\"data\":[]}", 11, &st,
+	    err, sizeof(err));
+	check_error(db, rc, "unknown catalog format", "unknown format");
+
+	/* Nesting deeper than SQLite's JSON parser allows. */
+	buf_puts(&b, "{\"data\":[");
+	for (i = 0; i < 3000; i++)
+		buf_putc(&b, '[');
+	for (i = 0; i < 3000; i++)
+		buf_putc(&b, ']');
+	buf_puts(&b, "]}");
+	parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+	rc = catalog_parse(db, FMT_OPENAI, b.data, b.len, &st, err,
+	    sizeof(err));
+	check_error(db, rc, "invalid JSON", "deep nesting");
+	buf_free(&b);
+
+	/* An empty list is not an error here: the caller decides. */
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-empty-data.json"), 0,
+	    "empty data: parsed");
+	is_stats(0, 0, 0, 0, "empty data");
+
+	/* No stats, no err buffer: still safe. */
+	ok(catalog_parse(db, FMT_OPENAI, "[]", 2, NULL, NULL, 0) == -1,
+	    "error without stats or err buffer");
+	ok(catalog_parse(db, FMT_OPENAI, "{\"data\":[{\"id\":\"a\"}]}", 21,
+	    NULL, NULL, 0) == 0, "success without stats or err buffer");
+}
+
+static void
+test_odd_bytes(sqlite3 *db)
+{
+	/* Raw ill-formed UTF-8 and an escaped NUL inside strings. */
+	static const char body[] = "{\"data\":["
+	    "{\"id\":\"b/ff\",\"name\":\"a\xff" "b\"},"
+	    "{\"id\":\"b/overlong\",\"name\":\"\xc0\xaf!\"},"
+	    "{\"id\":\"b/cut\",\"name\":\"x\xe2\x82\"},"
+	    "{\"id\":\"b/nul\",\"name\":\"before\\u0000after\"},"
+	    "{\"id\":\"b/\xff\"}]}";
+	char	*v;
+
+	is_int(parse_str(db, FMT_OPENROUTER, body), 0, "odd bytes: parsed");
+	is_stats(5, 4, 1, 0, "odd bytes");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "b/ff",
+	    "a\xef\xbf\xbd" "b", "odd bytes: 0xff -> U+FFFD");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "b/overlong",
+	    "\xef\xbf\xbd\xef\xbf\xbd!", "odd bytes: overlong -> U+FFFD");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "b/cut",
+	    "x\xef\xbf\xbd\xef\xbf\xbd", "odd bytes: cut sequence -> U+FFFD");
+	v = query(db, "SELECT name FROM staging WHERE id = ?1", "b/nul");
+	ok(v != NULL && strncmp(v, "before", 6) == 0, "odd bytes: \\u0000"
+	    " does not lose the start");
+	is_int(query_int(db, "SELECT length(CAST(name AS BLOB)) FROM staging"
+	    " WHERE id = ?1", "b/nul"), v ? (long long)strlen(v) : -1,
+	    "odd bytes: no NUL byte inside a name");
+	free(v);
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+	    " name <> CAST(CAST(name AS BLOB) AS TEXT)", NULL), 0,
+	    "odd bytes: names are text");
+}
+
+static void
+test_big(sqlite3 *db)
+{
+	struct buf	 b = { 0 };
+	int		 i, okbuf = 1;
+
+	okbuf &= buf_puts(&b, "{\"data\":[") == 0;
+	for (i = 0; i < 5000; i++) {
+		okbuf &= buf_printf(&b, "%s{\"id\":\"prov%d/model-%d\","
+		    "\"canonical_slug\":\"prov%d/model-%d-20250101\","
+		    "\"name\":\"Provider %d: Model %d\",\"description\":\"",
+		    i ? "," : "", i % 50, i, i % 50, i, i % 50, i) == 0;
+		for (int j = 0; j < 16; j++)
+			okbuf &= buf_puts(&b, "A capable model for many tasks, "
+			    "with a long description. ") == 0;
+		okbuf &= buf_printf(&b, "\",\"context_length\":%s,"
+		    "\"architecture\":{\"modality\":\"text->text\","
+		    "\"input_modalities\":[\"text\"%s],"
+		    "\"output_modalities\":[\"text\"]},"
+		    "\"pricing\":{\"prompt\":\"0.00000%d\","
+		    "\"completion\":%s,\"request\":\"0\"},"
+		    "\"top_provider\":{\"context_length\":131072,"
+		    "\"is_moderated\":false},"
+		    "\"supported_parameters\":[\"max_tokens\",\"temperature\","
+		    "\"top_p\",\"stop\"%s]}",
+		    i % 3 ? "131072" : "\"65536\"", i % 2 ? ",\"image\"" : "",
+		    i % 10, i % 7 ? "\"0.000002\"" : "-1",
+		    i % 4 ? ",\"tools\"" : "") == 0;
+	}
+	/* Ten duplicates and ten unusable ids at the end. */
+	for (i = 0; i < 10; i++)
+		okbuf &= buf_printf(&b, ",{\"id\":\"prov%d/model-%d\"},"
+		    "{\"id\":\"bad id %d\"}", i % 50, i, i) == 0;
+	okbuf &= buf_puts(&b, "]}") == 0;
+	ok(okbuf && b.len > 5 * 1000 * 1000, "big: a %zu-byte document", b.len);
+
+	is_int(catalog_parse(db, FMT_OPENROUTER, b.data, b.len, &st, err,
+	    sizeof(err)), 0, "big: parsed");
+	is_str(err, "", "big: no error");
+	is_stats(5020, 5000, 10, 10, "big");
+	is_int(staged_count(db), 5000, "big: 5000 rows staged");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE features & "
+	    "2 <> 0", NULL), 2500, "big: vision models");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE features & "
+	    "8 <> 0", NULL), 3750, "big: tools models");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+	    " completion_price IS NULL", NULL), 715, "big: variable prices");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE"
+	    " context_length = 65536", NULL), 1667, "big: context as strings");
+	is_row(db, "prov7/model-4257", "Provider 7: Model 4257|prov7|65536"
+	    "|7.0|2.0|11|[]|prov7/model-4257-20250101");
+	buf_free(&b);
+}
+
+/* A statement of the caller still running does not get in the way. */
+static void
+test_active_statement(void)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+		return;
+	sqlite3_prepare_v2(db, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL"
+	    " SELECT x + 1 FROM c LIMIT 10) SELECT x FROM c", -1, &s, NULL);
+	ok(sqlite3_step(s) == SQLITE_ROW, "active: a statement is running");
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral.json"), 0,
+	    "active: first parse");
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral.json"), 0,
+	    "active: second parse");
+	ok(sqlite3_step(s) == SQLITE_ROW, "active: the statement still runs");
+	sqlite3_finalize(s);
+
+	/* Inside a caller's transaction, and rolled back with it. */
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	is_int(parse_file(db, FMT_OPENAI, "catalog-openai.json"), 0,
+	    "transaction: parsed inside BEGIN");
+	is_int(staged_count(db), 5, "transaction: staged");
+	is_int(parse_file(db, FMT_OPENAI, "catalog-invalid.json"), -1,
+	    "transaction: an error inside BEGIN");
+	is_int(staged_count(db), 0, "transaction: staging empty");
+	ok(sqlite3_get_autocommit(db) == 0, "transaction: still open");
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+
+	/* A body above the connection's length limit. */
+	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1000);
+	rc = parse_file(db, FMT_MISTRAL, "catalog-mistral.json");
+	check_error(db, rc, "body too large", "over SQLITE_LIMIT_LENGTH");
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	sqlite3	*db;
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+		printf("Bail out! sqlite3_open\n");
+		return 1;
+	}
+	test_formats();
+	test_mistral(db);
+	test_snapshot(db);
+	test_mistral_aliases(db);
+	test_mistral_nulls(db);
+	test_openrouter(db);
+	test_prices(db);
+	test_openai(db);
+	test_hostile(db);
+	test_bad_ids(db);
+	test_unicode(db);
+	test_bigdesc(db);
+	test_duplicates(db);
+	test_errors(db);
+	test_odd_bytes(db);
+	test_big(db);
+	test_active_statement();
+	ok(sqlite3_get_autocommit(db) == 1, "no transaction left open");
+	ok(sqlite3_close(db) == SQLITE_OK, "every statement finalized");
+	return done_testing();
+}

@@ -1,0 +1,837 @@
+/* test_config.c: unit tests of the modelregd.conf parser (config.c) and of the role mapping (access.c). */
+#include <sys/types.h>
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "config.h"
+#include "tap.h"
+
+#ifndef TEST_DATADIR
+#define TEST_DATADIR "tests/data"
+#endif
+
+#define NAME	"t.conf"
+
+static struct cfg_errors errs;
+
+/* Parse text as file "t.conf"; errs holds the problems until the next call. */
+static struct config *
+parse(const char *text)
+{
+	cfg_errors_free(&errs);
+	return cfg_parse(text, strlen(text), NAME, &errs);
+}
+
+static const char *
+first_err(void)
+{
+	return errs.n > 0 ? errs.msg[0] : "(no error)";
+}
+
+static void
+dump_errs(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < errs.n; i++)
+		printf("#   error: %s\n", errs.msg[i]);
+}
+
+/* text must be refused with exactly one problem, starting with want. */
+static void
+refused(const char *text, const char *want, const char *what)
+{
+	struct config	*cfg;
+	int		 good;
+
+	cfg = parse(text);
+	good = cfg == NULL && errs.n == 1 &&
+	    strncmp(errs.msg[0], want, strlen(want)) == 0;
+	ok(good, "refused: %s", what);
+	if (!good) {
+		printf("#   want: %s...\n", want);
+		dump_errs();
+	}
+	cfg_free(cfg);
+}
+
+/* text must parse cleanly. */
+static struct config *
+accepted(const char *text, const char *what)
+{
+	struct config	*cfg;
+
+	cfg = parse(text);
+	ok(cfg != NULL && errs.n == 0, "accepted: %s", what);
+	if (cfg == NULL || errs.n != 0)
+		dump_errs();
+	return cfg;
+}
+
+static int
+list_is(const struct cfg_list *l, const char *const *want, size_t n)
+{
+	size_t	 i;
+
+	if (l->n != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(l->v[i], want[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int
+lists_equal(const struct cfg_list *a, const struct cfg_list *b)
+{
+	return list_is(a, (const char *const *)b->v, b->n);
+}
+
+/* Everything but the path is equal. */
+static int
+same_settings(const struct config *a, const struct config *b)
+{
+#define STREQ(x, y) (((x) == NULL && (y) == NULL) || \
+	((x) != NULL && (y) != NULL && strcmp((x), (y)) == 0))
+	return STREQ(a->socket, b->socket) && a->socket_mode == b->socket_mode &&
+	    STREQ(a->database, b->database) && a->log_level == b->log_level &&
+	    a->have_access == b->have_access &&
+	    lists_equal(&a->admin, &b->admin) &&
+	    lists_equal(&a->member, &b->member) &&
+	    lists_equal(&a->viewer, &b->viewer) &&
+	    STREQ(a->seed_url, b->seed_url) && a->seed_format == b->seed_format &&
+	    STREQ(a->seed_api_key_file, b->seed_api_key_file) &&
+	    lists_equal(&a->always_active, &b->always_active) &&
+	    lists_equal(&a->always_inactive, &b->always_inactive) &&
+	    a->new_model_active == b->new_model_active &&
+	    STREQ(a->default_model, b->default_model) &&
+	    a->seed_timeout == b->seed_timeout &&
+	    a->seed_retry_min == b->seed_retry_min &&
+	    a->seed_retry_max == b->seed_retry_max &&
+	    a->seed_max_bytes == b->seed_max_bytes;
+#undef STREQ
+}
+
+static void
+test_defaults(void)
+{
+	static const char *const aa[] = { "mistral-large-latest",
+	    "mistral-medium-latest", "mistral-tiny-latest",
+	    "open-mistral-nemo-2407", "pixtral-large-2411" };
+	struct config	*d, *cfg;
+
+	d = cfg_default();
+	ok(d != NULL, "cfg_default");
+	if (d == NULL)
+		return;
+	is_str(d->path, "(built-in)", "default path");
+	ok(d->socket != NULL && d->socket[0] == '/' &&
+	    strstr(d->socket, "modelreg/modelregd.sock") != NULL,
+	    "default socket %s", d->socket);
+	is_int(d->socket_mode, 0660, "default socket_mode");
+	ok(d->database != NULL && strstr(d->database, "modelreg/registry.db") != NULL,
+	    "default database %s", d->database);
+	is_int(d->log_level, LOG_INFO, "default log_level");
+	is_int(d->have_access, 0, "default: no [access]");
+	is_int(d->admin.n + d->member.n + d->viewer.n, 0, "default: empty access lists");
+	ok(d->seed_url != NULL && strncmp(d->seed_url, "file:///", 8) == 0 &&
+	    strstr(d->seed_url, "seed/mistral-models.json") != NULL,
+	    "default seed url %s", d->seed_url);
+	is_int(d->seed_format, FMT_MISTRAL, "default format");
+	ok(d->seed_api_key_file == NULL, "default: no api key file");
+	ok(list_is(&d->always_active, aa, 5), "default always_active");
+	is_int(d->always_inactive.n, 0, "default always_inactive empty");
+	is_int(d->new_model_active, 0, "default new_model_status inactive");
+	is_str(d->default_model, "mistral-medium-latest", "default default_model");
+	is_int(d->seed_timeout, 30, "default timeout");
+	is_int(d->seed_retry_min, 5, "default retry_min");
+	is_int(d->seed_retry_max, 600, "default retry_max");
+	is_int(d->seed_max_bytes, 32 * 1024 * 1024, "default max_size");
+
+	cfg = accepted("", "empty file");
+	ok(cfg != NULL && same_settings(cfg, d), "empty file gives the defaults");
+	if (cfg != NULL)
+		is_str(cfg->path, NAME, "path is the name given");
+	cfg_free(cfg);
+	cfg = accepted("# only a comment\n; another\n\n[daemon]\n[seed]\n",
+	    "comments and empty sections");
+	ok(cfg != NULL && same_settings(cfg, d), "empty sections keep the defaults");
+	cfg_free(cfg);
+	cfg = accepted("[daemon]\nlog_level = debug\n", "one key");
+	ok(cfg != NULL && cfg->log_level == LOG_DEBUG &&
+	    cfg->seed_timeout == 30 && cfg->default_model != NULL &&
+	    d->always_active.n == cfg->always_active.n,
+	    "keys not in the file keep their defaults");
+	cfg_free(cfg);
+	cfg_free(d);
+	cfg_free(NULL);
+}
+
+static void
+test_every_key(void)
+{
+	static const char *const admin[] = { "alice", "@wheel" };
+	static const char *const member[] = { "bob", "carol", "@staff" };
+	static const char *const viewer[] = { "*" };
+	static const char *const aa[] = { "openai/gpt-4o",
+	    "anthropic/claude-3.5-sonnet:beta" };
+	static const char *const ai[] = { "meta-llama/llama-3.1-8b-instruct:free" };
+	struct config	*cfg;
+
+	cfg = cfg_load(TEST_DATADIR "/config-full.conf", &errs);
+	ok(cfg != NULL && errs.n == 0, "cfg_load config-full.conf");
+	if (cfg == NULL) {
+		dump_errs();
+		cfg_errors_free(&errs);
+		return;
+	}
+	is_str(cfg->path, TEST_DATADIR "/config-full.conf", "path");
+	is_str(cfg->socket, "/tmp/modelreg-test/sock", "socket");
+	is_int(cfg->socket_mode, 0600, "socket_mode");
+	is_str(cfg->database, "/tmp/modelreg-test/registry.db", "database");
+	is_int(cfg->log_level, LOG_DEBUG, "log_level");
+	is_int(cfg->have_access, 1, "have_access");
+	ok(list_is(&cfg->admin, admin, 2), "admin list");
+	ok(list_is(&cfg->member, member, 3), "member list over two lines");
+	ok(list_is(&cfg->viewer, viewer, 1), "viewer list");
+	is_str(cfg->seed_url, "https://models.example.org/v1/models", "url");
+	is_int(cfg->seed_format, FMT_OPENROUTER, "format");
+	is_str(cfg->seed_api_key_file, "/etc/modelreg/api-key", "api_key_file");
+	ok(list_is(&cfg->always_active, aa, 2), "always_active replaces the default");
+	ok(list_is(&cfg->always_inactive, ai, 1), "always_inactive");
+	is_int(cfg->new_model_active, 1, "new_model_status");
+	is_str(cfg->default_model, "openai/gpt-4o", "default_model");
+	is_int(cfg->seed_timeout, 60, "timeout");
+	is_int(cfg->seed_retry_min, 10, "retry_min");
+	is_int(cfg->seed_retry_max, 7200, "retry_max");
+	is_int(cfg->seed_max_bytes, 8 * 1024 * 1024, "max_size");
+	cfg_free(cfg);
+}
+
+static void
+test_values(void)
+{
+	struct config	*cfg;
+
+	cfg = accepted("[daemon]\nsocket_mode = 660\nlog_level = error\n"
+	    "[seed]\nformat = openai\nnew_model_status = inactive\n"
+	    "max_size = 1024\ntimeout = 3600\nretry_min = 1d\nretry_max = 7d\n",
+	    "more values");
+	if (cfg != NULL) {
+		is_int(cfg->socket_mode, 0660, "socket_mode without leading 0");
+		is_int(cfg->log_level, LOG_ERR, "log_level error");
+		is_int(cfg->seed_format, FMT_OPENAI, "format openai");
+		is_int(cfg->new_model_active, 0, "new_model_status inactive");
+		is_int(cfg->seed_max_bytes, 1024, "max_size in bytes");
+		is_int(cfg->seed_timeout, 3600, "timeout at its bound");
+		is_int(cfg->seed_retry_min, 86400, "retry_min 1d");
+		is_int(cfg->seed_retry_max, 7 * 86400, "retry_max 7d");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[daemon]\nlog_level = warning\n[seed]\nmax_size = 512K\n",
+	    "log_level warning, max_size K");
+	if (cfg != NULL) {
+		is_int(cfg->log_level, LOG_WARNING, "log_level warning");
+		is_int(cfg->seed_max_bytes, 512 * 1024, "max_size 512K");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[daemon]\nlog_level = notice\n", "log_level notice");
+	if (cfg != NULL)
+		is_int(cfg->log_level, LOG_NOTICE, "log_level notice");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nurl =\napi_key_file =\ndefault_model =\n",
+	    "empty url, api_key_file and default_model");
+	if (cfg != NULL) {
+		ok(cfg->seed_url == NULL, "url = disables seeding");
+		ok(cfg->seed_api_key_file == NULL, "api_key_file = is none");
+		ok(cfg->default_model == NULL, "default_model = is none");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nurl = file:///srv/seed.json\n", "file:// url");
+	if (cfg != NULL)
+		is_str(cfg->seed_url, "file:///srv/seed.json", "file url kept");
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nurl = http://127.0.0.1:8080/v1/models?x=1;y=2\n",
+	    "http url with ; (not an inline comment without a blank before it)");
+	if (cfg != NULL)
+		is_str(cfg->seed_url, "http://127.0.0.1:8080/v1/models?x=1;y=2",
+		    "http url kept whole");
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nformat = mistral ; the default\n"
+	    "default_model: pixtral-large-2411\n",
+	    "inline comment, and name: value");
+	if (cfg != NULL) {
+		is_int(cfg->seed_format, FMT_MISTRAL, "inline comment stripped");
+		is_str(cfg->default_model, "pixtral-large-2411", "name: value");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[access]\n", "an empty [access] section");
+	if (cfg != NULL) {
+		is_int(cfg->have_access, 1, "have_access set by an empty [access]");
+		is_int(cfg->admin.n + cfg->member.n + cfg->viewer.n, 0,
+		    "its lists are empty");
+	}
+	cfg_free(cfg);
+	cfg = accepted("\xef\xbb\xbf[daemon]\r\nlog_level = debug\r\n"
+	    "[ seed ]\r\ntimeout = 5\r\n",
+	    "byte order mark, CR-LF, blanks inside the brackets");
+	if (cfg != NULL) {
+		is_int(cfg->log_level, LOG_DEBUG, "value before CR-LF");
+		is_int(cfg->seed_timeout, 5, "[ seed ] is [seed]");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[seed]\ntimeout = 5", "last line without a newline");
+	if (cfg != NULL)
+		is_int(cfg->seed_timeout, 5, "last line read");
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nretry_min = 10m\nretry_max = 10m\n",
+	    "retry_min equal to retry_max");
+	cfg_free(cfg);
+}
+
+static void
+test_lists(void)
+{
+	static const char *const aa[] = { "a", "b", "c", "d", "e", "f", "g" };
+	static const char *const two[] = { "x", "y" };
+	struct config	*cfg;
+
+	cfg = accepted("[seed]\n"
+	    "always_active = a,b c ,  d,,\n"
+	    "\te, f\n"
+	    "  ; a comment between continuation lines\n"
+	    "\n"
+	    "   g ; an inline comment\n"
+	    "timeout = 9\n",
+	    "list with commas, blanks, continuation lines, comments");
+	if (cfg != NULL) {
+		ok(list_is(&cfg->always_active, aa, 7), "all seven entries");
+		is_int(cfg->seed_timeout, 9, "next key after the list");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nalways_active =\n  x\n  y\n",
+	    "list starting on the continuation line");
+	if (cfg != NULL)
+		ok(list_is(&cfg->always_active, two, 2), "entries from continuations");
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nalways_active = x, y, x\n", "an entry twice");
+	if (cfg != NULL)
+		ok(list_is(&cfg->always_active, two, 2), "listed once");
+	cfg_free(cfg);
+	cfg = accepted("[seed]\nalways_active =\n", "an empty list");
+	if (cfg != NULL)
+		is_int(cfg->always_active.n, 0, "always_active = clears the default");
+	cfg_free(cfg);
+	cfg = accepted("[access]\nadmin = root\nmember = @adm, @sudo\nviewer = *\n",
+	    "access lists");
+	if (cfg != NULL) {
+		ok(cfg_list_has(&cfg->member, "@sudo"), "cfg_list_has finds @sudo");
+		ok(!cfg_list_has(&cfg->member, "@sud"), "cfg_list_has exact match");
+		ok(!cfg_list_has(NULL, "x"), "cfg_list_has(NULL)");
+	}
+	cfg_free(cfg);
+}
+
+static void
+test_too_many_entries(void)
+{
+	struct config	*cfg;
+	char		*text;
+	size_t		 len, cap;
+	int		 i, n;
+
+	/* 1024 entries are fine; one more is refused. */
+	for (n = 1024; n <= 1025; n++) {
+		cap = 32 + (size_t)n * 16;
+		if ((text = malloc(cap)) == NULL)
+			return;
+		len = (size_t)snprintf(text, cap, "[seed]\nalways_active =\n");
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, cap - len, " m%d\n", i);
+		cfg = parse(text);
+		if (n == 1024)
+			ok(cfg != NULL && cfg->always_active.n == 1024,
+			    "1024 list entries accepted");
+		else
+			ok(cfg == NULL && errs.n == 1 && strcmp(errs.msg[0],
+			    "t.conf:1027: too many entries in always_active "
+			    "(at most 1024)") == 0, "1025 list entries refused: %s",
+			    first_err());
+		cfg_free(cfg);
+		free(text);
+	}
+}
+
+static void
+test_errors(void)
+{
+	static const char	 withnul[] = "[seed]\ntimeout = 3\0 junk\n";
+	struct config		*cfg;
+
+	refused("[daemon]\nlog_level = info\n\n[catalog]\nurl = x\n",
+	    "t.conf:4: unknown section [catalog] (known sections: daemon, access, seed)",
+	    "unknown section [catalog], its keys not reported again");
+	refused("[zdr]\n", "t.conf:1: unknown section [zdr]", "[zdr]");
+	refused("[Seed]\n", "t.conf:1: unknown section [Seed]: did you mean [seed]?",
+	    "section names are lower case");
+	refused("[daemon]\n\n# comment\nsocket_path = /x\n",
+	    "t.conf:4: unknown key \"socket_path\" in [daemon] (known keys: socket, "
+	    "socket_mode, database, log_level)", "unknown key");
+	refused("[seed]\nURL = http://x\n",
+	    "t.conf:2: unknown key \"URL\" in [seed]: did you mean \"url\"?",
+	    "key names are lower case");
+	refused("[access]\nadmins = root\n",
+	    "t.conf:2: unknown key \"admins\" in [access]", "unknown key in [access]");
+	refused("[daemon]\nsocket = /a\n[seed]\nsocket = /b\n",
+	    "t.conf:4: unknown key \"socket\" in [seed]", "key of another section");
+	refused("log_level = debug\n[daemon]\n",
+	    "t.conf:1: key \"log_level\" outside any section", "key before any section");
+	refused("[daemon]\n= x\n", "t.conf:2: missing key name", "empty key name");
+	refused("[daemon]\nsocket_mode = 0644\nsocket_mode = 0600\n",
+	    "t.conf:3: duplicate key socket_mode in [daemon] (first set at line 2",
+	    "scalar key twice");
+	refused("[seed]\nalways_active = a\ntimeout = 3\nalways_active = b\n",
+	    "t.conf:4: duplicate key always_active in [seed] (first set at line 2",
+	    "list key twice");
+	refused("[seed]\ntimeout = 3\n[seed]\ntimeout = 4\n",
+	    "t.conf:4: duplicate key timeout in [seed] (first set at line 2",
+	    "key twice across repeated sections");
+	refused("[seed]\ndefault_model = a\n   b\n",
+	    "t.conf:3: default_model takes one value: it cannot be continued",
+	    "scalar continued");
+	refused("[seed]\nalways_active = a\n  always_inactive = b\n",
+	    "t.conf:3: indented line continues always_active: a new key must start",
+	    "indented key after a list");
+	refused("[seed]\nalways_active = a\n  [daemon]\n",
+	    "t.conf:3: indented line continues always_active: a [section] header",
+	    "indented section header after a list");
+	refused("[seed]\nalways_active = a\nthis is not a key\n",
+	    "t.conf:3: syntax error: expected \"key = value\"", "line without =");
+	refused("[seed\n", "t.conf:1: syntax error: section header without a closing",
+	    "section without ]");
+	refused("[daemon]\n[seed\nurl = x\n", "t.conf:2: syntax error: section header without",
+	    "keys after a broken header are not reported again");
+	refused("[seed]\ntimeout = 5\nalways_active = a\x01\n  b\n", "t.conf:3: control character",
+	    "no follow-on error after a refused line");
+	refused("[seed ; comment]\n", "t.conf:1: syntax error: section header without",
+	    "inline comment inside a header");
+	refused("[seed] junk\n", "t.conf:1: unexpected text after the section header",
+	    "text after a header");
+	refused("[seed]\ntimeout = 3\x01\n", "t.conf:2: control character 0x01",
+	    "control character");
+	cfg_errors_free(&errs);
+	cfg = cfg_parse(withnul, sizeof(withnul) - 1, NAME, &errs);
+	ok(cfg == NULL && errs.n == 1 &&
+	    strcmp(errs.msg[0], "t.conf:2: control character 0x00 in line") == 0,
+	    "NUL byte refused: %s", first_err());
+	cfg_free(cfg);
+
+	/* Bad values, each named with its line and the accepted values. */
+	refused("[daemon]\nsocket = run/x.sock\n",
+	    "t.conf:2: bad socket \"run/x.sock\": must be an absolute path",
+	    "relative socket");
+	refused("[daemon]\nsocket = /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    "t.conf:2: bad socket \"/run/aaa", "socket path longer than sun_path");
+	refused("[daemon]\nsocket_mode = 0660x\n",
+	    "t.conf:2: bad socket_mode \"0660x\": expected an octal mode from 0600 to 0777",
+	    "socket_mode junk");
+	refused("[daemon]\nsocket_mode = 0444\n", "t.conf:2: bad socket_mode",
+	    "socket_mode below 0600");
+	refused("[daemon]\nsocket_mode = 01777\n", "t.conf:2: bad socket_mode",
+	    "socket_mode above 0777");
+	refused("[daemon]\nsocket_mode = 0680\n", "t.conf:2: bad socket_mode",
+	    "socket_mode not octal");
+	refused("[daemon]\n\ndatabase = registry.db\n",
+	    "t.conf:3: bad database \"registry.db\": must be an absolute path",
+	    "relative database");
+	refused("[daemon]\nlog_level = verbose\n",
+	    "t.conf:2: bad log_level \"verbose\": expected error, warning, notice, info or debug",
+	    "bad log_level");
+	refused("[daemon]\nlog_level = DEBUG\n", "t.conf:2: bad log_level",
+	    "log_level is lower case");
+	refused("[seed]\nurl = ftp://x/y\n",
+	    "t.conf:2: bad url \"ftp://x/y\": expected http://, https:// or file://",
+	    "ftp url");
+	refused("[seed]\nurl = https://\n", "t.conf:2: bad url", "url without a host");
+	refused("[seed]\nurl = file://relative/x.json\n",
+	    "t.conf:2: bad url \"file://relative/x.json\": a file:// url needs an absolute path",
+	    "file url without an absolute path");
+	refused("[seed]\nurl = http://a b\n", "t.conf:2: bad url \"http://a b\": a url cannot contain blanks",
+	    "url with a blank");
+	refused("[seed]\nformat = json\n",
+	    "t.conf:2: bad format \"json\": expected mistral, openrouter or openai",
+	    "bad format");
+	refused("[seed]\napi_key_file = sk-secret-123\n",
+	    "t.conf:2: bad api_key_file: must be an absolute path (the value is not shown",
+	    "relative api_key_file");
+	ok(strstr(first_err(), "sk-secret") == NULL, "api_key_file value never shown");
+	refused("[seed]\nnew_model_status = enabled\n",
+	    "t.conf:2: bad new_model_status \"enabled\": expected active or inactive",
+	    "bad new_model_status");
+	refused("[seed]\ndefault_model = a b\n",
+	    "t.conf:2: bad default_model \"a b\": expected one model id",
+	    "two default models");
+	refused("[seed]\ndefault_model = a\"b\n", "t.conf:2: bad default_model",
+	    "default_model with a quote");
+	refused("[seed]\ntimeout = 0\n",
+	    "t.conf:2: bad timeout \"0\": expected a duration from 1s to 3600s",
+	    "timeout 0");
+	refused("[seed]\ntimeout = 2h\n", "t.conf:2: bad timeout", "timeout above 1h");
+	refused("[seed]\nretry_min = 5 m\n", "t.conf:2: bad retry_min", "duration with a blank");
+	refused("[seed]\nretry_max = 8d\n", "t.conf:2: bad retry_max", "retry_max above 7d");
+	refused("[seed]\nretry_min = 10m\nretry_max = 5m\n",
+	    "t.conf:3: retry_min (600s) is greater than retry_max (300s)",
+	    "retry_min above retry_max");
+	refused("[seed]\nretry_min = 20m\n",
+	    "t.conf:2: retry_min (1200s) is greater than retry_max (600s)",
+	    "retry_min above the default retry_max");
+	refused("[seed]\nmax_size = 100\n",
+	    "t.conf:2: bad max_size \"100\": expected bytes from 1K to 256M",
+	    "max_size too small");
+	refused("[seed]\nmax_size = 257M\n", "t.conf:2: bad max_size", "max_size too big");
+	refused("[seed]\nmax_size = 1G\n", "t.conf:2: bad max_size", "max_size G");
+	refused("[seed]\nmax_size = 99999999999999999999999M\n", "t.conf:2: bad max_size",
+	    "max_size overflow");
+	refused("[access]\nadmin = alice, @\n",
+	    "t.conf:2: bad entry \"@\" in admin: \"@\" must be followed by a group name",
+	    "@ without a group");
+	refused("[access]\nviewer = al*ce\n", "t.conf:2: bad entry \"al*ce\" in viewer",
+	    "* inside a name");
+	refused("[access]\nmember = a\n\tuid:5\n", "t.conf:3: bad entry \"uid:5\" in member",
+	    "uid:N is not a user name");
+	refused("[seed]\nalways_inactive = x'y\n", "t.conf:2: bad entry \"x'y\" in always_inactive",
+	    "model id with a quote");
+
+	/* Rules across keys. */
+	refused("[seed]\nalways_active = a, b\nalways_inactive = c,\n  b\n",
+	    "t.conf:4: model \"b\" is in both always_active and always_inactive",
+	    "a model in both lists");
+	refused("[seed]\nalways_inactive = mistral-large-latest\n",
+	    "t.conf:2: model \"mistral-large-latest\" is in both",
+	    "a default always_active model made always_inactive");
+	refused("[seed]\ndefault_model = x\nalways_inactive = x\n",
+	    "t.conf:2: default_model \"x\" is in always_inactive",
+	    "default_model always inactive");
+
+	/* All problems, in line order. */
+	cfg = parse("[daemon]\nsocket_mode = 1\nbogus = 2\n[seed]\nformat = x\n"
+	    "retry_min = 20m\nnot a line\n[nope]\n");
+	ok(cfg == NULL && errs.n == 6, "every problem collected (%zu)", errs.n);
+	if (errs.n == 6) {
+		ok(strncmp(errs.msg[0], "t.conf:2: bad socket_mode", 25) == 0 &&
+		    strncmp(errs.msg[1], "t.conf:3: unknown key", 21) == 0 &&
+		    strncmp(errs.msg[2], "t.conf:5: bad format", 20) == 0 &&
+		    strncmp(errs.msg[3], "t.conf:6: retry_min", 19) == 0 &&
+		    strncmp(errs.msg[4], "t.conf:7: syntax error", 22) == 0 &&
+		    strncmp(errs.msg[5], "t.conf:8: unknown section", 25) == 0,
+		    "in line order");
+	} else
+		dump_errs();
+	cfg_free(cfg);
+}
+
+static void
+test_too_many_errors(void)
+{
+	struct config	*cfg;
+	char		*text;
+	size_t		 i;
+
+	/* 300 bad lines: 100 reported, then one line saying the rest are not. */
+	if ((text = malloc(300 * 2 + 1)) == NULL)
+		return;
+	for (i = 0; i < 300; i++)
+		memcpy(text + 2 * i, "x\n", 2);
+	text[600] = '\0';
+	cfg = parse(text);
+	ok(cfg == NULL && errs.n == 101, "errors capped at 100 + 1 (%zu)", errs.n);
+	if (errs.n == 101)
+		is_str(errs.msg[100], "t.conf:101: too many errors, stopped here",
+		    "the last message says so");
+	cfg_free(cfg);
+	free(text);
+}
+
+/* A line of exactly n characters: "default_model = xxx...". */
+static char *
+line_of(size_t n, const char *before, const char *after)
+{
+	const char	*key = "default_model = ";
+	size_t		 i, klen = strlen(key);
+	char		*s;
+
+	if ((s = malloc(strlen(before) + n + strlen(after) + 1)) == NULL)
+		return NULL;
+	strcpy(s, before);
+	strcat(s, key);
+	for (i = klen; i < n; i++)
+		s[strlen(before) + i] = 'm';
+	s[strlen(before) + n] = '\0';
+	strcat(s, after);
+	return s;
+}
+
+static void
+test_long_lines(void)
+{
+	struct config	*cfg;
+	char		*t, *longv;
+	size_t		 n;
+
+	/* inih is handed 199 characters and our reader drops the terminator: 199 fits. */
+	t = line_of(199, "[seed]\n", "\ntimeout = 7\n");
+	cfg = t != NULL ? accepted(t, "a 199-character line") : NULL;
+	if (cfg != NULL) {
+		ok(cfg->default_model != NULL && strlen(cfg->default_model) == 199 - 16,
+		    "its value is whole");
+		is_int(cfg->seed_timeout, 7, "the next line is read");
+	}
+	cfg_free(cfg);
+	free(t);
+	t = line_of(199, "[seed]\r\n", "\r\ntimeout = 7\r\n");
+	cfg = t != NULL ? accepted(t, "a 199-character line ending in CR-LF") : NULL;
+	cfg_free(cfg);
+	free(t);
+	t = line_of(199, "[seed]\n", "");
+	cfg = t != NULL ? accepted(t, "a 199-character last line without a newline") : NULL;
+	cfg_free(cfg);
+	free(t);
+
+	t = line_of(200, "[seed]\n# two\n", "\ntimeout = 7\n");
+	cfg = t != NULL ? parse(t) : NULL;
+	ok(cfg == NULL && errs.n == 1, "a 200-character line is refused");
+	is_str(first_err(), "t.conf:3: line too long (more than 199 characters)",
+	    "with its line number");
+	cfg_free(cfg);
+	free(t);
+	t = line_of(200, "[seed]\n", "");
+	cfg = t != NULL ? parse(t) : NULL;
+	is_str(first_err(), "t.conf:2: line too long (more than 199 characters)",
+	    "a 200-character last line without a newline is refused");
+	cfg_free(cfg);
+	free(t);
+
+	/*
+	 * The rest of a long line must not be read as a line of its own:
+	 * here it would be a valid "timeout = 9" at position 199.
+	 */
+	n = 199 - strlen("always_active = a");
+	if ((longv = malloc(400)) != NULL) {
+		snprintf(longv, 400, "[seed]\nalways_active = a%*s\ntimeout = 9\n"
+		    "retry_min = 8\n", (int)(n + 12), "timeout = 9");
+		cfg = parse(longv);
+		ok(cfg == NULL && errs.n == 1 && strcmp(first_err(),
+		    "t.conf:2: line too long (more than 199 characters)") == 0,
+		    "the rest of a long line is skipped, not parsed: %s", first_err());
+		cfg_free(cfg);
+		free(longv);
+	}
+
+	/* A long continuation line, then good lines: the line numbers stay right. */
+	t = line_of(300, "[seed]\nalways_active = a,\n", "\n  b\n[nope]\n");
+	cfg = t != NULL ? parse(t) : NULL;
+	ok(cfg == NULL && errs.n == 2 &&
+	    strcmp(errs.msg[0], "t.conf:3: line too long (more than 199 characters)") == 0 &&
+	    strncmp(errs.msg[1], "t.conf:5: unknown section [nope]", 32) == 0,
+	    "line numbers after a long line");
+	if (errs.n != 2)
+		dump_errs();
+	cfg_free(cfg);
+	free(t);
+}
+
+static void
+test_durations(void)
+{
+	is_int(cfg_parse_duration("0"), 0, "duration 0");
+	is_int(cfg_parse_duration("90"), 90, "duration 90");
+	is_int(cfg_parse_duration("90s"), 90, "duration 90s");
+	is_int(cfg_parse_duration("5m"), 300, "duration 5m");
+	is_int(cfg_parse_duration("1h"), 3600, "duration 1h");
+	is_int(cfg_parse_duration("2d"), 172800, "duration 2d");
+	is_int(cfg_parse_duration("3650d"), 3650L * 86400, "duration 10 years");
+	is_int(cfg_parse_duration("3651d"), -1, "duration over 10 years");
+	is_int(cfg_parse_duration("99999999999999999999"), -1, "duration overflow");
+	is_int(cfg_parse_duration(""), -1, "duration empty");
+	is_int(cfg_parse_duration("s"), -1, "duration without a number");
+	is_int(cfg_parse_duration("-5"), -1, "negative duration");
+	is_int(cfg_parse_duration("5x"), -1, "duration bad unit");
+	is_int(cfg_parse_duration("5mm"), -1, "duration two units");
+	is_int(cfg_parse_duration("5 m"), -1, "duration with a blank");
+	is_int(cfg_parse_duration(" 5"), -1, "duration with a leading blank");
+	is_int(cfg_parse_duration(NULL), -1, "duration NULL");
+	is_str(cfg_format_name(FMT_MISTRAL), "mistral", "format name mistral");
+	is_str(cfg_format_name(FMT_OPENROUTER), "openrouter", "format name openrouter");
+	is_str(cfg_format_name(FMT_OPENAI), "openai", "format name openai");
+}
+
+static void
+test_load(void)
+{
+	struct config		*cfg, *d;
+	struct cfg_errors	 e = { NULL, 0 };
+	size_t			 i;
+
+	cfg = cfg_load(TEST_DATADIR "/no-such-config.conf", &e);
+	ok(cfg == NULL && e.n == 1, "cfg_load of a missing file fails");
+	if (e.n == 1)
+		is_str(e.msg[0], TEST_DATADIR "/no-such-config.conf:0: cannot "
+		    "open: No such file or directory", "and says why");
+	cfg_errors_free(&e);
+	ok(e.n == 0 && e.msg == NULL, "cfg_errors_free empties");
+	cfg = cfg_load(TEST_DATADIR, &e);
+	ok(cfg == NULL && e.n == 1 && strstr(e.msg[0], ":0: not a regular file") != NULL,
+	    "cfg_load of a directory fails");
+	cfg_errors_free(&e);
+	cfg = cfg_load("/dev/null", NULL);
+	ok(cfg == NULL, "cfg_load of a device fails, errs NULL allowed");
+	cfg_free(cfg);
+
+	/* The installed example changes nothing: it parses to the defaults. */
+	cfg = cfg_load(TEST_DATADIR "/../../etc/modelregd.conf", &e);
+	ok(cfg != NULL && e.n == 0, "etc/modelregd.conf parses cleanly");
+	for (i = 0; i < e.n; i++)
+		printf("#   error: %s\n", e.msg[i]);
+	d = cfg_default();
+	ok(cfg != NULL && d != NULL && same_settings(cfg, d),
+	    "etc/modelregd.conf sets only the built-in defaults");
+	cfg_free(d);
+	cfg_free(cfg);
+	cfg_errors_free(&e);
+}
+
+static void
+test_access(void)
+{
+	struct config	*d, *cfg;
+	struct passwd	*pw;
+	struct group	*gr;
+	char		 user[64], small[4], want[32];
+	uid_t		 fake = 3999999;
+	gid_t		 fakegid = 3999999;
+	enum role	 r;
+
+	while (getpwuid(fake) != NULL)
+		fake++;
+	while (getgrgid(fakegid) != NULL)
+		fakegid++;
+	d = cfg_default();
+	if (d == NULL)
+		return;
+	is_str(access_role_name(ROLE_ADMIN), "admin", "role name admin");
+	is_str(access_role_name(ROLE_MEMBER), "member", "role name member");
+	is_str(access_role_name(ROLE_VIEWER), "viewer", "role name viewer");
+	is_str(access_role_name(ROLE_NONE), "none", "role name none");
+
+	r = access_role(d, geteuid(), getegid(), user, sizeof(user));
+	is_int(r, ROLE_ADMIN, "our own euid is admin");
+	if ((pw = getpwuid(geteuid())) != NULL)
+		is_str(user, pw->pw_name, "user name of our euid");
+	r = access_role(d, 0, 0, user, sizeof(user));
+	is_int(r, ROLE_ADMIN, "root is admin");
+	is_str(user, "root", "root's name");
+	r = access_role(d, 0, 0, small, sizeof(small));
+	is_str(small, "roo", "user name truncated to the buffer");
+	is_int(access_role(d, 0, 0, NULL, 0), ROLE_ADMIN, "user may be NULL");
+
+	r = access_role(d, fake, fakegid, user, sizeof(user));
+	is_int(r, ROLE_VIEWER, "without [access] an unknown uid is viewer");
+	snprintf(want, sizeof(want), "uid:%lu", (unsigned long)fake);
+	is_str(user, want, "a uid without a passwd entry is uid:N");
+	is_int(access_role(NULL, fake, fakegid, NULL, 0), ROLE_VIEWER,
+	    "a NULL config is like no [access]");
+
+	cfg = accepted("[access]\n", "empty [access]");
+	if (cfg != NULL) {
+		is_int(access_role(cfg, fake, fakegid, NULL, 0), ROLE_NONE,
+		    "with [access] a peer matching nothing is refused");
+		is_int(access_role(cfg, 0, 0, NULL, 0), ROLE_ADMIN,
+		    "root is admin whatever [access] says");
+		is_int(access_role(cfg, geteuid(), getegid(), NULL, 0), ROLE_ADMIN,
+		    "the daemon's euid is admin whatever [access] says");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[access]\nviewer = *\n", "viewer = *");
+	if (cfg != NULL)
+		is_int(access_role(cfg, fake, fakegid, NULL, 0), ROLE_VIEWER,
+		    "* matches a uid without a passwd entry");
+	cfg_free(cfg);
+	cfg = accepted("[access]\nadmin = *\nviewer = *\n", "admin = *");
+	if (cfg != NULL)
+		is_int(access_role(cfg, fake, fakegid, NULL, 0), ROLE_ADMIN,
+		    "the highest matching role wins");
+	cfg_free(cfg);
+	cfg = accepted("[access]\nmember = @root\nviewer = *\n", "member = @root");
+	if (cfg != NULL) {
+		is_int(access_role(cfg, fake, 0, NULL, 0), ROLE_MEMBER,
+		    "@root matches an unknown uid through its gid 0");
+		is_int(access_role(cfg, fake, fakegid, NULL, 0), ROLE_VIEWER,
+		    "@root does not match another gid");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[access]\nmember = @no-such-group-here\n", "unknown group");
+	if (cfg != NULL)
+		is_int(access_role(cfg, fake, fakegid, NULL, 0), ROLE_NONE,
+		    "a group that does not exist matches nobody");
+	cfg_free(cfg);
+	cfg = accepted("[access]\nadmin = uid\nviewer = @root\n", "names");
+	if (cfg != NULL)
+		is_int(access_role(cfg, fake, fakegid, NULL, 0), ROLE_NONE,
+		    "an unknown uid never matches a user name");
+	cfg_free(cfg);
+
+	/* A real user other than root: nobody, whose primary group is nogroup on Debian. */
+	pw = getpwnam("nobody");
+	gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+	if (pw != NULL && gr != NULL && pw->pw_uid != geteuid() && pw->pw_uid != 0) {
+		uid_t	 nuid = pw->pw_uid;
+		gid_t	 ngid = pw->pw_gid;
+		char	 text[256];
+
+		cfg = accepted("[access]\nmember = nobody\n", "member = nobody");
+		if (cfg != NULL) {
+			is_int(access_role(cfg, nuid, ngid, user, sizeof(user)),
+			    ROLE_MEMBER, "a user name matches");
+			is_str(user, "nobody", "its name");
+		}
+		cfg_free(cfg);
+		snprintf(text, sizeof(text), "[access]\nadmin = @root\n"
+		    "viewer = @%s\n", gr->gr_name);
+		cfg = accepted(text, "viewer = @<nobody's primary group>");
+		if (cfg != NULL) {
+			is_int(access_role(cfg, nuid, fakegid, NULL, 0), ROLE_VIEWER,
+			    "@group matches the primary group of the passwd entry");
+			is_int(access_role(cfg, nuid, 0, NULL, 0), ROLE_ADMIN,
+			    "@root matches the peer's gid 0");
+		}
+		cfg_free(cfg);
+	} else
+		ok(1, "# SKIP no user nobody");
+	cfg_free(d);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_every_key();
+	test_values();
+	test_lists();
+	test_too_many_entries();
+	test_errors();
+	test_too_many_errors();
+	test_long_lines();
+	test_durations();
+	test_load();
+	test_access();
+	cfg_errors_free(&errs);
+	return done_testing();
+}
