@@ -1,9 +1,10 @@
 # test_roles.py: [access] roles (admin, member, viewer, refused) for clients run as throwaway users through setpriv, and the defaults without [access].
 import atexit
+import grp
 import json
 import os
 import pwd
-import grp
+import re
 import socket
 import subprocess
 import time
@@ -294,7 +295,29 @@ def test_no_access(tap):
     d.cleanup()
 
 
+SANITIZER = r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:"
+
+
+def watch_sanitizers(tap):
+    """Before a Daemon's folder is removed, fail if its log holds a sanitizer report."""
+    orig = harness.Daemon.cleanup
+
+    def cleanup(self):
+        if not self._cleaned:
+            try:
+                self.stop(timeout=5)
+            finally:
+                text = self.log_text()
+                m = re.search(SANITIZER, text)
+                if m:
+                    tap.ok(False, "no sanitizer report in the log of %s" % self.dir,
+                        text[max(0, m.start() - 500):m.start() + 3000])
+        orig(self)
+    harness.Daemon.cleanup = cleanup
+
+
 def run(tap):
+    watch_sanitizers(tap)
     if os.geteuid() != 0:
         tap.skip("roles", "needs root (useradd, setpriv)")
         return
