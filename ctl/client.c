@@ -13,6 +13,8 @@
 
 #include "ctl.h"
 
+volatile sig_atomic_t	 client_stop;
+
 /* Milliseconds on a monotonic clock. */
 static long long
 client_now_ms(void)
@@ -135,7 +137,8 @@ client_send(struct conn *c, const char *data, size_t len)
 /*
  * One line (without its LF, NUL-terminated in place) from the connection.
  * Returns 1 with *line and *len set (valid until the next call), 0 on EOF
- * with no partial line, -1 on error (printed).
+ * with no partial line, -1 on error (printed), -3 when a signal set
+ * client_stop (not printed).
  */
 static int
 client_read_line(struct conn *c, char **line, size_t *len)
@@ -145,6 +148,8 @@ client_read_line(struct conn *c, char **line, size_t *len)
 	ssize_t	 n;
 
 	for (;;) {
+		if (client_stop)
+			return -3;
 		p = c->in.data + c->off;
 		avail = c->in.len - c->off;
 		if (avail > 0 && (nl = memchr(p, '\n', avail)) != NULL) {
@@ -251,8 +256,8 @@ client_read_reply(struct conn *c, struct reply *r, int quiet_eof)
 	int		 rv;
 
 	memset(r, 0, sizeof(*r));
-	if ((rv = client_read_line(c, &line, &len)) == -1)
-		return -1;
+	if ((rv = client_read_line(c, &line, &len)) < 0)
+		return rv;
 	if (rv == 0) {
 		if (quiet_eof)
 			return -2;
@@ -297,10 +302,11 @@ client_read_reply(struct conn *c, struct reply *r, int quiet_eof)
 
 nomem:
 	ctl_warn("%s: reading a reply", c->path);
+	rv = -1;
 fail:
 	r->n = (int)got;
 	reply_free(r);
-	return -1;
+	return rv == -3 ? -3 : -1;
 }
 
 void

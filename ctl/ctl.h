@@ -2,6 +2,7 @@
 #ifndef MODELREG_CTL_H
 #define MODELREG_CTL_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -36,10 +37,19 @@ struct conn {
 	int		 eof;
 };
 
+/*
+ * Set by a signal handler to end a stream (events --follow): a read
+ * interrupted while it is set returns -3 without a message.
+ */
+extern volatile sig_atomic_t client_stop;
+
 /* client.c. Each prints "modelregctl: ..." itself on failure. */
 int	 client_connect(struct conn *, const char *path);
 int	 client_send(struct conn *, const char *data, size_t len);
-/* 0, -1 on error (printed), -2 on a clean EOF before the reply when quiet_eof (not printed). */
+/*
+ * 0, -1 on error (printed), -2 on a clean EOF before the reply when
+ * quiet_eof (not printed), -3 when client_stop interrupted it (not printed).
+ */
 int	 client_read_reply(struct conn *, struct reply *, int quiet_eof);
 void	 client_close(struct conn *);
 void	 reply_free(struct reply *);
@@ -65,15 +75,29 @@ void	 out_model_text(const struct record *);
 void	 out_model_json(const struct record *);	/* NULL: null */
 void	 out_status_text(const struct record *, int n);
 void	 out_status_json(const struct record *, int n);
+void	 out_catalog_text(struct record *, int n);
+void	 out_catalog_json(struct record *, int n);
+void	 out_uptime_text(struct record *, int n);
+void	 out_uptime_json(struct record *, int n);
+void	 out_events_text(const struct record *, int n);
+void	 out_events_json(const struct record *, int n);
+void	 out_event_text(const struct record *);	/* one line, flushed */
+void	 out_event_json(const struct record *);	/* one JSON Lines object, flushed */
+void	 out_refresh_text(const struct record *, int n);
+void	 out_refresh_json(const struct record *, int n);
+void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */
+/* Whether s[0..len) is one JSON value; if so, append it to b without insignificant blanks. */
+int	 out_json_copy(struct buf *b, const char *s, size_t len);
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
 
-/* An outcome of one model of activate, deactivate, delete or default. */
+/* An outcome of one model of activate, deactivate, delete, sync or default. */
 struct outcome {
 	const char	*model;		/* as given on the command line */
 	int		 ok;
 	char		 code[16];	/* ERR code, "" when ok or no reply */
 	char		*message;	/* owned: the daemon's message, ours, or NULL */
+	char		*status;	/* owned: the status= of sync's record, or NULL */
 };
 void	 out_outcome_text(const struct outcome *, const char *done);
 void	 out_outcomes_json(const struct outcome *, int n);

@@ -1,6 +1,9 @@
 /* modelregctl.c: modelregctl's main: the command table, argv into requests, replies into output. */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +31,25 @@
 #define CMD_MULTI	0x01	/* one request per model, pipelined */
 #define CMD_CONFIRM	0x02	/* ask on a terminal unless --yes */
 #define CMD_LISTOPTS	0x04	/* takes list's --status ... options */
+#define CMD_CATOPTS	0x08	/* takes catalog's options */
+#define CMD_UPTOPTS	0x10	/* takes uptime's --window */
+#define CMD_EVOPTS	0x20	/* takes events' options */
+#define CMD_REFOPTS	0x40	/* takes refresh's --force and --no-wait */
 
 enum render { R_STATUS, R_MODELS, R_MODEL, R_DEFAULT, R_RECORD, R_PING,
-    R_VERSION };
+    R_VERSION, R_CATALOG, R_UPTIME, R_EVENTS, R_REFRESH };
+
+/* Command options; each appears at most once in a request, in this order. */
+enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
+    O_DESC, O_WINDOW, O_SINCE, O_KIND, O_MODEL, O_LIMIT, O_FORCE, O_NOWAIT,
+    O_FOLLOW, O_COUNT };
 
 struct ctl {
 	const char	*socket;
 	int		 json;
 	int		 yes;
-	const char	*status, *provider, *search, *sort;	/* list */
-	int		 desc;
+	const char	*opt[O_COUNT];	/* a command option's value, or NULL */
+	const char	*optname[O_COUNT];	/* as given, for messages */
 };
 
 struct command;
@@ -57,16 +69,17 @@ struct command {
 };
 
 static int	cmd_single(struct ctl *, const struct command *, int, char **);
-static int	cmd_list(struct ctl *, const struct command *, int, char **);
 static int	cmd_models(struct ctl *, const struct command *, int, char **);
 static int	cmd_default(struct ctl *, const struct command *, int, char **);
+static int	cmd_refresh(struct ctl *, const struct command *, int, char **);
+static int	cmd_events(struct ctl *, const struct command *, int, char **);
 
 static const struct command commands[] = {
 	{ "status", "STATUS", 0, 0, 0, R_STATUS, "", NULL,
-	    "show the daemon and the seed source", cmd_single },
+	    "show the daemon, its sources and alert channels", cmd_single },
 	{ "list", "LIST", 0, 0, CMD_LISTOPTS, R_MODELS,
 	    "[--status S] [--provider P] [--search TEXT] [--sort KEY] [--desc]",
-	    NULL, "list the models", cmd_list },
+	    NULL, "list the models", cmd_single },
 	{ "show", "SHOW", 1, 1, 0, R_MODEL, "MODEL", NULL,
 	    "show one model", cmd_single },
 	{ "activate", "ACTIVATE", 1, -1, CMD_MULTI, R_RECORD, "MODEL...",
@@ -78,6 +91,21 @@ static const struct command commands[] = {
 	{ "delete", "DELETE", 1, -1, CMD_MULTI | CMD_CONFIRM, R_RECORD,
 	    "MODEL...", "deleted", "remove models from the registry",
 	    cmd_models },
+	{ "catalog", "CATALOG", 0, 0, CMD_CATOPTS, R_CATALOG,
+	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
+	    "[--synced | --unsynced] [--sort KEY] [--desc]",
+	    NULL, "list the discovery catalog", cmd_single },
+	{ "sync", "SYNC", 1, -1, CMD_MULTI, R_RECORD, "MODEL...", "synced",
+	    "add catalog models to the registry", cmd_models },
+	{ "refresh", "REFRESH", 1, 1, CMD_REFOPTS, R_REFRESH,
+	    "catalog|zdr|uptime|all [--force] [--no-wait]", NULL,
+	    "run a source now (admin)", cmd_refresh },
+	{ "uptime", "UPTIME", 0, 1, CMD_UPTOPTS, R_UPTIME,
+	    "[MODEL] [--window 1h|24h|7d|30d]", NULL,
+	    "show the models' uptime history", cmd_single },
+	{ "events", "EVENTS", 0, 0, CMD_EVOPTS, R_EVENTS,
+	    "[--since DURATION] [--kind K] [--model M] [--limit N] [--follow]",
+	    NULL, "show or follow the events", cmd_events },
 	{ "seed", "SEED", 0, 0, 0, R_RECORD, "", NULL,
 	    "run the seed rules now (admin)", cmd_single },
 	{ "reload", "RELOAD", 0, 0, 0, R_RECORD, "", NULL,
@@ -91,9 +119,52 @@ static const struct command commands[] = {
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
+/*
+ * The command options: the request key each becomes (NULL: none), the
+ * value it sends when it takes none, and the commands that accept it.
+ */
+static const struct optdef {
+	const char	*name;
+	enum optid	 id;
+	const char	*key;
+	const char	*fixed;		/* NULL: takes a value */
+	int		 cmds;
+} optdefs[] = {
+	{ "status",	O_STATUS,	"status",	NULL,	CMD_LISTOPTS },
+	{ "provider",	O_PROVIDER,	"provider",	NULL,
+	    CMD_LISTOPTS | CMD_CATOPTS },
+	{ "search",	O_SEARCH,	"search",	NULL,
+	    CMD_LISTOPTS | CMD_CATOPTS },
+	{ "sort",	O_SORT,		"sort",		NULL,
+	    CMD_LISTOPTS | CMD_CATOPTS },
+	{ "desc",	O_DESC,		"order",	"desc",
+	    CMD_LISTOPTS | CMD_CATOPTS },
+	{ "zdr",	O_ZDR,		"zdr",		"yes",	CMD_CATOPTS },
+	{ "no-zdr",	O_ZDR,		"zdr",		"no",	CMD_CATOPTS },
+	{ "synced",	O_SYNCED,	"synced",	"yes",	CMD_CATOPTS },
+	{ "unsynced",	O_SYNCED,	"synced",	"no",	CMD_CATOPTS },
+	{ "window",	O_WINDOW,	"window",	NULL,	CMD_UPTOPTS },
+	{ "since",	O_SINCE,	"since",	NULL,	CMD_EVOPTS },
+	{ "kind",	O_KIND,		"kind",		NULL,	CMD_EVOPTS },
+	{ "model",	O_MODEL,	"model",	NULL,	CMD_EVOPTS },
+	{ "limit",	O_LIMIT,	"limit",	NULL,	CMD_EVOPTS },
+	{ "follow",	O_FOLLOW,	NULL,		"yes",	CMD_EVOPTS },
+	{ "force",	O_FORCE,	"force",	"yes",	CMD_REFOPTS },
+	{ "no-wait",	O_NOWAIT,	"wait",		"no",	CMD_REFOPTS },
+};
+#define NOPTDEFS	(sizeof(optdefs) / sizeof(optdefs[0]))
+
 static const char *const list_statuses[] = { "active", "inactive", "all", NULL };
 static const char *const list_sorts[] = { "name", "provider", "context",
     "price", "status", NULL };
+static const char *const catalog_sorts[] = { "name", "provider", "context",
+    "price", NULL };
+static const char *const uptime_windows[] = { "1h", "24h", "7d", "30d", NULL };
+static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
+    "all", NULL };
+
+/* The socket of a stream being followed, for the signal handler. */
+static volatile int	 follow_fd = -1;
 
 static void
 ctl_vwarn(int errnum, const char *fmt, va_list ap)
@@ -140,13 +211,23 @@ usage_line(FILE *f, const struct command *cmd)
 static void
 usage_commands(FILE *f)
 {
-	size_t	 i;
+	size_t		 i;
+	const char	*args, *opts;
+	int		 len;
 
 	fprintf(f, "commands:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %-24s %s\n", commands[i].name,
-		    strlen(commands[i].args) > 24 ? "[options]" : commands[i].args,
+	for (i = 0; i < NCOMMANDS; i++) {
+		/* Long option lists show as "[options]", after any operand. */
+		args = commands[i].args;
+		len = (int)strlen(args);
+		if (len > 32) {
+			opts = strstr(args, "[--");
+			len = opts != NULL ? (int)(opts - args) : 0;
+		}
+		fprintf(f, "  %-10s %.*s%-*s %s\n", commands[i].name, len, args,
+		    32 - len, (int)strlen(args) > 32 ? "[options]" : "",
 		    commands[i].summary);
+	}
 }
 
 static void
@@ -163,7 +244,15 @@ help(void)
 	usage_commands(stdout);
 	printf("list options: --status active|inactive|all, --provider P, "
 	    "--search TEXT,\n  --sort name|provider|context|price|status, "
-	    "--desc\n");
+	    "--desc\n"
+	    "catalog options: --search TEXT, --provider P, --zdr, --no-zdr, "
+	    "--synced,\n  --unsynced, --sort name|provider|context|price, "
+	    "--desc\n"
+	    "refresh options: --force (apply a held response), --no-wait\n"
+	    "uptime options: --window 1h|24h|7d|30d\n"
+	    "events options: --since DURATION (90s, 15m, 1h, 7d), --kind K, "
+	    "--model M,\n  --limit N, --follow (stream events as they "
+	    "happen)\n");
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -191,6 +280,15 @@ ctl_worse(int a, int b)
 	if (b < 0 || b > 4)
 		return a;
 	return rank[b] > rank[a] ? b : a;
+}
+
+static int
+one_of(const char *v, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(v, *set) == 0)
+			return 1;
+	return 0;
 }
 
 static const struct command *
@@ -288,6 +386,29 @@ records_parse(const struct ctl *ctl, const struct reply *r)
 	return recs;
 }
 
+/*
+ * REFRESH's exit code: 0 when every source's outcome is ok or started,
+ * else 1 (failed, held, or an outcome we do not know).
+ */
+static int
+refresh_status(const struct record *recs, int n)
+{
+	const char	*o;
+	int		 i, rv = CTL_EXIT_OK;
+
+	if (n == 0) {
+		ctl_warnx("the daemon reported no outcome");
+		return CTL_EXIT_CONN;
+	}
+	for (i = 0; i < n; i++) {
+		o = record_get(&recs[i], "outcome");
+		if (o == NULL || (strcmp(o, "ok") != 0 &&
+		    strcmp(o, "started") != 0))
+			rv = CTL_EXIT_ERR;
+	}
+	return rv;
+}
+
 static int
 render(struct ctl *ctl, const struct command *cmd, const struct reply *r)
 {
@@ -322,6 +443,32 @@ render(struct ctl *ctl, const struct command *cmd, const struct reply *r)
 		else
 			printf("no default model\n");
 		break;
+	case R_CATALOG:
+		if (ctl->json)
+			out_catalog_json(recs, r->n);
+		else
+			out_catalog_text(recs, r->n);
+		break;
+	case R_UPTIME:
+		if (ctl->json)
+			out_uptime_json(recs, r->n);
+		else
+			out_uptime_text(recs, r->n);
+		break;
+	case R_EVENTS:
+		if (ctl->json)
+			out_events_json(recs, r->n);
+		else
+			out_events_text(recs, r->n);
+		break;
+	case R_REFRESH:
+		if (ctl->json)
+			out_refresh_json(recs, r->n);
+		else
+			out_refresh_text(recs, r->n);
+		out_refresh_notes(recs, r->n);
+		rv = refresh_status(recs, r->n);
+		break;
 	case R_RECORD:
 	case R_PING:
 	case R_VERSION:
@@ -340,7 +487,24 @@ render(struct ctl *ctl, const struct command *cmd, const struct reply *r)
 	return rv;
 }
 
-/* A command of one request: verb and its words, then render the reply. */
+/* Append the command options given, as key=value words, in optdefs order. */
+static void
+req_options(const struct ctl *ctl, const struct command *cmd, struct buf *req)
+{
+	size_t	 i;
+	int	 done[O_COUNT] = { 0 };
+
+	for (i = 0; i < NOPTDEFS; i++) {
+		const struct optdef *o = &optdefs[i];
+
+		if (o->key == NULL || ctl->opt[o->id] == NULL || done[o->id])
+			continue;
+		done[o->id] = 1;
+		req_word(req, o->key, ctl->opt[o->id], cmd, 0);
+	}
+}
+
+/* A command of one request: verb, its words and options, then render the reply. */
 static int
 cmd_single(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
@@ -354,6 +518,7 @@ cmd_single(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 	}
 	for (i = 0; i < argc; i++)
 		req_word(&req, NULL, argv[i], cmd, 0);
+	req_options(ctl, cmd, &req);
 	req_end(&req);
 	if ((rv = ctl_request(ctl, &req, &r)) == CTL_EXIT_OK)
 		rv = render(ctl, cmd, &r);
@@ -363,34 +528,137 @@ cmd_single(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 }
 
 static int
-cmd_list(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+cmd_refresh(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 {
-	struct buf	 req = { 0 };
-	struct reply	 r;
-	int		 rv;
+	if (argc != 1 || !one_of(argv[0], refresh_sources))
+		usage_error(cmd, "bad source %s: catalog, zdr, uptime or all",
+		    argc > 0 ? argv[0] : "");
+	return cmd_single(ctl, cmd, argc, argv);
+}
 
-	(void)argc;	/* none: the table says so */
-	(void)argv;
-	if (buf_puts(&req, cmd->verb) == -1) {
+static void
+follow_signal(int sig)
+{
+	int	 saved = errno;
+
+	(void)sig;
+	client_stop = 1;
+	/* Wake a blocked read: it sees EOF, then client_stop. */
+	if (follow_fd != -1)
+		shutdown(follow_fd, SHUT_RDWR);
+	errno = saved;
+}
+
+/*
+ * events --follow: WATCH, then one "OK 1" reply per event until the
+ * daemon closes the connection (exit 0), the connection breaks (3), or
+ * SIGINT, SIGTERM or SIGHUP stop us (0, quietly). Each event is printed and
+ * flushed as it arrives.
+ */
+static int
+cmd_follow(struct ctl *ctl, const struct command *cmd)
+{
+	struct sigaction sa;
+	struct buf	 req = { 0 };
+	struct record	 rec;
+	struct reply	 r;
+	struct conn	 c;
+	int		 rv = CTL_EXIT_OK, got, i;
+
+	if (buf_puts(&req, "WATCH") == -1) {
 		ctl_warn("building the request");
 		return CTL_EXIT_USAGE;
 	}
-	if (ctl->status != NULL)
-		req_word(&req, "status", ctl->status, cmd, 0);
-	if (ctl->provider != NULL)
-		req_word(&req, "provider", ctl->provider, cmd, 0);
-	if (ctl->search != NULL)
-		req_word(&req, "search", ctl->search, cmd, 0);
-	if (ctl->sort != NULL)
-		req_word(&req, "sort", ctl->sort, cmd, 0);
-	if (ctl->desc)
-		req_word(&req, "order", "desc", cmd, 0);
+	if (ctl->opt[O_KIND] != NULL)
+		req_word(&req, "kind", ctl->opt[O_KIND], cmd, 0);
 	req_end(&req);
-	if ((rv = ctl_request(ctl, &req, &r)) == CTL_EXIT_OK)
-		rv = render(ctl, cmd, &r);
+	if (client_connect(&c, ctl->socket) == -1) {
+		buf_free(&req);
+		return CTL_EXIT_CONN;
+	}
+	follow_fd = c.fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = follow_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: a blocked read returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (client_send(&c, req.data, req.len) == -1) {
+		rv = CTL_EXIT_CONN;
+		goto done;
+	}
+	got = client_read_reply(&c, &r, 0);
+	if (got == -3)
+		goto done;
+	if (got < 0) {
+		rv = CTL_EXIT_CONN;
+		goto done;
+	}
+	if (!r.ok) {
+		rv = reply_error(&r);
+		reply_free(&r);
+		goto done;
+	}
+	if (r.n != 0) {
+		ctl_warnx("%s: malformed reply to WATCH: %d records",
+		    ctl->socket, r.n);
+		reply_free(&r);
+		rv = CTL_EXIT_CONN;
+		goto done;
+	}
 	reply_free(&r);
+	for (;;) {
+		got = client_read_reply(&c, &r, 1);
+		if (got == -2 || got == -3)
+			break;
+		if (got == -1) {
+			rv = CTL_EXIT_CONN;
+			break;
+		}
+		if (!r.ok) {
+			/* Not expected on a stream: show it and stop. */
+			rv = reply_error(&r);
+			reply_free(&r);
+			break;
+		}
+		for (i = 0; i < r.n; i++) {
+			if (record_parse(&rec, r.lines[i], r.lens[i]) == -1) {
+				ctl_warnx("%s: malformed event record in the "
+				    "daemon's stream", ctl->socket);
+				rv = CTL_EXIT_CONN;
+				break;
+			}
+			if (ctl->json)
+				out_event_json(&rec);
+			else
+				out_event_text(&rec);
+			record_free(&rec);
+		}
+		reply_free(&r);
+		if (rv != CTL_EXIT_OK)
+			break;
+		if (ferror(stdout))
+			break;
+	}
+
+done:
+	follow_fd = -1;
+	client_close(&c);
 	buf_free(&req);
 	return rv;
+}
+
+static int
+cmd_events(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	if (ctl->opt[O_FOLLOW] == NULL)
+		return cmd_single(ctl, cmd, argc, argv);
+	if (ctl->opt[O_SINCE] != NULL || ctl->opt[O_MODEL] != NULL ||
+	    ctl->opt[O_LIMIT] != NULL)
+		usage_error(cmd, "--follow takes only --kind");
+	return cmd_follow(ctl, cmd);
 }
 
 static int
@@ -452,22 +720,25 @@ ctl_confirm(const struct ctl *ctl, const struct command *cmd, int argc,
 }
 
 /*
- * The message= of an OK reply's first record, as an owned string, or
- * NULL. -1 when the record is malformed.
+ * The message= and status= of an OK reply's first record, as owned
+ * strings, or NULL. -1 when the record is malformed.
  */
 static int
-reply_ok_message(const struct reply *r, char **msg)
+reply_ok_message(const struct reply *r, char **msg, char **status)
 {
 	struct record	 rec;
 	const char	*m;
 
 	*msg = NULL;
+	*status = NULL;
 	if (r->n < 1)
 		return 0;
 	if (record_parse(&rec, r->lines[0], r->lens[0]) == -1)
 		return -1;
 	if ((m = record_get(&rec, "message")) != NULL)
 		*msg = strdup(m);
+	if ((m = record_get(&rec, "status")) != NULL)
+		*status = strdup(m);
 	record_free(&rec);
 	return 0;
 }
@@ -542,7 +813,7 @@ cmd_models(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 			i = argc;
 			break;
 		}
-		if (got == -1) {
+		if (got < 0) {
 			lost = 1;
 			break;
 		}
@@ -551,7 +822,8 @@ cmd_models(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		if (r.ok) {
 			/* Done, as the daemon says, even if its record is bad. */
 			o[i].ok = 1;
-			if (reply_ok_message(&r, &o[i].message) == -1) {
+			if (reply_ok_message(&r, &o[i].message,
+			    &o[i].status) == -1) {
 				ctl_warnx("%s: malformed record in the daemon's "
 				    "reply", ctl->socket);
 				rv = ctl_worse(rv, CTL_EXIT_CONN);
@@ -583,8 +855,10 @@ cmd_models(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		out_outcomes_json(o, argc);
 
 done:
-	for (i = 0; i < argc; i++)
+	for (i = 0; i < argc; i++) {
 		free(o[i].message);
+		free(o[i].status);
+	}
 	free(o);
 	free(off);
 	free(deniedmsg);
@@ -592,51 +866,97 @@ done:
 	return rv;
 }
 
+/* "90s", "15m", "1h", "7d": digits, then a unit. */
 static int
-one_of(const char *v, const char *const *set)
+valid_duration(const char *v)
 {
-	for (; *set != NULL; set++)
-		if (strcmp(v, *set) == 0)
-			return 1;
-	return 0;
+	size_t	 n = strspn(v, "0123456789");
+
+	return n > 0 && n <= 9 && v[n] != '\0' && strchr("smhd", v[n]) != NULL &&
+	    v[n + 1] == '\0';
 }
 
-/* A list option (--status S ...); 1 when it was one, 0 when not. */
+/* A positive count of at most max, in decimal. */
 static int
-list_option(struct ctl *ctl, const struct command *cmd, const char *name,
+valid_count(const char *v, long max)
+{
+	char	*end;
+	long	 n;
+
+	if (v[0] < '0' || v[0] > '9')
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno == 0 && *end == '\0' && n >= 1 && n <= max;
+}
+
+/* A command option (--status S, --zdr ...); 1 when it was one, 0 when not. */
+static int
+cmd_option(struct ctl *ctl, const struct command *cmd, const char *name,
     const char *value, int *used, char *next)
 {
-	const char	**slot;
+	const struct optdef	*o = NULL;
+	size_t			 i;
 
-	if (strcmp(name, "desc") == 0) {
+	for (i = 0; i < NOPTDEFS; i++)
+		if (strcmp(optdefs[i].name, name) == 0 &&
+		    (optdefs[i].cmds & cmd->flags))
+			o = &optdefs[i];
+	if (o == NULL)
+		return 0;
+	if (o->fixed != NULL) {
 		if (value != NULL)
-			usage_error(cmd, "option --desc takes no value");
-		ctl->desc = 1;
+			usage_error(cmd, "option --%s takes no value", name);
+		if (ctl->opt[o->id] != NULL &&
+		    strcmp(ctl->optname[o->id], o->name) != 0)
+			usage_error(cmd, "options --%s and --%s exclude each "
+			    "other", ctl->optname[o->id], o->name);
+		ctl->opt[o->id] = o->fixed;
+		ctl->optname[o->id] = o->name;
 		return 1;
 	}
-	if (strcmp(name, "status") == 0)
-		slot = &ctl->status;
-	else if (strcmp(name, "provider") == 0)
-		slot = &ctl->provider;
-	else if (strcmp(name, "search") == 0)
-		slot = &ctl->search;
-	else if (strcmp(name, "sort") == 0)
-		slot = &ctl->sort;
-	else
-		return 0;
 	if (value == NULL) {
 		if (next == NULL)
 			usage_error(cmd, "option --%s needs a value", name);
 		value = next;
 		*used = 1;
 	}
-	if (slot == &ctl->status && !one_of(value, list_statuses))
-		usage_error(cmd, "bad --status %s: active, inactive or all",
-		    value);
-	if (slot == &ctl->sort && !one_of(value, list_sorts))
-		usage_error(cmd, "bad --sort %s: name, provider, context, "
-		    "price or status", value);
-	*slot = value;
+	switch (o->id) {
+	case O_STATUS:
+		if (!one_of(value, list_statuses))
+			usage_error(cmd, "bad --status %s: active, inactive or "
+			    "all", value);
+		break;
+	case O_SORT:
+		if (cmd->flags & CMD_CATOPTS) {
+			if (!one_of(value, catalog_sorts))
+				usage_error(cmd, "bad --sort %s: name, provider, "
+				    "context or price", value);
+		} else if (!one_of(value, list_sorts))
+			usage_error(cmd, "bad --sort %s: name, provider, "
+			    "context, price or status", value);
+		break;
+	case O_WINDOW:
+		if (!one_of(value, uptime_windows))
+			usage_error(cmd, "bad --window %s: 1h, 24h, 7d or 30d",
+			    value);
+		break;
+	case O_SINCE:
+		if (!valid_duration(value))
+			usage_error(cmd, "bad --since %s: a number and s, m, h "
+			    "or d (90s, 15m, 1h, 7d)", value);
+		break;
+	case O_LIMIT:
+		if (!valid_count(value, 10000))
+			usage_error(cmd, "bad --limit %s: 1 to 10000", value);
+		break;
+	default:
+		if (value[0] == '\0')
+			usage_error(cmd, "option --%s needs a value", name);
+		break;
+	}
+	ctl->opt[o->id] = value;
+	ctl->optname[o->id] = o->name;
 	return 1;
 }
 
@@ -658,7 +978,7 @@ main(int argc, char *argv[])
 		ctl_warn("starting");
 		return CTL_EXIT_USAGE;
 	}
-	/* Global options go anywhere; list's options after "list". */
+	/* Global options go anywhere; a command's options after its name. */
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -708,8 +1028,8 @@ main(int argc, char *argv[])
 					used = 1;
 				}
 				ctl.socket = value;
-			} else if (cmd == NULL || !(cmd->flags & CMD_LISTOPTS) ||
-			    !list_option(&ctl, cmd, name, value, &used, next))
+			} else if (cmd == NULL ||
+			    !cmd_option(&ctl, cmd, name, value, &used, next))
 				usage_error(cmd, "unknown option %s", a);
 			i += used;
 			continue;

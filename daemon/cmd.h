@@ -14,6 +14,7 @@ enum cmd_ret {
 	CMD_ERR,	/* reply "ERR <ctx->code> <ctx->msg>" */
 	CMD_DEFERRED,	/* the handler will reply later through client_reply_* */
 	CMD_CLOSE,	/* reply OK like CMD_OK, then close the connection */
+	CMD_STREAM,	/* reply "OK 0", then the connection streams (WATCH): see control.h */
 };
 
 struct cmd_ctx {
@@ -58,6 +59,13 @@ enum cmd_ret cmd_activate(struct cmd_ctx *);
 enum cmd_ret cmd_deactivate(struct cmd_ctx *);
 enum cmd_ret cmd_default(struct cmd_ctx *);
 enum cmd_ret cmd_delete(struct cmd_ctx *);
+/* Issue 3: cmd_catalog.c, cmd_source.c, cmd_uptime.c, cmd_events.c. */
+enum cmd_ret cmd_catalog(struct cmd_ctx *);
+enum cmd_ret cmd_sync(struct cmd_ctx *);
+enum cmd_ret cmd_refresh(struct cmd_ctx *);
+enum cmd_ret cmd_uptime(struct cmd_ctx *);
+enum cmd_ret cmd_events(struct cmd_ctx *);
+enum cmd_ret cmd_watch(struct cmd_ctx *);
 
 /* The table, for HELP. */
 extern const struct cmd cmd_table[];

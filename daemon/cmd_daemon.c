@@ -16,6 +16,8 @@
 #include "proto.h"
 #include "registry.h"
 #include "seed.h"
+#include "events.h"
+#include "source.h"
 
 enum cmd_ret
 cmd_ping(struct cmd_ctx *ctx)
@@ -96,6 +98,7 @@ cmd_status(struct cmd_ctx *ctx)
 {
 	struct reg_counts	 rc;
 	struct seed_status	 st;
+	struct source		*src;
 	struct buf		*b = ctx->out;
 
 	if (reg_counts(md.db, &rc) != REG_OK)
@@ -127,6 +130,12 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_str(b, "warnings", st.warnings);
 	lf_end(b);
 	ctx->n = 2;
+	/* Then one record per periodic source, and per alert channel. */
+	for (src = source_first(); src != NULL; src = source_next(src)) {
+		source_status_record(b, src);
+		ctx->n++;
+	}
+	ctx->n += events_status_records(b);
 	return CMD_OK;
 }
 
@@ -181,14 +190,18 @@ enum cmd_ret
 cmd_seed(struct cmd_ctx *ctx)
 {
 	struct seed_wait	*sw;
+	struct actor		 who;
 	char			 msg[256];
 
 	if ((sw = calloc(1, sizeof(*sw))) == NULL)
 		return cmd_err(ctx, "internal", "out of memory");
 	sw->client = ctx->client;
 	msg[0] = '\0';
-	if ((sw->waiter = seed_run(cmd_seed_done, sw, msg, sizeof(msg))) ==
-	    NULL) {
+	who.uid = client_uid(ctx->client);
+	who.user = client_user(ctx->client);
+	who.source = "seed";
+	if ((sw->waiter = seed_run(cmd_seed_done, sw, &who, msg,
+	    sizeof(msg))) == NULL) {
 		free(sw);
 		return cmd_err(ctx, "unavailable", "%s",
 		    msg[0] ? msg : "cannot start a seed");

@@ -82,6 +82,17 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_time(b, "added_at", m->added_at);
 	rv |= lf_time(b, "status_changed_at", m->status_changed_at);
 	rv |= lf_time(b, "last_seen_at", m->last_seen_at);
+	rv |= lf_str(b, "canonical_slug", m->canonical_slug);
+	if (m->zdr < 0)
+		rv |= lf_null(b, "zdr");
+	else
+		rv |= lf_bool(b, "zdr", m->zdr);
+	rv |= lf_bool(b, "delisted", m->delisted);
+	rv |= lf_str(b, "health", m->health ? m->health : "unknown");
+	if (m->has_uptime)
+		rv |= lf_num(b, "uptime_30m", m->uptime_30m);
+	else
+		rv |= lf_null(b, "uptime_30m");
 	rv |= lf_str(b, "description", m->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;

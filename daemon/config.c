@@ -38,12 +38,18 @@
 #define CFG_SHOW_MAX	64		/* bytes of a bad value quoted in a message */
 #define CFG_SOCKET_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
-/* Bounds of the [seed] timing and size keys, in seconds and bytes. */
+/* Bounds of the timing and size keys, in seconds and bytes. */
 #define TIMEOUT_MAX	3600
 #define RETRY_MIN_MAX	86400
 #define RETRY_MAX_MAX	(7 * 86400)
+#define INTERVAL_MAX	(30 * 86400)
+#define RETENTION_MIN	3600
+#define RETENTION_MAX	(3650L * 86400)	/* cfg_parse_duration's own cap */
 #define MAX_SIZE_MIN	1024
 #define MAX_SIZE_MAX	(256UL * 1024 * 1024)
+#define CONCURRENCY_MAX	64
+#define RETRIES_MAX	100
+#define ARGV_MAX	64		/* words in [alerts] exec */
 
 /* The PeerAI document's always-active list, spelled as the bundled snapshot's ids. */
 static const char *const default_always_active[] = {
@@ -60,12 +66,23 @@ enum section {
 	SEC_DAEMON,
 	SEC_ACCESS,
 	SEC_SEED,
+	SEC_CATALOG,
+	SEC_ZDR,
+	SEC_UPTIME,
+	SEC_ALERTS,
+	SEC_DEFAULTS,
+	SEC_COUNT
 };
 
-static const char *const section_names[] = {
+static const char *const section_names[SEC_COUNT] = {
 	[SEC_DAEMON] = "daemon",
 	[SEC_ACCESS] = "access",
 	[SEC_SEED] = "seed",
+	[SEC_CATALOG] = "catalog",
+	[SEC_ZDR] = "zdr",
+	[SEC_UPTIME] = "uptime",
+	[SEC_ALERTS] = "alerts",
+	[SEC_DEFAULTS] = "defaults",
 };
 
 enum key {
@@ -87,6 +104,39 @@ enum key {
 	K_RETRY_MIN,
 	K_RETRY_MAX,
 	K_MAX_SIZE,
+	K_CAT_URL,
+	K_CAT_FORMAT,
+	K_CAT_API_KEY_FILE,
+	K_CAT_INTERVAL,
+	K_CAT_TIMEOUT,
+	K_CAT_RETRY_MIN,
+	K_CAT_RETRY_MAX,
+	K_CAT_MAX_SIZE,
+	K_CAT_MAX_DROP,
+	K_CAT_PRICE_INCREASE,
+	K_ZDR_URL,
+	K_ZDR_API_KEY_FILE,
+	K_ZDR_INTERVAL,
+	K_ZDR_TIMEOUT,
+	K_ZDR_RETRY_MIN,
+	K_ZDR_RETRY_MAX,
+	K_ZDR_MAX_SIZE,
+	K_ZDR_ENFORCE,
+	K_ZDR_MAX_REMOVE,
+	K_UP_URL,
+	K_UP_API_KEY_FILE,
+	K_UP_INTERVAL,
+	K_UP_TIMEOUT,
+	K_UP_GREEN,
+	K_UP_YELLOW,
+	K_UP_CONCURRENCY,
+	K_UP_RETENTION,
+	K_UP_MAX_SIZE,
+	K_AL_EXEC,
+	K_AL_WEBHOOK,
+	K_AL_RETRIES,
+	K_AL_TIMEOUT,
+	K_DEF_FALLBACK,
 	K_COUNT
 };
 
@@ -113,6 +163,39 @@ static const struct keydef {
 	[K_RETRY_MIN] =		{ SEC_SEED, "retry_min", 0 },
 	[K_RETRY_MAX] =		{ SEC_SEED, "retry_max", 0 },
 	[K_MAX_SIZE] =		{ SEC_SEED, "max_size", 0 },
+	[K_CAT_URL] =		{ SEC_CATALOG, "url", 0 },
+	[K_CAT_FORMAT] =	{ SEC_CATALOG, "format", 0 },
+	[K_CAT_API_KEY_FILE] =	{ SEC_CATALOG, "api_key_file", 0 },
+	[K_CAT_INTERVAL] =	{ SEC_CATALOG, "interval", 0 },
+	[K_CAT_TIMEOUT] =	{ SEC_CATALOG, "timeout", 0 },
+	[K_CAT_RETRY_MIN] =	{ SEC_CATALOG, "retry_min", 0 },
+	[K_CAT_RETRY_MAX] =	{ SEC_CATALOG, "retry_max", 0 },
+	[K_CAT_MAX_SIZE] =	{ SEC_CATALOG, "max_size", 0 },
+	[K_CAT_MAX_DROP] =	{ SEC_CATALOG, "max_drop", 0 },
+	[K_CAT_PRICE_INCREASE] = { SEC_CATALOG, "price_increase", 0 },
+	[K_ZDR_URL] =		{ SEC_ZDR, "url", 0 },
+	[K_ZDR_API_KEY_FILE] =	{ SEC_ZDR, "api_key_file", 0 },
+	[K_ZDR_INTERVAL] =	{ SEC_ZDR, "interval", 0 },
+	[K_ZDR_TIMEOUT] =	{ SEC_ZDR, "timeout", 0 },
+	[K_ZDR_RETRY_MIN] =	{ SEC_ZDR, "retry_min", 0 },
+	[K_ZDR_RETRY_MAX] =	{ SEC_ZDR, "retry_max", 0 },
+	[K_ZDR_MAX_SIZE] =	{ SEC_ZDR, "max_size", 0 },
+	[K_ZDR_ENFORCE] =	{ SEC_ZDR, "enforce", 0 },
+	[K_ZDR_MAX_REMOVE] =	{ SEC_ZDR, "max_remove", 0 },
+	[K_UP_URL] =		{ SEC_UPTIME, "url", 0 },
+	[K_UP_API_KEY_FILE] =	{ SEC_UPTIME, "api_key_file", 0 },
+	[K_UP_INTERVAL] =	{ SEC_UPTIME, "interval", 0 },
+	[K_UP_TIMEOUT] =	{ SEC_UPTIME, "timeout", 0 },
+	[K_UP_GREEN] =		{ SEC_UPTIME, "green", 0 },
+	[K_UP_YELLOW] =		{ SEC_UPTIME, "yellow", 0 },
+	[K_UP_CONCURRENCY] =	{ SEC_UPTIME, "concurrency", 0 },
+	[K_UP_RETENTION] =	{ SEC_UPTIME, "retention", 0 },
+	[K_UP_MAX_SIZE] =	{ SEC_UPTIME, "max_size", 0 },
+	[K_AL_EXEC] =		{ SEC_ALERTS, "exec", 0 },
+	[K_AL_WEBHOOK] =	{ SEC_ALERTS, "webhook", 0 },
+	[K_AL_RETRIES] =	{ SEC_ALERTS, "retries", 0 },
+	[K_AL_TIMEOUT] =	{ SEC_ALERTS, "timeout", 0 },
+	[K_DEF_FALLBACK] =	{ SEC_DEFAULTS, "fallback", 1 },
 };
 
 /* What the reader found the current line to be, as inih will see it. */
@@ -192,6 +275,32 @@ cfg_default(void)
 	cfg->seed_retry_min = 5;
 	cfg->seed_retry_max = 600;
 	cfg->seed_max_bytes = 32UL * 1024 * 1024;
+
+	/* Issue 3's sources are off until a url is set; their other keys have defaults. */
+	cfg->catalog_format = FMT_OPENROUTER;
+	cfg->catalog_interval = 3600;
+	cfg->catalog_timeout = 30;
+	cfg->catalog_retry_min = 30;
+	cfg->catalog_retry_max = 3600;
+	cfg->catalog_max_bytes = 64UL * 1024 * 1024;
+	cfg->catalog_max_drop = 50;
+	cfg->catalog_price_increase = 10;
+	cfg->zdr_interval = 3600;
+	cfg->zdr_timeout = 30;
+	cfg->zdr_retry_min = 30;
+	cfg->zdr_retry_max = 3600;
+	cfg->zdr_max_bytes = 16UL * 1024 * 1024;
+	cfg->zdr_enforce = 0;
+	cfg->zdr_max_remove = 25;
+	cfg->uptime_interval = 300;
+	cfg->uptime_timeout = 20;
+	cfg->uptime_green = 95;
+	cfg->uptime_yellow = 80;
+	cfg->uptime_concurrency = 4;
+	cfg->uptime_retention = 90 * 86400;
+	cfg->uptime_max_bytes = 4UL * 1024 * 1024;
+	cfg->alert_retries = 5;
+	cfg->alert_timeout = 30;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;
@@ -227,6 +336,15 @@ cfg_free(struct config *cfg)
 	cfg_list_free(&cfg->always_active);
 	cfg_list_free(&cfg->always_inactive);
 	free(cfg->default_model);
+	free(cfg->catalog_url);
+	free(cfg->catalog_api_key_file);
+	free(cfg->zdr_url);
+	free(cfg->zdr_api_key_file);
+	free(cfg->uptime_url);
+	free(cfg->uptime_api_key_file);
+	cfg_list_free(&cfg->alert_exec);
+	free(cfg->alert_webhook);
+	cfg_list_free(&cfg->default_fallback);
 	free(cfg);
 }
 
@@ -439,10 +557,34 @@ section_lookup(const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(section_names) / sizeof(section_names[0]); i++)
+	for (i = 0; i < SEC_COUNT; i++)
 		if (section_names[i] != NULL && strcmp(section_names[i], name) == 0)
 			return (enum section)i;
 	return SEC_UNKNOWN;
+}
+
+/* "daemon, access, seed, ...": the known sections, or the known keys of one section. */
+static const char *
+known_names(char *dst, size_t dstlen, int sec)
+{
+	const char	*n;
+	size_t		 i, len = 0;
+
+	dst[0] = '\0';
+	for (i = 0; i < (sec < 0 ? (size_t)SEC_COUNT : (size_t)K_COUNT); i++) {
+		if (sec < 0)
+			n = section_names[i];
+		else if (keys[i].sec == (enum section)sec)
+			n = keys[i].name;
+		else
+			n = NULL;
+		if (n == NULL)
+			continue;
+		snprintf(dst + len, dstlen - len, "%s%s", len > 0 ? ", " : "",
+		    n);
+		len = strlen(dst);
+	}
+	return dst;
 }
 
 /*
@@ -454,6 +596,7 @@ line_section(struct pctx *c, char *line, const char *s)
 {
 	char		 shown[CFG_SHOW_MAX];
 	char		 name[CFG_WORD_MAX + 1];
+	char		 known[256];
 	const char	*e, *t, *b;
 	size_t		 i;
 
@@ -487,7 +630,7 @@ line_section(struct pctx *c, char *line, const char *s)
 		c->cfg->have_access = 1;
 	if (c->section != SEC_UNKNOWN)
 		return;
-	for (i = 0; i < sizeof(section_names) / sizeof(section_names[0]); i++)
+	for (i = 0; i < SEC_COUNT; i++)
 		if (section_names[i] != NULL &&
 		    strcasecmp(section_names[i], name) == 0) {
 			pctx_error(c, c->lineno, "unknown section [%s]: did "
@@ -495,9 +638,9 @@ line_section(struct pctx *c, char *line, const char *s)
 			    show(shown, sizeof(shown), name), section_names[i]);
 			return;
 		}
-	pctx_error(c, c->lineno,
-	    "unknown section [%s] (known sections: daemon, access, seed)",
-	    show(shown, sizeof(shown), name));
+	pctx_error(c, c->lineno, "unknown section [%s] (known sections: %s)",
+	    show(shown, sizeof(shown), name),
+	    known_names(known, sizeof(known), -1));
 }
 
 /*
@@ -607,6 +750,7 @@ key_list(struct config *cfg, enum key k)
 	case K_VIEWER:		return &cfg->viewer;
 	case K_ALWAYS_ACTIVE:	return &cfg->always_active;
 	case K_ALWAYS_INACTIVE:	return &cfg->always_inactive;
+	case K_DEF_FALLBACK:	return &cfg->default_fallback;
 	default:		return NULL;
 	}
 }
@@ -770,20 +914,274 @@ parse_size(const char *s)
 	return v * mult;
 }
 
-static void
-set_duration(struct pctx *c, enum key k, const char *v, int *dst, long max)
+/* A duration as the file would spell it, in its largest exact unit: 3600 -> "1h". */
+static const char *
+fmt_duration(char *dst, size_t dstlen, long s)
 {
-	char	 shown[CFG_SHOW_MAX];
+	if (s > 0 && s % 86400 == 0)
+		snprintf(dst, dstlen, "%ldd", s / 86400);
+	else if (s > 0 && s % 3600 == 0)
+		snprintf(dst, dstlen, "%ldh", s / 3600);
+	else if (s > 0 && s % 60 == 0)
+		snprintf(dst, dstlen, "%ldm", s / 60);
+	else
+		snprintf(dst, dstlen, "%lds", s);
+	return dst;
+}
+
+static void
+set_duration(struct pctx *c, enum key k, const char *v, int *dst, long min,
+    long max)
+{
+	char	 shown[CFG_SHOW_MAX], smin[32], smax[32];
 	long	 d;
 
 	d = cfg_parse_duration(v);
-	if (d < 1 || d > max) {
+	if (d < min || d > max) {
 		pctx_error(c, c->lineno, "bad %s \"%s\": expected a duration "
-		    "from 1s to %lds, like 30, 30s, 5m, 1h or 2d",
-		    keys[k].name, show(shown, sizeof(shown), v), max);
+		    "from %s to %s, like 30, 30s, 5m, 1h or 2d",
+		    keys[k].name, show(shown, sizeof(shown), v),
+		    fmt_duration(smin, sizeof(smin), min),
+		    fmt_duration(smax, sizeof(smax), max));
 		return;
 	}
 	*dst = (int)d;
+}
+
+static void
+set_size(struct pctx *c, enum key k, const char *v, size_t *dst)
+{
+	char	 shown[CFG_SHOW_MAX];
+	size_t	 sz;
+
+	sz = parse_size(v);
+	if (sz < MAX_SIZE_MIN) {
+		pctx_error(c, c->lineno, "bad %s \"%s\": expected bytes from "
+		    "1K to 256M, like 32M, 65536 or 512K", keys[k].name,
+		    show(shown, sizeof(shown), v));
+		return;
+	}
+	*dst = sz;
+}
+
+/* A whole number from min to max, nothing around it. */
+static void
+set_number(struct pctx *c, enum key k, const char *v, int *dst, int min,
+    int max)
+{
+	char	 shown[CFG_SHOW_MAX];
+	long	 n = 0;
+	size_t	 i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && n <= max; i++)
+		n = n * 10 + (v[i] - '0');
+	if (i == 0 || v[i] != '\0' || n < min || n > max) {
+		pctx_error(c, c->lineno, "bad %s \"%s\": expected a number "
+		    "from %d to %d", keys[k].name,
+		    show(shown, sizeof(shown), v), min, max);
+		return;
+	}
+	*dst = (int)n;
+}
+
+/* A share: "50" or "50%", 0 to 100. */
+static void
+set_percent(struct pctx *c, enum key k, const char *v, int *dst)
+{
+	char	 shown[CFG_SHOW_MAX];
+	long	 n = 0;
+	size_t	 i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && n <= 100; i++)
+		n = n * 10 + (v[i] - '0');
+	if (i == 0 || n > 100 || (v[i] != '\0' &&
+	    (v[i] != '%' || v[i + 1] != '\0'))) {
+		pctx_error(c, c->lineno, "bad %s \"%s\": expected a "
+		    "percentage from 0 to 100, like 50 or 50%%", keys[k].name,
+		    show(shown, sizeof(shown), v));
+		return;
+	}
+	*dst = (int)n;
+}
+
+static void
+set_format(struct pctx *c, enum key k, const char *v, enum cat_format *dst)
+{
+	char	 shown[CFG_SHOW_MAX];
+
+	if (strcmp(v, "mistral") == 0)
+		*dst = FMT_MISTRAL;
+	else if (strcmp(v, "openrouter") == 0)
+		*dst = FMT_OPENROUTER;
+	else if (strcmp(v, "openai") == 0)
+		*dst = FMT_OPENAI;
+	else
+		pctx_error(c, c->lineno, "bad %s \"%s\": expected mistral, "
+		    "openrouter or openai", keys[k].name,
+		    show(shown, sizeof(shown), v));
+}
+
+/*
+ * The value is never shown: a key pasted here by mistake must not end up
+ * in a log. Empty: none.
+ */
+static void
+set_api_key_file(struct pctx *c, enum key k, const char *v, char **dst)
+{
+	const char	*why;
+
+	if (v[0] == '\0') {
+		set_string(c, dst, NULL);
+		return;
+	}
+	if ((why = check_path(v, PATH_MAX - 1)) != NULL) {
+		pctx_error(c, c->lineno, "bad %s: %s (the value is not shown, "
+		    "in case it is the key itself)", keys[k].name, why);
+		return;
+	}
+	set_string(c, dst, v);
+}
+
+/* What a url key accepts. */
+#define URL_FILE	0x01	/* file:// too, not only http(s):// */
+#define URL_TEMPLATE	0x02	/* must hold "{id}" exactly once, after the host */
+#define URL_SECRET	0x04	/* never shown: the url may be the credential */
+
+/*
+ * A url: http://, https:// or (with URL_FILE) file:///path; empty is
+ * "none" (*dst = NULL). off says what an empty value does, for messages.
+ */
+static void
+set_url(struct pctx *c, enum key k, const char *v, char **dst, int flags,
+    const char *off)
+{
+	char		 shown[CFG_SHOW_MAX], why_buf[160];
+	const char	*why = NULL, *host = NULL, *p, *id;
+	int		 nid = 0;
+
+	if (v[0] == '\0') {
+		set_string(c, dst, NULL);
+		return;
+	}
+	if (strncmp(v, "http://", 7) == 0 && v[7] != '\0' && v[7] != '/')
+		host = v + 7;
+	else if (strncmp(v, "https://", 8) == 0 && v[8] != '\0' &&
+	    v[8] != '/')
+		host = v + 8;
+	else if ((flags & URL_FILE) && strncmp(v, "file://", 7) == 0) {
+		if (v[7] != '/')
+			why = "a file:// url needs an absolute path, like "
+			    "file:///usr/share/modelreg/seed/mistral-models.json";
+	} else {
+		snprintf(why_buf, sizeof(why_buf), "expected %s (or nothing, "
+		    "%s)", (flags & URL_FILE) ? "http://, https:// or file://" :
+		    "http:// or https://", off);
+		why = why_buf;
+	}
+	if (why == NULL && strpbrk(v, " \t") != NULL)
+		why = "a url cannot contain blanks";
+	if (why == NULL && (flags & URL_TEMPLATE)) {
+		for (p = v; (id = strstr(p, "{id}")) != NULL; p = id + 4)
+			nid++;
+		/* The id replaces a part of the path: never the host. */
+		p = host != NULL ? strchr(host, '/') : NULL;
+		if (nid != 1)
+			why = "the url must contain \"{id}\" exactly once, "
+			    "where the model id goes";
+		else if (host != NULL && (p == NULL || strstr(v, "{id}") < p))
+			why = "\"{id}\" must be in the path, after the host";
+	}
+	if (why != NULL) {
+		if (flags & URL_SECRET)
+			pctx_error(c, c->lineno, "bad %s: %s (the value is not "
+			    "shown, in case it holds a secret)", keys[k].name,
+			    why);
+		else
+			pctx_error(c, c->lineno, "bad %s \"%s\": %s",
+			    keys[k].name, show(shown, sizeof(shown), v), why);
+		return;
+	}
+	set_string(c, dst, v);
+}
+
+/*
+ * [alerts] exec: a command line split into argv without a shell. Words are
+ * separated by blanks; double quotes group blanks into a word (and may
+ * join parts of one, as in a shell) and are removed; nothing else is
+ * special, and there are no escapes. A single quote outside double quotes
+ * is refused: it would not quote, and that is surely not what was meant.
+ * The list is NULL-terminated (v[n] == NULL), ready for posix_spawn.
+ */
+static void
+set_exec(struct pctx *c, enum key k, const char *v)
+{
+	struct cfg_list	 l = { NULL, 0 };
+	char		 shown[CFG_SHOW_MAX];
+	char		 word[CFG_LINE_MAX];
+	const char	*p = v, *why = NULL;
+	char		**nv;
+	size_t		 len;
+	int		 inq;
+
+	if ((l.v = calloc(ARGV_MAX + 1, sizeof(char *))) == NULL) {
+		c->oom = 1;
+		return;
+	}
+	for (;;) {
+		while (is_blank(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		if (l.n == ARGV_MAX) {
+			why = "too many words (at most 64)";
+			goto bad;
+		}
+		len = 0;
+		inq = 0;
+		while (*p != '\0' && (inq || !is_blank(*p))) {
+			if (*p == '"')
+				inq = !inq;
+			else if (*p == '\'' && !inq) {
+				why = "a single quote does not quote here: "
+				    "group words with double quotes";
+				goto bad;
+			} else if (len < sizeof(word) - 1)
+				word[len++] = *p;
+			p++;
+		}
+		if (inq) {
+			why = "a double quote is not closed";
+			goto bad;
+		}
+		word[len] = '\0';
+		if ((l.v[l.n] = strdup(word)) == NULL) {
+			c->oom = 1;
+			goto fail;
+		}
+		l.n++;
+	}
+	if (l.n > 0 && l.v[0][0] != '/') {
+		why = "the program must be an absolute path, like "
+		    "/usr/local/bin/modelreg-alert (no shell runs it)";
+		goto bad;
+	}
+	if (l.n > 0 && strlen(l.v[0]) > PATH_MAX - 1) {
+		why = "path too long";
+		goto bad;
+	}
+	if (l.n == 0) {
+		free(l.v);
+		l.v = NULL;
+	} else if ((nv = reallocarray(l.v, l.n + 1, sizeof(*nv))) != NULL)
+		l.v = nv;	/* shrunk; on failure the bigger array is kept */
+	cfg_list_free(&c->cfg->alert_exec);
+	c->cfg->alert_exec = l;
+	return;
+bad:
+	pctx_error(c, c->lineno, "bad %s \"%s\": %s", keys[k].name,
+	    show(shown, sizeof(shown), v), why);
+fail:
+	cfg_list_free(&l);
 }
 
 /* A key that takes one value. */
@@ -793,7 +1191,6 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 	struct config	*cfg = c->cfg;
 	char		 shown[CFG_SHOW_MAX];
 	const char	*why;
-	size_t		 sz;
 	long		 mode;
 
 	switch (k) {
@@ -839,61 +1236,15 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 		}
 		cfg->log_level = log_parse_level(v);
 		return;
+
 	case K_URL:
-		if (v[0] == '\0') {
-			set_string(c, &cfg->seed_url, NULL);
-			return;
-		}
-		why = NULL;
-		if (strncmp(v, "http://", 7) == 0 && v[7] != '\0')
-			;
-		else if (strncmp(v, "https://", 8) == 0 && v[8] != '\0')
-			;
-		else if (strncmp(v, "file://", 7) == 0) {
-			if (v[7] != '/')
-				why = "a file:// url needs an absolute path, "
-				    "like file:///usr/share/modelreg/seed/"
-				    "mistral-models.json";
-		} else
-			why = "expected http://, https:// or file:// "
-			    "(or nothing, to disable seeding)";
-		if (why == NULL && strpbrk(v, " \t") != NULL)
-			why = "a url cannot contain blanks";
-		if (why != NULL) {
-			pctx_error(c, c->lineno, "bad url \"%s\": %s",
-			    show(shown, sizeof(shown), v), why);
-			return;
-		}
-		set_string(c, &cfg->seed_url, v);
+		set_url(c, k, v, &cfg->seed_url, URL_FILE, "to disable seeding");
 		return;
 	case K_FORMAT:
-		if (strcmp(v, "mistral") == 0)
-			cfg->seed_format = FMT_MISTRAL;
-		else if (strcmp(v, "openrouter") == 0)
-			cfg->seed_format = FMT_OPENROUTER;
-		else if (strcmp(v, "openai") == 0)
-			cfg->seed_format = FMT_OPENAI;
-		else
-			pctx_error(c, c->lineno, "bad format \"%s\": expected "
-			    "mistral, openrouter or openai",
-			    show(shown, sizeof(shown), v));
+		set_format(c, k, v, &cfg->seed_format);
 		return;
 	case K_API_KEY_FILE:
-		/*
-		 * The value is never shown: a key pasted here by mistake
-		 * must not end up in a log.
-		 */
-		if (v[0] == '\0') {
-			set_string(c, &cfg->seed_api_key_file, NULL);
-			return;
-		}
-		if ((why = check_path(v, PATH_MAX - 1)) != NULL) {
-			pctx_error(c, c->lineno, "bad api_key_file: %s "
-			    "(the value is not shown, in case it is the key "
-			    "itself)", why);
-			return;
-		}
-		set_string(c, &cfg->seed_api_key_file, v);
+		set_api_key_file(c, k, v, &cfg->seed_api_key_file);
 		return;
 	case K_NEW_MODEL_STATUS:
 		if (strcmp(v, "active") == 0)
@@ -922,23 +1273,131 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 		set_string(c, &cfg->default_model, v);
 		return;
 	case K_TIMEOUT:
-		set_duration(c, k, v, &cfg->seed_timeout, TIMEOUT_MAX);
+		set_duration(c, k, v, &cfg->seed_timeout, 1, TIMEOUT_MAX);
 		return;
 	case K_RETRY_MIN:
-		set_duration(c, k, v, &cfg->seed_retry_min, RETRY_MIN_MAX);
+		set_duration(c, k, v, &cfg->seed_retry_min, 1, RETRY_MIN_MAX);
 		return;
 	case K_RETRY_MAX:
-		set_duration(c, k, v, &cfg->seed_retry_max, RETRY_MAX_MAX);
+		set_duration(c, k, v, &cfg->seed_retry_max, 1, RETRY_MAX_MAX);
 		return;
 	case K_MAX_SIZE:
-		sz = parse_size(v);
-		if (sz < MAX_SIZE_MIN) {
-			pctx_error(c, c->lineno, "bad max_size \"%s\": expected "
-			    "bytes from 1K to 256M, like 32M, 65536 or 512K",
-			    show(shown, sizeof(shown), v));
-			return;
-		}
-		cfg->seed_max_bytes = sz;
+		set_size(c, k, v, &cfg->seed_max_bytes);
+		return;
+
+	case K_CAT_URL:
+		set_url(c, k, v, &cfg->catalog_url, URL_FILE,
+		    "to turn the catalog off");
+		return;
+	case K_CAT_FORMAT:
+		set_format(c, k, v, &cfg->catalog_format);
+		return;
+	case K_CAT_API_KEY_FILE:
+		set_api_key_file(c, k, v, &cfg->catalog_api_key_file);
+		return;
+	case K_CAT_INTERVAL:
+		set_duration(c, k, v, &cfg->catalog_interval, 1, INTERVAL_MAX);
+		return;
+	case K_CAT_TIMEOUT:
+		set_duration(c, k, v, &cfg->catalog_timeout, 1, TIMEOUT_MAX);
+		return;
+	case K_CAT_RETRY_MIN:
+		set_duration(c, k, v, &cfg->catalog_retry_min, 1,
+		    RETRY_MIN_MAX);
+		return;
+	case K_CAT_RETRY_MAX:
+		set_duration(c, k, v, &cfg->catalog_retry_max, 1,
+		    RETRY_MAX_MAX);
+		return;
+	case K_CAT_MAX_SIZE:
+		set_size(c, k, v, &cfg->catalog_max_bytes);
+		return;
+	case K_CAT_MAX_DROP:
+		set_percent(c, k, v, &cfg->catalog_max_drop);
+		return;
+	case K_CAT_PRICE_INCREASE:
+		set_percent(c, k, v, &cfg->catalog_price_increase);
+		return;
+
+	case K_ZDR_URL:
+		set_url(c, k, v, &cfg->zdr_url, URL_FILE,
+		    "to turn ZDR tracking off");
+		return;
+	case K_ZDR_API_KEY_FILE:
+		set_api_key_file(c, k, v, &cfg->zdr_api_key_file);
+		return;
+	case K_ZDR_INTERVAL:
+		set_duration(c, k, v, &cfg->zdr_interval, 1, INTERVAL_MAX);
+		return;
+	case K_ZDR_TIMEOUT:
+		set_duration(c, k, v, &cfg->zdr_timeout, 1, TIMEOUT_MAX);
+		return;
+	case K_ZDR_RETRY_MIN:
+		set_duration(c, k, v, &cfg->zdr_retry_min, 1, RETRY_MIN_MAX);
+		return;
+	case K_ZDR_RETRY_MAX:
+		set_duration(c, k, v, &cfg->zdr_retry_max, 1, RETRY_MAX_MAX);
+		return;
+	case K_ZDR_MAX_SIZE:
+		set_size(c, k, v, &cfg->zdr_max_bytes);
+		return;
+	case K_ZDR_ENFORCE:
+		/* One spelling, as the issue gives it: "on" or "1" get a clear error. */
+		if (strcmp(v, "yes") == 0)
+			cfg->zdr_enforce = 1;
+		else if (strcmp(v, "no") == 0)
+			cfg->zdr_enforce = 0;
+		else
+			pctx_error(c, c->lineno, "bad enforce \"%s\": expected "
+			    "yes or no", show(shown, sizeof(shown), v));
+		return;
+	case K_ZDR_MAX_REMOVE:
+		set_percent(c, k, v, &cfg->zdr_max_remove);
+		return;
+
+	case K_UP_URL:
+		set_url(c, k, v, &cfg->uptime_url, URL_FILE | URL_TEMPLATE,
+		    "to turn uptime tracking off");
+		return;
+	case K_UP_API_KEY_FILE:
+		set_api_key_file(c, k, v, &cfg->uptime_api_key_file);
+		return;
+	case K_UP_INTERVAL:
+		set_duration(c, k, v, &cfg->uptime_interval, 1, INTERVAL_MAX);
+		return;
+	case K_UP_TIMEOUT:
+		set_duration(c, k, v, &cfg->uptime_timeout, 1, TIMEOUT_MAX);
+		return;
+	case K_UP_GREEN:
+		set_percent(c, k, v, &cfg->uptime_green);
+		return;
+	case K_UP_YELLOW:
+		set_percent(c, k, v, &cfg->uptime_yellow);
+		return;
+	case K_UP_CONCURRENCY:
+		set_number(c, k, v, &cfg->uptime_concurrency, 1,
+		    CONCURRENCY_MAX);
+		return;
+	case K_UP_RETENTION:
+		set_duration(c, k, v, &cfg->uptime_retention, RETENTION_MIN,
+		    RETENTION_MAX);
+		return;
+	case K_UP_MAX_SIZE:
+		set_size(c, k, v, &cfg->uptime_max_bytes);
+		return;
+
+	case K_AL_EXEC:
+		set_exec(c, k, v);
+		return;
+	case K_AL_WEBHOOK:
+		set_url(c, k, v, &cfg->alert_webhook, URL_SECRET,
+		    "for no webhook");
+		return;
+	case K_AL_RETRIES:
+		set_number(c, k, v, &cfg->alert_retries, 1, RETRIES_MAX);
+		return;
+	case K_AL_TIMEOUT:
+		set_duration(c, k, v, &cfg->alert_timeout, 1, TIMEOUT_MAX);
 		return;
 	default:
 		pctx_error(c, c->lineno, "internal error: key %d", (int)k);
@@ -946,12 +1405,30 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 	}
 }
 
+/* The one section that has a key named name, or SEC_UNKNOWN (none, or several). */
+static enum section
+key_home(const char *name)
+{
+	enum section	 home = SEC_UNKNOWN;
+	int		 k;
+
+	for (k = 0; k < K_COUNT; k++) {
+		if (strcmp(keys[k].name, name) != 0)
+			continue;
+		if (home != SEC_UNKNOWN)
+			return SEC_UNKNOWN;
+		home = keys[k].sec;
+	}
+	return home;
+}
+
 /* "key = value" on a line of its own. */
 static void
 handle_key(struct pctx *c, const char *name)
 {
-	char	 shown[CFG_SHOW_MAX];
-	int	 k, i;
+	char		 shown[CFG_SHOW_MAX], known[512];
+	enum section	 home;
+	int		 k, i;
 
 	c->cont_key = CONT_IGNORE;
 	if (*name == '\0') {
@@ -959,9 +1436,15 @@ handle_key(struct pctx *c, const char *name)
 		return;
 	}
 	if (c->section == SEC_NONE) {
-		pctx_error(c, c->lineno, "key \"%s\" outside any section (put "
-		    "it under [daemon], [access] or [seed])",
-		    show(shown, sizeof(shown), name));
+		home = key_home(name);
+		if (home != SEC_UNKNOWN)
+			pctx_error(c, c->lineno, "key \"%s\" outside any "
+			    "section (put it under [%s])",
+			    show(shown, sizeof(shown), name), section_names[home]);
+		else
+			pctx_error(c, c->lineno, "key \"%s\" outside any "
+			    "section (put it under its [section] header)",
+			    show(shown, sizeof(shown), name));
 		return;
 	}
 	if (c->section == SEC_UNKNOWN)
@@ -980,26 +1463,17 @@ handle_key(struct pctx *c, const char *name)
 				    keys[i].name);
 				return;
 			}
-		switch (c->section) {
-		case SEC_DAEMON:
-			pctx_error(c, c->lineno, "unknown key \"%s\" in "
-			    "[daemon] (known keys: socket, socket_mode, "
-			    "database, log_level)",
-			    show(shown, sizeof(shown), name));
-			break;
-		case SEC_ACCESS:
-			pctx_error(c, c->lineno, "unknown key \"%s\" in "
-			    "[access] (known keys: admin, member, viewer)",
-			    show(shown, sizeof(shown), name));
-			break;
-		default:
-			pctx_error(c, c->lineno, "unknown key \"%s\" in "
-			    "[seed] (known keys: url, format, api_key_file, "
-			    "always_active, always_inactive, new_model_status, "
-			    "default_model, timeout, retry_min, retry_max, "
-			    "max_size)", show(shown, sizeof(shown), name));
-			break;
+		if ((home = key_home(name)) != SEC_UNKNOWN) {
+			pctx_error(c, c->lineno, "unknown key \"%s\" in [%s]: "
+			    "it belongs in [%s]", show(shown, sizeof(shown),
+			    name), section_names[c->section],
+			    section_names[home]);
+			return;
 		}
+		pctx_error(c, c->lineno, "unknown key \"%s\" in [%s] (known "
+		    "keys: %s)", show(shown, sizeof(shown), name),
+		    section_names[c->section],
+		    known_names(known, sizeof(known), (int)c->section));
 		return;
 	}
 	if (c->seen[k]) {
@@ -1086,6 +1560,24 @@ cfg_handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/* The later of the lines that set two keys: where a rule between them was broken. */
+static int
+later_line(const struct pctx *c, enum key a, enum key b)
+{
+	return c->seen[a] > c->seen[b] ? c->seen[a] : c->seen[b];
+}
+
+/* A source's backoff: the first delay cannot exceed the cap. */
+static void
+check_retry(struct pctx *c, enum key kmin, enum key kmax, int min, int max)
+{
+	if (min <= max)
+		return;
+	pctx_error(c, later_line(c, kmin, kmax), "retry_min (%ds) is greater "
+	    "than retry_max (%ds) in [%s]", min, max,
+	    section_names[keys[kmin].sec]);
+}
+
 /* Rules that involve several keys, checked once the whole file is read. */
 static void
 cfg_check(struct pctx *c)
@@ -1095,13 +1587,16 @@ cfg_check(struct pctx *c)
 	size_t		 i;
 	int		 line;
 
-	if (cfg->seed_retry_min > cfg->seed_retry_max) {
-		line = c->seen[K_RETRY_MIN] > c->seen[K_RETRY_MAX] ?
-		    c->seen[K_RETRY_MIN] : c->seen[K_RETRY_MAX];
-		pctx_error(c, line, "retry_min (%ds) is greater than "
-		    "retry_max (%ds)", cfg->seed_retry_min,
-		    cfg->seed_retry_max);
-	}
+	check_retry(c, K_RETRY_MIN, K_RETRY_MAX, cfg->seed_retry_min,
+	    cfg->seed_retry_max);
+	check_retry(c, K_CAT_RETRY_MIN, K_CAT_RETRY_MAX,
+	    cfg->catalog_retry_min, cfg->catalog_retry_max);
+	check_retry(c, K_ZDR_RETRY_MIN, K_ZDR_RETRY_MAX, cfg->zdr_retry_min,
+	    cfg->zdr_retry_max);
+	if (cfg->uptime_yellow > cfg->uptime_green)
+		pctx_error(c, later_line(c, K_UP_GREEN, K_UP_YELLOW),
+		    "yellow (%d%%) is greater than green (%d%%) in [uptime]",
+		    cfg->uptime_yellow, cfg->uptime_green);
 	for (i = 0; i < cfg->always_inactive.n; i++) {
 		if (!cfg_list_has(&cfg->always_active, cfg->always_inactive.v[i]))
 			continue;

@@ -41,6 +41,54 @@ struct config {
 	int		 seed_retry_min;	/* seconds, first retry delay, default 5 */
 	int		 seed_retry_max;	/* seconds, backoff cap, default 600 */
 	size_t		 seed_max_bytes;	/* response cap, default 32 MiB */
+
+	/*
+	 * Issue 3: the daemon's own schedule. A source with a NULL url is off.
+	 * Percentages are 0..100. Durations are seconds.
+	 */
+
+	/* [catalog]: the discovery catalog. */
+	char		*catalog_url;		/* NULL: no catalog */
+	enum cat_format	 catalog_format;	/* default FMT_OPENROUTER */
+	char		*catalog_api_key_file;
+	int		 catalog_interval;	/* default 3600 */
+	int		 catalog_timeout;	/* default 30 */
+	int		 catalog_retry_min;	/* default 30 */
+	int		 catalog_retry_max;	/* default 3600 */
+	size_t		 catalog_max_bytes;	/* default 64 MiB */
+	int		 catalog_max_drop;	/* percent of the known catalog a refresh may drop, default 50 */
+	int		 catalog_price_increase;	/* percent that raises model.price_increase, default 10 */
+
+	/* [zdr]: zero-data-retention endpoints (OpenRouter's /api/v1/endpoints/zdr). */
+	char		*zdr_url;		/* NULL: no ZDR source */
+	char		*zdr_api_key_file;
+	int		 zdr_interval;		/* default 3600 */
+	int		 zdr_timeout;		/* default 30 */
+	int		 zdr_retry_min;		/* default 30 */
+	int		 zdr_retry_max;		/* default 3600 */
+	size_t		 zdr_max_bytes;		/* default 16 MiB */
+	int		 zdr_enforce;		/* enforce = yes; default 0 */
+	int		 zdr_max_remove;	/* percent of synced ZDR models one refresh may remove, default 25 */
+
+	/* [uptime]: per-model endpoint health. */
+	char		*uptime_url;		/* template with {id}; NULL: off */
+	char		*uptime_api_key_file;
+	int		 uptime_interval;	/* default 300 */
+	int		 uptime_timeout;	/* default 20 */
+	int		 uptime_green;		/* percent, default 95 */
+	int		 uptime_yellow;		/* percent, default 80 */
+	int		 uptime_concurrency;	/* parallel fetches, default 4 (1..64) */
+	int		 uptime_retention;	/* seconds samples are kept, default 90 days */
+	size_t		 uptime_max_bytes;	/* per response, default 4 MiB */
+
+	/* [alerts]: where events go. */
+	struct cfg_list	 alert_exec;		/* argv of the program (no shell), empty: none */
+	char		*alert_webhook;		/* URL POSTed a JSON body per event, NULL: none */
+	int		 alert_retries;		/* attempts per event and channel, default 5 */
+	int		 alert_timeout;		/* seconds per attempt, default 30 */
+
+	/* [defaults]: the fallback order for a new default. */
+	struct cfg_list	 default_fallback;
 };
 
 /*

@@ -47,6 +47,7 @@ struct client {
 	int			 discarding;	/* dropping the rest of an over-long line */
 	int			 eof;		/* the peer closed its side */
 	int			 closing;	/* close once the output has drained */
+	int			 streaming;	/* WATCH: replies only, requests ignored */
 	void			(*on_close)(void *);
 	void			*on_close_arg;
 };
@@ -301,6 +302,23 @@ client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 	}
 }
 
+void
+client_stream_send(struct client *c, const struct buf *record)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+
+	if (!c->streaming || c->closing)
+		return;
+	if (evbuffer_get_length(out) > CONTROL_WRITE_HIWAT) {
+		/* A watcher that does not read loses its stream, not our memory. */
+		log_warnx("client uid %u: watch backlog over %d bytes, closing",
+		    (unsigned)c->uid, CONTROL_WRITE_HIWAT);
+		client_free(c);
+		return;
+	}
+	client_write_reply(c, "OK 1\n", 5, record);
+}
+
 /* Run one complete request line. */
 static void
 client_request(struct client *c, const char *line, size_t len)
@@ -341,6 +359,12 @@ client_request(struct client *c, const char *line, size_t len)
 		client_reply_err(c, ctx.code, "%s", ctx.msg);
 		break;
 	case CMD_DEFERRED:
+		c->busy = 1;
+		break;
+	case CMD_STREAM:
+		/* busy for good: no further request is read on a stream. */
+		client_write_reply(c, "OK 0\n", 5, NULL);
+		c->streaming = 1;
 		c->busy = 1;
 		break;
 	}
@@ -394,6 +418,11 @@ client_process(struct client *c)
 	size_t			 eol_len, inlen;
 	char			*line;
 
+	if (c->streaming) {
+		/* Input on a stream is ignored, but read, so a close is seen. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while (!c->busy && !c->closing) {
 		if (evbuffer_get_length(out) > CONTROL_WRITE_HIWAT) {
 			/* Resumed from the write callback once drained. */
@@ -480,6 +509,10 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
 
+	if ((what & BEV_EVENT_EOF) && c->streaming) {
+		client_free(c);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		c->eof = 1;
 		bufferevent_disable(c->bev, EV_READ);

@@ -40,6 +40,17 @@ void	 client_reply_ok(struct client *, int n, const struct buf *records);
 void	 client_reply_err(struct client *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * Streams (WATCH). A handler that returns CMD_STREAM has "OK 0" sent and
+ * the connection becomes a stream: no further request is read on it, and
+ * each client_stream_send() writes one complete reply, "OK 1" and the
+ * record. A watcher with more than 4 MiB unread is closed at once, inside
+ * client_stream_send (its on_close runs before it returns: iterate
+ * watchers with TAILQ_FOREACH_SAFE). The owner learns of every close
+ * through client_on_close().
+ */
+void	 client_stream_send(struct client *, const struct buf *record);
+
 /* Register a function called when the client goes away (to cancel its deferred work). */
 void	 client_on_close(struct client *, void (*fn)(void *), void *arg);
 

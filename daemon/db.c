@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_int.h"
 #include "log.h"
 #include "registry.h"
 
@@ -71,6 +72,74 @@ static const char *const db_migrations[] = {
 	"  value TEXT NOT NULL"
 	");"
 	"PRAGMA application_id = 1297237319;",	/* DB_APPLICATION_ID */
+
+	/*
+	 * 1 -> 2: the discovery catalog, ZDR, uptime samples and events.
+	 * ZDR and health are derived (from zdr_slugs and the latest sample),
+	 * never copied onto models, so they cannot disagree.
+	 */
+	"ALTER TABLE models ADD COLUMN canonical_slug TEXT;"
+	"ALTER TABLE models ADD COLUMN delisted INTEGER NOT NULL DEFAULT 0"
+	"  CHECK(delisted IN (0, 1));"
+	/* The discovery catalog: the last good catalog refresh, whole. */
+	"CREATE TABLE catalog ("
+	"  id TEXT PRIMARY KEY NOT NULL CHECK(length(id) BETWEEN 1 AND 255),"
+	"  canonical_slug TEXT,"
+	"  name TEXT NOT NULL,"
+	"  provider TEXT NOT NULL DEFAULT '',"
+	"  description TEXT NOT NULL DEFAULT '',"
+	"  context_length INTEGER,"
+	"  prompt_price REAL,"
+	"  completion_price REAL,"
+	"  features INTEGER NOT NULL DEFAULT 0,"
+	"  aliases TEXT NOT NULL DEFAULT '[]',"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL"
+	");"
+	"CREATE INDEX catalog_slug ON catalog(canonical_slug);"
+	/* The canonical slugs of the last good ZDR response. */
+	"CREATE TABLE zdr_slugs ("
+	"  slug TEXT PRIMARY KEY NOT NULL"
+	") WITHOUT ROWID;"
+	/* Uptime samples; health is green, yellow, red or unknown. */
+	"CREATE TABLE uptime_samples ("
+	"  model TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  uptime REAL CHECK(uptime IS NULL OR (uptime >= 0 AND uptime <= 100)),"
+	"  health TEXT NOT NULL"
+	"    CHECK(health IN ('green', 'yellow', 'red', 'unknown'))"
+	");"
+	"CREATE INDEX uptime_samples_model_at ON uptime_samples(model, at);"
+	"CREATE INDEX uptime_samples_at ON uptime_samples(at);"
+	/* Events; details is a JSON object. */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  model TEXT,"
+	"  message TEXT NOT NULL,"
+	"  details TEXT NOT NULL DEFAULT '{}'"
+	"    CHECK(json_valid(details) AND json_type(details) = 'object')"
+	");"
+	"CREATE INDEX events_at ON events(at);"
+	"CREATE INDEX events_kind_at ON events(kind, at);"
+	/*
+	 * What the read side shows of a model: its row, plus ZDR (null until
+	 * a ZDR refresh has succeeded; the slug is the model's, else its
+	 * catalog entry's, else its id) and the latest uptime sample.
+	 */
+	"CREATE VIEW model_view AS SELECT m.*,"
+	"  coalesce(m.canonical_slug, c.canonical_slug) AS slug,"
+	"  CASE WHEN NOT EXISTS (SELECT 1 FROM state WHERE key = 'zdr_last_ok')"
+	"    THEN NULL"
+	"    WHEN EXISTS (SELECT 1 FROM zdr_slugs AS z WHERE z.slug ="
+	"      coalesce(m.canonical_slug, c.canonical_slug, m.id)) THEN 1"
+	"    ELSE 0 END AS zdr,"
+	"  coalesce((SELECT s.health FROM uptime_samples AS s WHERE s.model = m.id"
+	"    ORDER BY s.at DESC LIMIT 1), 'unknown') AS health,"
+	"  (SELECT s.uptime FROM uptime_samples AS s WHERE s.model = m.id"
+	"    ORDER BY s.at DESC LIMIT 1) AS uptime_30m"
+	"  FROM models AS m LEFT JOIN catalog AS c ON c.id = m.id;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -78,7 +147,8 @@ static const char *const db_migrations[] = {
 #define MODEL_COLS \
 	"id, name, provider, description, context_length, prompt_price," \
 	" completion_price, features, aliases, status, is_default," \
-	" status_source, added_at, status_changed_at, last_seen_at"
+	" status_source, added_at, status_changed_at, last_seen_at," \
+	" slug, delisted, zdr, health, uptime_30m"
 
 /*
  * A user's name resolved to one id: the exact id first, else a model that
@@ -93,13 +163,13 @@ static const char *const db_migrations[] = {
 	"    WHERE j.value = ?1" \
 	") ORDER BY pri, id LIMIT 1"
 
-static void
+void
 db_logerr(sqlite3 *db, const char *what)
 {
 	log_warnx("database: %s: %s", what, sqlite3_errmsg(db));
 }
 
-static int
+int
 db_exec(sqlite3 *db, const char *sql)
 {
 	char	*err = NULL;
@@ -112,7 +182,7 @@ db_exec(sqlite3 *db, const char *sql)
 	return 0;
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 db_prepare(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt	*st = NULL;
@@ -126,7 +196,7 @@ db_prepare(sqlite3 *db, const char *sql)
 }
 
 /* Bind text (NULL binds NULL). The string must outlive the step. */
-static int
+int
 db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s == NULL)
@@ -136,7 +206,7 @@ db_bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* Step a statement that returns no rows, and finalize it. */
-static int
+int
 db_run(sqlite3 *db, sqlite3_stmt *st, const char *what)
 {
 	int	 rc;
@@ -152,7 +222,7 @@ db_run(sqlite3 *db, sqlite3_stmt *st, const char *what)
 }
 
 /* Read one integer from a one-row query with no parameters. */
-static int
+int
 db_query_int(sqlite3 *db, const char *sql, int64_t *v)
 {
 	sqlite3_stmt	*st;
@@ -169,7 +239,7 @@ db_query_int(sqlite3 *db, const char *sql, int64_t *v)
 	return 0;
 }
 
-static const char *
+const char *
 db_coltext(sqlite3_stmt *st, int i)
 {
 	const unsigned char	*s;
@@ -207,6 +277,16 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 	m->added_at = sqlite3_column_int64(st, 12);
 	m->status_changed_at = sqlite3_column_int64(st, 13);
 	m->last_seen_at = sqlite3_column_int64(st, 14);
+	m->canonical_slug = sqlite3_column_type(st, 15) == SQLITE_NULL ? NULL :
+	    db_coltext(st, 15);
+	m->delisted = sqlite3_column_int(st, 16) == 1;
+	m->zdr = sqlite3_column_type(st, 17) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 17) == 1;
+	m->health = db_coltext(st, 18);
+	if (sqlite3_column_type(st, 19) != SQLITE_NULL) {
+		m->uptime_30m = sqlite3_column_double(st, 19);
+		m->has_uptime = 1;
+	}
 }
 
 /* Step st, handing every row to cb. Returns the number of rows, or -1. Finalizes st. */
@@ -561,7 +641,7 @@ db_model_set_default(sqlite3 *db, const char *id)
 	return 0;
 }
 
-static int
+int
 db_bind_actor(sqlite3_stmt *st, int iuid, int iuser, const struct actor *a)
 {
 	if (sqlite3_bind_int64(st, iuid, (int64_t)a->uid) != SQLITE_OK)
@@ -618,7 +698,7 @@ db_model_show(sqlite3 *db, const char *name, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_prepare(db, "SELECT " MODEL_COLS " FROM models"
+	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
 	    " WHERE id = (" RESOLVE_SQL ")");
 	if (st == NULL)
 		return -1;
@@ -637,7 +717,7 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_prepare(db, "SELECT " MODEL_COLS " FROM models"
+	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
 	    " WHERE is_default = 1");
 	if (st == NULL)
 		return -1;
@@ -683,7 +763,7 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
 		return -1;
 	}
-	if (buf_puts(&sql, "SELECT " MODEL_COLS " FROM models WHERE 1") == -1)
+	if (buf_puts(&sql, "SELECT " MODEL_COLS " FROM model_view WHERE 1") == -1)
 		goto nomem;
 	switch (q->status) {
 	case RS_ALL:
@@ -710,7 +790,7 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 	    " OR instr(lower(name), lower(:search)) > 0"
 	    " OR instr(lower(provider), lower(:search)) > 0"
 	    " OR instr(lower(description), lower(:search)) > 0"
-	    " OR EXISTS (SELECT 1 FROM json_each(models.aliases) AS j"
+	    " OR EXISTS (SELECT 1 FROM json_each(model_view.aliases) AS j"
 	    "  WHERE instr(lower(j.value), lower(:search)) > 0))") == -1)
 		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 ||
@@ -865,8 +945,8 @@ db_seed_rule_set(sqlite3 *db, const char *id, int active)
 }
 
 /* Run a statement binding now to ?1 and, if it has them, the actor to ?2 (uid) and ?3 (user). */
-static int
-db_run_seed(sqlite3 *db, const char *sql, int64_t now, const struct actor *a,
+int
+db_run_now(sqlite3 *db, const char *sql, int64_t now, const struct actor *a,
     const char *what)
 {
 	sqlite3_stmt	*st;
@@ -906,7 +986,7 @@ db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 	    &n) == -1)
 		return -1;
 	*changed = (int)n;
-	if (db_run_seed(db, "INSERT INTO audit(at, uid, actor, action, model,"
+	if (db_run_now(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new) "
 	    SEED_FIELD("name") " UNION ALL "
 	    SEED_FIELD("provider") " UNION ALL "
@@ -917,11 +997,13 @@ db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 	    SEED_FIELD("features") " UNION ALL "
 	    SEED_FIELD("aliases"), now, a, "seed: audit updates") == -1)
 		return -1;
-	return db_run_seed(db, "UPDATE models SET name = s.name,"
+	return db_run_now(db, "UPDATE models SET name = s.name,"
 	    " provider = s.provider, description = s.description,"
 	    " context_length = s.context_length, prompt_price = s.prompt_price,"
 	    " completion_price = s.completion_price, features = s.features,"
-	    " aliases = s.aliases, last_seen_at = ?1"
+	    " aliases = s.aliases,"
+	    " canonical_slug = coalesce(s.canonical_slug, models.canonical_slug),"
+	    " last_seen_at = ?1"
 	    " FROM temp.staging AS s WHERE models.id = s.id", now, a, "seed: update models");
 }
 
@@ -954,10 +1036,11 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 
 	st = db_prepare(db, "INSERT INTO models(id, name, provider,"
 	    " description, context_length, prompt_price, completion_price,"
-	    " features, aliases, status, is_default, status_source, added_at,"
-	    " status_changed_at, last_seen_at)"
+	    " features, aliases, canonical_slug, status, is_default,"
+	    " status_source, added_at, status_changed_at, last_seen_at)"
 	    " SELECT s.id, s.name, s.provider, s.description, s.context_length,"
 	    "  s.prompt_price, s.completion_price, s.features, s.aliases,"
+	    "  s.canonical_slug,"
 	    "  CASE coalesce(r.active, ?2) WHEN 1 THEN 'active'"
 	    "  ELSE 'inactive' END, NULL, 'seed', ?1, ?1, ?1"
 	    " FROM temp.staging AS s LEFT JOIN temp.seed_rule AS r"

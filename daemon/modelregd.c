@@ -17,14 +17,18 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "catalog_sync.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
+#include "events.h"
 #include "fetch.h"
 #include "log.h"
 #include "registry.h"
 #include "seed.h"
+#include "uptime.h"
+#include "zdr.h"
 
 struct modelregd md;
 
@@ -139,6 +143,10 @@ daemon_reload(char *err, size_t errlen)
 	log_setlevel(md.verbose ? LOG_DEBUG : ncfg->log_level);
 	control_reconfigure();
 	seed_reconfigure();
+	events_reconfigure();
+	catalog_sync_reconfigure();
+	zdr_reconfigure();
+	uptime_reconfigure();
 	cfg_free(old);
 	log_info("configuration reloaded from %s", md.cfg->path);
 	sd_notify(0, "READY=1\nSTATUS=Serving; configuration reloaded");
@@ -285,14 +293,22 @@ main(int argc, char *argv[])
 	log_info("modelregd %s started: %s, %lld models, socket %s%s",
 	    MODELREG_VERSION, md.cfg->database, (long long)rc.models,
 	    control_path(), control_activated() ? " (from systemd)" : "");
+	events_init();
 	seed_init();
+	catalog_sync_init();
+	zdr_init();
+	uptime_init();
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %lld models on %s",
 	    (long long)rc.models, control_path());
 
 	event_base_dispatch(md.base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	uptime_shutdown();
+	zdr_shutdown();
+	catalog_sync_shutdown();
 	seed_shutdown();
+	events_shutdown();
 	control_shutdown();
 	fetch_shutdown();
 	db_close(md.db);

@@ -44,6 +44,12 @@ struct model {
 	int		 is_default;
 	const char	*status_source;		/* "seed", "manual" or "auto" */
 	int64_t		 added_at, status_changed_at, last_seen_at;
+	/* Issue 3: discovery, ZDR and health. */
+	const char	*canonical_slug;	/* NULL when unknown */
+	int		 delisted;		/* the catalog stopped listing it */
+	int		 zdr;			/* 1, 0, or -1 unknown */
+	const char	*health;		/* "green" "yellow" "red" "unknown" */
+	double		 uptime_30m;		int has_uptime;	/* percent */
 };
 
 typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops */
@@ -108,6 +114,24 @@ struct seed_result {
 	int	 default_set;		/* 1 when default_model was applied */
 	char	 warnings[1024];	/* "; "-separated, "" when none */
 };
+/*
+ * Issue 3 (db_alternatives.c): models that could stand in for model:
+ * active, not red, with at least model's features and at least its
+ * context length (when known), cheapest first (by prompt price, unknown
+ * last), then by id; never model itself. Up to max ids. Returns the
+ * number found, or -1.
+ */
+int	 reg_alternatives(sqlite3 *, const char *model, char (*ids)[256], int max);
+/*
+ * The model that becomes the default when old_default goes away: the
+ * first active model named in fallback ([defaults] fallback; ids or
+ * aliases), else the best alternative of old_default. 1 found (id set),
+ * 0 none, -1 error. Reads only: the caller changes the default.
+ */
+struct cfg_list;
+int	 reg_pick_default(sqlite3 *, const struct cfg_list *fallback,
+	    const char *old_default, char *id, size_t idlen);
+
 enum reg_rc reg_seed_apply(sqlite3 *, const struct config *, const struct actor *,
 	    struct seed_result *, char *msg, size_t);
 

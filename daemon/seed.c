@@ -17,10 +17,12 @@
 #include "catalog.h"
 #include "config.h"
 #include "daemon.h"
+#include "events.h"
 #include "fetch.h"
 #include "log.h"
 #include "registry.h"
 #include "seed.h"
+#include "source.h"
 
 #define SEED_KEY_MAX	4096	/* bytes of api_key_file we accept */
 #define SEED_SHOWN_MAX	160	/* a longer URL is cut in messages, so that the cause still fits */
@@ -56,6 +58,9 @@ static struct {
 	 */
 	enum cat_format		 format;
 	char			 shown[SEED_SHOWN_MAX + 4];	/* the URL without credentials, for logs */
+	/* Who the run's changes are audited as: the daemon, or the admin who asked. */
+	uid_t			 by_uid;
+	char			 by_user[64];
 
 	TAILQ_HEAD(, seed_waiter) waiters;
 } seed = {
@@ -108,70 +113,6 @@ seed_registry_empty(void)
 	if (reg_counts(md.db, &rc) != REG_OK)
 		return 1;
 	return rc.models == 0;
-}
-
-/*
- * Read the bearer token from path into key (keylen > SEED_KEY_MAX):
- * at most SEED_KEY_MAX bytes, trailing blanks and newlines removed, not
- * empty. Returns 0, or -1 with err naming the file (never its content).
- */
-static int
-seed_read_key(const char *path, char *key, size_t keylen, char *err,
-    size_t errlen)
-{
-	struct stat	 st;
-	ssize_t		 n;
-	size_t		 len = 0, i;
-	int		 fd;
-
-	/* O_NONBLOCK: a FIFO put there by mistake must not stall the loop. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
-		snprintf(err, errlen, "cannot read api_key_file %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "api_key_file %s is not a regular file", path);
-		goto fail;
-	}
-	while (len < keylen) {
-		if ((n = read(fd, key + len, keylen - len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "cannot read api_key_file %s: %s",
-			    path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len > SEED_KEY_MAX) {
-		snprintf(err, errlen, "api_key_file %s is larger than %d bytes",
-		    path, SEED_KEY_MAX);
-		goto fail;
-	}
-	close(fd);
-	while (len > 0 && (key[len - 1] == '\n' || key[len - 1] == '\r' ||
-	    key[len - 1] == ' ' || key[len - 1] == '\t'))
-		len--;
-	key[len] = '\0';
-	if (len == 0) {
-		snprintf(err, errlen, "api_key_file %s is empty", path);
-		return -1;
-	}
-	for (i = 0; i < len; i++)
-		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] == 0x7f) {
-			snprintf(err, errlen, "api_key_file %s holds control "
-			    "characters", path);
-			explicit_bzero(key, keylen);
-			return -1;
-		}
-	return 0;
- fail:
-	explicit_bzero(key, keylen);
-	close(fd);
-	return -1;
 }
 
 /* Hand the outcome of the run that just ended to everybody waiting for it. */
@@ -250,6 +191,12 @@ seed_failed(enum reg_rc rc, const char *why)
 		else
 			daemon_status("Seed failed: %s", seed.last_error);
 	}
+	/* One event per streak of failures, not one per retry. */
+	if (seed.failures == 1) {
+		(void)events_add(md.db, "seed.failed", NULL, NULL,
+		    "seed failed: %s", seed.last_error);
+		events_notify();
+	}
 	if (rc == REG_INTERNAL)
 		snprintf(msg, sizeof(msg), "%s", seed.last_error);
 	else
@@ -277,7 +224,7 @@ static void
 seed_succeeded(const struct catalog_stats *cs, const struct seed_result *res)
 {
 	struct reg_counts	 rc;
-	char			 msg[300], extra[128];
+	char			 msg[300], extra[128], details[256];
 
 	seed.last_ok = (int64_t)time(NULL);
 	seed.items = cs->staged;
@@ -297,6 +244,14 @@ seed_succeeded(const struct catalog_stats *cs, const struct seed_result *res)
 		snprintf(extra, sizeof(extra), "; skipped %d entries without a "
 		    "usable id and %d duplicates", cs->skipped, cs->duplicates);
 	log_info("%s from %s%s", msg, seed.shown, extra);
+	snprintf(details, sizeof(details), "{\"items\":%d,\"added\":%d,"
+	    "\"updated\":%d,\"activated\":%d,\"deactivated\":%d,"
+	    "\"default_set\":%s}", cs->staged, res->added, res->updated,
+	    res->activated, res->deactivated, res->default_set ? "true" :
+	    "false");
+	(void)events_add(md.db, "seed.done", NULL, details, "%s%s%s", msg,
+	    res->warnings[0] ? "; warnings: " : "", res->warnings);
+	events_notify();
 	if (reg_counts(md.db, &rc) == REG_OK)
 		daemon_status("Serving %lld models", (long long)rc.models);
 	seed_end_run(REG_OK, res, msg);
@@ -339,8 +294,8 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 		seed_failed(REG_CONFLICT, why);
 		return;
 	}
-	a.uid = geteuid();
-	a.user = "seed";
+	a.uid = seed.by_uid;
+	a.user = seed.by_user;
 	a.source = "seed";
 	memset(&res, 0, sizeof(res));
 	err[0] = '\0';
@@ -360,7 +315,7 @@ static void
 seed_attempt(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch_req	 req;
-	char			 key[SEED_KEY_MAX + 2], err[512];
+	char			 key[SEED_KEY_MAX + 1], err[512];
 	const char		*keyfile;
 
 	seed.phase = SEED_RUNNING;
@@ -383,7 +338,7 @@ seed_attempt(evutil_socket_t fd, short what, void *arg)
 	req.max_bytes = md.cfg->seed_max_bytes;
 	/* Read at every attempt: a key rotated on disk is picked up without a reload. */
 	if ((keyfile = md.cfg->seed_api_key_file) != NULL) {
-		if (seed_read_key(keyfile, key, sizeof(key), err,
+		if (source_read_key(keyfile, key, sizeof(key), err,
 		    sizeof(err)) == -1) {
 			seed_failed(REG_CONFLICT, err);
 			return;
@@ -415,6 +370,8 @@ seed_start(void)
 	evtimer_del(seed.timer);
 	seed.run++;
 	seed.phase = SEED_RUNNING;
+	seed.by_uid = geteuid();
+	snprintf(seed.by_user, sizeof(seed.by_user), "seed");
 	seed.next_try = 0;
 	/* From the loop, so that no waiter is ever called from seed_run. */
 	if (evtimer_add(seed.timer, &now) == -1)
@@ -449,9 +406,11 @@ seed_init(void)
 }
 
 struct seed_waiter *
-seed_run(seed_done_cb cb, void *arg, char *msg, size_t msglen)
+seed_run(seed_done_cb cb, void *arg, const struct actor *who, char *msg,
+    size_t msglen)
 {
 	struct seed_waiter	*w;
+	int			 joined = seed.phase == SEED_RUNNING;
 
 	if (seed.timer == NULL) {
 		snprintf(msg, msglen, "seeding is not initialised");
@@ -466,6 +425,11 @@ seed_run(seed_done_cb cb, void *arg, char *msg, size_t msglen)
 		return NULL;
 	}
 	seed_start();
+	if (!joined && who != NULL) {
+		/* A run this request started is audited as its requester. */
+		seed.by_uid = who->uid;
+		snprintf(seed.by_user, sizeof(seed.by_user), "%s", who->user);
+	}
 	w->run = seed.run;
 	w->cb = cb;
 	w->arg = arg;

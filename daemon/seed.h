@@ -49,10 +49,12 @@ void	 seed_init(void);
 /*
  * Run a seed now (the SEED verb). If one is running, the caller joins it;
  * a scheduled retry is replaced by this run. cb is called exactly once,
- * later, from the loop. Returns a waiter handle, or NULL when there is no
+ * later, from the loop. A run this call starts is audited as who (NULL:
+ * the daemon). Returns a waiter handle, or NULL when there is no
  * seed source configured (then cb is not called; msg says why).
  */
-struct seed_waiter *seed_run(seed_done_cb cb, void *arg, char *msg, size_t msglen);
+struct seed_waiter *seed_run(seed_done_cb cb, void *arg, const struct actor *who,
+	    char *msg, size_t msglen);
 /* The waiter's client went away: its callback will not be called. */
 void	 seed_waiter_cancel(struct seed_waiter *);
 

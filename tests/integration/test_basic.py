@@ -92,8 +92,12 @@ def test_http_seed(tap):
 
     # STATUS
     st, recs = d.request("STATUS")
-    tap.eq(st, "OK 2", "STATUS -> OK 2")
-    dr, sr = recs
+    tap.eq(st, "OK %d" % len(recs), "STATUS -> OK n with n records")
+    tap.eq([r.get("source") for r in recs[1:]], ["seed", "catalog", "zdr", "uptime"],
+        "STATUS: the daemon record, then the seed source and the periodic sources")
+    tap.eq([r.get("state") for r in recs[2:]], ["disabled"] * 3,
+        "STATUS: catalog, zdr and uptime are disabled without a url")
+    dr, sr = recs[0], recs[1]
     ncanon = 7
     tap.eq(dr.get("models"), str(ncanon), "STATUS models = the catalog's distinct models")
     tap.eq(dr.get("active"), "2", "STATUS active = the always_active models")

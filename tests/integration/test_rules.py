@@ -293,6 +293,11 @@ def test_audit(tap, d):
             and LLAMA in (str(r.get("old")), str(r.get("new")), str(r.get("model"))) for r in rows),
             "audit: the default change is logged")
         tap.ok(all(r.get("at") for r in rows), "audit rows have a time")
+        adds = [(r.get("model"), r.get("actor")) for r in rows if r.get("action") == "seed.add"]
+        tap.ok(adds and all(a == "seed" for m, a in adds[:-1]),
+            "audit: first-boot seeding is recorded as the daemon (actor seed)", adds)
+        tap.eq(adds[-1] if adds else None, (R1, "root"),
+            "audit: the model SEED added back is recorded as the admin who asked")
         users = {r.get("actor") for r in rows if r.get("uid") == 0}
         tap.ok("root" in users, "audit: manual changes record the user name", users)
         ic = db.execute("PRAGMA integrity_check").fetchall()

@@ -60,6 +60,7 @@ API (kept stable; other test scripts rely on it):
       request_lines(line, timeout=10) -> (status_line, [raw record lines])
       raw(timeout=10) -> RawConn
       status() -> (daemon_record, seed_record) from STATUS
+      sources() -> {name: record} of STATUS's periodic sources (catalog, zdr, uptime)
       wait_seeded(timeout=15) -> seed record once last_ok is set and the
           state is not "running"
       wait_for(fn, timeout=10, what="...") -> fn's first truthy value
@@ -117,7 +118,8 @@ _SCRUB = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 MODEL_KEYS = ["id", "name", "provider", "status", "default", "context_length",
     "prompt_price", "completion_price", "features", "aliases", "status_source",
-    "added_at", "status_changed_at", "last_seen_at", "description"]
+    "added_at", "status_changed_at", "last_seen_at", "canonical_slug", "zdr",
+    "delisted", "health", "uptime_30m", "description"]
 VERBS = ["PING", "VERSION", "HELP", "WHOAMI", "STATUS", "LIST", "SHOW",
     "ACTIVATE", "DEACTIVATE", "DEFAULT", "DELETE", "SEED", "RELOAD", "QUIT"]
 
@@ -245,9 +247,16 @@ for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         pass
 
 
+# The TAP of the running script: a daemon whose log holds a sanitizer
+# report fails a test when its folder is removed (see Daemon.cleanup).
+_tap = None
+SANITIZER = r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:"
+
+
 def main(fn):
     """Run fn(tap); report an exception as a failed test; clean up; exit."""
-    tap = TAP()
+    global _tap
+    tap = _tap = TAP()
     try:
         fn(tap)
     except Exception:
@@ -668,6 +677,11 @@ class Daemon:
         try:
             self.stop(timeout=5)
         finally:
+            text = self.log_text()
+            m = re.search(SANITIZER, text)
+            if m and _tap is not None:
+                _tap.ok(False, "no sanitizer report in the log of %s" % self.dir,
+                        text[max(0, m.start() - 500):m.start() + 3000])
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # clients
@@ -717,10 +731,18 @@ class Daemon:
                 % (" ".join(map(str, args)), e, p.stdout[:2000]))
 
     def status(self):
+        """(daemon record, seed record) of STATUS; see sources() for the rest."""
         st, recs = self.request("STATUS")
-        if st != "OK 2":
+        if not st.startswith("OK ") or len(recs) < 2:
             raise HarnessError("STATUS: %r" % (st,))
         return recs[0], recs[1]
+
+    def sources(self):
+        """STATUS's periodic-source records, by name ("catalog", "zdr", "uptime")."""
+        st, recs = self.request("STATUS")
+        if not st.startswith("OK "):
+            raise HarnessError("STATUS: %r" % (st,))
+        return {r["source"]: r for r in recs[2:] if r.get("source")}
 
     def wait_seeded(self, timeout=15):
         def seeded():

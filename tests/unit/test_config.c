@@ -115,7 +115,40 @@ same_settings(const struct config *a, const struct config *b)
 	    a->seed_timeout == b->seed_timeout &&
 	    a->seed_retry_min == b->seed_retry_min &&
 	    a->seed_retry_max == b->seed_retry_max &&
-	    a->seed_max_bytes == b->seed_max_bytes;
+	    a->seed_max_bytes == b->seed_max_bytes &&
+	    STREQ(a->catalog_url, b->catalog_url) &&
+	    a->catalog_format == b->catalog_format &&
+	    STREQ(a->catalog_api_key_file, b->catalog_api_key_file) &&
+	    a->catalog_interval == b->catalog_interval &&
+	    a->catalog_timeout == b->catalog_timeout &&
+	    a->catalog_retry_min == b->catalog_retry_min &&
+	    a->catalog_retry_max == b->catalog_retry_max &&
+	    a->catalog_max_bytes == b->catalog_max_bytes &&
+	    a->catalog_max_drop == b->catalog_max_drop &&
+	    a->catalog_price_increase == b->catalog_price_increase &&
+	    STREQ(a->zdr_url, b->zdr_url) &&
+	    STREQ(a->zdr_api_key_file, b->zdr_api_key_file) &&
+	    a->zdr_interval == b->zdr_interval &&
+	    a->zdr_timeout == b->zdr_timeout &&
+	    a->zdr_retry_min == b->zdr_retry_min &&
+	    a->zdr_retry_max == b->zdr_retry_max &&
+	    a->zdr_max_bytes == b->zdr_max_bytes &&
+	    a->zdr_enforce == b->zdr_enforce &&
+	    a->zdr_max_remove == b->zdr_max_remove &&
+	    STREQ(a->uptime_url, b->uptime_url) &&
+	    STREQ(a->uptime_api_key_file, b->uptime_api_key_file) &&
+	    a->uptime_interval == b->uptime_interval &&
+	    a->uptime_timeout == b->uptime_timeout &&
+	    a->uptime_green == b->uptime_green &&
+	    a->uptime_yellow == b->uptime_yellow &&
+	    a->uptime_concurrency == b->uptime_concurrency &&
+	    a->uptime_retention == b->uptime_retention &&
+	    a->uptime_max_bytes == b->uptime_max_bytes &&
+	    lists_equal(&a->alert_exec, &b->alert_exec) &&
+	    STREQ(a->alert_webhook, b->alert_webhook) &&
+	    a->alert_retries == b->alert_retries &&
+	    a->alert_timeout == b->alert_timeout &&
+	    lists_equal(&a->default_fallback, &b->default_fallback);
 #undef STREQ
 }
 
@@ -155,6 +188,40 @@ test_defaults(void)
 	is_int(d->seed_retry_max, 600, "default retry_max");
 	is_int(d->seed_max_bytes, 32 * 1024 * 1024, "default max_size");
 
+	ok(d->catalog_url == NULL, "default: no catalog");
+	is_int(d->catalog_format, FMT_OPENROUTER, "default catalog format");
+	ok(d->catalog_api_key_file == NULL, "default: no catalog api key");
+	is_int(d->catalog_interval, 3600, "default catalog interval");
+	is_int(d->catalog_timeout, 30, "default catalog timeout");
+	is_int(d->catalog_retry_min, 30, "default catalog retry_min");
+	is_int(d->catalog_retry_max, 3600, "default catalog retry_max");
+	is_int(d->catalog_max_bytes, 64 * 1024 * 1024, "default catalog max_size");
+	is_int(d->catalog_max_drop, 50, "default catalog max_drop");
+	is_int(d->catalog_price_increase, 10, "default catalog price_increase");
+	ok(d->zdr_url == NULL, "default: no zdr");
+	ok(d->zdr_api_key_file == NULL, "default: no zdr api key");
+	is_int(d->zdr_interval, 3600, "default zdr interval");
+	is_int(d->zdr_timeout, 30, "default zdr timeout");
+	is_int(d->zdr_retry_min, 30, "default zdr retry_min");
+	is_int(d->zdr_retry_max, 3600, "default zdr retry_max");
+	is_int(d->zdr_max_bytes, 16 * 1024 * 1024, "default zdr max_size");
+	is_int(d->zdr_enforce, 0, "default zdr enforce no");
+	is_int(d->zdr_max_remove, 25, "default zdr max_remove");
+	ok(d->uptime_url == NULL, "default: no uptime");
+	ok(d->uptime_api_key_file == NULL, "default: no uptime api key");
+	is_int(d->uptime_interval, 300, "default uptime interval");
+	is_int(d->uptime_timeout, 20, "default uptime timeout");
+	is_int(d->uptime_green, 95, "default uptime green");
+	is_int(d->uptime_yellow, 80, "default uptime yellow");
+	is_int(d->uptime_concurrency, 4, "default uptime concurrency");
+	is_int(d->uptime_retention, 90 * 86400, "default uptime retention");
+	is_int(d->uptime_max_bytes, 4 * 1024 * 1024, "default uptime max_size");
+	ok(d->alert_exec.n == 0 && d->alert_exec.v == NULL, "default: no alert exec");
+	ok(d->alert_webhook == NULL, "default: no webhook");
+	is_int(d->alert_retries, 5, "default alert retries");
+	is_int(d->alert_timeout, 30, "default alert timeout");
+	is_int(d->default_fallback.n, 0, "default: empty fallback");
+
 	cfg = accepted("", "empty file");
 	ok(cfg != NULL && same_settings(cfg, d), "empty file gives the defaults");
 	if (cfg != NULL)
@@ -183,6 +250,10 @@ test_every_key(void)
 	static const char *const aa[] = { "openai/gpt-4o",
 	    "anthropic/claude-3.5-sonnet:beta" };
 	static const char *const ai[] = { "meta-llama/llama-3.1-8b-instruct:free" };
+	static const char *const argv[] = { "/usr/local/bin/modelreg-alert",
+	    "--channel", "#ops room", "-v" };
+	static const char *const fb[] = { "openai/gpt-4o",
+	    "anthropic/claude-3.5-sonnet:beta", "mistral-large-latest" };
 	struct config	*cfg;
 
 	cfg = cfg_load(TEST_DATADIR "/config-full.conf", &errs);
@@ -212,6 +283,49 @@ test_every_key(void)
 	is_int(cfg->seed_retry_min, 10, "retry_min");
 	is_int(cfg->seed_retry_max, 7200, "retry_max");
 	is_int(cfg->seed_max_bytes, 8 * 1024 * 1024, "max_size");
+
+	is_str(cfg->catalog_url, "https://catalog.example.org/api/v1/models",
+	    "[catalog] url");
+	is_int(cfg->catalog_format, FMT_OPENAI, "[catalog] format");
+	is_str(cfg->catalog_api_key_file, "/etc/modelreg/catalog-key",
+	    "[catalog] api_key_file");
+	is_int(cfg->catalog_interval, 2, "[catalog] interval in seconds");
+	is_int(cfg->catalog_timeout, 45, "[catalog] timeout");
+	is_int(cfg->catalog_retry_min, 60, "[catalog] retry_min");
+	is_int(cfg->catalog_retry_max, 7200, "[catalog] retry_max");
+	is_int(cfg->catalog_max_bytes, 128 * 1024 * 1024, "[catalog] max_size");
+	is_int(cfg->catalog_max_drop, 30, "[catalog] max_drop with %%");
+	is_int(cfg->catalog_price_increase, 0, "[catalog] price_increase 0");
+	is_str(cfg->zdr_url, "file:///srv/modelreg/zdr.json", "[zdr] url");
+	is_str(cfg->zdr_api_key_file, "/etc/modelreg/zdr-key", "[zdr] api_key_file");
+	is_int(cfg->zdr_interval, 900, "[zdr] interval");
+	is_int(cfg->zdr_timeout, 10, "[zdr] timeout");
+	is_int(cfg->zdr_retry_min, 5, "[zdr] retry_min");
+	is_int(cfg->zdr_retry_max, 1800, "[zdr] retry_max");
+	is_int(cfg->zdr_max_bytes, 2 * 1024 * 1024, "[zdr] max_size");
+	is_int(cfg->zdr_enforce, 1, "[zdr] enforce");
+	is_int(cfg->zdr_max_remove, 10, "[zdr] max_remove");
+	is_str(cfg->uptime_url,
+	    "https://catalog.example.org/api/v1/models/{id}/endpoints",
+	    "[uptime] url template");
+	is_str(cfg->uptime_api_key_file, "/etc/modelreg/uptime-key",
+	    "[uptime] api_key_file");
+	is_int(cfg->uptime_interval, 60, "[uptime] interval");
+	is_int(cfg->uptime_timeout, 5, "[uptime] timeout");
+	is_int(cfg->uptime_green, 99, "[uptime] green");
+	is_int(cfg->uptime_yellow, 90, "[uptime] yellow with %%");
+	is_int(cfg->uptime_concurrency, 8, "[uptime] concurrency");
+	is_int(cfg->uptime_retention, 30 * 86400, "[uptime] retention");
+	is_int(cfg->uptime_max_bytes, 512 * 1024, "[uptime] max_size");
+	ok(list_is(&cfg->alert_exec, argv, 4), "[alerts] exec split, quotes grouped");
+	ok(cfg->alert_exec.v != NULL && cfg->alert_exec.v[4] == NULL,
+	    "[alerts] exec argv NULL-terminated");
+	is_str(cfg->alert_webhook, "https://hooks.example.org/modelreg",
+	    "[alerts] webhook");
+	is_int(cfg->alert_retries, 3, "[alerts] retries");
+	is_int(cfg->alert_timeout, 10, "[alerts] timeout");
+	ok(list_is(&cfg->default_fallback, fb, 3),
+	    "[defaults] fallback over three lines, in order");
 	cfg_free(cfg);
 }
 
@@ -376,10 +490,13 @@ test_errors(void)
 	static const char	 withnul[] = "[seed]\ntimeout = 3\0 junk\n";
 	struct config		*cfg;
 
-	refused("[daemon]\nlog_level = info\n\n[catalog]\nurl = x\n",
-	    "t.conf:4: unknown section [catalog] (known sections: daemon, access, seed)",
-	    "unknown section [catalog], its keys not reported again");
-	refused("[zdr]\n", "t.conf:1: unknown section [zdr]", "[zdr]");
+	refused("[daemon]\nlog_level = info\n\n[sources]\nurl = x\n",
+	    "t.conf:4: unknown section [sources] (known sections: daemon, access, "
+	    "seed, catalog, zdr, uptime, alerts, defaults)",
+	    "unknown section, its keys not reported again");
+	refused("[alert]\n", "t.conf:1: unknown section [alert]", "[alert]");
+	refused("[ZDR]\n", "t.conf:1: unknown section [ZDR]: did you mean [zdr]?",
+	    "[ZDR] is lower case");
 	refused("[Seed]\n", "t.conf:1: unknown section [Seed]: did you mean [seed]?",
 	    "section names are lower case");
 	refused("[daemon]\n\n# comment\nsocket_path = /x\n",
@@ -393,7 +510,11 @@ test_errors(void)
 	refused("[daemon]\nsocket = /a\n[seed]\nsocket = /b\n",
 	    "t.conf:4: unknown key \"socket\" in [seed]", "key of another section");
 	refused("log_level = debug\n[daemon]\n",
-	    "t.conf:1: key \"log_level\" outside any section", "key before any section");
+	    "t.conf:1: key \"log_level\" outside any section (put it under [daemon])",
+	    "key before any section, its section named");
+	refused("url = http://x/\n",
+	    "t.conf:1: key \"url\" outside any section (put it under its [section] header)",
+	    "key of several sections before any section");
 	refused("[daemon]\n= x\n", "t.conf:2: missing key name", "empty key name");
 	refused("[daemon]\nsocket_mode = 0644\nsocket_mode = 0600\n",
 	    "t.conf:3: duplicate key socket_mode in [daemon] (first set at line 2",
@@ -482,13 +603,13 @@ test_errors(void)
 	refused("[seed]\ndefault_model = a\"b\n", "t.conf:2: bad default_model",
 	    "default_model with a quote");
 	refused("[seed]\ntimeout = 0\n",
-	    "t.conf:2: bad timeout \"0\": expected a duration from 1s to 3600s",
+	    "t.conf:2: bad timeout \"0\": expected a duration from 1s to 1h, like",
 	    "timeout 0");
 	refused("[seed]\ntimeout = 2h\n", "t.conf:2: bad timeout", "timeout above 1h");
 	refused("[seed]\nretry_min = 5 m\n", "t.conf:2: bad retry_min", "duration with a blank");
 	refused("[seed]\nretry_max = 8d\n", "t.conf:2: bad retry_max", "retry_max above 7d");
 	refused("[seed]\nretry_min = 10m\nretry_max = 5m\n",
-	    "t.conf:3: retry_min (600s) is greater than retry_max (300s)",
+	    "t.conf:3: retry_min (600s) is greater than retry_max (300s) in [seed]",
 	    "retry_min above retry_max");
 	refused("[seed]\nretry_min = 20m\n",
 	    "t.conf:2: retry_min (1200s) is greater than retry_max (600s)",
@@ -818,6 +939,379 @@ test_access(void)
 	cfg_free(d);
 }
 
+static void
+test_sources(void)
+{
+	struct config	*cfg;
+
+	cfg = accepted("[catalog]\nurl = http://127.0.0.1:8080/api/v1/models\n"
+	    "format = mistral\ninterval = 2s\nretry_min = 1\nretry_max = 1\n"
+	    "[zdr]\nurl = https://openrouter.ai/api/v1/endpoints/zdr\n"
+	    "enforce = no\ninterval = 30d\n"
+	    "[uptime]\nurl = file:///srv/uptime/{id}.json\ninterval = 1\n"
+	    "green = 100\nyellow = 0\nconcurrency = 1\nretention = 1h\n",
+	    "sources with bounds and file:// template");
+	if (cfg != NULL) {
+		is_str(cfg->catalog_url, "http://127.0.0.1:8080/api/v1/models",
+		    "catalog url");
+		is_int(cfg->catalog_format, FMT_MISTRAL, "catalog format mistral");
+		is_int(cfg->catalog_interval, 2, "interval 2s");
+		is_int(cfg->catalog_retry_min, 1, "retry_min 1s");
+		is_int(cfg->catalog_retry_max, 1, "retry_max 1s, equal to retry_min");
+		is_int(cfg->zdr_enforce, 0, "enforce no");
+		is_int(cfg->zdr_interval, 30 * 86400, "interval at its bound 30d");
+		is_str(cfg->uptime_url, "file:///srv/uptime/{id}.json",
+		    "file:// uptime template");
+		is_int(cfg->uptime_interval, 1, "uptime interval 1s");
+		is_int(cfg->uptime_green, 100, "green 100");
+		is_int(cfg->uptime_yellow, 0, "yellow 0");
+		is_int(cfg->uptime_concurrency, 1, "concurrency 1");
+		is_int(cfg->uptime_retention, 3600, "retention at its bound 1h");
+		is_int(cfg->seed_retry_min, 5, "[seed] keeps its own retry_min");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[catalog]\nurl =\napi_key_file =\n[zdr]\nurl =\n"
+	    "[uptime]\nurl =\nconcurrency = 64\nretention = 3650d\n"
+	    "[alerts]\nexec =\nwebhook =\nretries = 100\ntimeout = 1h\n"
+	    "[defaults]\nfallback =\n", "empty values turn sources off");
+	if (cfg != NULL) {
+		ok(cfg->catalog_url == NULL && cfg->zdr_url == NULL &&
+		    cfg->uptime_url == NULL, "url = is off");
+		ok(cfg->catalog_api_key_file == NULL, "api_key_file = is none");
+		ok(cfg->alert_exec.n == 0 && cfg->alert_webhook == NULL,
+		    "exec = and webhook = are none");
+		is_int(cfg->uptime_concurrency, 64, "concurrency 64");
+		is_int(cfg->uptime_retention, 3650 * 86400, "retention 3650d");
+		is_int(cfg->alert_retries, 100, "retries 100");
+		is_int(cfg->alert_timeout, 3600, "alert timeout 1h");
+		is_int(cfg->default_fallback.n, 0, "empty fallback");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[uptime]\ngreen = 80\nyellow = 80\n", "yellow equal to green");
+	cfg_free(cfg);
+	cfg = accepted("[catalog]\nurl = https://x.example/m ; comment\n"
+	    "max_drop = 100%\n", "inline comment after a url; max_drop 100%");
+	if (cfg != NULL) {
+		is_str(cfg->catalog_url, "https://x.example/m", "comment stripped");
+		is_int(cfg->catalog_max_drop, 100, "max_drop 100%%");
+	}
+	cfg_free(cfg);
+	/* Every source section may be repeated; each key once. */
+	cfg = accepted("[catalog]\ninterval = 5m\n[zdr]\ninterval = 6m\n"
+	    "[catalog]\ntimeout = 7\n", "a section repeated with other keys");
+	if (cfg != NULL) {
+		is_int(cfg->catalog_interval, 300, "first part");
+		is_int(cfg->zdr_interval, 360, "between");
+		is_int(cfg->catalog_timeout, 7, "second part");
+	}
+	cfg_free(cfg);
+
+	refused("[catalog]\nformat = OpenRouter\n",
+	    "t.conf:2: bad format \"OpenRouter\": expected mistral, openrouter or openai",
+	    "catalog format is lower case");
+	refused("[catalog]\n\nurl = ftp://x/y\n",
+	    "t.conf:3: bad url \"ftp://x/y\": expected http://, https:// or file:// "
+	    "(or nothing, to turn the catalog off)", "catalog ftp url");
+	refused("[catalog]\nurl = http:///models\n", "t.conf:2: bad url",
+	    "catalog url without a host");
+	refused("[zdr]\nurl = file://zdr.json\n",
+	    "t.conf:2: bad url \"file://zdr.json\": a file:// url needs an absolute path",
+	    "zdr relative file url");
+	refused("[zdr]\nurl = https://a b/\n",
+	    "t.conf:2: bad url \"https://a b/\": a url cannot contain blanks",
+	    "zdr url with a blank");
+	refused("[catalog]\napi_key_file = sk-or-secret\n",
+	    "t.conf:2: bad api_key_file: must be an absolute path (the value is not shown",
+	    "catalog api_key_file relative");
+	ok(strstr(first_err(), "sk-or") == NULL, "catalog api key never shown");
+	refused("[catalog]\ninterval = 0\n",
+	    "t.conf:2: bad interval \"0\": expected a duration from 1s to 30d, like",
+	    "interval 0");
+	refused("[catalog]\ninterval = 31d\n", "t.conf:2: bad interval \"31d\"",
+	    "interval above 30d");
+	refused("[zdr]\ninterval = 1w\n", "t.conf:2: bad interval \"1w\"",
+	    "interval in weeks");
+	refused("[uptime]\ninterval = -5\n", "t.conf:2: bad interval \"-5\"",
+	    "negative interval");
+	refused("[catalog]\ntimeout = 61m\n",
+	    "t.conf:2: bad timeout \"61m\": expected a duration from 1s to 1h",
+	    "catalog timeout above 1h");
+	refused("[zdr]\nretry_min = 2d\n",
+	    "t.conf:2: bad retry_min \"2d\": expected a duration from 1s to 1d",
+	    "zdr retry_min above 1d");
+	refused("[zdr]\nretry_max = 8d\n",
+	    "t.conf:2: bad retry_max \"8d\": expected a duration from 1s to 7d",
+	    "zdr retry_max above 7d");
+	refused("[catalog]\nretry_min = 2h\n",
+	    "t.conf:2: retry_min (7200s) is greater than retry_max (3600s) in [catalog]",
+	    "catalog retry_min above the default retry_max");
+	refused("[zdr]\nretry_max = 10\n\nretry_min = 20\n",
+	    "t.conf:4: retry_min (20s) is greater than retry_max (10s) in [zdr]",
+	    "zdr retry_min above retry_max, at the later line");
+	refused("[catalog]\nmax_size = 512\n",
+	    "t.conf:2: bad max_size \"512\": expected bytes from 1K to 256M",
+	    "catalog max_size too small");
+	refused("[uptime]\nmax_size = 1G\n", "t.conf:2: bad max_size \"1G\"",
+	    "uptime max_size G");
+	refused("[zdr]\nenforce = true\n",
+	    "t.conf:2: bad enforce \"true\": expected yes or no", "enforce true");
+	refused("[zdr]\nenforce = Yes\n", "t.conf:2: bad enforce \"Yes\"",
+	    "enforce is lower case");
+	refused("[zdr]\nenforce =\n", "t.conf:2: bad enforce \"\"", "enforce empty");
+	refused("[uptime]\nconcurrency = 0\n",
+	    "t.conf:2: bad concurrency \"0\": expected a number from 1 to 64",
+	    "concurrency 0");
+	refused("[uptime]\nconcurrency = 65\n", "t.conf:2: bad concurrency \"65\"",
+	    "concurrency 65");
+	refused("[uptime]\nconcurrency = 4x\n", "t.conf:2: bad concurrency \"4x\"",
+	    "concurrency junk");
+	refused("[uptime]\nconcurrency = 99999999999999999999\n",
+	    "t.conf:2: bad concurrency", "concurrency overflow");
+	refused("[uptime]\nretention = 59m\n",
+	    "t.conf:2: bad retention \"59m\": expected a duration from 1h to 3650d",
+	    "retention under 1h");
+	refused("[uptime]\nretention = 3651d\n", "t.conf:2: bad retention",
+	    "retention over 10 years");
+	refused("[uptime]\ngreen = 90\nyellow = 95\n",
+	    "t.conf:3: yellow (95%) is greater than green (90%) in [uptime]",
+	    "yellow above green");
+	refused("[uptime]\nyellow = 96\n",
+	    "t.conf:2: yellow (96%) is greater than green (95%)",
+	    "yellow above the default green");
+	refused("[uptime]\ngreen = 50\n",
+	    "t.conf:2: yellow (80%) is greater than green (50%)",
+	    "green below the default yellow");
+	refused("[alerts]\nretries = 0\n",
+	    "t.conf:2: bad retries \"0\": expected a number from 1 to 100",
+	    "retries 0");
+	refused("[alerts]\nretries = 101\n", "t.conf:2: bad retries \"101\"",
+	    "retries 101");
+	refused("[alerts]\ntimeout = 0s\n", "t.conf:2: bad timeout \"0s\"",
+	    "alert timeout 0");
+
+	/* Keys in the wrong section, or unknown. */
+	refused("[catalog]\nenforce = yes\n",
+	    "t.conf:2: unknown key \"enforce\" in [catalog]: it belongs in [zdr]",
+	    "a [zdr] key in [catalog]");
+	refused("[seed]\ninterval = 1h\n",
+	    "t.conf:2: unknown key \"interval\" in [seed] (known keys: url, format,",
+	    "interval in [seed], a key of several other sections");
+	refused("[uptime]\nred = 10\n",
+	    "t.conf:2: unknown key \"red\" in [uptime] (known keys: url, "
+	    "api_key_file, interval, timeout, green, yellow, concurrency, "
+	    "retention, max_size)", "unknown [uptime] key, known keys listed");
+	refused("[catalog]\nMax_Drop = 5\n",
+	    "t.conf:2: unknown key \"Max_Drop\" in [catalog]: did you mean \"max_drop\"?",
+	    "catalog key names are lower case");
+	refused("[alerts]\nexec = /bin/true\nexec = /bin/false\n",
+	    "t.conf:3: duplicate key exec in [alerts] (first set at line 2",
+	    "exec twice");
+	refused("[zdr]\nurl = file:///a\n[zdr]\nurl = file:///b\n",
+	    "t.conf:4: duplicate key url in [zdr] (first set at line 2",
+	    "zdr url twice across repeated sections");
+	refused("[catalog]\nurl = https://x/\n  https://y/\n",
+	    "t.conf:3: url takes one value: it cannot be continued",
+	    "catalog url continued");
+	refused("[alerts]\nexec = /bin/echo\n  more\n",
+	    "t.conf:3: exec takes one value: it cannot be continued",
+	    "exec continued");
+
+	/* All problems of several sections, in line order. */
+	cfg = parse("[catalog]\nmax_drop = 101\n[zdr]\nenforce = 1\n"
+	    "[uptime]\nurl = https://x/models\n[alerts]\nwebhook = file:///x\n");
+	ok(cfg == NULL && errs.n == 4, "every problem of the new sections (%zu)",
+	    errs.n);
+	if (errs.n == 4)
+		ok(strncmp(errs.msg[0], "t.conf:2: bad max_drop", 22) == 0 &&
+		    strncmp(errs.msg[1], "t.conf:4: bad enforce", 21) == 0 &&
+		    strncmp(errs.msg[2], "t.conf:6: bad url", 17) == 0 &&
+		    strncmp(errs.msg[3], "t.conf:8: bad webhook", 21) == 0,
+		    "in line order");
+	else
+		dump_errs();
+	cfg_free(cfg);
+}
+
+static void
+test_percent(void)
+{
+	struct config	*cfg;
+
+	cfg = accepted("[catalog]\nmax_drop = 0\nprice_increase = 100%\n"
+	    "[zdr]\nmax_remove = 0%\n[uptime]\ngreen = 95%\nyellow = 7\n",
+	    "percentages with and without %");
+	if (cfg != NULL) {
+		is_int(cfg->catalog_max_drop, 0, "max_drop 0");
+		is_int(cfg->catalog_price_increase, 100, "price_increase 100%%");
+		is_int(cfg->zdr_max_remove, 0, "max_remove 0%%");
+		is_int(cfg->uptime_green, 95, "green 95%%");
+		is_int(cfg->uptime_yellow, 7, "yellow 7");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[zdr]\nmax_remove = 007\n", "leading zeros");
+	if (cfg != NULL)
+		is_int(cfg->zdr_max_remove, 7, "max_remove 007");
+	cfg_free(cfg);
+	refused("[catalog]\nmax_drop = 101\n",
+	    "t.conf:2: bad max_drop \"101\": expected a percentage from 0 to 100, "
+	    "like 50 or 50%", "max_drop 101");
+	refused("[catalog]\nmax_drop = 50 %\n", "t.conf:2: bad max_drop \"50 %\"",
+	    "a blank before %");
+	refused("[catalog]\nprice_increase = 10%%\n",
+	    "t.conf:2: bad price_increase \"10%%\"", "two %");
+	refused("[catalog]\nprice_increase = %\n", "t.conf:2: bad price_increase \"%\"",
+	    "% alone");
+	refused("[zdr]\nmax_remove = 2.5\n", "t.conf:2: bad max_remove \"2.5\"",
+	    "a fraction");
+	refused("[zdr]\nmax_remove = -1\n", "t.conf:2: bad max_remove \"-1\"",
+	    "negative");
+	refused("[zdr]\nmax_remove =\n", "t.conf:2: bad max_remove \"\"", "empty");
+	refused("[uptime]\ngreen = 99999999999999999999\n", "t.conf:2: bad green",
+	    "overflow");
+	refused("[uptime]\nyellow = 0.8\n", "t.conf:2: bad yellow \"0.8\"",
+	    "a share as a fraction");
+}
+
+static void
+test_uptime_template(void)
+{
+	struct config	*cfg;
+
+	cfg = accepted("[uptime]\nurl = https://openrouter.ai/api/v1/models/{id}/endpoints\n",
+	    "OpenRouter's endpoints url");
+	if (cfg != NULL)
+		is_str(cfg->uptime_url,
+		    "https://openrouter.ai/api/v1/models/{id}/endpoints", "kept as is");
+	cfg_free(cfg);
+	cfg = accepted("[uptime]\nurl = http://127.0.0.1:9/u?model={id}\n",
+	    "{id} in the query");
+	cfg_free(cfg);
+	refused("[uptime]\nurl = https://openrouter.ai/api/v1/models\n",
+	    "t.conf:2: bad url \"https://openrouter.ai/api/v1/models\": the url "
+	    "must contain \"{id}\" exactly once", "no {id}");
+	refused("[uptime]\nurl = https://x/{id}/{id}\n",
+	    "t.conf:2: bad url \"https://x/{id}/{id}\": the url must contain "
+	    "\"{id}\" exactly once", "{id} twice");
+	refused("[uptime]\nurl = https://x/{ID}\n", "t.conf:2: bad url \"https://x/{ID}\": "
+	    "the url must contain", "{ID} is not {id}");
+	refused("[uptime]\nurl = https://{id}.example.org/e\n",
+	    "t.conf:2: bad url \"https://{id}.example.org/e\": \"{id}\" must be in "
+	    "the path, after the host", "{id} in the host");
+	refused("[uptime]\nurl = https://example.org{id}\n",
+	    "t.conf:2: bad url \"https://example.org{id}\": \"{id}\" must be in the path",
+	    "{id} without a path");
+	refused("[uptime]\nurl = ftp://x/{id}\n",
+	    "t.conf:2: bad url \"ftp://x/{id}\": expected http://, https:// or file://",
+	    "ftp template");
+	refused("[uptime]\nurl = file://x/{id}\n",
+	    "t.conf:2: bad url \"file://x/{id}\": a file:// url needs an absolute path",
+	    "relative file template");
+}
+
+static void
+test_exec(void)
+{
+	static const char *const a1[] = { "/usr/bin/logger", "-t", "modelreg" };
+	static const char *const a2[] = { "/opt/alert bin/run", "a b", "",
+	    "x y z", "--msg=it's", "c\\d" };
+	static const char *const a3[] = { "/bin/true" };
+	struct config	*cfg;
+
+	cfg = accepted("[alerts]\nexec =   /usr/bin/logger \t -t   modelreg  \n",
+	    "exec split on blanks");
+	if (cfg != NULL) {
+		ok(list_is(&cfg->alert_exec, a1, 3), "three words");
+		ok(cfg->alert_exec.v[3] == NULL, "NULL-terminated");
+	}
+	cfg_free(cfg);
+	cfg = accepted("[alerts]\nexec = \"/opt/alert bin/run\" \"a b\" \"\" "
+	    "x\" y \"z \"--msg=it's\" c\\d\n",
+	    "double quotes group, join, may be empty; backslash is plain");
+	if (cfg != NULL)
+		ok(list_is(&cfg->alert_exec, a2, 6), "six words: %zu",
+		    cfg->alert_exec.n);
+	cfg_free(cfg);
+	cfg = accepted("[alerts]\nexec = /bin/true ; no arguments\n",
+	    "exec with an inline comment");
+	if (cfg != NULL)
+		ok(list_is(&cfg->alert_exec, a3, 1), "one word");
+	cfg_free(cfg);
+	cfg = accepted("[alerts]\nexec = /bin/echo a,b\n", "commas are plain in exec");
+	if (cfg != NULL)
+		ok(cfg->alert_exec.n == 2 && strcmp(cfg->alert_exec.v[1], "a,b") == 0,
+		    "a,b is one word");
+	cfg_free(cfg);
+
+	refused("[alerts]\nexec = logger -t modelreg\n",
+	    "t.conf:2: bad exec \"logger -t modelreg\": the program must be an "
+	    "absolute path", "relative program");
+	refused("[alerts]\nexec = \"\" /bin/true\n",
+	    "t.conf:2: bad exec \"\"\" /bin/true\": the program must be an absolute path",
+	    "empty program");
+	refused("[alerts]\nexec = /bin/echo \"unclosed\n",
+	    "t.conf:2: bad exec \"/bin/echo \"unclosed\": a double quote is not closed",
+	    "unclosed quote");
+	refused("[alerts]\nexec = /bin/sh -c 'echo hi'\n",
+	    "t.conf:2: bad exec \"/bin/sh -c 'echo hi'\": a single quote does not "
+	    "quote here: group words with double quotes", "single quotes");
+	refused("[alerts]\nexec = /bin/echo \"a ; b\"\n",
+	    "t.conf:2: bad exec \"/bin/echo \"a\": a double quote is not closed",
+	    "\" ;\" starts a comment even inside quotes");
+	refused("[alerts]\nexec = /bin/echo 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 "
+	    "17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 "
+	    "41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64\n",
+	    "t.conf:2: bad exec \"/bin/echo 1 2 3", "65 words");
+	ok(strstr(first_err(), "too many words (at most 64)") != NULL,
+	    "says too many words: %s", first_err());
+	cfg = accepted("[alerts]\nexec = /bin/echo 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 "
+	    "17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 "
+	    "41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63\n",
+	    "64 words");
+	if (cfg != NULL)
+		ok(cfg->alert_exec.n == 64 && cfg->alert_exec.v[64] == NULL,
+		    "64 words, NULL-terminated");
+	cfg_free(cfg);
+
+	/* The webhook may be the credential itself: never shown. */
+	refused("[alerts]\nwebhook = file:///tmp/hook\n",
+	    "t.conf:2: bad webhook: expected http:// or https:// (or nothing, for no "
+	    "webhook) (the value is not shown, in case it holds a secret)",
+	    "file webhook");
+	refused("[alerts]\nwebhook = hooks.example/T0/SECRET\n",
+	    "t.conf:2: bad webhook: expected http:// or https://", "webhook without a scheme");
+	ok(strstr(first_err(), "SECRET") == NULL, "webhook value never shown");
+	refused("[alerts]\nwebhook = https://\n", "t.conf:2: bad webhook",
+	    "webhook without a host");
+	cfg = accepted("[alerts]\nwebhook = http://127.0.0.1:9999/hook?t=1\n",
+	    "http webhook");
+	if (cfg != NULL)
+		is_str(cfg->alert_webhook, "http://127.0.0.1:9999/hook?t=1", "webhook kept");
+	cfg_free(cfg);
+}
+
+static void
+test_fallback(void)
+{
+	static const char *const fb[] = { "b", "a", "c/d:free" };
+	struct config	*cfg;
+
+	cfg = accepted("[defaults]\nfallback = b a,\n  c/d:free, a\n",
+	    "fallback over two lines");
+	if (cfg != NULL)
+		ok(list_is(&cfg->default_fallback, fb, 3),
+		    "fallback in order, listed once");
+	cfg_free(cfg);
+	refused("[defaults]\nfallback = a\n  b\"c\n",
+	    "t.conf:3: bad entry \"b\"c\" in fallback: a model id cannot contain quotes",
+	    "fallback entry with a quote, on its line");
+	refused("[defaults]\ndefault_model = x\n",
+	    "t.conf:2: unknown key \"default_model\" in [defaults]: it belongs in [seed]",
+	    "default_model is a [seed] key");
+	refused("[defaults]\nfallback = a\nfallback = b\n",
+	    "t.conf:3: duplicate key fallback in [defaults] (first set at line 2",
+	    "fallback twice");
+}
+
 int
 main(void)
 {
@@ -830,6 +1324,11 @@ main(void)
 	test_too_many_errors();
 	test_long_lines();
 	test_durations();
+	test_sources();
+	test_percent();
+	test_uptime_template();
+	test_exec();
+	test_fallback();
 	test_load();
 	test_access();
 	cfg_errors_free(&errs);

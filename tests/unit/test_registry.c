@@ -224,15 +224,17 @@ test_schema(sqlite3 *db)
 {
 	char	 t[256];
 
-	is_int(db_schema_version(db), 1, "schema version is 1");
+	is_int(db_schema_version(db), 2, "schema version is 2");
 	is_int(qint(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
 	is_int(qint(db, "PRAGMA application_id"), 0x4d524547,
 	    "application_id marks a modelreg database");
 	is_str(qtext(db, "SELECT group_concat(name, ',') FROM (SELECT name"
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
-	    "audit,models,models_keep_default,models_one_default,state",
-	    "tables, index and trigger of schema v1");
+	    "audit,catalog,catalog_slug,events,events_at,events_kind_at,"
+	    "model_view,models,models_keep_default,models_one_default,state,"
+	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
+	    "tables, views, indexes and trigger of schema v2");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -854,7 +856,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 1, "file database migrated to 1");
+	is_int(db_schema_version(db), 2, "file database migrated to 2");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -877,7 +879,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 1, "second open: still version 1");
+	is_int(db_schema_version(db), 2, "second open: still version 2");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",

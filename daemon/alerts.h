@@ -1,0 +1,17 @@
+/* alerts.h: the [alerts] channels (exec and webhook): cursors over the events table, delivered in order with retries. */
+#ifndef MODELREG_ALERTS_H
+#define MODELREG_ALERTS_H
+
+struct buf;
+
+/* Start-up and reload: channels follow [alerts]. */
+void	 alerts_init(void);
+void	 alerts_reconfigure(void);
+/* Kill a running program, cancel a POST, free everything. */
+void	 alerts_shutdown(void);
+/* New events were committed: idle channels start delivering. */
+void	 alerts_wake(void);
+/* One STATUS record per configured channel; returns the number written. */
+int	 alerts_status_records(struct buf *);
+
+#endif

@@ -1,0 +1,629 @@
+/* catalog_sync.c: the discovery catalog: periodic refresh, the all-or-nothing apply, delisting, price events, SYNC. */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "buf.h"
+#include "catalog.h"
+#include "catalog_sync.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "db_catalog.h"
+#include "events.h"
+#include "fetch.h"
+#include "log.h"
+#include "registry.h"
+#include "source.h"
+
+#define CAT_KEY_MAX	4096	/* bytes of api_key_file we accept */
+#define CAT_SHOWN_MAX	160	/* a longer URL is cut in messages */
+
+/*
+ * The one catalog source. A run is: read the key, start the fetch; then,
+ * in the fetch callback, parse into staging and apply in one transaction.
+ * Nothing else runs in between, so staging cannot be disturbed.
+ */
+static struct {
+	struct source	 src;
+	struct fetch	*fetch;
+	struct event	*later;		/* ends a run that failed before its fetch */
+	char		 later_msg[512];
+	int		 force;		/* the run in flight is forced */
+	/* Copied at the start of a run: a reload may free the config before its end. */
+	enum cat_format	 format;
+	char		 shown[CAT_SHOWN_MAX + 4];
+	char		*url;		/* the configured URL, to notice a change */
+	int		 seed_failed;	/* seed.failed already raised for this streak */
+} cat;
+
+/* Copy s as one line into dst: control bytes become blanks. */
+static void
+catalog_oneline(char *dst, size_t len, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		dst[i] = ((unsigned char)s[i] < 0x20 ||
+		    (unsigned char)s[i] == 0x7f) ? ' ' : s[i];
+	dst[i] = '\0';
+}
+
+/* The URL for messages: "user:password@" becomes "***@", a long one is cut. */
+static void
+catalog_show_url(const char *url, char *dst)
+{
+	char		 tmp[CAT_SHOWN_MAX + 2];
+	const char	*auth, *end, *at = NULL;
+
+	if ((auth = strstr(url, "://")) != NULL) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?#");
+		for (at = end; at > auth && at[-1] != '@'; at--)
+			;
+	}
+	if (at != NULL && at > auth)
+		snprintf(tmp, sizeof(tmp), "%.*s***@%s", (int)(auth - url), url,
+		    at);
+	else
+		snprintf(tmp, sizeof(tmp), "%s", url);
+	catalog_oneline(dst, CAT_SHOWN_MAX + 4, tmp);
+	if (strlen(dst) > CAT_SHOWN_MAX)
+		memcpy(dst + CAT_SHOWN_MAX, "...", 4);
+}
+
+/* Append s to b as a JSON string. */
+static int
+catalog_json_str(struct buf *b, const char *s)
+{
+	const unsigned char	*p;
+	int			 r = 0;
+
+	r |= buf_putc(b, '"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			r |= buf_putc(b, '\\');
+			r |= buf_putc(b, *p);
+		} else if (*p < 0x20 || *p == 0x7f)
+			r |= buf_printf(b, "\\u%04x", *p);
+		else
+			r |= buf_putc(b, *p);
+	}
+	r |= buf_putc(b, '"');
+	return r ? -1 : 0;
+}
+
+/* A JSON number, or null when unknown. */
+static int
+catalog_json_num(struct buf *b, const char *key, int has, double v)
+{
+	if (!has)
+		return buf_printf(b, "\"%s\":null", key);
+	return buf_printf(b, "\"%s\":%.10g", key, v);
+}
+
+static void
+catalog_actor(struct actor *a)
+{
+	a->uid = geteuid();
+	a->user = "catalog";
+	a->source = "auto";
+}
+
+/* End the run from the loop: it failed before a fetch could start. */
+static void
+catalog_later(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	source_done(&cat.src, SRC_FAILED, 0, cat.later_msg);
+}
+
+static void
+catalog_fail_later(const char *msg)
+{
+	static const struct timeval	 now = { 0, 0 };
+
+	catalog_oneline(cat.later_msg, sizeof(cat.later_msg), msg);
+	if (evtimer_add(cat.later, &now) == -1)
+		fatalx("catalog: cannot arm a timer");
+}
+
+/* Apply context: counts for the summary, passed to the callbacks. */
+struct catalog_apply {
+	int	 pct;		/* the price threshold */
+	int	 rises, relisted, delisted, failed;
+};
+
+static int
+catalog_price_event(const struct db_price_rise *r, void *arg)
+{
+	struct catalog_apply	*ap = arg;
+	struct buf		 d = { NULL, 0, 0 };
+	char			 what[256];
+	int			 rv = 0;
+
+	rv |= buf_puts(&d, "{");
+	rv |= catalog_json_num(&d, "old_prompt_price", r->has_old_prompt,
+	    r->old_prompt);
+	rv |= buf_puts(&d, ",");
+	rv |= catalog_json_num(&d, "new_prompt_price", r->has_new_prompt,
+	    r->new_prompt);
+	rv |= buf_puts(&d, ",");
+	rv |= catalog_json_num(&d, "old_completion_price",
+	    r->has_old_completion, r->old_completion);
+	rv |= buf_puts(&d, ",");
+	rv |= catalog_json_num(&d, "new_completion_price",
+	    r->has_new_completion, r->new_completion);
+	rv |= buf_printf(&d, ",\"threshold\":%d}", ap->pct);
+	if (rv != 0) {
+		buf_free(&d);
+		return -1;
+	}
+	if (r->prompt_rose && r->completion_rose)
+		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g, "
+		    "completion price %.10g -> %.10g USD per 1M tokens",
+		    r->old_prompt, r->new_prompt, r->old_completion,
+		    r->new_completion);
+	else if (r->prompt_rose)
+		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g USD "
+		    "per 1M tokens (+%.0f%%)", r->old_prompt, r->new_prompt,
+		    (r->new_prompt / r->old_prompt - 1.0) * 100.0);
+	else
+		snprintf(what, sizeof(what), "completion price %.10g -> %.10g "
+		    "USD per 1M tokens (+%.0f%%)", r->old_completion,
+		    r->new_completion,
+		    (r->new_completion / r->old_completion - 1.0) * 100.0);
+	rv = events_add(md.db, "model.price_increase", r->id, d.data,
+	    "%s: %s", r->id, what);
+	buf_free(&d);
+	if (rv == -1)
+		return -1;
+	log_info("catalog: price increase of %s: %s", r->id, what);
+	ap->rises++;
+	return 0;
+}
+
+static int
+catalog_relisted(const char *id, void *arg)
+{
+	struct catalog_apply	*ap = arg;
+
+	log_info("catalog: %s is listed again: no longer delisted", id);
+	ap->relisted++;
+	return 0;
+}
+
+static int
+catalog_delisted(const char *id, void *arg)
+{
+	struct catalog_apply	*ap = arg;
+
+	if (events_add(md.db, "model.delisted", id, NULL, "%s is no longer "
+	    "listed by the catalog: kept in the registry, marked delisted",
+	    id) == -1)
+		return -1;
+	log_warnx("catalog: %s is no longer listed: marked delisted", id);
+	ap->delisted++;
+	return 0;
+}
+
+/*
+ * The catalog has been parsed into staging: apply it in one transaction,
+ * or nothing. Fills msg with the summary, or why.
+ */
+static enum source_outcome
+catalog_apply(const struct fetch_result *fr, int force, int64_t *items,
+    char *msg, size_t msglen)
+{
+	struct db_catalog_diff	 d;
+	struct catalog_apply	 ap;
+	struct actor		 a;
+	int64_t			 now = (int64_t)time(NULL);
+	int			 updated = 0, marked = 0, pct;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.pct = md.cfg->catalog_price_increase;
+	catalog_actor(&a);
+	if (db_begin(md.db) == -1) {
+		snprintf(msg, msglen, "database error: cannot begin");
+		return SRC_FAILED;
+	}
+	if (db_catalog_diff(md.db, &d) == -1)
+		goto fail;
+	*items = d.staged;
+	if (!force && d.known > 0 &&
+	    d.dropped * 100 > (int64_t)md.cfg->catalog_max_drop * d.known) {
+		db_rollback(md.db);
+		pct = (int)((d.dropped * 100 + d.known / 2) / d.known);
+		snprintf(msg, msglen, "would drop %d%% of the catalog (%lld of "
+		    "%lld models); refresh catalog --force applies it", pct,
+		    (long long)d.dropped, (long long)d.known);
+		return SRC_HELD;
+	}
+	if (db_catalog_price_rises(md.db, ap.pct, catalog_price_event,
+	    &ap) == -1 ||
+	    db_catalog_relisted(md.db, catalog_relisted, &ap) == -1 ||
+	    db_catalog_update_synced(md.db, now, &a, &updated) == -1 ||
+	    db_catalog_vanished(md.db, catalog_delisted, &ap) == -1 ||
+	    db_catalog_mark_delisted(md.db, now, &a, &marked) == -1 ||
+	    db_catalog_replace(md.db, now) == -1 ||
+	    db_state_set(md.db, "catalog_etag", fr->etag) == -1 ||
+	    db_state_set(md.db, "catalog_last_modified",
+	    fr->last_modified) == -1 ||
+	    db_commit(md.db) == -1)
+		goto fail;
+	events_notify();
+	snprintf(msg, msglen, "%lld models; %lld new, %lld dropped; %d synced "
+	    "updated, %d delisted, %d relisted, %d price increases%s",
+	    (long long)d.staged, (long long)d.added, (long long)d.dropped,
+	    updated, marked, ap.relisted, ap.rises,
+	    force && d.known > 0 && d.dropped * 100 >
+	    (int64_t)md.cfg->catalog_max_drop * d.known ? " (forced)" : "");
+	return SRC_OK;
+ fail:
+	db_rollback(md.db);
+	snprintf(msg, msglen, "database error while applying the catalog: "
+	    "nothing was changed");
+	return SRC_FAILED;
+}
+
+/* Raise seed.failed once per streak of failed catalog seeds. */
+static void
+catalog_seed_failed(const char *why)
+{
+	struct buf	 d = { NULL, 0, 0 };
+
+	log_warnx("seed from the catalog failed: %s", why);
+	if (cat.seed_failed)
+		return;
+	cat.seed_failed = 1;
+	if (buf_puts(&d, "{\"source\":\"catalog\",\"reason\":") == 0 &&
+	    catalog_json_str(&d, why) == 0 && buf_puts(&d, "}") == 0)
+		events_add(md.db, "seed.failed", NULL, d.data,
+		    "seeding from the catalog failed: %s", why);
+	buf_free(&d);
+	events_notify();
+}
+
+/*
+ * First boot without a [seed] url: the catalog gives the models the
+ * always lists and default_model name, through the seed rules
+ * (reg_seed_apply), so that there is one implementation of them. Staging
+ * still holds the catalog just applied.
+ */
+static void
+catalog_seed(void)
+{
+	const struct config	*cfg = md.cfg;
+	struct reg_counts	 rc;
+	struct seed_result	 res;
+	struct actor		 a;
+	struct buf		 d = { NULL, 0, 0 };
+	const char		**names;
+	char			 msg[512];
+	int64_t			 kept;
+	size_t			 n = 0, i;
+
+	if (cfg->seed_url != NULL)
+		return;
+	if (reg_counts(md.db, &rc) != REG_OK || rc.models > 0 ||
+	    rc.seeded_at != 0)
+		return;
+	if (cfg->always_active.n + cfg->always_inactive.n == 0 &&
+	    (cfg->default_model == NULL || cfg->default_model[0] == '\0'))
+		return;		/* nothing names a model to seed */
+	names = calloc(cfg->always_active.n + cfg->always_inactive.n + 1,
+	    sizeof(*names));
+	if (names == NULL) {
+		catalog_seed_failed("out of memory");
+		return;
+	}
+	for (i = 0; i < cfg->always_active.n; i++)
+		names[n++] = cfg->always_active.v[i];
+	for (i = 0; i < cfg->always_inactive.n; i++)
+		names[n++] = cfg->always_inactive.v[i];
+	if (cfg->default_model != NULL && cfg->default_model[0] != '\0')
+		names[n++] = cfg->default_model;
+	if (db_catalog_stage_only(md.db, names, n, &kept) == -1) {
+		free(names);
+		catalog_seed_failed("database error while staging");
+		return;
+	}
+	free(names);
+	if (kept == 0) {
+		catalog_seed_failed("the catalog lists none of the models "
+		    "always_active, always_inactive and default_model name");
+		return;
+	}
+	a.uid = geteuid();
+	a.user = "catalog";
+	a.source = "seed";
+	msg[0] = '\0';
+	if (reg_seed_apply(md.db, cfg, &a, &res, msg, sizeof(msg)) != REG_OK) {
+		catalog_seed_failed(msg[0] ? msg : "cannot apply the seed rules");
+		return;
+	}
+	cat.seed_failed = 0;
+	log_info("seeded from the catalog: %s", msg);
+	if (res.warnings[0] != '\0')
+		log_warnx("seed: %s", res.warnings);
+	if (buf_printf(&d, "{\"source\":\"catalog\",\"added\":%d,"
+	    "\"activated\":%d,\"deactivated\":%d,\"default_set\":%s,"
+	    "\"warnings\":", res.added, res.activated, res.deactivated,
+	    res.default_set ? "true" : "false") == 0 &&
+	    catalog_json_str(&d, res.warnings) == 0 && buf_puts(&d, "}") == 0)
+		events_add(md.db, "seed.done", NULL, d.data,
+		    "seeded from the catalog: %s", msg);
+	buf_free(&d);
+	events_notify();
+}
+
+/* The catalog answered (or not): parse, apply, end the run. */
+static void
+catalog_fetched(const struct fetch_result *fr, void *arg)
+{
+	struct catalog_stats	 cs;
+	enum source_outcome	 o;
+	char			 msg[700], err[256];
+	int64_t			 items = 0;
+
+	(void)arg;
+	cat.fetch = NULL;
+	if (!fr->ok) {
+		snprintf(msg, sizeof(msg), "%s: %s", cat.shown, fr->err);
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+		return;
+	}
+	if (fr->not_modified) {
+		if (db_catalog_count(md.db, &items) == -1) {
+			source_done(&cat.src, SRC_FAILED, 0,
+			    "database error: cannot count the catalog");
+			return;
+		}
+		snprintf(msg, sizeof(msg), "not modified; %lld models",
+		    (long long)items);
+		source_done(&cat.src, SRC_OK, (int)items, msg);
+		return;
+	}
+	memset(&cs, 0, sizeof(cs));
+	err[0] = '\0';
+	if (catalog_parse(md.db, cat.format, fr->body, fr->len, &cs, err,
+	    sizeof(err)) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", cat.shown,
+		    err[0] ? err : "cannot parse the catalog");
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+		return;
+	}
+	if (cs.staged == 0) {
+		snprintf(msg, sizeof(msg), "%s: the catalog lists no models",
+		    cat.shown);
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+		return;
+	}
+	o = catalog_apply(fr, cat.force, &items, msg, sizeof(msg));
+	if (o == SRC_OK)
+		catalog_seed();
+	if (o == SRC_OK && (cs.skipped > 0 || cs.duplicates > 0))
+		log_info("catalog: skipped %d entries without a usable id and "
+		    "%d duplicates", cs.skipped, cs.duplicates);
+	source_done(&cat.src, o, (int)items, msg);
+}
+
+/* The source's run: read the key, start the fetch. */
+static void
+catalog_run(struct source *src, int force)
+{
+	struct fetch_req	 req;
+	char			 key[CAT_KEY_MAX + 2], err[512];
+	char			*etag = NULL, *lm = NULL;
+	int64_t			 known = 0;
+
+	(void)src;
+	cat.force = force;
+	if (md.cfg->catalog_url == NULL) {
+		catalog_fail_later("no catalog source configured ([catalog] url)");
+		return;
+	}
+	cat.format = md.cfg->catalog_format;
+	catalog_show_url(md.cfg->catalog_url, cat.shown);
+
+	memset(&req, 0, sizeof(req));
+	req.url = md.cfg->catalog_url;		/* fetch_start copies it */
+	req.timeout_ms = md.cfg->catalog_timeout > 0 ?
+	    (long)md.cfg->catalog_timeout * 1000 : 0;
+	req.max_bytes = md.cfg->catalog_max_bytes;
+	/*
+	 * Validators only when there is a catalog they describe; a forced
+	 * run asks for the whole response, to judge it again.
+	 */
+	if (!force && db_catalog_count(md.db, &known) == 0 && known > 0) {
+		etag = db_state_get(md.db, "catalog_etag");
+		lm = db_state_get(md.db, "catalog_last_modified");
+		req.etag = etag;
+		req.last_modified = lm;
+	}
+	/* Read at every run: a key rotated on disk is picked up without a reload. */
+	if (md.cfg->catalog_api_key_file != NULL) {
+		if (source_read_key(md.cfg->catalog_api_key_file, key,
+		    sizeof(key), err, sizeof(err)) == -1) {
+			free(etag);
+			free(lm);
+			catalog_fail_later(err);
+			return;
+		}
+		req.bearer = key;
+	}
+	cat.fetch = fetch_start(&req, catalog_fetched, NULL);
+	explicit_bzero(key, sizeof(key));
+	free(etag);
+	free(lm);
+	if (cat.fetch == NULL) {
+		snprintf(err, sizeof(err), "%s: cannot start the transfer",
+		    cat.shown);
+		catalog_fail_later(err);
+		return;
+	}
+	log_debug("catalog: fetching %s (%s format)%s", cat.shown,
+	    cfg_format_name(cat.format), force ? ", forced" : "");
+}
+
+/* Follow the config: enabled with a url; validators belong to one URL. */
+static void
+catalog_configure(void)
+{
+	const struct config	*cfg = md.cfg;
+	char			*url = NULL;
+
+	if (cfg->catalog_url != NULL &&
+	    (url = strdup(cfg->catalog_url)) == NULL)
+		fatal("catalog");
+	if (cat.url != NULL && (url == NULL || strcmp(cat.url, url) != 0)) {
+		/* Another source: its first answer must be a whole one. */
+		if (db_state_set(md.db, "catalog_etag", NULL) == -1 ||
+		    db_state_set(md.db, "catalog_last_modified", NULL) == -1)
+			log_warnx("catalog: cannot forget the old validators");
+	}
+	free(cat.url);
+	cat.url = url;
+	source_configure(&cat.src, cfg->catalog_url != NULL,
+	    cfg->catalog_interval, cfg->catalog_retry_min,
+	    cfg->catalog_retry_max);
+}
+
+void
+catalog_sync_init(void)
+{
+	source_init(&cat.src, "catalog", catalog_run, NULL);
+	if (cat.later == NULL &&
+	    (cat.later = evtimer_new(md.base, catalog_later, NULL)) == NULL)
+		fatalx("catalog: cannot create a timer");
+	catalog_configure();
+}
+
+void
+catalog_sync_reconfigure(void)
+{
+	if (cat.later == NULL)
+		return;
+	catalog_configure();
+}
+
+void
+catalog_sync_shutdown(void)
+{
+	if (cat.fetch != NULL) {
+		fetch_cancel(cat.fetch);
+		cat.fetch = NULL;
+	}
+	if (cat.later != NULL) {
+		event_free(cat.later);
+		cat.later = NULL;
+	}
+	source_shutdown(&cat.src);
+	free(cat.url);
+	cat.url = NULL;
+}
+
+enum reg_rc
+catalog_list(sqlite3 *db, const struct catalog_query *q, catalog_entry_cb cb,
+    void *arg)
+{
+	if (q->sort != SORT_NAME && q->sort != SORT_PROVIDER &&
+	    q->sort != SORT_CONTEXT && q->sort != SORT_PRICE)
+		return REG_USAGE;
+	return db_catalog_list(db, q, cb, arg) == -1 ? REG_INTERNAL : REG_OK;
+}
+
+/* Names in messages come from users: a control byte must not break the reply. */
+static void
+catalog_msg_name(char *dst, size_t len, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < len; i++)
+		dst[i] = ((unsigned char)name[i] < 0x20 ||
+		    (unsigned char)name[i] == 0x7f) ? '?' : name[i];
+	dst[i] = '\0';
+}
+
+/* Does a config list name catalog model id (by id or alias)? 1, 0, -1. */
+static int
+catalog_list_names(sqlite3 *db, const struct cfg_list *l, const char *id)
+{
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < l->n; i++)
+		if ((r = db_catalog_names(db, id, l->v[i])) != 0)
+			return r;
+	return 0;
+}
+
+enum reg_rc
+catalog_sync_model(sqlite3 *db, const struct config *cfg, const char *name,
+    const struct actor *a, char *id, size_t idlen, int *active, char *msg,
+    size_t msglen)
+{
+	struct db_modelref	 ref;
+	char			 shown[220];
+	int			 zdr = -1, r;
+
+	catalog_msg_name(shown, sizeof(shown), name);
+	if (db_begin(db) == -1) {
+		snprintf(msg, msglen, "database error: nothing was changed");
+		return REG_INTERNAL;
+	}
+	if ((r = db_catalog_resolve(db, name, id, idlen, &zdr)) == -1)
+		goto fail;
+	if (r == 1) {
+		db_rollback(db);
+		snprintf(msg, msglen, "%s is not in the catalog", shown);
+		return REG_NOTFOUND;
+	}
+	if ((r = db_model_lookup(db, id, &ref)) == -1)
+		goto fail;
+	if (r == 0) {
+		db_rollback(db);
+		snprintf(msg, msglen, "%s is already synced", id);
+		return REG_CONFLICT;
+	}
+	if (cfg->zdr_enforce && zdr != 1) {
+		db_rollback(db);
+		if (zdr == 0)
+			snprintf(msg, msglen, "%s has no ZDR endpoint: [zdr] "
+			    "enforce = yes refuses it", id);
+		else
+			snprintf(msg, msglen, "%s: ZDR status unknown: no ZDR "
+			    "refresh has succeeded yet ([zdr] enforce = yes)", id);
+		return REG_CONFLICT;
+	}
+	/* As the seed rules: always_active wins over always_inactive. */
+	if ((r = catalog_list_names(db, &cfg->always_active, id)) == -1)
+		goto fail;
+	if (r == 1)
+		*active = 1;
+	else {
+		if ((r = catalog_list_names(db, &cfg->always_inactive, id)) == -1)
+			goto fail;
+		*active = r == 1 ? 0 : cfg->new_model_active;
+	}
+	if (db_catalog_sync_add(db, id, *active, (int64_t)time(NULL), a) == -1 ||
+	    db_commit(db) == -1)
+		goto fail;
+	snprintf(msg, msglen, "%s synced from the catalog, %s", id,
+	    *active ? "active" : "inactive");
+	return REG_OK;
+ fail:
+	db_rollback(db);
+	snprintf(msg, msglen, "database error: nothing was changed");
+	return REG_INTERNAL;
+}

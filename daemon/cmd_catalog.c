@@ -1,0 +1,209 @@
+/* cmd_catalog.c: the discovery verbs: CATALOG (list the catalog) and SYNC (add a catalog model to the registry). */
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog_sync.h"
+#include "cmd.h"
+#include "control.h"
+#include "daemon.h"
+#include "db.h"
+#include "log.h"
+#include "proto.h"
+#include "registry.h"
+
+static const struct {
+	unsigned	 bit;
+	const char	*name;
+} cat_features[] = {
+	{ FEAT_STREAMING, "streaming" },
+	{ FEAT_VISION, "vision" },
+	{ FEAT_REASONING, "reasoning" },
+	{ FEAT_TOOLS, "tools" },
+};
+
+/*
+ * The stored JSON array of aliases as the protocol's comma list. The
+ * catalog parsers keep only aliases without quotes, commas, blanks or
+ * backslashes, so dropping the JSON punctuation is exact.
+ */
+static void
+cmd_catalog_aliases(const char *json, char *out, size_t outlen)
+{
+	size_t	 o = 0;
+	int	 instr = 0;
+
+	for (; json != NULL && *json != '\0' && o + 1 < outlen; json++) {
+		if (*json == '"') {
+			instr = !instr;
+			continue;
+		}
+		if (!instr && (*json == '[' || *json == ']' || *json == ' '))
+			continue;
+		out[o++] = *json;
+	}
+	out[o] = '\0';
+}
+
+/* One catalog record (doc/protocol.md, CATALOG). */
+static int
+cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
+{
+	char	 feat[64], aliases[8192];
+	size_t	 i;
+	int	 rv = 0;
+
+	feat[0] = '\0';
+	for (i = 0; i < sizeof(cat_features) / sizeof(cat_features[0]); i++)
+		if (e->features & cat_features[i].bit) {
+			if (feat[0] != '\0')
+				strcat(feat, ",");
+			strcat(feat, cat_features[i].name);	/* 36 bytes at most */
+		}
+	cmd_catalog_aliases(e->aliases, aliases, sizeof(aliases));
+
+	rv |= lf_str(b, "id", e->id);
+	rv |= lf_str(b, "name", e->name);
+	rv |= lf_str(b, "provider", e->provider);
+	rv |= lf_str(b, "canonical_slug", e->canonical_slug);
+	if (e->has_context)
+		rv |= lf_int(b, "context_length", e->context_length);
+	else
+		rv |= lf_null(b, "context_length");
+	if (e->has_prompt_price)
+		rv |= lf_num(b, "prompt_price", e->prompt_price);
+	else
+		rv |= lf_null(b, "prompt_price");
+	if (e->has_completion_price)
+		rv |= lf_num(b, "completion_price", e->completion_price);
+	else
+		rv |= lf_null(b, "completion_price");
+	rv |= lf_str(b, "features", feat);
+	rv |= lf_str(b, "aliases", aliases);
+	if (e->zdr < 0)
+		rv |= lf_null(b, "zdr");
+	else
+		rv |= lf_bool(b, "zdr", e->zdr);
+	rv |= lf_bool(b, "synced", e->synced);
+	rv |= lf_time(b, "first_seen", e->first_seen);
+	rv |= lf_time(b, "last_seen", e->last_seen);
+	rv |= lf_str(b, "description", e->description);
+	rv |= lf_end(b);
+	return rv ? -1 : 0;
+}
+
+struct cmd_catalog_collect {
+	struct cmd_ctx	*ctx;
+	int		 failed;
+};
+
+static int
+cmd_catalog_collect(const struct catalog_entry *e, void *arg)
+{
+	struct cmd_catalog_collect	*col = arg;
+
+	if (cmd_catalog_record(col->ctx->out, e) == -1) {
+		col->failed = 1;
+		return 1;
+	}
+	col->ctx->n++;
+	return 0;
+}
+
+/* yes|no -> 1|0 into *v; -1 on another word. */
+static int
+cmd_catalog_yesno(const char *s, int *v)
+{
+	if (strcmp(s, "yes") == 0)
+		*v = 1;
+	else if (strcmp(s, "no") == 0)
+		*v = 0;
+	else
+		return -1;
+	return 0;
+}
+
+enum cmd_ret
+cmd_catalog(struct cmd_ctx *ctx)
+{
+	struct catalog_query		 q;
+	struct cmd_catalog_collect	 col = { ctx, 0 };
+	const char			*v;
+	enum reg_rc			 rc;
+
+	memset(&q, 0, sizeof(q));
+	q.zdr = -1;
+	q.synced = -1;
+	if ((v = proto_opt(ctx->req, "sort")) != NULL &&
+	    (reg_parse_sort(v, &q.sort) == -1 || q.sort == SORT_STATUS))
+		return cmd_err(ctx, "usage", "bad sort key \"%.32s\": use name, "
+		    "provider, context or price", v);
+	if ((v = proto_opt(ctx->req, "order")) != NULL) {
+		if (strcmp(v, "asc") == 0)
+			q.desc = 0;
+		else if (strcmp(v, "desc") == 0)
+			q.desc = 1;
+		else
+			return cmd_err(ctx, "usage", "bad order \"%.32s\": use "
+			    "asc or desc", v);
+	}
+	if ((v = proto_opt(ctx->req, "zdr")) != NULL &&
+	    cmd_catalog_yesno(v, &q.zdr) == -1)
+		return cmd_err(ctx, "usage", "bad zdr \"%.32s\": use yes or no",
+		    v);
+	if ((v = proto_opt(ctx->req, "synced")) != NULL &&
+	    cmd_catalog_yesno(v, &q.synced) == -1)
+		return cmd_err(ctx, "usage", "bad synced \"%.32s\": use yes or "
+		    "no", v);
+	q.provider = proto_opt(ctx->req, "provider");
+	q.search = proto_opt(ctx->req, "search");
+
+	rc = catalog_list(md.db, &q, cmd_catalog_collect, &col);
+	if (col.failed)
+		return cmd_err(ctx, "internal", "out of memory");
+	switch (rc) {
+	case REG_OK:
+		return CMD_OK;
+	case REG_USAGE:
+		return cmd_err(ctx, "usage", "bad sort key");
+	default:
+		return cmd_err(ctx, "internal", "database error");
+	}
+}
+
+enum cmd_ret
+cmd_sync(struct cmd_ctx *ctx)
+{
+	struct actor	 a;
+	char		 msg[512], id[256];
+	const char	*name = ctx->req->argv[1];
+	int		 active = 0;
+	enum reg_rc	 rc;
+
+	a.uid = client_uid(ctx->client);
+	a.user = client_user(ctx->client);
+	a.source = "seed";
+	msg[0] = '\0';
+	rc = catalog_sync_model(md.db, md.cfg, name, &a, id, sizeof(id),
+	    &active, msg, sizeof(msg));
+	switch (rc) {
+	case REG_OK:
+		break;
+	case REG_NOTFOUND:
+		return cmd_err(ctx, "notfound", "%s", msg);
+	case REG_CONFLICT:
+		log_debug("sync %s by %s refused: %s", id, a.user, msg);
+		return cmd_err(ctx, "conflict", "%s", msg);
+	case REG_USAGE:
+		return cmd_err(ctx, "usage", "%s", msg);
+	default:
+		return cmd_err(ctx, "internal", "%s",
+		    msg[0] ? msg : "database error; nothing was changed");
+	}
+	log_info("sync %s by uid %u (%s): %s", id, (unsigned)a.uid, a.user, msg);
+	lf_str(ctx->out, "id", id);
+	lf_str(ctx->out, "status", active ? "active" : "inactive");
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}

@@ -1,0 +1,100 @@
+/* cmd_uptime.c: the UPTIME verb: each synced model's uptime history over a window. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "daemon.h"
+#include "db.h"
+#include "db_uptime.h"
+#include "log.h"
+#include "proto.h"
+
+static const struct {
+	const char	*name;
+	int64_t		 seconds;
+} windows[] = {
+	{ "1h", 3600 },
+	{ "24h", 86400 },
+	{ "7d", 7 * 86400 },
+	{ "30d", 30 * 86400 },
+};
+
+struct uptime_collect {
+	struct cmd_ctx	*ctx;
+	const char	*window;
+	int		 failed;
+};
+
+static int
+cmd_uptime_record(const struct uptime_history *h, void *arg)
+{
+	struct uptime_collect	*col = arg;
+	struct buf		*b = col->ctx->out;
+	int			 rv = 0;
+
+	rv |= lf_str(b, "id", h->id);
+	rv |= lf_str(b, "window", col->window);
+	rv |= lf_int(b, "samples", h->samples);
+	if (h->samples > 0)
+		rv |= lf_num(b, "green_share",
+		    100.0 * (double)h->green / (double)h->samples);
+	else
+		rv |= lf_null(b, "green_share");
+	if (h->has_mean)
+		rv |= lf_num(b, "mean_uptime", h->mean);
+	else
+		rv |= lf_null(b, "mean_uptime");
+	rv |= lf_int(b, "incidents", h->incidents);
+	rv |= lf_str(b, "health", h->health);
+	if (h->has_uptime)
+		rv |= lf_num(b, "uptime_30m", h->uptime_30m);
+	else
+		rv |= lf_null(b, "uptime_30m");
+	rv |= lf_time(b, "last_sample_at", h->last_at);
+	rv |= lf_end(b);
+	if (rv != 0) {
+		col->failed = 1;
+		return 1;
+	}
+	col->ctx->n++;
+	return 0;
+}
+
+enum cmd_ret
+cmd_uptime(struct cmd_ctx *ctx)
+{
+	struct uptime_collect	 col = { ctx, "24h", 0 };
+	struct db_modelref	 ref;
+	const char		*v, *id = NULL;
+	int64_t			 span = 86400;
+	size_t			 i;
+	int			 rc;
+
+	if ((v = proto_opt(ctx->req, "window")) != NULL) {
+		for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
+			if (strcmp(v, windows[i].name) == 0)
+				break;
+		if (i == sizeof(windows) / sizeof(windows[0]))
+			return cmd_err(ctx, "usage", "bad window \"%.32s\": use "
+			    "1h, 24h, 7d or 30d", v);
+		col.window = windows[i].name;
+		span = windows[i].seconds;
+	}
+	if (ctx->req->argc == 2) {
+		rc = db_model_resolve(md.db, ctx->req->argv[1], &ref);
+		if (rc == -1)
+			return cmd_err(ctx, "internal", "database error");
+		if (rc == 1)
+			return cmd_err(ctx, "notfound", "no such model: %.200s",
+			    ctx->req->argv[1]);
+		id = ref.id;
+	}
+	if (db_uptime_history(md.db, id, (int64_t)time(NULL) - span,
+	    cmd_uptime_record, &col) == -1 && !col.failed)
+		return cmd_err(ctx, "internal", "database error");
+	if (col.failed)
+		return cmd_err(ctx, "internal", "out of memory");
+	return CMD_OK;
+}

@@ -1,0 +1,505 @@
+/* db_catalog.c: the discovery catalog's SQL: the all-or-nothing apply over staging, the CATALOG query, SYNC. */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "catalog_sync.h"
+#include "db_catalog.h"
+#include "db_int.h"
+#include "log.h"
+#include "registry.h"
+
+/*
+ * A synced model has vanished when the catalog listed it and staging does
+ * not. Models the catalog never listed (from another seed source) are not
+ * "delisted": they were never listed.
+ */
+#define VANISHED(alias) \
+	alias ".delisted = 0" \
+	" AND EXISTS (SELECT 1 FROM catalog AS k WHERE k.id = " alias ".id)" \
+	" AND NOT EXISTS (SELECT 1 FROM temp.staging AS s WHERE s.id = " alias ".id)"
+
+/* A model "is synced" when the registry holds its catalog id. */
+#define SYNCED(alias) "EXISTS (SELECT 1 FROM models AS m WHERE m.id = " alias ".id)"
+
+/*
+ * A catalog model's ZDR: unknown until a ZDR refresh has succeeded, then
+ * whether its canonical slug (else its id) is listed: the derivation of
+ * model_view, so that CATALOG and LIST agree.
+ */
+#define CATALOG_ZDR \
+	"CASE WHEN NOT EXISTS (SELECT 1 FROM state WHERE key = 'zdr_last_ok')" \
+	" THEN NULL" \
+	" WHEN EXISTS (SELECT 1 FROM zdr_slugs AS z WHERE z.slug =" \
+	"  coalesce(c.canonical_slug, c.id)) THEN 1 ELSE 0 END"
+
+int
+db_catalog_diff(sqlite3 *db, struct db_catalog_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (db_query_int(db, "SELECT count(*) FROM catalog", &d->known) == -1 ||
+	    db_query_int(db, "SELECT count(*) FROM temp.staging",
+	    &d->staged) == -1 ||
+	    db_query_int(db, "SELECT count(*) FROM catalog AS c WHERE NOT"
+	    " EXISTS (SELECT 1 FROM temp.staging AS s WHERE s.id = c.id)",
+	    &d->dropped) == -1 ||
+	    db_query_int(db, "SELECT count(*) FROM temp.staging AS s WHERE NOT"
+	    " EXISTS (SELECT 1 FROM catalog AS c WHERE c.id = s.id)",
+	    &d->added) == -1)
+		return -1;
+	return 0;
+}
+
+int
+db_catalog_count(sqlite3 *db, int64_t *n)
+{
+	return db_query_int(db, "SELECT count(*) FROM catalog", n);
+}
+
+int
+db_catalog_price_rises(sqlite3 *db, int pct, db_price_cb cb, void *arg)
+{
+	struct db_price_rise	 r;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	/* "More than pct percent" from a known, non-zero old price. */
+	st = db_prepare(db, "SELECT id, op, np, oc, nc, pr, cr FROM ("
+	    " SELECT m.id AS id, m.prompt_price AS op, s.prompt_price AS np,"
+	    "  m.completion_price AS oc, s.completion_price AS nc,"
+	    "  coalesce(m.prompt_price > 0 AND s.prompt_price >"
+	    "   m.prompt_price * (1.0 + ?1 / 100.0), 0) AS pr,"
+	    "  coalesce(m.completion_price > 0 AND s.completion_price >"
+	    "   m.completion_price * (1.0 + ?1 / 100.0), 0) AS cr"
+	    " FROM models AS m JOIN temp.staging AS s ON s.id = m.id)"
+	    " WHERE pr OR cr ORDER BY id");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int(st, 1, pct) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = db_coltext(st, 0);
+		if ((r.has_old_prompt = sqlite3_column_type(st, 1) != SQLITE_NULL))
+			r.old_prompt = sqlite3_column_double(st, 1);
+		if ((r.has_new_prompt = sqlite3_column_type(st, 2) != SQLITE_NULL))
+			r.new_prompt = sqlite3_column_double(st, 2);
+		if ((r.has_old_completion =
+		    sqlite3_column_type(st, 3) != SQLITE_NULL))
+			r.old_completion = sqlite3_column_double(st, 3);
+		if ((r.has_new_completion =
+		    sqlite3_column_type(st, 4) != SQLITE_NULL))
+			r.new_completion = sqlite3_column_double(st, 4);
+		r.prompt_rose = sqlite3_column_int(st, 5) != 0;
+		r.completion_rose = sqlite3_column_int(st, 6) != 0;
+		if (cb(&r, arg) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "price rises");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Hand every id a query yields to cb. */
+static int
+dbc_each_id(sqlite3 *db, const char *sql, db_id_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = db_prepare(db, sql)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(db_coltext(st, 0), arg) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "read ids");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+db_catalog_relisted(sqlite3 *db, db_id_cb cb, void *arg)
+{
+	return dbc_each_id(db, "SELECT m.id FROM models AS m"
+	    " JOIN temp.staging AS s ON s.id = m.id WHERE m.delisted = 1"
+	    " ORDER BY m.id", cb, arg);
+}
+
+int
+db_catalog_vanished(sqlite3 *db, db_id_cb cb, void *arg)
+{
+	return dbc_each_id(db, "SELECT m.id FROM models AS m"
+	    " WHERE " VANISHED("m") " ORDER BY m.id", cb, arg);
+}
+
+/* One audit row per changed field of a synced, staged model. */
+#define CAT_FIELD(f) \
+	"SELECT ?1, ?2, ?3, 'catalog.update', m.id, '" f "', m." f ", s." f \
+	" FROM models AS m JOIN temp.staging AS s ON s.id = m.id" \
+	" WHERE m." f " IS NOT s." f
+
+#define CAT_CHANGED \
+	"m.name IS NOT s.name OR m.provider IS NOT s.provider" \
+	" OR m.description IS NOT s.description" \
+	" OR m.context_length IS NOT s.context_length" \
+	" OR m.prompt_price IS NOT s.prompt_price" \
+	" OR m.completion_price IS NOT s.completion_price" \
+	" OR m.features IS NOT s.features OR m.aliases IS NOT s.aliases" \
+	" OR m.canonical_slug IS NOT s.canonical_slug"
+
+int
+db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
+    int *changed)
+{
+	int64_t	 n;
+
+	if (db_query_int(db, "SELECT count(*) FROM models AS m"
+	    " JOIN temp.staging AS s ON s.id = m.id WHERE " CAT_CHANGED,
+	    &n) == -1)
+		return -1;
+	*changed = (int)n;
+	/* Audit first: afterwards the old values are gone. */
+	if (db_run_now(db, "INSERT INTO audit(at, uid, actor, action, model,"
+	    " field, old, new) "
+	    CAT_FIELD("name") " UNION ALL "
+	    CAT_FIELD("provider") " UNION ALL "
+	    CAT_FIELD("description") " UNION ALL "
+	    CAT_FIELD("context_length") " UNION ALL "
+	    CAT_FIELD("prompt_price") " UNION ALL "
+	    CAT_FIELD("completion_price") " UNION ALL "
+	    CAT_FIELD("features") " UNION ALL "
+	    CAT_FIELD("aliases") " UNION ALL "
+	    CAT_FIELD("canonical_slug") " UNION ALL "
+	    "SELECT ?1, ?2, ?3, 'catalog.relist', m.id, 'delisted', '1', '0'"
+	    " FROM models AS m JOIN temp.staging AS s ON s.id = m.id"
+	    " WHERE m.delisted = 1", now, a, "audit catalog updates") == -1)
+		return -1;
+	return db_run_now(db, "UPDATE models SET name = s.name,"
+	    " provider = s.provider, description = s.description,"
+	    " context_length = s.context_length, prompt_price = s.prompt_price,"
+	    " completion_price = s.completion_price, features = s.features,"
+	    " aliases = s.aliases, canonical_slug = s.canonical_slug,"
+	    " last_seen_at = ?1, delisted = 0"
+	    " FROM temp.staging AS s WHERE models.id = s.id", now, NULL,
+	    "update synced models");
+}
+
+int
+db_catalog_mark_delisted(sqlite3 *db, int64_t now, const struct actor *a,
+    int *marked)
+{
+	sqlite3_stmt	*st;
+
+	if (db_run_now(db, "INSERT INTO audit(at, uid, actor, action, model,"
+	    " field, old, new) SELECT ?1, ?2, ?3, 'catalog.delist', m.id,"
+	    " 'delisted', '0', '1' FROM models AS m WHERE " VANISHED("m"),
+	    now, a, "audit delistings") == -1)
+		return -1;
+	st = db_prepare(db, "UPDATE models SET delisted = 1 WHERE "
+	    VANISHED("models"));
+	if (st == NULL || db_run(db, st, "mark delisted") == -1)
+		return -1;
+	*marked = sqlite3_changes(db);
+	return 0;
+}
+
+int
+db_catalog_replace(sqlite3 *db, int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "DELETE FROM catalog WHERE NOT EXISTS"
+	    " (SELECT 1 FROM temp.staging AS s WHERE s.id = catalog.id)");
+	if (st == NULL || db_run(db, st, "drop catalog rows") == -1)
+		return -1;
+	/* "WHERE true" keeps the upsert's ON from parsing as a join's. */
+	return db_run_now(db, "INSERT INTO catalog(id, canonical_slug, name,"
+	    " provider, description, context_length, prompt_price,"
+	    " completion_price, features, aliases, first_seen, last_seen)"
+	    " SELECT id, canonical_slug, name, provider, description,"
+	    "  context_length, prompt_price, completion_price, features,"
+	    "  aliases, ?1, ?1 FROM temp.staging WHERE true"
+	    " ON CONFLICT(id) DO UPDATE SET canonical_slug ="
+	    "  excluded.canonical_slug, name = excluded.name,"
+	    "  provider = excluded.provider, description = excluded.description,"
+	    "  context_length = excluded.context_length,"
+	    "  prompt_price = excluded.prompt_price,"
+	    "  completion_price = excluded.completion_price,"
+	    "  features = excluded.features, aliases = excluded.aliases,"
+	    "  last_seen = excluded.last_seen", now, NULL, "replace catalog");
+}
+
+int
+db_catalog_stage_only(sqlite3 *db, const char *const *names, size_t n,
+    int64_t *kept)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	char		*err = NULL;
+
+	if (sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS seed_name("
+	    "name TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+	    "DELETE FROM temp.seed_name", NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("database: catalog: seed names: %s",
+		    err != NULL ? err : sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		st = db_prepare(db, "INSERT OR IGNORE INTO temp.seed_name(name)"
+		    " VALUES (?1)");
+		if (st == NULL)
+			return -1;
+		if (db_bind_text(st, 1, names[i]) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		if (db_run(db, st, "seed name") == -1)
+			return -1;
+	}
+	st = db_prepare(db, "DELETE FROM temp.staging WHERE id NOT IN"
+	    " (SELECT name FROM temp.seed_name) AND NOT EXISTS"
+	    " (SELECT 1 FROM json_each(staging.aliases) AS j"
+	    "  WHERE j.value IN (SELECT name FROM temp.seed_name))");
+	if (st == NULL || db_run(db, st, "stage seed models") == -1)
+		return -1;
+	return db_query_int(db, "SELECT count(*) FROM temp.staging", kept);
+}
+
+int
+db_catalog_list(sqlite3 *db, const struct catalog_query *q,
+    catalog_entry_cb cb, void *arg)
+{
+	struct catalog_entry	 e;
+	struct buf		 sql = { 0 };
+	sqlite3_stmt		*st = NULL;
+	const char		*order;
+	int			 i, rc, n = 0;
+
+	switch (q->sort) {
+	case SORT_NAME:
+		order = "name COLLATE NOCASE ";
+		break;
+	case SORT_PROVIDER:
+		order = "provider COLLATE NOCASE ";
+		break;
+	case SORT_CONTEXT:
+		order = "context_length IS NULL, context_length ";
+		break;
+	case SORT_PRICE:
+		order = "prompt_price IS NULL, prompt_price ";
+		break;
+	default:
+		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
+		return -1;
+	}
+	/* Only fixed fragments go into the SQL; the user's text is bound. */
+	if (buf_puts(&sql, "SELECT id, name, provider, description,"
+	    " canonical_slug, context_length, prompt_price, completion_price,"
+	    " features, aliases, zdr, synced, first_seen, last_seen FROM"
+	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
+	    "  FROM catalog AS c) AS v WHERE 1") == -1)
+		goto nomem;
+	if (q->zdr == 1 && buf_puts(&sql, " AND zdr IS 1") == -1)
+		goto nomem;
+	if (q->zdr == 0 && buf_puts(&sql, " AND zdr IS NOT 1") == -1)
+		goto nomem;
+	if (q->synced == 1 && buf_puts(&sql, " AND synced") == -1)
+		goto nomem;
+	if (q->synced == 0 && buf_puts(&sql, " AND NOT synced") == -1)
+		goto nomem;
+	if (q->provider != NULL &&
+	    buf_puts(&sql, " AND provider = :provider COLLATE NOCASE") == -1)
+		goto nomem;
+	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
+	if (q->search != NULL && buf_puts(&sql,
+	    " AND (instr(lower(id), lower(:search)) > 0"
+	    " OR instr(lower(name), lower(:search)) > 0"
+	    " OR instr(lower(provider), lower(:search)) > 0"
+	    " OR instr(lower(description), lower(:search)) > 0"
+	    " OR EXISTS (SELECT 1 FROM json_each(v.aliases) AS j"
+	    "  WHERE instr(lower(j.value), lower(:search)) > 0))") == -1)
+		goto nomem;
+	if (buf_puts(&sql, " ORDER BY ") == -1 || buf_puts(&sql, order) == -1 ||
+	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(&sql, ", id") == -1)
+		goto nomem;
+
+	if ((st = db_prepare(db, sql.data)) == NULL)
+		goto fail;
+	if ((i = sqlite3_bind_parameter_index(st, ":provider")) > 0 &&
+	    db_bind_text(st, i, q->provider) == -1)
+		goto fail;
+	if ((i = sqlite3_bind_parameter_index(st, ":search")) > 0 &&
+	    db_bind_text(st, i, q->search) == -1)
+		goto fail;
+	buf_free(&sql);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.id = db_coltext(st, 0);
+		e.name = db_coltext(st, 1);
+		e.provider = db_coltext(st, 2);
+		e.description = db_coltext(st, 3);
+		e.canonical_slug = sqlite3_column_type(st, 4) == SQLITE_NULL ?
+		    NULL : db_coltext(st, 4);
+		if ((e.has_context = sqlite3_column_type(st, 5) != SQLITE_NULL))
+			e.context_length = sqlite3_column_int64(st, 5);
+		if ((e.has_prompt_price =
+		    sqlite3_column_type(st, 6) != SQLITE_NULL))
+			e.prompt_price = sqlite3_column_double(st, 6);
+		if ((e.has_completion_price =
+		    sqlite3_column_type(st, 7) != SQLITE_NULL))
+			e.completion_price = sqlite3_column_double(st, 7);
+		e.features = (unsigned)sqlite3_column_int64(st, 8);
+		e.aliases = db_coltext(st, 9);
+		e.zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 10) == 1;
+		e.synced = sqlite3_column_int(st, 11) != 0;
+		e.first_seen = sqlite3_column_int64(st, 12);
+		e.last_seen = sqlite3_column_int64(st, 13);
+		n++;
+		if (cb(&e, arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_logerr(db, "list");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	return n;
+nomem:
+	log_warnx("database: catalog: list: out of memory");
+fail:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return -1;
+}
+
+int
+db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
+    int *zdr)
+{
+	sqlite3_stmt	*st;
+	const char	*s;
+	int		 rc, r = -1;
+
+	st = db_prepare(db, "SELECT id, " CATALOG_ZDR " FROM catalog AS c"
+	    " WHERE c.id = (SELECT id FROM ("
+	    "  SELECT id, 0 AS pri FROM catalog WHERE id = ?1"
+	    "  UNION ALL"
+	    "  SELECT k.id, 1 FROM catalog AS k, json_each(k.aliases) AS j"
+	    "   WHERE j.value = ?1"
+	    " ) ORDER BY pri, id LIMIT 1)");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, name) == -1)
+		goto done;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = 1;
+	else if (rc != SQLITE_ROW)
+		db_logerr(db, "resolve");
+	else {
+		s = db_coltext(st, 0);
+		if (strlen(s) >= idlen)
+			log_warnx("database: catalog: model id too long");
+		else {
+			memcpy(id, s, strlen(s) + 1);
+			*zdr = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+			    sqlite3_column_int(st, 1) == 1;
+			r = 0;
+		}
+	}
+done:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_catalog_names(sqlite3 *db, const char *id, const char *name)
+{
+	sqlite3_stmt	*st;
+	int		 rc, r = -1;
+
+	st = db_prepare(db, "SELECT ?2 = c.id OR EXISTS (SELECT 1 FROM"
+	    " json_each(c.aliases) AS j WHERE j.value = ?2)"
+	    " FROM catalog AS c WHERE c.id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, name) == -1)
+		goto done;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = 0;
+	else if (rc == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) != 0;
+	else
+		db_logerr(db, "names");
+done:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_catalog_sync_add(sqlite3 *db, const char *id, int active, int64_t now,
+    const struct actor *a)
+{
+	sqlite3_stmt	*st;
+	const char	*status = active ? "active" : "inactive";
+
+	st = db_prepare(db, "INSERT INTO models(id, name, provider,"
+	    " description, context_length, prompt_price, completion_price,"
+	    " features, aliases, status, is_default, status_source, added_at,"
+	    " status_changed_at, last_seen_at, canonical_slug, delisted)"
+	    " SELECT id, name, provider, description, context_length,"
+	    "  prompt_price, completion_price, features, aliases, ?2, NULL,"
+	    "  'seed', ?3, ?3, last_seen, canonical_slug, 0"
+	    " FROM catalog WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, status) == -1 ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "sync: add model") == -1)
+		return -1;
+	if (sqlite3_changes(db) != 1) {
+		log_warnx("database: catalog: sync: %s is not in the catalog", id);
+		return -1;
+	}
+	st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action, model,"
+	    " field, old, new) VALUES (?1, ?2, ?3, 'sync', ?4, 'status', NULL,"
+	    " ?5)");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (int64_t)a->uid) != SQLITE_OK ||
+	    db_bind_text(st, 3, a->user) == -1 ||
+	    db_bind_text(st, 4, id) == -1 ||
+	    db_bind_text(st, 5, status) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "sync: audit");
+}

@@ -1,0 +1,82 @@
+/* db_catalog.h: the discovery catalog's SQL: the all-or-nothing apply over staging, the CATALOG query, SYNC. */
+#ifndef MODELREG_DB_CATALOG_H
+#define MODELREG_DB_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "catalog_sync.h"
+
+/*
+ * The apply side works over the temp table "staging" (catalog.h) and runs
+ * inside the caller's transaction. Unless said otherwise each returns 0,
+ * or -1 when SQLite failed (logged).
+ */
+
+/* The catalog now and what staging would make of it. */
+struct db_catalog_diff {
+	int64_t	 known;		/* rows in the catalog table */
+	int64_t	 staged;	/* rows in staging */
+	int64_t	 dropped;	/* catalog ids staging does not list */
+	int64_t	 added;		/* staged ids the catalog does not list */
+};
+int	 db_catalog_diff(sqlite3 *, struct db_catalog_diff *);
+
+/* A synced model whose price rose: has_ flags say which prices are known. */
+struct db_price_rise {
+	const char	*id;
+	double		 old_prompt, new_prompt;	int has_old_prompt, has_new_prompt;
+	double		 old_completion, new_completion;	int has_old_completion, has_new_completion;
+	int		 prompt_rose, completion_rose;
+};
+typedef int (*db_price_cb)(const struct db_price_rise *, void *);	/* non-zero: -1 returned */
+/* Synced, staged models whose prompt or completion price rises by more than pct percent from a known non-zero price. */
+int	 db_catalog_price_rises(sqlite3 *, int pct, db_price_cb, void *);
+
+typedef int (*db_id_cb)(const char *id, void *);	/* non-zero: -1 returned */
+/* Synced models marked delisted that staging lists again. */
+int	 db_catalog_relisted(sqlite3 *, db_id_cb, void *);
+/* Synced models not marked delisted that the catalog lists and staging does not. */
+int	 db_catalog_vanished(sqlite3 *, db_id_cb, void *);
+
+/*
+ * Synced, staged models: metadata from staging (an audit row
+ * "catalog.update" per changed field), last_seen_at = now, delisted = 0
+ * (audited when it was 1). changed counts the models whose metadata changed.
+ */
+struct actor;
+int	 db_catalog_update_synced(sqlite3 *, int64_t now, const struct actor *,
+	    int *changed);
+/* The same models (db_catalog_vanished): delisted = 1, audited. Call before db_catalog_replace. */
+int	 db_catalog_mark_delisted(sqlite3 *, int64_t now, const struct actor *,
+	    int *marked);
+/* The catalog table becomes staging: first_seen kept for known ids, last_seen = now. */
+int	 db_catalog_replace(sqlite3 *, int64_t now);
+int	 db_catalog_count(sqlite3 *, int64_t *);
+
+/*
+ * Seeding from the catalog: keep in staging only the models that names
+ * (ids or aliases) designate. kept receives the rows left.
+ */
+int	 db_catalog_stage_only(sqlite3 *, const char *const *names, size_t n,
+	    int64_t *kept);
+
+/* CATALOG. Returns the number of rows, or -1. */
+int	 db_catalog_list(sqlite3 *, const struct catalog_query *,
+	    catalog_entry_cb, void *);
+
+/*
+ * SYNC. Resolve name in the catalog (exact id, else the smallest id
+ * listing it as an alias): 0 (id and zdr set: 1, 0, -1 unknown), 1 not
+ * listed, -1.
+ */
+int	 db_catalog_resolve(sqlite3 *, const char *name, char *id, size_t idlen,
+	    int *zdr);
+/* Is name the catalog model id or one of its aliases? 1 yes, 0 no, -1. */
+int	 db_catalog_names(sqlite3 *, const char *id, const char *name);
+/* Add catalog model id to the registry with that status (status_source seed), and its audit row. */
+int	 db_catalog_sync_add(sqlite3 *, const char *id, int active, int64_t now,
+	    const struct actor *);
+
+#endif

@@ -1,0 +1,27 @@
+/* db_int.h: the small helpers every file of the database layer (db*.c) shares; not for use outside it. */
+#ifndef MODELREG_DB_INT_H
+#define MODELREG_DB_INT_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+struct actor;
+
+void	 db_logerr(sqlite3 *, const char *what);	/* "database: what: sqlite's message" */
+int	 db_exec(sqlite3 *, const char *sql);		/* statements without parameters; 0 or -1 (logged) */
+sqlite3_stmt *db_prepare(sqlite3 *, const char *sql);	/* NULL (logged) on failure */
+/* Bind text (NULL binds NULL). The string must outlive the step. */
+int	 db_bind_text(sqlite3_stmt *, int i, const char *s);
+/* Step a statement that returns no rows, and finalize it: 0 or -1 (logged as what). */
+int	 db_run(sqlite3 *, sqlite3_stmt *, const char *what);
+/* One integer from a one-row query with no parameters. */
+int	 db_query_int(sqlite3 *, const char *sql, int64_t *v);
+/* Column i as text, "" for NULL; valid until the next step. */
+const char *db_coltext(sqlite3_stmt *, int i);
+/* Prepare and run sql binding now to ?1 and, if it has them, the actor to ?2 (uid) and ?3 (user). */
+int	 db_run_now(sqlite3 *, const char *sql, int64_t now, const struct actor *,
+	    const char *what);
+/* Bind the actor's uid to iuid and user name to iuser. */
+int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
+
+#endif

@@ -1,0 +1,48 @@
+/* db_zdr.h: the SQL of the ZDR source: parse the endpoint list inside SQLite, compare it with the last one, replace it. */
+#ifndef MODELREG_DB_ZDR_H
+#define MODELREG_DB_ZDR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+/* What a parse saw. */
+struct zdr_stats {
+	int	 entries;	/* elements of the data array */
+	int	 endpoints;	/* elements with a usable model_id */
+	int	 skipped;	/* elements without one (not an object, bad slug) */
+	int	 slugs;		/* distinct slugs: the models that have ZDR */
+};
+
+/*
+ * Parse body (len bytes; OpenRouter's {"data":[endpoint, ...]}) into the
+ * temp table zdr_new(slug), emptied first. An endpoint's model_id is a
+ * canonical slug, kept when it is a string of 1..255 bytes of 0x21..0x7e
+ * other than '"' ',' '=' '\\'; other entries are skipped and counted.
+ * Returns 0, or -1 with err set (invalid JSON, no data array, a data that
+ * is not an array, SQLite failed). An empty list is not an error here.
+ */
+int	 db_zdr_parse(sqlite3 *, const char *body, size_t len,
+	    struct zdr_stats *, char *err, size_t errlen);
+
+/* A synced model that had ZDR in zdr_slugs and has none in zdr_new. */
+struct zdr_loss {
+	char	 id[256];
+	char	 slug[256];
+	int	 is_default;
+};
+
+/*
+ * Compare zdr_new with zdr_slugs over the synced models, whose slug is
+ * coalesce(models.canonical_slug, catalog.canonical_slug, models.id) as
+ * in model_view. *with_zdr: synced models whose slug zdr_slugs lists;
+ * *losses (caller frees) and *nlosses: those of them zdr_new does not
+ * list, by id. Read only. 0, or -1.
+ */
+int	 db_zdr_diff(sqlite3 *, int64_t *with_zdr, struct zdr_loss **losses,
+	    size_t *nlosses);
+
+/* zdr_slugs := zdr_new (then emptied), inside the caller's transaction. 0, or -1. */
+int	 db_zdr_replace(sqlite3 *);
+
+#endif

@@ -1,0 +1,288 @@
+/* events.c: record events (in the caller's transaction), and hand committed ones to WATCH clients and the alert channels. */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "alerts.h"
+#include "buf.h"
+#include "control.h"
+#include "daemon.h"
+#include "db_events.h"
+#include "events.h"
+#include "log.h"
+#include "proto.h"
+
+#define EVENTS_MSG_MAX		1024	/* bytes of a message; a longer one is cut */
+#define EVENTS_DETAILS_MAX	(8 * 1024)	/* bytes of details; larger ones become {} */
+#define EVENTS_KIND_MAX		64
+#define EVENTS_MODEL_MAX	255	/* as model ids */
+#define EVENTS_BATCH		256	/* events read per query when dispatching */
+
+/* A WATCH client and its kind filter. */
+struct watcher {
+	TAILQ_ENTRY(watcher)	 entry;
+	struct client		*client;
+	int64_t			 from;		/* send events with id > from */
+	char			 filter[EVENTS_KIND_MAX + 1];	/* "" for all */
+};
+
+static struct {
+	struct event		*notify;	/* zero-delay: dispatch new events */
+	int			 pending;
+	int64_t			 cursor;	/* the last event handed to watchers */
+	int			 ready;
+	TAILQ_HEAD(, watcher)	 watchers;
+} ev = {
+	.watchers = TAILQ_HEAD_INITIALIZER(ev.watchers),
+};
+
+/* A kind is lower-case words of letters, digits, '_' and '-', joined by dots. */
+static int
+events_kind_ok(const char *kind)
+{
+	size_t	 i, len;
+
+	len = strlen(kind);
+	if (len == 0 || len > EVENTS_KIND_MAX || kind[0] == '.' ||
+	    kind[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((kind[i] >= 'a' && kind[i] <= 'z') ||
+		    (kind[i] >= '0' && kind[i] <= '9') || kind[i] == '_' ||
+		    kind[i] == '-' || kind[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* Cut s (NUL-terminated) to at most max bytes without splitting a UTF-8 sequence. */
+static void
+events_cut(char *s, size_t max)
+{
+	size_t	 n;
+
+	if (strlen(s) <= max)
+		return;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+int
+events_add(sqlite3 *db, const char *kind, const char *model,
+    const char *details_json, const char *fmt, ...)
+{
+	char		 msg[EVENTS_MSG_MAX + 4], shown[160];
+	va_list		 ap;
+	int64_t		 id;
+	size_t		 i, len;
+	int		 n, replaced;
+
+	if (kind == NULL || !events_kind_ok(kind)) {
+		log_warnx("event: bad kind \"%.64s\"", kind ? kind : "(null)");
+		return -1;
+	}
+	if (model != NULL && (model[0] == '\0' ||
+	    strlen(model) > EVENTS_MODEL_MAX)) {
+		log_warnx("event %s: bad model name", kind);
+		return -1;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(msg, EVENTS_MSG_MAX + 1, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		log_warnx("event %s: cannot format the message", kind);
+		return -1;
+	}
+	if ((size_t)n > EVENTS_MSG_MAX) {
+		/* Cut on a character boundary and say so. */
+		events_cut(msg, EVENTS_MSG_MAX - 3);
+		strcat(msg, "...");
+	}
+	if (db_event_insert(db, (int64_t)time(NULL), kind, model, msg,
+	    details_json, EVENTS_DETAILS_MAX, &replaced, &id) == -1) {
+		log_warnx("event %s: cannot record it", kind);
+		return -1;
+	}
+	if (replaced)
+		log_warnx("event %s: details are not a JSON object of at most "
+		    "%d bytes; recorded as {}", kind, EVENTS_DETAILS_MAX);
+	/* The log is line-based: a message quoting a catalog stays one line. */
+	len = strnlen(msg, sizeof(shown) - 1);
+	memcpy(shown, msg, len);
+	shown[len] = '\0';
+	for (i = 0; shown[i] != '\0'; i++)
+		if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
+			shown[i] = '?';
+	log_info("event %lld %s: %s", (long long)id, kind, shown);
+	return 0;
+}
+
+int
+events_kind_match(const char *filter, const char *kind)
+{
+	size_t	 len;
+
+	if (filter == NULL || filter[0] == '\0')
+		return 1;
+	len = strlen(filter);
+	if (filter[len - 1] == '*')
+		return strncmp(filter, kind, len - 1) == 0;
+	return strcmp(filter, kind) == 0;
+}
+
+int
+events_record(struct buf *b, const struct db_event *e)
+{
+	if (lf_int(b, "id", e->id) == -1 ||
+	    lf_time(b, "at", e->at) == -1 ||
+	    lf_str(b, "kind", e->kind) == -1 ||
+	    lf_str(b, "model", e->model) == -1 ||
+	    lf_str(b, "message", e->message) == -1 ||
+	    lf_str(b, "details", e->details) == -1 ||
+	    lf_end(b) == -1)
+		return -1;
+	return 0;
+}
+
+/* Hand one committed event to every watcher whose filter takes it. */
+static int
+events_dispatch_one(const struct db_event *e, void *arg)
+{
+	struct watcher	*w, *tmp;
+	struct buf	 rec = { 0 };
+
+	ev.cursor = e->id;
+	if (TAILQ_EMPTY(&ev.watchers))
+		return 0;
+	if (events_record(&rec, e) == -1) {
+		log_warnx("event %lld: out of memory for watchers",
+		    (long long)e->id);
+		return 0;
+	}
+	/*
+	 * A watcher too far behind is closed inside client_stream_send and
+	 * unregistered there: take the next one first (glibc's queue.h has
+	 * no TAILQ_FOREACH_SAFE).
+	 */
+	for (w = TAILQ_FIRST(&ev.watchers); w != NULL; w = tmp) {
+		tmp = TAILQ_NEXT(w, entry);
+		if (e->id > w->from && events_kind_match(w->filter, e->kind))
+			client_stream_send(w->client, &rec);
+	}
+	buf_free(&rec);
+	return 0;
+}
+
+/* From the loop: everything committed since the last run goes out. */
+static void
+events_dispatch(evutil_socket_t fd, short what, void *arg)
+{
+	int	 n;
+
+	ev.pending = 0;
+	do {
+		n = db_events_after(md.db, ev.cursor, EVENTS_BATCH,
+		    events_dispatch_one, NULL);
+	} while (n == EVENTS_BATCH);
+	alerts_wake();
+}
+
+void
+events_notify(void)
+{
+	if (!ev.ready || ev.pending)
+		return;
+	ev.pending = 1;
+	event_active(ev.notify, EV_TIMEOUT, 0);
+}
+
+static void
+events_unwatch(void *arg)
+{
+	struct watcher	*w = arg;
+
+	TAILQ_REMOVE(&ev.watchers, w, entry);
+	free(w);
+}
+
+int
+events_watch(struct client *c, const char *filter)
+{
+	struct watcher	*w;
+
+	if (filter != NULL && strlen(filter) > EVENTS_KIND_MAX)
+		return -1;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("watch");
+		return -1;
+	}
+	/* Only what commits from now on, even if a dispatch is pending. */
+	if (db_event_max_id(md.db, &w->from) == -1) {
+		free(w);
+		return -1;
+	}
+	if (filter != NULL)
+		memcpy(w->filter, filter, strlen(filter) + 1);
+	w->client = c;
+	TAILQ_INSERT_TAIL(&ev.watchers, w, entry);
+	client_on_close(c, events_unwatch, w);
+	return 0;
+}
+
+void
+events_init(void)
+{
+	if (ev.notify == NULL && (ev.notify = event_new(md.base, -1, 0,
+	    events_dispatch, NULL)) == NULL)
+		fatalx("events: cannot create an event");
+	/* Watchers see what commits after start; alert channels keep their own cursors. */
+	if (db_event_max_id(md.db, &ev.cursor) == -1)
+		fatalx("events: cannot read the events table");
+	ev.ready = 1;
+	alerts_init();
+	/* Events recorded before this point (none yet) or left undelivered at the last stop. */
+	events_notify();
+}
+
+void
+events_reconfigure(void)
+{
+	alerts_reconfigure();
+	events_notify();
+}
+
+void
+events_shutdown(void)
+{
+	struct watcher	*w;
+
+	alerts_shutdown();
+	/* The clients are closed later by control_shutdown: they must not call us back. */
+	while ((w = TAILQ_FIRST(&ev.watchers)) != NULL) {
+		client_on_close(w->client, NULL, NULL);
+		TAILQ_REMOVE(&ev.watchers, w, entry);
+		free(w);
+	}
+	if (ev.notify != NULL) {
+		event_free(ev.notify);
+		ev.notify = NULL;
+	}
+	ev.pending = 0;
+	ev.ready = 0;
+}
+
+int
+events_status_records(struct buf *b)
+{
+	return alerts_status_records(b);
+}

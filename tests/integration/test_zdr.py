@@ -1,0 +1,347 @@
+# test_zdr.py: zero data retention: the ZDR list by canonical slug, zdr in model JSON, SYNC refused and automatic removal when enforced, default reassignment, and the guards (failures, empty lists, mass removal).
+import json
+import os
+import re
+import tempfile
+
+import harness
+import httpd
+
+CATALOG = harness.data_path("zdr-catalog.json")
+ENDPOINTS = harness.data_path("zdr-endpoints.json")
+
+# The synced models of every scenario (all active: new_model_status = active).
+# Each has ZDR in zdr-endpoints.json: by its canonical slug, or by its id for
+# plain/eta, which has no canonical slug.
+SYNCED = ["acme/alpha", "acme/beta", "acme/gamma", "other/delta", "other/eps",
+    "plain/eta"]
+SLUG = {"acme/alpha": "acme/alpha-20250101", "acme/beta": "acme/beta-20250201",
+    "acme/gamma": "acme/gamma-20250301", "other/delta": "other/delta-20250401",
+    "other/eps": "other/eps-20250501", "plain/eta": "plain/eta"}
+
+with open(ENDPOINTS, "rb") as f:
+    ALL_ENDPOINTS = json.load(f)["data"]
+
+
+def zdr_list(without=()):
+    """zdr-endpoints.json without the endpoints of the canonical slugs of the given models."""
+    drop = {SLUG[m] for m in without}
+    return json.dumps({"data": [e for e in ALL_ENDPOINTS
+        if not (isinstance(e, dict) and isinstance(e.get("model_id"), str)
+            and e["model_id"] in drop)]})
+
+
+def start(srv, enforce=True, fallback="", timeout=5, key_file=None):
+    extra = ("[catalog]\nurl = %s\nformat = openrouter\ninterval = 1h\n"
+        "retry_min = 1h\nretry_max = 1h\ntimeout = 5\n"
+        "[zdr]\nurl = %s\ninterval = 1h\nretry_min = 1h\nretry_max = 1h\n"
+        "timeout = %d\nenforce = %s\n" % (srv.url("/catalog"), srv.url("/zdr"),
+        timeout, "yes" if enforce else "no"))
+    if key_file:
+        extra += "api_key_file = %s\n" % key_file
+    if fallback:
+        extra += "[defaults]\nfallback = %s\n" % fallback
+    d = harness.Daemon(new_model_status="active", extra=extra)
+    # Both sources run once at start: the catalog succeeds, ZDR gets a 500.
+    d.wait_for(lambda: (source(d, "catalog") or {}).get("last_ok"), 15,
+        "the first catalog refresh")
+    d.wait_for(lambda: (source(d, "zdr") or {}).get("last_error"), 15,
+        "the first ZDR run to fail")
+    return d
+
+
+def source(d, name):
+    st, recs = d.request("STATUS")
+    for r in recs:
+        if r.get("source") == name:
+            return r
+    return None
+
+
+def refresh(d, force=False):
+    """modelregctl refresh zdr [--force]: (exit code, outcome, message)."""
+    args = ["refresh", "zdr"] + (["--force"] if force else [])
+    p = d.ctl(*args, json=True)
+    try:
+        recs = json.loads(p.stdout)
+    except ValueError:
+        return p.returncode, None, p.stdout + p.stderr
+    r = [x for x in recs if x.get("source") == "zdr"]
+    if not r:
+        return p.returncode, None, p.stdout
+    return p.returncode, r[0].get("outcome"), r[0].get("message")
+
+
+def show(d, model):
+    """modelregctl show --json: the model object, or None when it is not in the registry."""
+    p = d.ctl("show", model, json=True)
+    if p.returncode != 0:
+        return None
+    return json.loads(p.stdout)
+
+
+def ids(d):
+    st, recs = d.request("LIST status=all")
+    return sorted(r["id"] for r in recs)
+
+
+def default_id(d):
+    st, recs = d.request("LIST status=all")
+    return [r["id"] for r in recs if r.get("default") == "true"] or [None]
+
+
+def events(d, kind):
+    st, recs = d.request("EVENTS kind=%s limit=1000" % kind)
+    return recs
+
+
+def zdr_flags(d):
+    return {m: (show(d, m) or {}).get("zdr", "absent") for m in SYNCED}
+
+
+def audit(d, sql, *args):
+    c = d.open_db()
+    try:
+        return c.execute(sql, args).fetchall()
+    finally:
+        c.close()
+
+
+def sync_all(t, d, models):
+    for m in models:
+        p = d.ctl("sync", m)
+        t.eq(p.returncode, 0, "sync %s" % m, p.stderr)
+
+
+def test_enforced(t, srv):
+    """enforce = yes, [defaults] fallback: SYNC, losses, the guards, mass removal."""
+    srv.set("/catalog", "file", file=CATALOG)
+    srv.set("/zdr", "status", code=500, data=b"upstream trouble")
+    d = start(srv, fallback="nope/missing other/eps acme/gamma")
+
+    # Before any good ZDR response: unknown, and SYNC refuses under enforcement.
+    z = source(d, "zdr")
+    t.like(z.get("last_error") or "", "500", "STATUS shows the failed first ZDR run")
+    cat = d.ctl_json("catalog")
+    t.ok(all(c.get("zdr") is None for c in cat), "catalog: zdr null before any ZDR refresh")
+    p = d.ctl("sync", "acme/alpha")
+    t.ok(p.returncode != 0 and re.search("ZDR|zdr", p.stderr),
+        "sync refused while ZDR is unknown", p.stderr)
+    t.eq(ids(d), [], "nothing synced")
+
+    srv.set("/zdr", "bytes", data=zdr_list())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "refresh zdr succeeds", msg)
+    t.like(msg or "", r"9 ZDR endpoints for 8 models", "the message counts endpoints and models")
+    t.like(msg or "", r"skipped 18 entries", "the message counts skipped entries")
+    t.eq(source(d, "zdr").get("items"), "9", "STATUS items: ZDR endpoints")
+    t.ok(not source(d, "zdr").get("last_error"), "STATUS: no last_error after a success")
+
+    # SYNC: the canonical slug decides, not the id.
+    p = d.ctl("sync", "nozdr/zeta")
+    t.ok(p.returncode != 0 and "nozdr/zeta" in p.stderr,
+        "sync of a model without ZDR is refused (its id is listed, its slug is not)",
+        p.stderr)
+    sync_all(t, d, SYNCED)
+    t.eq(ids(d), sorted(SYNCED), "six models synced")
+    t.ok(d.ctl("default", "acme/alpha").returncode == 0, "acme/alpha is the default")
+    a = show(d, "acme/alpha")
+    t.eq((a.get("zdr"), a.get("canonical_slug")), (True, "acme/alpha-20250101"),
+        "show --json: zdr true, with the canonical slug")
+    t.eq(show(d, "plain/eta").get("zdr"), True, "a model without a canonical slug: its id is its slug")
+    cat = {c["id"]: c for c in d.ctl_json("catalog")}
+    t.eq((cat["other/theta"]["zdr"], cat["nozdr/zeta"]["zdr"]), (True, False),
+        "catalog: zdr true and false")
+
+    # The conditional GET: the same list again is a 304.
+    n = len(srv.requests_for("/zdr"))
+    rc, outcome, msg = refresh(d)
+    reqs = srv.requests_for("/zdr")[n:]
+    t.eq((rc, outcome), (0, "ok"), "refresh zdr again", msg)
+    t.ok(reqs and "if-none-match" in reqs[-1]["headers"],
+        "the second fetch is conditional (If-None-Match)")
+    t.like(msg or "", "not changed", "a 304 says the list has not changed")
+
+    # Guards: failures, invalid and empty lists remove nothing.
+    guards = [
+        ("an HTTP 500", ("status", {"code": 500}), r"500"),
+        ("invalid JSON", ("invalid", {"data": b'{"data": [ {"model_id": '}),
+            r"not valid JSON"),
+        ("a truncated body", ("truncated", {"data": zdr_list(["acme/alpha"])[:200]}),
+            r"."),
+        ("no data member", ("file", {"file": harness.data_path("zdr-no-data.json")}),
+            r"no \"data\""),
+        ("data not an array", ("file", {"file": harness.data_path("zdr-data-object.json")}),
+            r"not an array"),
+        ("an empty list", ("file", {"file": harness.data_path("zdr-empty.json")}),
+            r"the ZDR list is empty"),
+        ("a list without one usable entry", ("file",
+            {"file": harness.data_path("zdr-junk-only.json")}), r"empty"),
+    ]
+    for what, (mode, kw), want in guards:
+        srv.set("/zdr", mode, **kw)
+        rc, outcome, msg = refresh(d)
+        t.eq((rc, outcome), (1, "failed"), "%s: refresh zdr fails" % what, msg)
+        t.like(msg or "", want, "%s: the message says why" % what)
+        t.like(source(d, "zdr").get("last_error") or "", want,
+            "%s: STATUS shows the failure" % what)
+        t.eq(ids(d), sorted(SYNCED), "%s: nothing removed" % what)
+    t.eq(set(zdr_flags(d).values()), {True}, "every synced model still has ZDR")
+    t.eq(default_id(d), ["acme/alpha"], "the default is unchanged")
+    t.ok(len(events(d, "sync.failed")) >= 1, "a sync.failed event was raised")
+
+    # acme/alpha, the default, loses ZDR: 1 of 6 (17%) is within max_remove.
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "refresh zdr: acme/alpha lost ZDR", msg)
+    t.like(msg or "", "acme/alpha", "the message names the removed model")
+    t.eq(show(d, "acme/alpha"), None, "acme/alpha was removed")
+    t.eq(default_id(d), ["other/eps"],
+        "the new default is the first active model of [defaults] fallback")
+    rows = audit(d, "SELECT actor, action, uid, old FROM audit WHERE model = ?"
+        " AND action = 'delete'", "acme/alpha")
+    t.eq([(r[0], r[1]) for r in rows], [("zdr", "delete")], "audit: deleted by actor zdr")
+    t.eq(rows and rows[0][2], os.geteuid(), "audit: uid is the daemon's")
+    old = json.loads(rows[0][3]) if rows else {}
+    t.eq((old.get("name"), old.get("context_length"), old.get("status")),
+        ("Acme: Alpha", 128000, "active"), "audit: the whole row as the old value")
+    rows = audit(d, "SELECT actor, old, new FROM audit WHERE action = 'default'"
+        " ORDER BY id DESC LIMIT 1")
+    t.eq(rows, [("zdr", "acme/alpha", "other/eps")], "audit: the default moved, actor zdr")
+    ev = [e for e in events(d, "model.zdr_lost") if e.get("model") == "acme/alpha"]
+    t.eq(len(ev), 1, "event model.zdr_lost for acme/alpha")
+    ev = [e for e in events(d, "model.removed") if e.get("model") == "acme/alpha"]
+    t.eq(len(ev), 1, "event model.removed for acme/alpha")
+    ev = events(d, "default.changed")
+    det = json.loads(ev[-1]["details"]) if ev else {}
+    t.eq(det, {"old": "acme/alpha", "new": "other/eps", "reason": "zdr"},
+        "event default.changed names the old and the new default")
+    t.like(ev[-1]["message"] if ev else "", "other/eps is the new default",
+        "the event says which model is the default now")
+
+    # Mass removal: 2 of 5 (40%) is above 25%: held, nothing applied.
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "acme/beta", "acme/gamma"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (1, "held"), "refresh zdr: a mass removal is held", msg)
+    t.like(msg or "", r"2 of the 5", "the message counts what would go")
+    z = source(d, "zdr")
+    t.eq(z.get("state"), "held", "STATUS: the ZDR source is held")
+    t.like(z.get("held") or "", "2 of the 5.*--force", "STATUS says why it is held and how to apply it")
+    t.eq(ids(d), sorted(set(SYNCED) - {"acme/alpha"}), "held: nothing removed")
+    t.eq((show(d, "acme/beta") or {}).get("zdr"), True, "held: the ZDR list is not replaced either")
+    t.ok(len(events(d, "sync.suspicious")) >= 1, "event sync.suspicious")
+    t.eq(len(events(d, "model.removed")), 1, "held: no model.removed event")
+
+    rc, outcome, msg = refresh(d, force=True)
+    t.eq((rc, outcome), (0, "ok"), "refresh zdr --force applies it", msg)
+    t.eq(ids(d), ["other/delta", "other/eps", "plain/eta"], "forced: both removed")
+    t.eq(source(d, "zdr").get("state"), "idle", "STATUS: no longer held")
+    t.eq(len(events(d, "model.removed")), 3, "three model.removed events in all")
+    t.eq(default_id(d), ["other/eps"], "the default did not move")
+    d.cleanup()
+
+
+def test_alternatives(t, srv):
+    """enforce = yes without fallback: the best alternative, then no candidate at all."""
+    srv.set("/catalog", "file", file=CATALOG)
+    srv.set("/zdr", "status", code=503)
+    d = start(srv)
+    srv.set("/zdr", "bytes", data=zdr_list())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "alternatives: first good ZDR list", msg)
+    sync_all(t, d, SYNCED)
+    d.ctl("default", "acme/alpha", check=0)
+
+    # acme/alpha (tools, 128k): acme/beta is the cheapest with tools and 128k.
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "acme/alpha loses ZDR", msg)
+    t.eq(default_id(d), ["acme/beta"], "the new default is the best alternative")
+    ev = events(d, "default.changed")
+    t.eq(json.loads(ev[-1]["details"]) if ev else None,
+        {"old": "acme/alpha", "new": "acme/beta", "reason": "zdr"},
+        "default.changed: alpha -> beta")
+
+    # other/delta (vision, 200k) has no stand-in: no default at all.
+    d.ctl("default", "other/delta", check=0)
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "other/delta"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "other/delta loses ZDR", msg)
+    t.eq(show(d, "other/delta"), None, "other/delta was removed")
+    t.eq(default_id(d), [None], "no model qualifies: the registry has no default")
+    p = d.ctl("default")
+    t.like(p.stdout + p.stderr, "no default", "modelregctl default says there is none")
+    ev = events(d, "default.changed")
+    t.eq(json.loads(ev[-1]["details"]) if ev else None,
+        {"old": "other/delta", "new": None, "reason": "zdr"},
+        "default.changed: new is null")
+    t.like(ev[-1]["message"] if ev else "", "no default model now",
+        "the event says plainly that there is no default")
+    d.cleanup()
+
+
+def test_not_enforced(t, srv):
+    """enforce = no: zdr is shown and losses raise events, nothing is removed."""
+    srv.set("/catalog", "file", file=CATALOG)
+    srv.set("/zdr", "status", code=500)
+    fd, key_file = tempfile.mkstemp(prefix="modelreg-zdr-key-")
+    os.write(fd, b"zdr-sekrit-token\n")
+    os.close(fd)
+    try:
+        d = start(srv, enforce=False, timeout=1, key_file=key_file)
+        not_enforced(t, srv, d, key_file)
+    finally:
+        if os.path.exists(key_file):
+            os.unlink(key_file)
+    d.cleanup()
+
+
+def not_enforced(t, srv, d, key_file):
+    sync_all(t, d, SYNCED + ["nozdr/zeta"])
+    t.eq({m: show(d, m).get("zdr") for m in SYNCED + ["nozdr/zeta"]},
+        {m: None for m in SYNCED + ["nozdr/zeta"]},
+        "show --json: zdr null before any ZDR refresh")
+    srv.set("/zdr", "bytes", data=zdr_list())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "not enforced: refresh zdr", msg)
+    t.eq(show(d, "nozdr/zeta").get("zdr"), False,
+        "zdr false: only its id is listed, not its canonical slug")
+    t.eq(set(zdr_flags(d).values()), {True}, "the others have ZDR")
+    # Three of six lose ZDR: no guard without removals.
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "acme/beta", "acme/gamma"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "not enforced: losses are applied", msg)
+    t.eq(ids(d), sorted(SYNCED + ["nozdr/zeta"]), "not enforced: nothing removed")
+    t.eq([show(d, m).get("zdr") for m in ("acme/alpha", "acme/beta", "acme/gamma",
+        "other/delta")], [False, False, False, True], "zdr false for the three")
+    t.eq(sorted(e["model"] for e in events(d, "model.zdr_lost")),
+        ["acme/alpha", "acme/beta", "acme/gamma"], "one model.zdr_lost event each")
+    t.eq(events(d, "model.removed"), [], "no model.removed event")
+    # A model that never had ZDR does not lose it again.
+    rc, outcome, msg = refresh(d)
+    t.eq(len(events(d, "model.zdr_lost")), 3, "no new events for the same list")
+
+    # The bearer token, and failures of the transfer itself.
+    t.eq(srv.requests_for("/zdr")[-1]["headers"].get("authorization"),
+        "Bearer zdr-sekrit-token", "the api_key_file's token is sent as a bearer token")
+    srv.set("/zdr", "hang")
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (1, "failed"), "a hanging server: refresh zdr fails", msg)
+    t.like(msg or "", "timed out", "the message says it timed out")
+    os.unlink(key_file)
+    srv.set("/zdr", "bytes", data=zdr_list())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (1, "failed"), "a missing api_key_file: refresh zdr fails", msg)
+    t.like(msg or "", "api_key_file", "the message names the api_key_file")
+    t.ok("zdr-sekrit" not in d.log_text(), "the token never appears in the log")
+    t.eq(ids(d), sorted(SYNCED + ["nozdr/zeta"]), "after the failures: nothing removed")
+
+
+def run(t):
+    srv = httpd.Server()
+    test_enforced(t, srv)
+    test_alternatives(t, srv)
+    test_not_enforced(t, srv)
+
+
+harness.main(run)
