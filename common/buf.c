@@ -79,6 +79,34 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return rv;
 }
 
+int
+buf_json_str(struct buf *b, const char *s)
+{
+	const unsigned char	*p;
+	size_t			 len = b->len;
+	int			 r = 0;
+
+	r |= buf_putc(b, '"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			r |= buf_putc(b, '\\');
+			r |= buf_putc(b, *p);
+		} else if (*p < 0x20 || *p == 0x7f)
+			r |= buf_printf(b, "\\u%04x", *p);
+		else
+			r |= buf_putc(b, *p);
+	}
+	r |= buf_putc(b, '"');
+	if (r != 0) {
+		/* Leave the buffer as it was, as every append does. */
+		b->len = len;
+		if (b->data != NULL)
+			b->data[len] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 void
 buf_reset(struct buf *b)
 {

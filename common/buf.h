@@ -24,6 +24,8 @@ int	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
+/* Append s as a JSON string: quotes, \" \\ and \u00XX for control bytes; UTF-8 as is. */
+int	 buf_json_str(struct buf *, const char *s);
 void	 buf_reset(struct buf *);	/* len = 0, keeps memory */
 void	 buf_free(struct buf *);
 char	*buf_steal(struct buf *);	/* caller owns result (never NULL: "" if empty, NULL on ENOMEM) */

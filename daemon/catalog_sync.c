@@ -44,62 +44,6 @@ static struct {
 	int		 seed_failed;	/* seed.failed already raised for this streak */
 } cat;
 
-/* Copy s as one line into dst: control bytes become blanks. */
-static void
-catalog_oneline(char *dst, size_t len, const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		dst[i] = ((unsigned char)s[i] < 0x20 ||
-		    (unsigned char)s[i] == 0x7f) ? ' ' : s[i];
-	dst[i] = '\0';
-}
-
-/* The URL for messages: "user:password@" becomes "***@", a long one is cut. */
-static void
-catalog_show_url(const char *url, char *dst)
-{
-	char		 tmp[CAT_SHOWN_MAX + 2];
-	const char	*auth, *end, *at = NULL;
-
-	if ((auth = strstr(url, "://")) != NULL) {
-		auth += 3;
-		end = auth + strcspn(auth, "/?#");
-		for (at = end; at > auth && at[-1] != '@'; at--)
-			;
-	}
-	if (at != NULL && at > auth)
-		snprintf(tmp, sizeof(tmp), "%.*s***@%s", (int)(auth - url), url,
-		    at);
-	else
-		snprintf(tmp, sizeof(tmp), "%s", url);
-	catalog_oneline(dst, CAT_SHOWN_MAX + 4, tmp);
-	if (strlen(dst) > CAT_SHOWN_MAX)
-		memcpy(dst + CAT_SHOWN_MAX, "...", 4);
-}
-
-/* Append s to b as a JSON string. */
-static int
-catalog_json_str(struct buf *b, const char *s)
-{
-	const unsigned char	*p;
-	int			 r = 0;
-
-	r |= buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			r |= buf_putc(b, '\\');
-			r |= buf_putc(b, *p);
-		} else if (*p < 0x20 || *p == 0x7f)
-			r |= buf_printf(b, "\\u%04x", *p);
-		else
-			r |= buf_putc(b, *p);
-	}
-	r |= buf_putc(b, '"');
-	return r ? -1 : 0;
-}
-
 /* A JSON number, or null when unknown. */
 static int
 catalog_json_num(struct buf *b, const char *key, int has, double v)
@@ -132,7 +76,7 @@ catalog_fail_later(const char *msg)
 {
 	static const struct timeval	 now = { 0, 0 };
 
-	catalog_oneline(cat.later_msg, sizeof(cat.later_msg), msg);
+	log_oneline(cat.later_msg, sizeof(cat.later_msg), msg);
 	if (evtimer_add(cat.later, &now) == -1)
 		fatalx("catalog: cannot arm a timer");
 }
@@ -287,7 +231,7 @@ catalog_seed_failed(const char *why)
 		return;
 	cat.seed_failed = 1;
 	if (buf_puts(&d, "{\"source\":\"catalog\",\"reason\":") == 0 &&
-	    catalog_json_str(&d, why) == 0 && buf_puts(&d, "}") == 0)
+	    buf_json_str(&d, why) == 0 && buf_puts(&d, "}") == 0)
 		events_add(md.db, "seed.failed", NULL, d.data,
 		    "seeding from the catalog failed: %s", why);
 	buf_free(&d);
@@ -360,7 +304,7 @@ catalog_seed(void)
 	    "\"activated\":%d,\"deactivated\":%d,\"default_set\":%s,"
 	    "\"warnings\":", res.added, res.activated, res.deactivated,
 	    res.default_set ? "true" : "false") == 0 &&
-	    catalog_json_str(&d, res.warnings) == 0 && buf_puts(&d, "}") == 0)
+	    buf_json_str(&d, res.warnings) == 0 && buf_puts(&d, "}") == 0)
 		events_add(md.db, "seed.done", NULL, d.data,
 		    "seeded from the catalog: %s", msg);
 	buf_free(&d);
@@ -434,7 +378,7 @@ catalog_run(struct source *src, int force)
 		return;
 	}
 	cat.format = md.cfg->catalog_format;
-	catalog_show_url(md.cfg->catalog_url, cat.shown);
+	fetch_show_url(md.cfg->catalog_url, cat.shown, sizeof(cat.shown));
 
 	memset(&req, 0, sizeof(req));
 	req.url = md.cfg->catalog_url;		/* fetch_start copies it */

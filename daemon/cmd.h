@@ -74,5 +74,8 @@ extern const size_t cmd_count;
 /* Write a model as one logfmt record (protocol.md "Model records"). */
 struct model;
 int	 cmd_model_record(struct buf *, const struct model *);
+/* The protocol's comma lists: FEAT_* bits, and a stored JSON array of aliases. */
+void	 cmd_features_list(unsigned bits, char *out, size_t outlen);
+void	 cmd_aliases_list(const char *json, char *out, size_t outlen);
 
 #endif

@@ -11,55 +11,15 @@
 #include "proto.h"
 #include "registry.h"
 
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} cat_features[] = {
-	{ FEAT_STREAMING, "streaming" },
-	{ FEAT_VISION, "vision" },
-	{ FEAT_REASONING, "reasoning" },
-	{ FEAT_TOOLS, "tools" },
-};
-
-/*
- * The stored JSON array of aliases as the protocol's comma list. The
- * catalog parsers keep only aliases without quotes, commas, blanks or
- * backslashes, so dropping the JSON punctuation is exact.
- */
-static void
-cmd_catalog_aliases(const char *json, char *out, size_t outlen)
-{
-	size_t	 o = 0;
-	int	 instr = 0;
-
-	for (; json != NULL && *json != '\0' && o + 1 < outlen; json++) {
-		if (*json == '"') {
-			instr = !instr;
-			continue;
-		}
-		if (!instr && (*json == '[' || *json == ']' || *json == ' '))
-			continue;
-		out[o++] = *json;
-	}
-	out[o] = '\0';
-}
-
 /* One catalog record (doc/protocol.md, CATALOG). */
 static int
 cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 {
 	char	 feat[64], aliases[8192];
-	size_t	 i;
 	int	 rv = 0;
 
-	feat[0] = '\0';
-	for (i = 0; i < sizeof(cat_features) / sizeof(cat_features[0]); i++)
-		if (e->features & cat_features[i].bit) {
-			if (feat[0] != '\0')
-				strcat(feat, ",");
-			strcat(feat, cat_features[i].name);	/* 36 bytes at most */
-		}
-	cmd_catalog_aliases(e->aliases, aliases, sizeof(aliases));
+	cmd_features_list(e->features, feat, sizeof(feat));
+	cmd_aliases_list(e->aliases, aliases, sizeof(aliases));
 
 	rv |= lf_str(b, "id", e->id);
 	rv |= lf_str(b, "name", e->name);

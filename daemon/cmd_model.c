@@ -25,7 +25,7 @@ static const struct {
  * The catalog parsers only keep aliases without quotes, commas or
  * backslashes, so dropping the JSON punctuation is exact.
  */
-static void
+void
 cmd_aliases_list(const char *json, char *out, size_t outlen)
 {
 	size_t	 o = 0;
@@ -43,20 +43,26 @@ cmd_aliases_list(const char *json, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* The FEAT_* bits as the protocol's comma list (out: 64 bytes is enough). */
+void
+cmd_features_list(unsigned bits, char *out, size_t outlen)
+{
+	size_t	 i;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (bits & features[i].bit)
+			snprintf(out + strlen(out), outlen - strlen(out), "%s%s",
+			    out[0] != '\0' ? "," : "", features[i].name);
+}
+
 int
 cmd_model_record(struct buf *b, const struct model *m)
 {
 	char	 feat[64], aliases[8192];
-	size_t	 i;
 	int	 rv = 0;
 
-	feat[0] = '\0';
-	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
-		if (m->features & features[i].bit) {
-			if (feat[0] != '\0')
-				strcat(feat, ",");
-			strcat(feat, features[i].name);
-		}
+	cmd_features_list(m->features, feat, sizeof(feat));
 	cmd_aliases_list(m->aliases, aliases, sizeof(aliases));
 
 	rv |= lf_str(b, "id", m->id);

@@ -726,6 +726,59 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	return n == 0 ? 1 : 0;
 }
 
+const char *
+db_sort_sql(enum reg_sort sort)
+{
+	switch (sort) {
+	case SORT_NAME:
+		return "name COLLATE NOCASE ";
+	case SORT_PROVIDER:
+		return "provider COLLATE NOCASE ";
+	case SORT_CONTEXT:
+		/* Unknown numbers last, in both directions. */
+		return "context_length IS NULL, context_length ";
+	case SORT_PRICE:
+		return "prompt_price IS NULL, prompt_price ";
+	case SORT_STATUS:
+		/* 'active' < 'inactive': ascending puts active first. */
+		return "status ";
+	}
+	return NULL;
+}
+
+int
+db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
+    const char *search)
+{
+	if (provider != NULL &&
+	    buf_puts(sql, " AND provider = :provider COLLATE NOCASE") == -1)
+		return -1;
+	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
+	if (search != NULL && buf_printf(sql,
+	    " AND (instr(lower(id), lower(:search)) > 0"
+	    " OR instr(lower(name), lower(:search)) > 0"
+	    " OR instr(lower(provider), lower(:search)) > 0"
+	    " OR instr(lower(description), lower(:search)) > 0"
+	    " OR EXISTS (SELECT 1 FROM json_each(%s.aliases) AS j"
+	    "  WHERE instr(lower(j.value), lower(:search)) > 0))", tbl) == -1)
+		return -1;
+	return 0;
+}
+
+int
+db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
+{
+	int	 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":provider")) > 0 &&
+	    db_bind_text(st, i, provider) == -1)
+		return -1;
+	if ((i = sqlite3_bind_parameter_index(st, ":search")) > 0 &&
+	    db_bind_text(st, i, search) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * LIST's query, built only from the fixed fragments below; the user's
  * text is always bound, never put into the SQL. Unknown numbers sort last
@@ -738,28 +791,10 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
 	const char	*dir, *order;
-	int		 i;
 
 	/* Ties always go by ascending id, whatever the direction. */
 	dir = q->desc ? "DESC" : "ASC";
-	switch (q->sort) {
-	case SORT_NAME:
-		order = "name COLLATE NOCASE ";
-		break;
-	case SORT_PROVIDER:
-		order = "provider COLLATE NOCASE ";
-		break;
-	case SORT_CONTEXT:
-		order = "context_length IS NULL, context_length ";
-		break;
-	case SORT_PRICE:
-		order = "prompt_price IS NULL, prompt_price ";
-		break;
-	case SORT_STATUS:
-		/* 'active' < 'inactive': ascending puts active first. */
-		order = "status ";
-		break;
-	default:
+	if ((order = db_sort_sql(q->sort)) == NULL) {
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
 		return -1;
 	}
@@ -781,17 +816,7 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 		    (int)q->status);
 		goto fail;
 	}
-	if (q->provider != NULL &&
-	    buf_puts(&sql, " AND provider = :provider COLLATE NOCASE") == -1)
-		goto nomem;
-	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
-	if (q->search != NULL && buf_puts(&sql,
-	    " AND (instr(lower(id), lower(:search)) > 0"
-	    " OR instr(lower(name), lower(:search)) > 0"
-	    " OR instr(lower(provider), lower(:search)) > 0"
-	    " OR instr(lower(description), lower(:search)) > 0"
-	    " OR EXISTS (SELECT 1 FROM json_each(model_view.aliases) AS j"
-	    "  WHERE instr(lower(j.value), lower(:search)) > 0))") == -1)
+	if (db_filter_sql(&sql, "model_view", q->provider, q->search) == -1)
 		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 ||
 	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
@@ -800,11 +825,7 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
-	if ((i = sqlite3_bind_parameter_index(st, ":provider")) > 0 &&
-	    db_bind_text(st, i, q->provider) == -1)
-		goto fail;
-	if ((i = sqlite3_bind_parameter_index(st, ":search")) > 0 &&
-	    db_bind_text(st, i, q->search) == -1)
+	if (db_bind_filters(st, q->provider, q->search) == -1)
 		goto fail;
 	buf_free(&sql);
 	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;

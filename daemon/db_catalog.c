@@ -293,22 +293,10 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
 	const char		*order;
-	int			 i, rc, n = 0;
+	int			 rc, n = 0;
 
-	switch (q->sort) {
-	case SORT_NAME:
-		order = "name COLLATE NOCASE ";
-		break;
-	case SORT_PROVIDER:
-		order = "provider COLLATE NOCASE ";
-		break;
-	case SORT_CONTEXT:
-		order = "context_length IS NULL, context_length ";
-		break;
-	case SORT_PRICE:
-		order = "prompt_price IS NULL, prompt_price ";
-		break;
-	default:
+	/* A catalog entry has no status: that key is LIST's only. */
+	if (q->sort == SORT_STATUS || (order = db_sort_sql(q->sort)) == NULL) {
 		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
 		return -1;
 	}
@@ -327,17 +315,7 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		goto nomem;
 	if (q->synced == 0 && buf_puts(&sql, " AND NOT synced") == -1)
 		goto nomem;
-	if (q->provider != NULL &&
-	    buf_puts(&sql, " AND provider = :provider COLLATE NOCASE") == -1)
-		goto nomem;
-	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
-	if (q->search != NULL && buf_puts(&sql,
-	    " AND (instr(lower(id), lower(:search)) > 0"
-	    " OR instr(lower(name), lower(:search)) > 0"
-	    " OR instr(lower(provider), lower(:search)) > 0"
-	    " OR instr(lower(description), lower(:search)) > 0"
-	    " OR EXISTS (SELECT 1 FROM json_each(v.aliases) AS j"
-	    "  WHERE instr(lower(j.value), lower(:search)) > 0))") == -1)
+	if (db_filter_sql(&sql, "v", q->provider, q->search) == -1)
 		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 || buf_puts(&sql, order) == -1 ||
 	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
@@ -346,11 +324,7 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
-	if ((i = sqlite3_bind_parameter_index(st, ":provider")) > 0 &&
-	    db_bind_text(st, i, q->provider) == -1)
-		goto fail;
-	if ((i = sqlite3_bind_parameter_index(st, ":search")) > 0 &&
-	    db_bind_text(st, i, q->search) == -1)
+	if (db_bind_filters(st, q->provider, q->search) == -1)
 		goto fail;
 	buf_free(&sql);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

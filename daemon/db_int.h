@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "buf.h"
+#include "registry.h"	/* enum reg_sort */
+
 struct actor;
 
 void	 db_logerr(sqlite3 *, const char *what);	/* "database: what: sqlite's message" */
@@ -21,6 +24,16 @@ const char *db_coltext(sqlite3_stmt *, int i);
 /* Prepare and run sql binding now to ?1 and, if it has them, the actor to ?2 (uid) and ?3 (user). */
 int	 db_run_now(sqlite3 *, const char *sql, int64_t now, const struct actor *,
 	    const char *what);
+/*
+ * LIST and CATALOG share their filters and sort keys. db_sort_sql: the
+ * ORDER BY fragment of a sort key (NULL if bad). db_filter_sql appends
+ * the provider and search conditions over table or alias tbl, with the
+ * parameters :provider and :search, which db_bind_filters binds.
+ */
+const char *db_sort_sql(enum reg_sort);
+int	 db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
+	    const char *search);
+int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
 /* Bind the actor's uid to iuid and user name to iuser. */
 int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 

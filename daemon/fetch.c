@@ -732,6 +732,33 @@ fetch_cancel(struct fetch *f)
 	fetch_free(f);
 }
 
+void
+fetch_show_url(const char *url, char *dst, size_t dstlen)
+{
+	const char	*auth, *end, *at = NULL;
+	struct buf	 b = { NULL, 0, 0 };
+
+	if (dstlen < 8) {
+		if (dstlen > 0)
+			dst[0] = '\0';
+		return;
+	}
+	if ((auth = strstr(url, "://")) != NULL) {
+		auth += 3;
+		end = auth + strcspn(auth, "/?#");
+		for (at = end; at > auth && at[-1] != '@'; at--)
+			;
+	}
+	if (at != NULL && at > auth)
+		buf_printf(&b, "%.*s***@%s", (int)(auth - url), url, at);
+	else
+		buf_puts(&b, url);
+	log_oneline(dst, dstlen, b.data != NULL ? b.data : "");
+	if (b.len >= dstlen)
+		memcpy(dst + dstlen - 4, "...", 4);
+	buf_free(&b);
+}
+
 int
 fetch_active(void)
 {

@@ -53,6 +53,13 @@ void	 fetch_shutdown(void);
 struct fetch *fetch_start(const struct fetch_req *, fetch_cb, void *arg);
 /* Abort a transfer whose callback has not run yet; the callback is not called. */
 void	 fetch_cancel(struct fetch *);
+/*
+ * The URL as logs and STATUS may show it: "user:password@" becomes
+ * "***@", control bytes become blanks, and a URL longer than dstlen - 4
+ * bytes is cut with "...".
+ */
+void	 fetch_show_url(const char *url, char *dst, size_t dstlen);
+
 /* Number of transfers in flight (for status and tests). */
 int	 fetch_active(void);
 

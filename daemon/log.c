@@ -60,6 +60,19 @@ log_level_name(int level)
 	}
 }
 
+void
+log_oneline(char *dst, size_t len, const char *src)
+{
+	size_t	 i;
+
+	if (len == 0)
+		return;
+	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
+		dst[i] = ((unsigned char)src[i] < 0x20 ||
+		    (unsigned char)src[i] == 0x7f) ? ' ' : src[i];
+	dst[i] = '\0';
+}
+
 /*
  * One write per message: "<N>text\n". Control characters from outside
  * (catalog names, peer input) are shown as '?', so a log line stays one line.

@@ -67,43 +67,6 @@ static struct {
 	.waiters = TAILQ_HEAD_INITIALIZER(seed.waiters),
 };
 
-/* Copy src as one line: control bytes become blanks. */
-static void
-seed_oneline(char *dst, size_t len, const char *src)
-{
-	size_t	 i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 ||
-		    (unsigned char)src[i] == 0x7f) ? ' ' : src[i];
-	dst[i] = '\0';
-}
-
-/*
- * The URL for logs and status (dst holds SEED_SHOWN_MAX + 4 bytes):
- * "user:password@" becomes "***@", and a long one is cut with "...".
- */
-static void
-seed_show_url(const char *url, char *dst)
-{
-	char		 tmp[SEED_SHOWN_MAX + 2];
-	const char	*auth, *end, *at = NULL;
-
-	if ((auth = strstr(url, "://")) != NULL) {
-		auth += 3;
-		end = auth + strcspn(auth, "/?#");
-		for (at = end; at > auth && at[-1] != '@'; at--)
-			;
-	}
-	if (at != NULL && at > auth)
-		snprintf(tmp, sizeof(tmp), "%.*s***@%s", (int)(auth - url), url, at);
-	else
-		snprintf(tmp, sizeof(tmp), "%s", url);
-	seed_oneline(dst, SEED_SHOWN_MAX + 4, tmp);
-	if (strlen(dst) > SEED_SHOWN_MAX)
-		memcpy(dst + SEED_SHOWN_MAX, "...", 4);
-}
-
 static int
 seed_registry_empty(void)
 {
@@ -159,7 +122,7 @@ seed_failed(enum reg_rc rc, const char *why)
 	char		 msg[300];
 	long		 delay, jitter_ms;
 
-	seed_oneline(seed.last_error, sizeof(seed.last_error), why);
+	log_oneline(seed.last_error, sizeof(seed.last_error), why);
 	seed.failures++;
 	seed.next_try = 0;
 	seed.phase = SEED_IDLE;
@@ -329,7 +292,7 @@ seed_attempt(evutil_socket_t fd, short what, void *arg)
 	}
 	seed.last_attempt = (int64_t)time(NULL);
 	seed.format = md.cfg->seed_format;
-	seed_show_url(md.cfg->seed_url, seed.shown);
+	fetch_show_url(md.cfg->seed_url, seed.shown, sizeof(seed.shown));
 
 	memset(&req, 0, sizeof(req));
 	req.url = md.cfg->seed_url;	/* fetch_start copies it */

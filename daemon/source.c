@@ -51,41 +51,6 @@ static TAILQ_HEAD(, source)	 sources = TAILQ_HEAD_INITIALIZER(sources);
 
 static void	source_timer(evutil_socket_t, short, void *);
 
-/* Copy src as one line into dst: control bytes become blanks. */
-static void
-source_oneline(char *dst, size_t len, const char *s)
-{
-	size_t	 i;
-
-	if (len == 0)
-		return;
-	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < len; i++)
-		dst[i] = ((unsigned char)s[i] < 0x20 ||
-		    (unsigned char)s[i] == 0x7f) ? ' ' : s[i];
-	dst[i] = '\0';
-}
-
-/* Append s to b as a JSON string. */
-static int
-source_json_str(struct buf *b, const char *s)
-{
-	const unsigned char	*p;
-	int			 r = 0;
-
-	r |= buf_putc(b, '"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			r |= buf_putc(b, '\\');
-			r |= buf_putc(b, *p);
-		} else if (*p < 0x20 || *p == 0x7f)
-			r |= buf_printf(b, "\\u%04x", *p);
-		else
-			r |= buf_putc(b, *p);
-	}
-	r |= buf_putc(b, '"');
-	return r ? -1 : 0;
-}
-
 /* Raise kind ("sync.failed", "sync.suspicious") for src with why. */
 static void
 source_event(struct source *src, const char *kind, const char *why)
@@ -95,9 +60,9 @@ source_event(struct source *src, const char *kind, const char *why)
 	if (md.db == NULL)
 		return;
 	if (buf_puts(&d, "{\"source\":") == -1 ||
-	    source_json_str(&d, src->name) == -1 ||
+	    buf_json_str(&d, src->name) == -1 ||
 	    buf_puts(&d, ",\"reason\":") == -1 ||
-	    source_json_str(&d, why) == -1 ||
+	    buf_json_str(&d, why) == -1 ||
 	    buf_puts(&d, "}") == -1) {
 		log_warnx("%s: out of memory for a %s event", src->name, kind);
 		buf_free(&d);
@@ -328,7 +293,7 @@ source_done(struct source *src, enum source_outcome o, int items,
 		log_warnx("%s: run ended twice", src->name);
 		return;
 	}
-	source_oneline(one, sizeof(one), msg != NULL ? msg : "");
+	log_oneline(one, sizeof(one), msg != NULL ? msg : "");
 	src->running = 0;
 	queued = (src->force_next & SRC_F_NEXT) != 0;
 	src->force_next = 0;

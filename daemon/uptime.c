@@ -179,27 +179,6 @@ uptime_fmt_pct(double v, char *out, size_t len)
 		out[--n] = '\0';
 }
 
-/* Append s as a JSON string. */
-static int
-uptime_json_str(struct buf *b, const char *s)
-{
-	unsigned char	 c;
-	int		 rv = 0;
-
-	rv |= buf_putc(b, '"');
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			rv |= buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			rv |= buf_printf(b, "\\u%04x", c);
-		else
-			rv |= buf_putc(b, c);
-	}
-	rv |= buf_putc(b, '"');
-	return rv ? -1 : 0;
-}
-
 /* Forget the run: cancel its transfers, free what it holds. */
 static void
 uptime_clear_run(void)
@@ -358,11 +337,11 @@ uptime_raise(struct uptime_item *it)
 	} else if (buf_puts(&det, "null") == -1)
 		goto done;
 	if (buf_puts(&det, ",\"health\":") == -1 ||
-	    uptime_json_str(&det, it->health) == -1 ||
+	    buf_json_str(&det, it->health) == -1 ||
 	    buf_puts(&det, ",\"previous\":") == -1)
 		goto done;
 	if (it->prev.health[0] != '\0') {
-		if (uptime_json_str(&det, it->prev.health) == -1)
+		if (buf_json_str(&det, it->prev.health) == -1)
 			goto done;
 	} else if (buf_puts(&det, "null") == -1)
 		goto done;
@@ -371,7 +350,7 @@ uptime_raise(struct uptime_item *it)
 		goto done;
 	for (i = 0; i < nalt; i++)
 		if ((i > 0 && buf_putc(&det, ',') == -1) ||
-		    uptime_json_str(&det, alts[i]) == -1)
+		    buf_json_str(&det, alts[i]) == -1)
 			goto done;
 	if (buf_puts(&det, "]}") == -1)
 		goto done;

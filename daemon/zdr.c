@@ -56,37 +56,6 @@ zdr_now(void)
 	return (int64_t)time(NULL);
 }
 
-/* Copy src as one line: control bytes become blanks. */
-static void
-zdr_oneline(char *dst, size_t len, const char *src)
-{
-	size_t	 i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 ||
-		    (unsigned char)src[i] == 0x7f) ? ' ' : src[i];
-	dst[i] = '\0';
-}
-
-/* Append s to b as a JSON string. */
-static int
-zdr_json_str(struct buf *b, const char *s)
-{
-	if (buf_putc(b, '"') == -1)
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\') {
-			if (buf_putc(b, '\\') == -1 || buf_putc(b, *s) == -1)
-				return -1;
-		} else if ((unsigned char)*s < 0x20) {
-			if (buf_printf(b, "\\u%04x", (unsigned char)*s) == -1)
-				return -1;
-		} else if (buf_putc(b, *s) == -1)
-			return -1;
-	}
-	return buf_putc(b, '"');
-}
-
 /* A run that failed before its fetch ends here, from the loop. */
 static void
 zdr_later_cb(int fd, short ev, void *arg)
@@ -102,7 +71,7 @@ zdr_fail_later(const char *msg)
 {
 	struct timeval	 tv = { 0, 0 };
 
-	zdr_oneline(zdr.later_msg, sizeof(zdr.later_msg), msg);
+	log_oneline(zdr.later_msg, sizeof(zdr.later_msg), msg);
 	if (evtimer_add(zdr.later, &tv) == -1)
 		fatalx("zdr: cannot schedule the end of a run");
 }
@@ -213,7 +182,7 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 		return -1;
 
 	if (buf_puts(&d, "{\"reason\":\"zdr\",\"slug\":") == -1 ||
-	    zdr_json_str(&d, l->slug) == -1 || buf_putc(&d, '}') == -1)
+	    buf_json_str(&d, l->slug) == -1 || buf_putc(&d, '}') == -1)
 		goto nomem;
 	if (events_add(md.db, "model.removed", l->id, d.data,
 	    "%s was removed automatically: it lost zero data retention "
@@ -221,9 +190,9 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 	    l->id, l->slug) == -1)
 		goto out;
 	buf_reset(&d);
-	if (buf_puts(&d, "{\"old\":") == -1 || zdr_json_str(&d, l->id) == -1 ||
+	if (buf_puts(&d, "{\"old\":") == -1 || buf_json_str(&d, l->id) == -1 ||
 	    buf_puts(&d, ",\"new\":") == -1 ||
-	    (r == 1 ? zdr_json_str(&d, newid) : buf_puts(&d, "null")) == -1 ||
+	    (r == 1 ? buf_json_str(&d, newid) : buf_puts(&d, "null")) == -1 ||
 	    buf_puts(&d, ",\"reason\":\"zdr\"}") == -1)
 		goto nomem;
 	if (r == 1)
@@ -261,7 +230,7 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
 	for (i = 0; i < n; i++) {
 		buf_reset(&d);
 		if (buf_puts(&d, "{\"slug\":") == -1 ||
-		    zdr_json_str(&d, v[i].slug) == -1 ||
+		    buf_json_str(&d, v[i].slug) == -1 ||
 		    buf_printf(&d, ",\"enforced\":%s}", enforce ? "true" :
 		    "false") == -1)
 			goto nomem;
@@ -284,7 +253,7 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
 			goto out;
 		buf_reset(&d);
 		if (buf_puts(&d, "{\"reason\":\"zdr\",\"slug\":") == -1 ||
-		    zdr_json_str(&d, v[i].slug) == -1 ||
+		    buf_json_str(&d, v[i].slug) == -1 ||
 		    buf_putc(&d, '}') == -1)
 			goto nomem;
 		if (events_add(md.db, "model.removed", v[i].id, d.data,
@@ -361,7 +330,7 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 		zdr_names(&m, losses, nlosses, 1);
 		(void)buf_printf(&m, "), more than max_remove %d%%; "
 		    "refresh zdr --force applies it", cfg->zdr_max_remove);
-		zdr_oneline(msg, sizeof(msg), m.data != NULL ? m.data :
+		log_oneline(msg, sizeof(msg), m.data != NULL ? m.data :
 		    "the ZDR list would remove too many models at once");
 		outcome = SRC_HELD;
 		goto rollback;
@@ -396,7 +365,7 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 		    "model_id", zs.skipped);
 	if (force && nlosses > 0)
 		(void)buf_puts(&m, " (forced)");
-	zdr_oneline(msg, sizeof(msg), m.data != NULL ? m.data :
+	log_oneline(msg, sizeof(msg), m.data != NULL ? m.data :
 	    "the ZDR list was applied");
 	/* Each loss, removal and default change was logged as its event. */
 	outcome = SRC_OK;
@@ -420,7 +389,7 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 	(void)arg;
 	zdr.fetch = NULL;
 	if (!res->ok) {
-		zdr_oneline(msg, sizeof(msg), res->err);
+		log_oneline(msg, sizeof(msg), res->err);
 		source_done(&zdr.src, SRC_FAILED, 0, msg);
 		return;
 	}

@@ -486,6 +486,27 @@ test_lf_roundtrip(void)
 	is_int(fails, 0, "20000 random words round trip through the tokenizer");
 }
 
+/* buf_json_str: the one JSON string writer of the daemon's event details. */
+static void
+test_json_str(void)
+{
+	struct buf	 b = { 0 };
+
+	ok(buf_json_str(&b, "") == 0, "json: empty string");
+	is_str(b.data, "\"\"", "json: empty string is \"\"");
+	buf_reset(&b);
+	buf_json_str(&b, "a\"b\\c");
+	is_str(b.data, "\"a\\\"b\\\\c\"", "json: quote and backslash escaped");
+	buf_reset(&b);
+	buf_json_str(&b, "x\ny\t\x01\x7f");
+	is_str(b.data, "\"x\\u000ay\\u0009\\u0001\\u007f\"",
+	    "json: control bytes and DEL as \\u00XX");
+	buf_reset(&b);
+	buf_json_str(&b, "caf\xc3\xa9");
+	is_str(b.data, "\"caf\xc3\xa9\"", "json: UTF-8 passes through");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -499,5 +520,6 @@ main(void)
 	test_fmt_time();
 	test_lf_reader();
 	test_lf_roundtrip();
+	test_json_str();
 	return done_testing();
 }
