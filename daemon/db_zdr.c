@@ -21,8 +21,12 @@ static const char zdr_sql_create[] =
 	" seq INTEGER PRIMARY KEY, slug TEXT);"
 	"CREATE TEMP TABLE IF NOT EXISTS zdr_new("
 	" slug TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS zdr_had("
+	" id TEXT PRIMARY KEY NOT NULL, added_at INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
 	"DELETE FROM temp.zdr_raw;"
-	"DELETE FROM temp.zdr_new;";
+	"DELETE FROM temp.zdr_new;"
+	"DELETE FROM temp.zdr_had;";
 
 /* NULL for invalid JSON, else the type of $.data ('' when absent). */
 static const char zdr_sql_check[] =
@@ -65,14 +69,36 @@ static const char zdr_sql_counts[] =
 	" (SELECT count(*) FROM temp.zdr_new)";
 
 /*
+ * The models the last apply found with ZDR (state zdr_had, a JSON object
+ * {id: added_at}), read once per diff into temp.zdr_had. A value that is
+ * not a JSON object (only a hand-edited database has one) counts as
+ * empty; nested CASEs, because json_type() raises an error on invalid
+ * JSON and AND need not stop at the first false operand.
+ */
+static const char zdr_sql_had[] =
+	"DELETE FROM temp.zdr_had;"
+	"INSERT OR IGNORE INTO temp.zdr_had(id, added_at)"
+	" SELECT h.key, h.value FROM state AS s, json_each("
+	"  CASE WHEN NOT json_valid(s.value) THEN '{}'"
+	"   WHEN json_type(s.value) = 'object' THEN s.value"
+	"   ELSE '{}' END) AS h"
+	" WHERE s.key = 'zdr_had' AND h.type = 'integer';";
+
+/*
  * A synced model's slug, as model_view computes it. A model had ZDR only
- * if a ZDR refresh has ever succeeded (state zdr_last_ok).
+ * if a ZDR refresh has ever succeeded (state zdr_last_ok), and then when
+ * the last list names its slug, or when the last apply found it with ZDR:
+ * a catalog refresh may have changed its slug since, to one the last
+ * list never named, and that must still count as a loss. added_at tells
+ * a model deleted and added again since from the one that had ZDR.
  */
 #define ZDR_SLUG	"coalesce(m.canonical_slug, c.canonical_slug, m.id)"
 #define ZDR_HAD \
 	" FROM models AS m LEFT JOIN catalog AS c ON c.id = m.id" \
 	" WHERE EXISTS (SELECT 1 FROM state WHERE key = 'zdr_last_ok')" \
-	"  AND " ZDR_SLUG " IN (SELECT slug FROM zdr_slugs)"
+	"  AND (" ZDR_SLUG " IN (SELECT slug FROM zdr_slugs)" \
+	"   OR EXISTS (SELECT 1 FROM temp.zdr_had AS h" \
+	"    WHERE h.id = m.id AND h.added_at = m.added_at))"
 
 static const char zdr_sql_with[] =
 	"SELECT count(*)" ZDR_HAD;
@@ -82,10 +108,23 @@ static const char zdr_sql_losses[] =
 	"  AND " ZDR_SLUG " NOT IN (SELECT slug FROM temp.zdr_new)"
 	" ORDER BY m.id";
 
+/*
+ * zdr_had is rebuilt whole from the models table at each apply, so a
+ * deleted model does not linger in it, and a model that lost ZDR (and
+ * was kept, without enforcement) is not reported again.
+ */
 static const char zdr_sql_replace[] =
 	"DELETE FROM zdr_slugs;"
 	"INSERT INTO zdr_slugs(slug) SELECT slug FROM temp.zdr_new;"
-	"DELETE FROM temp.zdr_new;";
+	"DELETE FROM temp.zdr_new;"
+	"INSERT OR REPLACE INTO state(key, value)"
+	" SELECT 'zdr_had', json_group_object(id, added_at)"
+	" FROM (SELECT m.id AS id, m.added_at AS added_at"
+	"  FROM models AS m LEFT JOIN catalog AS c ON c.id = m.id"
+	"  WHERE " ZDR_SLUG " IN (SELECT slug FROM zdr_slugs) ORDER BY m.id);";
+
+static const char zdr_sql_reuse[] =
+	"INSERT INTO temp.zdr_new(slug) SELECT slug FROM zdr_slugs;";
 
 static void zdr_err(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -234,6 +273,8 @@ db_zdr_diff(sqlite3 *db, int64_t *with_zdr, struct zdr_loss **losses,
 
 	*losses = NULL;
 	*nlosses = 0;
+	if (zdr_exec(db, zdr_sql_had, "the models that had ZDR") == -1)
+		return -1;
 	if ((st = zdr_prepare(db, zdr_sql_with, NULL, 0, "count")) == NULL)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -271,6 +312,7 @@ db_zdr_diff(sqlite3 *db, int64_t *with_zdr, struct zdr_loss **losses,
 		goto fail;
 	}
 	sqlite3_finalize(st);
+	(void)zdr_exec(db, "DELETE FROM temp.zdr_had", "scratch");
 	*losses = v;
 	*nlosses = n;
 	return 0;
@@ -284,4 +326,26 @@ int
 db_zdr_replace(sqlite3 *db)
 {
 	return zdr_exec(db, zdr_sql_replace, "replace the ZDR list");
+}
+
+int
+db_zdr_reuse(sqlite3 *db, struct zdr_stats *zs)
+{
+	sqlite3_stmt	*st;
+
+	memset(zs, 0, sizeof(*zs));
+	if (zdr_exec(db, zdr_sql_create, "scratch tables") == -1 ||
+	    zdr_exec(db, zdr_sql_reuse, "the last ZDR list") == -1)
+		return -1;
+	if ((st = zdr_prepare(db, "SELECT count(*) FROM temp.zdr_new", NULL, 0,
+	    "count")) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("database: zdr: count: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	zs->slugs = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
 }

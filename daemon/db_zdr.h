@@ -25,7 +25,7 @@ struct zdr_stats {
 int	 db_zdr_parse(sqlite3 *, const char *body, size_t len,
 	    struct zdr_stats *, char *err, size_t errlen);
 
-/* A synced model that had ZDR in zdr_slugs and has none in zdr_new. */
+/* A synced model that had ZDR and has none in zdr_new. */
 struct zdr_loss {
 	char	 id[256];
 	char	 slug[256];
@@ -33,16 +33,31 @@ struct zdr_loss {
 };
 
 /*
- * Compare zdr_new with zdr_slugs over the synced models, whose slug is
- * coalesce(models.canonical_slug, catalog.canonical_slug, models.id) as
- * in model_view. *with_zdr: synced models whose slug zdr_slugs lists;
- * *losses (caller frees) and *nlosses: those of them zdr_new does not
- * list, by id. Read only. 0, or -1.
+ * Compare zdr_new with the last applied list over the synced models,
+ * whose slug is coalesce(models.canonical_slug, catalog.canonical_slug,
+ * models.id) as in model_view. A model had ZDR, once a refresh has
+ * succeeded (state zdr_last_ok), when zdr_slugs lists its slug or when
+ * the last apply recorded it in state zdr_had (with the same added_at):
+ * the latter catches a model whose slug a catalog refresh changed since.
+ * *with_zdr: the synced models that had ZDR; *losses (caller frees) and
+ * *nlosses: those of them whose slug zdr_new does not list, by id.
+ * Writes only temp scratch tables. 0, or -1.
  */
 int	 db_zdr_diff(sqlite3 *, int64_t *with_zdr, struct zdr_loss **losses,
 	    size_t *nlosses);
 
-/* zdr_slugs := zdr_new (then emptied), inside the caller's transaction. 0, or -1. */
+/*
+ * zdr_slugs := zdr_new (then emptied), and state zdr_had := the synced
+ * models whose slug it lists, as a JSON object {id: added_at}; inside
+ * the caller's transaction. 0, or -1.
+ */
 int	 db_zdr_replace(sqlite3 *);
+
+/*
+ * zdr_new := zdr_slugs, for a response that says the list has not
+ * changed (a 304): the models are compared with it again, since their
+ * slugs may have. zs->slugs counts it. 0, or -1.
+ */
+int	 db_zdr_reuse(sqlite3 *, struct zdr_stats *);
 
 #endif

@@ -117,22 +117,6 @@ zdr_run(struct source *src, int force)
 		zdr_fail_later("cannot start the transfer of the ZDR list");
 }
 
-/* A 304: the list we hold is still the list. */
-static void
-zdr_unchanged(void)
-{
-	char	 now[32];
-
-	snprintf(now, sizeof(now), "%lld", (long long)zdr_now());
-	if (db_state_set(md.db, "zdr_last_ok", now) == -1) {
-		source_done(&zdr.src, SRC_FAILED, 0,
-		    "database error while recording the ZDR refresh");
-		return;
-	}
-	source_done(&zdr.src, SRC_OK, zdr.src.items,
-	    "the ZDR list has not changed");
-}
-
 /* Append "a, b, c and 4 more" naming the ids of v to b. */
 static void
 zdr_names(struct buf *b, const struct zdr_loss *v, size_t n, int defaults)
@@ -278,7 +262,9 @@ out:
 /*
  * Apply a good response, all or nothing: the new list replaces the old
  * one, losses raise events and, when enforced, remove models. Ends the
- * run.
+ * run. body is NULL for a 304: the list we hold is still the list, but
+ * it is compared with the models again, since a catalog refresh may have
+ * changed their slugs since the last apply.
  */
 static void
 zdr_apply(const char *body, size_t len, int force, const char *etag)
@@ -298,7 +284,15 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 		snprintf(msg, sizeof(msg), "database error: cannot begin");
 		goto done;
 	}
-	if (db_zdr_parse(md.db, body, len, &zs, err, sizeof(err)) == -1) {
+	if (body == NULL) {
+		if (db_zdr_reuse(md.db, &zs) == -1) {
+			snprintf(msg, sizeof(msg), "database error while reading "
+			    "the ZDR list");
+			goto rollback;
+		}
+		zs.endpoints = zdr.src.items;
+	} else if (db_zdr_parse(md.db, body, len, &zs, err, sizeof(err)) ==
+	    -1) {
 		snprintf(msg, sizeof(msg), "%s", err);
 		goto rollback;
 	}
@@ -320,7 +314,7 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 	/*
 	 * The guard counts removals, so it only applies when they happen.
 	 * Integer arithmetic: more than max_remove percent of the synced
-	 * models that have ZDR now.
+	 * models that had ZDR, the set the losses are drawn from.
 	 */
 	if (enforce && !force && nlosses > 0 &&
 	    (int64_t)nlosses * 100 > (int64_t)cfg->zdr_max_remove * with_zdr) {
@@ -347,11 +341,13 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 	}
 	events_notify();
 
-	free(zdr.etag);
-	zdr.etag = etag != NULL ? strdup(etag) : NULL;
-
-	(void)buf_printf(&m, "%d ZDR endpoints for %d models", zs.endpoints,
-	    zs.slugs);
+	if (body != NULL) {
+		free(zdr.etag);
+		zdr.etag = etag != NULL ? strdup(etag) : NULL;
+		(void)buf_printf(&m, "%d ZDR endpoints for %d models",
+		    zs.endpoints, zs.slugs);
+	} else
+		(void)buf_puts(&m, "the ZDR list has not changed");
 	if (nlosses > 0) {
 		(void)buf_printf(&m, "; %zu lost ZDR", nlosses);
 		(void)buf_puts(&m, enforce ? ", removed: " : ": ");
@@ -394,7 +390,12 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 		return;
 	}
 	if (res->not_modified) {
-		zdr_unchanged();
+		zdr_apply(NULL, 0, zdr.force, NULL);
+		return;
+	}
+	/* fetch.h promises a body; NULL would be taken for a 304 below. */
+	if (res->body == NULL) {
+		source_done(&zdr.src, SRC_FAILED, 0, "the ZDR list is empty");
 		return;
 	}
 	zdr_apply(res->body, res->len, zdr.force, res->etag);

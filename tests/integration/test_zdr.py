@@ -1,4 +1,4 @@
-# test_zdr.py: zero data retention: the ZDR list by canonical slug, zdr in model JSON, SYNC refused and automatic removal when enforced, default reassignment, and the guards (failures, empty lists, mass removal).
+# test_zdr.py: zero data retention: the ZDR list by canonical slug, zdr in model JSON, SYNC refused and automatic removal when enforced, default reassignment, the guards (failures, empty lists, mass removal), and losses through a change of canonical slug.
 import json
 import os
 import re
@@ -337,11 +337,161 @@ def not_enforced(t, srv, d, key_file):
     t.eq(ids(d), sorted(SYNCED + ["nozdr/zeta"]), "after the failures: nothing removed")
 
 
+def catalog_with(slugs):
+    """zdr-catalog.json with the canonical slugs of some models changed: {id: slug}."""
+    with open(CATALOG, "rb") as f:
+        cat = json.load(f)
+    for m in cat["data"]:
+        if m.get("id") in slugs:
+            m["canonical_slug"] = slugs[m["id"]]
+    return json.dumps(cat)
+
+
+def endpoints(drop=(), add=()):
+    """zdr-endpoints.json without the endpoints of the slugs in drop, plus one for each slug in add."""
+    data = [e for e in ALL_ENDPOINTS if not (isinstance(e, dict)
+        and isinstance(e.get("model_id"), str) and e["model_id"] in drop)]
+    data += [{"name": "Acme | %s" % s, "model_id": s, "provider_name": "Acme"}
+        for s in add]
+    return json.dumps({"data": data})
+
+
+def refresh_catalog(t, d, srv, slugs, what):
+    srv.set("/catalog", "bytes", data=catalog_with(slugs))
+    p = d.ctl("refresh", "catalog")
+    t.eq(p.returncode, 0, "%s: refresh catalog" % what, p.stdout + p.stderr)
+    for m, s in slugs.items():
+        if show(d, m) is not None:
+            t.eq(show(d, m).get("canonical_slug"), s,
+                "%s: %s has the canonical slug %s" % (what, m, s))
+
+
+def zdr_had(d):
+    """The state key zdr_had ({id: added_at} of the models that had ZDR at the last apply)."""
+    rows = audit(d, "SELECT value FROM state WHERE key = 'zdr_had'")
+    return json.loads(rows[0][0]) if rows else None
+
+
+def lost_models(d, kind):
+    return sorted(e.get("model") for e in events(d, kind))
+
+
+def test_slug_change(t, srv):
+    """enforce = yes: a model whose canonical slug a catalog refresh changed still loses ZDR."""
+    srv.set("/catalog", "file", file=CATALOG)
+    srv.set("/zdr", "status", code=500)
+    d = start(srv)
+    srv.set("/zdr", "bytes", data=endpoints())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "slug: first good ZDR list", msg)
+    sync_all(t, d, SYNCED)
+    d.ctl("default", "acme/beta", check=0)
+    had = zdr_had(d)
+    t.eq(had, {}, "slug: zdr_had is recorded at the apply: nothing was synced then")
+    # A 304 compares the models again and records them.
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "slug: the same list again", msg)
+    t.like(msg or "", "not changed", "slug: it was a 304")
+    had = zdr_had(d) or {}
+    t.eq(sorted(had), sorted(SYNCED), "slug: zdr_had names the six synced models")
+    t.eq(had, dict(audit(d, "SELECT id, added_at FROM models")),
+        "slug: zdr_had keeps each model's added_at")
+
+    # acme/gamma gets a new slug that the next list names: it keeps ZDR.
+    slugs = {"acme/gamma": "acme/gamma-20250901"}
+    refresh_catalog(t, d, srv, slugs, "keep")
+    t.eq(show(d, "acme/gamma").get("zdr"), False,
+        "keep: zdr false at once (the last list does not name the new slug)")
+    srv.set("/zdr", "bytes", data=endpoints(drop={"acme/gamma-20250301"},
+        add=["acme/gamma-20250901"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "keep: refresh zdr", msg)
+    t.ok("lost" not in (msg or ""), "keep: the message reports no loss", msg)
+    t.eq(ids(d), sorted(SYNCED), "keep: nothing removed")
+    t.eq(show(d, "acme/gamma").get("zdr"), True, "keep: acme/gamma has ZDR by its new slug")
+    t.eq(lost_models(d, "model.zdr_lost"), [], "keep: no model.zdr_lost event")
+
+    # acme/beta, the default, gets a new slug that no list names: it lost ZDR.
+    slugs["acme/beta"] = "acme/beta-20250901"
+    refresh_catalog(t, d, srv, slugs, "lose")
+    t.eq(ids(d), sorted(SYNCED), "lose: a catalog refresh removes nothing by itself")
+    srv.set("/zdr", "bytes", data=endpoints(drop={"acme/gamma-20250301",
+        "acme/beta-20250201"}, add=["acme/gamma-20250901"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "lose: refresh zdr", msg)
+    t.like(msg or "", "1 lost ZDR, removed: acme/beta", "lose: the message names it")
+    t.eq(show(d, "acme/beta"), None, "lose: acme/beta was removed")
+    t.eq(lost_models(d, "model.zdr_lost"), ["acme/beta"], "lose: event model.zdr_lost")
+    ev = [e for e in events(d, "model.zdr_lost") if e.get("model") == "acme/beta"]
+    t.eq(json.loads(ev[0]["details"]) if ev else None,
+        {"slug": "acme/beta-20250901", "enforced": True},
+        "lose: model.zdr_lost names the slug it has now")
+    t.eq(lost_models(d, "model.removed"), ["acme/beta"], "lose: event model.removed")
+    rows = audit(d, "SELECT actor, uid FROM audit WHERE model = ? AND action = 'delete'",
+        "acme/beta")
+    t.eq(rows, [("zdr", os.geteuid())], "lose: audit delete by actor zdr")
+    t.eq(default_id(d), ["acme/alpha"],
+        "lose: the default moved to the best alternative (tools, 128k, cheapest)")
+    ev = events(d, "default.changed")
+    t.eq(json.loads(ev[-1]["details"]) if ev else None,
+        {"old": "acme/beta", "new": "acme/alpha", "reason": "zdr"},
+        "lose: default.changed")
+    t.eq(sorted(zdr_had(d) or {}), sorted(set(SYNCED) - {"acme/beta"}),
+        "lose: the removed model is no longer in zdr_had")
+
+    # other/delta gets a new slug, and the list comes back unchanged (304).
+    slugs["other/delta"] = "other/delta-20250901"
+    refresh_catalog(t, d, srv, slugs, "304")
+    n = len(srv.requests_for("/zdr"))
+    rc, outcome, msg = refresh(d)
+    reqs = srv.requests_for("/zdr")[n:]
+    t.ok(reqs and "if-none-match" in reqs[-1]["headers"], "304: the fetch was conditional")
+    t.eq((rc, outcome), (0, "ok"), "304: refresh zdr", msg)
+    t.like(msg or "", "not changed.*1 lost ZDR, removed: other/delta",
+        "304: the list has not changed, but other/delta lost ZDR")
+    t.eq(show(d, "other/delta"), None, "304: other/delta was removed")
+    t.eq(lost_models(d, "model.removed"), ["acme/beta", "other/delta"],
+        "304: event model.removed")
+
+    # Failures change nothing, zdr_had included.
+    had = zdr_had(d)
+    t.eq(sorted(had or {}), ["acme/alpha", "acme/gamma", "other/eps", "plain/eta"],
+        "zdr_had: the four models left")
+    slugs["acme/alpha"] = "acme/alpha-20250901"
+    slugs["acme/gamma"] = "acme/gamma-20251001"
+    refresh_catalog(t, d, srv, slugs, "held")
+    for what, (mode, kw) in [("an HTTP 500", ("status", {"code": 500})),
+            ("an empty list", ("bytes", {"data": '{"data": []}'})),
+            ("invalid JSON", ("invalid", {}))]:
+        srv.set("/zdr", mode, **kw)
+        rc, outcome, msg = refresh(d)
+        t.eq((rc, outcome), (1, "failed"), "%s: refresh zdr fails" % what, msg)
+        t.eq(zdr_had(d), had, "%s: zdr_had unchanged" % what)
+    t.eq(ids(d), ["acme/alpha", "acme/gamma", "other/eps", "plain/eta"],
+        "after the failures: nothing removed")
+
+    # Two of the four lost ZDR by their slugs: 50% is held, then forced.
+    srv.set("/zdr", "bytes", data=endpoints(drop={"acme/gamma-20250301",
+        "acme/beta-20250201", "acme/alpha-20250101"}, add=["acme/gamma-20250901"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (1, "held"), "held: the slug losses count for max_remove", msg)
+    t.like(msg or "", r"2 of the 4 .*acme/alpha, acme/gamma", "held: the message counts them")
+    t.eq(zdr_had(d), had, "held: zdr_had unchanged")
+    t.eq(ids(d), ["acme/alpha", "acme/gamma", "other/eps", "plain/eta"], "held: nothing removed")
+    rc, outcome, msg = refresh(d, force=True)
+    t.eq((rc, outcome), (0, "ok"), "held: refresh zdr --force", msg)
+    t.eq(ids(d), ["other/eps", "plain/eta"], "forced: both removed")
+    t.eq(default_id(d), ["plain/eta"], "forced: the default moved")
+    t.eq(sorted(zdr_had(d) or {}), ["other/eps", "plain/eta"], "forced: zdr_had follows")
+    d.cleanup()
+
+
 def run(t):
     srv = httpd.Server()
     test_enforced(t, srv)
     test_alternatives(t, srv)
     test_not_enforced(t, srv)
+    test_slug_change(t, srv)
 
 
 harness.main(run)
