@@ -79,10 +79,10 @@ static const struct channel_ops exec_ops = { exec_start, exec_abandon };
 static const struct channel_ops webhook_ops = { webhook_start, webhook_abandon };
 
 static struct channel ch_exec = {
-	.name = "exec", .key = "alerts_exec_cursor", .ops = &exec_ops,
+	.name = "exec", .key = ALERTS_EXEC_CURSOR, .ops = &exec_ops,
 };
 static struct channel ch_webhook = {
-	.name = "webhook", .key = "alerts_webhook_cursor", .ops = &webhook_ops,
+	.name = "webhook", .key = ALERTS_WEBHOOK_CURSOR, .ops = &webhook_ops,
 };
 static struct channel *const channels[] = { &ch_exec, &ch_webhook };
 #define NCHANNELS	(sizeof(channels) / sizeof(channels[0]))

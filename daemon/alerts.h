@@ -4,6 +4,14 @@
 
 struct buf;
 
+/*
+ * The state keys under which the channels persist their cursors (the
+ * last event delivered or given up). A key exists exactly while its
+ * channel is configured; events' retention never prunes past one.
+ */
+#define ALERTS_EXEC_CURSOR	"alerts_exec_cursor"
+#define ALERTS_WEBHOOK_CURSOR	"alerts_webhook_cursor"
+
 /* Start-up and reload: channels follow [alerts]. */
 void	 alerts_init(void);
 void	 alerts_reconfigure(void);

@@ -90,6 +90,7 @@ enum key {
 	K_SOCKET_MODE,
 	K_DATABASE,
 	K_LOG_LEVEL,
+	K_EVENT_RETENTION,
 	K_ADMIN,
 	K_MEMBER,
 	K_VIEWER,
@@ -149,6 +150,7 @@ static const struct keydef {
 	[K_SOCKET_MODE] =	{ SEC_DAEMON, "socket_mode", 0 },
 	[K_DATABASE] =		{ SEC_DAEMON, "database", 0 },
 	[K_LOG_LEVEL] =		{ SEC_DAEMON, "log_level", 0 },
+	[K_EVENT_RETENTION] =	{ SEC_DAEMON, "event_retention", 0 },
 	[K_ADMIN] =		{ SEC_ACCESS, "admin", 1 },
 	[K_MEMBER] =		{ SEC_ACCESS, "member", 1 },
 	[K_VIEWER] =		{ SEC_ACCESS, "viewer", 1 },
@@ -301,6 +303,7 @@ cfg_default(void)
 	cfg->uptime_max_bytes = 4UL * 1024 * 1024;
 	cfg->alert_retries = 5;
 	cfg->alert_timeout = 30;
+	cfg->event_retention = 90 * 86400;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;
@@ -1235,6 +1238,10 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 			return;
 		}
 		cfg->log_level = log_parse_level(v);
+		return;
+	case K_EVENT_RETENTION:
+		set_duration(c, k, v, &cfg->event_retention, RETENTION_MIN,
+		    RETENTION_MAX);
 		return;
 
 	case K_URL:

@@ -89,6 +89,9 @@ struct config {
 
 	/* [defaults]: the fallback order for a new default. */
 	struct cfg_list	 default_fallback;
+
+	/* [daemon], added after the others: events older than this are pruned. */
+	int		 event_retention;	/* seconds, default 90 days (1h..3650d) */
 };
 
 /*

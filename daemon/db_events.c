@@ -1,4 +1,4 @@
-/* db_events.c: the SQL of the events table: insert, read after a cursor, EVENTS' filters, the webhook's JSON body. */
+/* db_events.c: the SQL of the events table: insert, read after a cursor, EVENTS' filters, the webhook's JSON body, retention. */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
 #include "db_events.h"
 #include "db_int.h"
 #include "log.h"
@@ -249,4 +250,81 @@ db_event_json(sqlite3 *db, int64_t id, char **json)
  done:
 	sqlite3_finalize(st);
 	return rv;
+}
+
+/* The lowest cursor stored under keys into *upto (left as it is when none is stored). */
+static int
+db_events_cursor_floor(sqlite3 *db, const char *const *keys, int64_t *upto)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v;
+	int		 rc;
+
+	/* A value that is not a number casts to 0: nothing is pruned, which is safe. */
+	if ((st = db_prepare(db, "SELECT CAST(value AS INTEGER) FROM state"
+	    " WHERE key = ?1")) == NULL)
+		return -1;
+	for (; *keys != NULL; keys++) {
+		if (db_bind_text(st, 1, *keys) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			v = sqlite3_column_int64(st, 0);
+			if (v < *upto)
+				*upto = v;
+		} else if (rc != SQLITE_DONE) {
+			db_logerr(db, "alert cursors");
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+db_events_prune(sqlite3 *db, int64_t before, const char *const *keys,
+    int limit, int *pruned)
+{
+	sqlite3_stmt	*st;
+	int64_t		 upto = INT64_MAX;
+
+	*pruned = 0;
+	if (db_begin(db) == -1)
+		return -1;
+	if (db_events_cursor_floor(db, keys, &upto) == -1)
+		goto fail;
+	/*
+	 * Oldest first through the index on at, so that a batch reads about
+	 * as many rows as it deletes; the rows kept for a channel (id above
+	 * its cursor) are skipped in the index, not fetched. ids are
+	 * AUTOINCREMENT: a pruned id is never handed out again, so the
+	 * cursors of watchers and channels stay meaningful.
+	 */
+	st = db_prepare(db, "DELETE FROM events WHERE id IN ("
+	    "  SELECT id FROM events INDEXED BY events_at"
+	    "  WHERE at < ?1 AND id <= ?2 LIMIT ?3)");
+	if (st == NULL)
+		goto fail;
+	if (sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, upto) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, limit) != SQLITE_OK) {
+		db_logerr(db, "bind prune");
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	if (db_run(db, st, "prune events") == -1)
+		goto fail;
+	*pruned = sqlite3_changes(db);
+	if (db_commit(db) == -1) {
+		*pruned = 0;
+		goto fail;
+	}
+	return 0;
+ fail:
+	db_rollback(db);
+	return -1;
 }

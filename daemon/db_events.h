@@ -49,6 +49,15 @@ int	 db_events_count_after(sqlite3 *, int64_t after, int64_t *);
 int	 db_events_list(sqlite3 *, const struct db_event_query *, db_event_cb, void *);
 
 /*
+ * Retention: delete at most limit of the oldest events with at < before,
+ * but none after the cursor stored under any of keys (a NULL-terminated
+ * list of state keys): an alert channel has yet to deliver those. A
+ * transaction of its own. *pruned counts the rows deleted. 0 or -1.
+ */
+int	 db_events_prune(sqlite3 *, int64_t before, const char *const *keys,
+	    int limit, int *pruned);
+
+/*
  * The webhook body of event id, made by SQLite's json_object():
  * {"id","at","kind","model","message","details":{...}}. *json is the
  * caller's to free. 0, 1 when there is no such event, -1.

@@ -1,6 +1,7 @@
-/* events.c: record events (in the caller's transaction), and hand committed ones to WATCH clients and the alert channels. */
+/* events.c: record events (in the caller's transaction), hand committed ones to WATCH clients and the alert channels, and prune old ones. */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "alerts.h"
 #include "buf.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "db_events.h"
@@ -26,6 +28,15 @@
 #define EVENTS_KIND_MAX		64
 #define EVENTS_MODEL_MAX	255	/* as model ids */
 #define EVENTS_BATCH		256	/* events read per query when dispatching */
+#define EVENTS_PRUNE_BATCH	1000	/* events deleted per transaction */
+#define EVENTS_PRUNE_EVERY	3600	/* seconds between retention passes */
+
+/* Where the alert channels keep their cursors: nothing after one is pruned. */
+static const char *const events_cursor_keys[] = {
+	ALERTS_EXEC_CURSOR,
+	ALERTS_WEBHOOK_CURSOR,
+	NULL
+};
 
 /* A WATCH client and its kind filter. */
 struct watcher {
@@ -41,6 +52,9 @@ static struct {
 	int64_t			 cursor;	/* the last event handed to watchers */
 	int			 ready;
 	TAILQ_HEAD(, watcher)	 watchers;
+	struct event		*prune;		/* retention: the next batch or pass */
+	int			 retention;	/* seconds, as of the last batch */
+	int64_t			 pruned;	/* by the pass under way */
 } ev = {
 	.watchers = TAILQ_HEAD_INITIALIZER(ev.watchers),
 };
@@ -239,12 +253,78 @@ events_watch(struct client *c, const char *filter)
 	return 0;
 }
 
+static void
+events_prune_arm(int secs)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	if (evtimer_add(ev.prune, &tv) == -1)
+		log_warnx("events: cannot arm the retention timer");
+}
+
+/* "90d", "36h" or "5400s": a retention as it was most likely written. */
+static const char *
+events_fmt_retention(char *dst, size_t len, int secs)
+{
+	if (secs % 86400 == 0)
+		snprintf(dst, len, "%dd", secs / 86400);
+	else if (secs % 3600 == 0)
+		snprintf(dst, len, "%dh", secs / 3600);
+	else
+		snprintf(dst, len, "%ds", secs);
+	return dst;
+}
+
+/*
+ * One batch of a retention pass. A full batch means there may be more:
+ * the next one runs after the loop has served everything ready, so a
+ * first pass over years of events never holds the loop for long.
+ */
+static void
+events_prune(evutil_socket_t fd, short what, void *arg)
+{
+	char	 shown[32];
+	int	 n;
+
+	ev.retention = md.cfg->event_retention;
+	/* The parser bounds it; a config filled by hand may leave 0: keep everything. */
+	if (ev.retention <= 0) {
+		ev.pruned = 0;
+		events_prune_arm(EVENTS_PRUNE_EVERY);
+		return;
+	}
+	if (db_events_prune(md.db, (int64_t)time(NULL) - ev.retention,
+	    events_cursor_keys, EVENTS_PRUNE_BATCH, &n) == -1) {
+		log_warnx("events: pruning failed after %lld events; next "
+		    "try in %d s", (long long)ev.pruned, EVENTS_PRUNE_EVERY);
+		ev.pruned = 0;
+		events_prune_arm(EVENTS_PRUNE_EVERY);
+		return;
+	}
+	ev.pruned += n;
+	if (n == EVENTS_PRUNE_BATCH) {
+		events_prune_arm(0);
+		return;
+	}
+	if (ev.pruned > 0)
+		log_info("events: pruned %lld events older than %s",
+		    (long long)ev.pruned, events_fmt_retention(shown,
+		    sizeof(shown), ev.retention));
+	ev.pruned = 0;
+	events_prune_arm(EVENTS_PRUNE_EVERY);
+}
+
 void
 events_init(void)
 {
 	if (ev.notify == NULL && (ev.notify = event_new(md.base, -1, 0,
 	    events_dispatch, NULL)) == NULL)
 		fatalx("events: cannot create an event");
+	if (ev.prune == NULL && (ev.prune = evtimer_new(md.base,
+	    events_prune, NULL)) == NULL)
+		fatalx("events: cannot create a timer");
 	/* Watchers see what commits after start; alert channels keep their own cursors. */
 	if (db_event_max_id(md.db, &ev.cursor) == -1)
 		fatalx("events: cannot read the events table");
@@ -252,6 +332,10 @@ events_init(void)
 	alerts_init();
 	/* Events recorded before this point (none yet) or left undelivered at the last stop. */
 	events_notify();
+	/* After alerts_init: the cursor keys now follow [alerts]. First pass as the loop starts. */
+	ev.retention = md.cfg->event_retention;
+	ev.pruned = 0;
+	events_prune_arm(0);
 }
 
 void
@@ -259,6 +343,12 @@ events_reconfigure(void)
 {
 	alerts_reconfigure();
 	events_notify();
+	/* A new retention applies now, not up to an hour later. */
+	if (md.cfg->event_retention != ev.retention) {
+		ev.retention = md.cfg->event_retention;
+		evtimer_del(ev.prune);
+		events_prune_arm(0);
+	}
 }
 
 void
@@ -277,6 +367,11 @@ events_shutdown(void)
 		event_free(ev.notify);
 		ev.notify = NULL;
 	}
+	if (ev.prune != NULL) {
+		event_free(ev.prune);
+		ev.prune = NULL;
+	}
+	ev.pruned = 0;
 	ev.pending = 0;
 	ev.ready = 0;
 }

@@ -24,7 +24,7 @@ int	 events_add(sqlite3 *, const char *kind, const char *model,
  */
 void	 events_notify(void);
 
-/* Start-up, reload ([alerts] changed), shutdown. */
+/* Start-up (and the first retention pass), reload ([alerts] or event_retention changed), shutdown. */
 void	 events_init(void);
 void	 events_reconfigure(void);
 void	 events_shutdown(void);

@@ -1,4 +1,4 @@
-# test_events.py: events from real causes, EVENTS filters, WATCH framing and modelregctl events --follow, the exec and webhook alert channels (retries, timeouts, no shell, restarts).
+# test_events.py: events from real causes, EVENTS filters, WATCH framing and modelregctl events --follow, the exec and webhook alert channels (retries, timeouts, no shell, restarts), retention.
 import json
 import os
 import re
@@ -665,10 +665,151 @@ def test_reconfigure(tap):
     d.cleanup()
 
 
+# --- retention ([daemon] event_retention) ---------------------------------
+
+DAY = 86400
+
+
+def db_write(d, fn):
+    """Run fn(connection) on the daemon's database, writing, then commit."""
+    c = sqlite3.connect(d.db, timeout=10)
+    try:
+        fn(c)
+        c.commit()
+    finally:
+        c.close()
+
+
+def event_ids(d):
+    c = d.open_db()
+    try:
+        return [r[0] for r in c.execute("SELECT id FROM events ORDER BY id")]
+    finally:
+        c.close()
+
+
+def wait_messages(d, want, what, timeout=10):
+    """Poll EVENTS until its messages are exactly want (a list)."""
+    try:
+        return d.wait_for(lambda: (lambda m: m if m == want else None)(
+            [e["message"] for e in events(d, "limit=10000")]), timeout, what)
+    except harness.HarnessError:
+        return [e["message"] for e in events(d, "limit=10000")]
+
+
+def retention_conf(value):
+    return "[daemon]\nevent_retention = %s\n" % value
+
+
+def test_retention(tap):
+    """Old events are pruned at start-up (in batches) and after a reload that changes the retention."""
+    d = harness.Daemon()
+    tap.eq(d.stop(), 0, "a fresh database, daemon stopped")
+    now = int(time.time())
+    bulk = 2500                     # more than one batch of 1000
+    rows = [(now - 100 * DAY + i, "bulk.old", None, "bulk %d" % i) for i in range(bulk)]
+    rows += [(now - 100 * DAY, "model.down", "m1", "100 days"),
+             (now - 40 * DAY, "model.down", "m1", "40 days"),
+             (now - 29 * DAY, "model.up", "m1", "29 days"),
+             (now - 20 * DAY, "model.up", "m1", "20 days"),
+             (now - DAY, "sync.failed", None, "1 day"),
+             (now, "sync.failed", None, "now")]
+    db_write(d, lambda c: c.executemany("INSERT INTO events(at, kind, model, message)"
+        " VALUES (?, ?, ?, ?)", rows))
+
+    d.extra = retention_conf("30d")
+    d.write_config()
+    d.start()
+    got = wait_messages(d, ["29 days", "20 days", "1 day", "now"],
+        "events older than 30 days to be pruned")
+    tap.eq(got, ["29 days", "20 days", "1 day", "now"],
+        "restart with event_retention = 30d: older events pruned, recent ones kept")
+    log = d.wait_for(lambda: (lambda t: t if re.search(r"pruned \d+ events", t) else None)(
+        d.log_text()), 5, "the prune log line")
+    tap.like(log, r"events: pruned %d events older than 30d" % (bulk + 2),
+        "one log line counts every batch of the pass")
+    tap.eq(len(re.findall(r"events: pruned", log)), 1, "logged once per pass")
+    tap.eq(d.request("PING")[0], "OK 1", "the daemon serves after pruning")
+
+    # A reload that changes the retention prunes at once.
+    d.extra = retention_conf("14d")
+    d.write_config()
+    tap.eq(d.request("RELOAD")[0], "OK 1", "RELOAD with event_retention = 14d")
+    got = wait_messages(d, ["1 day", "now"], "events older than 14 days to be pruned")
+    tap.eq(got, ["1 day", "now"], "after the reload: older than 14 days pruned")
+    tap.like(d.log_text(), r"events: pruned 2 events older than 14d", "and logged")
+
+    # A reload that leaves the retention alone prunes nothing new right away.
+    db_write(d, lambda c: c.execute("INSERT INTO events(at, kind, model, message)"
+        " VALUES (?, 'model.down', 'm1', '60 days')", (now - 60 * DAY,)))
+    tap.eq(d.request("RELOAD")[0], "OK 1", "RELOAD with the same retention")
+    time.sleep(0.3)
+    tap.eq([e["message"] for e in events(d)], ["1 day", "now", "60 days"],
+        "an unchanged retention waits for the hourly pass")
+    tap.eq(d.stop(), 0, "stops cleanly")
+    d.cleanup()
+
+
+def test_retention_alerts(tap):
+    """An event an alert channel has not delivered is never pruned, whatever its age."""
+    t = alert_dir()
+    hook = httpd.Server()
+    hook.set(HOOK, "status", code=503)
+    # A working program and a webhook that is down; many retries keep the event pending.
+    conf = alerts_conf(exec_argv=t.join("alert.py"), webhook=hook.url(HOOK),
+        retries=100, timeout=2)
+    d = harness.Daemon(extra=conf)
+    tap.eq(d.stop(), 0, "both channels configured, daemon stopped")
+    now = int(time.time())
+
+    def setup(c):
+        c.executemany("INSERT INTO events(id, at, kind, model, message) VALUES"
+            " (?, ?, 'model.down', 'm1', ?)",
+            [(i, now - 100 * DAY + i, "old %d" % i) for i in range(1, 6)])
+        # Delivered (or given up) up to 3 by the webhook, up to 5 by the program.
+        c.execute("INSERT OR REPLACE INTO state(key, value) VALUES"
+            " ('alerts_webhook_cursor', '3'), ('alerts_exec_cursor', '5')")
+    db_write(d, setup)
+
+    d.extra = conf + retention_conf("30d")
+    d.write_config()
+    d.start()
+    req = hook.wait_requests(HOOK, 1, timeout=10)[0]
+    tap.eq(json.loads(req["body"])["id"], 4, "the down webhook is trying event 4")
+    d.wait_for(lambda: 1 not in event_ids(d), 10, "the pass at start-up")
+    d.wait_for(lambda: re.search(r"events: pruned", d.log_text()), 5, "the prune log line")
+    tap.eq(event_ids(d), [4, 5],
+        "old events up to the smallest cursor pruned; 4 and 5, undelivered, kept")
+    tap.like(d.log_text(), r"events: pruned 3 events older than 30d", "3 pruned")
+    tap.eq((alert_rec(d, "webhook") or {}).get("pending"), "2",
+        "the webhook still has both pending")
+    tap.eq(calls(t), [], "the program had nothing to run (its cursor is at 5)")
+
+    # Another pass (a changed retention) still keeps them while the webhook is down.
+    d.extra = conf + retention_conf("29d")
+    d.write_config()
+    tap.eq(d.request("RELOAD")[0], "OK 1", "RELOAD with event_retention = 29d")
+    time.sleep(0.3)
+    tap.eq(event_ids(d), [4, 5], "a second pass keeps the undelivered events")
+
+    # The webhook is back: once delivered, they go at the next pass.
+    hook.set(HOOK, "bytes", data=b"")
+    d.wait_for(lambda: (alert_rec(d, "webhook") or {}).get("pending") == "0", 30,
+        "the webhook to deliver events 4 and 5")
+    d.extra = conf + retention_conf("28d")
+    d.write_config()
+    tap.eq(d.request("RELOAD")[0], "OK 1", "RELOAD with event_retention = 28d")
+    d.wait_for(lambda: event_ids(d) == [], 10, "delivered events to be pruned")
+    tap.ok(True, "once delivered, old events are pruned")
+    tap.eq(d.stop(), 0, "stops cleanly")
+    d.cleanup()
+
+
 def run(tap):
     for fn in (test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
                test_exec_missing,
-               test_webhook, test_webhook_restart, test_reconfigure):
+               test_webhook, test_webhook_restart, test_reconfigure,
+               test_retention, test_retention_alerts):
         tap.diag(fn.__name__)
         try:
             fn(tap)

@@ -148,7 +148,8 @@ same_settings(const struct config *a, const struct config *b)
 	    STREQ(a->alert_webhook, b->alert_webhook) &&
 	    a->alert_retries == b->alert_retries &&
 	    a->alert_timeout == b->alert_timeout &&
-	    lists_equal(&a->default_fallback, &b->default_fallback);
+	    lists_equal(&a->default_fallback, &b->default_fallback) &&
+	    a->event_retention == b->event_retention;
 #undef STREQ
 }
 
@@ -172,6 +173,7 @@ test_defaults(void)
 	ok(d->database != NULL && strstr(d->database, "modelreg/registry.db") != NULL,
 	    "default database %s", d->database);
 	is_int(d->log_level, LOG_INFO, "default log_level");
+	is_int(d->event_retention, 90 * 86400, "default event_retention");
 	is_int(d->have_access, 0, "default: no [access]");
 	is_int(d->admin.n + d->member.n + d->viewer.n, 0, "default: empty access lists");
 	ok(d->seed_url != NULL && strncmp(d->seed_url, "file:///", 8) == 0 &&
@@ -268,6 +270,7 @@ test_every_key(void)
 	is_int(cfg->socket_mode, 0600, "socket_mode");
 	is_str(cfg->database, "/tmp/modelreg-test/registry.db", "database");
 	is_int(cfg->log_level, LOG_DEBUG, "log_level");
+	is_int(cfg->event_retention, 365 * 86400, "event_retention");
 	is_int(cfg->have_access, 1, "have_access");
 	ok(list_is(&cfg->admin, admin, 2), "admin list");
 	ok(list_is(&cfg->member, member, 3), "member list over two lines");
@@ -501,7 +504,7 @@ test_errors(void)
 	    "section names are lower case");
 	refused("[daemon]\n\n# comment\nsocket_path = /x\n",
 	    "t.conf:4: unknown key \"socket_path\" in [daemon] (known keys: socket, "
-	    "socket_mode, database, log_level)", "unknown key");
+	    "socket_mode, database, log_level, event_retention)", "unknown key");
 	refused("[seed]\nURL = http://x\n",
 	    "t.conf:2: unknown key \"URL\" in [seed]: did you mean \"url\"?",
 	    "key names are lower case");
@@ -1289,6 +1292,43 @@ test_exec(void)
 	cfg_free(cfg);
 }
 
+/* [daemon] event_retention: a duration from 1h to 3650d. */
+static void
+test_event_retention(void)
+{
+	struct config	*cfg;
+
+	cfg = accepted("[daemon]\nevent_retention = 30d\n", "event_retention 30d");
+	if (cfg != NULL)
+		is_int(cfg->event_retention, 30 * 86400, "event_retention 30d");
+	cfg_free(cfg);
+	cfg = accepted("[daemon]\nevent_retention = 1h\n", "event_retention 1h");
+	if (cfg != NULL)
+		is_int(cfg->event_retention, 3600, "event_retention at its bound 1h");
+	cfg_free(cfg);
+	cfg = accepted("[daemon]\nevent_retention = 3650d\n",
+	    "event_retention 3650d");
+	if (cfg != NULL)
+		is_int(cfg->event_retention, 3650 * 86400,
+		    "event_retention at its bound 3650d");
+	cfg_free(cfg);
+	refused("[daemon]\nlog_level = info\n\nevent_retention = 59m\n",
+	    "t.conf:4: bad event_retention \"59m\": expected a duration from 1h "
+	    "to 3650d", "event_retention under 1h, with its line");
+	refused("[daemon]\nevent_retention = 3651d\n",
+	    "t.conf:2: bad event_retention \"3651d\"", "event_retention over 10 years");
+	refused("[daemon]\nevent_retention = 90 days\n",
+	    "t.conf:2: bad event_retention \"90 days\"", "event_retention junk");
+	refused("[daemon]\nevent_retention =\n",
+	    "t.conf:2: bad event_retention \"\"", "event_retention empty");
+	refused("[daemon]\nevent_retention = 30d\nevent_retention = 60d\n",
+	    "t.conf:3: duplicate key event_retention in [daemon] (first set at "
+	    "line 2", "event_retention twice");
+	refused("[uptime]\nevent_retention = 30d\n",
+	    "t.conf:2: unknown key \"event_retention\" in [uptime]: it belongs "
+	    "in [daemon]", "event_retention is a [daemon] key");
+}
+
 static void
 test_fallback(void)
 {
@@ -1329,6 +1369,7 @@ main(void)
 	test_uptime_template();
 	test_exec();
 	test_fallback();
+	test_event_retention();
 	test_load();
 	test_access();
 	cfg_errors_free(&errs);
