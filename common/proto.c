@@ -355,6 +355,18 @@ lf_num(struct buf *b, const char *key, double value)
 }
 
 int
+lf_opt_int(struct buf *b, const char *key, int has, int64_t value)
+{
+	return has ? lf_int(b, key, value) : lf_null(b, key);
+}
+
+int
+lf_opt_num(struct buf *b, const char *key, int has, double value)
+{
+	return has ? lf_num(b, key, value) : lf_null(b, key);
+}
+
+int
 lf_bool(struct buf *b, const char *key, int value)
 {
 	size_t	 start = b->len;

@@ -66,6 +66,9 @@ int	 lf_strn(struct buf *, const char *key, const char *value, size_t len);
 int	 lf_int(struct buf *, const char *key, int64_t value);
 int	 lf_num(struct buf *, const char *key, double value);	/* %.10g; NaN and infinities as null */
 int	 lf_bool(struct buf *, const char *key, int value);	/* true / false */
+/* A number that may be unknown: the value when has is set, else null. */
+int	 lf_opt_int(struct buf *, const char *key, int has, int64_t value);
+int	 lf_opt_num(struct buf *, const char *key, int has, double value);
 int	 lf_null(struct buf *, const char *key);
 int	 lf_time(struct buf *, const char *key, int64_t unixtime);	/* RFC 3339 UTC; 0 = null */
 int	 lf_end(struct buf *);	/* append the LF ending the record */

@@ -25,18 +25,12 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	rv |= lf_str(b, "name", e->name);
 	rv |= lf_str(b, "provider", e->provider);
 	rv |= lf_str(b, "canonical_slug", e->canonical_slug);
-	if (e->has_context)
-		rv |= lf_int(b, "context_length", e->context_length);
-	else
-		rv |= lf_null(b, "context_length");
-	if (e->has_prompt_price)
-		rv |= lf_num(b, "prompt_price", e->prompt_price);
-	else
-		rv |= lf_null(b, "prompt_price");
-	if (e->has_completion_price)
-		rv |= lf_num(b, "completion_price", e->completion_price);
-	else
-		rv |= lf_null(b, "completion_price");
+	rv |= lf_opt_int(b, "context_length",
+	    e->has_context, e->context_length);
+	rv |= lf_opt_num(b, "prompt_price",
+	    e->has_prompt_price, e->prompt_price);
+	rv |= lf_opt_num(b, "completion_price",
+	    e->has_completion_price, e->completion_price);
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
 	if (e->zdr < 0)

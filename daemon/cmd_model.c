@@ -70,18 +70,12 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "provider", m->provider);
 	rv |= lf_str(b, "status", m->active ? "active" : "inactive");
 	rv |= lf_bool(b, "default", m->is_default);
-	if (m->has_context)
-		rv |= lf_int(b, "context_length", m->context_length);
-	else
-		rv |= lf_null(b, "context_length");
-	if (m->has_prompt_price)
-		rv |= lf_num(b, "prompt_price", m->prompt_price);
-	else
-		rv |= lf_null(b, "prompt_price");
-	if (m->has_completion_price)
-		rv |= lf_num(b, "completion_price", m->completion_price);
-	else
-		rv |= lf_null(b, "completion_price");
+	rv |= lf_opt_int(b, "context_length",
+	    m->has_context, m->context_length);
+	rv |= lf_opt_num(b, "prompt_price",
+	    m->has_prompt_price, m->prompt_price);
+	rv |= lf_opt_num(b, "completion_price",
+	    m->has_completion_price, m->completion_price);
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
 	rv |= lf_str(b, "status_source", m->status_source);
@@ -95,10 +89,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 		rv |= lf_bool(b, "zdr", m->zdr);
 	rv |= lf_bool(b, "delisted", m->delisted);
 	rv |= lf_str(b, "health", m->health ? m->health : "unknown");
-	if (m->has_uptime)
-		rv |= lf_num(b, "uptime_30m", m->uptime_30m);
-	else
-		rv |= lf_null(b, "uptime_30m");
+	rv |= lf_opt_num(b, "uptime_30m", m->has_uptime, m->uptime_30m);
 	rv |= lf_str(b, "description", m->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;

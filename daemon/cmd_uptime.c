@@ -42,16 +42,10 @@ cmd_uptime_record(const struct uptime_history *h, void *arg)
 		    100.0 * (double)h->green / (double)h->samples);
 	else
 		rv |= lf_null(b, "green_share");
-	if (h->has_mean)
-		rv |= lf_num(b, "mean_uptime", h->mean);
-	else
-		rv |= lf_null(b, "mean_uptime");
+	rv |= lf_opt_num(b, "mean_uptime", h->has_mean, h->mean);
 	rv |= lf_int(b, "incidents", h->incidents);
 	rv |= lf_str(b, "health", h->health);
-	if (h->has_uptime)
-		rv |= lf_num(b, "uptime_30m", h->uptime_30m);
-	else
-		rv |= lf_null(b, "uptime_30m");
+	rv |= lf_opt_num(b, "uptime_30m", h->has_uptime, h->uptime_30m);
 	rv |= lf_time(b, "last_sample_at", h->last_at);
 	rv |= lf_end(b);
 	if (rv != 0) {

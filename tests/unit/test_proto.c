@@ -505,6 +505,12 @@ test_json_str(void)
 	buf_json_str(&b, "caf\xc3\xa9");
 	is_str(b.data, "\"caf\xc3\xa9\"", "json: UTF-8 passes through");
 	buf_free(&b);
+
+	lf_opt_int(&b, "n", 1, 42);
+	lf_opt_num(&b, "p", 0, 1.5);
+	lf_end(&b);
+	is_str(b.data, "n=42 p=\n", "lf_opt: known value written, unknown as null");
+	buf_free(&b);
 }
 
 int
