@@ -135,3 +135,55 @@ buf_steal(struct buf *b)
 	b->len = b->cap = 0;
 	return p;
 }
+
+/* Back i up to the start of a UTF-8 character of s. */
+static size_t
+buf_char_start(const char *s, size_t i)
+{
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
+int
+buf_vfit(char *dst, size_t len, const char *fmt, va_list ap)
+{
+	size_t	 cut, i;
+	int	 n;
+
+	if (len == 0)
+		return -1;
+	if ((n = vsnprintf(dst, len, fmt, ap)) < 0) {
+		dst[0] = '\0';
+		return -1;
+	}
+	if ((size_t)n < len)
+		return 0;
+	if (len < 4) {
+		dst[buf_char_start(dst, len - 1)] = '\0';
+		return 1;
+	}
+	/* Room for "..." and the NUL: the text keeps at most len - 4 bytes. */
+	cut = len - 4;
+	for (i = cut; i > 0 && dst[i] != ' ' && dst[i] != '\t'; i--)
+		;
+	if (i < cut / 2)
+		i = buf_char_start(dst, cut);	/* one long word: cut inside it */
+	/* No dangling separator before the "...". */
+	while (i > 0 && strchr(" \t,;:", dst[i - 1]) != NULL)
+		i--;
+	memcpy(dst + i, "...", 4);
+	return 1;
+}
+
+int
+buf_fit(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rv;
+
+	va_start(ap, fmt);
+	rv = buf_vfit(dst, len, fmt, ap);
+	va_end(ap);
+	return rv;
+}

@@ -30,4 +30,17 @@ void	 buf_reset(struct buf *);	/* len = 0, keeps memory */
 void	 buf_free(struct buf *);
 char	*buf_steal(struct buf *);	/* caller owns result (never NULL: "" if empty, NULL on ENOMEM) */
 
+/*
+ * snprintf into a fixed buffer of len bytes that never ends inside a word:
+ * text that does not fit is cut after the last whole word that leaves room
+ * for "...", and "..." is appended. Only a word longer than half the
+ * buffer is cut inside, on a UTF-8 character boundary. dst must not be
+ * one of the arguments. Returns 1 when the text was cut, 0 when it fit,
+ * -1 when it could not be formatted (dst is then "").
+ */
+int	 buf_fit(char *dst, size_t len, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 buf_vfit(char *dst, size_t len, const char *fmt, va_list)
+	    __attribute__((format(printf, 3, 0)));
+
 #endif

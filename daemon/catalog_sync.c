@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "catalog.h"
+#include "catalog_detect.h"
 #include "catalog_sync.h"
 #include "config.h"
 #include "daemon.h"
@@ -42,6 +43,7 @@ static struct {
 	char		 shown[CAT_SHOWN_MAX + 4];
 	char		*url;		/* the configured URL, to notice a change */
 	int		 seed_failed;	/* seed.failed already raised for this streak */
+	int		 seed_none_said;	/* "nothing to seed" already logged */
 } cat;
 
 /* A JSON number, or null when unknown. */
@@ -263,8 +265,16 @@ catalog_seed(void)
 	    rc.seeded_at != 0)
 		return;
 	if (cfg->always_active.n + cfg->always_inactive.n == 0 &&
-	    (cfg->default_model == NULL || cfg->default_model[0] == '\0'))
-		return;		/* nothing names a model to seed */
+	    (cfg->default_model == NULL || cfg->default_model[0] == '\0')) {
+		/* Nothing names a model to seed: sync adds them one by one. */
+		if (!cat.seed_none_said)
+			log_info("catalog: the first boot seeds from the catalog, "
+			    "but no always_active, always_inactive or "
+			    "default_model names a model: nothing seeded "
+			    "(modelregctl sync adds models)");
+		cat.seed_none_said = 1;
+		return;
+	}
 	names = calloc(cfg->always_active.n + cfg->always_inactive.n + 1,
 	    sizeof(*names));
 	if (names == NULL) {
@@ -318,12 +328,14 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 	struct catalog_stats	 cs;
 	enum source_outcome	 o;
 	char			 msg[700], err[256];
+	enum cat_look		 look = LOOK_NONE;
 	int64_t			 items = 0;
+	int			 rc;
 
 	(void)arg;
 	cat.fetch = NULL;
 	if (!fr->ok) {
-		snprintf(msg, sizeof(msg), "%s: %s", cat.shown, fr->err);
+		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown, fr->err);
 		source_done(&cat.src, SRC_FAILED, 0, msg);
 		return;
 	}
@@ -340,9 +352,14 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 	}
 	memset(&cs, 0, sizeof(cs));
 	err[0] = '\0';
-	if (catalog_parse(md.db, cat.format, fr->body, fr->len, &cs, err,
-	    sizeof(err)) == -1) {
-		snprintf(msg, sizeof(msg), "%s: %s", cat.shown,
+	/* A body in another format than configured fails: nothing changes. */
+	rc = catalog_parse_checked(md.db, cat.format, fr->body, fr->len, &cs,
+	    &look, err, sizeof(err));
+	if (look != LOOK_NONE)
+		snprintf(cat.src.detected, sizeof(cat.src.detected), "%s",
+		    catalog_look_name(look));
+	if (rc == -1) {
+		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown,
 		    err[0] ? err : "cannot parse the catalog");
 		source_done(&cat.src, SRC_FAILED, 0, msg);
 		return;
@@ -378,6 +395,7 @@ catalog_run(struct source *src, int force)
 		return;
 	}
 	cat.format = md.cfg->catalog_format;
+	cat.src.format = cfg_format_name(cat.format);
 	fetch_show_url(md.cfg->catalog_url, cat.shown, sizeof(cat.shown));
 
 	memset(&req, 0, sizeof(req));
@@ -438,6 +456,8 @@ catalog_configure(void)
 	}
 	free(cat.url);
 	cat.url = url;
+	cat.src.format = cfg->catalog_url != NULL ?
+	    cfg_format_name(cfg->catalog_format) : NULL;
 	source_configure(&cat.src, cfg->catalog_url != NULL,
 	    cfg->catalog_interval, cfg->catalog_retry_min,
 	    cfg->catalog_retry_max);

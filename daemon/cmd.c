@@ -71,7 +71,7 @@ cmd_err(struct cmd_ctx *ctx, const char *code, const char *fmt, ...)
 
 	ctx->code = code;
 	va_start(ap, fmt);
-	vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+	buf_vfit(ctx->msg, sizeof(ctx->msg), fmt, ap);
 	va_end(ap);
 	return CMD_ERR;
 }

@@ -121,6 +121,7 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_str(b, "source", "seed");
 	lf_str(b, "state", cmd_seed_state(&st));
 	lf_str(b, "format", cfg_format_name(md.cfg->seed_format));
+	lf_str(b, "detected", st.detected[0] ? st.detected : NULL);
 	lf_time(b, "last_ok", st.last_ok);
 	lf_time(b, "last_attempt", st.last_attempt);
 	lf_str(b, "last_error", st.last_error);

@@ -20,7 +20,7 @@ struct refresh_slot {
 	struct source_waiter	*waiter;	/* NULL once done */
 	int			 done;
 	enum source_outcome	 outcome;
-	char			 msg[256];
+	char			 msg[512];	/* as long as a source's last_error */
 };
 
 /* A REFRESH waiting for its sources' runs to end. */
@@ -79,7 +79,7 @@ refresh_done(struct source *src, enum source_outcome o, const char *msg,
 	s->done = 1;
 	s->waiter = NULL;
 	s->outcome = o;
-	snprintf(s->msg, sizeof(s->msg), "%s", msg != NULL ? msg : "");
+	buf_fit(s->msg, sizeof(s->msg), "%s", msg != NULL ? msg : "");
 	if (--r->pending > 0)
 		return;
 	for (i = 0; i < r->n; i++) {

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
+#include "url.h"
 
 #ifndef MODELREG_SOCKET
 #define MODELREG_SOCKET		"/run/modelreg/modelregd.sock"
@@ -260,7 +261,7 @@ cfg_default(void)
 	cfg->log_level = LOG_INFO;
 	cfg->have_access = 0;
 	cfg->seed_url = xstrdup_or_null("file://" MODELREG_SEED_SNAPSHOT, &fail);
-	cfg->seed_format = FMT_MISTRAL;
+	cfg->seed_format = FMT_AUTO;
 	cfg->seed_api_key_file = NULL;
 	n = sizeof(default_always_active) / sizeof(default_always_active[0]);
 	if ((cfg->always_active.v = calloc(n, sizeof(char *))) == NULL)
@@ -279,7 +280,7 @@ cfg_default(void)
 	cfg->seed_max_bytes = 32UL * 1024 * 1024;
 
 	/* Issue 3's sources are off until a url is set; their other keys have defaults. */
-	cfg->catalog_format = FMT_OPENROUTER;
+	cfg->catalog_format = FMT_AUTO;
 	cfg->catalog_interval = 3600;
 	cfg->catalog_timeout = 30;
 	cfg->catalog_retry_min = 30;
@@ -466,6 +467,7 @@ cfg_format_name(enum cat_format f)
 	case FMT_MISTRAL:	return "mistral";
 	case FMT_OPENROUTER:	return "openrouter";
 	case FMT_OPENAI:	return "openai";
+	case FMT_AUTO:		return "auto";
 	}
 	return "unknown";
 }
@@ -1018,9 +1020,11 @@ set_format(struct pctx *c, enum key k, const char *v, enum cat_format *dst)
 		*dst = FMT_OPENROUTER;
 	else if (strcmp(v, "openai") == 0)
 		*dst = FMT_OPENAI;
+	else if (strcmp(v, "auto") == 0)
+		*dst = FMT_AUTO;
 	else
-		pctx_error(c, c->lineno, "bad %s \"%s\": expected mistral, "
-		    "openrouter or openai", keys[k].name,
+		pctx_error(c, c->lineno, "bad %s \"%s\": expected auto, "
+		    "mistral, openrouter or openai", keys[k].name,
 		    show(shown, sizeof(shown), v));
 }
 
@@ -1099,9 +1103,10 @@ set_url(struct pctx *c, enum key k, const char *v, char **dst, int flags,
 			pctx_error(c, c->lineno, "bad %s: %s (the value is not "
 			    "shown, in case it holds a secret)", keys[k].name,
 			    why);
-		else
+		else	/* shown as anywhere outside the file: no query values, no userinfo */
 			pctx_error(c, c->lineno, "bad %s \"%s\": %s",
-			    keys[k].name, show(shown, sizeof(shown), v), why);
+			    keys[k].name, url_redact(v, shown, sizeof(shown)),
+			    why);
 		return;
 	}
 	set_string(c, dst, v);
@@ -1585,6 +1590,37 @@ check_retry(struct pctx *c, enum key kmin, enum key kmax, int min, int max)
 	    section_names[keys[kmin].sec]);
 }
 
+int
+cfg_is_bundled_seed(const char *url)
+{
+	return url != NULL &&
+	    strcmp(url, "file://" MODELREG_SEED_SNAPSHOT) == 0;
+}
+
+/*
+ * The seed source's defaults depend on the rest of the file: the bundled
+ * snapshot is the source only when neither [seed] url nor [catalog] url
+ * is set (with a catalog, the first boot seeds from it), and the built-in
+ * always lists and default_model name the snapshot's Mistral ids, so they
+ * hold only when seeding from the snapshot. Keys the file sets stay.
+ */
+static void
+cfg_seed_defaults(struct pctx *c)
+{
+	struct config	*cfg = c->cfg;
+
+	if (!c->seen[K_URL] && cfg->catalog_url != NULL)
+		set_string(c, &cfg->seed_url, NULL);
+	if (cfg_is_bundled_seed(cfg->seed_url))
+		return;
+	if (!c->seen[K_ALWAYS_ACTIVE])
+		cfg_list_free(&cfg->always_active);
+	if (!c->seen[K_ALWAYS_INACTIVE])
+		cfg_list_free(&cfg->always_inactive);
+	if (!c->seen[K_DEFAULT_MODEL])
+		set_string(c, &cfg->default_model, NULL);
+}
+
 /* Rules that involve several keys, checked once the whole file is read. */
 static void
 cfg_check(struct pctx *c)
@@ -1686,6 +1722,8 @@ cfg_parse(const char *text, size_t len, const char *name,
 			pctx_error(&c, rc, "syntax error");
 	} else if (rc < 0)
 		pctx_error(&c, 0, "cannot parse (inih error %d)", rc);
+	if (!c.stop && !c.oom)
+		cfg_seed_defaults(&c);
 	if (!c.stop && !c.oom)
 		cfg_check(&c);
 	failed = c.nmsg > 0 || c.oom;

@@ -9,6 +9,7 @@ enum cat_format {
 	FMT_MISTRAL = 0,
 	FMT_OPENROUTER,
 	FMT_OPENAI,
+	FMT_AUTO,	/* tell from the body (catalog_detect.c); the default */
 };
 
 /* A list of words from a config value: "a, b c" -> {"a","b","c"}. Owned by the config. */
@@ -31,9 +32,15 @@ struct config {
 	struct cfg_list	 admin, member, viewer;	/* user names, @group names, "*" */
 
 	/* [seed] */
-	char		*seed_url;	/* http://, https:// or file://; NULL: no seed source */
-	enum cat_format	 seed_format;	/* default FMT_MISTRAL */
+	/*
+	 * http://, https:// or file://; NULL: no seed source. Without a url
+	 * key it is the bundled snapshot, unless [catalog] has a url: then
+	 * NULL, and the first boot seeds from the catalog.
+	 */
+	char		*seed_url;
+	enum cat_format	 seed_format;	/* default FMT_AUTO */
 	char		*seed_api_key_file;	/* NULL: none */
+	/* The built-in lists and default_model hold only for the bundled snapshot. */
 	struct cfg_list	 always_active, always_inactive;
 	int		 new_model_active;	/* new_model_status = active; default 0 (inactive) */
 	char		*default_model;	/* NULL: none */
@@ -49,7 +56,7 @@ struct config {
 
 	/* [catalog]: the discovery catalog. */
 	char		*catalog_url;		/* NULL: no catalog */
-	enum cat_format	 catalog_format;	/* default FMT_OPENROUTER */
+	enum cat_format	 catalog_format;	/* default FMT_AUTO */
 	char		*catalog_api_key_file;
 	int		 catalog_interval;	/* default 3600 */
 	int		 catalog_timeout;	/* default 30 */
@@ -112,6 +119,9 @@ void	 cfg_errors_free(struct cfg_errors *);
  * document's always-active list.
  */
 struct config *cfg_default(void);
+
+/* Is url the bundled snapshot's file:// URL (the built-in seed source)? */
+int	 cfg_is_bundled_seed(const char *url);
 
 /* Parse a file. NULL when there is any problem, all of them in errs. */
 struct config *cfg_load(const char *path, struct cfg_errors *errs);

@@ -288,7 +288,7 @@ client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 
 	len = snprintf(line, sizeof(line), "ERR %s ", code);
 	va_start(ap, fmt);
-	vsnprintf(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	buf_vfit(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
 	va_end(ap);
 	/* A message may quote hostile input: it must stay one line. */
 	for (i = (size_t)len; line[i] != '\0'; i++)

@@ -77,28 +77,14 @@ events_kind_ok(const char *kind)
 	return 1;
 }
 
-/* Cut s (NUL-terminated) to at most max bytes without splitting a UTF-8 sequence. */
-static void
-events_cut(char *s, size_t max)
-{
-	size_t	 n;
-
-	if (strlen(s) <= max)
-		return;
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	s[n] = '\0';
-}
-
 int
 events_add(sqlite3 *db, const char *kind, const char *model,
     const char *details_json, const char *fmt, ...)
 {
-	char		 msg[EVENTS_MSG_MAX + 4], shown[160];
+	char		 msg[EVENTS_MSG_MAX + 4], shown[512];
 	va_list		 ap;
 	int64_t		 id;
-	size_t		 i, len;
+	size_t		 i;
 	int		 n, replaced;
 
 	if (kind == NULL || !events_kind_ok(kind)) {
@@ -111,16 +97,12 @@ events_add(sqlite3 *db, const char *kind, const char *model,
 		return -1;
 	}
 	va_start(ap, fmt);
-	n = vsnprintf(msg, EVENTS_MSG_MAX + 1, fmt, ap);
+	/* Cut at a word, ending with "...", when longer than the cap. */
+	n = buf_vfit(msg, EVENTS_MSG_MAX + 1, fmt, ap);
 	va_end(ap);
 	if (n < 0) {
 		log_warnx("event %s: cannot format the message", kind);
 		return -1;
-	}
-	if ((size_t)n > EVENTS_MSG_MAX) {
-		/* Cut on a character boundary and say so. */
-		events_cut(msg, EVENTS_MSG_MAX - 3);
-		strcat(msg, "...");
 	}
 	if (db_event_insert(db, (int64_t)time(NULL), kind, model, msg,
 	    details_json, EVENTS_DETAILS_MAX, &replaced, &id) == -1) {
@@ -131,9 +113,7 @@ events_add(sqlite3 *db, const char *kind, const char *model,
 		log_warnx("event %s: details are not a JSON object of at most "
 		    "%d bytes; recorded as {}", kind, EVENTS_DETAILS_MAX);
 	/* The log is line-based: a message quoting a catalog stays one line. */
-	len = strnlen(msg, sizeof(shown) - 1);
-	memcpy(shown, msg, len);
-	shown[len] = '\0';
+	buf_fit(shown, sizeof(shown), "%s", msg);
 	for (i = 0; shown[i] != '\0'; i++)
 		if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
 			shown[i] = '?';

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "fetch.h"
 #include "log.h"
+#include "url.h"
 
 #ifndef MODELREG_VERSION
 #define MODELREG_VERSION "unknown"
@@ -27,6 +28,7 @@
 #define FETCH_MAX_REDIRS	5L
 #define FETCH_MAX_HDRVAL	1024	/* ETag and Last-Modified longer than this are ignored */
 #define FETCH_MAX_REQHDR	8192	/* bound on a request header value we are given */
+#define FETCH_PATH_SHOWN	184	/* bytes of a file:// path quoted in an error */
 
 /*
  * A transfer goes through three states: DEFER when it failed before curl
@@ -236,7 +238,7 @@ fetch_fail_later(struct fetch *f, const char *why)
 {
 	static const struct timeval	 now = { 0, 0 };
 
-	snprintf(f->err, sizeof(f->err), "%s", why);
+	buf_fit(f->err, sizeof(f->err), "%s", why);
 	f->state = FETCH_DEFER;
 	if (f->easy != NULL) {
 		curl_easy_cleanup(f->easy);
@@ -269,11 +271,11 @@ fetch_explain(struct fetch *f, char *err, size_t errlen)
 	fetch_oneline(why, sizeof(why), f->errbuf[0] != '\0' ? f->errbuf :
 	    curl_easy_strerror(f->code));
 	if (f->too_big || f->code == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(err, errlen, "response larger than %zu bytes", f->max_bytes);
+		buf_fit(err, errlen, "response larger than %zu bytes", f->max_bytes);
 		return;
 	}
 	if (f->oom) {
-		snprintf(err, errlen, "out of memory storing the response");
+		buf_fit(err, errlen, "out of memory storing the response");
 		return;
 	}
 	switch (f->code) {
@@ -281,33 +283,33 @@ fetch_explain(struct fetch *f, char *err, size_t errlen)
 		if (strncmp(f->errbuf, "Connection timed out", 20) == 0 ||
 		    strncmp(f->errbuf, "Resolving timed out", 19) == 0) {
 			fetch_fmt_ms(t, sizeof(t), f->connect_timeout_ms);
-			snprintf(err, errlen, "connect timed out after %s", t);
+			buf_fit(err, errlen, "connect timed out after %s", t);
 		} else {
 			fetch_fmt_ms(t, sizeof(t), f->timeout_ms);
-			snprintf(err, errlen, "timed out after %s", t);
+			buf_fit(err, errlen, "timed out after %s", t);
 		}
 		return;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(f->easy, CURLINFO_OS_ERRNO, &oserr);
 		if (oserr == ECONNREFUSED) {
-			snprintf(err, errlen, "connection refused (%s)", why);
+			buf_fit(err, errlen, "connection refused (%s)", why);
 			return;
 		}
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		curl_easy_getinfo(f->easy, CURLINFO_REDIRECT_COUNT, &redirs);
 		if (redirs > 0) {
-			snprintf(err, errlen, "redirect refused (%s)", why);
+			buf_fit(err, errlen, "redirect refused (%s)", why);
 			return;
 		}
 		break;
 	case CURLE_TOO_MANY_REDIRECTS:
-		snprintf(err, errlen, "more than %ld redirects", FETCH_MAX_REDIRS);
+		buf_fit(err, errlen, "more than %ld redirects", FETCH_MAX_REDIRS);
 		return;
 	default:
 		break;
 	}
-	snprintf(err, errlen, "%s", why);
+	buf_fit(err, errlen, "%s", why);
 }
 
 /*
@@ -336,7 +338,7 @@ fetch_dispatch(void)
 		r.http_status = f->http_status;
 		r.body = "";
 		if (f->err[0] != '\0')
-			snprintf(r.err, sizeof(r.err), "%s", f->err);
+			buf_fit(r.err, sizeof(r.err), "%s", f->err);
 		else if (f->code != CURLE_OK)
 			fetch_explain(f, r.err, sizeof(r.err));
 		else if (f->http_status == 304) {
@@ -351,6 +353,13 @@ fetch_dispatch(void)
 			}
 		} else
 			snprintf(r.err, sizeof(r.err), "HTTP %ld", f->http_status);
+		/* curl's text may quote a URL, with its query or userinfo. */
+		if (r.err[0] != '\0') {
+			char	 raw[sizeof(r.err)];
+
+			memcpy(raw, r.err, sizeof(raw));
+			url_redact_text(raw, r.err, sizeof(r.err));
+		}
 		r.etag = f->etag;
 		r.last_modified = f->last_modified;
 		f->cb(&r, f->arg);
@@ -523,7 +532,8 @@ static int
 fetch_check_file(const char *url, char *err, size_t errlen)
 {
 	CURLU		*u;
-	char		*path = NULL;
+	char		*path = NULL, shown[FETCH_PATH_SHOWN];
+	const char	*serr;
 	struct stat	 st;
 	int		 rv = -1;
 
@@ -536,12 +546,16 @@ fetch_check_file(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "malformed file URL");
 		goto done;
 	}
+	/* The path is cut, never the cause after it. */
 	if (stat(path, &st) == -1) {
-		snprintf(err, errlen, "cannot open %.180s: %s", path, strerror(errno));
+		serr = strerror(errno);
+		buf_fit(shown, sizeof(shown), "%s", path);
+		buf_fit(err, errlen, "cannot open %s: %s", shown, serr);
 		goto done;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%.180s is not a regular file", path);
+		buf_fit(shown, sizeof(shown), "%s", path);
+		buf_fit(err, errlen, "%s is not a regular file", shown);
 		goto done;
 	}
 	rv = 0;
@@ -735,28 +749,7 @@ fetch_cancel(struct fetch *f)
 void
 fetch_show_url(const char *url, char *dst, size_t dstlen)
 {
-	const char	*auth, *end, *at = NULL;
-	struct buf	 b = { NULL, 0, 0 };
-
-	if (dstlen < 8) {
-		if (dstlen > 0)
-			dst[0] = '\0';
-		return;
-	}
-	if ((auth = strstr(url, "://")) != NULL) {
-		auth += 3;
-		end = auth + strcspn(auth, "/?#");
-		for (at = end; at > auth && at[-1] != '@'; at--)
-			;
-	}
-	if (at != NULL && at > auth)
-		buf_printf(&b, "%.*s***@%s", (int)(auth - url), url, at);
-	else
-		buf_puts(&b, url);
-	log_oneline(dst, dstlen, b.data != NULL ? b.data : "");
-	if (b.len >= dstlen)
-		memcpy(dst + dstlen - 4, "...", 4);
-	buf_free(&b);
+	url_redact(url, dst, dstlen);
 }
 
 int

@@ -35,7 +35,7 @@ struct fetch_result {
 	size_t		 len;
 	const char	*etag;		/* from the response, NULL if none */
 	const char	*last_modified;
-	char		 err[256];
+	char		 err[256];	/* URLs in it redacted (url_redact_text) */
 };
 
 typedef void (*fetch_cb)(const struct fetch_result *, void *arg);
@@ -54,9 +54,9 @@ struct fetch *fetch_start(const struct fetch_req *, fetch_cb, void *arg);
 /* Abort a transfer whose callback has not run yet; the callback is not called. */
 void	 fetch_cancel(struct fetch *);
 /*
- * The URL as logs and STATUS may show it: "user:password@" becomes
- * "***@", control bytes become blanks, and a URL longer than dstlen - 4
- * bytes is cut with "...".
+ * The URL as logs and STATUS may show it: url_redact() (userinfo and
+ * query values as "***", control bytes as blanks), cut with "..." when
+ * longer than dstlen - 1 bytes.
  */
 void	 fetch_show_url(const char *url, char *dst, size_t dstlen);
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "buf.h"
 #include "log.h"
 
 static int	 log_level = LOG_INFO;
@@ -63,14 +64,19 @@ log_level_name(int level)
 void
 log_oneline(char *dst, size_t len, const char *src)
 {
-	size_t	 i;
+	size_t	 i, n;
 
 	if (len == 0)
 		return;
-	for (i = 0; src[i] != '\0' && i + 1 < len; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 ||
-		    (unsigned char)src[i] == 0x7f) ? ' ' : src[i];
-	dst[i] = '\0';
+	/* What does not fit is cut at a word, with "...", by buf_fit. */
+	if ((n = strlen(src)) >= len) {
+		buf_fit(dst, len, "%s", src);
+		n = strlen(dst);
+	} else
+		memcpy(dst, src, n + 1);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)dst[i] < 0x20 || (unsigned char)dst[i] == 0x7f)
+			dst[i] = ' ';
 }
 
 /*
@@ -85,7 +91,7 @@ vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 
 	if (pri > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	buf_vfit(msg, sizeof(msg), fmt, ap);
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
 			msg[i] = '?';

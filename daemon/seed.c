@@ -14,7 +14,9 @@
 
 #include <event2/event.h>
 
+#include "buf.h"
 #include "catalog.h"
+#include "catalog_detect.h"
 #include "config.h"
 #include "daemon.h"
 #include "events.h"
@@ -46,8 +48,9 @@ static struct {
 	enum seed_phase		 phase;
 	int64_t			 last_ok, last_attempt, next_try;
 	int			 failures, items;
-	char			 last_error[256];
+	char			 last_error[512];
 	char			 warnings[1024];
+	char			 detected[16];	/* what the last body looked like */
 
 	struct event		*timer;
 	struct fetch		*fetch;
@@ -119,7 +122,7 @@ static void
 seed_failed(enum reg_rc rc, const char *why)
 {
 	struct timeval	 tv;
-	char		 msg[300];
+	char		 msg[600];
 	long		 delay, jitter_ms;
 
 	log_oneline(seed.last_error, sizeof(seed.last_error), why);
@@ -161,9 +164,9 @@ seed_failed(enum reg_rc rc, const char *why)
 		events_notify();
 	}
 	if (rc == REG_INTERNAL)
-		snprintf(msg, sizeof(msg), "%s", seed.last_error);
+		buf_fit(msg, sizeof(msg), "%s", seed.last_error);
 	else
-		snprintf(msg, sizeof(msg), "seed source: %s", seed.last_error);
+		buf_fit(msg, sizeof(msg), "seed source: %s", seed.last_error);
 	seed_end_run(rc, NULL, msg);
 }
 
@@ -194,7 +197,7 @@ seed_succeeded(const struct catalog_stats *cs, const struct seed_result *res)
 	seed.failures = 0;
 	seed.next_try = 0;
 	seed.last_error[0] = '\0';
-	snprintf(seed.warnings, sizeof(seed.warnings), "%s", res->warnings);
+	buf_fit(seed.warnings, sizeof(seed.warnings), "%s", res->warnings);
 	seed.phase = SEED_IDLE;
 
 	seed_log_warnings(res->warnings);
@@ -228,11 +231,12 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	struct seed_result	 res;
 	struct actor		 a;
 	char			 why[600], err[256];
+	enum cat_look		 look = LOOK_NONE;
 	enum reg_rc		 rc;
 
 	seed.fetch = NULL;
 	if (!fr->ok) {
-		snprintf(why, sizeof(why), "%s: %s", seed.shown, fr->err);
+		buf_fit(why, sizeof(why), "%s: %s", seed.shown, fr->err);
 		seed_failed(REG_CONFLICT, why);
 		return;
 	}
@@ -244,9 +248,14 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	}
 	memset(&cs, 0, sizeof(cs));
 	err[0] = '\0';
-	if (catalog_parse(md.db, seed.format, fr->body, fr->len, &cs, err,
-	    sizeof(err)) == -1) {
-		snprintf(why, sizeof(why), "%s: %s", seed.shown,
+	/* A body in another format than configured fails: nothing changes. */
+	rc = catalog_parse_checked(md.db, seed.format, fr->body, fr->len, &cs,
+	    &look, err, sizeof(err)) == -1 ? REG_CONFLICT : REG_OK;
+	if (look != LOOK_NONE)
+		snprintf(seed.detected, sizeof(seed.detected), "%s",
+		    catalog_look_name(look));
+	if (rc != REG_OK) {
+		buf_fit(why, sizeof(why), "%s: %s", seed.shown,
 		    err[0] ? err : "cannot parse the catalog");
 		seed_failed(REG_CONFLICT, why);
 		return;
@@ -265,7 +274,7 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	/* One transaction: a crash leaves the registry as it was, or seeded whole. */
 	if ((rc = reg_seed_apply(md.db, md.cfg, &a, &res, err, sizeof(err))) !=
 	    REG_OK) {
-		snprintf(why, sizeof(why), "database error while seeding: %s",
+		buf_fit(why, sizeof(why), "database error while seeding: %s",
 		    err[0] ? err : "cannot apply the catalog");
 		seed_failed(REG_INTERNAL, why);
 		return;
@@ -420,6 +429,7 @@ seed_get_status(struct seed_status *st)
 	st->failures = seed.failures;
 	st->items = seed.items;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", seed.last_error);
+	snprintf(st->detected, sizeof(st->detected), "%s", seed.detected);
 	snprintf(st->warnings, sizeof(st->warnings), "%s", seed.warnings);
 }
 

@@ -19,7 +19,8 @@ struct seed_status {
 	int64_t		 next_try;	/* 0 when none scheduled */
 	int		 failures;	/* consecutive failures */
 	int		 items;		/* models in the last good source */
-	char		 last_error[256];	/* "" when the last attempt succeeded */
+	char		 last_error[512];	/* "" when the last attempt succeeded */
+	char		 detected[16];	/* what the last body looked like (catalog_look_name), "" none yet */
 	char		 warnings[1024];	/* from the last successful apply */
 };
 

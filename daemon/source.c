@@ -286,7 +286,7 @@ void
 source_done(struct source *src, enum source_outcome o, int items,
     const char *msg)
 {
-	char	 one[256];
+	char	 one[512];
 	int	 run = src->run_id, queued;
 
 	if (!src->running) {
@@ -323,7 +323,7 @@ source_done(struct source *src, enum source_outcome o, int items,
 		/* Once per held response, not at every periodic re-fetch of it. */
 		if (strcmp(src->held, one) != 0)
 			source_event(src, "sync.suspicious", one);
-		snprintf(src->held, sizeof(src->held), "%s", one);
+		buf_fit(src->held, sizeof(src->held), "%s", one);
 		break;
 	}
 
@@ -446,6 +446,11 @@ source_status_record(struct buf *b, const struct source *src)
 	r |= lf_int(b, "failures", src->failures);
 	r |= lf_int(b, "items", src->items);
 	r |= lf_str(b, "held", src->held);
+	if (src->format != NULL) {
+		r |= lf_str(b, "format", src->format);
+		r |= lf_str(b, "detected", src->detected[0] ? src->detected :
+		    NULL);
+	}
 	r |= lf_end(b);
 	return r ? -1 : 0;
 }
@@ -477,22 +482,26 @@ source_read_key(const char *path, char *out, size_t outlen, char *err,
 	ssize_t		 n;
 	size_t		 len = 0, i;
 	int		 fd;
+	char		 shown[200];
+
+	/* A long path is cut in messages, never the cause after it. */
+	buf_fit(shown, sizeof(shown), "%s", path);
 
 	if (outlen < 2) {
 		snprintf(err, errlen, "no room for the key of api_key_file %s",
-		    path);
+		    shown);
 		return -1;
 	}
 	/* O_NONBLOCK: a FIFO put there by mistake must not stall the loop. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1) {
-		snprintf(err, errlen, "cannot read api_key_file %s: %s", path,
+		snprintf(err, errlen, "cannot read api_key_file %s: %s", shown,
 		    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "api_key_file %s is not a regular file",
-		    path);
+		    shown);
 		goto fail;
 	}
 	/* Read one byte more than fits, to tell a key that is too long. */
@@ -501,7 +510,7 @@ source_read_key(const char *path, char *out, size_t outlen, char *err,
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "cannot read api_key_file %s: %s",
-			    path, strerror(errno));
+			    shown, strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
@@ -510,7 +519,7 @@ source_read_key(const char *path, char *out, size_t outlen, char *err,
 	}
 	if (len >= outlen) {
 		snprintf(err, errlen, "api_key_file %s is larger than %zu bytes",
-		    path, outlen - 1);
+		    shown, outlen - 1);
 		goto fail;
 	}
 	close(fd);
@@ -519,13 +528,13 @@ source_read_key(const char *path, char *out, size_t outlen, char *err,
 		len--;
 	out[len] = '\0';
 	if (len == 0) {
-		snprintf(err, errlen, "api_key_file %s is empty", path);
+		snprintf(err, errlen, "api_key_file %s is empty", shown);
 		return -1;
 	}
 	for (i = 0; i < len; i++)
 		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] == 0x7f) {
 			snprintf(err, errlen, "api_key_file %s holds control "
-			    "characters", path);
+			    "characters", shown);
 			explicit_bzero(out, outlen);
 			return -1;
 		}

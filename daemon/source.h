@@ -45,8 +45,11 @@ struct source {
 	int64_t			 last_ok, last_attempt, next_run;
 	int			 failures;	/* consecutive */
 	int			 items;		/* what the last good run counted */
-	char			 last_error[256];	/* "" after a success */
+	char			 last_error[512];	/* "" after a success */
 	char			 held[256];	/* why the last response is held, "" when none */
+	/* A catalog-like source's format: set by the module, NULL when it has none. */
+	const char		*format;	/* the configured one: "auto", "openrouter", ... */
+	char			 detected[16];	/* what the last body looked like, "" none yet */
 
 	/* Private to source.c. */
 	struct event		*timer;

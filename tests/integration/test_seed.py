@@ -519,6 +519,176 @@ def test_missing_inputs(tap, srv):
     tap.ok(d.alive(), "the daemon survives a key file with a line break")
     d.cleanup()
 
+CAT_BASE = harness.data_path("cat-base.json")
+PEERAI = ("mistral-large-latest", "mistral-medium-latest", "mistral-tiny-latest",
+    "open-mistral-nemo-2407", "pixtral-large-2411")
+
+
+def custom(body, **kw):
+    """A daemon with our own config text: [daemon] from the harness, then body."""
+    d = harness.Daemon(start=False, **kw)
+    d.write_config("[daemon]\nsocket = %s\ndatabase = %s\nlog_level = debug\n\n%s"
+        % (d.sock, d.db, body))
+    d.start()
+    return d
+
+
+def seeded_from_snapshot(tap, d, what):
+    """The daemon tried the bundled snapshot (installed or not) with the PeerAI lists."""
+    try:
+        d.wait_for(lambda: re.search(r"seeding from file://\S*/seed/mistral-models\.json",
+            d.log_text()), 10, "a seed from the bundled snapshot")
+        tap.ok(True, "%s: seeds from the bundled snapshot" % what)
+    except harness.HarnessError as e:
+        tap.ok(False, "%s: seeds from the bundled snapshot" % what, d.log_text())
+    tap.ok("catalog" not in (d.sources() or {}) or
+        d.sources()["catalog"].get("state") == "disabled", "%s: no catalog" % what)
+
+
+def test_seed_sources(tap, srv):
+    """Where the first seed comes from, for each way of writing [seed] and [catalog]."""
+    cat = "[catalog]\nurl = %s\ninterval = 1h\n" % harness.file_url(CAT_BASE)
+
+    # A file without [seed]: the bundled snapshot.
+    d = custom("")
+    seeded_from_snapshot(tap, d, "no [seed]")
+    d.cleanup()
+
+    # [seed] without url and no catalog: the bundled snapshot.
+    d = custom("[seed]\nnew_model_status = inactive\nretry_min = 1\nretry_max = 2\n")
+    seeded_from_snapshot(tap, d, "[seed] without url")
+    d.cleanup()
+
+    # [seed] without url, with a catalog: seeds from the catalog (as url = does).
+    for how, seed in (("[seed] without url", "[seed]\nnew_model_status = inactive\n"),
+                      ("url =", "[seed]\nurl =\n")):
+        d = custom(seed.replace("[seed]\n", "[seed]\nalways_active = openai/gpt-4o\n"
+            "default_model = anthropic/claude-3.5-sonnet\n") + cat)
+        try:
+            d.wait_for(lambda: len(models(d)) == 2, 15, "a seed from the catalog")
+        except harness.HarnessError:
+            pass
+        tap.eq(states(d), {"openai/gpt-4o": "active", "anthropic/claude-3.5-sonnet": "active*"},
+            "%s with a catalog: seeds the named models from the catalog" % how, d.log_text())
+        tap.eq(seed_rec(d).get("state"), "disabled", "%s with a catalog: no seed url" % how)
+        tap.ok(not re.search(r"seeding from", d.log_text()),
+            "%s with a catalog: the bundled snapshot is not fetched" % how)
+        d.cleanup()
+
+    # No [seed] at all, with a catalog, and no lists: the PeerAI names are not in play.
+    d = custom(cat)
+    d.wait_for(lambda: d.sources()["catalog"].get("last_ok"), 15, "a catalog refresh")
+    d.wait_for(lambda: "nothing seeded" in d.log_text(), 10, "the catalog seed's verdict")
+    log = d.log_text()
+    st, evs = d.request("EVENTS")
+    tap.ok(not any(n in log for n in PEERAI),
+        "no [seed] with a catalog: no warning about the built-in names", log)
+    tap.ok(not any(e.get("kind") == "seed.failed" for e in evs),
+        "no [seed] with a catalog: no seed.failed", evs)
+    tap.eq(seed_rec(d).get("state"), "disabled", "no [seed] with a catalog: no seed url")
+    tap.eq(d.request("LIST")[0], "OK 0", "no [seed] with a catalog and no lists: nothing seeded")
+    d.cleanup()
+
+    # url = X with a catalog: X wins.
+    path = "/x/api/v1/models"
+    srv.set(path, "file", file=OPENROUTER)
+    d = custom("[seed]\nurl = %s\n%s" % (srv.url(path), cat))
+    d.wait_seeded(timeout=20)
+    tap.eq(len(models(d)), 6, "url = X with a catalog: seeds every model of X")
+    d.cleanup()
+
+
+def test_own_lists_only(tap, srv):
+    """Seeding from OpenRouter or OpenAI without lists: no PeerAI names, no warnings."""
+    for name, path, f, n in (("openrouter", "/or/api/v1/models", OPENROUTER, 6),
+                             ("openai", "/oa/v1/models", OPENAI, 5)):
+        srv.set(path, "file", file=f)
+        d = custom("[seed]\nurl = %s\n" % srv.url(path))
+        s = d.wait_seeded(timeout=20)
+        tap.eq(len(models(d)), n, "%s without lists: every model seeded" % name)
+        tap.eq(s.get("warnings") or "", "", "%s without lists: no warnings" % name)
+        tap.ok(not any(x in d.log_text() for x in PEERAI),
+            "%s without lists: the PeerAI names are nowhere in the log" % name)
+        tap.eq(d.status()[0].get("default"), None, "%s without lists: no default" % name)
+        tap.eq(s.get("format"), "auto", "%s: format auto by default" % name)
+        tap.eq(s.get("detected"), name, "%s: STATUS says which format was detected" % name)
+        d.cleanup()
+
+
+def test_format_mismatch(tap, srv):
+    """A body in another format than configured fails, naming the format it looks like."""
+    path = "/mm/api/v1/models"
+    srv.set(path, "file", file=OPENROUTER)
+    d = harness.Daemon(seed_url=srv.url(path), seed_format="mistral",
+        always_active=["openai/gpt-4o"])
+    s = wait_seed_error(d, r"looks like", "a format mismatch in last_error")
+    tap.like(s.get("last_error"), r"the body looks like openrouter, not mistral "
+        r"\(set format = openrouter or auto\)", "OpenRouter read as mistral: the error names openrouter")
+    tap.eq(s.get("detected"), "openrouter", "OpenRouter read as mistral: detected=openrouter")
+    tap.eq(d.request("LIST")[0], "OK 0", "OpenRouter read as mistral: nothing is seeded")
+    st, _ = d.request("SEED", timeout=30)
+    tap.err(st, "unavailable", "SEED of a mismatched body: ERR unavailable")
+    tap.like(st, r"looks like openrouter", "SEED says what the body looks like")
+    d.cleanup()
+
+    srv.set(path, "file", file=MISTRAL)
+    d = harness.Daemon(seed_url=srv.url(path), seed_format="openrouter")
+    s = wait_seed_error(d, r"looks like", "a format mismatch in last_error")
+    tap.like(s.get("last_error"), r"looks like mistral, not openrouter",
+        "Mistral read as openrouter: the error names mistral")
+    tap.eq(d.request("LIST")[0], "OK 0", "Mistral read as openrouter: nothing is seeded")
+    d.cleanup()
+
+    # auto folds Mistral's aliases as mistral does.
+    d = harness.Daemon(seed_url=srv.url(path), seed_format="auto", wait_seed=True)
+    tap.eq(sorted(models(d)), MISTRAL_IDS, "auto on a Mistral body: aliases folded")
+    tap.eq((seed_rec(d).get("format"), seed_rec(d).get("detected")), ("auto", "mistral"),
+        "STATUS: format=auto detected=mistral")
+    d.cleanup()
+
+    # The catalog: a mismatch fails the refresh and keeps the catalog as it was.
+    cpath = "/mmcat/api/v1/models"
+    srv.set(cpath, "file", file=CAT_BASE)
+    d = harness.Daemon(seed_url="", extra="[catalog]\nurl = %s\nformat = openrouter\n"
+        "interval = 1h\n" % srv.url(cpath))
+    d.wait_for(lambda: d.sources()["catalog"].get("last_ok"), 15, "a first catalog")
+    n = int(d.sources()["catalog"].get("items"))
+    srv.set(cpath, "file", file=MISTRAL)
+    st, recs = d.request("REFRESH catalog", timeout=30)
+    tap.like(recs[0].get("message") if recs else st, r"looks like mistral, not openrouter",
+        "REFRESH of a mismatched catalog says so")
+    c = d.sources()["catalog"]
+    tap.like(c.get("last_error") or "", r"looks like mistral, not openrouter \(set format = "
+        r"mistral or auto\)", "catalog last_error names the format")
+    tap.eq((c.get("format"), c.get("detected")), ("openrouter", "mistral"),
+        "STATUS catalog: format=openrouter detected=mistral")
+    tap.eq(int(c.get("items")), n, "the catalog is unchanged")
+    d.cleanup()
+
+
+def test_whole_errors(tap):
+    """A long missing file:// path: the cause is never cut inside a word."""
+    d = harness.Daemon(start=False, retry_min=1, retry_max=2)
+    deep = os.path.join(d.dir, *(["a-rather-long-directory-name"] * 5), "models.json")
+    d.seed_url = harness.file_url(deep)
+    d.extra = "[catalog]\nurl = %s\ninterval = 1h\n" % harness.file_url(deep)
+    d.write_config()
+    d.start()
+    s = wait_seed_error(d, r".", "an error for a long missing path")
+    tap.like(s.get("last_error"), r"No such file or directory$",
+        "seed: the whole cause is in STATUS")
+    d.wait_for(lambda: d.sources()["catalog"].get("last_error"), 15, "a catalog error")
+    tap.like(d.sources()["catalog"].get("last_error"), r"No such file or directory$",
+        "catalog: the whole cause is in STATUS")
+    st, recs = d.request("REFRESH catalog", timeout=30)
+    tap.like(recs[0].get("message") if recs else st, r"No such file or directory$",
+        "REFRESH: the whole cause")
+    st, evs = d.request("EVENTS")
+    tap.ok(all(re.search(r"directory$", e.get("message") or "") for e in evs
+        if e.get("kind") in ("seed.failed", "sync.failed")) and evs,
+        "events: the whole cause", evs)
+    d.cleanup()
+
 
 def run(tap):
     srv = httpd.Server()
@@ -529,6 +699,10 @@ def run(tap):
     test_source_down(tap, srv)
     test_bad_bodies(tap, srv)
     test_formats(tap, srv)
+    test_seed_sources(tap, srv)
+    test_own_lists_only(tap, srv)
+    test_format_mismatch(tap, srv)
+    test_whole_errors(tap)
 
 
 harness.main(run)

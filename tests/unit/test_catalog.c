@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "catalog.h"
+#include "catalog_detect.h"
 #include "db.h"
 #include "tap.h"
 
@@ -808,6 +809,166 @@ test_active_statement(void)
 	sqlite3_close(db);
 }
 
+/* What every sample of tests/data (and the snapshot) looks like. */
+static void
+test_detect(sqlite3 *db)
+{
+	static const struct {
+		const char	*file;
+		enum cat_look	 look;
+	} t[] = {
+		{ "cat-base.json", LOOK_OPENROUTER },
+		{ "cat-delist.json", LOOK_OPENROUTER },
+		{ "cat-empty.json", LOOK_OPENAI },
+		{ "cat-shrink.json", LOOK_OPENROUTER },
+		{ "cat-v2.json", LOOK_OPENROUTER },
+		{ "catalog-bad-ids.json", LOOK_OPENAI },
+		{ "catalog-bigdesc.json", LOOK_OPENAI },
+		{ "catalog-data-not-array.json", LOOK_NONE },
+		{ "catalog-data-null.json", LOOK_NONE },
+		{ "catalog-duplicates.json", LOOK_OPENAI },
+		{ "catalog-empty-data.json", LOOK_OPENAI },
+		{ "catalog-hostile-names.json", LOOK_OPENAI },
+		{ "catalog-invalid.json", LOOK_NONE },
+		{ "catalog-mistral-aliases.json", LOOK_MISTRAL },
+		{ "catalog-mistral-nulls.json", LOOK_MISTRAL },
+		{ "catalog-mistral-seed-v2.json", LOOK_MISTRAL },
+		{ "catalog-mistral.json", LOOK_MISTRAL },
+		{ "catalog-no-data.json", LOOK_NONE },
+		{ "catalog-openai.json", LOOK_OPENAI },
+		{ "catalog-openrouter-nulls.json", LOOK_OPENROUTER },
+		{ "catalog-openrouter.json", LOOK_OPENROUTER },
+		{ "catalog-prices.json", LOOK_OPENROUTER },
+		{ "catalog-toplevel-array.json", LOOK_NONE },
+		{ "catalog-truncated.json", LOOK_NONE },
+		{ "catalog-unicode.json", LOOK_OPENAI },
+		{ "it-mistral.json", LOOK_MISTRAL },
+		{ "it-openrouter.json", LOOK_OPENROUTER },
+		{ "it-weird.json", LOOK_OPENROUTER },
+		{ "up-models-odd.json", LOOK_OPENROUTER },
+		{ "up-models.json", LOOK_OPENROUTER },
+		{ "up-green.json", LOOK_NONE },
+		{ "zdr-catalog.json", LOOK_OPENROUTER },
+		{ "zdr-empty.json", LOOK_OPENAI },
+		{ "zdr-no-data.json", LOOK_NONE },
+		{ SNAPSHOT, LOOK_MISTRAL },
+	};
+	static const struct {
+		const char	*body;
+		enum cat_look	 look;
+		const char	*what;
+	} b[] = {
+		{ "{\"data\":[{\"id\":\"a\",\"object\":\"model\",\"created\":1,"
+		  "\"owned_by\":\"x\"}]}", LOOK_OPENAI, "the four shared members" },
+		{ "{\"data\":[{\"id\":\"a\",\"aliases\":[]}]}", LOOK_MISTRAL,
+		  "aliases alone" },
+		{ "{\"data\":[{\"id\":\"a\",\"context_length\":5}]}",
+		  LOOK_OPENROUTER, "context_length alone" },
+		{ "{\"data\":[{\"id\":\"a\",\"pricing\":null,"
+		  "\"capabilities\":null}]}", LOOK_OPENAI, "null members count for nothing" },
+		{ "{\"data\":[{\"id\":\"a\",\"pricing\":{}},{\"id\":\"b\","
+		  "\"capabilities\":{}}]}", LOOK_MIXED, "one of each: mixed" },
+		{ "{\"data\":[{\"id\":\"a\",\"pricing\":{}},{\"id\":\"b\","
+		  "\"pricing\":{}},{\"id\":\"c\",\"capabilities\":{}}]}",
+		  LOOK_OPENROUTER, "the majority decides" },
+		{ "{\"data\":[1,\"x\",null,{\"id\":\"a\"}]}", LOOK_OPENAI,
+		  "entries that are not objects are not looked at" },
+		{ "{\"data\":[{\"id\":\"a\",\"x\":{\"pricing\":1}}]}", LOOK_OPENAI,
+		  "a nested member is not a member of the entry" },
+	};
+	static const struct {
+		enum cat_format	 conf;
+		enum cat_look	 look;
+		int		 rc;
+		enum cat_format	 use;
+		const char	*err;
+	} p[] = {
+		{ FMT_AUTO, LOOK_MISTRAL, 0, FMT_MISTRAL, NULL },
+		{ FMT_AUTO, LOOK_OPENROUTER, 0, FMT_OPENROUTER, NULL },
+		{ FMT_AUTO, LOOK_OPENAI, 0, FMT_OPENAI, NULL },
+		{ FMT_AUTO, LOOK_NONE, 0, FMT_MISTRAL, NULL },
+		{ FMT_AUTO, LOOK_MIXED, -1, 0, "cannot tell the format" },
+		{ FMT_MISTRAL, LOOK_MISTRAL, 0, FMT_MISTRAL, NULL },
+		{ FMT_MISTRAL, LOOK_OPENAI, 0, FMT_MISTRAL, NULL },
+		{ FMT_MISTRAL, LOOK_MIXED, 0, FMT_MISTRAL, NULL },
+		{ FMT_MISTRAL, LOOK_OPENROUTER, -1, 0,
+		  "the body looks like openrouter, not mistral (set format = openrouter or auto)" },
+		{ FMT_OPENROUTER, LOOK_MISTRAL, -1, 0,
+		  "the body looks like mistral, not openrouter (set format = mistral or auto)" },
+		{ FMT_OPENROUTER, LOOK_OPENAI, 0, FMT_OPENROUTER, NULL },
+		{ FMT_OPENAI, LOOK_OPENAI, 0, FMT_OPENAI, NULL },
+		{ FMT_OPENAI, LOOK_MISTRAL, -1, 0,
+		  "the body looks like mistral, not openai (set format = mistral or auto)" },
+		{ FMT_OPENAI, LOOK_OPENROUTER, -1, 0,
+		  "the body looks like openrouter, not openai (set format = openrouter or auto)" },
+		{ FMT_OPENAI, LOOK_NONE, 0, FMT_OPENAI, NULL },
+	};
+	struct catalog_shape	 sh;
+	enum cat_format		 use;
+	enum cat_look		 look;
+	char			 path[1024], e[256];
+	char			*body;
+	size_t			 i, len;
+	int			 rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].file[0] == '/')
+			snprintf(path, sizeof(path), "%s", t[i].file);
+		else
+			snprintf(path, sizeof(path), "%s/%s", TEST_DATADIR, t[i].file);
+		if ((body = load(path, &len)) == NULL) {
+			ok(0, "detect: cannot load %s", t[i].file);
+			continue;
+		}
+		look = catalog_detect(db, body, len, &sh);
+		ok(look == t[i].look, "detect %s: %s (%d entries, %d mistral, "
+		    "%d openrouter)", t[i].file, catalog_look_name(t[i].look),
+		    sh.entries, sh.mistral, sh.openrouter);
+		free(body);
+	}
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+		ok(catalog_detect(db, b[i].body, strlen(b[i].body), NULL) ==
+		    b[i].look, "detect: %s", b[i].what);
+	ok(catalog_detect(db, "{\"data\":[]}\0x", 14, NULL) == LOOK_NONE,
+	    "detect: a NUL byte is not a catalog");
+	ok(catalog_detect(db, NULL, 0, NULL) == LOOK_NONE, "detect: no body");
+	is_str(catalog_look_name(LOOK_MIXED), "mixed", "look name mixed");
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		e[0] = '\0';
+		use = FMT_AUTO;
+		rc = catalog_pick_format(p[i].conf, p[i].look, &use, e, sizeof(e));
+		ok(rc == p[i].rc && (rc == -1 || use == p[i].use) &&
+		    (p[i].err == NULL || strncmp(e, p[i].err, strlen(p[i].err)) == 0),
+		    "pick %s for a body like %s: %s", cfg_format_name(p[i].conf),
+		    catalog_look_name(p[i].look), rc == 0 ?
+		    cfg_format_name(use) : e);
+	}
+
+	/* A mismatch changes nothing: staging keeps the last good parse. */
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-mistral.json"), 0,
+	    "checked: a Mistral catalog first");
+	rc = staged_count(db);
+	body = NULL;
+	snprintf(path, sizeof(path), "%s/catalog-openrouter.json", TEST_DATADIR);
+	if ((body = load(path, &len)) != NULL) {
+		look = LOOK_NONE;
+		is_int(catalog_parse_checked(db, FMT_MISTRAL, body, len, &st, &look,
+		    e, sizeof(e)), -1, "checked: OpenRouter read as mistral fails");
+		is_str(e, "the body looks like openrouter, not mistral (set format "
+		    "= openrouter or auto)", "checked: the error names the format");
+		ok(look == LOOK_OPENROUTER, "checked: the look is told");
+		is_int(staged_count(db), rc, "checked: staging unchanged");
+		is_int(catalog_parse_checked(db, FMT_AUTO, body, len, &st, &look,
+		    e, sizeof(e)), 0, "checked: auto parses it");
+		is_int(st.staged, 6, "checked: auto read it as openrouter (6 models)");
+		is_int(query_int(db, "SELECT count(*) FROM staging WHERE "
+		    "prompt_price IS NOT NULL", NULL) > 0, 1,
+		    "checked: with its prices");
+		free(body);
+	}
+}
+
 int
 main(void)
 {
@@ -818,6 +979,7 @@ main(void)
 		return 1;
 	}
 	test_formats();
+	test_detect(db);
 	test_mistral(db);
 	test_snapshot(db);
 	test_mistral_aliases(db);

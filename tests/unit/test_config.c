@@ -12,6 +12,7 @@
 #include "access.h"
 #include "config.h"
 #include "tap.h"
+#include "url.h"
 
 #ifndef TEST_DATADIR
 #define TEST_DATADIR "tests/data"
@@ -179,7 +180,7 @@ test_defaults(void)
 	ok(d->seed_url != NULL && strncmp(d->seed_url, "file:///", 8) == 0 &&
 	    strstr(d->seed_url, "seed/mistral-models.json") != NULL,
 	    "default seed url %s", d->seed_url);
-	is_int(d->seed_format, FMT_MISTRAL, "default format");
+	is_int(d->seed_format, FMT_AUTO, "default format auto");
 	ok(d->seed_api_key_file == NULL, "default: no api key file");
 	ok(list_is(&d->always_active, aa, 5), "default always_active");
 	is_int(d->always_inactive.n, 0, "default always_inactive empty");
@@ -191,7 +192,7 @@ test_defaults(void)
 	is_int(d->seed_max_bytes, 32 * 1024 * 1024, "default max_size");
 
 	ok(d->catalog_url == NULL, "default: no catalog");
-	is_int(d->catalog_format, FMT_OPENROUTER, "default catalog format");
+	is_int(d->catalog_format, FMT_AUTO, "default catalog format auto");
 	ok(d->catalog_api_key_file == NULL, "default: no catalog api key");
 	is_int(d->catalog_interval, 3600, "default catalog interval");
 	is_int(d->catalog_timeout, 30, "default catalog timeout");
@@ -591,7 +592,7 @@ test_errors(void)
 	refused("[seed]\nurl = http://a b\n", "t.conf:2: bad url \"http://a b\": a url cannot contain blanks",
 	    "url with a blank");
 	refused("[seed]\nformat = json\n",
-	    "t.conf:2: bad format \"json\": expected mistral, openrouter or openai",
+	    "t.conf:2: bad format \"json\": expected auto, mistral, openrouter or openai",
 	    "bad format");
 	refused("[seed]\napi_key_file = sk-secret-123\n",
 	    "t.conf:2: bad api_key_file: must be an absolute path (the value is not shown",
@@ -795,6 +796,7 @@ test_durations(void)
 	is_str(cfg_format_name(FMT_MISTRAL), "mistral", "format name mistral");
 	is_str(cfg_format_name(FMT_OPENROUTER), "openrouter", "format name openrouter");
 	is_str(cfg_format_name(FMT_OPENAI), "openai", "format name openai");
+	is_str(cfg_format_name(FMT_AUTO), "auto", "format name auto");
 }
 
 static void
@@ -1010,7 +1012,7 @@ test_sources(void)
 	cfg_free(cfg);
 
 	refused("[catalog]\nformat = OpenRouter\n",
-	    "t.conf:2: bad format \"OpenRouter\": expected mistral, openrouter or openai",
+	    "t.conf:2: bad format \"OpenRouter\": expected auto, mistral, openrouter or openai",
 	    "catalog format is lower case");
 	refused("[catalog]\n\nurl = ftp://x/y\n",
 	    "t.conf:3: bad url \"ftp://x/y\": expected http://, https:// or file:// "
@@ -1352,9 +1354,191 @@ test_fallback(void)
 	    "fallback twice");
 }
 
+/* Where the seed comes from, and which built-in lists hold, for each way of writing [seed] and [catalog]. */
+static void
+test_seed_defaults(void)
+{
+	static const char *const peerai[] = { "mistral-large-latest",
+	    "mistral-medium-latest", "mistral-tiny-latest",
+	    "open-mistral-nemo-2407", "pixtral-large-2411" };
+	static const char *const own[] = { "a/x", "b/y" };
+	struct config	*cfg;
+	const char	*bundled = "file://" MODELREG_SEED_SNAPSHOT;
+
+#define BUILTIN_LISTS(cfg) (list_is(&(cfg)->always_active, peerai, 5) && \
+	(cfg)->always_inactive.n == 0 && (cfg)->default_model != NULL && \
+	strcmp((cfg)->default_model, "mistral-medium-latest") == 0)
+#define NO_LISTS(cfg) ((cfg)->always_active.n == 0 && \
+	(cfg)->always_inactive.n == 0 && (cfg)->default_model == NULL)
+
+	ok(cfg_is_bundled_seed(bundled), "the snapshot url is the bundled seed");
+	ok(!cfg_is_bundled_seed("file:///srv/mistral-models.json") &&
+	    !cfg_is_bundled_seed(NULL), "another file is not");
+
+	/* No file at all: the built-in configuration. */
+	cfg = cfg_default();
+	ok(cfg != NULL && cfg_is_bundled_seed(cfg->seed_url) &&
+	    BUILTIN_LISTS(cfg), "no file: the bundled snapshot and the PeerAI lists");
+	cfg_free(cfg);
+
+	cfg = accepted("[daemon]\nlog_level = info\n", "a file without [seed]");
+	if (cfg != NULL)
+		ok(cfg_is_bundled_seed(cfg->seed_url) && BUILTIN_LISTS(cfg),
+		    "no [seed], no [catalog]: the bundled snapshot, PeerAI lists");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nnew_model_status = active\n",
+	    "[seed] without url");
+	if (cfg != NULL)
+		ok(cfg_is_bundled_seed(cfg->seed_url) && BUILTIN_LISTS(cfg),
+		    "[seed] without url, no catalog: the bundled snapshot");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nurl =\n", "url = (empty)");
+	if (cfg != NULL)
+		ok(cfg->seed_url == NULL && NO_LISTS(cfg),
+		    "url = : no seed url and no built-in lists");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nurl = https://openrouter.ai/api/v1/models\n",
+	    "url = X");
+	if (cfg != NULL)
+		ok(cfg->seed_url != NULL && strcmp(cfg->seed_url,
+		    "https://openrouter.ai/api/v1/models") == 0 && NO_LISTS(cfg),
+		    "url = X: seeds from X without the built-in lists");
+	cfg_free(cfg);
+
+	cfg = accepted("[catalog]\nurl = https://c.example/models\n",
+	    "[catalog] url, no [seed]");
+	if (cfg != NULL)
+		ok(cfg->seed_url == NULL && NO_LISTS(cfg),
+		    "no [seed] with a catalog: seeds from the catalog, no built-in lists");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nnew_model_status = active\n[catalog]\n"
+	    "url = https://c.example/models\n", "[seed] without url, [catalog] url");
+	if (cfg != NULL)
+		ok(cfg->seed_url == NULL && NO_LISTS(cfg) &&
+		    cfg->new_model_active == 1,
+		    "[seed] without url with a catalog: seeds from the catalog");
+	cfg_free(cfg);
+
+	cfg = accepted("[catalog]\nurl = https://c.example/models\n[seed]\n"
+	    "always_active = a/x b/y\n", "[seed] lists, [catalog] url");
+	if (cfg != NULL)
+		ok(cfg->seed_url == NULL && list_is(&cfg->always_active, own, 2) &&
+		    cfg->default_model == NULL,
+		    "the file's own lists stay when seeding from the catalog");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nurl =\n[catalog]\nurl = https://c.example/m\n",
+	    "url = with a catalog");
+	if (cfg != NULL)
+		ok(cfg->seed_url == NULL && NO_LISTS(cfg),
+		    "url = with a catalog: seeds from the catalog, as before");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nurl = https://s.example/m\n[catalog]\n"
+	    "url = https://c.example/m\n", "url = X with a catalog");
+	if (cfg != NULL)
+		ok(cfg->seed_url != NULL &&
+		    strcmp(cfg->seed_url, "https://s.example/m") == 0,
+		    "url = X with a catalog: X wins");
+	cfg_free(cfg);
+
+	cfg = parse("[seed]\nurl = file://" MODELREG_SEED_SNAPSHOT "\n");
+	ok(cfg != NULL && cfg_is_bundled_seed(cfg->seed_url) &&
+	    BUILTIN_LISTS(cfg), "url = the bundled snapshot: the PeerAI lists hold");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nurl = https://s.example/m\n"
+	    "always_active = a/x, b/y\ndefault_model = b/y\n", "own lists");
+	if (cfg != NULL)
+		ok(list_is(&cfg->always_active, own, 2) &&
+		    strcmp(cfg->default_model, "b/y") == 0,
+		    "url = X with lists of its own: they hold");
+	cfg_free(cfg);
+
+	/* The built-in default_model is not in play, so it cannot conflict. */
+	cfg = accepted("[seed]\nurl = https://s.example/m\n"
+	    "always_inactive = mistral-medium-latest\n",
+	    "always_inactive names the built-in default, url = X");
+	cfg_free(cfg);
+	cfg = parse("[seed]\nalways_inactive = mistral-medium-latest\n");
+	ok(cfg == NULL && errs.n == 2 && strstr(errs.msg[1],
+	    "default_model \"mistral-medium-latest\" is in always_inactive") != NULL,
+	    "with the bundled snapshot the built-in lists still conflict");
+	cfg_free(cfg);
+
+	cfg = accepted("[seed]\nformat = auto\n[catalog]\nformat = auto\n",
+	    "format = auto");
+	if (cfg != NULL)
+		ok(cfg->seed_format == FMT_AUTO && cfg->catalog_format == FMT_AUTO,
+		    "format = auto in both sections");
+	cfg_free(cfg);
+#undef BUILTIN_LISTS
+#undef NO_LISTS
+}
+
+/* URLs as the daemon shows them. */
+static void
+test_url_redact(void)
+{
+	static const struct {
+		const char	*in, *want;
+	} t[] = {
+		{ "https://openrouter.ai/api/v1/models",
+		  "https://openrouter.ai/api/v1/models" },
+		{ "https://h.example/m?key=SECRET", "https://h.example/m?key=***" },
+		{ "https://h.example/m?key=SECRET&x=1", "https://h.example/m?key=***&x=***" },
+		{ "https://user:pass@h.example/m", "https://***@h.example/m" },
+		{ "https://user:p@ss@h.example:8443/m?a=b",
+		  "https://***@h.example:8443/m?a=***" },
+		{ "http://u@h.example", "http://***@h.example" },
+		{ "https://h.example/m?SECRET", "https://h.example/m?***" },
+		{ "https://h.example/m?a=&&b", "https://h.example/m?a=***&&***" },
+		{ "https://h.example/m?", "https://h.example/m?" },
+		{ "https://h.example/m#frag", "https://h.example/m#***" },
+		{ "https://h.example/m?k=v#frag", "https://h.example/m?k=***#***" },
+		{ "https://h.example/a@b/c", "https://h.example/a@b/c" },
+		{ "file:///srv/models.json", "file:///srv/models.json" },
+		{ "https://h.example/m?k=a\nb", "https://h.example/m?k=***" },
+		{ "https://h.ex\tample/m", "https://h.ex ample/m" },
+		{ "", "" },
+	};
+	static const struct {
+		const char	*in, *want;
+	} txt[] = {
+		{ "Could not resolve host: h.example", "Could not resolve host: h.example" },
+		{ "redirect refused (Protocol \"ftp\" for ftp://u:p@x/y?k=S)",
+		  "redirect refused (Protocol \"ftp\" for ftp://***@x/y?k=***)" },
+		{ "GET /v1/models?api_key=SECRET failed", "GET /v1/models?api_key=*** failed" },
+		{ "'https://a:b@h/x?t=1;u=2' said no", "'https://***@h/x?t=***' said no" },
+		{ "why? nobody=knows", "why? nobody=knows" },
+	};
+	char	 out[256], small[24];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_str(url_redact(t[i].in, out, sizeof(out)), t[i].want,
+		    "url_redact %zu", i);
+	for (i = 0; i < sizeof(txt) / sizeof(txt[0]); i++)
+		is_str(url_redact_text(txt[i].in, out, sizeof(out)), txt[i].want,
+		    "url_redact_text %zu", i);
+	url_redact("https://h.example/a/very/long/path?key=SECRETSECRET", small,
+	    sizeof(small));
+	ok(strlen(small) == sizeof(small) - 1 &&
+	    strcmp(small + strlen(small) - 3, "...") == 0 &&
+	    strstr(small, "SECRET") == NULL, "a long URL is cut with ...: %s", small);
+	url_redact("https://h/p?key=SECRETSECRETSECRET", small, sizeof(small));
+	ok(strstr(small, "SECR") == NULL, "cutting never shows a value: %s", small);
+}
+
 int
 main(void)
 {
+	test_seed_defaults();
+	test_url_redact();
 	test_defaults();
 	test_every_key();
 	test_values();

@@ -513,9 +513,40 @@ test_json_str(void)
 	buf_free(&b);
 }
 
+/* buf_fit: a message that does not fit ends at a whole word, with "...". */
+static void
+test_fit(void)
+{
+	char	 b[32], tiny[4];
+	int	 rc;
+
+	rc = buf_fit(b, sizeof(b), "%s: %d", "short", 42);
+	ok(rc == 0, "fit: a short message fits");
+	is_str(b, "short: 42", "fit: written whole");
+	rc = buf_fit(b, sizeof(b), "%s", "exactly thirty-one bytes long..");
+	ok(rc == 0 && strlen(b) == 31, "fit: len - 1 bytes fit");
+	rc = buf_fit(b, sizeof(b), "cannot open %s: %s", "/srv/x",
+	    "No such file or directory");
+	ok(rc == 1, "fit: a long message is cut");
+	is_str(b, "cannot open /srv/x: No such...", "fit: cut after a whole word");
+	buf_fit(b, sizeof(b), "%s", "one, two, three, four, five, six seven");
+	is_str(b, "one, two, three, four, five...", "fit: no comma before the ...");
+	buf_fit(b, sizeof(b), "%s", "a https://example.org/a/very/long/path/indeed");
+	is_str(b, "a https://example.org/a/very...", "fit: a word longer than half "
+	    "the buffer is cut inside");
+	buf_fit(b, 12, "%s", "caf\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	is_str(b, "caf\xc3\xa9\xc3\xa9...", "fit: never inside a UTF-8 character");
+	rc = buf_fit(tiny, sizeof(tiny), "%s", "abcdef");
+	ok(rc == 1 && strcmp(tiny, "...") == 0, "fit: room for the ... only");
+	rc = buf_fit(tiny, 3, "%s", "abcdef");
+	ok(rc == 1 && strcmp(tiny, "ab") == 0, "fit: a tiny buffer is still terminated");
+	ok(buf_fit(b, 0, "%s", "x") == -1, "fit: no room at all");
+}
+
 int
 main(void)
 {
+	test_fit();
 	test_tokenizer_basic();
 	test_tokenizer_quotes();
 	test_tokenizer_options();
