@@ -95,12 +95,8 @@ static void	 alert_next(struct channel *);
 static void
 alert_set_error(struct channel *ch, const char *src)
 {
-	size_t	 i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < sizeof(ch->last_error); i++)
-		ch->last_error[i] = ((unsigned char)src[i] < 0x20 ||
-		    src[i] == 0x7f) ? ' ' : src[i];
-	ch->last_error[i] = '\0';
+	/* Cut at a word with "..." when it does not fit. */
+	log_oneline(ch->last_error, sizeof(ch->last_error), src);
 }
 
 static int
