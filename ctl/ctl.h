@@ -44,6 +44,7 @@ struct conn {
 extern volatile sig_atomic_t client_stop;
 
 /* client.c. Each prints "modelregctl: ..." itself on failure. */
+/* 0, -1 when the daemon cannot be reached, -2 when the socket refuses us (EACCES, EPERM). */
 int	 client_connect(struct conn *, const char *path);
 int	 client_send(struct conn *, const char *data, size_t len);
 /*

@@ -353,8 +353,9 @@ ctl_request(struct ctl *ctl, const struct buf *req, struct reply *r)
 	int		 rv = CTL_EXIT_CONN;
 
 	memset(r, 0, sizeof(*r));
-	if (client_connect(&c, ctl->socket) == -1)
-		return CTL_EXIT_CONN;
+	if ((rv = client_connect(&c, ctl->socket)) < 0)
+		return rv == -2 ? CTL_EXIT_DENIED : CTL_EXIT_CONN;
+	rv = CTL_EXIT_CONN;
 	if (client_send(&c, req->data, req->len) == 0 &&
 	    client_read_reply(&c, r, 0) == 0)
 		rv = r->ok ? CTL_EXIT_OK : reply_error(r);
@@ -572,10 +573,11 @@ cmd_follow(struct ctl *ctl, const struct command *cmd)
 	if (ctl->opt[O_KIND] != NULL)
 		req_word(&req, "kind", ctl->opt[O_KIND], cmd, 0);
 	req_end(&req);
-	if (client_connect(&c, ctl->socket) == -1) {
+	if ((rv = client_connect(&c, ctl->socket)) < 0) {
 		buf_free(&req);
-		return CTL_EXIT_CONN;
+		return rv == -2 ? CTL_EXIT_DENIED : CTL_EXIT_CONN;
 	}
+	rv = CTL_EXIT_OK;
 	follow_fd = c.fd;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = follow_signal;
@@ -783,8 +785,8 @@ cmd_models(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		rv = CTL_EXIT_ERR;
 		goto done;
 	}
-	if (client_connect(&c, ctl->socket) == -1) {
-		rv = CTL_EXIT_CONN;
+	if ((got = client_connect(&c, ctl->socket)) < 0) {
+		rv = got == -2 ? CTL_EXIT_DENIED : CTL_EXIT_CONN;
 		goto done;
 	}
 	for (i = 0; i < argc; i++) {
