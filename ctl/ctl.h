@@ -103,6 +103,16 @@ struct outcome {
 void	 out_outcome_text(const struct outcome *, const char *done);
 void	 out_outcomes_json(const struct outcome *, int n);
 
+/* help.c: what `help COMMAND` adds beneath a command's usage line. */
+struct ctl_help {
+	const char	*name;
+	const char	*operand;	/* what the operand completes to: "model",
+					   "catalog", "source", "command", or NULL */
+	const char	*about;		/* what it does, whole lines */
+	const char	*options;	/* its options, one per line, or NULL */
+};
+const struct ctl_help *help_find(const char *name);	/* NULL: none */
+
 void	 ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
