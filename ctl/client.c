@@ -1,11 +1,16 @@
 /* client.c: modelregctl's connection to modelregd: connect, send requests, read replies. */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
 #include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +28,67 @@ client_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A group's name, else its number, into buf. */
+static const char *
+client_group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group	*gr;
+
+	if ((gr = getgrgid(gid)) != NULL)
+		snprintf(buf, len, "%s", gr->gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)gid);
+	return buf;
+}
+
+/*
+ * The daemon's socket (or its directory) refused us. Say who may get in,
+ * from the modes and groups of the node and its directory, so that the
+ * user knows whom to ask for what.
+ */
+static void
+client_denied(const char *path)
+{
+	struct stat	 st, dst;
+	struct passwd	*pw;
+	char		*copy, *dir, grp[64], owner[64];
+
+	if ((copy = strdup(path)) == NULL) {
+		ctl_warnx("permission denied on %s", path);
+		return;
+	}
+	dir = dirname(copy);
+	if (stat(path, &st) == -1) {
+		/* The directory does not let us reach the node. */
+		if (stat(dir, &dst) == 0 && (dst.st_mode & 0010))
+			ctl_warnx("permission denied on %s: its directory %s "
+			    "lets only group %s in: ask to be added to group %s",
+			    path, dir, client_group_name(dst.st_gid, grp,
+			    sizeof(grp)), grp);
+		else if (stat(dir, &dst) == 0)
+			ctl_warnx("permission denied on %s: its directory %s "
+			    "(mode %04o, group %s) lets only its owner in", path,
+			    dir, (unsigned)(dst.st_mode & 07777),
+			    client_group_name(dst.st_gid, grp, sizeof(grp)));
+		else
+			ctl_warnx("permission denied on %s: its directory %s "
+			    "is not open to you", path, dir);
+	} else if ((st.st_mode & 0060) == 0060)
+		ctl_warnx("permission denied on %s: ask to be added to group %s",
+		    path, client_group_name(st.st_gid, grp, sizeof(grp)));
+	else {
+		if ((pw = getpwuid(st.st_uid)) != NULL)
+			snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+		else
+			snprintf(owner, sizeof(owner), "%u", (unsigned)st.st_uid);
+		ctl_warnx("permission denied on %s: only its owner %s may "
+		    "connect (mode %04o, group %s)", path, owner,
+		    (unsigned)(st.st_mode & 07777),
+		    client_group_name(st.st_gid, grp, sizeof(grp)));
+	}
+	free(copy);
 }
 
 /*
@@ -102,6 +168,11 @@ client_connect(struct conn *c, const char *path)
 	return 0;
 
 fail:
+	if (errno == EACCES || errno == EPERM) {
+		client_denied(path);
+		close(fd);
+		return -2;
+	}
 	ctl_warn("cannot connect to %s", path);
 	close(fd);
 	return -1;

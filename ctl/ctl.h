@@ -44,6 +44,7 @@ struct conn {
 extern volatile sig_atomic_t client_stop;
 
 /* client.c. Each prints "modelregctl: ..." itself on failure. */
+/* 0, -1 when the daemon cannot be reached, -2 when the socket refuses us (EACCES, EPERM). */
 int	 client_connect(struct conn *, const char *path);
 int	 client_send(struct conn *, const char *data, size_t len);
 /*
@@ -101,6 +102,16 @@ struct outcome {
 };
 void	 out_outcome_text(const struct outcome *, const char *done);
 void	 out_outcomes_json(const struct outcome *, int n);
+
+/* help.c: what `help COMMAND` adds beneath a command's usage line. */
+struct ctl_help {
+	const char	*name;
+	const char	*operand;	/* what the operand completes to: "model",
+					   "catalog", "source", "command", or NULL */
+	const char	*about;		/* what it does, whole lines */
+	const char	*options;	/* its options, one per line, or NULL */
+};
+const struct ctl_help *help_find(const char *name);	/* NULL: none */
 
 void	 ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

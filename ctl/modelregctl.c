@@ -1,6 +1,7 @@
 /* modelregctl.c: modelregctl's main: the command table, argv into requests, replies into output. */
 #include <sys/socket.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -73,6 +74,10 @@ static int	cmd_models(struct ctl *, const struct command *, int, char **);
 static int	cmd_default(struct ctl *, const struct command *, int, char **);
 static int	cmd_refresh(struct ctl *, const struct command *, int, char **);
 static int	cmd_events(struct ctl *, const struct command *, int, char **);
+static int	cmd_help(struct ctl *, const struct command *, int, char **);
+static const struct command *command_find(const char *);
+static void	usage_error(const struct command *, const char *, ...)
+		    __attribute__((noreturn, format(printf, 2, 3)));
 
 static const struct command commands[] = {
 	{ "status", "STATUS", 0, 0, 0, R_STATUS, "", NULL,
@@ -116,6 +121,8 @@ static const struct command commands[] = {
 	    "check that the daemon answers", cmd_single },
 	{ "version", "VERSION", 0, 0, 0, R_VERSION, "", NULL,
 	    "show the daemon's version", cmd_single },
+	{ "help", NULL, 0, 1, 0, R_RECORD, "[COMMAND]", NULL,
+	    "show a command's usage and options", cmd_help },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -242,17 +249,44 @@ help(void)
 	    "  -h, --help         print this help\n"
 	    "  -V, --version      print modelregctl's version\n", MODELREG_SOCKET);
 	usage_commands(stdout);
-	printf("list options: --status active|inactive|all, --provider P, "
-	    "--search TEXT,\n  --sort name|provider|context|price|status, "
-	    "--desc\n"
-	    "catalog options: --search TEXT, --provider P, --zdr, --no-zdr, "
-	    "--synced,\n  --unsynced, --sort name|provider|context|price, "
-	    "--desc\n"
-	    "refresh options: --force (apply a held response), --no-wait\n"
-	    "uptime options: --window 1h|24h|7d|30d\n"
-	    "events options: --since DURATION (90s, 15m, 1h, 7d), --kind K, "
-	    "--model M,\n  --limit N, --follow (stream events as they "
-	    "happen)\n");
+	printf("Run 'modelregctl help COMMAND' (or 'modelregctl COMMAND --help') "
+	    "for a command's\noptions.\n");
+}
+
+/* help COMMAND, COMMAND --help: its usage line, what it does, its options. */
+static void
+help_command(const struct command *cmd)
+{
+	const struct ctl_help	*h = help_find(cmd->name);
+
+	usage_line(stdout, cmd);
+	if (h != NULL && h->about != NULL)
+		printf("\n%s", h->about);
+	else
+		printf("\n%c%s.\n", toupper((unsigned char)cmd->summary[0]),
+		    cmd->summary + 1);
+	if (h != NULL && h->options != NULL)
+		printf("\noptions:\n%s", h->options);
+	else if (cmd->flags != 0 && !(cmd->flags & (CMD_MULTI | CMD_CONFIRM)))
+		printf("\noptions: see modelregctl(1)\n");
+	printf("\nglobal options: -s SOCKET, -j (JSON), -y (do not ask), "
+	    "-h (help)\n");
+}
+
+static int
+cmd_help(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
+{
+	const struct command	*c;
+
+	(void)ctl;
+	if (argc == 0) {
+		help();
+		return CTL_EXIT_OK;
+	}
+	if ((c = command_find(argv[0])) == NULL)
+		usage_error(NULL, "help: unknown command: %s", argv[0]);
+	help_command(c);
+	return CTL_EXIT_OK;
 }
 
 static void __attribute__((noreturn, format(printf, 2, 3)))
@@ -353,8 +387,9 @@ ctl_request(struct ctl *ctl, const struct buf *req, struct reply *r)
 	int		 rv = CTL_EXIT_CONN;
 
 	memset(r, 0, sizeof(*r));
-	if (client_connect(&c, ctl->socket) == -1)
-		return CTL_EXIT_CONN;
+	if ((rv = client_connect(&c, ctl->socket)) < 0)
+		return rv == -2 ? CTL_EXIT_DENIED : CTL_EXIT_CONN;
+	rv = CTL_EXIT_CONN;
 	if (client_send(&c, req->data, req->len) == 0 &&
 	    client_read_reply(&c, r, 0) == 0)
 		rv = r->ok ? CTL_EXIT_OK : reply_error(r);
@@ -572,10 +607,11 @@ cmd_follow(struct ctl *ctl, const struct command *cmd)
 	if (ctl->opt[O_KIND] != NULL)
 		req_word(&req, "kind", ctl->opt[O_KIND], cmd, 0);
 	req_end(&req);
-	if (client_connect(&c, ctl->socket) == -1) {
+	if ((rv = client_connect(&c, ctl->socket)) < 0) {
 		buf_free(&req);
-		return CTL_EXIT_CONN;
+		return rv == -2 ? CTL_EXIT_DENIED : CTL_EXIT_CONN;
 	}
+	rv = CTL_EXIT_OK;
 	follow_fd = c.fd;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = follow_signal;
@@ -783,8 +819,8 @@ cmd_models(struct ctl *ctl, const struct command *cmd, int argc, char **argv)
 		rv = CTL_EXIT_ERR;
 		goto done;
 	}
-	if (client_connect(&c, ctl->socket) == -1) {
-		rv = CTL_EXIT_CONN;
+	if ((got = client_connect(&c, ctl->socket)) < 0) {
+		rv = got == -2 ? CTL_EXIT_DENIED : CTL_EXIT_CONN;
 		goto done;
 	}
 	for (i = 0; i < argc; i++) {
@@ -960,6 +996,127 @@ cmd_option(struct ctl *ctl, const struct command *cmd, const char *name,
 	return 1;
 }
 
+/*
+ * The hidden __complete command, for the bash completion script
+ * (ctl/modelregctl.bash), so that it offers what this table accepts: one
+ * candidate a line on stdout, nothing on stderr, exit 0 even when the
+ * daemon is down (no candidates then).
+ *   __complete commands
+ *   __complete options CMD          the options CMD takes
+ *   __complete values CMD OPTION    exit 1 when OPTION takes no value
+ *   __complete operands CMD         model ids, catalog ids, sources, commands
+ */
+static void
+complete_ids(struct ctl *ctl, const char *line)
+{
+	struct buf	 req = { 0 };
+	struct record	 rec;
+	struct reply	 r;
+	const char	*id, *p;
+	int		 i;
+
+	if (buf_puts(&req, line) == -1 || buf_putc(&req, '\n') == -1)
+		return;
+	if (ctl_request(ctl, &req, &r) == CTL_EXIT_OK) {
+		for (i = 0; i < r.n; i++) {
+			if (record_parse(&rec, r.lines[i], r.lens[i]) == -1)
+				continue;
+			/* An id the shell would split or that holds control bytes is not offered. */
+			if ((id = record_get(&rec, "id")) != NULL) {
+				for (p = id; *p != '\0' &&
+				    (unsigned char)*p > 0x20 && *p != 0x7f; p++)
+					;
+				if (*p == '\0' && id[0] != '\0')
+					printf("%s\n", id);
+			}
+			record_free(&rec);
+		}
+	}
+	reply_free(&r);
+	buf_free(&req);
+}
+
+static void
+complete_set(const char *const *set)
+{
+	for (; *set != NULL; set++)
+		printf("%s\n", *set);
+}
+
+static void
+complete_alarm(int sig)
+{
+	(void)sig;
+	_exit(CTL_EXIT_OK);
+}
+
+static int
+complete_main(struct ctl *ctl, int argc, char **argv)
+{
+	const struct command	*cmd = NULL;
+	const struct ctl_help	*h;
+	const struct optdef	*o = NULL;
+	size_t			 i;
+
+	/* A completion must never print over the command line or hang the shell. */
+	if (freopen("/dev/null", "w", stderr) == NULL)
+		return CTL_EXIT_OK;
+	signal(SIGALRM, complete_alarm);
+	alarm(3);
+	if (argc >= 2 && (cmd = command_find(argv[1])) == NULL)
+		return CTL_EXIT_OK;
+	if (argc == 1 && strcmp(argv[0], "commands") == 0) {
+		for (i = 0; i < NCOMMANDS; i++)
+			printf("%s\n", commands[i].name);
+	} else if (argc == 2 && strcmp(argv[0], "options") == 0) {
+		for (i = 0; i < NOPTDEFS; i++)
+			if (optdefs[i].cmds & cmd->flags)
+				printf("--%s\n", optdefs[i].name);
+		printf("--json\n--socket\n--help\n");
+		if (cmd->flags & CMD_CONFIRM)
+			printf("--yes\n");
+	} else if (argc == 3 && strcmp(argv[0], "values") == 0) {
+		if (strcmp(argv[2], "socket") == 0 || strcmp(argv[2], "s") == 0)
+			return CTL_EXIT_OK;
+		for (i = 0; i < NOPTDEFS; i++)
+			if (strcmp(optdefs[i].name, argv[2]) == 0 &&
+			    (optdefs[i].cmds & cmd->flags))
+				o = &optdefs[i];
+		if (o == NULL || o->fixed != NULL)
+			return CTL_EXIT_ERR;
+		switch (o->id) {
+		case O_STATUS:
+			complete_set(list_statuses);
+			break;
+		case O_SORT:
+			complete_set(cmd->flags & CMD_CATOPTS ? catalog_sorts :
+			    list_sorts);
+			break;
+		case O_WINDOW:
+			complete_set(uptime_windows);
+			break;
+		case O_MODEL:
+			complete_ids(ctl, "LIST status=all");
+			break;
+		default:
+			break;
+		}
+	} else if (argc == 2 && strcmp(argv[0], "operands") == 0) {
+		if ((h = help_find(cmd->name)) == NULL || h->operand == NULL)
+			return CTL_EXIT_OK;
+		if (strcmp(h->operand, "model") == 0)
+			complete_ids(ctl, "LIST status=all");
+		else if (strcmp(h->operand, "catalog") == 0)
+			complete_ids(ctl, "CATALOG synced=no");
+		else if (strcmp(h->operand, "source") == 0)
+			complete_set(refresh_sources);
+		else if (strcmp(h->operand, "command") == 0)
+			for (i = 0; i < NCOMMANDS; i++)
+				printf("%s\n", commands[i].name);
+	}
+	return CTL_EXIT_OK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -968,6 +1125,7 @@ main(int argc, char *argv[])
 	char			**words, *a, *eq, *next, name[32];
 	const char		*value, *env;
 	int			 nw = 0, i, used, dashdash = 0, rv;
+	int			 wanthelp = 0, complete = 0;
 	size_t			 k;
 
 	/* Column widths of UTF-8 names; nothing else depends on the locale. */
@@ -983,6 +1141,10 @@ main(int argc, char *argv[])
 		a = argv[i];
 		next = i + 1 < argc ? argv[i + 1] : NULL;
 		used = 0;
+		if (nw == 0 && strcmp(a, "__complete") == 0) {
+			complete = i + 1;
+			break;
+		}
 		if (dashdash || a[0] != '-' || a[1] == '\0') {
 			words[nw++] = a;
 			if (nw == 1 && (cmd = command_find(a)) == NULL)
@@ -1016,7 +1178,7 @@ main(int argc, char *argv[])
 				else if (name[0] == 'y')
 					ctl.yes = 1;
 				else if (name[0] == 'h')
-					goto help;
+					wanthelp = 1;
 				else
 					goto version;
 			} else if (strcmp(name, "socket") == 0) {
@@ -1043,7 +1205,8 @@ main(int argc, char *argv[])
 				ctl.yes = 1;
 				break;
 			case 'h':
-				goto help;
+				wanthelp = 1;
+				break;
 			case 'V':
 				goto version;
 			case 's':
@@ -1062,6 +1225,23 @@ main(int argc, char *argv[])
 		}
 		i += used;
 	}
+	if (complete) {
+		if (ctl.socket == NULL) {
+			env = getenv("MODELREG_SOCKET");
+			ctl.socket = env != NULL && env[0] != '\0' ? env :
+			    MODELREG_SOCKET;
+		}
+		free(words);
+		return complete_main(&ctl, argc - complete, argv + complete);
+	}
+	/* -h anywhere: the command's help, or the whole help without one. */
+	if (wanthelp && cmd != NULL) {
+		free(words);
+		help_command(cmd);
+		return CTL_EXIT_OK;
+	}
+	if (wanthelp)
+		goto help;
 	if (cmd == NULL)
 		usage_error(NULL, "no command given");
 	if (nw - 1 < cmd->minargs ||

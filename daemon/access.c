@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "buf.h"
 #include "config.h"
 
 #define ACCESS_NAME_MAX		256		/* LOGIN_NAME_MAX */
@@ -224,4 +225,60 @@ access_role_name(enum role r)
 	case ROLE_ADMIN:	return "admin";
 	}
 	return "none";
+}
+
+/* One list of access_check_accounts. */
+static int
+access_check_list(const struct config *cfg, const struct cfg_list *l,
+    const int *line, const char *key, struct cfg_errors *w)
+{
+	struct buf	 b = { 0 };
+	const char	*name;
+	int		 n = 0, found, rc, err;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i], "*") == 0)
+			continue;
+		name = l->v[i][0] == '@' ? l->v[i] + 1 : l->v[i];
+		errno = 0;
+		if (l->v[i][0] == '@')
+			found = getgrnam(name) != NULL;
+		else
+			found = getpwnam(name) != NULL;
+		if (found)
+			continue;
+		/* ENOENT, ESRCH, EBADF, EPERM and 0 all mean "no such name". */
+		err = errno;
+		b.len = 0;
+		rc = buf_printf(&b, "%s:%d: warning: %s \"%s\" in [access] %s ",
+		    cfg->path, line != NULL ? line[i] : 0,
+		    l->v[i][0] == '@' ? "group" : "user", name, key);
+		if (err != 0 && err != ENOENT && err != ESRCH && err != EBADF &&
+		    err != EPERM)
+			rc |= buf_printf(&b, "cannot be looked up: %s",
+			    strerror(err));
+		else
+			rc |= buf_puts(&b, "does not exist on this machine");
+		if (rc != 0 || cfg_errors_add(w, buf_steal(&b)) == -1) {
+			buf_free(&b);
+			return -1;
+		}
+		n++;
+	}
+	return n;
+}
+
+int
+access_check_accounts(const struct config *cfg, struct cfg_errors *w)
+{
+	int	 a, m, v;
+
+	if ((a = access_check_list(cfg, &cfg->admin, cfg->admin_line, "admin",
+	    w)) == -1 ||
+	    (m = access_check_list(cfg, &cfg->member, cfg->member_line,
+	    "member", w)) == -1 ||
+	    (v = access_check_list(cfg, &cfg->viewer, cfg->viewer_line,
+	    "viewer", w)) == -1)
+		return -1;
+	return a + m + v;
 }

@@ -27,4 +27,15 @@ enum role access_role(const struct config *, uid_t uid, gid_t gid,
 
 const char *access_role_name(enum role);
 
+/*
+ * Warnings about a config's [access] lists: a user or @group that does not
+ * exist on this machine (getpwnam, getgrnam), one "file:line: ..." message
+ * each, appended to warnings. Such an entry is not an error (the account
+ * may come later, or from a directory service that is down), but it is
+ * most often a typo that leaves someone without a role. Returns how many
+ * were added, or -1 when out of memory.
+ */
+struct cfg_errors;
+int	 access_check_accounts(const struct config *, struct cfg_errors *warnings);
+
 #endif

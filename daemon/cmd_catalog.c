@@ -7,9 +7,11 @@
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
+#include "db_catalog.h"
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
+#include "source.h"
 
 /* One catalog record (doc/protocol.md, CATALOG). */
 static int
@@ -76,6 +78,23 @@ cmd_catalog_yesno(const char *s, int *v)
 	return 0;
 }
 
+/*
+ * No [catalog] url and nothing kept from an earlier configuration: an
+ * empty list would read as "the catalog lists nothing", so CATALOG and
+ * SYNC say what is missing. The last good catalog of a source since
+ * removed is still listed (and synced from).
+ */
+static int
+cmd_catalog_unconfigured(void)
+{
+	struct source	*src = source_find("catalog");
+	int64_t		 n = 0;
+
+	if (src != NULL && src->enabled)
+		return 0;
+	return db_catalog_count(md.db, &n) == 0 && n == 0;
+}
+
 enum cmd_ret
 cmd_catalog(struct cmd_ctx *ctx)
 {
@@ -110,6 +129,9 @@ cmd_catalog(struct cmd_ctx *ctx)
 		    "no", v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	if (cmd_catalog_unconfigured())
+		return cmd_err(ctx, "unavailable", "no catalog source configured "
+		    "([catalog] url)");
 
 	rc = catalog_list(md.db, &q, cmd_catalog_collect, &col);
 	if (col.failed)
@@ -133,6 +155,9 @@ cmd_sync(struct cmd_ctx *ctx)
 	int		 active = 0;
 	enum reg_rc	 rc;
 
+	if (cmd_catalog_unconfigured())
+		return cmd_err(ctx, "unavailable", "no catalog source configured "
+		    "([catalog] url)");
 	a.uid = client_uid(ctx->client);
 	a.user = client_user(ctx->client);
 	a.source = "seed";

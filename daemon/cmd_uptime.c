@@ -10,6 +10,7 @@
 #include "db_uptime.h"
 #include "log.h"
 #include "proto.h"
+#include "source.h"
 
 static const struct {
 	const char	*name;
@@ -56,6 +57,22 @@ cmd_uptime_record(const struct uptime_history *h, void *arg)
 	return 0;
 }
 
+/*
+ * No [uptime] url and no sample kept from an earlier configuration: an
+ * empty history would read as "no samples yet", so say what is missing.
+ * Samples kept after the source was removed are still shown.
+ */
+static int
+cmd_uptime_unconfigured(void)
+{
+	struct source	*src = source_find("uptime");
+	int64_t		 n = 0;
+
+	if (src != NULL && src->enabled)
+		return 0;
+	return db_uptime_count(md.db, &n) == 0 && n == 0;
+}
+
 enum cmd_ret
 cmd_uptime(struct cmd_ctx *ctx)
 {
@@ -76,6 +93,9 @@ cmd_uptime(struct cmd_ctx *ctx)
 		col.window = windows[i].name;
 		span = windows[i].seconds;
 	}
+	if (cmd_uptime_unconfigured())
+		return cmd_err(ctx, "unavailable", "no uptime source configured "
+		    "([uptime] url)");
 	if (ctx->req->argc == 2) {
 		rc = db_model_resolve(md.db, ctx->req->argv[1], &ref);
 		if (rc == -1)

@@ -335,6 +335,9 @@ cfg_free(struct config *cfg)
 	cfg_list_free(&cfg->admin);
 	cfg_list_free(&cfg->member);
 	cfg_list_free(&cfg->viewer);
+	free(cfg->admin_line);
+	free(cfg->member_line);
+	free(cfg->viewer_line);
 	free(cfg->seed_url);
 	free(cfg->seed_api_key_file);
 	cfg_list_free(&cfg->always_active);
@@ -385,6 +388,12 @@ errs_add(struct cfg_errors *errs, char *msg)
 	errs->msg = v;
 	errs->msg[errs->n++] = msg;
 	return 0;
+}
+
+int
+cfg_errors_add(struct cfg_errors *errs, char *msg)
+{
+	return errs_add(errs, msg);
 }
 
 static void
@@ -1220,14 +1229,19 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 		set_string(c, &cfg->database, v);
 		return;
 	case K_SOCKET_MODE:
+		/*
+		 * Always octal, as chmod(1) reads it: "660" is 0660, not
+		 * decimal 660. Leading zeros are allowed; the value must be
+		 * permission bits only (no setuid, setgid or sticky bit).
+		 */
 		mode = -1;
-		if (v[0] >= '0' && v[0] <= '7' && strlen(v) <= 4 &&
+		if (v[0] != '\0' && strlen(v) <= 12 &&
 		    strspn(v, "01234567") == strlen(v))
 			mode = strtol(v, NULL, 8);
-		if (mode < 0600 || mode > 0777) {
+		if (mode < 0 || mode > 0777) {
 			pctx_error(c, c->lineno, "bad socket_mode \"%s\": "
-			    "expected an octal mode from 0600 to 0777, like "
-			    "0660", show(shown, sizeof(shown), v));
+			    "expected an octal mode from 0000 to 0777, like "
+			    "0660 (or 660)", show(shown, sizeof(shown), v));
 			return;
 		}
 		cfg->socket_mode = (mode_t)mode;
@@ -1730,6 +1744,13 @@ cfg_parse(const char *text, size_t len, const char *name,
 	pctx_flush(&c, errs);
 	if (c.oom)
 		errs_addf(errs, "%s:0: out of memory", name);
+	/* The [access] lists keep their lines, for access_check_accounts(). */
+	if (!failed) {
+		cfg->admin_line = c.wline[K_ADMIN];
+		cfg->member_line = c.wline[K_MEMBER];
+		cfg->viewer_line = c.wline[K_VIEWER];
+		c.wline[K_ADMIN] = c.wline[K_MEMBER] = c.wline[K_VIEWER] = NULL;
+	}
 	for (i = 0; i < K_COUNT; i++)
 		free(c.wline[i]);
 	if (failed) {

@@ -30,6 +30,7 @@ struct config {
 	/* [access] */
 	int		 have_access;	/* the file has an [access] section */
 	struct cfg_list	 admin, member, viewer;	/* user names, @group names, "*" */
+	int		*admin_line, *member_line, *viewer_line;	/* the file line of each entry, or NULL */
 
 	/* [seed] */
 	/*
@@ -111,6 +112,8 @@ struct cfg_errors {
 	size_t	  n;
 };
 void	 cfg_errors_free(struct cfg_errors *);
+/* Append msg (malloc'd; owned by errs from now on, freed on failure). 0 or -1. */
+int	 cfg_errors_add(struct cfg_errors *, char *msg);
 
 /*
  * The built-in configuration used when no file is given and the default

@@ -114,18 +114,32 @@ client_on_close(struct client *c, void (*fn)(void *), void *arg)
 
 /*
  * Is something listening at path? Used before replacing a socket node:
- * a live daemon's socket must never be stolen.
+ * a live daemon's socket must never be stolen. 1 when something answers,
+ * 0 when nothing listens (ECONNREFUSED: the node is stale), -1 with errno
+ * set when we cannot tell (EACCES, EPERM on another user's 0600 socket:
+ * a daemon may well be listening behind it).
  */
 static int
 control_probe(const struct sockaddr_un *sun)
 {
-	int	 fd, rv;
+	int	 fd, rv, saved;
 
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	rv = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	do
+		rv = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	while (rv == -1 && errno == EINTR);
+	saved = errno;
 	close(fd);
-	return rv == 0 ? 1 : 0;
+	if (rv == 0)
+		return 1;
+	/* A full backlog answers EAGAIN: someone is listening. */
+	if (saved == EAGAIN)
+		return 1;
+	if (saved == ECONNREFUSED)
+		return 0;
+	errno = saved;
+	return -1;
 }
 
 int
@@ -185,9 +199,16 @@ control_init(const char *path, mode_t mode, char *err, size_t errlen)
 			    path);
 			return -1;
 		}
-		if (control_probe(&sun) == 1) {
+		switch (control_probe(&sun)) {
+		case 1:
 			snprintf(err, errlen, "another daemon answers on %s",
 			    path);
+			return -1;
+		case -1:
+			/* Only "nobody listens" makes a node stale. */
+			snprintf(err, errlen, "cannot tell whether a daemon "
+			    "listens on %s (%s): not replacing it", path,
+			    strerror(errno));
 			return -1;
 		}
 		/* Nothing answers: a stale node from a daemon that died. */

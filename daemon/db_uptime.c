@@ -318,3 +318,9 @@ db_uptime_history(sqlite3 *db, const char *id, int64_t since,
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+int
+db_uptime_count(sqlite3 *db, int64_t *n)
+{
+	return db_query_int(db, "SELECT count(*) FROM uptime_samples", n);
+}

@@ -74,6 +74,9 @@ struct uptime_history {
 };
 typedef int (*db_uptime_cb)(const struct uptime_history *, void *arg);	/* non-zero stops */
 
+/* How many samples are stored at all (UPTIME tells "never configured" from "no samples yet"). */
+int	 db_uptime_count(sqlite3 *, int64_t *);
+
 /* For id (an exact model id), or every synced model when id is NULL, by id. 0 or -1. */
 int	 db_uptime_history(sqlite3 *, const char *id, int64_t since,
 	    db_uptime_cb, void *arg);

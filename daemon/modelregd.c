@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "access.h"
 #include "catalog_sync.h"
 #include "config.h"
 #include "control.h"
@@ -91,6 +92,27 @@ daemon_join_errors(const struct cfg_errors *errs, char *out, size_t len)
 	}
 }
 
+/*
+ * Warn about [access] entries that name no account on this machine: on
+ * stderr as file:line lines for -t, else in the log. Not an error.
+ */
+static void
+daemon_warn_accounts(const struct config *cfg, int checkonly)
+{
+	struct cfg_errors	 warn = { 0 };
+	size_t			 i;
+
+	if (access_check_accounts(cfg, &warn) == -1)
+		log_warnx("checking the [access] accounts: out of memory");
+	for (i = 0; i < warn.n; i++) {
+		if (checkonly)
+			fprintf(stderr, "%s\n", warn.msg[i]);
+		else
+			log_warnx("%s", warn.msg[i]);
+	}
+	cfg_errors_free(&warn);
+}
+
 /* Keep a string setting of the running daemon when a reload cannot change it. */
 static void
 daemon_keep(char **newv, const char *oldv, const char *what)
@@ -124,6 +146,7 @@ daemon_reload(char *err, size_t errlen)
 		return -1;
 	}
 	cfg_errors_free(&errs);
+	daemon_warn_accounts(ncfg, 0);
 	old = md.cfg;
 	/* The socket and the database are held open: they need a restart. */
 	daemon_keep(&ncfg->socket, old->socket, "socket");
@@ -244,11 +267,13 @@ main(int argc, char *argv[])
 	}
 	cfg_errors_free(&errs);
 	if (checkonly) {
+		daemon_warn_accounts(md.cfg, 1);
 		fprintf(stderr, "%s: configuration OK\n", md.cfg->path);
 		cfg_free(md.cfg);
 		return 0;
 	}
 	log_setlevel(md.verbose ? LOG_DEBUG : md.cfg->log_level);
+	daemon_warn_accounts(md.cfg, 0);
 
 	signal(SIGPIPE, SIG_IGN);
 	md.started = (int64_t)time(NULL);

@@ -1,6 +1,8 @@
 # test_config.py: modelregd's options, -t and its file:line problems, a bad config at start, and RELOAD / SIGHUP keeping the old config.
+import grp
 import json
 import os
+import pwd
 import re
 import subprocess
 
@@ -27,8 +29,8 @@ def modelregd(*args, timeout=30):
 
 
 def problem_lines(text, path):
-    """The line numbers of every 'PATH:LINE: ' problem in text, in order."""
-    return [int(m) for m in re.findall(r"^%s:(\d+): \S" % re.escape(path),
+    """The line numbers of every 'PATH:LINE: ' problem (not warning) in text, in order."""
+    return [int(m) for m in re.findall(r"^%s:(\d+): (?!warning: )\S" % re.escape(path),
         text, re.M)]
 
 
@@ -292,6 +294,74 @@ def test_verbose_and_fixed_keys(tap):
     d.cleanup()
 
 
+def account_exists(name):
+    try:
+        if name.startswith("@"):
+            grp.getgrnam(name[1:])
+        else:
+            pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def test_account_warnings(tap):
+    """[access] names without an account: -t warns with file:line and exits 0; start and reload log it."""
+    # itb-good.conf names alice, bob, carol, @wheel and @staff (lines 10 to 13).
+    p = modelregd("-t", "-c", GOOD)
+    want = [(line, "group" if n.startswith("@") else "user", n.lstrip("@"), key)
+        for line, n, key in ((10, "@wheel", "admin"), (11, "alice", "member"),
+            (11, "bob", "member"), (12, "carol", "member"), (13, "@staff", "member"))
+        if not account_exists(n)]
+    got = re.findall(r'^%s:(\d+): warning: (user|group) "([^"]+)" in \[access\] (\w+) '
+        r"does not exist on this machine$" % re.escape(GOOD), p.stderr, re.M)
+    tap.eq([(int(a), b, c, d) for a, b, c, d in got], want,
+        "-t warns about each unknown account of itb-good.conf, at its line")
+    tap.eq(p.returncode, 0, "-t still exits 0 with warnings")
+    tap.like(p.stderr, r"configuration OK", "and says the configuration is OK")
+
+    access = {"admin": ["root", "nosuchadmin-mr6"], "member": ["@nosuchgroup-mr6"],
+        "viewer": ["*"]}
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), access=access)
+    text = open(d.conf).read().split("\n")
+    l_admin = text.index("admin = root nosuchadmin-mr6") + 1
+    l_member = text.index("member = @nosuchgroup-mr6") + 1
+    p = d.check_config()
+    tap.eq(p.returncode, 0, "-t on a config with unknown accounts: exit 0")
+    tap.like(p.stderr, r"(?m)^%s:%d: warning: user \"nosuchadmin-mr6\" in \[access\] admin "
+        r"does not exist on this machine$" % (re.escape(d.conf), l_admin), "-t: the user, file:line")
+    tap.like(p.stderr, r"(?m)^%s:%d: warning: group \"nosuchgroup-mr6\" in \[access\] member "
+        r"does not exist on this machine$" % (re.escape(d.conf), l_member), "-t: the @group, file:line")
+    tap.like(d.log_text(), r"%s:%d: warning: user \"nosuchadmin-mr6\"" % (re.escape(d.conf), l_admin),
+        "the daemon logs the warning at start")
+    tap.ok("root\"" not in d.log_text() and "\"*\"" not in d.log_text(),
+        "existing accounts and * are not warned about")
+    d.access = {"admin": ["root"], "viewer": ["othermissing-mr6"]}
+    d.write_config()
+    p = d.ctl("reload")
+    tap.eq(p.returncode, 0, "reload with an unknown account succeeds")
+    tap.like(d.log_text(), r"warning: user \"othermissing-mr6\" in \[access\] viewer",
+        "the daemon logs the warning on reload")
+    d.cleanup()
+
+
+def test_socket_mode(tap):
+    """socket_mode is always octal: 640 is 0640; out of 0000-0777 is an error with file:line."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="640")
+    tap.eq(oct(os.stat(d.sock).st_mode & 0o7777), oct(0o640),
+        "socket_mode = 640 makes a 0640 socket")
+    d.cleanup()
+    for bad in ("1777", "0999", "rw-rw-rw-", "0x1a4"):
+        d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode=bad, start=False)
+        line = open(d.conf).read().split("\n").index("socket_mode = %s" % bad) + 1
+        p = d.check_config()
+        tap.eq(p.returncode, 1, "socket_mode = %s: -t exits 1" % bad)
+        tap.like(p.stderr, r"(?m)^%s:%d: bad socket_mode \"%s\": expected an octal mode from "
+            r"0000 to 0777" % (re.escape(d.conf), line, re.escape(bad)),
+            "socket_mode = %s: the error names file:line" % bad)
+        d.cleanup()
+
+
 def run(tap):
     test_options(tap)
     test_check_good(tap)
@@ -300,6 +370,8 @@ def run(tap):
     test_continuation(tap)
     test_reload(tap)
     test_verbose_and_fixed_keys(tap)
+    test_account_warnings(tap)
+    test_socket_mode(tap)
 
 
 harness.main(run)

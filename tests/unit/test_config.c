@@ -566,10 +566,8 @@ test_errors(void)
 	refused("[daemon]\nsocket = /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	    "t.conf:2: bad socket \"/run/aaa", "socket path longer than sun_path");
 	refused("[daemon]\nsocket_mode = 0660x\n",
-	    "t.conf:2: bad socket_mode \"0660x\": expected an octal mode from 0600 to 0777",
+	    "t.conf:2: bad socket_mode \"0660x\": expected an octal mode from 0000 to 0777",
 	    "socket_mode junk");
-	refused("[daemon]\nsocket_mode = 0444\n", "t.conf:2: bad socket_mode",
-	    "socket_mode below 0600");
 	refused("[daemon]\nsocket_mode = 01777\n", "t.conf:2: bad socket_mode",
 	    "socket_mode above 0777");
 	refused("[daemon]\nsocket_mode = 0680\n", "t.conf:2: bad socket_mode",
@@ -647,7 +645,7 @@ test_errors(void)
 	    "default_model always inactive");
 
 	/* All problems, in line order. */
-	cfg = parse("[daemon]\nsocket_mode = 1\nbogus = 2\n[seed]\nformat = x\n"
+	cfg = parse("[daemon]\nsocket_mode = 8\nbogus = 2\n[seed]\nformat = x\n"
 	    "retry_min = 20m\nnot a line\n[nope]\n");
 	ok(cfg == NULL && errs.n == 6, "every problem collected (%zu)", errs.n);
 	if (errs.n == 6) {
@@ -1534,6 +1532,95 @@ test_url_redact(void)
 	ok(strstr(small, "SECR") == NULL, "cutting never shows a value: %s", small);
 }
 
+/* socket_mode is always octal: "660" is 0660; only permission bits. */
+static void
+test_socket_mode(void)
+{
+	static const struct {
+		const char	*v;
+		int		 mode;
+	} good[] = {
+		{ "660", 0660 }, { "0660", 0660 }, { "00660", 0660 },
+		{ "600", 0600 }, { "777", 0777 }, { "0777", 0777 },
+		{ "0444", 0444 }, { "0", 0 }, { "0000", 0 }, { "7", 07 },
+	};
+	static const char *const bad[] = {
+		"1777", "01777", "1000", "0680", "8", "0o660", "-660", "+660",
+		"0x1b0", "66 0", "0660x", "9999999999999", "0000000000001",
+	};
+	struct config	*cfg;
+	char		 text[128], what[64];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\nsocket_mode = %s\n",
+		    good[i].v);
+		snprintf(what, sizeof(what), "socket_mode %s", good[i].v);
+		if ((cfg = accepted(text, what)) != NULL)
+			is_int(cfg->socket_mode, good[i].mode, what);
+		cfg_free(cfg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[daemon]\n\nsocket_mode = %s\n",
+		    bad[i]);
+		snprintf(what, sizeof(what), "socket_mode %s refused with file:line",
+		    bad[i]);
+		refused(text, "t.conf:3: bad socket_mode", what);
+	}
+	refused("[daemon]\nsocket_mode = 1777\n", "t.conf:2: bad socket_mode "
+	    "\"1777\": expected an octal mode from 0000 to 0777, like 0660 (or 660)",
+	    "the socket_mode message names the range");
+}
+
+/* [access] names that no account has: warnings with file:line, not errors. */
+static void
+test_access_accounts(void)
+{
+	struct cfg_errors	 w = { 0 };
+	struct config		*cfg;
+	struct passwd		*pw;
+	struct group		*gr;
+	char			 text[512], want[256];
+	int			 n;
+
+	if ((pw = getpwuid(0)) == NULL || (gr = getgrgid(0)) == NULL) {
+		ok(0, "root's passwd and group entries");
+		return;
+	}
+	snprintf(text, sizeof(text), "[access]\n"
+	    "admin = %s @%s\n"
+	    "member = no-such-user-mr6 *\n"
+	    "viewer = @%s\n"
+	    "  @no-such-group-mr6\n", pw->pw_name, gr->gr_name, gr->gr_name);
+	cfg = accepted(text, "unknown accounts are not parse errors");
+	if (cfg == NULL)
+		return;
+	n = access_check_accounts(cfg, &w);
+	is_int(n, 2, "two entries name no account");
+	is_int((int)w.n, 2, "two warnings");
+	if (w.n == 2) {
+		is_str(w.msg[0], "t.conf:3: warning: user \"no-such-user-mr6\" in "
+		    "[access] member does not exist on this machine",
+		    "the unknown user, with file:line and its list");
+		snprintf(want, sizeof(want), "t.conf:5: warning: group "
+		    "\"no-such-group-mr6\" in [access] viewer does not exist on "
+		    "this machine");
+		is_str(w.msg[1], want, "the unknown @group, at its continuation line");
+	}
+	cfg_errors_free(&w);
+	cfg_free(cfg);
+
+	cfg = cfg_default();
+	is_int(access_check_accounts(cfg, &w), 0, "the built-in config: no warning");
+	is_int((int)w.n, 0, "and no message");
+	cfg_free(cfg);
+	cfg = accepted("[access]\nadmin = *\n", "only *");
+	if (cfg != NULL)
+		is_int(access_check_accounts(cfg, &w), 0, "\"*\" is never looked up");
+	cfg_free(cfg);
+	cfg_errors_free(&w);
+}
+
 int
 main(void)
 {
@@ -1556,6 +1643,8 @@ main(void)
 	test_event_retention();
 	test_load();
 	test_access();
+	test_socket_mode();
+	test_access_accounts();
 	cfg_errors_free(&errs);
 	return done_testing();
 }
