@@ -943,6 +943,7 @@ static const struct jfield out_model_fields[] = {
 	{ "aliases",		J_LIST },
 	{ "description",	J_STR },
 	{ "status_source",	J_STR },
+	{ "status_reason",	J_STR },
 	{ "added_at",		J_STR },
 	{ "status_changed_at",	J_STR },
 	{ "last_seen_at",	J_STR },
@@ -1284,7 +1285,7 @@ out_refresh_notes(const struct record *recs, int n)
 			sname = "?";
 		out_sanitize(&src, sname, strlen(sname));
 		if (o != NULL && strcmp(o, "held") == 0)
-			ctl_warnx("%s: held: nothing changed; 'modelregctl "
+			ctl_warnx("%s: held: the response was not applied; 'modelregctl "
 			    "refresh %s --force' applies it", src.data, src.data);
 		else if (o != NULL && strcmp(o, "failed") == 0)
 			ctl_warnx("%s: refresh failed", src.data);

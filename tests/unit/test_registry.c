@@ -224,7 +224,10 @@ test_schema(sqlite3 *db)
 {
 	char	 t[256];
 
-	is_int(db_schema_version(db), 2, "schema version is 2");
+	is_int(db_schema_version(db), 3, "schema version is 3");
+	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
+	    " WHERE name = 'status_reason'"), 1,
+	    "model_view shows models.status_reason (step 2 -> 3)");
 	is_int(qint(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
 	is_int(qint(db, "PRAGMA application_id"), 0x4d524547,
 	    "application_id marks a modelreg database");
@@ -856,7 +859,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 2, "file database migrated to 2");
+	is_int(db_schema_version(db), 3, "file database migrated to 3");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -879,7 +882,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 2, "second open: still version 2");
+	is_int(db_schema_version(db), 3, "second open: still version 3");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
