@@ -617,6 +617,28 @@ catalog_list_names(sqlite3 *db, const struct cfg_list *l, const char *id)
 	return 0;
 }
 
+/* model.synced, naming who (issue 6): inside SYNC's transaction. */
+static int
+catalog_synced_event(sqlite3 *db, const char *id, int active,
+    const struct actor *a)
+{
+	struct buf	 d = { NULL, 0, 0 };
+	const char	*user = a->user != NULL ? a->user : "unknown";
+	int		 rc = -1;
+
+	if (buf_puts(&d, "{\"reason\":\"manual\",\"actor\":") == 0 &&
+	    buf_json_str(&d, user) == 0 &&
+	    buf_printf(&d, ",\"uid\":%u,\"status\":\"%s\"}",
+	    (unsigned)a->uid, active ? "active" : "inactive") == 0)
+		rc = events_add(db, "model.synced", id, d.data, "synced from "
+		    "the catalog, %s, by %s (uid %u)", active ? "active" :
+		    "inactive", user, (unsigned)a->uid);
+	else
+		log_warnx("event model.synced: out of memory");
+	buf_free(&d);
+	return rc;
+}
+
 enum reg_rc
 catalog_sync_model(sqlite3 *db, const struct config *cfg, const char *name,
     const struct actor *a, char *id, size_t idlen, int *active, char *msg,
@@ -666,8 +688,10 @@ catalog_sync_model(sqlite3 *db, const struct config *cfg, const char *name,
 		*active = r == 1 ? 0 : cfg->new_model_active;
 	}
 	if (db_catalog_sync_add(db, id, *active, (int64_t)time(NULL), a) == -1 ||
+	    catalog_synced_event(db, id, *active, a) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
+	events_notify();
 	snprintf(msg, msglen, "%s synced from the catalog, %s", id,
 	    *active ? "active" : "inactive");
 	return REG_OK;
