@@ -52,6 +52,10 @@ const struct cmd cmd_table[] = {
 	    "recent events, newest last" },
 	{ "WATCH", "[kind=K]", 0, 0, "kind", ROLE_VIEWER, 0, cmd_watch,
 	    "stream events as they happen (one OK 1 reply per event)" },
+	{ "AUDIT", "[model=MODEL] [actor=USER] [since=DURATION] [limit=N]", 0, 0,
+	    "model actor since limit", ROLE_VIEWER, 0, cmd_audit,
+	    "the audit log: who changed what, when, old and new values, newest "
+	    "last" },
 	{ "REFRESH", "catalog|zdr|uptime|all [force=yes] [wait=no]", 1, 1,
 	    "force wait", ROLE_ADMIN, 0, cmd_refresh,
 	    "refresh a source now and report its outcome" },
