@@ -115,10 +115,12 @@ catalog_price_event(const struct db_price_rise *r, void *arg)
 		return -1;
 	}
 	if (r->prompt_rose && r->completion_rose)
-		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g, "
-		    "completion price %.10g -> %.10g USD per 1M tokens",
-		    r->old_prompt, r->new_prompt, r->old_completion,
-		    r->new_completion);
+		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g "
+		    "(+%.0f%%), completion price %.10g -> %.10g (+%.0f%%) USD "
+		    "per 1M tokens", r->old_prompt, r->new_prompt,
+		    (r->new_prompt / r->old_prompt - 1.0) * 100.0,
+		    r->old_completion, r->new_completion,
+		    (r->new_completion / r->old_completion - 1.0) * 100.0);
 	else if (r->prompt_rose)
 		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g USD "
 		    "per 1M tokens (+%.0f%%)", r->old_prompt, r->new_prompt,
@@ -128,8 +130,9 @@ catalog_price_event(const struct db_price_rise *r, void *arg)
 		    "USD per 1M tokens (+%.0f%%)", r->old_completion,
 		    r->new_completion,
 		    (r->new_completion / r->old_completion - 1.0) * 100.0);
+	/* The event's model column names it: the message does not repeat the id. */
 	rv = events_add(md.db, "model.price_increase", r->id, d.data,
-	    "%s: %s", r->id, what);
+	    "%s", what);
 	buf_free(&d);
 	if (rv == -1)
 		return -1;
@@ -153,9 +156,8 @@ catalog_delisted(const char *id, void *arg)
 {
 	struct catalog_apply	*ap = arg;
 
-	if (events_add(md.db, "model.delisted", id, NULL, "%s is no longer "
-	    "listed by the catalog: kept in the registry, marked delisted",
-	    id) == -1)
+	if (events_add(md.db, "model.delisted", id, NULL, "no longer listed "
+	    "by the catalog: kept in the registry, marked delisted") == -1)
 		return -1;
 	log_warnx("catalog: %s is no longer listed: marked delisted", id);
 	ap->delisted++;

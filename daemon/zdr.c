@@ -161,6 +161,31 @@ zdr_names(struct buf *b, const struct zdr_loss *v, size_t n, int defaults)
 }
 
 /*
+ * "no ZDR endpoint is listed for its canonical slug S" (or "for it" when
+ * the slug is its id): the event's model column names the model, so the
+ * message does not repeat its id.
+ */
+static int
+zdr_why(struct buf *b, const struct zdr_loss *l)
+{
+	if (strcmp(l->slug, l->id) == 0)
+		return buf_puts(b, "no ZDR endpoint is listed for it");
+	return buf_printf(b, "no ZDR endpoint is listed for its canonical "
+	    "slug %s", l->slug);
+}
+
+/* b := prefix, why, suffix. 0 or -1. */
+static int
+zdr_why_msg(struct buf *b, const char *prefix, const struct zdr_loss *l,
+    const char *suffix)
+{
+	if (buf_puts(b, prefix) == -1 || zdr_why(b, l) == -1 ||
+	    buf_puts(b, suffix) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Remove the default, which lost ZDR: pick its successor while it still
  * exists (its features and context are what alternatives match), move
  * the mark, then delete it. The other models that lost ZDR are already
@@ -170,7 +195,7 @@ static int
 zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
     int64_t now, char *newid, size_t newlen)
 {
-	struct buf	 d = { 0 };
+	struct buf	 d = { 0 }, m = { 0 };
 	int		 r, rc = -1;
 
 	newid[0] = '\0';
@@ -192,10 +217,11 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 	if (buf_puts(&d, "{\"reason\":\"zdr\",\"slug\":") == -1 ||
 	    buf_json_str(&d, l->slug) == -1 || buf_putc(&d, '}') == -1)
 		goto nomem;
-	if (events_add(md.db, "model.removed", l->id, d.data,
-	    "%s was removed automatically: it lost zero data retention "
-	    "(no ZDR endpoint is listed for %s); it was the default",
-	    l->id, l->slug) == -1)
+	if (zdr_why_msg(&m, "removed automatically: it lost zero data "
+	    "retention (", l, "); it was the default") == -1)
+		goto nomem;
+	if (events_add(md.db, "model.removed", l->id, d.data, "%s",
+	    m.data) == -1)
 		goto out;
 	buf_reset(&d);
 	if (buf_puts(&d, "{\"old\":") == -1 || buf_json_str(&d, l->id) == -1 ||
@@ -206,7 +232,7 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 	if (r == 1)
 		rc = events_add(md.db, "default.changed", newid, d.data,
 		    "the default model %s lost zero data retention and was "
-		    "removed; %s is the new default", l->id, newid);
+		    "removed; this model is the new default", l->id);
 	else
 		rc = events_add(md.db, "default.changed", NULL, d.data,
 		    "the default model %s lost zero data retention and was "
@@ -217,6 +243,7 @@ nomem:
 	log_warnx("zdr: out of memory");
 out:
 	buf_free(&d);
+	buf_free(&m);
 	return rc;
 }
 
@@ -229,7 +256,7 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
     size_t newlen, int *default_lost)
 {
 	struct actor	 a = { geteuid(), "zdr", "auto" };
-	struct buf	 d = { 0 };
+	struct buf	 d = { 0 }, m = { 0 };
 	int64_t		 now = zdr_now();
 	size_t		 i;
 	int		 rc = -1;
@@ -242,10 +269,12 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
 		    buf_printf(&d, ",\"enforced\":%s}", enforce ? "true" :
 		    "false") == -1)
 			goto nomem;
-		if (events_add(md.db, "model.zdr_lost", v[i].id, d.data,
-		    "%s lost zero data retention: no ZDR endpoint is listed "
-		    "for %s%s", v[i].id, v[i].slug, enforce ?
-		    "; it is removed" : "") == -1)
+		buf_reset(&m);
+		if (zdr_why_msg(&m, "lost zero data retention: ", &v[i],
+		    enforce ? "; it is removed" : "") == -1)
+			goto nomem;
+		if (events_add(md.db, "model.zdr_lost", v[i].id, d.data, "%s",
+		    m.data) == -1)
 			goto out;
 	}
 	if (!enforce) {
@@ -264,10 +293,12 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
 		    buf_json_str(&d, v[i].slug) == -1 ||
 		    buf_putc(&d, '}') == -1)
 			goto nomem;
-		if (events_add(md.db, "model.removed", v[i].id, d.data,
-		    "%s was removed automatically: it lost zero data "
-		    "retention (no ZDR endpoint is listed for %s)", v[i].id,
-		    v[i].slug) == -1)
+		buf_reset(&m);
+		if (zdr_why_msg(&m, "removed automatically: it lost zero data "
+		    "retention (", &v[i], ")") == -1)
+			goto nomem;
+		if (events_add(md.db, "model.removed", v[i].id, d.data, "%s",
+		    m.data) == -1)
 			goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -280,18 +311,8 @@ nomem:
 	log_warnx("zdr: out of memory");
 out:
 	buf_free(&d);
+	buf_free(&m);
 	return rc;
-}
-
-
-/* "no ZDR endpoint is listed for its slug S" (or "for it" when the slug is its id). */
-static int
-zdr_why(struct buf *b, const struct zdr_loss *l)
-{
-	if (strcmp(l->slug, l->id) == 0)
-		return buf_puts(b, "no ZDR endpoint is listed for it");
-	return buf_printf(b, "no ZDR endpoint is listed for its canonical "
-	    "slug %s", l->slug);
 }
 
 /*

@@ -318,6 +318,21 @@ def test_shrink_delist_prices(tap):
         aud)
     r = refresh_with(d, srv, V2)
     tap.eq(len(events(d, "model.price_increase")), 1, "no second event for the same price")
+    # Both prices rise: the message shows both percentages, not the id again.
+    cat = json.load(open(V2))
+    for e in cat["data"]:
+        if e["id"] == "anthropic/claude-3.5-sonnet":
+            e["pricing"]["prompt"] = repr(float(e["pricing"]["prompt"]) * 1.2)
+            e["pricing"]["completion"] = repr(float(e["pricing"]["completion"]) * 1.5)
+    srv.set(PATH, "bytes", data=json.dumps(cat))
+    refresh(d)
+    ev = [e for e in events(d, "model.price_increase")
+        if e["model"] == "anthropic/claude-3.5-sonnet"]
+    tap.like(ev[0]["message"] if ev else "",
+        r"^prompt price .* \(\+20%\), completion price .* \(\+50%\) USD per 1M tokens$",
+        "a rise in both prices shows both percentages")
+    srv.set(PATH, "file", file=V2)
+    refresh(d)
 
     # Delisting: kept, marked, one event each, once.
     r = refresh_with(d, srv, DELIST)

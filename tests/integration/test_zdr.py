@@ -216,7 +216,7 @@ def test_enforced(t, srv):
     det = json.loads(ev[-1]["details"]) if ev else {}
     t.eq(det, {"old": "acme/alpha", "new": "other/eps", "reason": "zdr"},
         "event default.changed names the old and the new default")
-    t.like(ev[-1]["message"] if ev else "", "other/eps is the new default",
+    t.like(ev[-1]["message"] if ev else "", "this model is the new default",
         "the event says which model is the default now")
 
     # Mass removal: 2 of 5 (40%) is above 25%: held, nothing applied.
