@@ -84,6 +84,8 @@ void	 out_events_text(const struct record *, int n);
 void	 out_events_json(const struct record *, int n);
 void	 out_event_text(const struct record *);	/* one line, flushed */
 void	 out_event_json(const struct record *);	/* one JSON Lines object, flushed */
+void	 out_audit_text(const struct record *, int n);
+void	 out_audit_json(const struct record *, int n);
 void	 out_refresh_text(const struct record *, int n);
 void	 out_refresh_json(const struct record *, int n);
 void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */

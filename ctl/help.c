@@ -37,7 +37,7 @@ static const struct ctl_help helps[] = {
 	    "  -y, --yes                     do not ask for confirmation\n" },
 	{ "default", "model",
 	    "Without MODEL, show the default model; with MODEL, make that active\n"
-	    "model the default (admin).\n",
+	    "model the default (member or admin).\n",
 	    NULL },
 	{ "delete", "model",
 	    "Remove models and their settings from the registry (admin). On a\n"
@@ -82,6 +82,16 @@ static const struct ctl_help helps[] = {
 	    "                                at most 10000)\n"
 	    "  --follow                      stream events as they happen (takes\n"
 	    "                                only --kind)\n" },
+	{ "audit", NULL,
+	    "Show the audit log: who changed what and when, newest last, with\n"
+	    "the old and new values.\n",
+	    "  --model M                     only rows of model M (an id or alias;\n"
+	    "                                a deleted model by its id)\n"
+	    "  --actor USER                  only changes made by USER\n"
+	    "  --since DURATION              only rows younger than that (90s,\n"
+	    "                                15m, 1h, 7d)\n"
+	    "  --limit N                     the newest N rows (default 100,\n"
+	    "                                at most 10000)\n" },
 	{ "seed", NULL,
 	    "Run the seed rules now (admin) and report what they changed.\n",
 	    NULL },

@@ -36,14 +36,15 @@
 #define CMD_UPTOPTS	0x10	/* takes uptime's --window */
 #define CMD_EVOPTS	0x20	/* takes events' options */
 #define CMD_REFOPTS	0x40	/* takes refresh's --force and --no-wait */
+#define CMD_AUDOPTS	0x80	/* takes audit's options */
 
 enum render { R_STATUS, R_MODELS, R_MODEL, R_DEFAULT, R_RECORD, R_PING,
-    R_VERSION, R_CATALOG, R_UPTIME, R_EVENTS, R_REFRESH };
+    R_VERSION, R_CATALOG, R_UPTIME, R_EVENTS, R_REFRESH, R_AUDIT };
 
 /* Command options; each appears at most once in a request, in this order. */
 enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_DESC, O_WINDOW, O_SINCE, O_KIND, O_MODEL, O_LIMIT, O_FORCE, O_NOWAIT,
-    O_FOLLOW, O_COUNT };
+    O_FOLLOW, O_ACTOR, O_COUNT };
 
 struct ctl {
 	const char	*socket;
@@ -111,6 +112,10 @@ static const struct command commands[] = {
 	{ "events", "EVENTS", 0, 0, CMD_EVOPTS, R_EVENTS,
 	    "[--since DURATION] [--kind K] [--model M] [--limit N] [--follow]",
 	    NULL, "show or follow the events", cmd_events },
+	{ "audit", "AUDIT", 0, 0, CMD_AUDOPTS, R_AUDIT,
+	    "[--model M] [--actor USER] [--since DURATION] [--limit N]",
+	    NULL, "show the audit log: who changed what, newest last",
+	    cmd_single },
 	{ "seed", "SEED", 0, 0, 0, R_RECORD, "", NULL,
 	    "run the seed rules now (admin)", cmd_single },
 	{ "reload", "RELOAD", 0, 0, 0, R_RECORD, "", NULL,
@@ -151,10 +156,14 @@ static const struct optdef {
 	{ "synced",	O_SYNCED,	"synced",	"yes",	CMD_CATOPTS },
 	{ "unsynced",	O_SYNCED,	"synced",	"no",	CMD_CATOPTS },
 	{ "window",	O_WINDOW,	"window",	NULL,	CMD_UPTOPTS },
-	{ "since",	O_SINCE,	"since",	NULL,	CMD_EVOPTS },
+	{ "since",	O_SINCE,	"since",	NULL,
+	    CMD_EVOPTS | CMD_AUDOPTS },
 	{ "kind",	O_KIND,		"kind",		NULL,	CMD_EVOPTS },
-	{ "model",	O_MODEL,	"model",	NULL,	CMD_EVOPTS },
-	{ "limit",	O_LIMIT,	"limit",	NULL,	CMD_EVOPTS },
+	{ "model",	O_MODEL,	"model",	NULL,
+	    CMD_EVOPTS | CMD_AUDOPTS },
+	{ "limit",	O_LIMIT,	"limit",	NULL,
+	    CMD_EVOPTS | CMD_AUDOPTS },
+	{ "actor",	O_ACTOR,	"actor",	NULL,	CMD_AUDOPTS },
 	{ "follow",	O_FOLLOW,	NULL,		"yes",	CMD_EVOPTS },
 	{ "force",	O_FORCE,	"force",	"yes",	CMD_REFOPTS },
 	{ "no-wait",	O_NOWAIT,	"wait",		"no",	CMD_REFOPTS },
@@ -495,6 +504,12 @@ render(struct ctl *ctl, const struct command *cmd, const struct reply *r)
 			out_events_json(recs, r->n);
 		else
 			out_events_text(recs, r->n);
+		break;
+	case R_AUDIT:
+		if (ctl->json)
+			out_audit_json(recs, r->n);
+		else
+			out_audit_text(recs, r->n);
 		break;
 	case R_REFRESH:
 		if (ctl->json)
@@ -985,6 +1000,11 @@ cmd_option(struct ctl *ctl, const struct command *cmd, const char *name,
 	case O_LIMIT:
 		if (!valid_count(value, 10000))
 			usage_error(cmd, "bad --limit %s: 1 to 10000", value);
+		break;
+	case O_ACTOR:
+		if (value[0] == '\0' || strlen(value) > 64)
+			usage_error(cmd, "bad --actor: a user name of 1 to 64 "
+			    "bytes");
 		break;
 	default:
 		if (value[0] == '\0')

@@ -943,6 +943,7 @@ static const struct jfield out_model_fields[] = {
 	{ "aliases",		J_LIST },
 	{ "description",	J_STR },
 	{ "status_source",	J_STR },
+	{ "status_reason",	J_STR },
 	{ "added_at",		J_STR },
 	{ "status_changed_at",	J_STR },
 	{ "last_seen_at",	J_STR },
@@ -989,6 +990,17 @@ static const struct jfield out_event_fields[] = {
 	{ "model",		J_STR },
 	{ "message",		J_STR },
 	{ "details",		J_JSON },
+};
+
+static const struct jfield out_audit_fields[] = {
+	{ "at",			J_STR },
+	{ "actor",		J_STR },
+	{ "uid",		J_NUM },
+	{ "action",		J_STR },
+	{ "model",		J_STR },
+	{ "field",		J_STR },
+	{ "old",		J_STR },
+	{ "new",		J_STR },
 };
 
 static const struct jfield out_refresh_fields[] = {
@@ -1159,6 +1171,12 @@ out_events_json(const struct record *recs, int n)
 }
 
 void
+out_audit_json(const struct record *recs, int n)
+{
+	out_fields_array(recs, n, out_audit_fields, NFIELDS(out_audit_fields));
+}
+
+void
 out_refresh_json(const struct record *recs, int n)
 {
 	out_fields_array(recs, n, out_refresh_fields, NFIELDS(out_refresh_fields));
@@ -1284,7 +1302,7 @@ out_refresh_notes(const struct record *recs, int n)
 			sname = "?";
 		out_sanitize(&src, sname, strlen(sname));
 		if (o != NULL && strcmp(o, "held") == 0)
-			ctl_warnx("%s: held: nothing changed; 'modelregctl "
+			ctl_warnx("%s: held: the response was not applied; 'modelregctl "
 			    "refresh %s --force' applies it", src.data, src.data);
 		else if (o != NULL && strcmp(o, "failed") == 0)
 			ctl_warnx("%s: refresh failed", src.data);
@@ -1448,4 +1466,34 @@ out_outcomes_json(const struct outcome *o, int n)
 	}
 	buf_puts(&b, "]\n");
 	out_flush(&b);
+}
+
+static const struct column out_audit_cols[] = {
+	{ "AT", 0 }, { "ACTOR", 0 }, { "UID", 1 }, { "ACTION", 0 },
+	{ "MODEL", 0 }, { "FIELD", 0 }, { "OLD", 0 }, { "NEW", 0 },
+};
+#define AUDIT_NCOLS	(int)(sizeof(out_audit_cols) / sizeof(out_audit_cols[0]))
+#define AUDIT_VALUE_WIDTH	40	/* a deleted model's old value is its whole row */
+
+/* The aligned table of `audit`, oldest first as the daemon sends it. */
+void
+out_audit_text(const struct record *recs, int n)
+{
+	static const char *const keys[] = { "at", "actor", "uid", "action",
+	    "model", "field", "old", "new" };
+	char	**cells;
+	int	 i, j;
+
+	if (n == 0) {
+		printf("no audit entries\n");
+		return;
+	}
+	if ((cells = out_cells(AUDIT_NCOLS, n)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < AUDIT_NCOLS; j++)
+			cells[(size_t)(i + 1) * AUDIT_NCOLS + j] = out_cell(
+			    record_pair(&recs[i], keys[j]), j >= 6 ?
+			    AUDIT_VALUE_WIDTH : 0);
+	out_table(out_audit_cols, AUDIT_NCOLS, cells, n);
 }

@@ -44,6 +44,8 @@ static struct {
 	char		*url;		/* the configured URL, to notice a change */
 	int		 seed_failed;	/* seed.failed already raised for this streak */
 	int		 seed_none_said;	/* "nothing to seed" already logged */
+	struct event	*held_ev;	/* a forced run applies the held response from here */
+	char		 counts[256];	/* of a hold, for sync.held */
 } cat;
 
 /* A JSON number, or null when unknown. */
@@ -115,10 +117,12 @@ catalog_price_event(const struct db_price_rise *r, void *arg)
 		return -1;
 	}
 	if (r->prompt_rose && r->completion_rose)
-		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g, "
-		    "completion price %.10g -> %.10g USD per 1M tokens",
-		    r->old_prompt, r->new_prompt, r->old_completion,
-		    r->new_completion);
+		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g "
+		    "(+%.0f%%), completion price %.10g -> %.10g (+%.0f%%) USD "
+		    "per 1M tokens", r->old_prompt, r->new_prompt,
+		    (r->new_prompt / r->old_prompt - 1.0) * 100.0,
+		    r->old_completion, r->new_completion,
+		    (r->new_completion / r->old_completion - 1.0) * 100.0);
 	else if (r->prompt_rose)
 		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g USD "
 		    "per 1M tokens (+%.0f%%)", r->old_prompt, r->new_prompt,
@@ -128,8 +132,9 @@ catalog_price_event(const struct db_price_rise *r, void *arg)
 		    "USD per 1M tokens (+%.0f%%)", r->old_completion,
 		    r->new_completion,
 		    (r->new_completion / r->old_completion - 1.0) * 100.0);
+	/* The event's model column names it: the message does not repeat the id. */
 	rv = events_add(md.db, "model.price_increase", r->id, d.data,
-	    "%s: %s", r->id, what);
+	    "%s", what);
 	buf_free(&d);
 	if (rv == -1)
 		return -1;
@@ -153,9 +158,8 @@ catalog_delisted(const char *id, void *arg)
 {
 	struct catalog_apply	*ap = arg;
 
-	if (events_add(md.db, "model.delisted", id, NULL, "%s is no longer "
-	    "listed by the catalog: kept in the registry, marked delisted",
-	    id) == -1)
+	if (events_add(md.db, "model.delisted", id, NULL, "no longer listed "
+	    "by the catalog: kept in the registry, marked delisted") == -1)
 		return -1;
 	log_warnx("catalog: %s is no longer listed: marked delisted", id);
 	ap->delisted++;
@@ -193,6 +197,23 @@ catalog_apply(const struct fetch_result *fr, int force, int64_t *items,
 		snprintf(msg, msglen, "would drop %d%% of the catalog (%lld of "
 		    "%lld models); refresh catalog --force applies it", pct,
 		    (long long)d.dropped, (long long)d.known);
+		snprintf(cat.counts, sizeof(cat.counts), ",\"dropped\":%lld,"
+		    "\"known\":%lld,\"percent\":%d,\"max_drop\":%d",
+		    (long long)d.dropped, (long long)d.known, pct,
+		    md.cfg->catalog_max_drop);
+		/*
+		 * Kept whole, so that --force applies this very response,
+		 * even after a restart, rather than a fresh download.
+		 */
+		if (db_begin(md.db) == -1 ||
+		    db_catalog_hold(md.db, fr->body, fr->len,
+		    cfg_format_name(cat.format), fr->etag, fr->last_modified,
+		    msg) == -1 || db_commit(md.db) == -1) {
+			db_rollback(md.db);
+			snprintf(msg, msglen, "database error while holding the "
+			    "catalog: nothing was changed");
+			return SRC_FAILED;
+		}
 		return SRC_HELD;
 	}
 	if (db_catalog_price_rises(md.db, ap.pct, catalog_price_event,
@@ -205,6 +226,7 @@ catalog_apply(const struct fetch_result *fr, int force, int64_t *items,
 	    db_state_set(md.db, "catalog_etag", fr->etag) == -1 ||
 	    db_state_set(md.db, "catalog_last_modified",
 	    fr->last_modified) == -1 ||
+	    db_catalog_held_clear(md.db) == -1 ||
 	    db_commit(md.db) == -1)
 		goto fail;
 	events_notify();
@@ -345,6 +367,12 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 			    "database error: cannot count the catalog");
 			return;
 		}
+		/* The catalog applied is still the catalog: nothing to hold. */
+		if (db_catalog_held_clear(md.db) == -1) {
+			source_done(&cat.src, SRC_FAILED, 0,
+			    "database error: cannot forget the held response");
+			return;
+		}
 		snprintf(msg, sizeof(msg), "not modified; %lld models",
 		    (long long)items);
 		source_done(&cat.src, SRC_OK, (int)items, msg);
@@ -376,7 +404,53 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 	if (o == SRC_OK && (cs.skipped > 0 || cs.duplicates > 0))
 		log_info("catalog: skipped %d entries without a usable id and "
 		    "%d duplicates", cs.skipped, cs.duplicates);
-	source_done(&cat.src, o, (int)items, msg);
+	if (o == SRC_HELD)
+		source_hold(&cat.src, msg, cat.counts);
+	else
+		source_done(&cat.src, o, (int)items, msg);
+}
+
+/* refresh catalog --force: parse the held response again and apply it, forced. */
+static void
+catalog_held_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_catalog_held	 h;
+	struct fetch_result	 fr;
+	enum cat_format		 fmt;
+	int			 r;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if ((r = db_catalog_held_get(md.db, &h, 1)) != 0) {
+		source_done(&cat.src, SRC_FAILED, 0, r == 1 ? "nothing is held "
+		    "for catalog; --force applies a held response" :
+		    "database error while reading the held catalog response");
+		return;
+	}
+	if (catalog_parse_format(h.format, &fmt) == -1)
+		fmt = cat.format;
+	cat.format = fmt;
+	memset(&fr, 0, sizeof(fr));
+	fr.ok = 1;
+	fr.body = h.body;
+	fr.len = h.len;
+	fr.etag = h.etag[0] != '\0' ? h.etag : NULL;
+	fr.last_modified = h.last_modified[0] != '\0' ? h.last_modified : NULL;
+	cat.force = 1;
+	log_info("catalog: applying the held response (%zu bytes, %s format)",
+	    h.len, cfg_format_name(fmt));
+	catalog_fetched(&fr, NULL);
+	free(h.body);
+}
+
+static int
+catalog_has_held(struct source *src)
+{
+	struct db_catalog_held	 h;
+
+	(void)src;
+	return db_catalog_held_get(md.db, &h, 0) == 0;
 }
 
 /* The source's run: read the key, start the fetch. */
@@ -397,6 +471,22 @@ catalog_run(struct source *src, int force)
 	cat.format = md.cfg->catalog_format;
 	cat.src.format = cfg_format_name(cat.format);
 	fetch_show_url(md.cfg->catalog_url, cat.shown, sizeof(cat.shown));
+	/*
+	 * --force applies the response that was held, never a fresh
+	 * download nobody reviewed; a forced run with nothing held (it waited
+	 * for a run that held nothing) is an ordinary run.
+	 */
+	if (force) {
+		if (catalog_has_held(src)) {
+			static const struct timeval	 now = { 0, 0 };
+
+			if (evtimer_add(cat.held_ev, &now) == -1)
+				fatalx("catalog: cannot arm a timer");
+			return;
+		}
+		force = 0;
+		cat.force = 0;
+	}
 
 	memset(&req, 0, sizeof(req));
 	req.url = md.cfg->catalog_url;		/* fetch_start copies it */
@@ -453,6 +543,10 @@ catalog_configure(void)
 		if (db_state_set(md.db, "catalog_etag", NULL) == -1 ||
 		    db_state_set(md.db, "catalog_last_modified", NULL) == -1)
 			log_warnx("catalog: cannot forget the old validators");
+		/* A response held from another source is not for this one. */
+		if (db_catalog_held_clear(md.db) == -1)
+			log_warnx("catalog: cannot forget the held response");
+		cat.src.held[0] = '\0';
 	}
 	free(cat.url);
 	cat.url = url;
@@ -466,10 +560,19 @@ catalog_configure(void)
 void
 catalog_sync_init(void)
 {
+	struct db_catalog_held	 h;
+
 	source_init(&cat.src, "catalog", catalog_run, NULL);
+	cat.src.has_held = catalog_has_held;
 	if (cat.later == NULL &&
 	    (cat.later = evtimer_new(md.base, catalog_later, NULL)) == NULL)
 		fatalx("catalog: cannot create a timer");
+	if (cat.held_ev == NULL &&
+	    (cat.held_ev = evtimer_new(md.base, catalog_held_cb, NULL)) == NULL)
+		fatalx("catalog: cannot create a timer");
+	/* A held response is in the database: it survives a restart. */
+	if (db_catalog_held_get(md.db, &h, 0) == 0)
+		snprintf(cat.src.held, sizeof(cat.src.held), "%s", h.message);
 	catalog_configure();
 }
 
@@ -491,6 +594,10 @@ catalog_sync_shutdown(void)
 	if (cat.later != NULL) {
 		event_free(cat.later);
 		cat.later = NULL;
+	}
+	if (cat.held_ev != NULL) {
+		event_free(cat.held_ev);
+		cat.held_ev = NULL;
 	}
 	source_shutdown(&cat.src);
 	free(cat.url);
@@ -530,6 +637,28 @@ catalog_list_names(sqlite3 *db, const struct cfg_list *l, const char *id)
 		if ((r = db_catalog_names(db, id, l->v[i])) != 0)
 			return r;
 	return 0;
+}
+
+/* model.synced, naming who (issue 6): inside SYNC's transaction. */
+static int
+catalog_synced_event(sqlite3 *db, const char *id, int active,
+    const struct actor *a)
+{
+	struct buf	 d = { NULL, 0, 0 };
+	const char	*user = a->user != NULL ? a->user : "unknown";
+	int		 rc = -1;
+
+	if (buf_puts(&d, "{\"reason\":\"manual\",\"actor\":") == 0 &&
+	    buf_json_str(&d, user) == 0 &&
+	    buf_printf(&d, ",\"uid\":%u,\"status\":\"%s\"}",
+	    (unsigned)a->uid, active ? "active" : "inactive") == 0)
+		rc = events_add(db, "model.synced", id, d.data, "synced from "
+		    "the catalog, %s, by %s (uid %u)", active ? "active" :
+		    "inactive", user, (unsigned)a->uid);
+	else
+		log_warnx("event model.synced: out of memory");
+	buf_free(&d);
+	return rc;
 }
 
 enum reg_rc
@@ -581,8 +710,10 @@ catalog_sync_model(sqlite3 *db, const struct config *cfg, const char *name,
 		*active = r == 1 ? 0 : cfg->new_model_active;
 	}
 	if (db_catalog_sync_add(db, id, *active, (int64_t)time(NULL), a) == -1 ||
+	    catalog_synced_event(db, id, *active, a) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
+	events_notify();
 	snprintf(msg, msglen, "%s synced from the catalog, %s", id,
 	    *active ? "active" : "inactive");
 	return REG_OK;

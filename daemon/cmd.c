@@ -19,11 +19,11 @@ const struct cmd cmd_table[] = {
 	{ "VERSION", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_version,
 	    "daemon, protocol and library versions" },
 	{ "HELP", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_help,
-	    "list the verbs" },
+	    "list the verbs with their usage, role and what they do" },
 	{ "WHOAMI", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_whoami,
 	    "your uid, user name and role" },
 	{ "STATUS", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_status,
-	    "registry counts and the seed source's state" },
+	    "registry counts, and the state of every source and alert channel" },
 	{ "LIST", "[status=active|inactive|all] [provider=P] [search=TEXT] "
 	    "[sort=name|provider|context|price|status] [order=asc|desc]",
 	    0, 0, "status provider search sort order", ROLE_VIEWER, 0, cmd_list,
@@ -31,19 +31,20 @@ const struct cmd cmd_table[] = {
 	{ "SHOW", "MODEL", 1, 1, NULL, ROLE_VIEWER, 0, cmd_show,
 	    "one model in full" },
 	{ "ACTIVATE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_activate,
-	    "make a model available for use" },
+	    "make a model available for use (audited, raises model.activated)" },
 	{ "DEACTIVATE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_deactivate,
-	    "hide a model without deleting it" },
+	    "hide a model without deleting it (raises model.deactivated)" },
 	{ "DEFAULT", "[MODEL]", 0, 1, NULL, ROLE_VIEWER, ROLE_MEMBER,
-	    cmd_default, "show the default model, or set it" },
+	    cmd_default, "show the default model, or set it (raises "
+	    "default.changed)" },
 	{ "DELETE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_delete,
-	    "remove a model from the registry" },
+	    "remove a model from the registry (raises model.deleted)" },
 	{ "CATALOG", "[search=TEXT] [provider=P] [zdr=yes|no] [synced=yes|no] "
 	    "[sort=name|provider|context|price] [order=asc|desc]", 0, 0,
 	    "search provider zdr synced sort order", ROLE_VIEWER, 0, cmd_catalog,
 	    "list the discovery catalog, each model marked synced or not" },
 	{ "SYNC", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_sync,
-	    "add a catalog model to the registry" },
+	    "add a catalog model to the registry (raises model.synced)" },
 	{ "UPTIME", "[MODEL] [window=1h|24h|7d|30d]", 0, 1, "window",
 	    ROLE_VIEWER, 0, cmd_uptime,
 	    "uptime history: share of green samples, mean uptime, incidents" },
@@ -52,11 +53,16 @@ const struct cmd cmd_table[] = {
 	    "recent events, newest last" },
 	{ "WATCH", "[kind=K]", 0, 0, "kind", ROLE_VIEWER, 0, cmd_watch,
 	    "stream events as they happen (one OK 1 reply per event)" },
+	{ "AUDIT", "[model=MODEL] [actor=USER] [since=DURATION] [limit=N]", 0, 0,
+	    "model actor since limit", ROLE_VIEWER, 0, cmd_audit,
+	    "the audit log: who changed what, when, old and new values, newest "
+	    "last" },
 	{ "REFRESH", "catalog|zdr|uptime|all [force=yes] [wait=no]", 1, 1,
 	    "force wait", ROLE_ADMIN, 0, cmd_refresh,
-	    "refresh a source now and report its outcome" },
+	    "refresh a source now and report its outcome; force=yes applies "
+	    "the response that was held" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
-	    "run the seed rules against the seed source now" },
+	    "fetch the seed source and apply the seed rules now" },
 	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,
 	    "reload the configuration file" },
 	{ "QUIT", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_quit,
@@ -110,8 +116,8 @@ cmd_dispatch(struct client *c, const struct proto_req *req,
 			break;
 		}
 	if (cmd == NULL)
-		return cmd_err(ctx, "unknown", "unknown verb \"%.64s\"; HELP "
-		    "lists the verbs", req->argv[0]);
+		return cmd_err(ctx, "unknown", "no such verb: %.64s (HELP lists "
+		    "the verbs)", req->argv[0]);
 
 	nargs = req->argc - 1;
 	need = cmd->role;

@@ -66,6 +66,8 @@ enum cmd_ret cmd_refresh(struct cmd_ctx *);
 enum cmd_ret cmd_uptime(struct cmd_ctx *);
 enum cmd_ret cmd_events(struct cmd_ctx *);
 enum cmd_ret cmd_watch(struct cmd_ctx *);
+/* Issue 6: cmd_audit.c. */
+enum cmd_ret cmd_audit(struct cmd_ctx *);
 
 /* The table, for HELP. */
 extern const struct cmd cmd_table[];

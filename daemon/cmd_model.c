@@ -79,6 +79,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
 	rv |= lf_str(b, "status_source", m->status_source);
+	rv |= lf_str(b, "status_reason", m->status_reason);
 	rv |= lf_time(b, "added_at", m->added_at);
 	rv |= lf_time(b, "status_changed_at", m->status_changed_at);
 	rv |= lf_time(b, "last_seen_at", m->last_seen_at);

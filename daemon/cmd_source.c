@@ -117,7 +117,7 @@ cmd_refresh(struct cmd_ctx *ctx)
 	struct refresh	*r;
 	const char	*name = ctx->req->argv[1];
 	char		 msg[256];
-	int		 force, wait, n = 0, i;
+	int		 force, wait, n = 0, i, held, fl[REFRESH_MAX];
 
 	if ((force = refresh_yesno(proto_opt(ctx->req, "force"), 0)) == -1)
 		return cmd_err(ctx, "usage", "bad force: use yes or no");
@@ -141,13 +141,33 @@ cmd_refresh(struct cmd_ctx *ctx)
 	else
 		list[n++] = src;
 
+	/*
+	 * --force applies a held response, never a fresh download nobody
+	 * reviewed: with nothing held it is refused. A run under way may
+	 * be about to hold one, so a forced request then joins the queue
+	 * (and, if the run holds nothing, becomes an ordinary run). With
+	 * "all", the sources holding nothing refresh as usual.
+	 */
+	if (force) {
+		for (i = 0, held = 0; i < n; i++) {
+			fl[i] = source_holds(list[i]) || list[i]->running;
+			held += fl[i];
+		}
+		if (held == 0)
+			return cmd_err(ctx, "conflict", "nothing is held for "
+			    "%s; --force applies a held response",
+			    n == 1 ? list[0]->name : "any source");
+	} else
+		for (i = 0; i < n; i++)
+			fl[i] = 0;
+
 	log_info("refresh %s%s requested by uid %u (%s)", name,
 	    force ? " (forced)" : "", (unsigned)client_uid(ctx->client),
 	    client_user(ctx->client));
 	if (!wait) {
 		for (i = 0; i < n; i++) {
 			msg[0] = '\0';
-			if (source_refresh(list[i], force, NULL, NULL, msg,
+			if (source_refresh(list[i], fl[i], NULL, NULL, msg,
 			    sizeof(msg)) == NULL) {
 				lf_str(ctx->out, "source", list[i]->name);
 				lf_str(ctx->out, "outcome", "failed");
@@ -170,7 +190,7 @@ cmd_refresh(struct cmd_ctx *ctx)
 		r->slot[i].r = r;
 		r->slot[i].src = list[i];
 		msg[0] = '\0';
-		r->slot[i].waiter = source_refresh(list[i], force, refresh_done,
+		r->slot[i].waiter = source_refresh(list[i], fl[i], refresh_done,
 		    &r->slot[i], msg, sizeof(msg));
 		if (r->slot[i].waiter == NULL) {
 			/* Callbacks never run inside source_refresh: undo and answer. */

@@ -140,6 +140,18 @@ static const char *const db_migrations[] = {
 	"  (SELECT s.uptime FROM uptime_samples AS s WHERE s.model = m.id"
 	"    ORDER BY s.at DESC LIMIT 1) AS uptime_30m"
 	"  FROM models AS m LEFT JOIN catalog AS c ON c.id = m.id;",
+
+	/*
+	 * 2 -> 3 (issue 6, the ZDR hold): why the daemon set a model's
+	 * status, when it did so for a reason it may undo by itself
+	 * ('zdr_held': deactivated while a ZDR response is held, reactivated
+	 * when a valid list names it again). NULL when there is none; every
+	 * status change clears it unless it sets its own. model_view's m.*
+	 * shows it.
+	 */
+	"ALTER TABLE models ADD COLUMN status_reason TEXT"
+	"  CHECK(status_reason IS NULL OR"
+	"    length(status_reason) BETWEEN 1 AND 64);",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -148,7 +160,7 @@ static const char *const db_migrations[] = {
 	"id, name, provider, description, context_length, prompt_price," \
 	" completion_price, features, aliases, status, is_default," \
 	" status_source, added_at, status_changed_at, last_seen_at," \
-	" slug, delisted, zdr, health, uptime_30m"
+	" slug, delisted, zdr, health, uptime_30m, status_reason"
 
 /*
  * A user's name resolved to one id: the exact id first, else a model that
@@ -287,6 +299,8 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 		m->uptime_30m = sqlite3_column_double(st, 19);
 		m->has_uptime = 1;
 	}
+	m->status_reason = sqlite3_column_type(st, 20) == SQLITE_NULL ? NULL :
+	    db_coltext(st, 20);
 }
 
 /* Step st, handing every row to cb. Returns the number of rows, or -1. Finalizes st. */
@@ -599,8 +613,10 @@ db_model_set_status(sqlite3 *db, const char *id, int active,
 {
 	sqlite3_stmt	*st;
 
+	/* A status set without a reason clears the reason of the last one. */
 	st = db_prepare(db, "UPDATE models SET status = ?2,"
-	    " status_source = ?3, status_changed_at = ?4 WHERE id = ?1");
+	    " status_source = ?3, status_changed_at = ?4,"
+	    " status_reason = NULL WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1 ||
@@ -611,6 +627,21 @@ db_model_set_status(sqlite3 *db, const char *id, int active,
 		return -1;
 	}
 	return db_run(db, st, "set status");
+}
+
+int
+db_model_set_status_reason(sqlite3 *db, const char *id, const char *reason)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "UPDATE models SET status_reason = ?2 WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, reason) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "set status reason");
 }
 
 int

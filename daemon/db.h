@@ -56,6 +56,8 @@ int	 db_model_lookup(sqlite3 *, const char *id, struct db_modelref *);	/* exact 
 int	 db_model_default(sqlite3 *, struct db_modelref *);	/* 0, 1 no default, -1 */
 int	 db_model_set_status(sqlite3 *, const char *id, int active,
 	    const char *source, int64_t now);
+/* Why the daemon set the status ("zdr_held"); set_status clears it. */
+int	 db_model_set_status_reason(sqlite3 *, const char *id, const char *reason);
 int	 db_model_clear_default(sqlite3 *);
 int	 db_model_set_default(sqlite3 *, const char *id);
 /* Writes the audit row (old: the whole row as JSON), then deletes. */

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -476,4 +477,99 @@ db_catalog_sync_add(sqlite3 *db, const char *id, int active, int64_t now,
 		return -1;
 	}
 	return db_run(db, st, "sync: audit");
+}
+
+int
+db_catalog_hold(sqlite3 *db, const char *body, size_t len, const char *format,
+    const char *etag, const char *last_modified, const char *message)
+{
+	sqlite3_stmt	*st;
+
+	if (len > INT32_MAX) {
+		log_warnx("database: catalog: a held response of %zu bytes is "
+		    "too large to keep", len);
+		return -1;
+	}
+	st = db_prepare(db, "INSERT OR REPLACE INTO state(key, value)"
+	    " VALUES ('catalog_held', ?1), ('catalog_held_meta',"
+	    " json_object('format', ?2, 'etag', ?3, 'last_modified', ?4,"
+	    "  'message', ?5))");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, body, (int)len, SQLITE_STATIC) !=
+	    SQLITE_OK || db_bind_text(st, 2, format) == -1 ||
+	    db_bind_text(st, 3, etag) == -1 ||
+	    db_bind_text(st, 4, last_modified) == -1 ||
+	    db_bind_text(st, 5, message) == -1) {
+		db_logerr(db, "bind held catalog");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "hold the catalog response");
+}
+
+/* Copy column i (text or NULL) into dst. */
+static void
+db_catalog_held_col(sqlite3_stmt *st, int i, char *dst, size_t len)
+{
+	snprintf(dst, len, "%s", sqlite3_column_type(st, i) == SQLITE_NULL ?
+	    "" : db_coltext(st, i));
+}
+
+int
+db_catalog_held_get(sqlite3 *db, struct db_catalog_held *h, int with_body)
+{
+	sqlite3_stmt	*st;
+	const void	*p;
+	int		 rc, r = -1;
+
+	memset(h, 0, sizeof(*h));
+	st = db_prepare(db, "SELECT json_extract(m.value, '$.format'),"
+	    " json_extract(m.value, '$.etag'),"
+	    " json_extract(m.value, '$.last_modified'),"
+	    " json_extract(m.value, '$.message'),"
+	    " CASE WHEN ?1 THEN b.value END"
+	    " FROM state AS m, state AS b"
+	    " WHERE m.key = 'catalog_held_meta' AND b.key = 'catalog_held'"
+	    "  AND json_valid(m.value)");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int(st, 1, with_body ? 1 : 0) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = 1;
+		goto done;
+	}
+	if (rc != SQLITE_ROW) {
+		db_logerr(db, "read the held catalog");
+		goto done;
+	}
+	db_catalog_held_col(st, 0, h->format, sizeof(h->format));
+	db_catalog_held_col(st, 1, h->etag, sizeof(h->etag));
+	db_catalog_held_col(st, 2, h->last_modified, sizeof(h->last_modified));
+	db_catalog_held_col(st, 3, h->message, sizeof(h->message));
+	if (with_body) {
+		p = sqlite3_column_text(st, 4);
+		h->len = (size_t)sqlite3_column_bytes(st, 4);
+		if (p == NULL || (h->body = malloc(h->len + 1)) == NULL) {
+			log_warnx("database: out of memory for the held catalog");
+			goto done;
+		}
+		memcpy(h->body, p, h->len);
+		h->body[h->len] = '\0';
+	}
+	r = 0;
+done:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_catalog_held_clear(sqlite3 *db)
+{
+	return db_exec(db, "DELETE FROM state WHERE key IN ('catalog_held',"
+	    " 'catalog_held_meta')");
 }

@@ -79,4 +79,26 @@ int	 db_catalog_names(sqlite3 *, const char *id, const char *name);
 int	 db_catalog_sync_add(sqlite3 *, const char *id, int active, int64_t now,
 	    const struct actor *);
 
+/*
+ * The held response (issue 6): a catalog response held for max_drop is
+ * kept whole in the database (state keys catalog_held, the body, and
+ * catalog_held_meta, {format, etag, last_modified, message}), so that
+ * `refresh catalog --force` applies exactly the response that was judged,
+ * even after a restart. Inside the caller's transaction.
+ */
+struct db_catalog_held {
+	char	*body;		/* NUL-terminated, len bytes; caller frees */
+	size_t	 len;
+	char	 format[32];
+	char	 etag[1100];	/* "" when none */
+	char	 last_modified[1100];
+	char	 message[256];
+};
+int	 db_catalog_hold(sqlite3 *, const char *body, size_t len,
+	    const char *format, const char *etag, const char *last_modified,
+	    const char *message);
+/* 0 (h filled), 1 nothing is held, -1. with_body 0: meta only. */
+int	 db_catalog_held_get(sqlite3 *, struct db_catalog_held *h, int with_body);
+int	 db_catalog_held_clear(sqlite3 *);
+
 #endif

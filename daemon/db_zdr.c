@@ -104,7 +104,8 @@ static const char zdr_sql_with[] =
 	"SELECT count(*)" ZDR_HAD;
 
 static const char zdr_sql_losses[] =
-	"SELECT m.id, " ZDR_SLUG ", coalesce(m.is_default, 0)" ZDR_HAD
+	"SELECT m.id, " ZDR_SLUG ", coalesce(m.is_default, 0),"
+	" m.status = 'active'" ZDR_HAD
 	"  AND " ZDR_SLUG " NOT IN (SELECT slug FROM temp.zdr_new)"
 	" ORDER BY m.id";
 
@@ -305,6 +306,7 @@ db_zdr_diff(sqlite3 *db, int64_t *with_zdr, struct zdr_loss **losses,
 		snprintf(v[n].id, sizeof(v[n].id), "%s", id);
 		snprintf(v[n].slug, sizeof(v[n].slug), "%s", slug);
 		v[n].is_default = sqlite3_column_int(st, 2) == 1;
+		v[n].active = sqlite3_column_int(st, 3) == 1;
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -348,4 +350,199 @@ db_zdr_reuse(sqlite3 *db, struct zdr_stats *zs)
 	zs->slugs = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/*
+ * The held response (issue 6) is one state row, 'zdr_held': a JSON
+ * object with the parsed list (slugs, sorted), the losses it would
+ * remove (ids, sorted), the counts of its parse, its ETag and the
+ * message of the hold. Keeping the parse rather than the body keeps it
+ * small, and --force applies exactly what was judged.
+ */
+#define ZDR_NEW_SLUGS \
+	"(SELECT json_group_array(slug) FROM" \
+	" (SELECT slug FROM temp.zdr_new ORDER BY slug))"
+
+static const char zdr_sql_held_same[] =
+	"SELECT coalesce((SELECT json_extract(value, '$.slugs') = " ZDR_NEW_SLUGS
+	"  AND json_extract(value, '$.losses') = json(?1)"
+	"  FROM state WHERE key = 'zdr_held' AND json_valid(value)), 0)";
+
+static const char zdr_sql_held_save[] =
+	"INSERT OR REPLACE INTO state(key, value) SELECT 'zdr_held',"
+	" json_object('endpoints', ?2, 'entries', ?3, 'skipped', ?4,"
+	"  'slugs', json(" ZDR_NEW_SLUGS "), 'losses', json(?1),"
+	"  'etag', ?5, 'message', ?6)";
+
+static const char zdr_sql_held_load[] =
+	"INSERT OR IGNORE INTO temp.zdr_new(slug)"
+	" SELECT j.value FROM state AS s, json_each(s.value, '$.slugs') AS j"
+	" WHERE s.key = 'zdr_held' AND json_valid(s.value) AND j.type = 'text'";
+
+static const char zdr_sql_held_meta[] =
+	"SELECT json_extract(value, '$.endpoints'),"
+	" json_extract(value, '$.entries'), json_extract(value, '$.skipped'),"
+	" json_extract(value, '$.etag'), json_extract(value, '$.message')"
+	" FROM state WHERE key = 'zdr_held' AND json_valid(value)";
+
+/* Models the hold deactivated whose slug the list in zdr_new names again. */
+static const char zdr_sql_relisted[] =
+	"SELECT m.id, " ZDR_SLUG " FROM models AS m"
+	" LEFT JOIN catalog AS c ON c.id = m.id"
+	" WHERE m.status = 'inactive' AND m.status_reason = 'zdr_held'"
+	"  AND " ZDR_SLUG " IN (SELECT slug FROM temp.zdr_new)"
+	" ORDER BY m.id";
+
+int
+db_zdr_hold(sqlite3 *db, const struct zdr_stats *zs, const char *losses_json,
+    const char *etag, const char *msg, int *changed)
+{
+	sqlite3_stmt	*st;
+
+	*changed = 0;
+	if ((st = zdr_prepare(db, zdr_sql_held_same, NULL, 0, "held")) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, losses_json, -1, SQLITE_STATIC) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("database: zdr: held: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*changed = sqlite3_column_int(st, 0) != 1;
+	sqlite3_finalize(st);
+	if ((st = zdr_prepare(db, zdr_sql_held_save, NULL, 0, "hold")) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, losses_json, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, zs->endpoints) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, zs->entries) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 4, zs->skipped) != SQLITE_OK ||
+	    (etag != NULL ? sqlite3_bind_text(st, 5, etag, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, msg, -1, SQLITE_STATIC) != SQLITE_OK) {
+		log_warnx("database: zdr: hold: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return zdr_run(db, st, "hold");
+}
+
+int
+db_zdr_held_load(sqlite3 *db, struct zdr_stats *zs, char *etag,
+    size_t etaglen, char *msg, size_t msglen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(zs, 0, sizeof(*zs));
+	if (etag != NULL && etaglen > 0)
+		etag[0] = '\0';
+	if (msg != NULL && msglen > 0)
+		msg[0] = '\0';
+	if ((st = zdr_prepare(db, zdr_sql_held_meta, NULL, 0, "held")) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		log_warnx("database: zdr: held: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	zs->endpoints = sqlite3_column_int(st, 0);
+	zs->entries = sqlite3_column_int(st, 1);
+	zs->skipped = sqlite3_column_int(st, 2);
+	if (etag != NULL && etaglen > 0 &&
+	    sqlite3_column_type(st, 3) == SQLITE_TEXT)
+		snprintf(etag, etaglen, "%s", sqlite3_column_text(st, 3));
+	if (msg != NULL && msglen > 0 &&
+	    sqlite3_column_type(st, 4) == SQLITE_TEXT)
+		snprintf(msg, msglen, "%s", sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
+	if (zdr_exec(db, zdr_sql_create, "scratch tables") == -1 ||
+	    zdr_exec(db, zdr_sql_held_load, "the held ZDR list") == -1)
+		return -1;
+	if ((st = zdr_prepare(db, "SELECT count(*) FROM temp.zdr_new", NULL, 0,
+	    "count")) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		log_warnx("database: zdr: count: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	zs->slugs = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+db_zdr_held_exists(sqlite3 *db, char *msg, size_t msglen)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (msg != NULL && msglen > 0)
+		msg[0] = '\0';
+	if ((st = zdr_prepare(db, zdr_sql_held_meta, NULL, 0, "held")) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && msg != NULL && msglen > 0 &&
+	    sqlite3_column_type(st, 4) == SQLITE_TEXT)
+		snprintf(msg, msglen, "%s", sqlite3_column_text(st, 4));
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_zdr_held_clear(sqlite3 *db)
+{
+	return zdr_exec(db, "DELETE FROM state WHERE key = 'zdr_held'",
+	    "forget the held ZDR list");
+}
+
+int
+db_zdr_relisted(sqlite3 *db, struct zdr_loss **out, size_t *nout)
+{
+	sqlite3_stmt	*st;
+	struct zdr_loss	*v = NULL, *nv;
+	size_t		 n = 0, cap = 0;
+	int		 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if ((st = zdr_prepare(db, zdr_sql_relisted, NULL, 0, "relisted")) ==
+	    NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				log_warn("zdr: relisted");
+				goto fail;
+			}
+			v = nv;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		snprintf(v[n].id, sizeof(v[n].id), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		snprintf(v[n].slug, sizeof(v[n].slug), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		log_warnx("database: zdr: relisted: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	*nout = n;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	free(v);
+	return -1;
 }

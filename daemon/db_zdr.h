@@ -30,6 +30,7 @@ struct zdr_loss {
 	char	 id[256];
 	char	 slug[256];
 	int	 is_default;
+	int	 active;
 };
 
 /*
@@ -59,5 +60,32 @@ int	 db_zdr_replace(sqlite3 *);
  * slugs may have. zs->slugs counts it. 0, or -1.
  */
 int	 db_zdr_reuse(sqlite3 *, struct zdr_stats *);
+
+/*
+ * The held response (issue 6): a ZDR response held for max_remove is
+ * kept in the database (state 'zdr_held', so it survives a restart)
+ * until --force applies it or a valid response replaces it.
+ *
+ * db_zdr_hold: keep zdr_new (the parsed list), losses_json (a JSON array
+ * of the ids it would remove), the counts, etag and msg; *changed is 1
+ * when this is not the response already held (another list or other
+ * losses). Inside the caller's transaction. 0, or -1.
+ */
+int	 db_zdr_hold(sqlite3 *, const struct zdr_stats *, const char *losses_json,
+	    const char *etag, const char *msg, int *changed);
+/*
+ * zdr_new := the held list, with its counts, etag and message (either may
+ * be NULL). 0, 1 when nothing is held, -1.
+ */
+int	 db_zdr_held_load(sqlite3 *, struct zdr_stats *, char *etag,
+	    size_t etaglen, char *msg, size_t msglen);
+/* Is a response held? 1 (msg: why), 0, -1. */
+int	 db_zdr_held_exists(sqlite3 *, char *msg, size_t msglen);
+int	 db_zdr_held_clear(sqlite3 *);
+/*
+ * The models the hold deactivated (inactive, status_reason zdr_held)
+ * whose slug zdr_new names: they are reactivated. *out (caller frees).
+ */
+int	 db_zdr_relisted(sqlite3 *, struct zdr_loss **out, size_t *nout);
 
 #endif

@@ -9,8 +9,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "log.h"
 #include "registry.h"
 
@@ -102,6 +104,37 @@ reg_status_name(int active)
 	return active ? "active" : "inactive";
 }
 
+/*
+ * A person's change raises an event too (issue 6), so that EVENTS, WATCH
+ * and the alert channels see every change, not only the daemon's own.
+ * It joins the open transaction: it commits with the change or not at
+ * all; the caller calls events_notify() after the commit. details gets
+ * {"reason":"manual","actor":...,"uid":...} plus extra (JSON members,
+ * each starting with a comma, or ""). The message names who; it never
+ * repeats the model id, which the event's model column carries.
+ */
+static int
+reg_event(sqlite3 *db, const char *kind, const char *model,
+    const struct actor *a, const char *extra, const char *what)
+{
+	struct buf	 d = { 0 };
+	const char	*user = a->user != NULL ? a->user : "unknown";
+	int		 rc = -1;
+
+	if (buf_puts(&d, "{\"reason\":\"manual\",\"actor\":") == -1 ||
+	    buf_json_str(&d, user) == -1 ||
+	    buf_printf(&d, ",\"uid\":%u%s}", (unsigned)a->uid,
+	    extra != NULL ? extra : "") == -1) {
+		log_warnx("event %s: out of memory", kind);
+		goto out;
+	}
+	rc = events_add(db, kind, model, d.data, "%s by %s (uid %u)", what,
+	    user, (unsigned)a->uid);
+out:
+	buf_free(&d);
+	return rc;
+}
+
 /* ACTIVATE and DEACTIVATE. */
 static enum reg_rc
 reg_change_status(sqlite3 *db, const char *name, int active,
@@ -127,8 +160,11 @@ reg_change_status(sqlite3 *db, const char *name, int active,
 	if (db_model_set_status(db, ref.id, active, reg_source(a), now) == -1 ||
 	    db_audit(db, now, a, active ? "activate" : "deactivate", ref.id,
 	    "status", reg_status_name(!active), reg_status_name(active)) == -1 ||
+	    reg_event(db, active ? "model.activated" : "model.deactivated",
+	    ref.id, a, NULL, active ? "activated" : "deactivated") == -1 ||
 	    db_commit(db) == -1)
 		return reg_fail(db, msg, len);
+	events_notify();
 	reg_msg(msg, len, "%s is now %s", ref.id, reg_status_name(active));
 	return REG_OK;
 }
@@ -147,11 +183,27 @@ reg_deactivate(sqlite3 *db, const char *name, const struct actor *a,
 	return reg_change_status(db, name, 0, a, msg, len);
 }
 
+/* default.changed's own members: ,"old":...,"new":... (as the daemon's own). */
+static int
+reg_default_extra(struct buf *b, const char *oldid, const char *newid)
+{
+	if (buf_puts(b, ",\"old\":") == -1 ||
+	    (oldid != NULL ? buf_json_str(b, oldid) : buf_puts(b, "null")) == -1 ||
+	    buf_puts(b, ",\"new\":") == -1 || buf_json_str(b, newid) == -1) {
+		log_warnx("event default.changed: out of memory");
+		buf_free(b);
+		return -1;
+	}
+	return 0;
+}
+
 enum reg_rc
 reg_set_default(sqlite3 *db, const char *name, const struct actor *a,
     char *msg, size_t len)
 {
 	struct db_modelref	 ref, prev;
+	struct buf		 extra = { 0 };
+	char			 what[300];
 	int64_t			 now = reg_now();
 	int			 r, have_prev;
 
@@ -172,12 +224,24 @@ reg_set_default(sqlite3 *db, const char *name, const struct actor *a,
 		return reg_fail(db, msg, len);
 	have_prev = r == 0;
 	/* Clear first: the unique index allows one mark at any moment. */
+	if (reg_default_extra(&extra, have_prev ? prev.id : NULL, ref.id) == -1)
+		return reg_fail(db, msg, len);
+	if (have_prev)
+		snprintf(what, sizeof(what), "made the default instead of %s",
+		    prev.id);
+	else
+		snprintf(what, sizeof(what), "made the default (there was none)");
 	if (db_model_clear_default(db) == -1 ||
 	    db_model_set_default(db, ref.id) == -1 ||
 	    db_audit(db, now, a, "default", ref.id, "default",
 	    have_prev ? prev.id : NULL, ref.id) == -1 ||
-	    db_commit(db) == -1)
+	    reg_event(db, "default.changed", ref.id, a, extra.data, what) == -1 ||
+	    db_commit(db) == -1) {
+		buf_free(&extra);
 		return reg_fail(db, msg, len);
+	}
+	buf_free(&extra);
+	events_notify();
 	if (have_prev)
 		reg_msg(msg, len, "%s is now the default (was %s)", ref.id,
 		    prev.id);
@@ -205,8 +269,10 @@ reg_delete(sqlite3 *db, const char *name, const struct actor *a, char *msg,
 		return reg_refuse(db, REG_CONFLICT, msg, len,
 		    "%s is the default: set another default first", ref.id);
 	if (db_model_delete(db, ref.id, reg_now(), a) == -1 ||
+	    reg_event(db, "model.deleted", ref.id, a, NULL, "deleted") == -1 ||
 	    db_commit(db) == -1)
 		return reg_fail(db, msg, len);
+	events_notify();
 	reg_msg(msg, len, "%s deleted", ref.id);
 	return REG_OK;
 }

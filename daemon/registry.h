@@ -50,6 +50,8 @@ struct model {
 	int		 zdr;			/* 1, 0, or -1 unknown */
 	const char	*health;		/* "green" "yellow" "red" "unknown" */
 	double		 uptime_30m;		int has_uptime;	/* percent */
+	/* Issue 6: why the daemon set the status ("zdr_held"), NULL when no reason. */
+	const char	*status_reason;
 };
 
 typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops */

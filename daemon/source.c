@@ -51,7 +51,7 @@ static TAILQ_HEAD(, source)	 sources = TAILQ_HEAD_INITIALIZER(sources);
 
 static void	source_timer(evutil_socket_t, short, void *);
 
-/* Raise kind ("sync.failed", "sync.suspicious") for src with why. */
+/* Raise kind ("sync.failed", "sync.held") for src with why; a hold adds its counts. */
 static void
 source_event(struct source *src, const char *kind, const char *why)
 {
@@ -63,6 +63,8 @@ source_event(struct source *src, const char *kind, const char *why)
 	    buf_json_str(&d, src->name) == -1 ||
 	    buf_puts(&d, ",\"reason\":") == -1 ||
 	    buf_json_str(&d, why) == -1 ||
+	    (strcmp(kind, "sync.held") == 0 &&
+	    buf_puts(&d, src->held_counts) == -1) ||
 	    buf_puts(&d, "}") == -1) {
 		log_warnx("%s: out of memory for a %s event", src->name, kind);
 		buf_free(&d);
@@ -322,7 +324,7 @@ source_done(struct source *src, enum source_outcome o, int items,
 		log_warnx("%s: response held: %s", src->name, one);
 		/* Once per held response, not at every periodic re-fetch of it. */
 		if (strcmp(src->held, one) != 0)
-			source_event(src, "sync.suspicious", one);
+			source_event(src, "sync.held", one);
 		buf_fit(src->held, sizeof(src->held), "%s", one);
 		break;
 	}
@@ -341,6 +343,25 @@ source_done(struct source *src, enum source_outcome o, int items,
 		    src->name, src->name);
 		source_tell(src, run + 1, SRC_FAILED, one);
 	}
+}
+
+void
+source_hold(struct source *src, const char *msg, const char *counts)
+{
+	size_t	 len = counts != NULL ? strlen(counts) : 0;
+
+	/* Counts are built by the modules from numbers: they always fit. */
+	if (len >= sizeof(src->held_counts))
+		len = 0;
+	memcpy(src->held_counts, counts != NULL ? counts : "", len);
+	src->held_counts[len] = '\0';
+	source_done(src, SRC_HELD, 0, msg);
+}
+
+int
+source_holds(struct source *src)
+{
+	return src->has_held != NULL && src->has_held(src) == 1;
 }
 
 struct source_waiter *

@@ -15,12 +15,13 @@ struct source;
 enum source_outcome {
 	SRC_OK = 0,	/* applied (or 304: nothing changed) */
 	SRC_FAILED,	/* fetch, parse or database failure: nothing changed; retried with backoff */
-	SRC_HELD,	/* valid but suspicious (mass removal): nothing changed; held until --force */
+	SRC_HELD,	/* valid but suspicious (mass removal): not applied, kept until --force applies it */
 };
 
 /*
- * Start one run. force is 1 for `refresh NAME --force`: apply a response
- * even when it looks suspicious. The module must end the run with exactly
+ * Start one run. force is 1 for `refresh NAME --force`: apply the response
+ * the module holds (never a fresh download nobody reviewed); with nothing
+ * held the run is an ordinary one. The module must end the run with exactly
  * one source_done(), later, from the loop (never from inside run itself).
  */
 typedef void (*source_run_fn)(struct source *, int force);
@@ -50,6 +51,14 @@ struct source {
 	/* A catalog-like source's format: set by the module, NULL when it has none. */
 	const char		*format;	/* the configured one: "auto", "openrouter", ... */
 	char			 detected[16];	/* what the last body looked like, "" none yet */
+	/*
+	 * Does the module keep a held response that --force would apply?
+	 * NULL: this source never holds one. Set by the module after
+	 * source_init.
+	 */
+	int			(*has_held)(struct source *);
+	/* JSON members with the counts of a hold (",\"dropped\":7"), for sync.held. */
+	char			 held_counts[256];
 
 	/* Private to source.c. */
 	struct event		*timer;
@@ -73,10 +82,18 @@ void	 source_configure(struct source *, int enabled, int interval,
  * next run after interval +-10% jitter. SRC_FAILED: last_error = msg,
  * failures++, next run after min(retry_max, retry_min * 2^(failures-1))
  * with jitter; a sync.failed event is raised on the first failure of a
- * streak. SRC_HELD: held = msg, a sync.suspicious event, next run after
- * the interval. Waiters of this run get (outcome, msg).
+ * streak. SRC_HELD: held = msg, a sync.held event (once per held
+ * response), next run after the interval. Waiters of this run get (outcome, msg).
  */
 void	 source_done(struct source *, enum source_outcome, int items, const char *msg);
+/*
+ * End the current run as held: source_done(SRC_HELD) with counts, a
+ * string of JSON members (each starting with a comma, e.g.
+ * ",\"dropped\":7,\"known\":10") that sync.held's details carry.
+ */
+void	 source_hold(struct source *, const char *msg, const char *counts);
+/* Does src keep a held response (has_held)? 1 or 0. */
+int	 source_holds(struct source *);
 
 /*
  * REFRESH: start a run now (or join the one in flight; a forced refresh

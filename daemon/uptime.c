@@ -303,16 +303,17 @@ uptime_raise(struct uptime_item *it)
 		snprintf(what, sizeof(what), "uptime unknown");
 
 	if (strcmp(it->event, "model.down") == 0)
-		verb = "is down";
+		verb = "down";
 	else if (strcmp(it->event, "model.degraded") == 0)
-		verb = "is degraded";
+		verb = "degraded";
 	else
-		verb = "is up again";
+		verb = "up again";
+	/* The event's model column names it: the message does not repeat the id. */
 	if (it->prev.is_default) {
-		if (buf_printf(&msg, "the default model %s %s (%s)", it->id,
-		    verb, what) == -1)
+		if (buf_printf(&msg, "the default model is %s (%s)", verb,
+		    what) == -1)
 			goto done;
-	} else if (buf_printf(&msg, "%s %s (%s)", it->id, verb, what) == -1)
+	} else if (buf_printf(&msg, "%s (%s)", verb, what) == -1)
 		goto done;
 	if (strcmp(it->event, "model.up") == 0) {
 		if (buf_printf(&msg, "; it was %s", it->prev.health) == -1)
@@ -357,7 +358,7 @@ uptime_raise(struct uptime_item *it)
 	if (events_add(md.db, it->event, it->id, det.data, "%s",
 	    msg.data) == -1)
 		goto done;
-	log_info("uptime: %s", msg.data);
+	log_info("uptime: %s: %s", it->id, msg.data);
 	rv = 0;
 done:
 	if (rv == -1 && (msg.data == NULL || det.data == NULL))

@@ -47,6 +47,8 @@ static struct {
 	 * again whole; a restart or a reload starts afresh.
 	 */
 	char		*etag;
+	char		*url;		/* the configured URL, to notice a change */
+	struct event	*held_ev;	/* a forced run applies the held response from here */
 } zdr;
 
 /* The clock, in one place. */
@@ -83,6 +85,7 @@ zdr_run(struct source *src, int force)
 {
 	struct fetch_req	 req;
 	const struct config	*cfg = md.cfg;
+	const struct timeval	 now = { 0, 0 };
 	char			 key[ZDR_KEY_MAX + 1], err[256];
 
 	(void)src;
@@ -95,6 +98,27 @@ zdr_run(struct source *src, int force)
 	if (cfg->zdr_url == NULL) {
 		zdr_fail_later("no [zdr] url is configured");
 		return;
+	}
+	/*
+	 * --force applies the response that was held, as it was judged, and
+	 * never a fresh download nobody reviewed. A forced run with nothing
+	 * held (a forced request that waited for a run that held nothing) is
+	 * an ordinary run.
+	 */
+	if (force) {
+		switch (db_zdr_held_exists(md.db, NULL, 0)) {
+		case 1:
+			if (evtimer_add(zdr.held_ev, &now) == -1)
+				fatalx("zdr: cannot schedule a forced run");
+			return;
+		case -1:
+			zdr_fail_later("database error while reading the held "
+			    "ZDR response");
+			return;
+		default:
+			force = 0;
+			break;
+		}
 	}
 	memset(&req, 0, sizeof(req));
 	req.url = cfg->zdr_url;
@@ -137,6 +161,31 @@ zdr_names(struct buf *b, const struct zdr_loss *v, size_t n, int defaults)
 }
 
 /*
+ * "no ZDR endpoint is listed for its canonical slug S" (or "for it" when
+ * the slug is its id): the event's model column names the model, so the
+ * message does not repeat its id.
+ */
+static int
+zdr_why(struct buf *b, const struct zdr_loss *l)
+{
+	if (strcmp(l->slug, l->id) == 0)
+		return buf_puts(b, "no ZDR endpoint is listed for it");
+	return buf_printf(b, "no ZDR endpoint is listed for its canonical "
+	    "slug %s", l->slug);
+}
+
+/* b := prefix, why, suffix. 0 or -1. */
+static int
+zdr_why_msg(struct buf *b, const char *prefix, const struct zdr_loss *l,
+    const char *suffix)
+{
+	if (buf_puts(b, prefix) == -1 || zdr_why(b, l) == -1 ||
+	    buf_puts(b, suffix) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * Remove the default, which lost ZDR: pick its successor while it still
  * exists (its features and context are what alternatives match), move
  * the mark, then delete it. The other models that lost ZDR are already
@@ -146,7 +195,7 @@ static int
 zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
     int64_t now, char *newid, size_t newlen)
 {
-	struct buf	 d = { 0 };
+	struct buf	 d = { 0 }, m = { 0 };
 	int		 r, rc = -1;
 
 	newid[0] = '\0';
@@ -168,10 +217,11 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 	if (buf_puts(&d, "{\"reason\":\"zdr\",\"slug\":") == -1 ||
 	    buf_json_str(&d, l->slug) == -1 || buf_putc(&d, '}') == -1)
 		goto nomem;
-	if (events_add(md.db, "model.removed", l->id, d.data,
-	    "%s was removed automatically: it lost zero data retention "
-	    "(no ZDR endpoint is listed for %s); it was the default",
-	    l->id, l->slug) == -1)
+	if (zdr_why_msg(&m, "removed automatically: it lost zero data "
+	    "retention (", l, "); it was the default") == -1)
+		goto nomem;
+	if (events_add(md.db, "model.removed", l->id, d.data, "%s",
+	    m.data) == -1)
 		goto out;
 	buf_reset(&d);
 	if (buf_puts(&d, "{\"old\":") == -1 || buf_json_str(&d, l->id) == -1 ||
@@ -182,7 +232,7 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 	if (r == 1)
 		rc = events_add(md.db, "default.changed", newid, d.data,
 		    "the default model %s lost zero data retention and was "
-		    "removed; %s is the new default", l->id, newid);
+		    "removed; this model is the new default", l->id);
 	else
 		rc = events_add(md.db, "default.changed", NULL, d.data,
 		    "the default model %s lost zero data retention and was "
@@ -193,6 +243,7 @@ nomem:
 	log_warnx("zdr: out of memory");
 out:
 	buf_free(&d);
+	buf_free(&m);
 	return rc;
 }
 
@@ -205,7 +256,7 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
     size_t newlen, int *default_lost)
 {
 	struct actor	 a = { geteuid(), "zdr", "auto" };
-	struct buf	 d = { 0 };
+	struct buf	 d = { 0 }, m = { 0 };
 	int64_t		 now = zdr_now();
 	size_t		 i;
 	int		 rc = -1;
@@ -218,10 +269,12 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
 		    buf_printf(&d, ",\"enforced\":%s}", enforce ? "true" :
 		    "false") == -1)
 			goto nomem;
-		if (events_add(md.db, "model.zdr_lost", v[i].id, d.data,
-		    "%s lost zero data retention: no ZDR endpoint is listed "
-		    "for %s%s", v[i].id, v[i].slug, enforce ?
-		    "; it is removed" : "") == -1)
+		buf_reset(&m);
+		if (zdr_why_msg(&m, "lost zero data retention: ", &v[i],
+		    enforce ? "; it is removed" : "") == -1)
+			goto nomem;
+		if (events_add(md.db, "model.zdr_lost", v[i].id, d.data, "%s",
+		    m.data) == -1)
 			goto out;
 	}
 	if (!enforce) {
@@ -240,10 +293,12 @@ zdr_losses(const struct zdr_loss *v, size_t n, int enforce, char *newid,
 		    buf_json_str(&d, v[i].slug) == -1 ||
 		    buf_putc(&d, '}') == -1)
 			goto nomem;
-		if (events_add(md.db, "model.removed", v[i].id, d.data,
-		    "%s was removed automatically: it lost zero data "
-		    "retention (no ZDR endpoint is listed for %s)", v[i].id,
-		    v[i].slug) == -1)
+		buf_reset(&m);
+		if (zdr_why_msg(&m, "removed automatically: it lost zero data "
+		    "retention (", &v[i], ")") == -1)
+			goto nomem;
+		if (events_add(md.db, "model.removed", v[i].id, d.data, "%s",
+		    m.data) == -1)
 			goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -256,6 +311,189 @@ nomem:
 	log_warnx("zdr: out of memory");
 out:
 	buf_free(&d);
+	buf_free(&m);
+	return rc;
+}
+
+/*
+ * The hold fails safe: a model that may have lost ZDR must not receive
+ * data while a person decides. Deactivate it (status source auto, reason
+ * zdr_held) without deleting it; a later valid list that names it again
+ * reactivates it (zdr_relist). Inside the caller's transaction.
+ */
+static int
+zdr_hold_one(const struct zdr_loss *l, const struct actor *a, int64_t now)
+{
+	struct buf	 d = { 0 }, m = { 0 };
+	int		 rc = -1;
+
+	if (db_model_set_status(md.db, l->id, 0, "auto", now) == -1 ||
+	    db_model_set_status_reason(md.db, l->id, "zdr_held") == -1 ||
+	    db_audit(md.db, now, a, "deactivate", l->id, "status", "active",
+	    "inactive") == -1)
+		goto out;
+	if (buf_puts(&d, "{\"reason\":\"zdr_held\",\"slug\":") == -1 ||
+	    buf_json_str(&d, l->slug) == -1 || buf_putc(&d, '}') == -1 ||
+	    buf_puts(&m, "deactivated automatically: a held ZDR response "
+	    "says it lost zero data retention (") == -1 ||
+	    zdr_why(&m, l) == -1 ||
+	    buf_puts(&m, "); refresh zdr --force removes it, a valid list "
+	    "that names it again reactivates it") == -1) {
+		log_warnx("zdr: out of memory");
+		goto out;
+	}
+	rc = events_add(md.db, "model.deactivated", l->id, d.data, "%s",
+	    m.data);
+out:
+	buf_free(&d);
+	buf_free(&m);
+	return rc;
+}
+
+/* The default is among them: move the mark first, by the reassignment rule. */
+static int
+zdr_hold_default(const struct zdr_loss *l, const struct actor *a, int64_t now,
+    char *newid, size_t newlen)
+{
+	struct buf	 d = { 0 };
+	int		 r, rc = -1;
+
+	newid[0] = '\0';
+	if ((r = reg_pick_default(md.db, &md.cfg->default_fallback, l->id,
+	    newid, newlen)) == -1)
+		return -1;
+	if (r == 0)
+		newid[0] = '\0';
+	if (db_model_clear_default(md.db) == -1 ||
+	    (r == 1 && db_model_set_default(md.db, newid) == -1) ||
+	    db_audit(md.db, now, a, "default", r == 1 ? newid : l->id,
+	    "default", l->id, r == 1 ? newid : NULL) == -1)
+		return -1;
+	if (buf_puts(&d, "{\"old\":") == -1 || buf_json_str(&d, l->id) == -1 ||
+	    buf_puts(&d, ",\"new\":") == -1 ||
+	    (r == 1 ? buf_json_str(&d, newid) : buf_puts(&d, "null")) == -1 ||
+	    buf_puts(&d, ",\"reason\":\"zdr_held\"}") == -1) {
+		log_warnx("zdr: out of memory");
+		goto out;
+	}
+	if (r == 1)
+		rc = events_add(md.db, "default.changed", newid, d.data,
+		    "the default model %s may have lost zero data retention "
+		    "(a ZDR response is held) and is deactivated; this model "
+		    "is the new default", l->id);
+	else
+		rc = events_add(md.db, "default.changed", NULL, d.data,
+		    "the default model %s may have lost zero data retention "
+		    "(a ZDR response is held) and is deactivated; no active "
+		    "model qualifies as the new default, so there is no "
+		    "default model now", l->id);
+	if (rc == 0)
+		rc = zdr_hold_one(l, a, now);
+out:
+	buf_free(&d);
+	return rc;
+}
+
+/*
+ * Keep the held response and deactivate the active models it would
+ * remove: the others first, then the default, so that none of them can
+ * be picked as the next default. Only when this response is not the one
+ * already held: a person who activated one of them since has decided.
+ * *held counts the models deactivated now.
+ */
+static int
+zdr_hold(const struct zdr_loss *v, size_t n, const struct zdr_stats *zs,
+    const char *etag, const char *msg, int *held, char *newid, size_t newlen)
+{
+	struct actor	 a = { geteuid(), "zdr", "auto" };
+	struct buf	 ids = { 0 };
+	int64_t		 now = zdr_now();
+	size_t		 i;
+	int		 changed, rc = -1;
+
+	*held = 0;
+	newid[0] = '\0';
+	if (buf_putc(&ids, '[') == -1)
+		goto nomem;
+	for (i = 0; i < n; i++)
+		if ((i > 0 && buf_putc(&ids, ',') == -1) ||
+		    buf_json_str(&ids, v[i].id) == -1)
+			goto nomem;
+	if (buf_putc(&ids, ']') == -1)
+		goto nomem;
+	if (db_zdr_hold(md.db, zs, ids.data, etag, msg, &changed) == -1)
+		goto out;
+	if (!changed) {
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i].active || v[i].is_default)
+			continue;
+		if (zdr_hold_one(&v[i], &a, now) == -1)
+			goto out;
+		(*held)++;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i].is_default)
+			continue;
+		if (zdr_hold_default(&v[i], &a, now, newid, newlen) == -1)
+			goto out;
+		(*held)++;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	log_warnx("zdr: out of memory");
+out:
+	buf_free(&ids);
+	return rc;
+}
+
+/*
+ * A valid list applied: the models the hold deactivated that it names
+ * again are reactivated (only those: not a model a person deactivated
+ * since, whose reason the change cleared). *n counts them.
+ */
+static int
+zdr_relist(struct buf *names, int *n)
+{
+	struct actor	 a = { geteuid(), "zdr", "auto" };
+	struct zdr_loss	*v = NULL;
+	struct buf	 d = { 0 };
+	int64_t		 now = zdr_now();
+	size_t		 nv = 0, i;
+	int		 rc = -1;
+
+	*n = 0;
+	if (db_zdr_relisted(md.db, &v, &nv) == -1)
+		return -1;
+	for (i = 0; i < nv; i++) {
+		buf_reset(&d);
+		if (db_model_set_status(md.db, v[i].id, 1, "auto", now) == -1 ||
+		    db_audit(md.db, now, &a, "activate", v[i].id, "status",
+		    "inactive", "active") == -1)
+			goto out;
+		if (buf_puts(&d, "{\"reason\":\"zdr_listed\",\"slug\":") == -1 ||
+		    buf_json_str(&d, v[i].slug) == -1 ||
+		    buf_putc(&d, '}') == -1) {
+			log_warnx("zdr: out of memory");
+			goto out;
+		}
+		if (events_add(md.db, "model.activated", v[i].id, d.data,
+		    "reactivated automatically: the ZDR list names it again "
+		    "(it was deactivated while a ZDR response was held)") == -1)
+			goto out;
+		if (*n < ZDR_NAMES_MAX)
+			(void)buf_printf(names, "%s%s", *n ? ", " : "", v[i].id);
+		(*n)++;
+	}
+	if (*n > ZDR_NAMES_MAX)
+		(void)buf_printf(names, " and %d more", *n - ZDR_NAMES_MAX);
+	rc = 0;
+out:
+	free(v);
+	buf_free(&d);
 	return rc;
 }
 
@@ -264,27 +502,41 @@ out:
  * one, losses raise events and, when enforced, remove models. Ends the
  * run. body is NULL for a 304: the list we hold is still the list, but
  * it is compared with the models again, since a catalog refresh may have
- * changed their slugs since the last apply.
+ * changed their slugs since the last apply. from_held: apply the held
+ * response (refresh zdr --force) instead.
  */
 static void
-zdr_apply(const char *body, size_t len, int force, const char *etag)
+zdr_apply(const char *body, size_t len, int force, const char *etag,
+    int from_held)
 {
 	const struct config	*cfg = md.cfg;
 	struct zdr_stats	 zs;
 	struct zdr_loss		*losses = NULL;
-	struct buf		 m = { 0 };
+	struct buf		 m = { 0 }, back = { 0 };
 	size_t			 nlosses = 0;
 	int64_t			 with_zdr = 0;
 	char			 err[256], msg[ZDR_MSG_MAX], now[32], newid[256];
+	char			 heldetag[1100], counts[256];
 	int			 enforce = cfg->zdr_enforce, default_lost = 0;
+	int			 held = 0, relisted = 0, r;
 	enum source_outcome	 outcome = SRC_FAILED;
 
 	memset(&zs, 0, sizeof(zs));
+	counts[0] = '\0';
 	if (db_begin(md.db) == -1) {
 		snprintf(msg, sizeof(msg), "database error: cannot begin");
 		goto done;
 	}
-	if (body == NULL) {
+	if (from_held) {
+		if ((r = db_zdr_held_load(md.db, &zs, heldetag,
+		    sizeof(heldetag), NULL, 0)) != 0) {
+			snprintf(msg, sizeof(msg), r == 1 ? "nothing is held for "
+			    "zdr; --force applies a held response" :
+			    "database error while reading the held ZDR response");
+			goto rollback;
+		}
+		etag = heldetag[0] != '\0' ? heldetag : NULL;
+	} else if (body == NULL) {
 		if (db_zdr_reuse(md.db, &zs) == -1) {
 			snprintf(msg, sizeof(msg), "database error while reading "
 			    "the ZDR list");
@@ -322,15 +574,35 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 		    "%lld synced models with ZDR (", nlosses,
 		    (long long)with_zdr);
 		zdr_names(&m, losses, nlosses, 1);
-		(void)buf_printf(&m, "), more than max_remove %d%%; "
-		    "refresh zdr --force applies it", cfg->zdr_max_remove);
+		(void)buf_printf(&m, "), more than max_remove %d%%: "
+		    "deactivated until refresh zdr --force applies it",
+		    cfg->zdr_max_remove);
 		log_oneline(msg, sizeof(msg), m.data != NULL ? m.data :
 		    "the ZDR list would remove too many models at once");
+		/* Kept whole (etag included) so that --force applies exactly this. */
+		if (zdr_hold(losses, nlosses, &zs, body != NULL ? etag :
+		    zdr.etag, msg, &held, newid, sizeof(newid)) == -1 ||
+		    db_commit(md.db) == -1) {
+			snprintf(msg, sizeof(msg), "database error while holding "
+			    "the ZDR list");
+			goto rollback;
+		}
+		events_notify();
+		if (held > 0)
+			log_warnx("zdr: %d models deactivated while the response "
+			    "is held%s%s", held, newid[0] != '\0' ?
+			    "; the default is now " : "", newid);
+		snprintf(counts, sizeof(counts), ",\"would_remove\":%zu,"
+		    "\"with_zdr\":%lld,\"max_remove\":%d,\"deactivated\":%d",
+		    nlosses, (long long)with_zdr, cfg->zdr_max_remove, held);
 		outcome = SRC_HELD;
-		goto rollback;
+		goto done;
 	}
 	snprintf(now, sizeof(now), "%lld", (long long)zdr_now());
-	if (db_zdr_replace(md.db) == -1 ||
+	/* Before the replace, which empties zdr_new. */
+	if (zdr_relist(&back, &relisted) == -1 ||
+	    db_zdr_held_clear(md.db) == -1 ||
+	    db_zdr_replace(md.db) == -1 ||
 	    db_state_set(md.db, "zdr_last_ok", now) == -1 ||
 	    zdr_losses(losses, nlosses, enforce, newid, sizeof(newid),
 	    &default_lost) == -1 ||
@@ -341,10 +613,11 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 	}
 	events_notify();
 
-	if (body != NULL) {
+	if (body != NULL || from_held) {
 		free(zdr.etag);
 		zdr.etag = etag != NULL ? strdup(etag) : NULL;
-		(void)buf_printf(&m, "%d ZDR endpoints for %d models",
+		(void)buf_printf(&m, "%s%d ZDR endpoints for %d models",
+		    from_held ? "applied the held response: " : "",
 		    zs.endpoints, zs.slugs);
 	} else
 		(void)buf_puts(&m, "the ZDR list has not changed");
@@ -356,6 +629,8 @@ zdr_apply(const char *body, size_t len, int force, const char *etag)
 	if (default_lost)
 		(void)buf_printf(&m, "; the default is now %s", newid[0] != '\0' ?
 		    newid : "none");
+	if (relisted > 0)
+		(void)buf_printf(&m, "; reactivated: %s", back.data);
 	if (zs.skipped > 0)
 		(void)buf_printf(&m, "; skipped %d entries without a usable "
 		    "model_id", zs.skipped);
@@ -373,8 +648,12 @@ done:
 	/* source_done logs the outcome. */
 	free(losses);
 	buf_free(&m);
-	source_done(&zdr.src, outcome, outcome == SRC_OK ? zs.endpoints : 0,
-	    msg);
+	buf_free(&back);
+	if (outcome == SRC_HELD)
+		source_hold(&zdr.src, msg, counts);
+	else
+		source_done(&zdr.src, outcome, outcome == SRC_OK ?
+		    zs.endpoints : 0, msg);
 }
 
 static void
@@ -390,7 +669,7 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 		return;
 	}
 	if (res->not_modified) {
-		zdr_apply(NULL, 0, zdr.force, NULL);
+		zdr_apply(NULL, 0, zdr.force, NULL, 0);
 		return;
 	}
 	/* fetch.h promises a body; NULL would be taken for a 304 below. */
@@ -398,15 +677,37 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 		source_done(&zdr.src, SRC_FAILED, 0, "the ZDR list is empty");
 		return;
 	}
-	zdr_apply(res->body, res->len, zdr.force, res->etag);
+	zdr_apply(res->body, res->len, zdr.force, res->etag, 0);
+}
+
+/* refresh zdr --force: apply the held response, from the loop. */
+static void
+zdr_held_cb(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	zdr_apply(NULL, 0, 1, NULL, 1);
+}
+
+static int
+zdr_has_held(struct source *src)
+{
+	(void)src;
+	return db_zdr_held_exists(md.db, NULL, 0);
 }
 
 void
 zdr_init(void)
 {
 	source_init(&zdr.src, "zdr", zdr_run, NULL);
-	if ((zdr.later = evtimer_new(md.base, zdr_later_cb, NULL)) == NULL)
+	zdr.src.has_held = zdr_has_held;
+	if ((zdr.later = evtimer_new(md.base, zdr_later_cb, NULL)) == NULL ||
+	    (zdr.held_ev = evtimer_new(md.base, zdr_held_cb, NULL)) == NULL)
 		fatalx("zdr: cannot create a timer");
+	/* A held response is in the database: it survives a restart. */
+	if (db_zdr_held_exists(md.db, zdr.src.held, sizeof(zdr.src.held)) != 1)
+		zdr.src.held[0] = '\0';
 	zdr_reconfigure();
 }
 
@@ -415,9 +716,21 @@ zdr_reconfigure(void)
 {
 	const struct config	*cfg = md.cfg;
 
+	char			*url = NULL;
+
 	/* The URL or the key may have changed: the next fetch asks afresh. */
 	free(zdr.etag);
 	zdr.etag = NULL;
+	/* A response held from another source is not for this one to apply. */
+	if (cfg->zdr_url != NULL && (url = strdup(cfg->zdr_url)) == NULL)
+		fatal("zdr");
+	if (zdr.url != NULL && (url == NULL || strcmp(zdr.url, url) != 0)) {
+		if (db_zdr_held_clear(md.db) == -1)
+			log_warnx("zdr: cannot forget the held response");
+		zdr.src.held[0] = '\0';
+	}
+	free(zdr.url);
+	zdr.url = url;
 	source_configure(&zdr.src, cfg->zdr_url != NULL, cfg->zdr_interval,
 	    cfg->zdr_retry_min, cfg->zdr_retry_max);
 }
@@ -433,7 +746,13 @@ zdr_shutdown(void)
 		event_free(zdr.later);
 		zdr.later = NULL;
 	}
+	if (zdr.held_ev != NULL) {
+		event_free(zdr.held_ev);
+		zdr.held_ev = NULL;
+	}
 	source_shutdown(&zdr.src);
 	free(zdr.etag);
 	zdr.etag = NULL;
+	free(zdr.url);
+	zdr.url = NULL;
 }

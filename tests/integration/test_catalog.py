@@ -71,7 +71,8 @@ def db_rows(d, sql):
 def snapshot(d):
     """Everything a failed refresh must leave alone."""
     return (d.request_lines("CATALOG")[1], d.request_lines("LIST status=all")[1],
-        db_rows(d, "SELECT key, value FROM state WHERE key LIKE 'catalog%'"))
+        db_rows(d, "SELECT key, value FROM state WHERE key LIKE 'catalog%'"
+            " AND key NOT IN ('catalog_held', 'catalog_held_meta')"))
 
 
 def wait_loaded(d, n=len(BASE_IDS)):
@@ -141,12 +142,15 @@ def test_refresh_verb(tap):
     tap.eq(snapshot(d), before, "a 304 changes nothing")
     tap.ok(rec_of(d, "catalog")["last_ok"] > last_ok0, "a 304 updates last_ok")
 
-    # A forced refresh asks for the whole response (no validator).
+    # --force applies a held response; with nothing held it is refused.
     n0 = len(srv.requests_for(PATH))
-    r = refresh(d, "force=yes")
-    tap.eq(r["outcome"], "ok", "REFRESH force=yes: ok")
-    tap.ok("if-none-match" not in srv.requests_for(PATH)[n0]["headers"],
-        "a forced refresh sends no validator")
+    st, _ = d.request("REFRESH catalog force=yes")
+    tap.eq(st, "ERR conflict nothing is held for catalog; --force applies a held "
+        "response", "REFRESH force=yes with nothing held: ERR conflict")
+    p = d.ctl("refresh", "catalog", "--force")
+    tap.eq(p.returncode, 1, "modelregctl refresh catalog --force, nothing held: exit 1")
+    tap.like(p.stderr, r"nothing is held for catalog", "... and says why")
+    tap.eq(len(srv.requests_for(PATH)), n0, "a refused --force fetches nothing")
 
     # The CLI: refresh catalog waits and reports, --no-wait returns at once.
     srv.set(PATH, "file", file=V2, etag=True, gzip=True)
@@ -314,6 +318,21 @@ def test_shrink_delist_prices(tap):
         aud)
     r = refresh_with(d, srv, V2)
     tap.eq(len(events(d, "model.price_increase")), 1, "no second event for the same price")
+    # Both prices rise: the message shows both percentages, not the id again.
+    cat = json.load(open(V2))
+    for e in cat["data"]:
+        if e["id"] == "anthropic/claude-3.5-sonnet":
+            e["pricing"]["prompt"] = repr(float(e["pricing"]["prompt"]) * 1.2)
+            e["pricing"]["completion"] = repr(float(e["pricing"]["completion"]) * 1.5)
+    srv.set(PATH, "bytes", data=json.dumps(cat))
+    refresh(d)
+    ev = [e for e in events(d, "model.price_increase")
+        if e["model"] == "anthropic/claude-3.5-sonnet"]
+    tap.like(ev[0]["message"] if ev else "",
+        r"^prompt price .* \(\+20%\), completion price .* \(\+50%\) USD per 1M tokens$",
+        "a rise in both prices shows both percentages")
+    srv.set(PATH, "file", file=V2)
+    refresh(d)
 
     # Delisting: kept, marked, one event each, once.
     r = refresh_with(d, srv, DELIST)
@@ -328,7 +347,7 @@ def test_shrink_delist_prices(tap):
         "one model.delisted event per delisted model")
     tap.ok("deepseek/deepseek-r1" not in catalog_ids(d), "CATALOG no longer lists it")
     srv.set(PATH, "file", file=DELIST)
-    refresh(d, "force=yes")
+    refresh(d)
     tap.eq(len(events(d, "model.delisted")), 2, "delisting is raised once")
     r = refresh_with(d, srv, BASE)
     m = models(d)
@@ -342,18 +361,40 @@ def test_shrink_delist_prices(tap):
     tap.like(r["message"], r"would drop 70% of the catalog \(7 of 10 models\).*--force",
         "the held message says how much and how to apply it")
     tap.eq(snapshot(d), before, "a held response changes nothing")
+    tap.eq(len(db_rows(d, "SELECT 1 FROM state WHERE key = 'catalog_held'")), 1,
+        "the held response is kept in the database")
     s = rec_of(d, "catalog")
     tap.eq(s["state"], "held", "STATUS state=held")
     tap.like(s["held"], r"would drop", "STATUS held says why")
-    ev = events(d, "sync.suspicious")
-    tap.eq(len(ev), 1, "one sync.suspicious event")
+    tap.eq(events(d, "sync.suspicious"), [], "no sync.suspicious event any more")
+    ev = events(d, "sync.held")
+    tap.eq(len(ev), 1, "one sync.held event")
+    tap.like(ev[0]["message"] if ev else "", r"7 of 10", "sync.held: the counts in the message")
+    det = json.loads(ev[0]["details"]) if ev else {}
+    tap.eq((det.get("source"), det.get("dropped"), det.get("known"), det.get("percent"),
+        det.get("max_drop")), ("catalog", 7, 10, 70, 50), "sync.held: the counts in details")
     p = d.ctl("refresh", "catalog")
     tap.eq(p.returncode, 1, "modelregctl refresh catalog on a held response: exit 1",
         p.stdout + p.stderr)
     tap.like(p.stdout + p.stderr, r"held|drop", "the CLI shows the held outcome")
+    tap.eq(len(events(d, "sync.held")), 1, "the same response held again: no second sync.held")
+    # The held response is kept in the database: it survives a restart, and
+    # --force applies it, not what the source serves now (here: nothing).
+    srv.set(PATH, "status", code=500)
+    d.restart()
+    harness.wait_for(lambda: rec_of(d, "catalog")["last_error"], 10,
+        "the first run after the restart to fail")
+    s = rec_of(d, "catalog")
+    tap.eq(s["state"], "held", "after a restart: STATUS still says held")
+    tap.like(s["held"], r"would drop 70%", "after a restart: and why")
+    n0 = len(srv.requests_for(PATH))
     p = d.ctl("refresh", "catalog", "--force")
-    tap.eq(p.returncode, 0, "modelregctl refresh catalog --force: exit 0", p.stderr)
-    tap.eq(len(catalog(d)), 3, "--force applied the shrunk catalog")
+    tap.eq(p.returncode, 0, "modelregctl refresh catalog --force: exit 0",
+        p.stdout + p.stderr)
+    tap.eq(len(srv.requests_for(PATH)), n0, "--force downloads nothing")
+    tap.eq(len(catalog(d)), 3, "--force applied the held (shrunk) catalog")
+    st, _ = d.request("REFRESH catalog force=yes")
+    tap.err(st, "conflict", "applied: nothing is held any more")
     m = models(d)
     tap.eq(len(m), 5, "no synced model was removed")
     tap.eq(m["mistralai/mistral-large"]["delisted"], "true",
@@ -524,7 +565,7 @@ def test_seed_failure_and_reload(tap):
     wait_loaded(d)
     harness.wait_for(lambda: events(d, "seed.failed"), 10, "a seed.failed event")
     tap.eq(len(models(d)), 0, "nothing seeded when the catalog lists none of the names")
-    refresh(d, "force=yes")
+    refresh(d)
     tap.eq(len(events(d, "seed.failed")), 1, "seed.failed is raised once per streak")
     # A reload that removes [catalog]: the source is disabled, REFRESH is unavailable.
     conf = open(d.conf).read()

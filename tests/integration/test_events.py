@@ -202,7 +202,9 @@ def test_seed_events(tap):
                  "DELETE mistral-embed"):
         st, _ = d.request(line)
         tap.ok(st and st.startswith("OK"), "manual change: %s" % line, st)
-    tap.eq(len(events(d)), n, "manual changes raise no events")
+    tap.eq(kinds(events(d)[n:]), ["model.activated", "default.changed",
+        "model.activated", "model.deactivated", "model.deleted"],
+        "manual changes raise events too (issue 6)")
 
     # An on-demand seed that fails starts a new streak: one new event.
     srv.set(PATH, "status", code=503)
@@ -210,7 +212,7 @@ def test_seed_events(tap):
     tap.err(st, "unavailable", "SEED with the source down fails")
     st, _ = d.request("SEED")
     tap.err(st, "unavailable", "SEED fails again")
-    tap.eq(kinds(events(d)), ["seed.failed", "seed.done", "seed.failed"],
+    tap.eq(kinds(events(d, "kind=seed.*")), ["seed.failed", "seed.done", "seed.failed"],
         "one seed.failed per streak of failures")
     tap.like(events(d, "limit=1")[0]["message"], r"HTTP 503", "the new failure's cause")
     d.cleanup()
@@ -805,8 +807,62 @@ def test_retention_alerts(tap):
     d.cleanup()
 
 
+def test_people(tap):
+    """Changes made by people raise events naming who, seen by EVENTS and WATCH."""
+    srv = httpd.Server()
+    srv.set(PATH, "file", file=MISTRAL)
+    d = harness.Daemon(seed_url=srv.url(PATH), extra="[catalog]\nurl = %s\n"
+        "format = mistral\ninterval = 1h\n" % srv.url(PATH))
+    wait_events(d, "kind=seed.done", 1)
+    st, who = d.request("WHOAMI")
+    user, uid = who[0]["user"], int(who[0]["uid"])
+    st, recs = d.request("LIST status=all")
+    ids = [r["id"] for r in recs if r.get("default") != "true"]
+    dflt = [r["id"] for r in recs if r.get("default") == "true"]
+    tap.ok(len(ids) >= 2, "two models that are not the default", ids)
+    a, b = ids[0], ids[1]
+    for m in (a, b):
+        d.request("ACTIVATE %s" % m)
+    w = d.raw()
+    tap.eq(w.request("WATCH"), ("OK 0", []), "WATCH")
+    before = len(events(d, "limit=10000"))
+
+    steps = [
+        (("deactivate", a), "model.deactivated", a),
+        (("activate", a), "model.activated", a),
+        (("default", b), "default.changed", b),
+        (("delete", a), "model.deleted", a),
+        (("sync", a), "model.synced", a),
+    ]
+    for args, kind, model in steps:
+        p = d.ctl(*args, yes=True)
+        tap.eq(p.returncode, 0, "modelregctl %s" % " ".join(args), p.stderr)
+        st, e = read_event(w)
+        tap.eq((e or {}).get("kind"), kind, "WATCH gets %s" % kind, st)
+        tap.eq((e or {}).get("model"), model, "%s: the model column" % kind)
+        det = json.loads(e["details"]) if e else {}
+        tap.eq((det.get("actor"), det.get("uid"), det.get("reason")),
+            (user, uid, "manual"), "%s: details name who" % kind)
+        msg = (e or {}).get("message", "")
+        tap.like(msg, r"by %s \(uid %d\)" % (re.escape(user), uid),
+            "%s: the message names who" % kind)
+        tap.ok(model not in msg, "%s: the message does not repeat the model id" % kind,
+            msg)
+    det = json.loads(events(d, "kind=default.changed")[-1]["details"])
+    tap.eq((det.get("old"), det.get("new")), (dflt[0] if dflt else None, b),
+        "default.changed: old and new")
+    # A refused change raises nothing.
+    p = d.ctl("deactivate", b, yes=True)
+    tap.eq(p.returncode, 1, "deactivating the default is refused")
+    tap.eq(w.pending(0.5), b"", "a refused change raises no event")
+    got = events(d, "limit=10000")[before:]
+    tap.eq(kinds(got), [k for _, k, _ in steps], "EVENTS lists the five, in order")
+    w.close()
+    d.cleanup()
+
+
 def run(tap):
-    for fn in (test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
+    for fn in (test_people, test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
                test_exec_missing,
                test_webhook, test_webhook_restart, test_reconfigure,
                test_retention, test_retention_alerts):

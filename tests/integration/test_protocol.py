@@ -74,7 +74,8 @@ def test_tokenizing(tap, d):
         st, _ = c.request('SHOW "a\\x00b"')
         tap.err(st, "usage", "\\x00 escape refused -> ERR usage")
         st, _ = c.request("FROBNICATE")
-        tap.err(st, "unknown", "unknown verb -> ERR unknown")
+        tap.eq(st, "ERR unknown no such verb: FROBNICATE (HELP lists the verbs)",
+            "unknown verb -> ERR unknown, plainly worded")
         st, _ = c.request("SHOW")
         tap.err(st, "usage", "SHOW without argument -> ERR usage")
         st, _ = c.request("SHOW a b")

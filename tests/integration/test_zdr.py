@@ -216,7 +216,7 @@ def test_enforced(t, srv):
     det = json.loads(ev[-1]["details"]) if ev else {}
     t.eq(det, {"old": "acme/alpha", "new": "other/eps", "reason": "zdr"},
         "event default.changed names the old and the new default")
-    t.like(ev[-1]["message"] if ev else "", "other/eps is the new default",
+    t.like(ev[-1]["message"] if ev else "", "this model is the new default",
         "the event says which model is the default now")
 
     # Mass removal: 2 of 5 (40%) is above 25%: held, nothing applied.
@@ -229,7 +229,10 @@ def test_enforced(t, srv):
     t.like(z.get("held") or "", "2 of the 5.*--force", "STATUS says why it is held and how to apply it")
     t.eq(ids(d), sorted(set(SYNCED) - {"acme/alpha"}), "held: nothing removed")
     t.eq((show(d, "acme/beta") or {}).get("zdr"), True, "held: the ZDR list is not replaced either")
-    t.ok(len(events(d, "sync.suspicious")) >= 1, "event sync.suspicious")
+    t.eq([(show(d, m) or {}).get("status") for m in ("acme/beta", "acme/gamma")],
+        ["inactive", "inactive"], "held: the two it would remove are deactivated at once")
+    t.eq(events(d, "sync.suspicious"), [], "held: no sync.suspicious any more")
+    t.eq(len(events(d, "sync.held")), 1, "held: event sync.held")
     t.eq(len(events(d, "model.removed")), 1, "held: no model.removed event")
 
     rc, outcome, msg = refresh(d, force=True)
@@ -486,8 +489,116 @@ def test_slug_change(t, srv):
     d.cleanup()
 
 
+def status_of(d, m):
+    j = show(d, m) or {}
+    return (j.get("status"), j.get("status_source"), j.get("status_reason"))
+
+
+def test_hold(t, srv):
+    """The hold fails safe: deactivate at once, default first, sync.held, reactivate, --force."""
+    srv.set("/catalog", "file", file=CATALOG)
+    srv.set("/zdr", "status", code=500)
+    d = start(srv)
+    srv.set("/zdr", "bytes", data=zdr_list())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "hold: first good ZDR list", msg)
+    sync_all(t, d, SYNCED)
+    d.ctl("default", "acme/beta", check=0)
+    t.eq(status_of(d, "acme/alpha"), ("active", "seed", None),
+        "hold: status_reason is null when there is none")
+    st, _ = d.request("REFRESH zdr force=yes")
+    t.eq(st, "ERR conflict nothing is held for zdr; --force applies a held response",
+        "hold: --force with nothing held is refused")
+    n0 = len(events(d, "model.deactivated"))
+
+    # 3 of 6 (50%) is above max_remove 25%: held, the three deactivated, none deleted.
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "acme/beta", "acme/gamma"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (1, "held"), "hold: a mass removal is held", msg)
+    t.like(msg or "", r"3 of the 6 .*deactivated until refresh zdr --force",
+        "hold: the message says they are deactivated until --force")
+    t.eq(ids(d), sorted(SYNCED), "hold: nothing deleted")
+    for m in ("acme/alpha", "acme/beta", "acme/gamma"):
+        t.eq(status_of(d, m), ("inactive", "auto", "zdr_held"),
+            "hold: %s deactivated (auto, zdr_held)" % m)
+    t.eq(status_of(d, "other/eps")[0], "active", "hold: the others stay active")
+    dflt = default_id(d)[0]
+    t.ok(dflt not in (None, "acme/alpha", "acme/beta", "acme/gamma"),
+        "hold: the default moved to a model the hold keeps", dflt)
+    ev = events(d, "default.changed")
+    t.eq(json.loads(ev[-1]["details"]) if ev else None,
+        {"old": "acme/beta", "new": dflt, "reason": "zdr_held"},
+        "hold: default.changed, reason zdr_held")
+    ev = events(d, "model.deactivated")[n0:]
+    t.eq(sorted(e["model"] for e in ev), ["acme/alpha", "acme/beta", "acme/gamma"],
+        "hold: one model.deactivated each")
+    t.eq({json.loads(e["details"]).get("reason") for e in ev}, {"zdr_held"},
+        "hold: model.deactivated says reason zdr_held")
+    t.ok(ev and all(e["model"] not in e["message"].replace(SLUG[e["model"]], "")
+        for e in ev), "hold: the message does not repeat the model id")
+    rows = audit(d, "SELECT model, actor FROM audit WHERE action = 'deactivate'"
+        " ORDER BY model")
+    t.eq(rows, [("acme/alpha", "zdr"), ("acme/beta", "zdr"), ("acme/gamma", "zdr")],
+        "hold: an audit row each, actor zdr")
+    ev = events(d, "sync.held")
+    t.eq(len(ev), 1, "hold: one sync.held event")
+    det = json.loads(ev[0]["details"]) if ev else {}
+    t.eq((det.get("source"), det.get("would_remove"), det.get("with_zdr"),
+        det.get("max_remove"), det.get("deactivated")), ("zdr", 3, 6, 25, 3),
+        "hold: sync.held carries the counts")
+    t.like(ev[0]["message"] if ev else "", r"3 of the 6", "hold: and says them")
+    t.eq(events(d, "sync.suspicious"), [], "hold: no sync.suspicious")
+
+    # The same response again: nothing new.
+    rc, outcome, msg = refresh(d)
+    t.eq(outcome, "held", "hold: the same response is held again", msg)
+    t.eq((len(events(d, "sync.held")), len(events(d, "model.deactivated"))),
+        (1, n0 + 3), "hold: no second sync.held, no second deactivation")
+
+    # A person takes acme/gamma over (activates, then deactivates it).
+    t.eq(d.ctl("activate", "acme/gamma").returncode, 0, "hold: a person activates acme/gamma")
+    t.eq(d.ctl("deactivate", "acme/gamma", yes=True).returncode, 0,
+        "hold: and deactivates it")
+    t.eq(status_of(d, "acme/gamma"), ("inactive", "manual", None),
+        "hold: a person's change clears the reason")
+
+    # A valid list names them all again: only the hold's own are reactivated.
+    srv.set("/zdr", "bytes", data=zdr_list())
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "hold: a valid list is applied", msg)
+    t.like(msg or "", r"reactivated: acme/alpha, acme/beta", "hold: the message names them")
+    t.eq(status_of(d, "acme/alpha"), ("active", "auto", None), "hold: acme/alpha reactivated")
+    t.eq(status_of(d, "acme/beta"), ("active", "auto", None), "hold: acme/beta reactivated")
+    t.eq(status_of(d, "acme/gamma"), ("inactive", "manual", None),
+        "hold: the model a person deactivated stays inactive")
+    ev = [e for e in events(d, "model.activated")
+        if json.loads(e["details"]).get("reason") == "zdr_listed"]
+    t.eq(sorted(e["model"] for e in ev), ["acme/alpha", "acme/beta"],
+        "hold: model.activated for each reactivated model")
+    st, _ = d.request("REFRESH zdr force=yes")
+    t.err(st, "conflict", "hold: a valid list ends the hold")
+
+    # Held again, the daemon restarts, the source is down: --force applies the held list.
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "acme/beta", "other/delta"]))
+    rc, outcome, msg = refresh(d)
+    t.eq(outcome, "held", "hold: held again", msg)
+    srv.set("/zdr", "status", code=500)
+    d.restart()
+    d.wait_for(lambda: (source(d, "zdr") or {}).get("last_error"), 15,
+        "the first ZDR run after the restart to fail")
+    t.eq(source(d, "zdr").get("state"), "held", "hold: STATUS says held after a restart")
+    n0 = len(srv.requests_for("/zdr"))
+    rc, outcome, msg = refresh(d, force=True)
+    t.eq((rc, outcome), (0, "ok"), "hold: refresh zdr --force after the restart", msg)
+    t.like(msg or "", "held response", "hold: the message says it applied the held response")
+    t.eq(len(srv.requests_for("/zdr")), n0, "hold: --force downloaded nothing")
+    t.eq(ids(d), ["acme/gamma", "other/eps", "plain/eta"], "hold: --force removed the three")
+    d.cleanup()
+
+
 def run(t):
     srv = httpd.Server()
+    test_hold(t, srv)
     test_enforced(t, srv)
     test_alternatives(t, srv)
     test_not_enforced(t, srv)

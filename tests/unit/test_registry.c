@@ -10,10 +10,20 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "db.h"
 #include "log.h"
 #include "registry.h"
 #include "tap.h"
+
+/*
+ * The rules raise events (events.c), which link the daemon's globals;
+ * the tests run no loop, so events_notify() does nothing here.
+ */
+struct modelregd md;
+int daemon_reload(char *err, size_t len) { (void)err; (void)len; return -1; }
+void daemon_stop(void) { }
+void daemon_status(const char *fmt, ...) { (void)fmt; }
 
 static const struct actor alice = { 1000, "alice", "manual" };
 static const struct actor seeder = { 0, "seed", "seed" };
@@ -224,7 +234,10 @@ test_schema(sqlite3 *db)
 {
 	char	 t[256];
 
-	is_int(db_schema_version(db), 2, "schema version is 2");
+	is_int(db_schema_version(db), 3, "schema version is 3");
+	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
+	    " WHERE name = 'status_reason'"), 1,
+	    "model_view shows models.status_reason (step 2 -> 3)");
 	is_int(qint(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
 	is_int(qint(db, "PRAGMA application_id"), 0x4d524547,
 	    "application_id marks a modelreg database");
@@ -356,6 +369,13 @@ test_rules(sqlite3 *db)
 	    " WHERE action = 'activate'", t, sizeof(t)),
 	    "1000 alice activate gpt-4o status inactive active",
 	    "activation audited with uid, user, old and new");
+	is_str(qtext(db, "SELECT kind || ' ' || model || ' ' || message || ' ' ||"
+	    " json_extract(details, '$.actor') || ' ' ||"
+	    " json_extract(details, '$.uid') FROM events ORDER BY id DESC LIMIT 1",
+	    t, sizeof(t)),
+	    "model.activated gpt-4o activated by alice (uid 1000) alice 1000",
+	    "activation raises model.activated naming who, in its transaction");
+	n = qint(db, "SELECT count(*) FROM events");
 
 	is_int(reg_activate(db, "gpt-4o", &alice, msg, sizeof(msg)),
 	    REG_CONFLICT, "activate an active model: conflict");
@@ -363,6 +383,8 @@ test_rules(sqlite3 *db)
 	is_int(reg_deactivate(db, "codestral-2405", &alice, msg, sizeof(msg)),
 	    REG_CONFLICT, "deactivate an inactive model: conflict");
 	is_str(msg, "codestral-2405 is already inactive", "... message");
+	is_int(qint(db, "SELECT count(*) FROM events"), n,
+	    "a refused change raises no event");
 	is_int(reg_deactivate(db, "mistral-large-latest", &alice, msg,
 	    sizeof(msg)), REG_CONFLICT, "deactivate the default (by alias)");
 	is_str(msg, "mistral-large-2411 is the default: set another default first",
@@ -856,7 +878,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 2, "file database migrated to 2");
+	is_int(db_schema_version(db), 3, "file database migrated to 3");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -879,7 +901,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 2, "second open: still version 2");
+	is_int(db_schema_version(db), 3, "second open: still version 3");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",

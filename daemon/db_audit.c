@@ -1,0 +1,79 @@
+/* db_audit.c: the SQL that reads the audit log for AUDIT: filters by model, actor and age, the newest N oldest first. */
+#include <stdint.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "db_audit.h"
+#include "db_int.h"
+#include "log.h"
+
+#define AUDIT_COLS	"id, at, uid, actor, action, model, field, old, new"
+
+static const char *
+db_audit_text(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL :
+	    db_coltext(st, i);
+}
+
+int
+db_audit_list(sqlite3 *db, const struct db_audit_query *q, db_audit_cb cb,
+    void *arg)
+{
+	struct db_audit_row	 r;
+	sqlite3_stmt		*st;
+	int			 rc, n = 0;
+
+	/*
+	 * The newest limit rows, handed over oldest first. A model matches by
+	 * the name written in the row (so a deleted model's rows are found by
+	 * its id), or through an alias of a registered model, as EVENTS does.
+	 */
+	st = db_prepare(db, "SELECT " AUDIT_COLS " FROM ("
+	    "  SELECT " AUDIT_COLS " FROM audit"
+	    "  WHERE (?1 = 0 OR at >= ?1)"
+	    "  AND (?2 IS NULL OR model = ?2 OR model IN"
+	    "    (SELECT m.id FROM models AS m, json_each(m.aliases) AS j"
+	    "     WHERE j.value = ?2))"
+	    "  AND (?3 IS NULL OR actor = ?3)"
+	    "  ORDER BY id DESC LIMIT ?4"
+	    ") ORDER BY id");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, q->since) != SQLITE_OK ||
+	    db_bind_text(st, 2, q->model) == -1 ||
+	    db_bind_text(st, 3, q->actor) == -1 ||
+	    sqlite3_bind_int(st, 4, q->limit) != SQLITE_OK) {
+		db_logerr(db, "bind audit");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(st, 0);
+		r.at = sqlite3_column_int64(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			r.has_uid = 1;
+			r.uid = sqlite3_column_int64(st, 2);
+		}
+		r.actor = db_coltext(st, 3);
+		r.action = db_coltext(st, 4);
+		r.model = db_audit_text(st, 5);
+		r.field = db_audit_text(st, 6);
+		r.oldv = db_audit_text(st, 7);
+		r.newv = db_audit_text(st, 8);
+		n++;
+		if (cb(&r, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "read the audit log");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
