@@ -78,8 +78,8 @@ static const struct command commands[] = {
 	{ "status", "STATUS", 0, 0, 0, R_STATUS, "", NULL,
 	    "show the daemon, its sources and alert channels", cmd_single },
 	{ "list", "LIST", 0, 0, CMD_LISTOPTS, R_MODELS,
-	    "[--status S] [--provider P] [--search TEXT] [--sort KEY] [--desc]",
-	    NULL, "list the models", cmd_single },
+	    "[--status S] [--provider P] [--search TEXT] [--kind K] [--sort KEY] "
+	    "[--desc]", NULL, "list the models", cmd_single },
 	{ "show", "SHOW", 1, 1, 0, R_MODEL, "MODEL", NULL,
 	    "show one model", cmd_single },
 	{ "activate", "ACTIVATE", 1, -1, CMD_MULTI, R_RECORD, "MODEL...",
@@ -93,7 +93,7 @@ static const struct command commands[] = {
 	    cmd_models },
 	{ "catalog", "CATALOG", 0, 0, CMD_CATOPTS, R_CATALOG,
 	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
-	    "[--synced | --unsynced] [--sort KEY] [--desc]",
+	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc]",
 	    NULL, "list the discovery catalog", cmd_single },
 	{ "sync", "SYNC", 1, -1, CMD_MULTI, R_RECORD, "MODEL...", "synced",
 	    "add catalog models to the registry", cmd_models },
@@ -145,7 +145,9 @@ static const struct optdef {
 	{ "unsynced",	O_SYNCED,	"synced",	"no",	CMD_CATOPTS },
 	{ "window",	O_WINDOW,	"window",	NULL,	CMD_UPTOPTS },
 	{ "since",	O_SINCE,	"since",	NULL,	CMD_EVOPTS },
-	{ "kind",	O_KIND,		"kind",		NULL,	CMD_EVOPTS },
+	/* An event's kind for events; a model's kind for list and catalog. */
+	{ "kind",	O_KIND,		"kind",		NULL,
+	    CMD_EVOPTS | CMD_LISTOPTS | CMD_CATOPTS },
 	{ "model",	O_MODEL,	"model",	NULL,	CMD_EVOPTS },
 	{ "limit",	O_LIMIT,	"limit",	NULL,	CMD_EVOPTS },
 	{ "follow",	O_FOLLOW,	NULL,		"yes",	CMD_EVOPTS },
@@ -159,6 +161,8 @@ static const char *const list_sorts[] = { "name", "provider", "context",
     "price", "status", NULL };
 static const char *const catalog_sorts[] = { "name", "provider", "context",
     "price", NULL };
+static const char *const model_kinds[] = { "chat", "embedding", "moderation",
+    "ocr", "image", "audio", "other", NULL };
 static const char *const uptime_windows[] = { "1h", "24h", "7d", "30d", NULL };
 static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
     "all", NULL };
@@ -244,10 +248,10 @@ help(void)
 	usage_commands(stdout);
 	printf("list options: --status active|inactive|all, --provider P, "
 	    "--search TEXT,\n  --sort name|provider|context|price|status, "
-	    "--desc\n"
+	    "--desc,\n  --kind chat|embedding|moderation|ocr|image|audio|other\n"
 	    "catalog options: --search TEXT, --provider P, --zdr, --no-zdr, "
 	    "--synced,\n  --unsynced, --sort name|provider|context|price, "
-	    "--desc\n"
+	    "--desc, --kind K\n"
 	    "refresh options: --force (apply a held response), --no-wait\n"
 	    "uptime options: --window 1h|24h|7d|30d\n"
 	    "events options: --since DURATION (90s, 15m, 1h, 7d), --kind K, "
@@ -935,6 +939,14 @@ cmd_option(struct ctl *ctl, const struct command *cmd, const char *name,
 		} else if (!one_of(value, list_sorts))
 			usage_error(cmd, "bad --sort %s: name, provider, "
 			    "context, price or status", value);
+		break;
+	case O_KIND:
+		if ((cmd->flags & (CMD_LISTOPTS | CMD_CATOPTS)) &&
+		    !one_of(value, model_kinds))
+			usage_error(cmd, "bad --kind %s: chat, embedding, "
+			    "moderation, ocr, image, audio or other", value);
+		if (value[0] == '\0')
+			usage_error(cmd, "option --%s needs a value", name);
 		break;
 	case O_WINDOW:
 		if (!one_of(value, uptime_windows))

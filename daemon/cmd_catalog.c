@@ -24,6 +24,7 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	rv |= lf_str(b, "id", e->id);
 	rv |= lf_str(b, "name", e->name);
 	rv |= lf_str(b, "provider", e->provider);
+	rv |= lf_str(b, "kind", e->kind != NULL && e->kind[0] ? e->kind : "chat");
 	rv |= lf_str(b, "canonical_slug", e->canonical_slug);
 	rv |= lf_opt_int(b, "context_length",
 	    e->has_context, e->context_length);
@@ -31,6 +32,8 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	    e->has_prompt_price, e->prompt_price);
 	rv |= lf_opt_num(b, "completion_price",
 	    e->has_completion_price, e->completion_price);
+	rv |= lf_str(b, "prices", e->prices != NULL && e->prices[0] ?
+	    e->prices : "{}");
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
 	if (e->zdr < 0)
@@ -40,6 +43,7 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	rv |= lf_bool(b, "synced", e->synced);
 	rv |= lf_time(b, "first_seen", e->first_seen);
 	rv |= lf_time(b, "last_seen", e->last_seen);
+	rv |= lf_time(b, "expires_at", e->expires_at);
 	rv |= lf_str(b, "description", e->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;
@@ -108,6 +112,10 @@ cmd_catalog(struct cmd_ctx *ctx)
 	    cmd_catalog_yesno(v, &q.synced) == -1)
 		return cmd_err(ctx, "usage", "bad synced \"%.32s\": use yes or "
 		    "no", v);
+	if ((v = proto_opt(ctx->req, "kind")) != NULL &&
+	    reg_parse_kind(v, &q.kind) == -1)
+		return cmd_err(ctx, "usage", "bad kind \"%.32s\": use "
+		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
 

@@ -68,6 +68,13 @@ int	 db_model_counts(sqlite3 *, int64_t *models, int64_t *active);
 int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,
 	    const char *model, const char *field, const char *oldv, const char *newv);
 
+/* A model's kind and expiry (0: none), by exact id: 0, 1 none, -1. */
+int	 db_model_kind(sqlite3 *, const char *id, char *kind, size_t klen,
+	    int64_t *expires_at);
+/* The same for a name being seeded: the staged row first, else the registered one. */
+int	 db_staging_kind(sqlite3 *, const char *id, char *kind, size_t klen,
+	    int64_t *expires_at);
+
 /* Set key only if it is absent (INSERT OR IGNORE). */
 int	 db_state_set_once(sqlite3 *, const char *key, const char *value);
 

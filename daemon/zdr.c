@@ -147,11 +147,13 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
     int64_t now, char *newid, size_t newlen)
 {
 	struct buf	 d = { 0 };
+	char		 names[64], jnames[64];
+	unsigned	 relaxed = 0;
 	int		 r, rc = -1;
 
 	newid[0] = '\0';
 	if ((r = reg_pick_default(md.db, &md.cfg->default_fallback, l->id,
-	    newid, newlen)) == -1)
+	    now, newid, newlen, &relaxed)) == -1)
 		return -1;
 	if (r == 0)
 		newid[0] = '\0';
@@ -174,20 +176,31 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 	    l->id, l->slug) == -1)
 		goto out;
 	buf_reset(&d);
+	/* Which criteria of the strict alternative the new default lacks. */
+	reg_relaxed_names(relaxed, ", ", names, sizeof(names));
+	reg_relaxed_names(relaxed, "\",\"", jnames, sizeof(jnames));
 	if (buf_puts(&d, "{\"old\":") == -1 || buf_json_str(&d, l->id) == -1 ||
 	    buf_puts(&d, ",\"new\":") == -1 ||
 	    (r == 1 ? buf_json_str(&d, newid) : buf_puts(&d, "null")) == -1 ||
-	    buf_puts(&d, ",\"reason\":\"zdr\"}") == -1)
+	    buf_puts(&d, ",\"reason\":\"zdr\",\"relaxed\":[") == -1 ||
+	    (relaxed != 0 && buf_printf(&d, "\"%s\"", jnames) == -1) ||
+	    buf_puts(&d, "]}") == -1)
 		goto nomem;
-	if (r == 1)
+	if (r == 1 && relaxed != 0)
+		rc = events_add(md.db, "default.changed", newid, d.data,
+		    "the default model %s lost zero data retention and was "
+		    "removed; %s is the new default, chosen with relaxed "
+		    "criteria (%s): no active model matched all of them",
+		    l->id, newid, names);
+	else if (r == 1)
 		rc = events_add(md.db, "default.changed", newid, d.data,
 		    "the default model %s lost zero data retention and was "
 		    "removed; %s is the new default", l->id, newid);
 	else
 		rc = events_add(md.db, "default.changed", NULL, d.data,
 		    "the default model %s lost zero data retention and was "
-		    "removed; no active model qualifies as the new default, "
-		    "so there is no default model now", l->id);
+		    "removed; no active chat model is left, so there is no "
+		    "default model now", l->id);
 	goto out;
 nomem:
 	log_warnx("zdr: out of memory");

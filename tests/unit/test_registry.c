@@ -69,7 +69,8 @@ stage_reset(sqlite3 *db)
 	    " description TEXT NOT NULL, context_length INTEGER,"
 	    " prompt_price REAL, completion_price REAL,"
 	    " features INTEGER NOT NULL, aliases TEXT NOT NULL,"
-	    " canonical_slug TEXT)");
+	    " canonical_slug TEXT, kind TEXT NOT NULL DEFAULT 'chat',"
+	    " prices TEXT NOT NULL DEFAULT '{}', expires_at INTEGER)");
 	raw(db, "DELETE FROM staging");
 }
 
@@ -81,7 +82,9 @@ stage(sqlite3 *db, const char *id, const char *name, const char *provider,
 {
 	sqlite3_stmt	*st;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO staging VALUES"
+	if (sqlite3_prepare_v2(db, "INSERT INTO staging(id, name, provider,"
+	    " description, context_length, prompt_price, completion_price,"
+	    " features, aliases, canonical_slug) VALUES"
 	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", -1, &st, NULL) != SQLITE_OK) {
 		printf("# stage: %s\n", sqlite3_errmsg(db));
 		return;
@@ -224,7 +227,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[256];
 
-	is_int(db_schema_version(db), 2, "schema version is 2");
+	is_int(db_schema_version(db), 3, "schema version is 3");
 	is_int(qint(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
 	is_int(qint(db, "PRAGMA application_id"), 0x4d524547,
 	    "application_id marks a modelreg database");
@@ -232,9 +235,11 @@ test_schema(sqlite3 *db)
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
 	    "audit,catalog,catalog_slug,events,events_at,events_kind_at,"
-	    "model_view,models,models_keep_default,models_one_default,state,"
+	    "model_view,models,models_default_is_chat,"
+	    "models_default_is_chat_insert,models_keep_default,"
+	    "models_one_default,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and trigger of schema v2");
+	    "tables, views, indexes and triggers of schema v3");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -856,7 +861,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 2, "file database migrated to 2");
+	is_int(db_schema_version(db), 3, "file database migrated to 3");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -879,7 +884,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 2, "second open: still version 2");
+	is_int(db_schema_version(db), 3, "second open: still version 3");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
