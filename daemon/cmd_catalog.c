@@ -7,6 +7,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
+#include "expiry.h"
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
@@ -162,6 +163,7 @@ cmd_sync(struct cmd_ctx *ctx)
 		    msg[0] ? msg : "database error; nothing was changed");
 	}
 	log_info("sync %s by uid %u (%s): %s", id, (unsigned)a.uid, a.user, msg);
+	expiry_check_soon();
 	lf_str(ctx->out, "id", id);
 	lf_str(ctx->out, "status", active ? "active" : "inactive");
 	lf_str(ctx->out, "message", msg);

@@ -6,6 +6,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
+#include "expiry.h"
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
@@ -250,7 +251,13 @@ cmd_change(struct cmd_ctx *ctx, reg_change_fn fn, const char *what,
 enum cmd_ret
 cmd_activate(struct cmd_ctx *ctx)
 {
-	return cmd_change(ctx, reg_activate, "activate", "active", 0);
+	enum cmd_ret	 r;
+
+	r = cmd_change(ctx, reg_activate, "activate", "active", 0);
+	/* An expired model made active again is news (model.expired). */
+	if (r == CMD_OK)
+		expiry_check_soon();
+	return r;
 }
 
 enum cmd_ret

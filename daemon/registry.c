@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "events.h"
 #include "log.h"
 #include "registry.h"
 
@@ -671,4 +672,80 @@ fail:
 	free(rs.v);
 	memset(res, 0, sizeof(*res));
 	return reg_fail(db, msg, len);
+}
+
+/* "in 3 days", "in 5 hours", "in 12 minutes": how far off an expiry is. */
+static void
+reg_fmt_until(int64_t secs, char *out, size_t len)
+{
+	if (secs >= 2 * 86400)
+		snprintf(out, len, "in %lld days", (long long)(secs / 86400));
+	else if (secs >= 2 * 3600)
+		snprintf(out, len, "in %lld hours", (long long)(secs / 3600));
+	else if (secs >= 120)
+		snprintf(out, len, "in %lld minutes", (long long)(secs / 60));
+	else
+		snprintf(out, len, "in %lld seconds", (long long)secs);
+}
+
+struct expiry_ctx {
+	sqlite3			*db;
+	int64_t			 now;
+	struct expiry_result	*res;
+};
+
+static int
+reg_expiry_event(const struct db_expiry *e, void *arg)
+{
+	struct expiry_ctx	*x = arg;
+	char			 when[32], until[48], details[160];
+	int			 expired = strcmp(e->which, "expired") == 0;
+	int			 r;
+
+	reg_rfc3339(e->expires_at, when, sizeof(when));
+	snprintf(details, sizeof(details), "{\"expires_at\":\"%s\","
+	    "\"default\":%s,\"active\":%s}", when, e->is_default ? "true" :
+	    "false", e->active ? "true" : "false");
+	if (expired)
+		r = events_add(x->db, "model.expired", e->id, details,
+		    "expired at %s and is still active%s", when,
+		    e->is_default ? "; it is the default: set another default "
+		    "(an expired model cannot be made the default)" :
+		    ": deactivate it or move its users to another model");
+	else {
+		reg_fmt_until(e->expires_at - x->now, until, sizeof(until));
+		r = events_add(x->db, "model.expiring", e->id, details,
+		    "expires at %s (%s)%s", when, until, e->is_default ?
+		    "; it is the default: set another default before then" :
+		    "");
+	}
+	if (r == -1 || db_expiry_mark(x->db, e->id, e->which,
+	    e->expires_at) == -1)
+		return -1;
+	if (expired)
+		x->res->expired++;
+	else
+		x->res->expiring++;
+	return 0;
+}
+
+enum reg_rc
+reg_expiry_check(sqlite3 *db, int64_t now, int64_t warning,
+    struct expiry_result *res)
+{
+	struct expiry_ctx	 x = { db, now, res };
+
+	memset(res, 0, sizeof(*res));
+	if (warning < 0)
+		warning = 0;
+	if (db_begin(db) == -1)
+		return REG_INTERNAL;
+	if (db_expiry_each(db, now, warning, reg_expiry_event, &x) == -1 ||
+	    db_expiry_next(db, now, warning, &res->next) == -1 ||
+	    db_commit(db) == -1) {
+		db_rollback(db);
+		memset(res, 0, sizeof(*res));
+		return REG_INTERNAL;
+	}
+	return REG_OK;
 }

@@ -165,6 +165,22 @@ int	 reg_default_allowed(sqlite3 *, const char *id, int64_t now, char *why,
 /* "context, features" for REG_RELAX_* bits (out: 64 bytes is enough); "" for none. */
 void	 reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len);
 
+/*
+ * Expiry (issue 6), one transaction at now (an argument, so tests can
+ * pass any time): model.expiring for each model that expires within
+ * warning seconds (once per expires_at; warning 0: never), model.expired
+ * for each active model past its expires_at (once per expires_at, so a
+ * restart does not repeat them and a new date re-arms them). The events
+ * commit with the marks; the caller calls events_notify(). next receives
+ * the next time one will be due (0: none). Counts in expiring, expired.
+ */
+struct expiry_result {
+	int	 expiring, expired;
+	int64_t	 next;
+};
+enum reg_rc reg_expiry_check(sqlite3 *, int64_t now, int64_t warning,
+	    struct expiry_result *);
+
 enum reg_rc reg_seed_apply(sqlite3 *, const struct config *, const struct actor *,
 	    struct seed_result *, char *msg, size_t);
 
