@@ -23,7 +23,9 @@ static const struct ctl_help helps[] = {
 	    "                                description or alias contains TEXT\n"
 	    "  --sort name|provider|context|price|status\n"
 	    "                                sort key (default name)\n"
-	    "  --desc                        sort in descending order\n" },
+	    "  --desc                        sort in descending order\n"
+	    "  --kind chat|embedding|moderation|ocr|image|audio|other\n"
+	    "                                only models of that kind\n" },
 	{ "show", "model",
 	    "Show one model (MODEL: an id or an alias) with every field.\n",
 	    NULL },
@@ -56,7 +58,8 @@ static const struct ctl_help helps[] = {
 	    "  --unsynced                    only models not in the registry\n"
 	    "  --sort name|provider|context|price\n"
 	    "                                sort key (default name)\n"
-	    "  --desc                        sort in descending order\n" },
+	    "  --desc                        sort in descending order\n"
+	    "  --kind K                      only models of kind K (as list)\n" },
 	{ "sync", "catalog",
 	    "Add catalog models (by id or alias) to the registry (member or\n"
 	    "admin), each with the status the seed rules give it.\n",

@@ -84,8 +84,8 @@ static const struct command commands[] = {
 	{ "status", "STATUS", 0, 0, 0, R_STATUS, "", NULL,
 	    "show the daemon, its sources and alert channels", cmd_single },
 	{ "list", "LIST", 0, 0, CMD_LISTOPTS, R_MODELS,
-	    "[--status S] [--provider P] [--search TEXT] [--sort KEY] [--desc]",
-	    NULL, "list the models", cmd_single },
+	    "[--status S] [--provider P] [--search TEXT] [--kind K] [--sort KEY] "
+	    "[--desc]", NULL, "list the models", cmd_single },
 	{ "show", "SHOW", 1, 1, 0, R_MODEL, "MODEL", NULL,
 	    "show one model", cmd_single },
 	{ "activate", "ACTIVATE", 1, -1, CMD_MULTI, R_RECORD, "MODEL...",
@@ -99,7 +99,7 @@ static const struct command commands[] = {
 	    cmd_models },
 	{ "catalog", "CATALOG", 0, 0, CMD_CATOPTS, R_CATALOG,
 	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
-	    "[--synced | --unsynced] [--sort KEY] [--desc]",
+	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc]",
 	    NULL, "list the discovery catalog", cmd_single },
 	{ "sync", "SYNC", 1, -1, CMD_MULTI, R_RECORD, "MODEL...", "synced",
 	    "add catalog models to the registry", cmd_models },
@@ -158,7 +158,9 @@ static const struct optdef {
 	{ "window",	O_WINDOW,	"window",	NULL,	CMD_UPTOPTS },
 	{ "since",	O_SINCE,	"since",	NULL,
 	    CMD_EVOPTS | CMD_AUDOPTS },
-	{ "kind",	O_KIND,		"kind",		NULL,	CMD_EVOPTS },
+	/* An event's kind for events; a model's kind for list and catalog. */
+	{ "kind",	O_KIND,		"kind",		NULL,
+	    CMD_EVOPTS | CMD_LISTOPTS | CMD_CATOPTS },
 	{ "model",	O_MODEL,	"model",	NULL,
 	    CMD_EVOPTS | CMD_AUDOPTS },
 	{ "limit",	O_LIMIT,	"limit",	NULL,
@@ -175,6 +177,8 @@ static const char *const list_sorts[] = { "name", "provider", "context",
     "price", "status", NULL };
 static const char *const catalog_sorts[] = { "name", "provider", "context",
     "price", NULL };
+static const char *const model_kinds[] = { "chat", "embedding", "moderation",
+    "ocr", "image", "audio", "other", NULL };
 static const char *const uptime_windows[] = { "1h", "24h", "7d", "30d", NULL };
 static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
     "all", NULL };
@@ -986,6 +990,14 @@ cmd_option(struct ctl *ctl, const struct command *cmd, const char *name,
 		} else if (!one_of(value, list_sorts))
 			usage_error(cmd, "bad --sort %s: name, provider, "
 			    "context, price or status", value);
+		break;
+	case O_KIND:
+		if ((cmd->flags & (CMD_LISTOPTS | CMD_CATOPTS)) &&
+		    !one_of(value, model_kinds))
+			usage_error(cmd, "bad --kind %s: chat, embedding, "
+			    "moderation, ocr, image, audio or other", value);
+		if (value[0] == '\0')
+			usage_error(cmd, "option --%s needs a value", name);
 		break;
 	case O_WINDOW:
 		if (!one_of(value, uptime_windows))

@@ -358,9 +358,87 @@ out_cell_status(const struct record *r)
 	return buf_steal(&b);
 }
 
+/* A number value of a record: 1 when it is one (*d set), 0 when null or not a number. */
+static int
+out_num(const struct record *r, const char *key, double *d)
+{
+	const char	*v = record_get(r, key);
+	char		*end;
+
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	*d = strtod(v, &end);
+	return *end == '\0' && *d == *d;
+}
+
+/*
+ * The other prices (a JSON object of name: number) that are not zero:
+ * how many, and the first one's name into name. The daemon writes the
+ * object compactly; anything it cannot read counts as none.
+ */
+static int
+out_other_prices(const struct record *r, char *name, size_t namelen)
+{
+	const char	*p = record_get(r, "prices"), *q;
+	char		*end;
+	double		 d;
+	size_t		 n;
+	int		 count = 0;
+
+	name[0] = '\0';
+	if (p == NULL || *p != '{')
+		return 0;
+	for (p++; *p == '"'; p++) {
+		if ((q = strchr(p + 1, '"')) == NULL || q[1] != ':')
+			return count;
+		n = (size_t)(q - p - 1);
+		d = strtod(q + 2, &end);
+		if (end == q + 2)
+			return count;
+		if (d > 0) {
+			if (count++ == 0 && n < namelen) {
+				memcpy(name, p + 1, n);
+				name[n] = '\0';
+			}
+		}
+		p = end;
+		if (*p != ',')
+			break;
+	}
+	return count;
+}
+
+/*
+ * A token price cell. A model whose prompt and completion prices are
+ * zero (or unknown) but that has another price (per request, per
+ * image...) is not free: its completion cell says so, "0 +request".
+ */
+static char *
+out_cell_price(const struct record *r, const char *key, int mark)
+{
+	struct buf	 b = { 0 };
+	char		 name[72], *c;
+	double		 pp = 0, cp = 0;
+	int		 n;
+
+	if ((c = out_cell(record_pair(r, key), 0)) == NULL || !mark)
+		return c;
+	if ((out_num(r, "prompt_price", &pp) && pp > 0) ||
+	    (out_num(r, "completion_price", &cp) && cp > 0) ||
+	    (n = out_other_prices(r, name, sizeof(name))) == 0)
+		return c;
+	buf_puts(&b, c);
+	free(c);
+	buf_puts(&b, " +");
+	out_sanitize(&b, name, strlen(name));
+	if (n > 1)
+		buf_puts(&b, "...");
+	return buf_steal(&b);
+}
+
 static const struct column out_model_cols[] = {
-	{ "ID", 0 }, { "NAME", 0 }, { "STATUS", 0 }, { "HEALTH", 0 },
-	{ "ZDR", 0 }, { "CONTEXT", 1 }, { "PROMPT $/1M", 1 },
+	{ "ID", 0 }, { "NAME", 0 }, { "KIND", 0 }, { "STATUS", 0 },
+	{ "HEALTH", 0 }, { "ZDR", 0 }, { "CONTEXT", 1 }, { "PROMPT $/1M", 1 },
 	{ "COMPL $/1M", 1 }, { "FEATURES", 0 },
 };
 #define MODEL_NCOLS	(int)(sizeof(out_model_cols) / sizeof(out_model_cols[0]))
@@ -385,20 +463,26 @@ out_models_text(struct record *recs, int n)
 		row = cells + (size_t)(i + 1) * MODEL_NCOLS;
 		row[0] = out_cell(record_pair(r, "id"), 0);
 		row[1] = out_cell(record_pair(r, "name"), NAME_WIDTH);
-		row[2] = out_cell_status(r);
-		row[3] = out_cell_health(r);
-		row[4] = out_cell_yesno(r, "zdr");
-		row[5] = out_cell(record_pair(r, "context_length"), 0);
-		row[6] = out_cell(record_pair(r, "prompt_price"), 0);
-		row[7] = out_cell(record_pair(r, "completion_price"), 0);
-		row[8] = out_cell(record_pair(r, "features"), 0);
+		row[2] = out_cell(record_pair(r, "kind"), 16);
+		row[3] = out_cell_status(r);
+		row[4] = out_cell_health(r);
+		row[5] = out_cell_yesno(r, "zdr");
+		row[6] = out_cell(record_pair(r, "context_length"), 0);
+		row[7] = out_cell_price(r, "prompt_price", 0);
+		row[8] = out_cell_price(r, "completion_price", 1);
+		row[9] = out_cell(record_pair(r, "features"), 0);
 	}
 	out_table(out_model_cols, MODEL_NCOLS, cells, n);
 }
 
+/*
+ * The columns of `list`, in its order: SYNCED stands where list has
+ * STATUS (the catalog has no status and no health).
+ */
 static const struct column out_catalog_cols[] = {
-	{ "ID", 0 }, { "NAME", 0 }, { "CONTEXT", 1 }, { "PROMPT $/1M", 1 },
-	{ "COMPL $/1M", 1 }, { "FEATURES", 0 }, { "ZDR", 0 }, { "SYNCED", 0 },
+	{ "ID", 0 }, { "NAME", 0 }, { "KIND", 0 }, { "SYNCED", 0 },
+	{ "ZDR", 0 }, { "CONTEXT", 1 }, { "PROMPT $/1M", 1 },
+	{ "COMPL $/1M", 1 }, { "FEATURES", 0 },
 };
 #define CATALOG_NCOLS	(int)(sizeof(out_catalog_cols) / sizeof(out_catalog_cols[0]))
 
@@ -422,12 +506,13 @@ out_catalog_text(struct record *recs, int n)
 		row = cells + (size_t)(i + 1) * CATALOG_NCOLS;
 		row[0] = out_cell(record_pair(r, "id"), 0);
 		row[1] = out_cell(record_pair(r, "name"), NAME_WIDTH);
-		row[2] = out_cell(record_pair(r, "context_length"), 0);
-		row[3] = out_cell(record_pair(r, "prompt_price"), 0);
-		row[4] = out_cell(record_pair(r, "completion_price"), 0);
-		row[5] = out_cell(record_pair(r, "features"), 0);
-		row[6] = out_cell_yesno(r, "zdr");
-		row[7] = out_cell_yesno(r, "synced");
+		row[2] = out_cell(record_pair(r, "kind"), 16);
+		row[3] = out_cell_yesno(r, "synced");
+		row[4] = out_cell_yesno(r, "zdr");
+		row[5] = out_cell(record_pair(r, "context_length"), 0);
+		row[6] = out_cell_price(r, "prompt_price", 0);
+		row[7] = out_cell_price(r, "completion_price", 1);
+		row[8] = out_cell(record_pair(r, "features"), 0);
 	}
 	out_table(out_catalog_cols, CATALOG_NCOLS, cells, n);
 }
@@ -923,7 +1008,7 @@ out_json_listval(struct buf *b, const struct lf_pair *p)
  * J_TRI: true, false or null. J_JSON: a JSON text embedded as it is when
  * valid, else as a string.
  */
-enum jtype { J_STR, J_NUM, J_BOOL, J_LIST, J_AUTO, J_TRI, J_JSON };
+enum jtype { J_STR, J_NUM, J_BOOL, J_LIST, J_AUTO, J_TRI, J_JSON, J_PRICES };
 
 struct jfield {
 	const char	*key;
@@ -952,6 +1037,9 @@ static const struct jfield out_model_fields[] = {
 	{ "delisted",		J_BOOL },
 	{ "health",		J_STR },
 	{ "uptime_30m",		J_NUM },
+	{ "kind",		J_STR },
+	{ "prices",		J_PRICES },
+	{ "expires_at",		J_STR },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -969,6 +1057,9 @@ static const struct jfield out_catalog_fields[] = {
 	{ "first_seen",		J_STR },
 	{ "last_seen",		J_STR },
 	{ "description",	J_STR },
+	{ "kind",		J_STR },
+	{ "prices",		J_PRICES },
+	{ "expires_at",		J_STR },
 };
 
 static const struct jfield out_uptime_fields[] = {
@@ -1059,6 +1150,12 @@ out_json_value(struct buf *b, const struct lf_pair *p, enum jtype t)
 	case J_JSON:
 		if (p == NULL || p->isnull || !out_json_copy(b, p->value, p->vlen))
 			out_json_strval(b, p);
+		break;
+	case J_PRICES:
+		/* Always an object: {} when absent or not one (an older daemon). */
+		if (p == NULL || p->isnull || p->vlen == 0 ||
+		    p->value[0] != '{' || !out_json_copy(b, p->value, p->vlen))
+			buf_puts(b, "{}");
 		break;
 	case J_AUTO:
 		if (p != NULL && !p->isnull && (strcmp(p->value, "true") == 0 ||

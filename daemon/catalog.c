@@ -28,6 +28,9 @@
 #define CAT_SLUG_MAX	256		/* bytes in canonical_slug */
 #define CAT_ALIASES_MAX	64		/* aliases kept per model */
 #define CAT_NUM_MAX	64		/* bytes in a number as a string */
+#define CAT_PRICES_MAX	32		/* other prices kept per model */
+#define CAT_PRICE_NAME_MAX 64		/* bytes in the name of another price */
+#define CAT_TIME_MAX	64		/* bytes in a date as a string */
 
 /* ASCII digits only, whatever the locale. */
 #define CAT_DIGIT(c)	((c) >= '0' && (c) <= '9')
@@ -42,13 +45,15 @@ static const char sql_create[] =
 	" description TEXT NOT NULL, context_length INTEGER,"
 	" prompt_price REAL, completion_price REAL,"
 	" features INTEGER NOT NULL, aliases TEXT NOT NULL,"
-	" canonical_slug TEXT);"
+	" canonical_slug TEXT, kind TEXT NOT NULL DEFAULT 'chat',"
+	" prices TEXT NOT NULL DEFAULT '{}', expires_at INTEGER);"
 	/* One row per element of the data array; id NULL when unusable. */
 	"CREATE TEMP TABLE IF NOT EXISTS catalog_raw("
 	" seq INTEGER PRIMARY KEY, id TEXT, gkey TEXT, name TEXT,"
 	" provider TEXT, description TEXT, context_length INTEGER,"
 	" prompt_price REAL, completion_price REAL, features INTEGER,"
-	" aliases TEXT, canonical_slug TEXT);"
+	" aliases TEXT, canonical_slug TEXT, kind TEXT, prices TEXT,"
+	" expires_at INTEGER);"
 	"CREATE INDEX IF NOT EXISTS temp.catalog_raw_id ON catalog_raw(id);"
 	/* Mistral: one row per model after collapsing alias entries. */
 	"CREATE TEMP TABLE IF NOT EXISTS catalog_group("
@@ -94,9 +99,93 @@ static const char sql_check[] =
 	" WHERE x.type = 'text' AND x.value IN " list ")"		\
 	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
 
+/* Does the array at path hold the string v (an SQL literal)? */
+#define SQL_HOLDS(path, v)						\
+	"(json_type(o, '" path "') = 'array' AND EXISTS"		\
+	" (SELECT 1 FROM json_each(o, '" path "') AS x"			\
+	" WHERE x.type = 'text' AND x.value IN " v "))"
+
+/* Is the member at path JSON true? */
+#define SQL_TRUE(path)	"(json_type(o, '" path "') = 'true')"
+
+/*
+ * The prices of pricing other than prompt and completion, as given (USD
+ * per unit: per request, per image, per token of cache...): a JSON
+ * object of at most CAT_PRICES_MAX names of [a-z0-9_], each a finite
+ * non-negative number. Anything else is dropped; '{}' when none.
+ */
+#define SQL_PRICES(path)						\
+	"(SELECT json_group_object(k, v) FROM (SELECT p.key AS k,"	\
+	"  catalog_number(p.type, p.value) AS v"			\
+	"  FROM json_each(o, '" path "') AS p"				\
+	"  WHERE json_type(o, '" path "') = 'object'"			\
+	"  AND p.key NOT IN ('prompt', 'completion')"			\
+	"  AND length(p.key) BETWEEN 1 AND " CAT_XSTR(CAT_PRICE_NAME_MAX) \
+	"  AND p.key NOT GLOB '*[^a-z0-9_]*'"				\
+	"  AND catalog_number(p.type, p.value) IS NOT NULL"		\
+	"  ORDER BY p.key LIMIT " CAT_XSTR(CAT_PRICES_MAX) "))"
+
+/* A date (RFC 3339, or a plain YYYY-MM-DD) at path as unix seconds; else NULL. */
+#define SQL_TIME(path)							\
+	"catalog_time(json_type(o, '" path "'), json_extract(o, '" path "'))"
+
+/*
+ * Mistral's kind: a chat model says completion_chat; the others say
+ * moderation or ocr, or only their id tells (mistral-embed,
+ * codestral-embed). Without capabilities at all the model is taken for
+ * a chat model, as before kinds existed.
+ */
+#define SQL_KIND_MISTRAL						\
+	"CASE WHEN " SQL_TRUE("$.capabilities.completion_chat")		\
+	"  THEN 'chat'"							\
+	" WHEN " SQL_TRUE("$.capabilities.moderation")			\
+	"  OR instr(lower(id), 'moderation') > 0 THEN 'moderation'"	\
+	" WHEN " SQL_TRUE("$.capabilities.ocr")				\
+	"  OR instr(lower(id), 'ocr') > 0 THEN 'ocr'"			\
+	" WHEN instr(lower(id), 'embed') > 0 THEN 'embedding'"		\
+	" WHEN " SQL_TRUE("$.capabilities.audio")			\
+	"  OR instr(lower(id), 'transcribe') > 0 THEN 'audio'"		\
+	" WHEN json_type(o, '$.capabilities.completion_chat') = 'false'" \
+	"  THEN 'other'"						\
+	" ELSE 'chat' END"
+
+/*
+ * OpenRouter's kind, from what the model outputs: text is a chat model
+ * (whatever else it outputs); else embeddings, images or audio. Without
+ * output_modalities (older entries) it is a chat model.
+ */
+#define SQL_KIND_OPENROUTER						\
+	"CASE WHEN json_type(o, '$.architecture.output_modalities') IS NOT 'array'" \
+	"  OR json_array_length(o, '$.architecture.output_modalities') = 0" \
+	"  THEN 'chat'"							\
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('text')") \
+	"  THEN 'chat'"							\
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities",		\
+	    "('embedding', 'embeddings')") " THEN 'embedding'"		\
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('image')") \
+	"  THEN 'image'"						\
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('audio')") \
+	"  THEN 'audio'"						\
+	" ELSE 'other' END"
+
+/*
+ * OpenAI's /v1/models says nothing but the id, so the id's well-known
+ * families decide; everything else is taken for a chat model.
+ */
+#define SQL_KIND_OPENAI							\
+	"CASE WHEN instr(lower(id), 'embedding') > 0 THEN 'embedding'"	\
+	" WHEN instr(lower(id), 'moderation') > 0 THEN 'moderation'"	\
+	" WHEN lower(id) LIKE 'whisper%' OR lower(id) LIKE 'tts-%'"	\
+	"  OR instr(lower(id), '-tts') > 0"				\
+	"  OR instr(lower(id), 'transcribe') > 0 THEN 'audio'"		\
+	" WHEN lower(id) LIKE 'dall-e%' OR lower(id) LIKE 'gpt-image%'"	\
+	"  THEN 'image'"						\
+	" ELSE 'chat' END"
+
 static const char sql_raw_mistral[] =
 	"INSERT INTO temp.catalog_raw(seq, id, gkey, name, provider,"
-	" description, context_length, features, aliases)"
+	" description, context_length, features, aliases, kind, prices,"
+	" expires_at)"
 	" SELECT seq, id,"
 	/*
 	 * Mistral's name is the canonical model name, so it is the group
@@ -115,13 +204,14 @@ static const char sql_raw_mistral[] =
 	"  | " SQL_FLAG("$.capabilities.reasoning", FEAT_REASONING)
 	"  | " SQL_FLAG("$.capabilities.function_calling", FEAT_TOOLS) ","
 	"  CASE WHEN json_type(o, '$.aliases') = 'array'"
-	"   THEN json_extract(o, '$.aliases') END"
+	"   THEN json_extract(o, '$.aliases') END,"
+	"  " SQL_KIND_MISTRAL ", '{}', " SQL_TIME("$.deprecation")
 	SQL_ELEMENTS;
 
 static const char sql_raw_openrouter[] =
 	"INSERT INTO temp.catalog_raw(seq, id, name, provider, description,"
 	" context_length, prompt_price, completion_price, features,"
-	" canonical_slug)"
+	" canonical_slug, kind, prices, expires_at)"
 	" SELECT seq, id,"
 	"  " SQL_TEXT("$.name", CAT_NAME_MAX) ","
 	"  CASE WHEN instr(id, '/') > 0"
@@ -140,12 +230,15 @@ static const char sql_raw_openrouter[] =
 	"  | " SQL_HAS("$.supported_parameters",
 	    "('reasoning', 'include_reasoning')", FEAT_REASONING)
 	"  | " SQL_HAS("$.supported_parameters", "('tools')", FEAT_TOOLS) ","
-	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX)
+	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX) ","
+	"  " SQL_KIND_OPENROUTER ", " SQL_PRICES("$.pricing") ","
+	"  " SQL_TIME("$.expiration_date")
 	SQL_ELEMENTS;
 
 static const char sql_raw_openai[] =
-	"INSERT INTO temp.catalog_raw(seq, id, provider, features)"
-	" SELECT seq, id, " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ", 0"
+	"INSERT INTO temp.catalog_raw(seq, id, provider, features, kind)"
+	" SELECT seq, id, " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ", 0,"
+	"  " SQL_KIND_OPENAI
 	SQL_ELEMENTS;
 
 static const char sql_count[] =
@@ -160,10 +253,11 @@ static const char sql_dedupe[] =
 static const char sql_stage_plain[] =
 	"INSERT INTO temp.staging(id, name, provider, description,"
 	" context_length, prompt_price, completion_price, features, aliases,"
-	" canonical_slug)"
+	" canonical_slug, kind, prices, expires_at)"
 	" SELECT id, coalesce(name, id), coalesce(provider, ''),"
 	"  coalesce(description, ''), context_length, prompt_price,"
-	"  completion_price, coalesce(features, 0), '[]', canonical_slug"
+	"  completion_price, coalesce(features, 0), '[]', canonical_slug,"
+	"  coalesce(kind, 'chat'), coalesce(prices, '{}'), expires_at"
 	" FROM temp.catalog_raw WHERE id IS NOT NULL ORDER BY seq";
 
 /*
@@ -205,14 +299,15 @@ static const char sql_mistral_alias_prune[] =
 static const char sql_stage_mistral[] =
 	"INSERT INTO temp.staging(id, name, provider, description,"
 	" context_length, prompt_price, completion_price, features, aliases,"
-	" canonical_slug)"
+	" canonical_slug, kind, prices, expires_at)"
 	" SELECT r.id, coalesce(r.name, r.id), coalesce(r.provider, ''),"
 	"  coalesce(r.description, ''), r.context_length, NULL, NULL,"
 	"  coalesce(r.features, 0),"
 	"  (SELECT json_group_array(alias) FROM (SELECT a.alias"
 	"   FROM temp.catalog_alias AS a WHERE a.canon = g.canon"
 	"   ORDER BY a.mseq, a.aidx LIMIT " CAT_XSTR(CAT_ALIASES_MAX) ")),"
-	"  NULL"
+	"  NULL, coalesce(r.kind, 'chat'), coalesce(r.prices, '{}'),"
+	"  r.expires_at"
 	" FROM temp.catalog_group AS g JOIN temp.catalog_raw AS r"
 	" ON r.id = g.canon ORDER BY g.first_seq";
 
@@ -433,13 +528,13 @@ null:
 
 /*
  * Read a decimal number strictly ([-+]digits[.digits][e[-+]digits], no
- * hex, inf or nan) and return it multiplied by 10^6, converting only
+ * hex, inf or nan) and return it multiplied by 10^shift, converting only
  * once so that "0.000003" becomes exactly 3 and not 2.9999999999999996.
  * strtod() sees only digits, '.', 'e' and a sign, and modelregd never
  * calls setlocale(), so the decimal point is '.'. Returns -1 if bad.
  */
 static int
-cat_per_million(const char *s, size_t n, double *out)
+cat_decimal(const char *s, size_t n, int shift, double *out)
 {
 	char	 num[CAT_NUM_MAX + 32], *end;
 	size_t	 i = 0, o = 0, digits = 0;
@@ -478,13 +573,19 @@ cat_per_million(const char *s, size_t n, double *out)
 	}
 	if (i != n)
 		return -1;
-	exp = (eneg ? -exp : exp) + 6;
+	exp = (eneg ? -exp : exp) + shift;
 	snprintf(num + o, sizeof(num) - o, "e%ld", exp);
 	d = strtod(num, &end);
 	if (*end != '\0' || !isfinite(d))
 		return -1;
 	*out = d;
 	return 0;
+}
+
+static int
+cat_per_million(const char *s, size_t n, double *out)
+{
+	return cat_decimal(s, n, 6, out);
 }
 
 /*
@@ -526,6 +627,175 @@ null:
 	sqlite3_result_null(ctx);
 }
 
+/*
+ * catalog_number(type, value): another price, as given: a finite
+ * non-negative decimal string or JSON number; else NULL. Read like the
+ * token prices (strictly, converted once), without the scaling.
+ */
+static void
+cat_fn_number(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	char			 tmp[64];
+	double			 d;
+	int			 n;
+
+	if (cat_is_type(argv[0], "integer") || cat_is_type(argv[0], "real")) {
+		d = sqlite3_value_double(argv[1]);
+		if (!isfinite(d))
+			goto null;
+		n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+		if (n < 0 || (size_t)n >= sizeof(tmp) ||
+		    cat_decimal(tmp, (size_t)n, 0, &d) == -1)
+			goto null;
+	} else if (cat_is_type(argv[0], "text") &&
+	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+		if ((s = sqlite3_value_text(argv[1])) == NULL)
+			goto null;
+		n = sqlite3_value_bytes(argv[1]);
+		if (cat_decimal((const char *)s, (size_t)n, 0, &d) == -1)
+			goto null;
+	} else
+		goto null;
+	if (d < 0 || !isfinite(d))
+		goto null;
+	sqlite3_result_double(ctx, d + 0.0);	/* -0 becomes 0 */
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/* Read exactly n ASCII digits at *p into *v; advances *p. */
+static int
+cat_digits(const char **p, const char *end, int n, int *v)
+{
+	int	 i;
+
+	if (end - *p < n)
+		return -1;
+	for (*v = 0, i = 0; i < n; i++, (*p)++) {
+		if (!CAT_DIGIT(**p))
+			return -1;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (Hinnant's days_from_civil). */
+static int64_t
+cat_days(int y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * A date as unix seconds: RFC 3339 ("2025-09-30T12:00:00Z",
+ * "2025-09-30T12:00:00.5+02:00"), the same with a blank for the T or
+ * without an offset (taken as UTC), or a plain date ("2025-09-30",
+ * midnight UTC). Years 1970..9999. -1 if bad.
+ */
+int
+catalog_parse_time(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	const char	*p = s, *end = s + n;
+	int		 y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign;
+	int64_t		 t;
+
+	if (n > CAT_TIME_MAX)
+		return -1;
+	if (cat_digits(&p, end, 4, &y) == -1 || p == end || *p++ != '-' ||
+	    cat_digits(&p, end, 2, &mo) == -1 || p == end || *p++ != '-' ||
+	    cat_digits(&p, end, 2, &d) == -1)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0))))
+		return -1;
+	if (p < end) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (cat_digits(&p, end, 2, &h) == -1 || p == end ||
+		    *p++ != ':' || cat_digits(&p, end, 2, &mi) == -1)
+			return -1;
+		if (p < end && *p == ':') {
+			p++;
+			if (cat_digits(&p, end, 2, &sec) == -1)
+				return -1;
+			if (p < end && *p == '.') {
+				for (p++; p < end && CAT_DIGIT(*p); p++)
+					;
+				if (!CAT_DIGIT(p[-1]))
+					return -1;
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60)
+			return -1;
+		if (p < end && (*p == 'Z' || *p == 'z'))
+			p++;
+		else if (p < end && (*p == '+' || *p == '-')) {
+			sign = *p++ == '-' ? -1 : 1;
+			if (cat_digits(&p, end, 2, &oh) == -1 || p == end ||
+			    *p++ != ':' || cat_digits(&p, end, 2, &om) == -1 ||
+			    oh > 23 || om > 59)
+				return -1;
+			oh *= sign;
+			om *= sign;
+		}
+		if (p != end)
+			return -1;
+	}
+	t = cat_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
+	if (t < 0)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+/*
+ * catalog_time(type, value): an expiry date (see catalog_parse_time), or
+ * a JSON integer of unix seconds; NULL when absent or unreadable, so a
+ * bad date never makes a model look expired.
+ */
+static void
+cat_fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	sqlite3_int64		 v;
+	int64_t			 t;
+
+	if (cat_is_type(argv[0], "integer")) {
+		v = sqlite3_value_int64(argv[1]);
+		/* Up to the end of year 9999. */
+		if (v < 1 || v > 253402300799LL)
+			goto null;
+		sqlite3_result_int64(ctx, v);
+		return;
+	}
+	if (!cat_is_type(argv[0], "text") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT)
+		goto null;
+	if ((s = sqlite3_value_text(argv[1])) == NULL)
+		goto null;
+	if (catalog_parse_time((const char *)s,
+	    (size_t)sqlite3_value_bytes(argv[1]), &t) == -1)
+		goto null;
+	sqlite3_result_int64(ctx, t);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
 /* Register the helper functions on this connection, once. */
 static int
 cat_register(sqlite3 *db)
@@ -539,6 +809,8 @@ cat_register(sqlite3 *db)
 		{ "catalog_text", 3, cat_fn_text },
 		{ "catalog_int", 2, cat_fn_int },
 		{ "catalog_price", 2, cat_fn_price },
+		{ "catalog_number", 2, cat_fn_number },
+		{ "catalog_time", 2, cat_fn_time },
 	};
 	sqlite3_stmt	*st = NULL;
 	size_t		 i;

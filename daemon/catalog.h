@@ -3,6 +3,7 @@
 #define MODELREG_CATALOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 #include "config.h"	/* enum cat_format */
@@ -21,7 +22,10 @@
  *     completion_price REAL,
  *     features INTEGER NOT NULL, -- FEAT_* bits
  *     aliases TEXT NOT NULL,     -- JSON array of valid alias ids, '[]' when none
- *     canonical_slug TEXT        -- OpenRouter's canonical_slug, NULL otherwise
+ *     canonical_slug TEXT,       -- OpenRouter's canonical_slug, NULL otherwise
+ *     kind TEXT NOT NULL,        -- chat, embedding, moderation, ocr, image, audio or other
+ *     prices TEXT NOT NULL,      -- JSON object of the other prices, as given; '{}' when none
+ *     expires_at INTEGER         -- unix seconds (expiration_date, deprecation), NULL when none
  *   );
  *
  * Rules per format are in doc/formats.md. Entries with no usable id are
@@ -40,5 +44,8 @@ int	 catalog_parse(sqlite3 *, enum cat_format, const char *body, size_t len,
 	    struct catalog_stats *, char *err, size_t errlen);
 
 int	 catalog_parse_format(const char *, enum cat_format *);	/* "mistral" ... -> 0, or -1 */
+
+/* An RFC 3339 date-time, or a plain YYYY-MM-DD (UTC), as unix seconds: 0, or -1 if bad. */
+int	 catalog_parse_time(const char *, size_t, int64_t *);
 
 #endif

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "db_catalog.h"
 #include "events.h"
+#include "expiry.h"
 #include "fetch.h"
 #include "log.h"
 #include "registry.h"
@@ -399,8 +400,11 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 		return;
 	}
 	o = catalog_apply(fr, cat.force, &items, msg, sizeof(msg));
-	if (o == SRC_OK)
+	if (o == SRC_OK) {
 		catalog_seed();
+		/* Expiry dates may have come or changed. */
+		expiry_check_soon();
+	}
 	if (o == SRC_OK && (cs.skipped > 0 || cs.duplicates > 0))
 		log_info("catalog: skipped %d entries without a usable id and "
 		    "%d duplicates", cs.skipped, cs.duplicates);

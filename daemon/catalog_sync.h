@@ -20,6 +20,7 @@ struct catalog_query {
 	int		 synced;	/* -1 any, 1 synced, 0 not synced */
 	enum reg_sort	 sort;		/* SORT_NAME, SORT_PROVIDER, SORT_CONTEXT or SORT_PRICE */
 	int		 desc;
+	const char	*kind;		/* one of REG_KINDS; NULL: any */
 };
 
 /* A catalog model; pointers valid only during the callback. */
@@ -34,6 +35,9 @@ struct catalog_entry {
 	int		 zdr;			/* 1, 0, -1 unknown */
 	int		 synced;
 	int64_t		 first_seen, last_seen;
+	const char	*kind;			/* "chat", "embedding", ... */
+	const char	*prices;		/* JSON object text */
+	int64_t		 expires_at;		/* 0 when it does not expire */
 };
 typedef int (*catalog_entry_cb)(const struct catalog_entry *, void *);	/* non-zero stops */
 

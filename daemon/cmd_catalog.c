@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "db_catalog.h"
+#include "expiry.h"
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
@@ -26,6 +27,7 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	rv |= lf_str(b, "id", e->id);
 	rv |= lf_str(b, "name", e->name);
 	rv |= lf_str(b, "provider", e->provider);
+	rv |= lf_str(b, "kind", e->kind != NULL && e->kind[0] ? e->kind : "chat");
 	rv |= lf_str(b, "canonical_slug", e->canonical_slug);
 	rv |= lf_opt_int(b, "context_length",
 	    e->has_context, e->context_length);
@@ -33,6 +35,8 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	    e->has_prompt_price, e->prompt_price);
 	rv |= lf_opt_num(b, "completion_price",
 	    e->has_completion_price, e->completion_price);
+	rv |= lf_str(b, "prices", e->prices != NULL && e->prices[0] ?
+	    e->prices : "{}");
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
 	if (e->zdr < 0)
@@ -42,6 +46,7 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	rv |= lf_bool(b, "synced", e->synced);
 	rv |= lf_time(b, "first_seen", e->first_seen);
 	rv |= lf_time(b, "last_seen", e->last_seen);
+	rv |= lf_time(b, "expires_at", e->expires_at);
 	rv |= lf_str(b, "description", e->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;
@@ -127,6 +132,10 @@ cmd_catalog(struct cmd_ctx *ctx)
 	    cmd_catalog_yesno(v, &q.synced) == -1)
 		return cmd_err(ctx, "usage", "bad synced \"%.32s\": use yes or "
 		    "no", v);
+	if ((v = proto_opt(ctx->req, "kind")) != NULL &&
+	    reg_parse_kind(v, &q.kind) == -1)
+		return cmd_err(ctx, "usage", "bad kind \"%.32s\": use "
+		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
 	if (cmd_catalog_unconfigured())
@@ -179,6 +188,7 @@ cmd_sync(struct cmd_ctx *ctx)
 		    msg[0] ? msg : "database error; nothing was changed");
 	}
 	log_info("sync %s by uid %u (%s): %s", id, (unsigned)a.uid, a.user, msg);
+	expiry_check_soon();
 	lf_str(ctx->out, "id", id);
 	lf_str(ctx->out, "status", active ? "active" : "inactive");
 	lf_str(ctx->out, "message", msg);

@@ -6,6 +6,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
+#include "expiry.h"
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
@@ -68,6 +69,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "id", m->id);
 	rv |= lf_str(b, "name", m->name);
 	rv |= lf_str(b, "provider", m->provider);
+	rv |= lf_str(b, "kind", m->kind != NULL && m->kind[0] ? m->kind : "chat");
 	rv |= lf_str(b, "status", m->active ? "active" : "inactive");
 	rv |= lf_bool(b, "default", m->is_default);
 	rv |= lf_opt_int(b, "context_length",
@@ -76,6 +78,8 @@ cmd_model_record(struct buf *b, const struct model *m)
 	    m->has_prompt_price, m->prompt_price);
 	rv |= lf_opt_num(b, "completion_price",
 	    m->has_completion_price, m->completion_price);
+	rv |= lf_str(b, "prices", m->prices != NULL && m->prices[0] ?
+	    m->prices : "{}");
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
 	rv |= lf_str(b, "status_source", m->status_source);
@@ -83,6 +87,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_time(b, "added_at", m->added_at);
 	rv |= lf_time(b, "status_changed_at", m->status_changed_at);
 	rv |= lf_time(b, "last_seen_at", m->last_seen_at);
+	rv |= lf_time(b, "expires_at", m->expires_at);
 	rv |= lf_str(b, "canonical_slug", m->canonical_slug);
 	if (m->zdr < 0)
 		rv |= lf_null(b, "zdr");
@@ -161,6 +166,10 @@ cmd_list(struct cmd_ctx *ctx)
 			return cmd_err(ctx, "usage", "bad order \"%.32s\": use "
 			    "asc or desc", v);
 	}
+	if ((v = proto_opt(ctx->req, "kind")) != NULL &&
+	    reg_parse_kind(v, &q.kind) == -1)
+		return cmd_err(ctx, "usage", "bad kind \"%.32s\": use "
+		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
 
@@ -243,7 +252,13 @@ cmd_change(struct cmd_ctx *ctx, reg_change_fn fn, const char *what,
 enum cmd_ret
 cmd_activate(struct cmd_ctx *ctx)
 {
-	return cmd_change(ctx, reg_activate, "activate", "active", 0);
+	enum cmd_ret	 r;
+
+	r = cmd_change(ctx, reg_activate, "activate", "active", 0);
+	/* An expired model made active again is news (model.expired). */
+	if (r == CMD_OK)
+		expiry_check_soon();
+	return r;
 }
 
 enum cmd_ret

@@ -45,6 +45,7 @@
 #define RETRY_MAX_MAX	(7 * 86400)
 #define INTERVAL_MAX	(30 * 86400)
 #define RETENTION_MIN	3600
+#define EXPIRY_WARNING_MAX	(365 * 86400)
 #define RETENTION_MAX	(3650L * 86400)	/* cfg_parse_duration's own cap */
 #define MAX_SIZE_MIN	1024
 #define MAX_SIZE_MAX	(256UL * 1024 * 1024)
@@ -116,6 +117,7 @@ enum key {
 	K_CAT_MAX_SIZE,
 	K_CAT_MAX_DROP,
 	K_CAT_PRICE_INCREASE,
+	K_CAT_EXPIRY_WARNING,
 	K_ZDR_URL,
 	K_ZDR_API_KEY_FILE,
 	K_ZDR_INTERVAL,
@@ -176,6 +178,7 @@ static const struct keydef {
 	[K_CAT_MAX_SIZE] =	{ SEC_CATALOG, "max_size", 0 },
 	[K_CAT_MAX_DROP] =	{ SEC_CATALOG, "max_drop", 0 },
 	[K_CAT_PRICE_INCREASE] = { SEC_CATALOG, "price_increase", 0 },
+	[K_CAT_EXPIRY_WARNING] =	{ SEC_CATALOG, "expiry_warning", 0 },
 	[K_ZDR_URL] =		{ SEC_ZDR, "url", 0 },
 	[K_ZDR_API_KEY_FILE] =	{ SEC_ZDR, "api_key_file", 0 },
 	[K_ZDR_INTERVAL] =	{ SEC_ZDR, "interval", 0 },
@@ -288,6 +291,7 @@ cfg_default(void)
 	cfg->catalog_max_bytes = 64UL * 1024 * 1024;
 	cfg->catalog_max_drop = 50;
 	cfg->catalog_price_increase = 10;
+	cfg->catalog_expiry_warning = 14 * 86400;
 	cfg->zdr_interval = 3600;
 	cfg->zdr_timeout = 30;
 	cfg->zdr_retry_min = 30;
@@ -1343,6 +1347,11 @@ set_scalar(struct pctx *c, enum key k, const char *v)
 		return;
 	case K_CAT_PRICE_INCREASE:
 		set_percent(c, k, v, &cfg->catalog_price_increase);
+		return;
+	case K_CAT_EXPIRY_WARNING:
+		/* 0 turns model.expiring off; model.expired is always raised. */
+		set_duration(c, k, v, &cfg->catalog_expiry_warning, 0,
+		    EXPIRY_WARNING_MAX);
 		return;
 
 	case K_ZDR_URL:

@@ -66,6 +66,7 @@ struct config {
 	size_t		 catalog_max_bytes;	/* default 64 MiB */
 	int		 catalog_max_drop;	/* percent of the known catalog a refresh may drop, default 50 */
 	int		 catalog_price_increase;	/* percent that raises model.price_increase, default 10 */
+	int		 catalog_expiry_warning;	/* seconds before expires_at that raise model.expiring, default 14 days (0: off) */
 
 	/* [zdr]: zero-data-retention endpoints (OpenRouter's /api/v1/endpoints/zdr). */
 	char		*zdr_url;		/* NULL: no ZDR source */

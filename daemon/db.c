@@ -142,7 +142,7 @@ static const char *const db_migrations[] = {
 	"  FROM models AS m LEFT JOIN catalog AS c ON c.id = m.id;",
 
 	/*
-	 * 2 -> 3 (issue 6, the ZDR hold): why the daemon set a model's
+	 * 2 -> 3 (issue 6). First, for the ZDR hold: why the daemon set a model's
 	 * status, when it did so for a reason it may undo by itself
 	 * ('zdr_held': deactivated while a ZDR response is held, reactivated
 	 * when a valid list names it again). NULL when there is none; every
@@ -151,7 +151,39 @@ static const char *const db_migrations[] = {
 	 */
 	"ALTER TABLE models ADD COLUMN status_reason TEXT"
 	"  CHECK(status_reason IS NULL OR"
-	"    length(status_reason) BETWEEN 1 AND 64);",
+	"    length(status_reason) BETWEEN 1 AND 64);"
+	/*
+	 * Also 2 -> 3: what kind of model it is, the catalog's other prices,
+	 * and when it expires. expiring_raised and expired_raised hold the
+	 * expires_at that model.expiring and model.expired were raised for,
+	 * so a restart does not raise them again and a new date re-arms them.
+	 * model_view's m.* picks the new columns up.
+	 */
+	"ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat'"
+	"  CHECK(kind IN ('chat', 'embedding', 'moderation', 'ocr', 'image',"
+	"  'audio', 'other'));"
+	"ALTER TABLE models ADD COLUMN prices TEXT NOT NULL DEFAULT '{}'"
+	"  CHECK(json_valid(prices) AND json_type(prices) = 'object');"
+	"ALTER TABLE models ADD COLUMN expires_at INTEGER"
+	"  CHECK(expires_at IS NULL OR typeof(expires_at) = 'integer');"
+	"ALTER TABLE models ADD COLUMN expiring_raised INTEGER;"
+	"ALTER TABLE models ADD COLUMN expired_raised INTEGER;"
+	"ALTER TABLE catalog ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat';"
+	"ALTER TABLE catalog ADD COLUMN prices TEXT NOT NULL DEFAULT '{}';"
+	"ALTER TABLE catalog ADD COLUMN expires_at INTEGER;"
+	/*
+	 * The default is a chat model. A trigger, not a CHECK: a catalog
+	 * that reclassifies the default must not make every refresh fail;
+	 * what is refused is making a non-chat model the default.
+	 */
+	"CREATE TRIGGER models_default_is_chat BEFORE UPDATE OF is_default"
+	"  ON models WHEN NEW.is_default = 1 AND NEW.kind <> 'chat' BEGIN"
+	"  SELECT RAISE(ABORT, 'the default must be a chat model');"
+	"  END;"
+	"CREATE TRIGGER models_default_is_chat_insert BEFORE INSERT ON models"
+	"  WHEN NEW.is_default = 1 AND NEW.kind <> 'chat' BEGIN"
+	"  SELECT RAISE(ABORT, 'the default must be a chat model');"
+	"  END;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -160,7 +192,7 @@ static const char *const db_migrations[] = {
 	"id, name, provider, description, context_length, prompt_price," \
 	" completion_price, features, aliases, status, is_default," \
 	" status_source, added_at, status_changed_at, last_seen_at," \
-	" slug, delisted, zdr, health, uptime_30m, status_reason"
+	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at"
 
 /*
  * A user's name resolved to one id: the exact id first, else a model that
@@ -301,6 +333,10 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 	}
 	m->status_reason = sqlite3_column_type(st, 20) == SQLITE_NULL ? NULL :
 	    db_coltext(st, 20);
+	m->kind = db_coltext(st, 21);
+	m->prices = db_coltext(st, 22);
+	if (sqlite3_column_type(st, 23) != SQLITE_NULL)
+		m->expires_at = sqlite3_column_int64(st, 23);
 }
 
 /* Step st, handing every row to cb. Returns the number of rows, or -1. Finalizes st. */
@@ -607,6 +643,64 @@ db_model_default(sqlite3 *db, struct db_modelref *ref)
 	return db_ref_step(db, st, ref);
 }
 
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+static int
+db_kind_step(sqlite3 *db, sqlite3_stmt *st, char *kind, size_t klen,
+    int64_t *expires_at)
+{
+	int	 rc, r = -1;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = 1;
+	else if (rc != SQLITE_ROW)
+		db_logerr(db, "model kind");
+	else {
+		snprintf(kind, klen, "%s", db_coltext(st, 0));
+		*expires_at = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int64(st, 1);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_model_kind(sqlite3 *db, const char *id, char *kind, size_t klen,
+    int64_t *expires_at)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT kind, expires_at FROM models WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_kind_step(db, st, kind, klen, expires_at);
+}
+
+int
+db_staging_kind(sqlite3 *db, const char *id, char *kind, size_t klen,
+    int64_t *expires_at)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT kind, expires_at FROM ("
+	    " SELECT kind, expires_at, 0 AS pri FROM temp.staging WHERE id = ?1"
+	    " UNION ALL"
+	    " SELECT kind, expires_at, 1 FROM models WHERE id = ?1)"
+	    " ORDER BY pri LIMIT 1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_kind_step(db, st, kind, klen, expires_at);
+}
+
 int
 db_model_set_status(sqlite3 *db, const char *id, int active,
     const char *source, int64_t now)
@@ -696,7 +790,8 @@ db_model_delete(sqlite3 *db, const char *id, int64_t now,
 	    "  'aliases', json(aliases), 'status', status,"
 	    "  'status_source', status_source, 'added_at', added_at,"
 	    "  'status_changed_at', status_changed_at,"
-	    "  'last_seen_at', last_seen_at), NULL"
+	    "  'last_seen_at', last_seen_at, 'kind', kind,"
+	    "  'prices', json(prices), 'expires_at', expires_at), NULL"
 	    " FROM models WHERE id = ?1");
 	if (st == NULL)
 		return -1;
@@ -810,6 +905,17 @@ db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
 	return 0;
 }
 
+int
+db_bind_kind(sqlite3_stmt *st, const char *kind)
+{
+	int	 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":kind")) > 0 &&
+	    db_bind_text(st, i, kind) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * LIST's query, built only from the fixed fragments below; the user's
  * text is always bound, never put into the SQL. Unknown numbers sort last
@@ -849,6 +955,8 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 	}
 	if (db_filter_sql(&sql, "model_view", q->provider, q->search) == -1)
 		goto nomem;
+	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
+		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 ||
 	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
 	    buf_puts(&sql, ", id") == -1)
@@ -856,7 +964,8 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
-	if (db_bind_filters(st, q->provider, q->search) == -1)
+	if (db_bind_filters(st, q->provider, q->search) == -1 ||
+	    db_bind_kind(st, q->kind) == -1)
 		goto fail;
 	buf_free(&sql);
 	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;
@@ -1026,7 +1135,9 @@ db_run_now(sqlite3 *db, const char *sql, int64_t now, const struct actor *a,
 	" OR m.context_length IS NOT s.context_length" \
 	" OR m.prompt_price IS NOT s.prompt_price" \
 	" OR m.completion_price IS NOT s.completion_price" \
-	" OR m.features IS NOT s.features OR m.aliases IS NOT s.aliases"
+	" OR m.features IS NOT s.features OR m.aliases IS NOT s.aliases" \
+	" OR m.kind IS NOT s.kind OR m.prices IS NOT s.prices" \
+	" OR m.expires_at IS NOT s.expires_at"
 
 int
 db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
@@ -1047,13 +1158,17 @@ db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 	    SEED_FIELD("prompt_price") " UNION ALL "
 	    SEED_FIELD("completion_price") " UNION ALL "
 	    SEED_FIELD("features") " UNION ALL "
-	    SEED_FIELD("aliases"), now, a, "seed: audit updates") == -1)
+	    SEED_FIELD("aliases") " UNION ALL "
+	    SEED_FIELD("kind") " UNION ALL "
+	    SEED_FIELD("prices") " UNION ALL "
+	    SEED_FIELD("expires_at"), now, a, "seed: audit updates") == -1)
 		return -1;
 	return db_run_now(db, "UPDATE models SET name = s.name,"
 	    " provider = s.provider, description = s.description,"
 	    " context_length = s.context_length, prompt_price = s.prompt_price,"
 	    " completion_price = s.completion_price, features = s.features,"
-	    " aliases = s.aliases,"
+	    " aliases = s.aliases, kind = s.kind, prices = s.prices,"
+	    " expires_at = s.expires_at,"
 	    " canonical_slug = coalesce(s.canonical_slug, models.canonical_slug),"
 	    " last_seen_at = ?1"
 	    " FROM temp.staging AS s WHERE models.id = s.id", now, a, "seed: update models");
@@ -1088,11 +1203,12 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 
 	st = db_prepare(db, "INSERT INTO models(id, name, provider,"
 	    " description, context_length, prompt_price, completion_price,"
-	    " features, aliases, canonical_slug, status, is_default,"
+	    " features, aliases, canonical_slug, kind, prices, expires_at,"
+	    " status, is_default,"
 	    " status_source, added_at, status_changed_at, last_seen_at)"
 	    " SELECT s.id, s.name, s.provider, s.description, s.context_length,"
 	    "  s.prompt_price, s.completion_price, s.features, s.aliases,"
-	    "  s.canonical_slug,"
+	    "  s.canonical_slug, s.kind, s.prices, s.expires_at,"
 	    "  CASE coalesce(r.active, ?2) WHEN 1 THEN 'active'"
 	    "  ELSE 'inactive' END, NULL, 'seed', ?1, ?1, ?1"
 	    " FROM temp.staging AS s LEFT JOIN temp.seed_rule AS r"
@@ -1109,5 +1225,103 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 	if (db_run(db, st, "seed: add models") == -1)
 		return -1;
 	*added = sqlite3_changes(db);
+	return 0;
+}
+
+/* The due condition of each expiry event: ?1 now, ?2 the warning in seconds. */
+#define EXPIRING_DUE \
+	"expires_at IS NOT NULL AND expires_at > ?1 AND ?2 > 0" \
+	" AND expires_at - ?2 <= ?1 AND expiring_raised IS NOT expires_at"
+#define EXPIRED_DUE \
+	"expires_at IS NOT NULL AND expires_at <= ?1 AND status = 'active'" \
+	" AND expired_raised IS NOT expires_at"
+
+int
+db_expiry_each(sqlite3 *db, int64_t now, int64_t warning, db_expiry_cb cb,
+    void *arg)
+{
+	struct db_expiry	 e;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	st = db_prepare(db, "SELECT id, 'expiring', expires_at, is_default,"
+	    " status = 'active' FROM models WHERE " EXPIRING_DUE
+	    " UNION ALL SELECT id, 'expired', expires_at, is_default,"
+	    " 1 FROM models WHERE " EXPIRED_DUE
+	    " ORDER BY 3, 1");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, warning) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.id = db_coltext(st, 0);
+		e.which = db_coltext(st, 1);
+		e.expires_at = sqlite3_column_int64(st, 2);
+		e.is_default = sqlite3_column_int(st, 3) == 1;
+		e.active = sqlite3_column_int(st, 4) == 1;
+		if (cb(&e, arg) != 0) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "expiry");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+db_expiry_mark(sqlite3 *db, const char *id, const char *which,
+    int64_t expires_at)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, strcmp(which, "expired") == 0 ?
+	    "UPDATE models SET expired_raised = ?2 WHERE id = ?1" :
+	    "UPDATE models SET expiring_raised = ?2 WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 ||
+	    sqlite3_bind_int64(st, 2, expires_at) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "expiry mark");
+}
+
+int
+db_expiry_next(sqlite3 *db, int64_t now, int64_t warning, int64_t *next)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	/* When the warning window opens, and when the model expires. */
+	st = db_prepare(db, "SELECT min(t) FROM ("
+	    " SELECT expires_at - ?2 AS t FROM models WHERE ?2 > 0"
+	    "  AND expires_at - ?2 > ?1 AND expiring_raised IS NOT expires_at"
+	    " UNION ALL SELECT expires_at FROM models WHERE expires_at > ?1"
+	    "  AND expired_raised IS NOT expires_at)");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, warning) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		db_logerr(db, "expiry next");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*next = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
 	return 0;
 }

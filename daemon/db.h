@@ -70,6 +70,31 @@ int	 db_model_counts(sqlite3 *, int64_t *models, int64_t *active);
 int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,
 	    const char *model, const char *field, const char *oldv, const char *newv);
 
+/* A model's kind and expiry (0: none), by exact id: 0, 1 none, -1. */
+int	 db_model_kind(sqlite3 *, const char *id, char *kind, size_t klen,
+	    int64_t *expires_at);
+/* The same for a name being seeded: the staged row first, else the registered one. */
+int	 db_staging_kind(sqlite3 *, const char *id, char *kind, size_t klen,
+	    int64_t *expires_at);
+
+/*
+ * Expiry (reg_expiry_check). db_expiry_each hands cb every model due an
+ * event at now: "expiring" (expires within warning seconds, not yet
+ * raised for this expires_at) or "expired" (active, expired, not yet
+ * raised). db_expiry_mark remembers one as raised. db_expiry_next: the
+ * next time after now at which one will be due, 0 when none.
+ */
+struct db_expiry {
+	const char	*id;
+	const char	*which;		/* "expiring" or "expired" */
+	int64_t		 expires_at;
+	int		 is_default, active;
+};
+typedef int (*db_expiry_cb)(const struct db_expiry *, void *);	/* non-zero: -1 returned */
+int	 db_expiry_each(sqlite3 *, int64_t now, int64_t warning, db_expiry_cb, void *);
+int	 db_expiry_mark(sqlite3 *, const char *id, const char *which, int64_t expires_at);
+int	 db_expiry_next(sqlite3 *, int64_t now, int64_t warning, int64_t *next);
+
 /* Set key only if it is absent (INSERT OR IGNORE). */
 int	 db_state_set_once(sqlite3 *, const char *key, const char *value);
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -13,56 +14,59 @@
 #include "registry.h"
 
 /*
- * The stand-ins for ?1: active, not red, every feature of ?1, at least
- * its context when that is known (a candidate whose context is unknown
- * cannot be said to have enough), cheapest prompt price first with
- * unknown prices last, then by id. ?1 is an exact id; the caller
+ * The stand-ins for ?1: active, of the same kind (?7: a chat model
+ * whatever ?1 is, for the default), not expired at ?3, not red, every
+ * feature of ?1, at least its context when that is known (a candidate
+ * whose context is unknown cannot be said to have enough), cheapest
+ * prompt price first with unknown prices last, then by id. ?4, ?5 and ?6
+ * relax health, features and context. ?1 is an exact id; the caller
  * resolves aliases first. A model that is not registered has none.
  */
 #define ALTERNATIVES_SQL \
 	"SELECT v.id FROM model_view AS v," \
-	"  (SELECT features, context_length FROM models WHERE id = ?1) AS t" \
-	" WHERE v.id <> ?1 AND v.status = 'active' AND v.health <> 'red'" \
-	"  AND (v.features & t.features) = t.features" \
-	"  AND (t.context_length IS NULL OR" \
+	"  (SELECT features, context_length, kind FROM models WHERE id = ?1) AS t" \
+	" WHERE v.id <> ?1 AND v.status = 'active'" \
+	"  AND v.kind = CASE WHEN ?7 THEN 'chat' ELSE t.kind END" \
+	"  AND (v.expires_at IS NULL OR v.expires_at > ?3)" \
+	"  AND (?4 OR v.health <> 'red')" \
+	"  AND (?5 OR (v.features & t.features) = t.features)" \
+	"  AND (?6 OR t.context_length IS NULL OR" \
 	"   (v.context_length IS NOT NULL AND v.context_length >= t.context_length))" \
 	" ORDER BY v.prompt_price IS NULL, v.prompt_price, v.id LIMIT ?2"
 
-int
-reg_alternatives(sqlite3 *db, const char *model, char (*ids)[256], int max)
+/* Up to max stand-ins for the exact id, with the criteria relax gives up. */
+static int
+alt_find(sqlite3 *db, const char *id, int64_t now, unsigned relax,
+    int for_default, char (*ids)[256], int max)
 {
-	struct db_modelref	 ref;
 	sqlite3_stmt		*st = NULL;
-	const char		*id;
+	const char		*v;
 	int			 rc, n = 0;
 
-	if (max <= 0)
-		return 0;
-	/* The model's own name may be an alias; what it stands for is its id. */
-	switch (db_model_resolve(db, model, &ref)) {
-	case 0:
-		break;
-	case 1:
-		return 0;
-	default:
-		return -1;
-	}
 	if (sqlite3_prepare_v2(db, ALTERNATIVES_SQL, -1, &st, NULL) !=
 	    SQLITE_OK) {
 		log_warnx("database: alternatives: %s", sqlite3_errmsg(db));
 		goto fail;
 	}
-	if (sqlite3_bind_text(st, 1, ref.id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, max) != SQLITE_OK) {
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, max) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 4, (relax & REG_RELAX_HEALTH) != 0) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(st, 5, (relax & REG_RELAX_FEATURES) != 0) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, (relax & REG_RELAX_CONTEXT) != 0) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, for_default) != SQLITE_OK) {
 		log_warnx("database: alternatives: %s", sqlite3_errmsg(db));
 		goto fail;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-		id = (const char *)sqlite3_column_text(st, 0);
+		v = (const char *)sqlite3_column_text(st, 0);
 		/* Ids are 1..255 bytes by the schema; anything else is skipped, not cut. */
-		if (id == NULL || strlen(id) >= sizeof(ids[0]))
+		if (v == NULL || strlen(v) >= sizeof(ids[0]))
 			continue;
-		memcpy(ids[n], id, strlen(id) + 1);
+		memcpy(ids[n], v, strlen(v) + 1);
 		n++;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -77,17 +81,43 @@ fail:
 }
 
 int
-reg_pick_default(sqlite3 *db, const struct cfg_list *fallback,
-    const char *old_default, char *id, size_t idlen)
+reg_alternatives(sqlite3 *db, const char *model, char (*ids)[256], int max)
 {
 	struct db_modelref	 ref;
-	char			 alt[1][256];
-	size_t			 i;
-	int			 n;
 
+	if (max <= 0)
+		return 0;
+	/* The model's own name may be an alias; what it stands for is its id. */
+	switch (db_model_resolve(db, model, &ref)) {
+	case 0:
+		break;
+	case 1:
+		return 0;
+	default:
+		return -1;
+	}
+	return alt_find(db, ref.id, (int64_t)time(NULL), 0, 0, ids, max);
+}
+
+int
+reg_pick_default(sqlite3 *db, const struct cfg_list *fallback,
+    const char *old_default, int64_t now, char *id, size_t idlen,
+    unsigned *relaxed)
+{
+	/* Relaxed one at a time, in this order, each step keeping the last. */
+	static const unsigned	 steps[] = { 0, REG_RELAX_CONTEXT,
+	    REG_RELAX_CONTEXT | REG_RELAX_FEATURES,
+	    REG_RELAX_CONTEXT | REG_RELAX_FEATURES | REG_RELAX_HEALTH };
+	struct db_modelref	 ref;
+	char			 alt[1][256], why[300];
+	size_t			 i;
+	int			 n, r;
+
+	if (relaxed != NULL)
+		*relaxed = 0;
 	if (idlen == 0)
 		return -1;
-	/* The administrator's order first: the first listed model that is active now. */
+	/* The administrator's order first: the first listed model that may be the default now. */
 	for (i = 0; fallback != NULL && i < fallback->n; i++) {
 		switch (db_model_resolve(db, fallback->v[i], &ref)) {
 		case 0:
@@ -100,6 +130,13 @@ reg_pick_default(sqlite3 *db, const struct cfg_list *fallback,
 		if (!ref.active || (old_default != NULL &&
 		    strcmp(ref.id, old_default) == 0))
 			continue;
+		if ((r = reg_default_allowed(db, ref.id, now, why,
+		    sizeof(why))) == -1)
+			return -1;
+		if (r == 1) {
+			log_info("[defaults] fallback: %s", why);
+			continue;
+		}
 		if (strlen(ref.id) >= idlen)
 			return -1;
 		memcpy(id, ref.id, strlen(ref.id) + 1);
@@ -107,10 +144,22 @@ reg_pick_default(sqlite3 *db, const struct cfg_list *fallback,
 	}
 	if (old_default == NULL)
 		return 0;
-	if ((n = reg_alternatives(db, old_default, alt, 1)) <= 0)
-		return n;
-	if (strlen(alt[0]) >= idlen)
-		return -1;
-	memcpy(id, alt[0], strlen(alt[0]) + 1);
-	return 1;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if ((n = alt_find(db, old_default, now, steps[i], 1, alt, 1)) ==
+		    -1)
+			return -1;
+		if (n == 0)
+			continue;
+		/* The rule itself has the last word (alt_find already filters by it). */
+		if ((r = reg_default_allowed(db, alt[0], now, why,
+		    sizeof(why))) == -1)
+			return -1;
+		if (r == 1 || strlen(alt[0]) >= idlen)
+			return -1;
+		memcpy(id, alt[0], strlen(alt[0]) + 1);
+		if (relaxed != NULL)
+			*relaxed = steps[i];
+		return 1;
+	}
+	return 0;
 }

@@ -165,7 +165,9 @@ db_catalog_vanished(sqlite3 *db, db_id_cb cb, void *arg)
 	" OR m.prompt_price IS NOT s.prompt_price" \
 	" OR m.completion_price IS NOT s.completion_price" \
 	" OR m.features IS NOT s.features OR m.aliases IS NOT s.aliases" \
-	" OR m.canonical_slug IS NOT s.canonical_slug"
+	" OR m.canonical_slug IS NOT s.canonical_slug" \
+	" OR m.kind IS NOT s.kind OR m.prices IS NOT s.prices" \
+	" OR m.expires_at IS NOT s.expires_at"
 
 int
 db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
@@ -190,6 +192,9 @@ db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
 	    CAT_FIELD("features") " UNION ALL "
 	    CAT_FIELD("aliases") " UNION ALL "
 	    CAT_FIELD("canonical_slug") " UNION ALL "
+	    CAT_FIELD("kind") " UNION ALL "
+	    CAT_FIELD("prices") " UNION ALL "
+	    CAT_FIELD("expires_at") " UNION ALL "
 	    "SELECT ?1, ?2, ?3, 'catalog.relist', m.id, 'delisted', '1', '0'"
 	    " FROM models AS m JOIN temp.staging AS s ON s.id = m.id"
 	    " WHERE m.delisted = 1", now, a, "audit catalog updates") == -1)
@@ -199,6 +204,7 @@ db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
 	    " context_length = s.context_length, prompt_price = s.prompt_price,"
 	    " completion_price = s.completion_price, features = s.features,"
 	    " aliases = s.aliases, canonical_slug = s.canonical_slug,"
+	    " kind = s.kind, prices = s.prices, expires_at = s.expires_at,"
 	    " last_seen_at = ?1, delisted = 0"
 	    " FROM temp.staging AS s WHERE models.id = s.id", now, NULL,
 	    "update synced models");
@@ -235,10 +241,12 @@ db_catalog_replace(sqlite3 *db, int64_t now)
 	/* "WHERE true" keeps the upsert's ON from parsing as a join's. */
 	return db_run_now(db, "INSERT INTO catalog(id, canonical_slug, name,"
 	    " provider, description, context_length, prompt_price,"
-	    " completion_price, features, aliases, first_seen, last_seen)"
+	    " completion_price, features, aliases, kind, prices, expires_at,"
+	    " first_seen, last_seen)"
 	    " SELECT id, canonical_slug, name, provider, description,"
 	    "  context_length, prompt_price, completion_price, features,"
-	    "  aliases, ?1, ?1 FROM temp.staging WHERE true"
+	    "  aliases, kind, prices, expires_at, ?1, ?1 FROM temp.staging"
+	    " WHERE true"
 	    " ON CONFLICT(id) DO UPDATE SET canonical_slug ="
 	    "  excluded.canonical_slug, name = excluded.name,"
 	    "  provider = excluded.provider, description = excluded.description,"
@@ -246,6 +254,8 @@ db_catalog_replace(sqlite3 *db, int64_t now)
 	    "  prompt_price = excluded.prompt_price,"
 	    "  completion_price = excluded.completion_price,"
 	    "  features = excluded.features, aliases = excluded.aliases,"
+	    "  kind = excluded.kind, prices = excluded.prices,"
+	    "  expires_at = excluded.expires_at,"
 	    "  last_seen = excluded.last_seen", now, NULL, "replace catalog");
 }
 
@@ -304,7 +314,8 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 	/* Only fixed fragments go into the SQL; the user's text is bound. */
 	if (buf_puts(&sql, "SELECT id, name, provider, description,"
 	    " canonical_slug, context_length, prompt_price, completion_price,"
-	    " features, aliases, zdr, synced, first_seen, last_seen FROM"
+	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
+	    " prices, expires_at FROM"
 	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
 	    "  FROM catalog AS c) AS v WHERE 1") == -1)
 		goto nomem;
@@ -318,6 +329,8 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		goto nomem;
 	if (db_filter_sql(&sql, "v", q->provider, q->search) == -1)
 		goto nomem;
+	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
+		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 || buf_puts(&sql, order) == -1 ||
 	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
 	    buf_puts(&sql, ", id") == -1)
@@ -325,7 +338,8 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
-	if (db_bind_filters(st, q->provider, q->search) == -1)
+	if (db_bind_filters(st, q->provider, q->search) == -1 ||
+	    db_bind_kind(st, q->kind) == -1)
 		goto fail;
 	buf_free(&sql);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -351,6 +365,10 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		e.synced = sqlite3_column_int(st, 11) != 0;
 		e.first_seen = sqlite3_column_int64(st, 12);
 		e.last_seen = sqlite3_column_int64(st, 13);
+		e.kind = db_coltext(st, 14);
+		e.prices = db_coltext(st, 15);
+		if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+			e.expires_at = sqlite3_column_int64(st, 16);
 		n++;
 		if (cb(&e, arg) != 0)
 			break;
@@ -444,10 +462,12 @@ db_catalog_sync_add(sqlite3 *db, const char *id, int active, int64_t now,
 	st = db_prepare(db, "INSERT INTO models(id, name, provider,"
 	    " description, context_length, prompt_price, completion_price,"
 	    " features, aliases, status, is_default, status_source, added_at,"
-	    " status_changed_at, last_seen_at, canonical_slug, delisted)"
+	    " status_changed_at, last_seen_at, canonical_slug, delisted, kind,"
+	    " prices, expires_at)"
 	    " SELECT id, name, provider, description, context_length,"
 	    "  prompt_price, completion_price, features, aliases, ?2, NULL,"
-	    "  'seed', ?3, ?3, last_seen, canonical_slug, 0"
+	    "  'seed', ?3, ?3, last_seen, canonical_slug, 0, kind, prices,"
+	    "  expires_at"
 	    " FROM catalog WHERE id = ?1");
 	if (st == NULL)
 		return -1;

@@ -34,6 +34,8 @@ const char *db_sort_sql(enum reg_sort);
 int	 db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
 	    const char *search);
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
+/* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */
+int	 db_bind_kind(sqlite3_stmt *, const char *kind);
 /* Bind the actor's uid to iuid and user name to iuser. */
 int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "events.h"
+#include "expiry.h"
 #include "fetch.h"
 #include "log.h"
 #include "registry.h"
@@ -170,6 +171,7 @@ daemon_reload(char *err, size_t errlen)
 	catalog_sync_reconfigure();
 	zdr_reconfigure();
 	uptime_reconfigure();
+	expiry_reconfigure();
 	cfg_free(old);
 	log_info("configuration reloaded from %s", md.cfg->path);
 	sd_notify(0, "READY=1\nSTATUS=Serving; configuration reloaded");
@@ -323,12 +325,14 @@ main(int argc, char *argv[])
 	catalog_sync_init();
 	zdr_init();
 	uptime_init();
+	expiry_init();
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %lld models on %s",
 	    (long long)rc.models, control_path());
 
 	event_base_dispatch(md.base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	expiry_shutdown();
 	uptime_shutdown();
 	zdr_shutdown();
 	catalog_sync_shutdown();

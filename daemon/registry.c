@@ -135,6 +135,107 @@ out:
 	return rc;
 }
 
+/* The kinds of model, in the order REG_KINDS names them. */
+static const char *const reg_kinds[] = {
+	"chat", "embedding", "moderation", "ocr", "image", "audio", "other",
+};
+
+int
+reg_parse_kind(const char *s, const char **kind)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reg_kinds) / sizeof(reg_kinds[0]); i++)
+		if (strcasecmp(s, reg_kinds[i]) == 0) {
+			*kind = reg_kinds[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* "2025-09-30T12:00:00Z" */
+static void
+reg_rfc3339(int64_t t, char *out, size_t len)
+{
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, len, "%lld", (long long)t);
+}
+
+/*
+ * The default rule: the default is a chat model (an embedding or OCR
+ * model cannot answer a chat), and one that has not expired (its
+ * provider is about to stop serving it). Activity is checked by the
+ * callers, with their own messages.
+ */
+int
+reg_default_refused(const char *id, const char *kind, int64_t expires_at,
+    int64_t now, char *why, size_t len)
+{
+	char	 when[32];
+
+	if (kind != NULL && strcmp(kind, "chat") != 0) {
+		if (strcmp(kind, "other") == 0)
+			reg_msg(why, len, "%s is not a chat model; the default "
+			    "must be a chat model", id);
+		else
+			reg_msg(why, len, "%s is %s %s model; the default must "
+			    "be a chat model", id, strcmp(kind, "moderation") ==
+			    0 ? "a" : "an", strcmp(kind, "ocr") == 0 ? "OCR" :
+			    kind);
+		return 1;
+	}
+	if (expires_at > 0 && expires_at <= now) {
+		reg_rfc3339(expires_at, when, sizeof(when));
+		reg_msg(why, len, "%s expired at %s; an expired model cannot "
+		    "be the default", id, when);
+		return 1;
+	}
+	return 0;
+}
+
+int
+reg_default_allowed(sqlite3 *db, const char *id, int64_t now, char *why,
+    size_t len)
+{
+	char	 kind[32];
+	int64_t	 expires_at = 0;
+	int	 r;
+
+	if ((r = db_model_kind(db, id, kind, sizeof(kind), &expires_at)) == -1)
+		return -1;
+	if (r == 1) {
+		reg_msg(why, len, "no such model: %s", id);
+		return 1;
+	}
+	return reg_default_refused(id, kind, expires_at, now, why, len);
+}
+
+void
+reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} names[] = {
+		{ REG_RELAX_CONTEXT, "context" },
+		{ REG_RELAX_FEATURES, "features" },
+		{ REG_RELAX_HEALTH, "health" },
+	};
+	size_t	 i, o = 0;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((relaxed & names[i].bit) && o < len)
+			o += snprintf(out + o, len - o, "%s%s",
+			    o > 0 ? sep : "", names[i].name);
+}
+
 /* ACTIVATE and DEACTIVATE. */
 static enum reg_rc
 reg_change_status(sqlite3 *db, const char *name, int active,
@@ -205,6 +306,7 @@ reg_set_default(sqlite3 *db, const char *name, const struct actor *a,
 	struct buf		 extra = { 0 };
 	char			 what[300];
 	int64_t			 now = reg_now();
+	char			 why[300];
 	int			 r, have_prev;
 
 	if (db_begin(db) == -1)
@@ -220,6 +322,10 @@ reg_set_default(sqlite3 *db, const char *name, const struct actor *a,
 	if (!ref.active)
 		return reg_refuse(db, REG_CONFLICT, msg, len,
 		    "%s is inactive: activate it first", ref.id);
+	if ((r = reg_default_allowed(db, ref.id, now, why, sizeof(why))) == -1)
+		return reg_fail(db, msg, len);
+	if (r == 1)
+		return reg_refuse(db, REG_CONFLICT, msg, len, "%s", why);
 	if ((r = db_model_default(db, &prev)) == -1)
 		return reg_fail(db, msg, len);
 	have_prev = r == 0;
@@ -538,8 +644,9 @@ reg_seed_apply(sqlite3 *db, const struct config *cfg, const struct actor *a,
 	const struct cfg_list		*act, *inact;
 	struct seed_rules		 rs = { NULL, 0, 0 };
 	struct db_modelref		 ref;
-	char				 defid[256], now_s[32];
-	int64_t				 now = reg_now(), staged;
+	char				 defid[256], now_s[32], kind[32];
+	char				 why[300];
+	int64_t				 now = reg_now(), staged, expires_at;
 	int				 r, have_default, want_default = 0;
 	int				 new_active;
 
@@ -577,8 +684,17 @@ reg_seed_apply(sqlite3 *db, const struct config *cfg, const struct actor *a,
 		    defid, sizeof(defid))) == -1)
 			goto fail;
 		if (r == 0 && !have_default) {
-			want_default = 1;
-			seed_rule_put(&rs, defid, 1, "default_model");
+			/* Staged or registered: the rule sees what it will be. */
+			if ((r = db_staging_kind(db, defid, kind, sizeof(kind),
+			    &expires_at)) == -1)
+				goto fail;
+			if (r == 0 && reg_default_refused(defid, kind,
+			    expires_at, now, why, sizeof(why)))
+				seed_warn(res, "default_model: %s", why);
+			else {
+				want_default = 1;
+				seed_rule_put(&rs, defid, 1, "default_model");
+			}
 		}
 	}
 
@@ -621,4 +737,80 @@ fail:
 	free(rs.v);
 	memset(res, 0, sizeof(*res));
 	return reg_fail(db, msg, len);
+}
+
+/* "in 3 days", "in 5 hours", "in 12 minutes": how far off an expiry is. */
+static void
+reg_fmt_until(int64_t secs, char *out, size_t len)
+{
+	if (secs >= 2 * 86400)
+		snprintf(out, len, "in %lld days", (long long)(secs / 86400));
+	else if (secs >= 2 * 3600)
+		snprintf(out, len, "in %lld hours", (long long)(secs / 3600));
+	else if (secs >= 120)
+		snprintf(out, len, "in %lld minutes", (long long)(secs / 60));
+	else
+		snprintf(out, len, "in %lld seconds", (long long)secs);
+}
+
+struct expiry_ctx {
+	sqlite3			*db;
+	int64_t			 now;
+	struct expiry_result	*res;
+};
+
+static int
+reg_expiry_event(const struct db_expiry *e, void *arg)
+{
+	struct expiry_ctx	*x = arg;
+	char			 when[32], until[48], details[160];
+	int			 expired = strcmp(e->which, "expired") == 0;
+	int			 r;
+
+	reg_rfc3339(e->expires_at, when, sizeof(when));
+	snprintf(details, sizeof(details), "{\"expires_at\":\"%s\","
+	    "\"default\":%s,\"active\":%s}", when, e->is_default ? "true" :
+	    "false", e->active ? "true" : "false");
+	if (expired)
+		r = events_add(x->db, "model.expired", e->id, details,
+		    "expired at %s and is still active%s", when,
+		    e->is_default ? "; it is the default: set another default "
+		    "(an expired model cannot be made the default)" :
+		    ": deactivate it or move its users to another model");
+	else {
+		reg_fmt_until(e->expires_at - x->now, until, sizeof(until));
+		r = events_add(x->db, "model.expiring", e->id, details,
+		    "expires at %s (%s)%s", when, until, e->is_default ?
+		    "; it is the default: set another default before then" :
+		    "");
+	}
+	if (r == -1 || db_expiry_mark(x->db, e->id, e->which,
+	    e->expires_at) == -1)
+		return -1;
+	if (expired)
+		x->res->expired++;
+	else
+		x->res->expiring++;
+	return 0;
+}
+
+enum reg_rc
+reg_expiry_check(sqlite3 *db, int64_t now, int64_t warning,
+    struct expiry_result *res)
+{
+	struct expiry_ctx	 x = { db, now, res };
+
+	memset(res, 0, sizeof(*res));
+	if (warning < 0)
+		warning = 0;
+	if (db_begin(db) == -1)
+		return REG_INTERNAL;
+	if (db_expiry_each(db, now, warning, reg_expiry_event, &x) == -1 ||
+	    db_expiry_next(db, now, warning, &res->next) == -1 ||
+	    db_commit(db) == -1) {
+		db_rollback(db);
+		memset(res, 0, sizeof(*res));
+		return REG_INTERNAL;
+	}
+	return REG_OK;
 }

@@ -52,6 +52,10 @@ struct model {
 	double		 uptime_30m;		int has_uptime;	/* percent */
 	/* Issue 6: why the daemon set the status ("zdr_held"), NULL when no reason. */
 	const char	*status_reason;
+	/* Issue 6: kind, other prices, expiry. */
+	const char	*kind;			/* "chat", "embedding", ... (REG_KINDS) */
+	const char	*prices;		/* JSON object text, "{}" when none */
+	int64_t		 expires_at;		/* 0 when it does not expire */
 };
 
 typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops */
@@ -65,6 +69,7 @@ struct list_query {
 	const char		*search;	/* substring, case-insensitive, over id, name, provider, description, aliases */
 	enum reg_sort		 sort;		/* ties broken by id */
 	int			 desc;
+	const char		*kind;		/* one of REG_KINDS; NULL: any */
 };
 
 /*
@@ -127,12 +132,56 @@ int	 reg_alternatives(sqlite3 *, const char *model, char (*ids)[256], int max);
 /*
  * The model that becomes the default when old_default goes away: the
  * first active model named in fallback ([defaults] fallback; ids or
- * aliases), else the best alternative of old_default. 1 found (id set),
- * 0 none, -1 error. Reads only: the caller changes the default.
+ * aliases) that may be the default (reg_default_allowed), else the best
+ * alternative of old_default among the active chat models that have not
+ * expired at now. When no model meets every criterion of the strict
+ * alternative, the criteria are relaxed one at a time, context first,
+ * then features, then health; *relaxed (may be NULL) receives the
+ * REG_RELAX_* bits given up. 1 found (id set), 0 no active chat model
+ * at all, -1 error. Reads only: the caller changes the default.
  */
+#define REG_RELAX_CONTEXT	0x01
+#define REG_RELAX_FEATURES	0x02
+#define REG_RELAX_HEALTH	0x04
 struct cfg_list;
 int	 reg_pick_default(sqlite3 *, const struct cfg_list *fallback,
-	    const char *old_default, char *id, size_t idlen);
+	    const char *old_default, int64_t now, char *id, size_t idlen,
+	    unsigned *relaxed);
+
+/*
+ * Issue 6: the kinds of model, and the rule that says which model may be
+ * the default: a chat model that has not expired at now. One function,
+ * called by every path that sets the default (DEFAULT, seeding's
+ * default_model, [defaults] fallback, reassignment).
+ * reg_default_allowed looks the model (exact id) up: 0 allowed, 1
+ * refused (why set: "mistral-embed is an embedding model; the default
+ * must be a chat model"), -1 error. reg_default_refused is the rule
+ * itself, over the facts: 1 refused (why set), 0 allowed.
+ */
+#define REG_KINDS	"chat, embedding, moderation, ocr, image, audio or other"
+int	 reg_parse_kind(const char *, const char **kind);	/* -1 unknown; *kind: the stored spelling */
+int	 reg_default_refused(const char *id, const char *kind, int64_t expires_at,
+	    int64_t now, char *why, size_t len);
+int	 reg_default_allowed(sqlite3 *, const char *id, int64_t now, char *why,
+	    size_t len);
+/* "context, features" for REG_RELAX_* bits (out: 64 bytes is enough); "" for none. */
+void	 reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len);
+
+/*
+ * Expiry (issue 6), one transaction at now (an argument, so tests can
+ * pass any time): model.expiring for each model that expires within
+ * warning seconds (once per expires_at; warning 0: never), model.expired
+ * for each active model past its expires_at (once per expires_at, so a
+ * restart does not repeat them and a new date re-arms them). The events
+ * commit with the marks; the caller calls events_notify(). next receives
+ * the next time one will be due (0: none). Counts in expiring, expired.
+ */
+struct expiry_result {
+	int	 expiring, expired;
+	int64_t	 next;
+};
+enum reg_rc reg_expiry_check(sqlite3 *, int64_t now, int64_t warning,
+	    struct expiry_result *);
 
 enum reg_rc reg_seed_apply(sqlite3 *, const struct config *, const struct actor *,
 	    struct seed_result *, char *msg, size_t);

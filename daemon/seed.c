@@ -20,6 +20,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "events.h"
+#include "expiry.h"
 #include "fetch.h"
 #include "log.h"
 #include "registry.h"
@@ -280,6 +281,7 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 		return;
 	}
 	seed_succeeded(&cs, &res);
+	expiry_check_soon();
 }
 
 /* The timer: start an attempt (now or after a backoff delay). */

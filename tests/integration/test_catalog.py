@@ -417,9 +417,9 @@ def test_catalog_verb(tap):
     wait_loaded(d)
     d.request("SYNC anthropic/claude-3-haiku")
     recs = catalog(d)
-    keys = ["id", "name", "provider", "canonical_slug", "context_length",
-        "prompt_price", "completion_price", "features", "aliases", "zdr", "synced",
-        "first_seen", "last_seen", "description"]
+    keys = ["id", "name", "provider", "kind", "canonical_slug", "context_length",
+        "prompt_price", "completion_price", "prices", "features", "aliases", "zdr",
+        "synced", "first_seen", "last_seen", "expires_at", "description"]
     tap.eq(sorted(recs[0].keys()), sorted(keys), "CATALOG records carry the protocol keys")
     line = d.request_lines("CATALOG search=gpt-4o-mini")[1][0]
     tap.eq([kv.split("=", 1)[0] for kv in re.findall(r'(\w+)=(?:"(?:[^"\\]|\\.)*"|\S*)',

@@ -214,8 +214,8 @@ def test_enforced(t, srv):
     t.eq(len(ev), 1, "event model.removed for acme/alpha")
     ev = events(d, "default.changed")
     det = json.loads(ev[-1]["details"]) if ev else {}
-    t.eq(det, {"old": "acme/alpha", "new": "other/eps", "reason": "zdr"},
-        "event default.changed names the old and the new default")
+    t.eq(det, {"old": "acme/alpha", "new": "other/eps", "reason": "zdr",
+        "relaxed": []}, "event default.changed names the old and the new default")
     t.like(ev[-1]["message"] if ev else "", "this model is the new default",
         "the event says which model is the default now")
 
@@ -262,23 +262,44 @@ def test_alternatives(t, srv):
     t.eq(default_id(d), ["acme/beta"], "the new default is the best alternative")
     ev = events(d, "default.changed")
     t.eq(json.loads(ev[-1]["details"]) if ev else None,
-        {"old": "acme/alpha", "new": "acme/beta", "reason": "zdr"},
+        {"old": "acme/alpha", "new": "acme/beta", "reason": "zdr", "relaxed": []},
         "default.changed: alpha -> beta")
 
-    # other/delta (vision, 200k) has no stand-in: no default at all.
+    # other/delta (vision, tools, 200k) has no strict stand-in: nothing has
+    # vision or 200k, so context and then features are relaxed, and the
+    # cheapest healthy active chat model left (other/eps) becomes the default.
     d.ctl("default", "other/delta", check=0)
     srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "other/delta"]))
     rc, outcome, msg = refresh(d)
     t.eq((rc, outcome), (0, "ok"), "other/delta loses ZDR", msg)
     t.eq(show(d, "other/delta"), None, "other/delta was removed")
-    t.eq(default_id(d), [None], "no model qualifies: the registry has no default")
+    t.eq(default_id(d), ["other/eps"],
+        "no strict alternative: the default is not lost (criteria relaxed)")
+    ev = events(d, "default.changed")
+    t.eq(json.loads(ev[-1]["details"]) if ev else None,
+        {"old": "other/delta", "new": "other/eps", "reason": "zdr",
+            "relaxed": ["context", "features"]},
+        "default.changed: relaxed context and features")
+    t.like(ev[-1]["message"] if ev else "",
+        r"this model is the new default, chosen with relaxed criteria \(context, features\)",
+        "the event's message says which criteria were relaxed")
+
+    # No active chat model at all but the default: then, and only then, no default.
+    for m in ("acme/beta", "acme/gamma", "plain/eta"):
+        p = d.ctl("deactivate", m, yes=True)
+        t.eq(p.returncode, 0, "deactivate %s" % m, p.stderr)
+    srv.set("/zdr", "bytes", data=zdr_list(["acme/alpha", "other/delta", "other/eps"]))
+    rc, outcome, msg = refresh(d)
+    t.eq((rc, outcome), (0, "ok"), "other/eps loses ZDR", msg)
+    t.eq(default_id(d), [None], "no active chat model: the registry has no default")
     p = d.ctl("default")
     t.like(p.stdout + p.stderr, "no default", "modelregctl default says there is none")
     ev = events(d, "default.changed")
     t.eq(json.loads(ev[-1]["details"]) if ev else None,
-        {"old": "other/delta", "new": None, "reason": "zdr"},
+        {"old": "other/eps", "new": None, "reason": "zdr", "relaxed": []},
         "default.changed: new is null")
-    t.like(ev[-1]["message"] if ev else "", "no default model now",
+    t.like(ev[-1]["message"] if ev else "",
+        "no active chat model is left, so there is no default model now",
         "the event says plainly that there is no default")
     d.cleanup()
 
@@ -437,7 +458,7 @@ def test_slug_change(t, srv):
         "lose: the default moved to the best alternative (tools, 128k, cheapest)")
     ev = events(d, "default.changed")
     t.eq(json.loads(ev[-1]["details"]) if ev else None,
-        {"old": "acme/beta", "new": "acme/alpha", "reason": "zdr"},
+        {"old": "acme/beta", "new": "acme/alpha", "reason": "zdr", "relaxed": []},
         "lose: default.changed")
     t.eq(sorted(zdr_had(d) or {}), sorted(set(SYNCED) - {"acme/beta"}),
         "lose: the removed model is no longer in zdr_had")
@@ -527,7 +548,7 @@ def test_hold(t, srv):
         "hold: the default moved to a model the hold keeps", dflt)
     ev = events(d, "default.changed")
     t.eq(json.loads(ev[-1]["details"]) if ev else None,
-        {"old": "acme/beta", "new": dflt, "reason": "zdr_held"},
+        {"old": "acme/beta", "new": dflt, "reason": "zdr_held", "relaxed": []},
         "hold: default.changed, reason zdr_held")
     ev = events(d, "model.deactivated")[n0:]
     t.eq(sorted(e["model"] for e in ev), ["acme/alpha", "acme/beta", "acme/gamma"],

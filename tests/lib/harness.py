@@ -116,10 +116,10 @@ _SCRUB = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 
 
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
-MODEL_KEYS = ["id", "name", "provider", "status", "default", "context_length",
-    "prompt_price", "completion_price", "features", "aliases", "status_source",
+MODEL_KEYS = ["id", "name", "provider", "kind", "status", "default", "context_length",
+    "prompt_price", "completion_price", "prices", "features", "aliases", "status_source",
     "status_reason",
-    "added_at", "status_changed_at", "last_seen_at", "canonical_slug", "zdr",
+    "added_at", "status_changed_at", "last_seen_at", "expires_at", "canonical_slug", "zdr",
     "delisted", "health", "uptime_30m", "description"]
 VERBS = ["PING", "VERSION", "HELP", "WHOAMI", "STATUS", "LIST", "SHOW",
     "ACTIVATE", "DEACTIVATE", "DEFAULT", "DELETE", "SEED", "RELOAD", "QUIT"]

@@ -177,6 +177,123 @@ resolves(sqlite3 *db, const char *name)
 	    " WHERE value = ?1)", name) == 1;
 }
 
+#define KIND_SQL	"SELECT kind FROM staging WHERE id = ?1"
+#define PRICES_SQL	"SELECT prices FROM staging WHERE id = ?1"
+#define EXPIRES_SQL	"SELECT coalesce(expires_at, 'NULL') FROM staging WHERE id = ?1"
+
+/* Issue 6: kinds, the other prices and expiry dates, in the three formats. */
+static void
+test_kinds(sqlite3 *db)
+{
+	int64_t	 t = 0;
+
+	is_int(parse_file(db, FMT_OPENROUTER, "catalog-kinds-openrouter.json"),
+	    0, "kinds openrouter: parsed");
+	is_col(db, KIND_SQL, "openai/gpt-4o", "chat", "openrouter: text out is chat");
+	is_col(db, KIND_SQL, "google/gemini-2.5-flash-image", "chat",
+	    "openrouter: text and image out is chat");
+	is_col(db, KIND_SQL, "black-forest-labs/flux", "image",
+	    "openrouter: image only is image");
+	is_col(db, KIND_SQL, "acme/speaker", "audio", "openrouter: audio only");
+	is_col(db, KIND_SQL, "acme/embedder", "embedding",
+	    "openrouter: embeddings out is embedding");
+	is_col(db, KIND_SQL, "acme/odd", "other", "openrouter: video only is other");
+	is_col(db, KIND_SQL, "acme/old", "chat",
+	    "openrouter: no output_modalities is chat");
+	is_col(db, KIND_SQL, "acme/many", "chat",
+	    "openrouter: output_modalities not an array is chat");
+	is_col(db, PRICES_SQL, "openai/gpt-4o", "{\"image\":0.003613,"
+	    "\"input_cache_read\":1.25e-06,\"internal_reasoning\":0.0,"
+	    "\"request\":0.0,\"web_search\":0.01}",
+	    "openrouter: every other price kept as given, by name");
+	is_col(db, PRICES_SQL, "black-forest-labs/flux",
+	    "{\"image\":0.04,\"request\":0.005}", "openrouter: per request");
+	is_col(db, PRICES_SQL, "acme/speaker", "{}", "openrouter: none is {}");
+	is_col(db, PRICES_SQL, "acme/odd", "{\"n\":0.5}",
+	    "openrouter: negative, NaN, unparsable, overflowing, object and "
+	    "badly named prices are dropped");
+	is_col(db, PRICES_SQL, "acme/old", "{}",
+	    "openrouter: pricing not an object is {}");
+	is_int(query_int(db, "SELECT count(*) FROM staging AS s,"
+	    " json_each(s.prices) WHERE s.id = ?1", "acme/many"), 32,
+	    "openrouter: at most 32 other prices");
+	is_col(db, EXPIRES_SQL, "openai/gpt-4o", "NULL", "openrouter: null expiry");
+	is_col(db, EXPIRES_SQL, "black-forest-labs/flux", "1759190400",
+	    "openrouter: a plain date is midnight UTC");
+	is_col(db, EXPIRES_SQL, "acme/speaker", "1759314600",
+	    "openrouter: an RFC 3339 offset is applied");
+	is_col(db, EXPIRES_SQL, "acme/odd", "NULL",
+	    "openrouter: an impossible date is no date");
+	is_col(db, EXPIRES_SQL, "acme/old", "1767225600",
+	    "openrouter: unix seconds are taken");
+
+	is_int(parse_file(db, FMT_MISTRAL, "catalog-kinds-mistral.json"), 0,
+	    "kinds mistral: parsed");
+	is_col(db, KIND_SQL, "mistral-large-2411", "chat", "mistral: completion_chat");
+	is_col(db, KIND_SQL, "mistral-embed", "embedding",
+	    "mistral: mistral-embed is an embedding model");
+	is_col(db, KIND_SQL, "mistral-moderation-2411", "moderation",
+	    "mistral: capabilities.moderation");
+	is_col(db, KIND_SQL, "mistral-ocr-2505", "ocr", "mistral: capabilities.ocr");
+	is_col(db, KIND_SQL, "voxtral-mini-transcribe-2507", "audio",
+	    "mistral: capabilities.audio without chat");
+	is_col(db, KIND_SQL, "mistral-classifier", "other",
+	    "mistral: not chat and nothing else known is other");
+	is_col(db, KIND_SQL, "open-mistral-7b", "chat",
+	    "mistral: no capabilities is chat, as before");
+	is_col(db, EXPIRES_SQL, "mistral-large-2411", "1780228800",
+	    "mistral: deprecation becomes expires_at");
+	is_col(db, EXPIRES_SQL, "mistral-classifier", "NULL",
+	    "mistral: a deprecation that is not a date is none");
+	is_col(db, EXPIRES_SQL, "open-mistral-7b", "1743292800",
+	    "mistral: a plain date");
+	is_col(db, PRICES_SQL, "mistral-embed", "{}", "mistral: no prices");
+
+	is_int(parse_file(db, FMT_MISTRAL, "../../etc/seed/mistral-models.json"),
+	    0, "snapshot: parsed");
+	is_col(db, KIND_SQL, "mistral-embed", "embedding", "snapshot: mistral-embed");
+	is_col(db, KIND_SQL, "mistral-moderation-2411", "moderation",
+	    "snapshot: mistral-moderation-2411");
+	is_int(query_int(db, "SELECT count(*) FROM staging WHERE kind = 'chat'",
+	    NULL), 13, "snapshot: the 13 others are chat models");
+
+	is_int(parse_str(db, FMT_OPENAI, "{\"data\": ["
+	    "{\"id\": \"gpt-4o\"}, {\"id\": \"text-embedding-3-small\"},"
+	    "{\"id\": \"omni-moderation-latest\"}, {\"id\": \"whisper-1\"},"
+	    "{\"id\": \"tts-1-hd\"}, {\"id\": \"gpt-4o-mini-tts\"},"
+	    "{\"id\": \"gpt-4o-transcribe\"}, {\"id\": \"dall-e-3\"},"
+	    "{\"id\": \"gpt-image-1\"}, {\"id\": \"o3-mini\"}]}"), 0,
+	    "kinds openai: parsed");
+	is_ids(db, "gpt-4o text-embedding-3-small omni-moderation-latest"
+	    " whisper-1 tts-1-hd gpt-4o-mini-tts gpt-4o-transcribe dall-e-3"
+	    " gpt-image-1 o3-mini", "openai: all staged");
+	{
+		char *k = query(db, "SELECT group_concat(kind, ' ') FROM"
+		    " (SELECT kind FROM staging ORDER BY rowid)", NULL);
+		is_str(k, "chat embedding moderation audio audio audio audio"
+		    " image image chat", "openai: kinds from the id");
+		free(k);
+	}
+
+	ok(catalog_parse_time("2025-09-30T12:00:00Z", 20, &t) == 0 &&
+	    t == 1759233600, "time: RFC 3339 UTC");
+	ok(catalog_parse_time("2025-09-30T12:00:00.250Z", 24, &t) == 0 &&
+	    t == 1759233600, "time: fractions are dropped");
+	ok(catalog_parse_time("2025-09-30 14:00:00+02:00", 25, &t) == 0 &&
+	    t == 1759233600, "time: blank for T, with an offset");
+	ok(catalog_parse_time("2024-02-29", 10, &t) == 0 && t == 1709164800,
+	    "time: a leap day");
+	ok(catalog_parse_time("2025-02-29", 10, &t) == -1,
+	    "time: not a leap year");
+	ok(catalog_parse_time("2025-09-30T25:00:00Z", 20, &t) == -1,
+	    "time: hour 25 refused");
+	ok(catalog_parse_time("2025-9-30", 9, &t) == -1, "time: short month");
+	ok(catalog_parse_time("1969-12-31", 10, &t) == -1, "time: before 1970");
+	ok(catalog_parse_time("2025-09-30Tjunk", 15, &t) == -1, "time: junk");
+	ok(catalog_parse_time("2025-09-30T12:00:00Zx", 21, &t) == -1,
+	    "time: trailing bytes");
+}
+
 static void
 test_formats(void)
 {
@@ -987,6 +1104,7 @@ main(void)
 	test_openrouter(db);
 	test_prices(db);
 	test_openai(db);
+	test_kinds(db);
 	test_hostile(db);
 	test_bad_ids(db);
 	test_unicode(db);

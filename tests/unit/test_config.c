@@ -127,6 +127,7 @@ same_settings(const struct config *a, const struct config *b)
 	    a->catalog_max_bytes == b->catalog_max_bytes &&
 	    a->catalog_max_drop == b->catalog_max_drop &&
 	    a->catalog_price_increase == b->catalog_price_increase &&
+	    a->catalog_expiry_warning == b->catalog_expiry_warning &&
 	    STREQ(a->zdr_url, b->zdr_url) &&
 	    STREQ(a->zdr_api_key_file, b->zdr_api_key_file) &&
 	    a->zdr_interval == b->zdr_interval &&
@@ -201,6 +202,7 @@ test_defaults(void)
 	is_int(d->catalog_max_bytes, 64 * 1024 * 1024, "default catalog max_size");
 	is_int(d->catalog_max_drop, 50, "default catalog max_drop");
 	is_int(d->catalog_price_increase, 10, "default catalog price_increase");
+	is_int(d->catalog_expiry_warning, 14 * 86400, "default catalog expiry_warning 14d");
 	ok(d->zdr_url == NULL, "default: no zdr");
 	ok(d->zdr_api_key_file == NULL, "default: no zdr api key");
 	is_int(d->zdr_interval, 3600, "default zdr interval");
@@ -1155,6 +1157,17 @@ test_percent(void)
 	if (cfg != NULL)
 		is_int(cfg->zdr_max_remove, 7, "max_remove 007");
 	cfg_free(cfg);
+	cfg = accepted("[catalog]\nexpiry_warning = 3d\n", "expiry_warning 3d");
+	if (cfg != NULL)
+		is_int(cfg->catalog_expiry_warning, 3 * 86400, "expiry_warning 3d");
+	cfg_free(cfg);
+	cfg = accepted("[catalog]\nexpiry_warning = 0\n", "expiry_warning 0 (off)");
+	if (cfg != NULL)
+		is_int(cfg->catalog_expiry_warning, 0, "expiry_warning 0");
+	cfg_free(cfg);
+	refused("[catalog]\nexpiry_warning = 400d\n",
+	    "t.conf:2: bad expiry_warning \"400d\": expected a duration from 0s "
+	    "to 365d", "expiry_warning above a year");
 	refused("[catalog]\nmax_drop = 101\n",
 	    "t.conf:2: bad max_drop \"101\": expected a percentage from 0 to 100, "
 	    "like 50 or 50%", "max_drop 101");

@@ -79,7 +79,8 @@ stage_reset(sqlite3 *db)
 	    " description TEXT NOT NULL, context_length INTEGER,"
 	    " prompt_price REAL, completion_price REAL,"
 	    " features INTEGER NOT NULL, aliases TEXT NOT NULL,"
-	    " canonical_slug TEXT)");
+	    " canonical_slug TEXT, kind TEXT NOT NULL DEFAULT 'chat',"
+	    " prices TEXT NOT NULL DEFAULT '{}', expires_at INTEGER)");
 	raw(db, "DELETE FROM staging");
 }
 
@@ -91,7 +92,9 @@ stage(sqlite3 *db, const char *id, const char *name, const char *provider,
 {
 	sqlite3_stmt	*st;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO staging VALUES"
+	if (sqlite3_prepare_v2(db, "INSERT INTO staging(id, name, provider,"
+	    " description, context_length, prompt_price, completion_price,"
+	    " features, aliases, canonical_slug) VALUES"
 	    " (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", -1, &st, NULL) != SQLITE_OK) {
 		printf("# stage: %s\n", sqlite3_errmsg(db));
 		return;
@@ -245,9 +248,11 @@ test_schema(sqlite3 *db)
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
 	    "audit,catalog,catalog_slug,events,events_at,events_kind_at,"
-	    "model_view,models,models_keep_default,models_one_default,state,"
+	    "model_view,models,models_default_is_chat,"
+	    "models_default_is_chat_insert,models_keep_default,"
+	    "models_one_default,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and trigger of schema v2");
+	    "tables, views, indexes and triggers of schema v3");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -952,6 +957,285 @@ out:
 		printf("# cannot remove %s\n", dir);
 }
 
+/* A model for the issue 6 tests: kind, features, context (-1 unknown), prompt price, status, expiry (0 none). */
+static void
+put_model(sqlite3 *db, const char *id, const char *kind, int features,
+    int64_t ctx, double pp, int active, int64_t expires_at)
+{
+	char	 sql[1024], cs[32], es[32];
+
+	if (ctx >= 0)
+		snprintf(cs, sizeof(cs), "%lld", (long long)ctx);
+	else
+		snprintf(cs, sizeof(cs), "NULL");
+	if (expires_at > 0)
+		snprintf(es, sizeof(es), "%lld", (long long)expires_at);
+	else
+		snprintf(es, sizeof(es), "NULL");
+	snprintf(sql, sizeof(sql), "INSERT INTO models(id, name, context_length,"
+	    " prompt_price, features, status, status_source, added_at,"
+	    " status_changed_at, kind, expires_at) VALUES ('%s', '%s', %s, %.3f,"
+	    " %d, '%s', 'seed', 1, 1, '%s', %s)", id, id, cs, pp, features,
+	    active ? "active" : "inactive", kind, es);
+	if (raw(db, sql) != SQLITE_OK)
+		printf("# put_model %s: %s\n", id, sqlite3_errmsg(db));
+}
+
+static void
+set_health(sqlite3 *db, const char *id, const char *health)
+{
+	char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO uptime_samples(model, at, uptime,"
+	    " health) VALUES ('%s', (SELECT coalesce(max(at), 0) + 1 FROM"
+	    " uptime_samples), NULL, '%s')", id, health);
+	raw(db, sql);
+}
+
+static void
+set_status(sqlite3 *db, const char *id, int active)
+{
+	char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE models SET status = '%s' WHERE"
+	    " id = '%s'", active ? "active" : "inactive", id);
+	raw(db, sql);
+}
+
+/* reg_pick_default's result as "id relaxed-names", "none" or "error". */
+static const char *
+pick(sqlite3 *db, const struct cfg_list *fb, const char *old, int64_t now,
+    char *out, size_t len)
+{
+	char		 id[256], names[64];
+	unsigned	 relaxed = 99;
+	int		 r;
+
+	r = reg_pick_default(db, fb, old, now, id, sizeof(id), &relaxed);
+	if (r == -1)
+		snprintf(out, len, "error");
+	else if (r == 0)
+		snprintf(out, len, "none%s", relaxed == 0 ? "" : " (relaxed set)");
+	else {
+		reg_relaxed_names(relaxed, ",", names, sizeof(names));
+		snprintf(out, len, "%s%s%s", id, names[0] ? " " : "", names);
+	}
+	return out;
+}
+
+static void
+test_kinds_and_default(void)
+{
+	const int64_t	 now = 1750000000;
+	const int	 tv = FEAT_STREAMING | FEAT_TOOLS | FEAT_VISION;
+	static char	*fb_v[] = { "emb", "f1" };
+	struct cfg_list	 fb = { fb_v, 2 };
+	sqlite3		*db;
+	char		 msg[512], t[256];
+	const char	*k = NULL;
+
+	ok(reg_parse_kind("embedding", &k) == 0 && strcmp(k, "embedding") == 0,
+	    "kind: embedding parses");
+	ok(reg_parse_kind("OCR", &k) == 0 && strcmp(k, "ocr") == 0,
+	    "kind: any case, stored lower case");
+	ok(reg_parse_kind("video", &k) == -1, "kind: an unknown kind is refused");
+	ok(reg_default_refused("m", "chat", 0, now, msg, sizeof(msg)) == 0,
+	    "rule: a chat model that does not expire may be the default");
+	ok(reg_default_refused("m", "chat", now + 1, now, msg, sizeof(msg)) == 0,
+	    "rule: ... and one that expires later");
+	ok(reg_default_refused("m", "chat", now, now, msg, sizeof(msg)) == 1,
+	    "rule: an expired chat model may not");
+	is_str(msg, "m expired at 2025-06-15T15:06:40Z; an expired model "
+	    "cannot be the default", "rule: ... and says when it expired");
+	ok(reg_default_refused("x", "ocr", 0, now, msg, sizeof(msg)) == 1,
+	    "rule: an OCR model may not");
+	is_str(msg, "x is an OCR model; the default must be a chat model",
+	    "rule: ... with the reason");
+	ok(reg_default_refused("x", "moderation", 0, now, msg, sizeof(msg)) ==
+	    1 && strcmp(msg, "x is a moderation model; the default must be a "
+	    "chat model") == 0, "rule: a moderation model");
+	ok(reg_default_refused("x", "other", 0, now, msg, sizeof(msg)) == 1 &&
+	    strcmp(msg, "x is not a chat model; the default must be a chat "
+	    "model") == 0, "rule: another kind");
+
+	db = db_open(":memory:");
+	ok(db != NULL, "issue 6: an in-memory database");
+	if (db == NULL)
+		return;
+	put_model(db, "mistral-embed", "embedding", 0, 8192, 0.1, 1, 0);
+	put_model(db, "old-chat", "chat", FEAT_STREAMING, 8192, 1, 1, 1000);
+	put_model(db, "chat-a", "chat", FEAT_STREAMING, 8192, 1, 1, 0);
+	is_int(reg_set_default(db, "mistral-embed", &alice, msg, sizeof(msg)),
+	    REG_CONFLICT, "DEFAULT mistral-embed: conflict");
+	is_str(msg, "mistral-embed is an embedding model; the default must be "
+	    "a chat model", "DEFAULT mistral-embed: the reason");
+	is_int(reg_set_default(db, "old-chat", &alice, msg, sizeof(msg)),
+	    REG_CONFLICT, "DEFAULT of an expired model: conflict");
+	ok(strstr(msg, "old-chat expired at 1970-01-01T00:16:40Z") == msg,
+	    "DEFAULT of an expired model: says it expired (%s)", msg);
+	is_int(qint(db, "SELECT count(*) FROM models WHERE is_default = 1"), 0,
+	    "refused: nothing changed");
+	is_int(reg_set_default(db, "chat-a", &alice, msg, sizeof(msg)), REG_OK,
+	    "DEFAULT of a chat model: ok");
+	is_int(raw(db, "UPDATE models SET is_default = NULL;"
+	    " UPDATE models SET is_default = 1 WHERE id = 'mistral-embed'"),
+	    SQLITE_CONSTRAINT, "schema: a trigger refuses a non-chat default "
+	    "even from raw SQL");
+	db_close(db);
+
+	/* Seeding: default_model naming an embedding model is a warning, not the default. */
+	db = db_open(":memory:");
+	if (db == NULL)
+		return;
+	{
+		struct config		 c;
+		struct seed_result	 res;
+
+		memset(&c, 0, sizeof(c));
+		c.default_model = "mistral-embed";
+		stage_reset(db);
+		stage(db, "mistral-embed", "mistral-embed", "mistralai", "", 8192,
+		    -1, -1, 0, "[]");
+		stage(db, "mistral-large", "mistral-large", "mistralai", "", 8192,
+		    -1, -1, 0, "[]");
+		raw(db, "UPDATE staging SET kind = 'embedding' WHERE id = 'mistral-embed'");
+		is_int(reg_seed_apply(db, &c, &seeder, &res, msg, sizeof(msg)),
+		    REG_OK, "seed: default_model an embedding model");
+		is_int(res.default_set, 0, "seed: ... is not made the default");
+		is_str(res.warnings, "default_model: mistral-embed is an embedding "
+		    "model; the default must be a chat model",
+		    "seed: ... and says why");
+		is_str(qtext(db, "SELECT kind FROM models WHERE id = 'mistral-embed'",
+		    t, sizeof(t)), "embedding", "seed: the kind is stored");
+		is_str(status_of(db, "mistral-embed"), "inactive/seed",
+		    "seed: ... and it was not activated for the default");
+	}
+	db_close(db);
+
+	/* Reassignment: each relaxation step on its own. */
+	db = db_open(":memory:");
+	if (db == NULL)
+		return;
+	put_model(db, "d", "chat", tv, 100000, 4, 1, 0);
+	raw(db, "UPDATE models SET is_default = 1 WHERE id = 'd'");
+	put_model(db, "emb", "embedding", tv, 200000, 0.01, 1, 0);
+	put_model(db, "gone", "chat", tv, 200000, 0.01, 1, now - 60);
+	put_model(db, "s1", "chat", tv, 200000, 5, 1, 0);
+	put_model(db, "s2", "chat", tv, 100000, 6, 1, now + 86400);
+	put_model(db, "c1", "chat", tv, 8000, 3, 1, 0);
+	put_model(db, "f1", "chat", FEAT_STREAMING, 8000, 2, 1, 0);
+	put_model(db, "idle", "chat", tv, 200000, 0.5, 0, 0);
+	is_str(pick(db, NULL, "d", now, t, sizeof(t)), "s1",
+	    "pick: the strict alternative, cheapest; never a non-chat, "
+	    "expired or inactive model");
+	set_health(db, "s1", "red");
+	is_str(pick(db, NULL, "d", now, t, sizeof(t)), "s2",
+	    "pick: a red model is not a strict alternative");
+	set_status(db, "s2", 0);
+	is_str(pick(db, NULL, "d", now, t, sizeof(t)), "c1 context",
+	    "pick: no strict alternative: context relaxed first");
+	set_status(db, "c1", 0);
+	is_str(pick(db, NULL, "d", now, t, sizeof(t)), "f1 context,features",
+	    "pick: then features");
+	set_health(db, "f1", "red");
+	is_str(pick(db, NULL, "d", now, t, sizeof(t)), "f1 context,features,health",
+	    "pick: then health (the cheapest red model)");
+	is_str(pick(db, &fb, "d", now, t, sizeof(t)), "f1",
+	    "pick: [defaults] fallback skips a non-chat model, nothing relaxed");
+	set_status(db, "f1", 0);
+	set_status(db, "s1", 0);
+	is_str(pick(db, NULL, "d", now, t, sizeof(t)), "none",
+	    "pick: no active chat model at all: none");
+	is_str(pick(db, NULL, "d", now - 3600, t, sizeof(t)), "gone",
+	    "pick: a model that has not expired yet at now may be picked");
+	{
+		char alts[3][256];
+
+		set_status(db, "s1", 1);
+		set_health(db, "s1", "green");
+		is_int(reg_alternatives(db, "d", alts, 3), 1,
+		    "alternatives: only models of the same kind");
+		is_str(alts[0], "s1", "alternatives: s1, not the cheaper "
+		    "embedding model");
+	}
+	db_close(db);
+}
+
+static int64_t
+count_events(sqlite3 *db, const char *kind, const char *model)
+{
+	char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE kind = '%s'"
+	    " AND model = '%s'", kind, model);
+	return qint(db, sql);
+}
+
+static void
+test_expiry(void)
+{
+	const int64_t		 now = 1750000000, day = 86400;
+	struct expiry_result	 res;
+	sqlite3			*db;
+	char			 t[256];
+
+	db = db_open(":memory:");
+	ok(db != NULL, "expiry: an in-memory database");
+	if (db == NULL)
+		return;
+	put_model(db, "soon", "chat", 0, 1, 1, 1, now + 3 * day);
+	put_model(db, "later", "chat", 0, 1, 1, 1, now + 30 * day);
+	put_model(db, "past", "chat", 0, 1, 1, 1, now - 3600);
+	put_model(db, "past-idle", "chat", 0, 1, 1, 0, now - 3600);
+	put_model(db, "never", "chat", 0, 1, 1, 1, 0);
+	is_int(reg_expiry_check(db, now, 14 * day, &res), REG_OK,
+	    "expiry: the check runs");
+	ok(res.expiring == 1 && res.expired == 1, "expiry: one expiring, one "
+	    "expired (%d, %d)", res.expiring, res.expired);
+	is_int(count_events(db, "model.expiring", "soon"), 1,
+	    "expiry: model.expiring for a model within the warning");
+	is_int(count_events(db, "model.expiring", "later"), 0,
+	    "expiry: none for a model beyond it");
+	is_int(count_events(db, "model.expired", "past"), 1,
+	    "expiry: model.expired for an active expired model");
+	is_int(count_events(db, "model.expired", "past-idle"), 0,
+	    "expiry: none for an inactive one");
+	is_str(qtext(db, "SELECT message FROM events WHERE kind ="
+	    " 'model.expiring'", t, sizeof(t)),
+	    "expires at 2025-06-18T15:06:40Z (in 3 days)",
+	    "expiry: the message says when, without the model's id");
+	is_str(qtext(db, "SELECT json_extract(details, '$.expires_at') FROM"
+	    " events WHERE kind = 'model.expired'", t, sizeof(t)),
+	    "2025-06-15T14:06:40Z", "expiry: details carry expires_at");
+	is_int(res.next, now + 3 * day, "expiry: next due when soon expires");
+
+	is_int(reg_expiry_check(db, now + 60, 14 * day, &res), REG_OK,
+	    "expiry: again");
+	ok(res.expiring == 0 && res.expired == 0, "expiry: once only "
+	    "(the marks are in the database, so a restart does not repeat them)");
+	is_int(reg_expiry_check(db, now + 3 * day, 14 * day, &res), REG_OK,
+	    "expiry: at soon's date");
+	ok(res.expiring == 0 && res.expired == 1 &&
+	    count_events(db, "model.expired", "soon") == 1,
+	    "expiry: model.expired once it has expired");
+	raw(db, "UPDATE models SET expires_at = expires_at + 86400 WHERE id = 'later'");
+	is_int(reg_expiry_check(db, now + 17 * day, 14 * day, &res), REG_OK,
+	    "expiry: later's window");
+	is_int(count_events(db, "model.expiring", "later"), 1,
+	    "expiry: model.expiring for later");
+	raw(db, "UPDATE models SET expires_at = expires_at + 86400 WHERE id = 'later'");
+	is_int(reg_expiry_check(db, now + 18 * day, 14 * day, &res), REG_OK,
+	    "expiry: a new date");
+	is_int(count_events(db, "model.expiring", "later"), 2,
+	    "expiry: a new expiry date re-arms model.expiring");
+	set_status(db, "past-idle", 1);
+	is_int(reg_expiry_check(db, now + 17 * day, 0, &res), REG_OK,
+	    "expiry: warning 0");
+	is_int(count_events(db, "model.expired", "past-idle"), 1,
+	    "expiry: an expired model made active raises model.expired");
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -983,5 +1267,7 @@ main(void)
 	test_warnings_bound();
 	test_list();
 	test_files();
+	test_kinds_and_default();
+	test_expiry();
 	return done_testing();
 }
