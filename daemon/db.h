@@ -71,6 +71,14 @@ int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,
 	    const char *model, const char *field, const char *oldv, const char *newv);
 
 /* A model's kind and expiry (0: none), by exact id: 0, 1 none, -1. */
+/*
+ * The stand-ins for the exact id (db_alternatives.c): active, of its kind
+ * (a chat model when for_default), not expired at now, not red, every
+ * feature of id, at least its context, cheapest first then by id; relax
+ * (REG_RELAX_*) gives criteria up. Up to max ids; the count, or -1.
+ */
+int	 db_alternatives(sqlite3 *, const char *id, int64_t now, unsigned relax,
+	    int for_default, char (*ids)[256], int max);
 int	 db_model_kind(sqlite3 *, const char *id, char *kind, size_t klen,
 	    int64_t *expires_at);
 /* The same for a name being seeded: the staged row first, else the registered one. */

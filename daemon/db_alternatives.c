@@ -1,14 +1,12 @@
-/* db_alternatives.c: which registered models could stand in for another (suggestions, and the next default). */
+/* db_alternatives.c: the query for which registered models could stand in for another; the policy is reg_default.c's. */
 #include <sys/types.h>
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
-#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "registry.h"
@@ -34,9 +32,9 @@
 	"   (v.context_length IS NOT NULL AND v.context_length >= t.context_length))" \
 	" ORDER BY v.prompt_price IS NULL, v.prompt_price, v.id LIMIT ?2"
 
-/* Up to max stand-ins for the exact id, with the criteria relax gives up. */
-static int
-alt_find(sqlite3 *db, const char *id, int64_t now, unsigned relax,
+/* Up to max stand-ins for the exact id, with the criteria relax gives up (db.h). */
+int
+db_alternatives(sqlite3 *db, const char *id, int64_t now, unsigned relax,
     int for_default, char (*ids)[256], int max)
 {
 	sqlite3_stmt		*st = NULL;
@@ -78,88 +76,4 @@ alt_find(sqlite3 *db, const char *id, int64_t now, unsigned relax,
 fail:
 	sqlite3_finalize(st);
 	return -1;
-}
-
-int
-reg_alternatives(sqlite3 *db, const char *model, char (*ids)[256], int max)
-{
-	struct db_modelref	 ref;
-
-	if (max <= 0)
-		return 0;
-	/* The model's own name may be an alias; what it stands for is its id. */
-	switch (db_model_resolve(db, model, &ref)) {
-	case 0:
-		break;
-	case 1:
-		return 0;
-	default:
-		return -1;
-	}
-	return alt_find(db, ref.id, (int64_t)time(NULL), 0, 0, ids, max);
-}
-
-int
-reg_pick_default(sqlite3 *db, const struct cfg_list *fallback,
-    const char *old_default, int64_t now, char *id, size_t idlen,
-    unsigned *relaxed)
-{
-	/* Relaxed one at a time, in this order, each step keeping the last. */
-	static const unsigned	 steps[] = { 0, REG_RELAX_CONTEXT,
-	    REG_RELAX_CONTEXT | REG_RELAX_FEATURES,
-	    REG_RELAX_CONTEXT | REG_RELAX_FEATURES | REG_RELAX_HEALTH };
-	struct db_modelref	 ref;
-	char			 alt[1][256], why[300];
-	size_t			 i;
-	int			 n, r;
-
-	if (relaxed != NULL)
-		*relaxed = 0;
-	if (idlen == 0)
-		return -1;
-	/* The administrator's order first: the first listed model that may be the default now. */
-	for (i = 0; fallback != NULL && i < fallback->n; i++) {
-		switch (db_model_resolve(db, fallback->v[i], &ref)) {
-		case 0:
-			break;
-		case 1:
-			continue;
-		default:
-			return -1;
-		}
-		if (!ref.active || (old_default != NULL &&
-		    strcmp(ref.id, old_default) == 0))
-			continue;
-		if ((r = reg_default_allowed(db, ref.id, now, why,
-		    sizeof(why))) == -1)
-			return -1;
-		if (r == 1) {
-			log_info("[defaults] fallback: %s", why);
-			continue;
-		}
-		if (strlen(ref.id) >= idlen)
-			return -1;
-		memcpy(id, ref.id, strlen(ref.id) + 1);
-		return 1;
-	}
-	if (old_default == NULL)
-		return 0;
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if ((n = alt_find(db, old_default, now, steps[i], 1, alt, 1)) ==
-		    -1)
-			return -1;
-		if (n == 0)
-			continue;
-		/* The rule itself has the last word (alt_find already filters by it). */
-		if ((r = reg_default_allowed(db, alt[0], now, why,
-		    sizeof(why))) == -1)
-			return -1;
-		if (r == 1 || strlen(alt[0]) >= idlen)
-			return -1;
-		memcpy(id, alt[0], strlen(alt[0]) + 1);
-		if (relaxed != NULL)
-			*relaxed = steps[i];
-		return 1;
-	}
-	return 0;
 }

@@ -15,6 +15,7 @@
 #include "events.h"
 #include "log.h"
 #include "registry.h"
+#include "reg_int.h"
 
 /* One rule of the seed's always lists (or default_model), resolved to an id. */
 struct seed_rule {
@@ -47,10 +48,7 @@ reg_sanitize(char *s)
 			*s = '?';
 }
 
-static void reg_msg(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 reg_msg(char *msg, size_t len, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -154,7 +152,7 @@ reg_parse_kind(const char *s, const char **kind)
 }
 
 /* "2025-09-30T12:00:00Z" */
-static void
+void
 reg_rfc3339(int64_t t, char *out, size_t len)
 {
 	struct tm	 tm;
@@ -163,77 +161,6 @@ reg_rfc3339(int64_t t, char *out, size_t len)
 	if (gmtime_r(&tt, &tm) == NULL ||
 	    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, len, "%lld", (long long)t);
-}
-
-/*
- * The default rule: the default is a chat model (an embedding or OCR
- * model cannot answer a chat), and one that has not expired (its
- * provider is about to stop serving it). Activity is checked by the
- * callers, with their own messages.
- */
-int
-reg_default_refused(const char *id, const char *kind, int64_t expires_at,
-    int64_t now, char *why, size_t len)
-{
-	char	 when[32];
-
-	if (kind != NULL && strcmp(kind, "chat") != 0) {
-		if (strcmp(kind, "other") == 0)
-			reg_msg(why, len, "%s is not a chat model; the default "
-			    "must be a chat model", id);
-		else
-			reg_msg(why, len, "%s is %s %s model; the default must "
-			    "be a chat model", id, strcmp(kind, "moderation") ==
-			    0 ? "a" : "an", strcmp(kind, "ocr") == 0 ? "OCR" :
-			    kind);
-		return 1;
-	}
-	if (expires_at > 0 && expires_at <= now) {
-		reg_rfc3339(expires_at, when, sizeof(when));
-		reg_msg(why, len, "%s expired at %s; an expired model cannot "
-		    "be the default", id, when);
-		return 1;
-	}
-	return 0;
-}
-
-int
-reg_default_allowed(sqlite3 *db, const char *id, int64_t now, char *why,
-    size_t len)
-{
-	char	 kind[32];
-	int64_t	 expires_at = 0;
-	int	 r;
-
-	if ((r = db_model_kind(db, id, kind, sizeof(kind), &expires_at)) == -1)
-		return -1;
-	if (r == 1) {
-		reg_msg(why, len, "no such model: %s", id);
-		return 1;
-	}
-	return reg_default_refused(id, kind, expires_at, now, why, len);
-}
-
-void
-reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len)
-{
-	static const struct {
-		unsigned	 bit;
-		const char	*name;
-	} names[] = {
-		{ REG_RELAX_CONTEXT, "context" },
-		{ REG_RELAX_FEATURES, "features" },
-		{ REG_RELAX_HEALTH, "health" },
-	};
-	size_t	 i, o = 0;
-
-	if (len == 0)
-		return;
-	out[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((relaxed & names[i].bit) && o < len)
-			o += snprintf(out + o, len - o, "%s%s",
-			    o > 0 ? sep : "", names[i].name);
 }
 
 /* ACTIVATE and DEACTIVATE. */

@@ -186,77 +186,6 @@ zdr_why_msg(struct buf *b, const char *prefix, const struct zdr_loss *l,
 }
 
 /*
- * Move the default mark away from l, which lost (or may have lost) ZDR:
- * pick its successor while l still exists (its features and context are
- * what the alternatives match), move the mark and audit it. newid is ""
- * and *found 0 when no active chat model is left; *relaxed says which
- * criteria of the strict alternative the successor lacks.
- */
-static int
-zdr_move_default(const struct zdr_loss *l, const struct actor *a, int64_t now,
-    char *newid, size_t newlen, int *found, unsigned *relaxed)
-{
-	int	 r;
-
-	newid[0] = '\0';
-	*relaxed = 0;
-	if ((r = reg_pick_default(md.db, &md.cfg->default_fallback, l->id,
-	    now, newid, newlen, relaxed)) == -1)
-		return -1;
-	if (r == 0)
-		newid[0] = '\0';
-	*found = r == 1;
-	if (db_model_clear_default(md.db) == -1 ||
-	    (r == 1 && db_model_set_default(md.db, newid) == -1) ||
-	    db_audit(md.db, now, a, "default", r == 1 ? newid : l->id,
-	    "default", l->id, r == 1 ? newid : NULL) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * default.changed after zdr_move_default: reason is "zdr" or "zdr_held",
- * what says what happened to the old default ("lost zero data retention
- * and was removed").
- */
-static int
-zdr_default_event(const struct zdr_loss *l, const char *reason,
-    const char *what, int found, const char *newid, unsigned relaxed)
-{
-	struct buf	 d = { 0 };
-	char		 names[64], jnames[64];
-	int		 rc = -1;
-
-	reg_relaxed_names(relaxed, ", ", names, sizeof(names));
-	reg_relaxed_names(relaxed, "\",\"", jnames, sizeof(jnames));
-	if (buf_puts(&d, "{\"old\":") == -1 || buf_json_str(&d, l->id) == -1 ||
-	    buf_puts(&d, ",\"new\":") == -1 ||
-	    (found ? buf_json_str(&d, newid) : buf_puts(&d, "null")) == -1 ||
-	    buf_printf(&d, ",\"reason\":\"%s\",\"relaxed\":[", reason) == -1 ||
-	    (relaxed != 0 && buf_printf(&d, "\"%s\"", jnames) == -1) ||
-	    buf_puts(&d, "]}") == -1) {
-		log_warnx("zdr: out of memory");
-		goto out;
-	}
-	if (found && relaxed != 0)
-		rc = events_add(md.db, "default.changed", newid, d.data,
-		    "the default model %s %s; this model is the new default, "
-		    "chosen with relaxed criteria (%s): no active model "
-		    "matched all of them", l->id, what, names);
-	else if (found)
-		rc = events_add(md.db, "default.changed", newid, d.data,
-		    "the default model %s %s; this model is the new default",
-		    l->id, what);
-	else
-		rc = events_add(md.db, "default.changed", NULL, d.data,
-		    "the default model %s %s; no active chat model is left, so "
-		    "there is no default model now", l->id, what);
-out:
-	buf_free(&d);
-	return rc;
-}
-
-/*
  * Remove the default, which lost ZDR: move the mark first, then delete
  * it. The other models that lost ZDR are already gone, so none of them
  * can be picked.
@@ -265,12 +194,14 @@ static int
 zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
     int64_t now, char *newid, size_t newlen)
 {
-	struct buf	 d = { 0 }, m = { 0 };
-	unsigned	 relaxed;
-	int		 found, rc = -1;
+	struct buf		 d = { 0 }, m = { 0 };
+	struct reg_reassign	 ra;
+	int			 rc = -1;
 
-	if (zdr_move_default(l, a, now, newid, newlen, &found, &relaxed) == -1)
+	if (reg_default_reassign(md.db, &md.cfg->default_fallback, l->id, now,
+	    a, "zdr", "lost zero data retention and was removed", &ra) == -1)
 		return -1;
+	snprintf(newid, newlen, "%s", ra.id);
 	if (db_model_delete(md.db, l->id, now, a) == -1)
 		return -1;
 	if (buf_puts(&d, "{\"reason\":\"zdr\",\"slug\":") == -1 ||
@@ -280,11 +211,7 @@ zdr_remove_default(const struct zdr_loss *l, const struct actor *a,
 		log_warnx("zdr: out of memory");
 		goto out;
 	}
-	if (events_add(md.db, "model.removed", l->id, d.data, "%s",
-	    m.data) == -1)
-		goto out;
-	rc = zdr_default_event(l, "zdr", "lost zero data retention and was "
-	    "removed", found, newid, relaxed);
+	rc = events_add(md.db, "model.removed", l->id, d.data, "%s", m.data);
 out:
 	buf_free(&d);
 	buf_free(&m);
@@ -399,14 +326,13 @@ static int
 zdr_hold_default(const struct zdr_loss *l, const struct actor *a, int64_t now,
     char *newid, size_t newlen)
 {
-	unsigned	 relaxed;
-	int		 found;
+	struct reg_reassign	 ra;
 
-	if (zdr_move_default(l, a, now, newid, newlen, &found, &relaxed) == -1 ||
-	    zdr_default_event(l, "zdr_held", "may have lost zero data "
-	    "retention (a ZDR response is held) and is deactivated", found,
-	    newid, relaxed) == -1)
+	if (reg_default_reassign(md.db, &md.cfg->default_fallback, l->id, now,
+	    a, "zdr_held", "may have lost zero data retention (a ZDR response "
+	    "is held) and is deactivated", &ra) == -1)
 		return -1;
+	snprintf(newid, newlen, "%s", ra.id);
 	return zdr_hold_one(l, a, now);
 }
 
