@@ -235,7 +235,9 @@ control_init(const char *path, mode_t mode, char *err, size_t errlen)
 	}
 	umask(old);
 	if (chmod(path, mode) == -1) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+		/* sun_path, not path: GCC under -fsanitize cannot see path is not NULL here. */
+		snprintf(err, errlen, "chmod %s: %s", sun.sun_path,
+		    strerror(errno));
 		unlink(path);
 		close(fd);
 		return -1;
