@@ -325,7 +325,9 @@ catalog_seed(void)
 	a.user = "catalog";
 	a.source = "seed";
 	msg[0] = '\0';
-	if (reg_seed_apply(md.db, cfg, &a, &res, msg, sizeof(msg)) != REG_OK) {
+	if (reg_seed_apply(md.db,
+	    reg_settings_cfg(cfg, &(struct reg_settings){ 0 }),
+	    &(struct reg_seed_in){ &a, 0 }, &res, msg, sizeof(msg)) != REG_OK) {
 		catalog_seed_failed(msg[0] ? msg : "cannot apply the seed rules");
 		return;
 	}

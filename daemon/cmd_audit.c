@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "db_audit.h"
 #include "proto.h"
+#include "registry.h"
 
 #define AUDIT_LIMIT_DEFAULT	100
 #define AUDIT_LIMIT_MAX		10000
@@ -89,7 +90,7 @@ cmd_audit(struct cmd_ctx *ctx)
 			    AUDIT_LIMIT_MAX);
 		q.limit = (int)n;
 	}
-	if (db_audit_list(md.db, &q, cmd_audit_row, &l) == -1 || l.failed) {
+	if (reg_audit_list(md.db, &q, cmd_audit_row, &l) != REG_OK || l.failed) {
 		buf_reset(ctx->out);
 		ctx->n = 0;
 		return cmd_err(ctx, "internal", l.failed ? "out of memory" :

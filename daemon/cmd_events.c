@@ -12,6 +12,7 @@
 #include "db_events.h"
 #include "events.h"
 #include "proto.h"
+#include "registry.h"
 
 #define EVENTS_LIMIT_DEFAULT	100
 #define EVENTS_LIMIT_MAX	10000
@@ -107,7 +108,7 @@ cmd_events(struct cmd_ctx *ctx)
 			    EVENTS_LIMIT_MAX);
 		q.limit = (int)n;
 	}
-	if (db_events_list(md.db, &q, cmd_events_row, &l) == -1 || l.failed) {
+	if (reg_events_list(md.db, &q, cmd_events_row, &l) != REG_OK || l.failed) {
 		buf_reset(ctx->out);
 		ctx->n = 0;
 		return cmd_err(ctx, "internal", l.failed ? "out of memory" :

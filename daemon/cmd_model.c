@@ -193,53 +193,43 @@ cmd_show(struct cmd_ctx *ctx)
 	return cmd_reg_err(ctx, rc, rc == REG_NOTFOUND ? msg : "");
 }
 
-/* Copies the resolved id of a model (the user may have named an alias). */
-static int
-cmd_copy_id(const struct model *m, void *arg)
+/* The actor of a change: the client. */
+static void
+cmd_model_in(struct cmd_ctx *ctx, struct actor *a, struct reg_model_in *in)
 {
-	snprintf(arg, 256, "%s", m->id);
-	return 1;
+	a->uid = client_uid(ctx->client);
+	a->user = client_user(ctx->client);
+	a->source = "manual";
+	in->model = ctx->req->argv[1];
+	in->actor = a;
+	in->now = 0;
 }
 
 /*
- * The four changes share one shape: run the registry operation as the
- * client, log it, and reply with the model's id, new state and message.
- * DEFAULT also names the previous default.
+ * The four changes share one reply: log it, and answer with the model's
+ * id (the rule resolved it: the user may have named an alias), its new
+ * state and the rule's message. DEFAULT also names the previous default.
+ * Everything comes from the rule's result: no second query.
  */
-typedef enum reg_rc (*reg_change_fn)(sqlite3 *, const char *,
-    const struct actor *, char *, size_t);
-
 static enum cmd_ret
-cmd_change(struct cmd_ctx *ctx, reg_change_fn fn, const char *what,
-    const char *status, int with_previous)
+cmd_change_reply(struct cmd_ctx *ctx, enum reg_rc rc, const char *what,
+    const struct actor *a, const char *id, const char *status,
+    const char *previous, const char *msg)
 {
-	struct actor	 a;
-	struct reg_counts before;
-	char		 msg[512], id[256];
 	const char	*model = ctx->req->argv[1];
-	enum reg_rc	 rc;
 
-	a.uid = client_uid(ctx->client);
-	a.user = client_user(ctx->client);
-	a.source = "manual";
-	msg[0] = '\0';
-	snprintf(id, sizeof(id), "%s", model);
-	if (reg_show(md.db, model, cmd_copy_id, id) == REG_INTERNAL ||
-	    (with_previous && reg_counts(md.db, &before) != REG_OK))
-		return cmd_reg_err(ctx, REG_INTERNAL, "");
-	rc = fn(md.db, model, &a, msg, sizeof(msg));
 	if (rc != REG_OK) {
-		log_debug("%s %s by %s refused: %s", what, model, a.user, msg);
+		log_debug("%s %s by %s refused: %s", what, model, a->user, msg);
 		return cmd_reg_err(ctx, rc, msg);
 	}
-	log_info("%s %s by uid %u (%s): %s", what, id, (unsigned)a.uid,
-	    a.user, msg);
+	log_info("%s %s by uid %u (%s): %s", what, id, (unsigned)a->uid,
+	    a->user, msg);
 	lf_str(ctx->out, "id", id);
 	if (status != NULL)
 		lf_str(ctx->out, "status", status);
-	if (with_previous) {
-		if (before.default_id[0] != '\0')
-			lf_str(ctx->out, "previous", before.default_id);
+	if (previous != NULL) {
+		if (previous[0] != '\0')
+			lf_str(ctx->out, "previous", previous);
 		else
 			lf_null(ctx->out, "previous");
 	}
@@ -252,25 +242,63 @@ cmd_change(struct cmd_ctx *ctx, reg_change_fn fn, const char *what,
 enum cmd_ret
 cmd_activate(struct cmd_ctx *ctx)
 {
-	enum cmd_ret	 r;
+	struct actor		 a;
+	struct reg_model_in	 in;
+	struct reg_status_out	 out;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
 
-	r = cmd_change(ctx, reg_activate, "activate", "active", 0);
+	cmd_model_in(ctx, &a, &in);
+	rc = reg_activate(md.db, &in, &out, msg, sizeof(msg));
 	/* An expired model made active again is news (model.expired). */
-	if (r == CMD_OK)
+	if (rc == REG_OK)
 		expiry_check_soon();
-	return r;
+	return cmd_change_reply(ctx, rc, "activate", &a, out.id, "active",
+	    NULL, msg);
 }
 
 enum cmd_ret
 cmd_deactivate(struct cmd_ctx *ctx)
 {
-	return cmd_change(ctx, reg_deactivate, "deactivate", "inactive", 0);
+	struct actor		 a;
+	struct reg_model_in	 in;
+	struct reg_status_out	 out;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	cmd_model_in(ctx, &a, &in);
+	rc = reg_deactivate(md.db, &in, &out, msg, sizeof(msg));
+	return cmd_change_reply(ctx, rc, "deactivate", &a, out.id, "inactive",
+	    NULL, msg);
 }
 
 enum cmd_ret
 cmd_delete(struct cmd_ctx *ctx)
 {
-	return cmd_change(ctx, reg_delete, "delete", NULL, 0);
+	struct actor		 a;
+	struct reg_model_in	 in;
+	struct reg_delete_out	 out;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	cmd_model_in(ctx, &a, &in);
+	rc = reg_delete(md.db, &in, &out, msg, sizeof(msg));
+	return cmd_change_reply(ctx, rc, "delete", &a, out.id, NULL, NULL, msg);
+}
+
+static enum cmd_ret
+cmd_set_default(struct cmd_ctx *ctx)
+{
+	struct actor		 a;
+	struct reg_model_in	 in;
+	struct reg_default_out	 out;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	cmd_model_in(ctx, &a, &in);
+	rc = reg_set_default(md.db, &in, &out, msg, sizeof(msg));
+	return cmd_change_reply(ctx, rc, "default", &a, out.id, NULL,
+	    out.previous, msg);
 }
 
 enum cmd_ret
@@ -280,7 +308,7 @@ cmd_default(struct cmd_ctx *ctx)
 	enum reg_rc	 rc;
 
 	if (ctx->req->argc == 2)
-		return cmd_change(ctx, reg_set_default, "default", NULL, 1);
+		return cmd_set_default(ctx);
 	rc = reg_default(md.db, cmd_collect_model, &col);
 	if (col.failed)
 		return cmd_err(ctx, "internal", "out of memory");

@@ -1,4 +1,4 @@
-/* db.h: the SQLite database layer: open, schema and migrations, and every SQL statement of the registry. */
+/* db.h: the SQLite database layer: open, transactions and state (db.c), the models table (db_models.c) and the audit row (db_audit.c). */
 #ifndef MODELREG_DB_H
 #define MODELREG_DB_H
 
@@ -32,8 +32,9 @@ int	 db_state_set(sqlite3 *, const char *key, const char *value);
 char	*db_state_get(sqlite3 *, const char *key);	/* caller frees; NULL if absent */
 
 /*
- * The registry's SQL, called by registry.c only. Functions that write
- * run inside the caller's transaction.
+ * The models' SQL (db_models.c), for the rule files (reg_*.c): handlers
+ * and sources call rules, not these. Functions that write run
+ * inside the caller's transaction.
  * Unless said otherwise they return 0, or -1 when SQLite failed (logged).
  */
 #include <sys/types.h>
@@ -58,6 +59,7 @@ int	 db_model_set_status(sqlite3 *, const char *id, int active,
 	    const char *source, int64_t now);
 /* Why the daemon set the status ("zdr_held"); set_status clears it. */
 int	 db_model_set_status_reason(sqlite3 *, const char *id, const char *reason);
+/* The mark itself: only reg_default_make (the default's rule) moves it. */
 int	 db_model_clear_default(sqlite3 *);
 int	 db_model_set_default(sqlite3 *, const char *id);
 /* Writes the audit row (old: the whole row as JSON), then deletes. */
@@ -67,10 +69,10 @@ int	 db_model_show(sqlite3 *, const char *name, db_model_cb, void *);
 int	 db_model_show_default(sqlite3 *, db_model_cb, void *);	/* 0, 1 none, -1 */
 int	 db_models_list(sqlite3 *, const struct list_query *, db_model_cb, void *);
 int	 db_model_counts(sqlite3 *, int64_t *models, int64_t *active);
+/* One audit row (db_audit.c); reading the log is db_audit.h's. */
 int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,
 	    const char *model, const char *field, const char *oldv, const char *newv);
 
-/* A model's kind and expiry (0: none), by exact id: 0, 1 none, -1. */
 /*
  * The stand-ins for the exact id (db_alternatives.c): active, of its kind
  * (a chat model when for_default), not expired at now, not red, every
@@ -79,42 +81,10 @@ int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,
  */
 int	 db_alternatives(sqlite3 *, const char *id, int64_t now, unsigned relax,
 	    int for_default, char (*ids)[256], int max);
+/* A model's kind and expiry (0: none), by exact id: 0, 1 none, -1. */
 int	 db_model_kind(sqlite3 *, const char *id, char *kind, size_t klen,
 	    int64_t *expires_at);
-/* The same for a name being seeded: the staged row first, else the registered one. */
-int	 db_staging_kind(sqlite3 *, const char *id, char *kind, size_t klen,
-	    int64_t *expires_at);
-
-/*
- * Expiry (reg_expiry_check). db_expiry_each hands cb every model due an
- * event at now: "expiring" (expires within warning seconds, not yet
- * raised for this expires_at) or "expired" (active, expired, not yet
- * raised). db_expiry_mark remembers one as raised. db_expiry_next: the
- * next time after now at which one will be due, 0 when none.
- */
-struct db_expiry {
-	const char	*id;
-	const char	*which;		/* "expiring" or "expired" */
-	int64_t		 expires_at;
-	int		 is_default, active;
-};
-typedef int (*db_expiry_cb)(const struct db_expiry *, void *);	/* non-zero: -1 returned */
-int	 db_expiry_each(sqlite3 *, int64_t now, int64_t warning, db_expiry_cb, void *);
-int	 db_expiry_mark(sqlite3 *, const char *id, const char *which, int64_t expires_at);
-int	 db_expiry_next(sqlite3 *, int64_t now, int64_t warning, int64_t *next);
-
 /* Set key only if it is absent (INSERT OR IGNORE). */
 int	 db_state_set_once(sqlite3 *, const char *key, const char *value);
-
-/* Seeding, over the temp table "staging" (catalog.h). */
-int	 db_staging_count(sqlite3 *, int64_t *);	/* 0 when there is no staging table */
-/* A list name -> id: staged id, staged alias, registered id, registered alias. 0, 1 none, -1. */
-int	 db_seed_find(sqlite3 *, const char *name, char *id, size_t idlen, int *staged);
-int	 db_seed_rules_reset(sqlite3 *);	/* the temp table seed_rule(id, active), emptied */
-int	 db_seed_rule_set(sqlite3 *, const char *id, int active);
-/* Staged models already registered: metadata and last_seen_at, a seed.update audit row per changed field. */
-int	 db_seed_update(sqlite3 *, int64_t now, const struct actor *, int *changed);
-/* Staged models not registered: added with seed_rule's status, else new_active. */
-int	 db_seed_add(sqlite3 *, int64_t now, int new_active, const struct actor *, int *added);
 
 #endif

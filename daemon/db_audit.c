@@ -1,4 +1,4 @@
-/* db_audit.c: the SQL that reads the audit log for AUDIT: filters by model, actor and age, the newest N oldest first. */
+/* db_audit.c: the SQL of the audit log: the row every change writes, and AUDIT's filtered read (the newest N, oldest first). */
 #include <stdint.h>
 #include <string.h>
 
@@ -76,4 +76,27 @@ db_audit_list(sqlite3 *db, const struct db_audit_query *q, db_audit_cb cb,
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+int
+db_audit(sqlite3 *db, int64_t at, const struct actor *a, const char *action,
+    const char *model, const char *field, const char *oldv, const char *newv)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action, model,"
+	    " field, old, new) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, at) != SQLITE_OK ||
+	    db_bind_actor(st, 2, 3, a) == -1 ||
+	    db_bind_text(st, 4, action) == -1 ||
+	    db_bind_text(st, 5, model) == -1 ||
+	    db_bind_text(st, 6, field) == -1 ||
+	    db_bind_text(st, 7, oldv) == -1 ||
+	    db_bind_text(st, 8, newv) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "audit");
 }

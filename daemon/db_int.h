@@ -2,6 +2,7 @@
 #ifndef MODELREG_DB_INT_H
 #define MODELREG_DB_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
 
@@ -36,6 +37,9 @@ int	 db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
 /* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */
 int	 db_bind_kind(sqlite3_stmt *, const char *kind);
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+int	 db_kind_step(sqlite3 *, sqlite3_stmt *st, char *kind, size_t klen,
+	    int64_t *expires_at);
 /* Bind the actor's uid to iuid and user name to iuser. */
 int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 

@@ -42,13 +42,15 @@ static void
 expiry_run(evutil_socket_t fd, short what, void *arg)
 {
 	struct expiry_result	 res;
+	struct reg_settings	 rs;
 	int64_t			 now = (int64_t)time(NULL);
+	struct reg_expiry_in	 in = { now };
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if (reg_expiry_check(md.db, now, md.cfg->catalog_expiry_warning,
-	    &res) != REG_OK) {
+	if (reg_expiry_check(md.db, reg_settings_cfg(md.cfg, &rs), &in, &res,
+	    NULL, 0) != REG_OK) {
 		log_warnx("expiry: the check failed; next try in %d s",
 		    EXPIRY_EVERY);
 		expiry_arm(EXPIRY_EVERY);

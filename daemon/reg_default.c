@@ -65,6 +65,41 @@ reg_default_allowed(sqlite3 *db, const char *id, int64_t now, char *why,
 	return reg_default_refused(id, kind, expires_at, now, why, len);
 }
 
+int
+reg_default_make(sqlite3 *db, const char *id, int64_t now,
+    const struct actor *a, char *prev, size_t plen, char *why, size_t wlen)
+{
+	struct db_modelref	 ref, old;
+	int			 r, have_old;
+
+	if (prev != NULL && plen > 0)
+		prev[0] = '\0';
+	if ((r = db_model_lookup(db, id, &ref)) == -1)
+		return -1;
+	if (r == 1) {
+		reg_msg(why, wlen, "no such model: %s", id);
+		return 1;
+	}
+	if (!ref.active) {
+		reg_msg(why, wlen, "%s is inactive: activate it first", id);
+		return 1;
+	}
+	if ((r = reg_default_allowed(db, id, now, why, wlen)) != 0)
+		return r;
+	if ((r = db_model_default(db, &old)) == -1)
+		return -1;
+	have_old = r == 0;
+	/* Clear first: the unique index allows one mark at any moment. */
+	if (db_model_clear_default(db) == -1 ||
+	    db_model_set_default(db, id) == -1 ||
+	    db_audit(db, now, a, "default", id, "default",
+	    have_old ? old.id : NULL, id) == -1)
+		return -1;
+	if (have_old && prev != NULL && plen > 0)
+		snprintf(prev, plen, "%s", old.id);
+	return 0;
+}
+
 void
 reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len)
 {
@@ -177,7 +212,7 @@ reg_default_reassign(sqlite3 *db, const struct cfg_list *fallback,
     const char *what, struct reg_reassign *out)
 {
 	struct buf	 d = { 0 };
-	char		 names[64], jnames[64];
+	char		 names[64], jnames[64], why[300];
 	int		 r, rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -189,10 +224,15 @@ reg_default_reassign(sqlite3 *db, const struct cfg_list *fallback,
 		out->id[0] = '\0';
 		out->relaxed = 0;
 	}
-	if (db_model_clear_default(db) == -1 ||
-	    (out->found && db_model_set_default(db, out->id) == -1) ||
-	    db_audit(db, now, a, "default", out->found ? out->id : old,
-	    "default", old, out->found ? out->id : NULL) == -1)
+	if (out->found) {
+		/* The pick obeyed the rule: a refusal here is a broken invariant. */
+		if ((r = reg_default_make(db, out->id, now, a, NULL, 0, why,
+		    sizeof(why))) == 1)
+			log_warnx("default: %s", why);
+		if (r != 0)
+			return -1;
+	} else if (db_model_clear_default(db) == -1 ||
+	    db_audit(db, now, a, "default", old, "default", old, NULL) == -1)
 		return -1;
 
 	reg_relaxed_names(out->relaxed, ", ", names, sizeof(names));

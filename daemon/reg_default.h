@@ -37,9 +37,10 @@ int	 reg_pick_default(sqlite3 *, const struct cfg_list *fallback,
 	    unsigned *relaxed);
 
 /*
- * The rule that says which model may be the default: a chat model that has not expired at now. One function,
- * called by every path that sets the default (DEFAULT, seeding's
- * default_model, [defaults] fallback, reassignment).
+ * The rule that says which model may be the default: a chat model that
+ * has not expired at now. One function, called by every path that sets
+ * the default (reg_default_make, and the choices of seeding's
+ * default_model and of [defaults] fallback before it).
  * reg_default_allowed looks the model (exact id) up: 0 allowed, 1
  * refused (why set: "mistral-embed is an embedding model; the default
  * must be a chat model"), -1 error. reg_default_refused is the rule
@@ -49,6 +50,20 @@ int	 reg_default_refused(const char *id, const char *kind, int64_t expires_at,
 	    int64_t now, char *why, size_t len);
 int	 reg_default_allowed(sqlite3 *, const char *id, int64_t now, char *why,
 	    size_t len);
+/*
+ * Make id (an exact id) the default, inside the caller's open
+ * transaction: the one function that sets the mark (DEFAULT, seeding's
+ * default_model and reassignment all call it). It refuses (1, why set)
+ * a model that is absent, inactive ("activate it first"), or refused by
+ * reg_default_refused at now; else it moves the mark (the schema allows
+ * one, on an active chat model) and writes the audit row ("default",
+ * previous -> id). prev (may be NULL) receives the previous default's id,
+ * "" when there was none. It raises no event: the caller's says why.
+ * 0 done, 1 refused, -1 error (the caller rolls back).
+ */
+int	 reg_default_make(sqlite3 *, const char *id, int64_t now,
+	    const struct actor *, char *prev, size_t plen, char *why,
+	    size_t wlen);
 /* "context, features" for REG_RELAX_* bits (out: 64 bytes is enough); "" for none. */
 void	 reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len);
 
@@ -56,7 +71,7 @@ void	 reg_relaxed_names(unsigned relaxed, const char *sep, char *out, size_t len
  * Move the default away from old (an exact id that is the default and is
  * about to be removed or deactivated), inside the caller's open
  * transaction: pick the successor by reg_pick_default while old still
- * exists, move the mark, write the audit row and raise default.changed
+ * exists, move the mark (reg_default_make), write the audit row and raise default.changed
  * (details {"old","new","reason","relaxed":[...]}; the message says what
  * happened to old, given as what: "lost zero data retention and was
  * removed"). out->found is 0 and out->id "" when no active chat model is

@@ -1,4 +1,4 @@
-/* registry.h: the product's rules; every operation is one transaction returning a result code and a message. */
+/* registry.h: the rules of the models family (reg_models.c, reg_seed.c, reg_expiry.c) and the read side (reg_read.c). */
 #ifndef MODELREG_REGISTRY_H
 #define MODELREG_REGISTRY_H
 
@@ -73,17 +73,78 @@ struct list_query {
 };
 
 /*
- * The registry functions. msg (may be NULL) receives a one-line English
- * message for the reply: on success what happened, on failure why.
+ * The rules of the models family (reg_models.c). Each is one transaction
+ * that writes its audit row and raises its event inside it (events.c,
+ * notified after the commit), and reads nothing but its arguments: no
+ * globals. msg (may be NULL) receives a one-line English message for the
+ * reply: on success what happened, on failure why. out is filled on
+ * REG_OK (on failure it is zeroed), so the caller never queries again.
  * Model names given by users resolve to an id exactly, else to the model
  * that lists the name among its aliases.
  */
-enum reg_rc reg_activate(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
-enum reg_rc reg_deactivate(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
-enum reg_rc reg_set_default(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
-enum reg_rc reg_delete(sqlite3 *, const char *model, const struct actor *, char *msg, size_t);
+struct reg_model_in {
+	const char		*model;		/* the user's name: an id or an alias */
+	const struct actor	*actor;
+	int64_t			 now;		/* unix seconds; 0: the current time */
+};
 
-/* Read side. reg_show: REG_NOTFOUND when absent. reg_default: REG_NOTFOUND when none is set. */
+/* ACTIVATE and DEACTIVATE: REG_CONFLICT when already so, or (deactivate) when it is the default. */
+struct reg_status_out {
+	char	 id[256];		/* the resolved id */
+	int	 was_active;		/* the previous status */
+	int	 active;		/* the new status */
+};
+enum reg_rc reg_activate(sqlite3 *, const struct reg_model_in *,
+	    struct reg_status_out *, char *msg, size_t);
+enum reg_rc reg_deactivate(sqlite3 *, const struct reg_model_in *,
+	    struct reg_status_out *, char *msg, size_t);
+
+/*
+ * DEFAULT model: the one rule for the default (reg_default_make in
+ * reg_default.c: active, and reg_default_refused's chat and expiry rule);
+ * REG_CONFLICT when it refuses or the model is the default already.
+ */
+struct reg_default_out {
+	char	 id[256];		/* the new default */
+	char	 previous[256];		/* the previous default, "" when there was none */
+};
+enum reg_rc reg_set_default(sqlite3 *, const struct reg_model_in *,
+	    struct reg_default_out *, char *msg, size_t);
+
+/* DELETE: the whole row goes to the audit log; REG_CONFLICT for the default. */
+struct reg_delete_out {
+	char	 id[256];		/* the deleted id */
+};
+enum reg_rc reg_delete(sqlite3 *, const struct reg_model_in *,
+	    struct reg_delete_out *, char *msg, size_t);
+
+/*
+ * The settings the rules read, taken from the config by the caller
+ * (reg_settings_cfg) or built by a test. Lists may be NULL (empty).
+ */
+struct cfg_list;
+struct reg_settings {
+	const struct cfg_list	*always_active;		/* [seed] always_active */
+	const struct cfg_list	*always_inactive;	/* [seed] always_inactive */
+	int			 new_model_active;	/* [seed] new_model_status = active */
+	const char		*default_model;		/* [seed] default_model; NULL or "": none */
+	/*
+	 * [defaults] fallback: the order in which a new default is chosen
+	 * when the default goes away (reg_default_reassign's callers). The
+	 * seed rules never move a default that exists, so they do not read it.
+	 */
+	const struct cfg_list	*fallback;
+	int64_t			 expiry_warning;	/* [catalog] expiry_warning, seconds; 0: never */
+};
+/* Fill s from cfg (which must outlive s); returns s, so a call can take it directly. */
+const struct reg_settings *reg_settings_cfg(const struct config *cfg,
+	    struct reg_settings *s);
+
+/*
+ * The read side (reg_read.c): no transaction, nothing written.
+ * reg_show: REG_NOTFOUND when absent. reg_default: REG_NOTFOUND when none
+ * is set. reg_list: REG_USAGE on a bad filter or sort key.
+ */
 enum reg_rc reg_list(sqlite3 *, const struct list_query *, reg_model_cb, void *arg);
 enum reg_rc reg_show(sqlite3 *, const char *model, reg_model_cb, void *arg);
 enum reg_rc reg_default(sqlite3 *, reg_model_cb, void *arg);
@@ -95,32 +156,58 @@ struct reg_counts {
 };
 enum reg_rc reg_counts(sqlite3 *, struct reg_counts *);
 
+/*
+ * AUDIT and EVENTS: the rows of the audit log and of the events table,
+ * filtered (the query and row types are in db_audit.h and db_events.h).
+ * REG_USAGE for a limit below 1; REG_INTERNAL when SQLite failed or cb
+ * returned -1 (it sets its own flag to tell which).
+ */
+struct db_audit_query;
+struct db_audit_row;
+struct db_event_query;
+struct db_event;
+enum reg_rc reg_audit_list(sqlite3 *, const struct db_audit_query *,
+	    int (*cb)(const struct db_audit_row *, void *), void *arg);
+enum reg_rc reg_events_list(sqlite3 *, const struct db_event_query *,
+	    int (*cb)(const struct db_event *, void *), void *arg);
+
 /* Parse LIST's words; -1 on an unknown value. */
 int	 reg_parse_status_filter(const char *, enum reg_status_filter *);
 int	 reg_parse_sort(const char *, enum reg_sort *);
 
 /*
- * Seeding (the PeerAI rules). The catalog has been parsed into the temp
- * table "staging" (see catalog.h). In one transaction:
+ * Seeding (reg_seed.c, the PeerAI rules). The catalog has been parsed
+ * into the temp table "staging" (see catalog.h). In one transaction:
  *  - every staged model not in the registry is added: active if named in
- *    always_active, inactive if in always_inactive, else new_model_status
+ *    always_active, inactive if in always_inactive, else new_model_active
  *    (status_source "seed");
  *  - every staged model already in the registry gets its name and
  *    metadata updated and last_seen_at set; its status is kept unless an
  *    always list names it (then it is set, status_source "seed");
  *  - if no default exists and default_model names a staged or registered
- *    model, that model is activated and made the default;
+ *    model that may be the default, that model is activated and made the
+ *    default (by reg_default_make, the one way the mark is set);
  *  - state seeded_at is set (first time) and last_seed_at always.
  * Names in the always lists and default_model match ids or aliases.
- * A name the catalog does not list is reported in res->warnings (one
+ * A name the catalog does not list is reported in out->warnings (one
  * line per name, "always_active: foo is not in the catalog"), not an error.
- * Any failure rolls everything back (REG_INTERNAL).
+ * REG_CONFLICT when staging is empty; any failure rolls everything back
+ * (REG_INTERNAL). s may be NULL (no lists, new models inactive).
  */
+struct reg_seed_in {
+	const struct actor	*actor;
+	int64_t			 now;		/* unix seconds; 0: the current time */
+};
 struct seed_result {
+	int64_t	 listed;		/* the staged models */
 	int	 added, updated, activated, deactivated;
 	int	 default_set;		/* 1 when default_model was applied */
+	char	 default_id[256];	/* the model made the default, "" when none */
 	char	 warnings[1024];	/* "; "-separated, "" when none */
 };
+enum reg_rc reg_seed_apply(sqlite3 *, const struct reg_settings *,
+	    const struct reg_seed_in *, struct seed_result *, char *msg, size_t);
+
 #include "reg_default.h"	/* the default's rules */
 
 /* Issue 6: the kinds of model. */
@@ -128,22 +215,24 @@ struct seed_result {
 int	 reg_parse_kind(const char *, const char **kind);	/* -1 unknown; *kind: the stored spelling */
 
 /*
- * Expiry (issue 6), one transaction at now (an argument, so tests can
- * pass any time): model.expiring for each model that expires within
- * warning seconds (once per expires_at; warning 0: never), model.expired
- * for each active model past its expires_at (once per expires_at, so a
- * restart does not repeat them and a new date re-arms them). The events
- * commit with the marks; the caller calls events_notify(). next receives
- * the next time one will be due (0: none). Counts in expiring, expired.
+ * Expiry (reg_expiry.c), one transaction at in->now (0: the current
+ * time): model.expiring for each model that expires within
+ * s->expiry_warning seconds (once per expires_at; 0: never),
+ * model.expired for each active model past its expires_at (once per
+ * expires_at, so a restart does not repeat them and a new date re-arms
+ * them). The events commit with the marks; the caller calls
+ * events_notify(). out->next receives the next time one will be due (0:
+ * none); counts in expiring, expired.
  */
+struct reg_expiry_in {
+	int64_t	 now;
+};
 struct expiry_result {
 	int	 expiring, expired;
 	int64_t	 next;
 };
-enum reg_rc reg_expiry_check(sqlite3 *, int64_t now, int64_t warning,
-	    struct expiry_result *);
-
-enum reg_rc reg_seed_apply(sqlite3 *, const struct config *, const struct actor *,
-	    struct seed_result *, char *msg, size_t);
+enum reg_rc reg_expiry_check(sqlite3 *, const struct reg_settings *,
+	    const struct reg_expiry_in *, struct expiry_result *, char *msg,
+	    size_t);
 
 #endif

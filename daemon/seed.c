@@ -273,8 +273,9 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	memset(&res, 0, sizeof(res));
 	err[0] = '\0';
 	/* One transaction: a crash leaves the registry as it was, or seeded whole. */
-	if ((rc = reg_seed_apply(md.db, md.cfg, &a, &res, err, sizeof(err))) !=
-	    REG_OK) {
+	if ((rc = reg_seed_apply(md.db,
+	    reg_settings_cfg(md.cfg, &(struct reg_settings){ 0 }),
+	    &(struct reg_seed_in){ &a, 0 }, &res, err, sizeof(err))) != REG_OK) {
 		buf_fit(why, sizeof(why), "database error while seeding: %s",
 		    err[0] ? err : "cannot apply the catalog");
 		seed_failed(REG_INTERNAL, why);

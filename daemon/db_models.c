@@ -1,0 +1,439 @@
+/* db_models.c: the SQL of the models table: resolve a name, status, the default mark, delete, and the read side (LIST, SHOW). */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "db.h"
+#include "db_int.h"
+#include "log.h"
+#include "registry.h"
+
+/* The columns of a model record, in the order db_row_model() reads them. */
+#define MODEL_COLS \
+	"id, name, provider, description, context_length, prompt_price," \
+	" completion_price, features, aliases, status, is_default," \
+	" status_source, added_at, status_changed_at, last_seen_at," \
+	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at"
+
+/*
+ * A user's name resolved to one id: the exact id first, else a model that
+ * lists the name among its aliases (the smallest such id, so the answer
+ * does not depend on the scan order). Expects the name bound to ?1.
+ */
+#define RESOLVE_SQL \
+	"SELECT id FROM (" \
+	"  SELECT id, 0 AS pri FROM models WHERE id = ?1" \
+	"  UNION ALL" \
+	"  SELECT m.id, 1 FROM models AS m, json_each(m.aliases) AS j" \
+	"    WHERE j.value = ?1" \
+	") ORDER BY pri, id LIMIT 1"
+
+/* Fill m from a row of MODEL_COLS; its pointers live until the next step. */
+static void
+db_row_model(sqlite3_stmt *st, struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->id = db_coltext(st, 0);
+	m->name = db_coltext(st, 1);
+	m->provider = db_coltext(st, 2);
+	m->description = db_coltext(st, 3);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		m->context_length = sqlite3_column_int64(st, 4);
+		m->has_context = 1;
+	}
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		m->prompt_price = sqlite3_column_double(st, 5);
+		m->has_prompt_price = 1;
+	}
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+		m->completion_price = sqlite3_column_double(st, 6);
+		m->has_completion_price = 1;
+	}
+	m->features = (unsigned)sqlite3_column_int64(st, 7);
+	m->aliases = db_coltext(st, 8);
+	m->active = strcmp(db_coltext(st, 9), "active") == 0;
+	m->is_default = sqlite3_column_int(st, 10) == 1;
+	m->status_source = db_coltext(st, 11);
+	m->added_at = sqlite3_column_int64(st, 12);
+	m->status_changed_at = sqlite3_column_int64(st, 13);
+	m->last_seen_at = sqlite3_column_int64(st, 14);
+	m->canonical_slug = sqlite3_column_type(st, 15) == SQLITE_NULL ? NULL :
+	    db_coltext(st, 15);
+	m->delisted = sqlite3_column_int(st, 16) == 1;
+	m->zdr = sqlite3_column_type(st, 17) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 17) == 1;
+	m->health = db_coltext(st, 18);
+	if (sqlite3_column_type(st, 19) != SQLITE_NULL) {
+		m->uptime_30m = sqlite3_column_double(st, 19);
+		m->has_uptime = 1;
+	}
+	m->status_reason = sqlite3_column_type(st, 20) == SQLITE_NULL ? NULL :
+	    db_coltext(st, 20);
+	m->kind = db_coltext(st, 21);
+	m->prices = db_coltext(st, 22);
+	if (sqlite3_column_type(st, 23) != SQLITE_NULL)
+		m->expires_at = sqlite3_column_int64(st, 23);
+}
+
+/* Step st, handing every row to cb. Returns the number of rows, or -1. Finalizes st. */
+static int
+db_each_model(sqlite3 *db, sqlite3_stmt *st, db_model_cb cb, void *arg)
+{
+	struct model	 m;
+	int		 rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		db_row_model(st, &m);
+		if (cb(&m, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "read models");
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Run st (which selects id, status, is_default) into ref: 0, 1 no row, -1. Finalizes st. */
+static int
+db_ref_step(sqlite3 *db, sqlite3_stmt *st, struct db_modelref *ref)
+{
+	const char	*id;
+	int		 rc, r = -1;
+
+	memset(ref, 0, sizeof(*ref));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = 1;
+	else if (rc != SQLITE_ROW)
+		db_logerr(db, "find model");
+	else {
+		id = db_coltext(st, 0);
+		if (strlen(id) >= sizeof(ref->id))
+			log_warnx("database: model id too long");
+		else {
+			memcpy(ref->id, id, strlen(id) + 1);
+			ref->active = strcmp(db_coltext(st, 1), "active") == 0;
+			ref->is_default = sqlite3_column_int(st, 2) == 1;
+			r = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_model_resolve(sqlite3 *db, const char *name, struct db_modelref *ref)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT id, status, is_default FROM models"
+	    " WHERE id = (" RESOLVE_SQL ")");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, name) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_ref_step(db, st, ref);
+}
+
+int
+db_model_lookup(sqlite3 *db, const char *id, struct db_modelref *ref)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT id, status, is_default FROM models"
+	    " WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_ref_step(db, st, ref);
+}
+
+int
+db_model_default(sqlite3 *db, struct db_modelref *ref)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT id, status, is_default FROM models"
+	    " WHERE is_default = 1");
+	if (st == NULL)
+		return -1;
+	return db_ref_step(db, st, ref);
+}
+
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+int
+db_kind_step(sqlite3 *db, sqlite3_stmt *st, char *kind, size_t klen,
+    int64_t *expires_at)
+{
+	int	 rc, r = -1;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		r = 1;
+	else if (rc != SQLITE_ROW)
+		db_logerr(db, "model kind");
+	else {
+		snprintf(kind, klen, "%s", db_coltext(st, 0));
+		*expires_at = sqlite3_column_type(st, 1) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int64(st, 1);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_model_kind(sqlite3 *db, const char *id, char *kind, size_t klen,
+    int64_t *expires_at)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT kind, expires_at FROM models WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_kind_step(db, st, kind, klen, expires_at);
+}
+
+int
+db_model_set_status(sqlite3 *db, const char *id, int active,
+    const char *source, int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	/* A status set without a reason clears the reason of the last one. */
+	st = db_prepare(db, "UPDATE models SET status = ?2,"
+	    " status_source = ?3, status_changed_at = ?4,"
+	    " status_reason = NULL WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, active ? "active" : "inactive") == -1 ||
+	    db_bind_text(st, 3, source) == -1 ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "set status");
+}
+
+int
+db_model_set_status_reason(sqlite3 *db, const char *id, const char *reason)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "UPDATE models SET status_reason = ?2 WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 || db_bind_text(st, 2, reason) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "set status reason");
+}
+
+int
+db_model_clear_default(sqlite3 *db)
+{
+	return db_exec(db, "UPDATE models SET is_default = NULL"
+	    " WHERE is_default = 1");
+}
+
+int
+db_model_set_default(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "UPDATE models SET is_default = 1 WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "set default") == -1)
+		return -1;
+	if (sqlite3_changes(db) != 1) {
+		log_warnx("database: set default: no model %s", id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_model_delete(sqlite3 *db, const char *id, int64_t now,
+    const struct actor *a)
+{
+	sqlite3_stmt	*st;
+
+	/* The whole row goes into the audit log, so a deletion can be undone by hand. */
+	st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action, model,"
+	    " field, old, new) SELECT ?2, ?3, ?4, 'delete', id, NULL,"
+	    " json_object('name', name, 'provider', provider,"
+	    "  'description', description, 'context_length', context_length,"
+	    "  'prompt_price', prompt_price, 'completion_price',"
+	    "  completion_price, 'features', features,"
+	    "  'aliases', json(aliases), 'status', status,"
+	    "  'status_source', status_source, 'added_at', added_at,"
+	    "  'status_changed_at', status_changed_at,"
+	    "  'last_seen_at', last_seen_at, 'kind', kind,"
+	    "  'prices', json(prices), 'expires_at', expires_at), NULL"
+	    " FROM models WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    db_bind_actor(st, 3, 4, a) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "audit delete") == -1)
+		return -1;
+	if ((st = db_prepare(db, "DELETE FROM models WHERE id = ?1")) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "delete") == -1)
+		return -1;
+	if (sqlite3_changes(db) != 1) {
+		log_warnx("database: delete: no model %s", id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_model_show(sqlite3 *db, const char *name, db_model_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 n;
+
+	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
+	    " WHERE id = (" RESOLVE_SQL ")");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, name) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if ((n = db_each_model(db, st, cb, arg)) == -1)
+		return -1;
+	return n == 0 ? 1 : 0;
+}
+
+int
+db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 n;
+
+	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
+	    " WHERE is_default = 1");
+	if (st == NULL)
+		return -1;
+	if ((n = db_each_model(db, st, cb, arg)) == -1)
+		return -1;
+	return n == 0 ? 1 : 0;
+}
+
+/*
+ * LIST's query, built only from the fixed fragments below; the user's
+ * text is always bound, never put into the SQL. Unknown numbers sort last
+ * in both directions; ties go by id.
+ */
+int
+db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
+    void *arg)
+{
+	struct buf	 sql = { 0 };
+	sqlite3_stmt	*st = NULL;
+	const char	*dir, *order;
+
+	/* Ties always go by ascending id, whatever the direction. */
+	dir = q->desc ? "DESC" : "ASC";
+	if ((order = db_sort_sql(q->sort)) == NULL) {
+		log_warnx("database: list: bad sort key %d", (int)q->sort);
+		return -1;
+	}
+	if (buf_puts(&sql, "SELECT " MODEL_COLS " FROM model_view WHERE 1") == -1)
+		goto nomem;
+	switch (q->status) {
+	case RS_ALL:
+		break;
+	case RS_ACTIVE:
+		if (buf_puts(&sql, " AND status = 'active'") == -1)
+			goto nomem;
+		break;
+	case RS_INACTIVE:
+		if (buf_puts(&sql, " AND status = 'inactive'") == -1)
+			goto nomem;
+		break;
+	default:
+		log_warnx("database: list: bad status filter %d",
+		    (int)q->status);
+		goto fail;
+	}
+	if (db_filter_sql(&sql, "model_view", q->provider, q->search) == -1)
+		goto nomem;
+	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
+		goto nomem;
+	if (buf_puts(&sql, " ORDER BY ") == -1 ||
+	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
+	    buf_puts(&sql, ", id") == -1)
+		goto nomem;
+
+	if ((st = db_prepare(db, sql.data)) == NULL)
+		goto fail;
+	if (db_bind_filters(st, q->provider, q->search) == -1 ||
+	    db_bind_kind(st, q->kind) == -1)
+		goto fail;
+	buf_free(&sql);
+	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;
+nomem:
+	log_warnx("database: list: out of memory");
+fail:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return -1;
+}
+
+int
+db_model_counts(sqlite3 *db, int64_t *models, int64_t *active)
+{
+	sqlite3_stmt	*st;
+
+	st = db_prepare(db, "SELECT count(*),"
+	    " coalesce(sum(status = 'active'), 0) FROM models");
+	if (st == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_logerr(db, "count models");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*models = sqlite3_column_int64(st, 0);
+	*active = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return 0;
+}
