@@ -16,7 +16,6 @@
 #include "catalog_sync.h"
 #include "config.h"
 #include "daemon.h"
-#include "db.h"
 #include "db_catalog.h"	/* struct db_catalog_held */
 #include "events.h"
 #include "expiry.h"
