@@ -1,4 +1,4 @@
-/* catalog_sync.c: the discovery catalog: periodic refresh, the all-or-nothing apply, delisting, price events, SYNC. */
+/* catalog_sync.c: the "catalog" source: fetch the catalog, parse it into staging, apply it by reg_catalog_apply, seed from it on a first boot. */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -16,12 +16,12 @@
 #include "catalog_sync.h"
 #include "config.h"
 #include "daemon.h"
-#include "db.h"
-#include "db_catalog.h"
+#include "db_catalog.h"	/* struct db_catalog_held */
 #include "events.h"
 #include "expiry.h"
 #include "fetch.h"
 #include "log.h"
+#include "reg_catalog.h"
 #include "registry.h"
 #include "source.h"
 
@@ -48,15 +48,6 @@ static struct {
 	struct event	*held_ev;	/* a forced run applies the held response from here */
 	char		 counts[256];	/* of a hold, for sync.held */
 } cat;
-
-/* A JSON number, or null when unknown. */
-static int
-catalog_json_num(struct buf *b, const char *key, int has, double v)
-{
-	if (!has)
-		return buf_printf(b, "\"%s\":null", key);
-	return buf_printf(b, "\"%s\":%.10g", key, v);
-}
 
 static void
 catalog_actor(struct actor *a)
@@ -86,163 +77,48 @@ catalog_fail_later(const char *msg)
 		fatalx("catalog: cannot arm a timer");
 }
 
-/* Apply context: counts for the summary, passed to the callbacks. */
-struct catalog_apply {
-	int	 pct;		/* the price threshold */
-	int	 rises, relisted, delisted, failed;
-};
-
-static int
-catalog_price_event(const struct db_price_rise *r, void *arg)
+/* The rule's settings, read from the config in this one place. */
+static void
+catalog_settings(struct reg_catalog_settings *s)
 {
-	struct catalog_apply	*ap = arg;
-	struct buf		 d = { NULL, 0, 0 };
-	char			 what[256];
-	int			 rv = 0;
-
-	rv |= buf_puts(&d, "{");
-	rv |= catalog_json_num(&d, "old_prompt_price", r->has_old_prompt,
-	    r->old_prompt);
-	rv |= buf_puts(&d, ",");
-	rv |= catalog_json_num(&d, "new_prompt_price", r->has_new_prompt,
-	    r->new_prompt);
-	rv |= buf_puts(&d, ",");
-	rv |= catalog_json_num(&d, "old_completion_price",
-	    r->has_old_completion, r->old_completion);
-	rv |= buf_puts(&d, ",");
-	rv |= catalog_json_num(&d, "new_completion_price",
-	    r->has_new_completion, r->new_completion);
-	rv |= buf_printf(&d, ",\"threshold\":%d}", ap->pct);
-	if (rv != 0) {
-		buf_free(&d);
-		return -1;
-	}
-	if (r->prompt_rose && r->completion_rose)
-		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g "
-		    "(+%.0f%%), completion price %.10g -> %.10g (+%.0f%%) USD "
-		    "per 1M tokens", r->old_prompt, r->new_prompt,
-		    (r->new_prompt / r->old_prompt - 1.0) * 100.0,
-		    r->old_completion, r->new_completion,
-		    (r->new_completion / r->old_completion - 1.0) * 100.0);
-	else if (r->prompt_rose)
-		snprintf(what, sizeof(what), "prompt price %.10g -> %.10g USD "
-		    "per 1M tokens (+%.0f%%)", r->old_prompt, r->new_prompt,
-		    (r->new_prompt / r->old_prompt - 1.0) * 100.0);
-	else
-		snprintf(what, sizeof(what), "completion price %.10g -> %.10g "
-		    "USD per 1M tokens (+%.0f%%)", r->old_completion,
-		    r->new_completion,
-		    (r->new_completion / r->old_completion - 1.0) * 100.0);
-	/* The event's model column names it: the message does not repeat the id. */
-	rv = events_add(md.db, "model.price_increase", r->id, d.data,
-	    "%s", what);
-	buf_free(&d);
-	if (rv == -1)
-		return -1;
-	log_info("catalog: price increase of %s: %s", r->id, what);
-	ap->rises++;
-	return 0;
-}
-
-static int
-catalog_relisted(const char *id, void *arg)
-{
-	struct catalog_apply	*ap = arg;
-
-	log_info("catalog: %s is listed again: no longer delisted", id);
-	ap->relisted++;
-	return 0;
-}
-
-static int
-catalog_delisted(const char *id, void *arg)
-{
-	struct catalog_apply	*ap = arg;
-
-	if (events_add(md.db, "model.delisted", id, NULL, "no longer listed "
-	    "by the catalog: kept in the registry, marked delisted") == -1)
-		return -1;
-	log_warnx("catalog: %s is no longer listed: marked delisted", id);
-	ap->delisted++;
-	return 0;
+	s->max_drop = md.cfg->catalog_max_drop;
+	s->price_increase = md.cfg->catalog_price_increase;
 }
 
 /*
- * The catalog has been parsed into staging: apply it in one transaction,
- * or nothing. Fills msg with the summary, or why.
+ * The catalog has been parsed into staging: the rule applies it in one
+ * transaction, or holds it. Fills msg with the summary, or why.
  */
 static enum source_outcome
 catalog_apply(const struct fetch_result *fr, int force, int64_t *items,
     char *msg, size_t msglen)
 {
-	struct db_catalog_diff	 d;
-	struct catalog_apply	 ap;
-	struct actor		 a;
-	int64_t			 now = (int64_t)time(NULL);
-	int			 updated = 0, marked = 0, pct;
+	struct reg_catalog_settings	 s;
+	struct reg_catalog_in		 in;
+	struct reg_catalog_out		 out;
+	struct actor			 a;
 
-	memset(&ap, 0, sizeof(ap));
-	ap.pct = md.cfg->catalog_price_increase;
+	catalog_settings(&s);
 	catalog_actor(&a);
-	if (db_begin(md.db) == -1) {
-		snprintf(msg, msglen, "database error: cannot begin");
+	memset(&in, 0, sizeof(in));
+	in.body = fr->body;
+	in.len = fr->len;
+	in.format = cfg_format_name(cat.format);
+	in.etag = fr->etag;
+	in.last_modified = fr->last_modified;
+	in.force = force;
+	in.now = (int64_t)time(NULL);
+	in.actor = &a;
+	if (reg_catalog_apply(md.db, &s, &in, &out, msg, msglen) != REG_OK)
 		return SRC_FAILED;
-	}
-	if (db_catalog_diff(md.db, &d) == -1)
-		goto fail;
-	*items = d.staged;
-	if (!force && d.known > 0 &&
-	    d.dropped * 100 > (int64_t)md.cfg->catalog_max_drop * d.known) {
-		db_rollback(md.db);
-		pct = (int)((d.dropped * 100 + d.known / 2) / d.known);
-		snprintf(msg, msglen, "would drop %d%% of the catalog (%lld of "
-		    "%lld models); refresh catalog --force applies it", pct,
-		    (long long)d.dropped, (long long)d.known);
-		snprintf(cat.counts, sizeof(cat.counts), ",\"dropped\":%lld,"
-		    "\"known\":%lld,\"percent\":%d,\"max_drop\":%d",
-		    (long long)d.dropped, (long long)d.known, pct,
-		    md.cfg->catalog_max_drop);
-		/*
-		 * Kept whole, so that --force applies this very response,
-		 * even after a restart, rather than a fresh download.
-		 */
-		if (db_begin(md.db) == -1 ||
-		    db_catalog_hold(md.db, fr->body, fr->len,
-		    cfg_format_name(cat.format), fr->etag, fr->last_modified,
-		    msg) == -1 || db_commit(md.db) == -1) {
-			db_rollback(md.db);
-			snprintf(msg, msglen, "database error while holding the "
-			    "catalog: nothing was changed");
-			return SRC_FAILED;
-		}
-		return SRC_HELD;
-	}
-	if (db_catalog_price_rises(md.db, ap.pct, catalog_price_event,
-	    &ap) == -1 ||
-	    db_catalog_relisted(md.db, catalog_relisted, &ap) == -1 ||
-	    db_catalog_update_synced(md.db, now, &a, &updated) == -1 ||
-	    db_catalog_vanished(md.db, catalog_delisted, &ap) == -1 ||
-	    db_catalog_mark_delisted(md.db, now, &a, &marked) == -1 ||
-	    db_catalog_replace(md.db, now) == -1 ||
-	    db_state_set(md.db, "catalog_etag", fr->etag) == -1 ||
-	    db_state_set(md.db, "catalog_last_modified",
-	    fr->last_modified) == -1 ||
-	    db_catalog_held_clear(md.db) == -1 ||
-	    db_commit(md.db) == -1)
-		goto fail;
-	events_notify();
-	snprintf(msg, msglen, "%lld models; %lld new, %lld dropped; %d synced "
-	    "updated, %d delisted, %d relisted, %d price increases%s",
-	    (long long)d.staged, (long long)d.added, (long long)d.dropped,
-	    updated, marked, ap.relisted, ap.rises,
-	    force && d.known > 0 && d.dropped * 100 >
-	    (int64_t)md.cfg->catalog_max_drop * d.known ? " (forced)" : "");
-	return SRC_OK;
- fail:
-	db_rollback(md.db);
-	snprintf(msg, msglen, "database error while applying the catalog: "
-	    "nothing was changed");
-	return SRC_FAILED;
+	*items = out.staged;
+	if (!out.held)
+		return SRC_OK;
+	snprintf(cat.counts, sizeof(cat.counts), ",\"dropped\":%lld,"
+	    "\"known\":%lld,\"percent\":%d,\"max_drop\":%d",
+	    (long long)out.dropped, (long long)out.known, out.percent,
+	    s.max_drop);
+	return SRC_HELD;
 }
 
 /* Raise seed.failed once per streak of failed catalog seeds. */
@@ -310,7 +186,7 @@ catalog_seed(void)
 		names[n++] = cfg->always_inactive.v[i];
 	if (cfg->default_model != NULL && cfg->default_model[0] != '\0')
 		names[n++] = cfg->default_model;
-	if (db_catalog_stage_only(md.db, names, n, &kept) == -1) {
+	if (reg_catalog_stage_only(md.db, names, n, &kept) == -1) {
 		free(names);
 		catalog_seed_failed("database error while staging");
 		return;
@@ -365,19 +241,11 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 		return;
 	}
 	if (fr->not_modified) {
-		if (db_catalog_count(md.db, &items) == -1) {
-			source_done(&cat.src, SRC_FAILED, 0,
-			    "database error: cannot count the catalog");
+		if (reg_catalog_unchanged(md.db, &items, msg, sizeof(msg)) !=
+		    REG_OK) {
+			source_done(&cat.src, SRC_FAILED, 0, msg);
 			return;
 		}
-		/* The catalog applied is still the catalog: nothing to hold. */
-		if (db_catalog_held_clear(md.db) == -1) {
-			source_done(&cat.src, SRC_FAILED, 0,
-			    "database error: cannot forget the held response");
-			return;
-		}
-		snprintf(msg, sizeof(msg), "not modified; %lld models",
-		    (long long)items);
 		source_done(&cat.src, SRC_OK, (int)items, msg);
 		return;
 	}
@@ -428,7 +296,7 @@ catalog_held_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if ((r = db_catalog_held_get(md.db, &h, 1)) != 0) {
+	if ((r = reg_catalog_held(md.db, &h, 1)) != 0) {
 		source_done(&cat.src, SRC_FAILED, 0, r == 1 ? "nothing is held "
 		    "for catalog; --force applies a held response" :
 		    "database error while reading the held catalog response");
@@ -456,7 +324,7 @@ catalog_has_held(struct source *src)
 	struct db_catalog_held	 h;
 
 	(void)src;
-	return db_catalog_held_get(md.db, &h, 0) == 0;
+	return reg_catalog_held(md.db, &h, 0) == 0;
 }
 
 /* The source's run: read the key, start the fetch. */
@@ -466,7 +334,6 @@ catalog_run(struct source *src, int force)
 	struct fetch_req	 req;
 	char			 key[CAT_KEY_MAX + 2], err[512];
 	char			*etag = NULL, *lm = NULL;
-	int64_t			 known = 0;
 
 	(void)src;
 	cat.force = force;
@@ -503,9 +370,8 @@ catalog_run(struct source *src, int force)
 	 * Validators only when there is a catalog they describe; a forced
 	 * run asks for the whole response, to judge it again.
 	 */
-	if (!force && db_catalog_count(md.db, &known) == 0 && known > 0) {
-		etag = db_state_get(md.db, "catalog_etag");
-		lm = db_state_get(md.db, "catalog_last_modified");
+	if (!force) {
+		reg_catalog_validators(md.db, &etag, &lm);
 		req.etag = etag;
 		req.last_modified = lm;
 	}
@@ -545,13 +411,8 @@ catalog_configure(void)
 	    (url = strdup(cfg->catalog_url)) == NULL)
 		fatal("catalog");
 	if (cat.url != NULL && (url == NULL || strcmp(cat.url, url) != 0)) {
-		/* Another source: its first answer must be a whole one. */
-		if (db_state_set(md.db, "catalog_etag", NULL) == -1 ||
-		    db_state_set(md.db, "catalog_last_modified", NULL) == -1)
-			log_warnx("catalog: cannot forget the old validators");
-		/* A response held from another source is not for this one. */
-		if (db_catalog_held_clear(md.db) == -1)
-			log_warnx("catalog: cannot forget the held response");
+		/* Another source: its validators and held response are not for this one. */
+		(void)reg_catalog_forget(md.db);
 		cat.src.held[0] = '\0';
 	}
 	free(cat.url);
@@ -577,7 +438,7 @@ catalog_sync_init(void)
 	    (cat.held_ev = evtimer_new(md.base, catalog_held_cb, NULL)) == NULL)
 		fatalx("catalog: cannot create a timer");
 	/* A held response is in the database: it survives a restart. */
-	if (db_catalog_held_get(md.db, &h, 0) == 0)
+	if (reg_catalog_held(md.db, &h, 0) == 0)
 		snprintf(cat.src.held, sizeof(cat.src.held), "%s", h.message);
 	catalog_configure();
 }
@@ -608,123 +469,4 @@ catalog_sync_shutdown(void)
 	source_shutdown(&cat.src);
 	free(cat.url);
 	cat.url = NULL;
-}
-
-enum reg_rc
-catalog_list(sqlite3 *db, const struct catalog_query *q, catalog_entry_cb cb,
-    void *arg)
-{
-	if (q->sort != SORT_NAME && q->sort != SORT_PROVIDER &&
-	    q->sort != SORT_CONTEXT && q->sort != SORT_PRICE)
-		return REG_USAGE;
-	return db_catalog_list(db, q, cb, arg) == -1 ? REG_INTERNAL : REG_OK;
-}
-
-/* Names in messages come from users: a control byte must not break the reply. */
-static void
-catalog_msg_name(char *dst, size_t len, const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; name[i] != '\0' && i + 1 < len; i++)
-		dst[i] = ((unsigned char)name[i] < 0x20 ||
-		    (unsigned char)name[i] == 0x7f) ? '?' : name[i];
-	dst[i] = '\0';
-}
-
-/* Does a config list name catalog model id (by id or alias)? 1, 0, -1. */
-static int
-catalog_list_names(sqlite3 *db, const struct cfg_list *l, const char *id)
-{
-	size_t	 i;
-	int	 r;
-
-	for (i = 0; i < l->n; i++)
-		if ((r = db_catalog_names(db, id, l->v[i])) != 0)
-			return r;
-	return 0;
-}
-
-/* model.synced, naming who (issue 6): inside SYNC's transaction. */
-static int
-catalog_synced_event(sqlite3 *db, const char *id, int active,
-    const struct actor *a)
-{
-	struct buf	 d = { NULL, 0, 0 };
-	const char	*user = a->user != NULL ? a->user : "unknown";
-	int		 rc = -1;
-
-	if (buf_puts(&d, "{\"reason\":\"manual\",\"actor\":") == 0 &&
-	    buf_json_str(&d, user) == 0 &&
-	    buf_printf(&d, ",\"uid\":%u,\"status\":\"%s\"}",
-	    (unsigned)a->uid, active ? "active" : "inactive") == 0)
-		rc = events_add(db, "model.synced", id, d.data, "synced from "
-		    "the catalog, %s, by %s (uid %u)", active ? "active" :
-		    "inactive", user, (unsigned)a->uid);
-	else
-		log_warnx("event model.synced: out of memory");
-	buf_free(&d);
-	return rc;
-}
-
-enum reg_rc
-catalog_sync_model(sqlite3 *db, const struct config *cfg, const char *name,
-    const struct actor *a, char *id, size_t idlen, int *active, char *msg,
-    size_t msglen)
-{
-	struct db_modelref	 ref;
-	char			 shown[220];
-	int			 zdr = -1, r;
-
-	catalog_msg_name(shown, sizeof(shown), name);
-	if (db_begin(db) == -1) {
-		snprintf(msg, msglen, "database error: nothing was changed");
-		return REG_INTERNAL;
-	}
-	if ((r = db_catalog_resolve(db, name, id, idlen, &zdr)) == -1)
-		goto fail;
-	if (r == 1) {
-		db_rollback(db);
-		snprintf(msg, msglen, "%s is not in the catalog", shown);
-		return REG_NOTFOUND;
-	}
-	if ((r = db_model_lookup(db, id, &ref)) == -1)
-		goto fail;
-	if (r == 0) {
-		db_rollback(db);
-		snprintf(msg, msglen, "%s is already synced", id);
-		return REG_CONFLICT;
-	}
-	if (cfg->zdr_enforce && zdr != 1) {
-		db_rollback(db);
-		if (zdr == 0)
-			snprintf(msg, msglen, "%s has no ZDR endpoint: [zdr] "
-			    "enforce = yes refuses it", id);
-		else
-			snprintf(msg, msglen, "%s: ZDR status unknown: no ZDR "
-			    "refresh has succeeded yet ([zdr] enforce = yes)", id);
-		return REG_CONFLICT;
-	}
-	/* As the seed rules: always_active wins over always_inactive. */
-	if ((r = catalog_list_names(db, &cfg->always_active, id)) == -1)
-		goto fail;
-	if (r == 1)
-		*active = 1;
-	else {
-		if ((r = catalog_list_names(db, &cfg->always_inactive, id)) == -1)
-			goto fail;
-		*active = r == 1 ? 0 : cfg->new_model_active;
-	}
-	if (db_catalog_sync_add(db, id, *active, (int64_t)time(NULL), a) == -1 ||
-	    catalog_synced_event(db, id, *active, a) == -1 ||
-	    db_commit(db) == -1)
-		goto fail;
-	events_notify();
-	snprintf(msg, msglen, "%s synced from the catalog, %s", id,
-	    *active ? "active" : "inactive");
-	return REG_OK;
- fail:
-	db_rollback(db);
-	snprintf(msg, msglen, "database error: nothing was changed");
-	return REG_INTERNAL;
 }

@@ -1,16 +1,17 @@
 /* cmd_catalog.c: the discovery verbs: CATALOG (list the catalog) and SYNC (add a catalog model to the registry). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-#include "catalog_sync.h"
 #include "cmd.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
-#include "db.h"
-#include "db_catalog.h"
 #include "expiry.h"
 #include "log.h"
 #include "proto.h"
+#include "reg_catalog.h"
 #include "registry.h"
 #include "source.h"
 
@@ -97,7 +98,7 @@ cmd_catalog_unconfigured(void)
 
 	if (src != NULL && src->enabled)
 		return 0;
-	return db_catalog_count(md.db, &n) == 0 && n == 0;
+	return reg_catalog_count(md.db, &n) == 0 && n == 0;
 }
 
 enum cmd_ret
@@ -142,7 +143,7 @@ cmd_catalog(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
 		    "([catalog] url)");
 
-	rc = catalog_list(md.db, &q, cmd_catalog_collect, &col);
+	rc = reg_catalog_list(md.db, &q, cmd_catalog_collect, &col);
 	if (col.failed)
 		return cmd_err(ctx, "internal", "out of memory");
 	switch (rc) {
@@ -155,14 +156,25 @@ cmd_catalog(struct cmd_ctx *ctx)
 	}
 }
 
+/* The SYNC rule's settings, read from the config in this one place. */
+static void
+cmd_sync_settings(struct reg_sync_settings *s)
+{
+	s->zdr_enforce = md.cfg->zdr_enforce;
+	s->new_model_active = md.cfg->new_model_active;
+	s->always_active = &md.cfg->always_active;
+	s->always_inactive = &md.cfg->always_inactive;
+}
+
 enum cmd_ret
 cmd_sync(struct cmd_ctx *ctx)
 {
-	struct actor	 a;
-	char		 msg[512], id[256];
-	const char	*name = ctx->req->argv[1];
-	int		 active = 0;
-	enum reg_rc	 rc;
+	struct reg_sync_settings	 s;
+	struct reg_sync_in		 in;
+	struct reg_sync_out		 out;
+	struct actor			 a;
+	char				 msg[512];
+	enum reg_rc			 rc;
 
 	if (cmd_catalog_unconfigured())
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
@@ -170,16 +182,19 @@ cmd_sync(struct cmd_ctx *ctx)
 	a.uid = client_uid(ctx->client);
 	a.user = client_user(ctx->client);
 	a.source = "seed";
+	cmd_sync_settings(&s);
+	in.name = ctx->req->argv[1];
+	in.actor = &a;
+	in.now = (int64_t)time(NULL);
 	msg[0] = '\0';
-	rc = catalog_sync_model(md.db, md.cfg, name, &a, id, sizeof(id),
-	    &active, msg, sizeof(msg));
+	rc = reg_catalog_sync(md.db, &s, &in, &out, msg, sizeof(msg));
 	switch (rc) {
 	case REG_OK:
 		break;
 	case REG_NOTFOUND:
 		return cmd_err(ctx, "notfound", "%s", msg);
 	case REG_CONFLICT:
-		log_debug("sync %s by %s refused: %s", id, a.user, msg);
+		log_debug("sync %s by %s refused: %s", out.id, a.user, msg);
 		return cmd_err(ctx, "conflict", "%s", msg);
 	case REG_USAGE:
 		return cmd_err(ctx, "usage", "%s", msg);
@@ -187,10 +202,11 @@ cmd_sync(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "internal", "%s",
 		    msg[0] ? msg : "database error; nothing was changed");
 	}
-	log_info("sync %s by uid %u (%s): %s", id, (unsigned)a.uid, a.user, msg);
+	log_info("sync %s by uid %u (%s): %s", out.id, (unsigned)a.uid, a.user,
+	    msg);
 	expiry_check_soon();
-	lf_str(ctx->out, "id", id);
-	lf_str(ctx->out, "status", active ? "active" : "inactive");
+	lf_str(ctx->out, "id", out.id);
+	lf_str(ctx->out, "status", out.active ? "active" : "inactive");
 	lf_str(ctx->out, "message", msg);
 	lf_end(ctx->out);
 	ctx->n = 1;

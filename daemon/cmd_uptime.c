@@ -6,10 +6,9 @@
 
 #include "cmd.h"
 #include "daemon.h"
-#include "db.h"
-#include "db_uptime.h"
 #include "log.h"
 #include "proto.h"
+#include "reg_uptime.h"
 #include "source.h"
 
 static const struct {
@@ -70,18 +69,17 @@ cmd_uptime_unconfigured(void)
 
 	if (src != NULL && src->enabled)
 		return 0;
-	return db_uptime_count(md.db, &n) == 0 && n == 0;
+	return reg_uptime_count(md.db, &n) == 0 && n == 0;
 }
 
 enum cmd_ret
 cmd_uptime(struct cmd_ctx *ctx)
 {
 	struct uptime_collect	 col = { ctx, "24h", 0 };
-	struct db_modelref	 ref;
-	const char		*v, *id = NULL;
+	const char		*v, *model = NULL;
 	int64_t			 span = 86400;
 	size_t			 i;
-	int			 rc;
+	enum reg_rc		 rc;
 
 	if ((v = proto_opt(ctx->req, "window")) != NULL) {
 		for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++)
@@ -96,17 +94,13 @@ cmd_uptime(struct cmd_ctx *ctx)
 	if (cmd_uptime_unconfigured())
 		return cmd_err(ctx, "unavailable", "no uptime source configured "
 		    "([uptime] url)");
-	if (ctx->req->argc == 2) {
-		rc = db_model_resolve(md.db, ctx->req->argv[1], &ref);
-		if (rc == -1)
-			return cmd_err(ctx, "internal", "database error");
-		if (rc == 1)
-			return cmd_err(ctx, "notfound", "no such model: %.200s",
-			    ctx->req->argv[1]);
-		id = ref.id;
-	}
-	if (db_uptime_history(md.db, id, (int64_t)time(NULL) - span,
-	    cmd_uptime_record, &col) == -1 && !col.failed)
+	if (ctx->req->argc == 2)
+		model = ctx->req->argv[1];
+	rc = reg_uptime_history(md.db, model, (int64_t)time(NULL) - span,
+	    cmd_uptime_record, &col);
+	if (rc == REG_NOTFOUND)
+		return cmd_err(ctx, "notfound", "no such model: %.200s", model);
+	if (rc != REG_OK && !col.failed)
 		return cmd_err(ctx, "internal", "database error");
 	if (col.failed)
 		return cmd_err(ctx, "internal", "out of memory");

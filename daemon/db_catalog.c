@@ -9,7 +9,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
-#include "catalog_sync.h"
+#include "reg_catalog.h"	/* struct catalog_query, catalog_entry */
 #include "db_catalog.h"
 #include "db_int.h"
 #include "log.h"

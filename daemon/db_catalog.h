@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
-#include "catalog_sync.h"
+#include "reg_catalog.h"	/* struct catalog_query, catalog_entry */
 
 /*
  * The apply side works over the temp table "staging" (catalog.h) and runs

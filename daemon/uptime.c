@@ -1,4 +1,4 @@
-/* uptime.c: the "uptime" source: fetch every synced model's endpoints, colour it by uptime, record samples, raise down/degraded/up events. */
+/* uptime.c: the "uptime" source: fetch every synced model's endpoints and hand the samples to reg_uptime_record. */
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -16,18 +16,15 @@
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
-#include "db.h"
-#include "db_uptime.h"
-#include "events.h"
 #include "fetch.h"
 #include "log.h"
+#include "reg_uptime.h"
 #include "registry.h"
 #include "source.h"
 #include "uptime.h"
 
 #define UPTIME_URL_MAX	8192	/* bytes of an expanded URL */
 #define UPTIME_KEY_MAX	4096	/* bytes of api_key_file we accept */
-#define UPTIME_ALTS	3	/* alternatives named in an event */
 
 /* One synced model in the run: its fetch and what came of it. */
 enum item_state { IT_QUEUED = 0, IT_FETCHING, IT_SAMPLED, IT_FAILED };
@@ -38,10 +35,7 @@ struct uptime_item {
 	struct fetch		*fetch;
 	struct uptime_reading	 reading;
 	char			 err[256];
-	/* Filled while recording. */
-	const char		*health;
-	const char		*event;		/* kind to raise, or NULL */
-	struct uptime_prev	 prev;
+	const char		*health;	/* the rule's colour, once recorded */
 };
 
 /*
@@ -63,7 +57,8 @@ static struct {
 	char			*bearer;
 	long			 timeout_ms;
 	size_t			 max_bytes;
-	int			 concurrency, green, yellow, retention;
+	int			 concurrency;
+	struct reg_uptime_settings settings;
 } up;
 
 /*
@@ -126,57 +121,6 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	buf_free(&b);
 	return NULL;
-}
-
-/* The colour of a reading: no working endpoint is red; a working one without an uptime is unknown. Pure. */
-static const char *
-uptime_health(const struct uptime_reading *r, int green, int yellow)
-{
-	if (r->working == 0)
-		return "red";
-	if (!r->has_best)
-		return "unknown";
-	if (r->best >= green)
-		return "green";
-	if (r->best >= yellow)
-		return "yellow";
-	return "red";
-}
-
-/*
- * The event a new colour raises, given the previous known colour ("" when
- * the model has none): turning red is news even as a first sample;
- * turning yellow, or green after red or yellow, only after a known
- * colour. Unknown raises nothing and does not hide the colour before it.
- */
-static const char *
-uptime_event_kind(const char *prev, const char *cur)
-{
-	if (strcmp(cur, "red") == 0)
-		return strcmp(prev, "red") != 0 ? "model.down" : NULL;
-	if (prev[0] == '\0')
-		return NULL;
-	if (strcmp(cur, "yellow") == 0)
-		return strcmp(prev, "yellow") != 0 ? "model.degraded" : NULL;
-	if (strcmp(cur, "green") == 0)
-		return strcmp(prev, "green") != 0 ? "model.up" : NULL;
-	return NULL;
-}
-
-/* A percentage for people: at most two decimals, no trailing zeros. */
-static void
-uptime_fmt_pct(double v, char *out, size_t len)
-{
-	size_t	 n;
-
-	snprintf(out, len, "%.2f", v);
-	if (strchr(out, '.') == NULL)
-		return;
-	n = strlen(out);
-	while (n > 0 && out[n - 1] == '0')
-		out[--n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[--n] = '\0';
 }
 
 /* Forget the run: cancel its transfers, free what it holds. */
@@ -267,7 +211,7 @@ uptime_fetched(const struct fetch_result *fr, void *arg)
 	else if (fr->not_modified)
 		/* We send no validator: a 304 carries nothing. */
 		snprintf(it->err, sizeof(it->err), "unexpected HTTP 304");
-	else if (db_uptime_parse(md.db, fr->body, fr->len, &it->reading,
+	else if (reg_uptime_parse(md.db, fr->body, fr->len, &it->reading,
 	    it->err, sizeof(it->err)) == 0)
 		it->state = IT_SAMPLED;
 	if (it->state == IT_FAILED)
@@ -279,146 +223,64 @@ uptime_fetched(const struct fetch_result *fr, void *arg)
 	uptime_pump();
 }
 
-/* Raise the event decided for it (inside the transaction). */
-static int
-uptime_raise(struct uptime_item *it)
+/* The rule's settings, read from the config in this one place (copied at the run's start). */
+static void
+uptime_settings(struct reg_uptime_settings *s, const struct config *cfg)
 {
-	char		 alts[UPTIME_ALTS][256], pct[32], what[64];
-	struct buf	 msg = { 0 }, det = { 0 };
-	const char	*verb;
-	int		 nalt, i, rv = -1;
-
-	nalt = reg_alternatives(md.db, it->id, alts, UPTIME_ALTS);
-	if (nalt == -1) {
-		/* Advice only: the event still tells the news. */
-		log_warnx("uptime: %s: cannot look up alternatives", it->id);
-		nalt = 0;
-	}
-	if (it->reading.has_best && it->reading.working > 0) {
-		uptime_fmt_pct(it->reading.best, pct, sizeof(pct));
-		snprintf(what, sizeof(what), "uptime %s%%", pct);
-	} else if (it->reading.working == 0)
-		snprintf(what, sizeof(what), "no working endpoint");
-	else
-		snprintf(what, sizeof(what), "uptime unknown");
-
-	if (strcmp(it->event, "model.down") == 0)
-		verb = "down";
-	else if (strcmp(it->event, "model.degraded") == 0)
-		verb = "degraded";
-	else
-		verb = "up again";
-	/* The event's model column names it: the message does not repeat the id. */
-	if (it->prev.is_default) {
-		if (buf_printf(&msg, "the default model is %s (%s)", verb,
-		    what) == -1)
-			goto done;
-	} else if (buf_printf(&msg, "%s (%s)", verb, what) == -1)
-		goto done;
-	if (strcmp(it->event, "model.up") == 0) {
-		if (buf_printf(&msg, "; it was %s", it->prev.health) == -1)
-			goto done;
-	} else if (nalt == 0) {
-		if (buf_puts(&msg, "; no alternative is available") == -1)
-			goto done;
-	} else {
-		if (buf_puts(&msg, "; alternatives: ") == -1)
-			goto done;
-		for (i = 0; i < nalt; i++)
-			if (buf_printf(&msg, "%s%s", i ? ", " : "",
-			    alts[i]) == -1)
-				goto done;
-	}
-
-	if (buf_puts(&det, "{\"uptime\":") == -1)
-		goto done;
-	if (it->reading.has_best && it->reading.working > 0) {
-		if (buf_printf(&det, "%.10g", it->reading.best) == -1)
-			goto done;
-	} else if (buf_puts(&det, "null") == -1)
-		goto done;
-	if (buf_puts(&det, ",\"health\":") == -1 ||
-	    buf_json_str(&det, it->health) == -1 ||
-	    buf_puts(&det, ",\"previous\":") == -1)
-		goto done;
-	if (it->prev.health[0] != '\0') {
-		if (buf_json_str(&det, it->prev.health) == -1)
-			goto done;
-	} else if (buf_puts(&det, "null") == -1)
-		goto done;
-	if (buf_printf(&det, ",\"default\":%s,\"alternatives\":[",
-	    it->prev.is_default ? "true" : "false") == -1)
-		goto done;
-	for (i = 0; i < nalt; i++)
-		if ((i > 0 && buf_putc(&det, ',') == -1) ||
-		    buf_json_str(&det, alts[i]) == -1)
-			goto done;
-	if (buf_puts(&det, "]}") == -1)
-		goto done;
-	if (events_add(md.db, it->event, it->id, det.data, "%s",
-	    msg.data) == -1)
-		goto done;
-	log_info("uptime: %s: %s", it->id, msg.data);
-	rv = 0;
-done:
-	if (rv == -1 && (msg.data == NULL || det.data == NULL))
-		log_warnx("uptime: out of memory building an event");
-	buf_free(&msg);
-	buf_free(&det);
-	return rv;
+	s->green = cfg->uptime_green;
+	s->yellow = cfg->uptime_yellow;
+	s->retention = cfg->uptime_retention;
 }
 
 /*
- * Record the run in one transaction: prune old samples, a sample per
- * model that answered, then the events (so that alternatives already
- * see this run's colours). Returns the number of models sampled, or -1
- * (rolled back).
+ * Hand the samples to the rule (reg_uptime_record: one transaction, or
+ * nothing) and mark the models deleted meanwhile as failed. Returns the
+ * number of models sampled, or -1 (nothing changed).
  */
 static int
 uptime_record(int64_t now, int *pruned)
 {
-	struct uptime_item	*it;
-	size_t			 i;
-	int			 sampled = 0, rc;
+	struct reg_uptime_sample	*v = NULL;
+	struct reg_uptime_in		 in;
+	struct reg_uptime_out		 out;
+	const char			**health = NULL;
+	size_t				*at = NULL, i, n = 0;
+	char				 msg[256];
+	int				 rc = -1;
 
-	if (db_begin(md.db) == -1)
-		return -1;
-	if (db_uptime_prune(md.db, now - up.retention, pruned) == -1)
-		goto fail;
+	if (up.n > 0 && ((v = calloc(up.n, sizeof(*v))) == NULL ||
+	    (health = calloc(up.n, sizeof(*health))) == NULL ||
+	    (at = calloc(up.n, sizeof(*at))) == NULL))
+		goto out;
 	for (i = 0; i < up.n; i++) {
-		it = &up.items[i];
-		it->event = NULL;
-		if (it->state != IT_SAMPLED)
+		if (up.items[i].state != IT_SAMPLED)
 			continue;
-		if ((rc = db_uptime_previous(md.db, it->id, &it->prev)) == -1)
-			goto fail;
-		if (rc == 1) {
-			/* Deleted while its endpoints were being fetched. */
-			it->state = IT_FAILED;
-			snprintf(it->err, sizeof(it->err), "no longer in the "
-			    "registry");
-			continue;
-		}
-		it->health = uptime_health(&it->reading, up.green, up.yellow);
-		if (db_uptime_record(md.db, it->id, now,
-		    it->reading.working > 0 && it->reading.has_best,
-		    it->reading.best, it->health) == -1)
-			goto fail;
-		if (it->prev.active)
-			it->event = uptime_event_kind(it->prev.health,
-			    it->health);
-		sampled++;
+		v[n].id = up.items[i].id;
+		v[n].reading = up.items[i].reading;
+		at[n++] = i;
 	}
-	for (i = 0; i < up.n; i++)
-		if (up.items[i].event != NULL &&
-		    uptime_raise(&up.items[i]) == -1)
-			goto fail;
-	if (db_commit(md.db) == -1)
-		goto fail;
-	return sampled;
-fail:
-	db_rollback(md.db);
-	return -1;
+	in.v = v;
+	in.n = n;
+	in.now = now;
+	out.health = health;
+	if (reg_uptime_record(md.db, &up.settings, &in, &out, msg,
+	    sizeof(msg)) != REG_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((up.items[at[i]].health = health[i]) != NULL)
+			continue;
+		/* Deleted while its endpoints were being fetched. */
+		up.items[at[i]].state = IT_FAILED;
+		snprintf(up.items[at[i]].err, sizeof(up.items[at[i]].err),
+		    "no longer in the registry");
+	}
+	*pruned = out.pruned;
+	rc = out.sampled;
+out:
+	free(v);
+	free(health);
+	free(at);
+	return rc;
 }
 
 /* Every transfer has ended: record, report, and hand the outcome to the source. */
@@ -459,7 +321,6 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 		sampled = 0;
 		goto end;
 	}
-	events_notify();
 	for (i = 0; i < up.n; i++) {
 		if (up.items[i].state != IT_SAMPLED) {
 			if (failed++ == 0) {
@@ -497,7 +358,7 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 		    first ? first : "", firsterr);
 	if (pruned > 0)
 		log_info("uptime: pruned %d samples older than %d s", pruned,
-		    up.retention);
+		    up.settings.retention);
 	outcome = SRC_OK;
 end:
 	/*
@@ -534,9 +395,7 @@ uptime_run(struct source *src, int force)
 	up.max_bytes = cfg->uptime_max_bytes;
 	up.concurrency = cfg->uptime_concurrency > 0 ?
 	    cfg->uptime_concurrency : 1;
-	up.green = cfg->uptime_green;
-	up.yellow = cfg->uptime_yellow;
-	up.retention = cfg->uptime_retention;
+	uptime_settings(&up.settings, cfg);
 	if ((up.tmpl = strdup(cfg->uptime_url)) == NULL) {
 		snprintf(up.fail, sizeof(up.fail), "out of memory");
 		uptime_schedule_finish();
@@ -556,14 +415,14 @@ uptime_run(struct source *src, int force)
 			return;
 		}
 	}
-	if (db_uptime_models(md.db, &ids, &n) == -1) {
+	if (reg_uptime_models(md.db, &ids, &n) == -1) {
 		snprintf(up.fail, sizeof(up.fail), "database error while "
 		    "listing the synced models");
 		uptime_schedule_finish();
 		return;
 	}
 	if (n > 0 && (up.items = calloc(n, sizeof(*up.items))) == NULL) {
-		db_uptime_ids_free(ids, n);
+		reg_uptime_ids_free(ids, n);
 		snprintf(up.fail, sizeof(up.fail), "out of memory");
 		uptime_schedule_finish();
 		return;

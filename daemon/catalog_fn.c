@@ -1,0 +1,522 @@
+/* catalog_fn.c: the SQL functions the catalog parsers call: strict ids, UTF-8 repair, strict numbers, prices and dates. */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "catalog_int.h"
+
+#define CAT_ID_MAX	200		/* bytes in an id or alias */
+#define CAT_NUM_MAX	64		/* bytes in a number as a string */
+#define CAT_TIME_MAX	64		/* bytes in a date as a string */
+
+/* ASCII digits only, whatever the locale. */
+#define CAT_DIGIT(c)	((c) >= '0' && (c) <= '9')
+
+/* Is v the SQL text t (a json_type() result)? */
+static int
+cat_is_type(sqlite3_value *v, const char *t)
+{
+	const unsigned char	*s;
+
+	if (sqlite3_value_type(v) != SQLITE_TEXT)
+		return 0;
+	if ((s = sqlite3_value_text(v)) == NULL)
+		return 0;
+	return strcmp((const char *)s, t) == 0;
+}
+
+/*
+ * catalog_id(type, value): value when it is a string usable as an id,
+ * else NULL. Ids travel bare in logfmt and in comma lists.
+ */
+static void
+cat_fn_id(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	int			 n, i;
+
+	if (!cat_is_type(argv[0], "text") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT)
+		goto null;
+	if ((s = sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = sqlite3_value_bytes(argv[1]);
+	if (n < 1 || n > CAT_ID_MAX)
+		goto null;
+	for (i = 0; i < n; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' ||
+		    s[i] == ',' || s[i] == '=' || s[i] == '\\')
+			goto null;
+	}
+	sqlite3_result_value(ctx, argv[1]);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/* Length of the well-formed UTF-8 sequence at p (n bytes left), or 0. */
+static size_t
+cat_utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char	 c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)		/* a continuation byte, or overlong */
+		return 0;
+	if (c < 0xe0)
+		return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c < 0xf0) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0)	/* overlong */
+			return 0;
+		if (c == 0xed && p[1] >= 0xa0)	/* a UTF-16 surrogate */
+			return 0;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 ||
+		    (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90)	/* overlong */
+			return 0;
+		if (c == 0xf4 && p[1] >= 0x90)	/* above U+10FFFF */
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * catalog_text(type, value, max): a string as well-formed UTF-8 of at most
+ * max bytes, cut on a character boundary; NULL unless a non-empty string.
+ * A lone surrogate (which SQLite decodes to an invalid sequence) and any
+ * other ill-formed byte become U+FFFD; NUL bytes are dropped so that C
+ * strings read from staging are whole.
+ */
+static void
+cat_fn_text(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	static const unsigned char repl[] = { 0xef, 0xbf, 0xbd };
+	const unsigned char	*s;
+	unsigned char		*out;
+	size_t			 n, i, o, k, max, cap;
+	sqlite3_int64		 m;
+
+	if (!cat_is_type(argv[0], "text") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT)
+		goto null;
+	m = sqlite3_value_int64(argv[2]);
+	if (m < 1 || m > 1024 * 1024)
+		goto null;
+	max = (size_t)m;
+	if ((s = sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = (size_t)sqlite3_value_bytes(argv[1]);
+	/* Every input byte yields at most 3 output bytes. */
+	cap = n < max / 3 ? n * 3 : max;
+	if ((out = sqlite3_malloc64(cap + 1)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	for (i = 0, o = 0; i < n; i += k) {
+		if (s[i] == '\0') {
+			k = 1;
+			continue;
+		}
+		if ((k = cat_utf8_len(s + i, n - i)) == 0) {
+			/* One U+FFFD for a whole encoded surrogate. */
+			if (n - i >= 3 && s[i] == 0xed &&
+			    (s[i + 1] & 0xe0) == 0xa0 &&
+			    (s[i + 2] & 0xc0) == 0x80)
+				k = 3;
+			else
+				k = 1;
+			if (o + sizeof(repl) > cap)
+				break;
+			memcpy(out + o, repl, sizeof(repl));
+			o += sizeof(repl);
+			continue;
+		}
+		if (o + k > cap)
+			break;
+		memcpy(out + o, s + i, k);
+		o += k;
+	}
+	if (o == 0) {
+		sqlite3_free(out);
+		goto null;
+	}
+	out[o] = '\0';
+	sqlite3_result_text64(ctx, (const char *)out, o, sqlite3_free,
+	    SQLITE_UTF8);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/*
+ * catalog_int(type, value): a context length: a positive integer up to
+ * INT_MAX, given as a JSON integer, an integral real, or a string of
+ * digits ("128000"). Anything else is NULL.
+ */
+static void
+cat_fn_int(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	sqlite3_int64		 v;
+	double			 d;
+	int			 n, i, j;
+
+	if (cat_is_type(argv[0], "integer"))
+		v = sqlite3_value_int64(argv[1]);
+	else if (cat_is_type(argv[0], "real")) {
+		d = sqlite3_value_double(argv[1]);
+		/* Range first: the cast is defined only within range. */
+		if (!isfinite(d) || d < 1 || d > INT_MAX)
+			goto null;
+		v = (sqlite3_int64)d;
+		if ((double)v != d)	/* not integral */
+			goto null;
+	} else if (cat_is_type(argv[0], "text") &&
+	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+		if ((s = sqlite3_value_text(argv[1])) == NULL)
+			goto null;
+		n = sqlite3_value_bytes(argv[1]);
+		for (i = 0; i < n && s[i] == ' '; i++)
+			;
+		for (j = n; j > i && s[j - 1] == ' '; j--)
+			;
+		if (j - i < 1 || j - i > 10)
+			goto null;
+		for (v = 0; i < j; i++) {
+			if (!CAT_DIGIT(s[i]))
+				goto null;
+			v = v * 10 + (s[i] - '0');
+		}
+	} else
+		goto null;
+	if (v < 1 || v > INT_MAX)
+		goto null;
+	sqlite3_result_int64(ctx, v);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/*
+ * Read a decimal number strictly ([-+]digits[.digits][e[-+]digits], no
+ * hex, inf or nan) and return it multiplied by 10^shift, converting only
+ * once so that "0.000003" becomes exactly 3 and not 2.9999999999999996.
+ * strtod() sees only digits, '.', 'e' and a sign, and modelregd never
+ * calls setlocale(), so the decimal point is '.'. Returns -1 if bad.
+ */
+static int
+cat_decimal(const char *s, size_t n, int shift, double *out)
+{
+	char	 num[CAT_NUM_MAX + 32], *end;
+	size_t	 i = 0, o = 0, digits = 0;
+	long	 exp = 0;
+	int	 eneg = 0, edigits = 0;
+	double	 d;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i > CAT_NUM_MAX)
+		return -1;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		num[o++] = s[i++];
+	for (; i < n && CAT_DIGIT(s[i]); i++, digits++)
+		num[o++] = s[i];
+	if (i < n && s[i] == '.') {
+		num[o++] = s[i++];
+		for (; i < n && CAT_DIGIT(s[i]); i++, digits++)
+			num[o++] = s[i];
+	}
+	if (digits == 0)
+		return -1;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			eneg = s[i++] == '-';
+		for (; i < n && CAT_DIGIT(s[i]); i++, edigits++) {
+			if (exp > 99999)
+				return -1;
+			exp = exp * 10 + (s[i] - '0');
+		}
+		if (edigits == 0)
+			return -1;
+	}
+	if (i != n)
+		return -1;
+	exp = (eneg ? -exp : exp) + shift;
+	snprintf(num + o, sizeof(num) - o, "e%ld", exp);
+	d = strtod(num, &end);
+	if (*end != '\0' || !isfinite(d))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+static int
+cat_per_million(const char *s, size_t n, double *out)
+{
+	return cat_decimal(s, n, 6, out);
+}
+
+/*
+ * catalog_price(type, value): a price in USD per token, as a decimal
+ * string or a JSON number, returned in USD per 1M tokens. Negative
+ * ("-1": variable), unparsable or other types are NULL (unknown).
+ */
+static void
+cat_fn_price(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	char			 tmp[64];
+	double			 d;
+	int			 n;
+
+	if (cat_is_type(argv[0], "integer") || cat_is_type(argv[0], "real")) {
+		d = sqlite3_value_double(argv[1]);
+		if (!isfinite(d))
+			goto null;
+		/* 15 digits give back the decimal the document wrote. */
+		n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+		if (n < 0 || (size_t)n >= sizeof(tmp) ||
+		    cat_per_million(tmp, (size_t)n, &d) == -1)
+			goto null;
+	} else if (cat_is_type(argv[0], "text") &&
+	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+		if ((s = sqlite3_value_text(argv[1])) == NULL)
+			goto null;
+		n = sqlite3_value_bytes(argv[1]);
+		if (cat_per_million((const char *)s, (size_t)n, &d) == -1)
+			goto null;
+	} else
+		goto null;
+	if (d < 0)
+		goto null;
+	sqlite3_result_double(ctx, d + 0.0);	/* -0 becomes 0 */
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/*
+ * catalog_number(type, value): another price, as given: a finite
+ * non-negative decimal string or JSON number; else NULL. Read like the
+ * token prices (strictly, converted once), without the scaling.
+ */
+static void
+cat_fn_number(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	char			 tmp[64];
+	double			 d;
+	int			 n;
+
+	if (cat_is_type(argv[0], "integer") || cat_is_type(argv[0], "real")) {
+		d = sqlite3_value_double(argv[1]);
+		if (!isfinite(d))
+			goto null;
+		n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+		if (n < 0 || (size_t)n >= sizeof(tmp) ||
+		    cat_decimal(tmp, (size_t)n, 0, &d) == -1)
+			goto null;
+	} else if (cat_is_type(argv[0], "text") &&
+	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
+		if ((s = sqlite3_value_text(argv[1])) == NULL)
+			goto null;
+		n = sqlite3_value_bytes(argv[1]);
+		if (cat_decimal((const char *)s, (size_t)n, 0, &d) == -1)
+			goto null;
+	} else
+		goto null;
+	if (d < 0 || !isfinite(d))
+		goto null;
+	sqlite3_result_double(ctx, d + 0.0);	/* -0 becomes 0 */
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+/* Read exactly n ASCII digits at *p into *v; advances *p. */
+static int
+cat_digits(const char **p, const char *end, int n, int *v)
+{
+	int	 i;
+
+	if (end - *p < n)
+		return -1;
+	for (*v = 0, i = 0; i < n; i++, (*p)++) {
+		if (!CAT_DIGIT(**p))
+			return -1;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (Hinnant's days_from_civil). */
+static int64_t
+cat_days(int y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * A date as unix seconds: RFC 3339 ("2025-09-30T12:00:00Z",
+ * "2025-09-30T12:00:00.5+02:00"), the same with a blank for the T or
+ * without an offset (taken as UTC), or a plain date ("2025-09-30",
+ * midnight UTC). Years 1970..9999. -1 if bad.
+ */
+int
+catalog_parse_time(const char *s, size_t n, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	const char	*p = s, *end = s + n;
+	int		 y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign;
+	int64_t		 t;
+
+	if (n > CAT_TIME_MAX)
+		return -1;
+	if (cat_digits(&p, end, 4, &y) == -1 || p == end || *p++ != '-' ||
+	    cat_digits(&p, end, 2, &mo) == -1 || p == end || *p++ != '-' ||
+	    cat_digits(&p, end, 2, &d) == -1)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0))))
+		return -1;
+	if (p < end) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (cat_digits(&p, end, 2, &h) == -1 || p == end ||
+		    *p++ != ':' || cat_digits(&p, end, 2, &mi) == -1)
+			return -1;
+		if (p < end && *p == ':') {
+			p++;
+			if (cat_digits(&p, end, 2, &sec) == -1)
+				return -1;
+			if (p < end && *p == '.') {
+				for (p++; p < end && CAT_DIGIT(*p); p++)
+					;
+				if (!CAT_DIGIT(p[-1]))
+					return -1;
+			}
+		}
+		if (h > 23 || mi > 59 || sec > 60)
+			return -1;
+		if (p < end && (*p == 'Z' || *p == 'z'))
+			p++;
+		else if (p < end && (*p == '+' || *p == '-')) {
+			sign = *p++ == '-' ? -1 : 1;
+			if (cat_digits(&p, end, 2, &oh) == -1 || p == end ||
+			    *p++ != ':' || cat_digits(&p, end, 2, &om) == -1 ||
+			    oh > 23 || om > 59)
+				return -1;
+			oh *= sign;
+			om *= sign;
+		}
+		if (p != end)
+			return -1;
+	}
+	t = cat_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
+	if (t < 0)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+/*
+ * catalog_time(type, value): an expiry date (see catalog_parse_time), or
+ * a JSON integer of unix seconds; NULL when absent or unreadable, so a
+ * bad date never makes a model look expired.
+ */
+static void
+cat_fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*s;
+	sqlite3_int64		 v;
+	int64_t			 t;
+
+	if (cat_is_type(argv[0], "integer")) {
+		v = sqlite3_value_int64(argv[1]);
+		/* Up to the end of year 9999. */
+		if (v < 1 || v > 253402300799LL)
+			goto null;
+		sqlite3_result_int64(ctx, v);
+		return;
+	}
+	if (!cat_is_type(argv[0], "text") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT)
+		goto null;
+	if ((s = sqlite3_value_text(argv[1])) == NULL)
+		goto null;
+	if (catalog_parse_time((const char *)s,
+	    (size_t)sqlite3_value_bytes(argv[1]), &t) == -1)
+		goto null;
+	sqlite3_result_int64(ctx, t);
+	return;
+null:
+	sqlite3_result_null(ctx);
+}
+
+int
+catalog_fn_register(sqlite3 *db)
+{
+	static const struct {
+		const char	*name;
+		int		 nargs;
+		void		(*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{ "catalog_id", 2, cat_fn_id },
+		{ "catalog_text", 3, cat_fn_text },
+		{ "catalog_int", 2, cat_fn_int },
+		{ "catalog_price", 2, cat_fn_price },
+		{ "catalog_number", 2, cat_fn_number },
+		{ "catalog_time", 2, cat_fn_time },
+	};
+	sqlite3_stmt	*st = NULL;
+	size_t		 i;
+
+	/*
+	 * Registering again would expire every prepared statement of the
+	 * connection (and fail while one runs), so probe first.
+	 */
+	if (sqlite3_prepare_v2(db, "SELECT catalog_price(NULL, NULL)", -1,
+	    &st, NULL) == SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	for (i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		if (sqlite3_create_function_v2(db, fns[i].name, fns[i].nargs,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+		    NULL, fns[i].fn, NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}

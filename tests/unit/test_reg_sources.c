@@ -1,0 +1,625 @@
+/* test_reg_sources.c: unit tests of the source rules (reg_catalog, reg_zdr, reg_uptime) on in-memory databases, with a fake now. */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "catalog.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "db_catalog.h"
+#include "log.h"
+#include "reg_catalog.h"
+#include "reg_uptime.h"
+#include "reg_zdr.h"
+#include "registry.h"
+#include "tap.h"
+
+/* The rules raise events (events.c), which link the daemon's globals; no loop runs here. */
+struct modelregd md;
+int daemon_reload(char *err, size_t len) { (void)err; (void)len; return -1; }
+void daemon_stop(void) { }
+void daemon_status(const char *fmt, ...) { (void)fmt; }
+
+static const struct actor auto_actor = { 0, "test", "auto" };
+
+static int
+raw(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) & 0xff;
+}
+
+static int64_t
+qint(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -999;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		printf("# prepare %s: %s\n", sql, sqlite3_errmsg(db));
+		return v;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* First column of the first row as text ("(null)" for NULL, "(none)" for no row). */
+static const char *
+qtext(sqlite3 *db, const char *sql, char *out, size_t len)
+{
+	sqlite3_stmt		*st;
+	const unsigned char	*s;
+
+	snprintf(out, len, "(none)");
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		printf("# prepare %s: %s\n", sql, sqlite3_errmsg(db));
+		return out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s = sqlite3_column_text(st, 0);
+		snprintf(out, len, "%s", s != NULL ? (const char *)s : "(null)");
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int64_t
+count_events(sqlite3 *db, const char *kind, const char *model)
+{
+	char	 sql[256];
+
+	if (model == NULL)
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE "
+		    "kind = '%s'", kind);
+	else
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE "
+		    "kind = '%s' AND model = '%s'", kind, model);
+	return qint(db, sql);
+}
+
+static const char *
+status_of(sqlite3 *db, const char *id, char *out, size_t len)
+{
+	char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT status || '/' || coalesce(status_reason,"
+	    " '-') FROM models WHERE id = '%s'", id);
+	return qtext(db, sql, out, len);
+}
+
+/* An active or inactive chat model, with a prompt price. */
+static void
+put_model(sqlite3 *db, const char *id, double pp, int active)
+{
+	char	 sql[512];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO models(id, name, prompt_price,"
+	    " features, status, status_source, added_at, status_changed_at,"
+	    " kind) VALUES ('%s', '%s', %.3f, 0, '%s', 'seed', 1, 1, 'chat')",
+	    id, id, pp, active ? "active" : "inactive");
+	if (raw(db, sql) != SQLITE_OK)
+		printf("# put_model %s: %s\n", id, sqlite3_errmsg(db));
+}
+
+static void
+set_default(sqlite3 *db, const char *id)
+{
+	char	 sql[256];
+
+	raw(db, "UPDATE models SET is_default = NULL");
+	snprintf(sql, sizeof(sql), "UPDATE models SET is_default = 1 WHERE id = '%s'",
+	    id);
+	raw(db, sql);
+}
+
+static const char *
+default_of(sqlite3 *db, char *out, size_t len)
+{
+	return qtext(db, "SELECT id FROM models WHERE is_default = 1", out, len);
+}
+
+/* {"data":[{"model_id":...},...]} naming the comma-separated slugs. */
+static char *
+zdr_body(const char *slugs)
+{
+	struct buf	 b = { 0 };
+	const char	*p = slugs, *e;
+	int		 first = 1;
+
+	buf_puts(&b, "{\"data\":[");
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		if (e == NULL)
+			e = p + strlen(p);
+		buf_printf(&b, "%s{\"model_id\":\"%.*s\",\"provider_name\":\"X\"}",
+		    first ? "" : ",", (int)(e - p), p);
+		first = 0;
+		p = *e == ',' ? e + 1 : e;
+	}
+	buf_puts(&b, "]}");
+	return b.data;
+}
+
+static enum reg_rc
+zdr_apply(sqlite3 *db, const struct reg_zdr_settings *s, const char *slugs,
+    const char *etag, int64_t now, struct reg_zdr_out *out, char *msg,
+    size_t len)
+{
+	struct reg_zdr_in	 in;
+	char			*body = zdr_body(slugs);
+	enum reg_rc		 rc;
+
+	memset(&in, 0, sizeof(in));
+	in.from = REG_ZDR_BODY;
+	in.body = body;
+	in.len = strlen(body);
+	in.etag = etag;
+	in.now = now;
+	in.actor = &auto_actor;
+	rc = reg_zdr_apply(db, s, &in, out, msg, len);
+	free(body);
+	return rc;
+}
+
+static void
+test_zdr(void)
+{
+	const int64_t		 now = 1750000000;
+	struct reg_zdr_settings	 s = { 1, 50, NULL };
+	struct reg_zdr_in	 in;
+	struct reg_zdr_out	 out;
+	sqlite3			*db;
+	char			 msg[512], t[512];
+
+	db = db_open(":memory:");
+	ok(db != NULL, "zdr: an in-memory database");
+	if (db == NULL)
+		return;
+	put_model(db, "p/a", 2, 1);
+	put_model(db, "p/b", 2, 1);
+	put_model(db, "p/c", 1, 1);	/* the cheapest: the strict alternative */
+	put_model(db, "p/d", 2, 1);
+	put_model(db, "p/e", 2, 1);
+	put_model(db, "p/f", 3, 1);
+	set_default(db, "p/a");
+
+	/* A first list: nobody had ZDR before, so nothing is lost. */
+	is_int(zdr_apply(db, &s, "p/a,p/b,p/c,p/d,p/e,p/f", "\"e1\"", now, &out,
+	    msg, sizeof(msg)), REG_OK, "zdr: the first list applies");
+	ok(!out.held && out.nlosses == 0 && out.stats.slugs == 6 &&
+	    out.stats.endpoints == 6, "zdr: 6 slugs, no loss, not held");
+	ok(out.new_etag && strcmp(out.etag, "\"e1\"") == 0,
+	    "zdr: the ETag of the list applied is handed back");
+	is_str(msg, "6 ZDR endpoints for 6 models", "zdr: the summary");
+	is_str(qtext(db, "SELECT value FROM state WHERE key = 'zdr_last_ok'", t,
+	    sizeof(t)), "1750000000", "zdr: zdr_last_ok is now");
+	reg_zdr_out_free(&out);
+
+	/* An empty list proves nothing. */
+	is_int(zdr_apply(db, &s, "", NULL, now + 1, &out, msg, sizeof(msg)),
+	    REG_USAGE, "zdr: an empty list is refused");
+	is_str(msg, "the ZDR list is empty", "zdr: and says why");
+	is_str(qtext(db, "SELECT value FROM state WHERE key = 'zdr_last_ok'", t,
+	    sizeof(t)), "1750000000", "zdr: a refused list changes nothing");
+	reg_zdr_out_free(&out);
+
+	/* Two of six lost, the default among them: under max_remove, removed. */
+	is_int(zdr_apply(db, &s, "p/c,p/d,p/e,p/f", "\"e2\"", now + 10, &out,
+	    msg, sizeof(msg)), REG_OK, "zdr: a list losing two applies");
+	ok(!out.held && out.nlosses == 2 && out.removed == 2 &&
+	    out.with_zdr == 6, "zdr: two losses of six, both removed "
+	    "(%zu, %d, %lld)", out.nlosses, out.removed,
+	    (long long)out.with_zdr);
+	ok(out.nlosses == 2 && strcmp(out.losses[0].id, "p/a") == 0 &&
+	    out.losses[0].is_default && strcmp(out.losses[1].id, "p/b") == 0,
+	    "zdr: the losses name p/a (the default) and p/b");
+	ok(out.default_moved && strcmp(out.old_default, "p/a") == 0,
+	    "zdr: the default lost ZDR and its mark moved");
+	is_str(out.new_default, "p/c", "zdr: to the cheapest alternative");
+	is_str(default_of(db, t, sizeof(t)), "p/c",
+	    "zdr: the database agrees (reg_default_reassign)");
+	is_int(qint(db, "SELECT count(*) FROM models WHERE id IN ('p/a', 'p/b')"),
+	    0, "zdr: both models are gone");
+	is_int(count_events(db, "model.zdr_lost", NULL), 2,
+	    "zdr: model.zdr_lost for each");
+	is_str(qtext(db, "SELECT json_extract(details, '$.enforced') FROM events"
+	    " WHERE kind = 'model.zdr_lost' AND model = 'p/b'", t, sizeof(t)),
+	    "1", "zdr: details say enforced");
+	is_int(count_events(db, "model.removed", "p/a") +
+	    count_events(db, "model.removed", "p/b"), 2,
+	    "zdr: model.removed for each");
+	is_str(qtext(db, "SELECT message FROM events WHERE kind = 'model.removed'"
+	    " AND model = 'p/a'", t, sizeof(t)), "removed automatically: it lost "
+	    "zero data retention (no ZDR endpoint is listed for it); it was the "
+	    "default", "zdr: the default's removal says so");
+	is_int(count_events(db, "default.changed", "p/c"), 1,
+	    "zdr: default.changed names the new default");
+	is_str(qtext(db, "SELECT json_extract(details, '$.old') || ' ' ||"
+	    " json_extract(details, '$.reason') FROM events WHERE kind ="
+	    " 'default.changed'", t, sizeof(t)), "p/a zdr",
+	    "zdr: its details name the old default and the reason");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE at = 1750000010 AND"
+	    " action = 'default' AND model = 'p/c' AND old = 'p/a'"), 1,
+	    "zdr: the default's move is audited at now");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE at = 1750000010 AND"
+	    " actor = 'test' AND model IN ('p/a', 'p/b') AND action = 'delete'"),
+	    2, "zdr: both removals are audited at now");
+	is_str(msg, "4 ZDR endpoints for 4 models; 2 lost ZDR, removed: p/a, "
+	    "p/b; the default is now p/c", "zdr: the summary says it all");
+	reg_zdr_out_free(&out);
+
+	/* Three of four lost, the default among them: held, deactivated. */
+	is_int(zdr_apply(db, &s, "p/f", "\"e3\"", now + 20, &out, msg,
+	    sizeof(msg)), REG_OK, "zdr: a list losing three of four is judged");
+	ok(out.held && out.nlosses == 3 && out.removed == 0 &&
+	    out.deactivated == 3, "zdr: held, three deactivated, none removed");
+	ok(out.default_moved && strcmp(out.old_default, "p/c") == 0 &&
+	    strcmp(out.new_default, "p/f") == 0,
+	    "zdr: the default moved from p/c to p/f before its deactivation");
+	is_str(status_of(db, "p/c", t, sizeof(t)), "inactive/zdr_held",
+	    "zdr: the old default is inactive, reason zdr_held");
+	is_str(status_of(db, "p/d", t, sizeof(t)), "inactive/zdr_held",
+	    "zdr: so is p/d");
+	is_int(qint(db, "SELECT count(*) FROM models"), 4,
+	    "zdr: the hold removes nothing");
+	is_int(count_events(db, "model.deactivated", NULL), 3,
+	    "zdr: model.deactivated for each");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE at = 1750000020 AND"
+	    " action = 'deactivate'"), 3, "zdr: each deactivation is audited");
+	is_int(reg_zdr_held(db, NULL, 0), 1, "zdr: the response is held");
+	ok(strncmp(msg, "the ZDR list would remove 3 of the 4 synced models "
+	    "with ZDR (p/c, p/d, p/e), more than max_remove 50%", 75) == 0,
+	    "zdr: the hold says why: %s", msg);
+	reg_zdr_out_free(&out);
+
+	/* The same response again: a person may have decided since. */
+	is_int(zdr_apply(db, &s, "p/f", "\"e3\"", now + 30, &out, msg,
+	    sizeof(msg)), REG_OK, "zdr: the same response again");
+	ok(out.held && out.deactivated == 0 && !out.default_moved,
+	    "zdr: held again, nothing deactivated twice");
+	reg_zdr_out_free(&out);
+
+	/* A valid list naming them again reactivates them. */
+	is_int(zdr_apply(db, &s, "p/c,p/d,p/e,p/f", "\"e4\"", now + 40, &out,
+	    msg, sizeof(msg)), REG_OK, "zdr: a list naming them all again");
+	ok(!out.held && out.relisted == 3 && out.nlosses == 0,
+	    "zdr: three reactivated, no loss");
+	is_str(status_of(db, "p/d", t, sizeof(t)), "active/-",
+	    "zdr: p/d is active again, its reason cleared");
+	is_int(count_events(db, "model.activated", NULL), 3,
+	    "zdr: model.activated for each");
+	is_int(reg_zdr_held(db, NULL, 0), 0, "zdr: nothing is held any more");
+	is_str(default_of(db, t, sizeof(t)), "p/f",
+	    "zdr: the default stays where the hold moved it");
+	reg_zdr_out_free(&out);
+
+	/* Held again, then --force applies exactly the held response. */
+	is_int(zdr_apply(db, &s, "p/f", "\"e5\"", now + 50, &out, msg,
+	    sizeof(msg)), REG_OK, "zdr: held again");
+	ok(out.held && out.deactivated == 3 && !out.default_moved,
+	    "zdr: three deactivated, the default not among them");
+	reg_zdr_out_free(&out);
+	memset(&in, 0, sizeof(in));
+	in.from = REG_ZDR_HELD;
+	in.force = 1;
+	in.now = now + 60;
+	in.actor = &auto_actor;
+	is_int(reg_zdr_apply(db, &s, &in, &out, msg, sizeof(msg)), REG_OK,
+	    "zdr: --force applies the held response");
+	ok(!out.held && out.removed == 3 && !out.default_moved,
+	    "zdr: the three are removed, the default is not touched");
+	ok(out.new_etag && strcmp(out.etag, "\"e5\"") == 0,
+	    "zdr: the held response's ETag comes back");
+	is_str(msg, "applied the held response: 1 ZDR endpoints for 1 models; 3 "
+	    "lost ZDR, removed: p/c, p/d, p/e (forced)", "zdr: the summary");
+	is_int(qint(db, "SELECT count(*) FROM models"), 1, "zdr: one model left");
+	is_int(reg_zdr_held(db, NULL, 0), 0, "zdr: the held response is gone");
+	reg_zdr_out_free(&out);
+	is_int(reg_zdr_apply(db, &s, &in, &out, msg, sizeof(msg)), REG_NOTFOUND,
+	    "zdr: --force with nothing held");
+	reg_zdr_out_free(&out);
+
+	/* Not enforced: a loss raises its event and nothing is removed. */
+	s.enforce = 0;
+	put_model(db, "p/g", 2, 1);
+	is_int(zdr_apply(db, &s, "p/f,p/g", NULL, now + 70, &out, msg,
+	    sizeof(msg)), REG_OK, "zdr: p/g gets ZDR");
+	reg_zdr_out_free(&out);
+	is_int(zdr_apply(db, &s, "p/f", NULL, now + 80, &out, msg, sizeof(msg)),
+	    REG_OK, "zdr: p/g loses it, not enforced");
+	ok(!out.held && out.nlosses == 1 && out.removed == 0,
+	    "zdr: one loss, nothing removed");
+	is_str(qtext(db, "SELECT json_extract(details, '$.enforced') FROM events"
+	    " WHERE kind = 'model.zdr_lost' AND model = 'p/g'", t, sizeof(t)),
+	    "0", "zdr: details say not enforced");
+	is_int(qint(db, "SELECT count(*) FROM models WHERE id = 'p/g'"), 1,
+	    "zdr: p/g is kept");
+	reg_zdr_out_free(&out);
+	db_close(db);
+}
+
+/* An OpenRouter catalog of ids c/0..c/(n-1) but those in skip ("2,5"), c/0 at price p0 per token. */
+static int
+stage_catalog(sqlite3 *db, int n, const char *skip, const char *p0,
+    char **bodyp)
+{
+	struct buf		 b = { 0 };
+	struct catalog_stats	 cs;
+	char			 err[256], key[8];
+	int			 i, first = 1, rc;
+
+	buf_puts(&b, "{\"data\":[");
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%d", i);
+		if (skip != NULL && strstr(skip, key) != NULL)
+			continue;
+		buf_printf(&b, "%s{\"id\":\"c/%d\",\"name\":\"C %d\","
+		    "\"context_length\":1000,\"pricing\":{\"prompt\":\"%s\","
+		    "\"completion\":\"0.000002\"}}", first ? "" : ",", i, i,
+		    i == 0 ? p0 : "0.000001");
+		first = 0;
+	}
+	buf_puts(&b, "]}");
+	rc = catalog_parse(db, FMT_OPENROUTER, b.data, b.len, &cs, err,
+	    sizeof(err));
+	if (rc == -1)
+		printf("# catalog_parse: %s\n", err);
+	if (bodyp != NULL)
+		*bodyp = b.data;
+	else
+		buf_free(&b);
+	return rc;
+}
+
+static enum reg_rc
+catalog_apply(sqlite3 *db, const struct reg_catalog_settings *s,
+    const char *body, int force, int64_t now, struct reg_catalog_out *out,
+    char *msg, size_t len)
+{
+	struct reg_catalog_in	 in;
+
+	memset(&in, 0, sizeof(in));
+	in.body = body != NULL ? body : "{}";
+	in.len = strlen(in.body);
+	in.format = "openrouter";
+	in.etag = "\"c1\"";
+	in.force = force;
+	in.now = now;
+	in.actor = &auto_actor;
+	return reg_catalog_apply(db, s, &in, out, msg, len);
+}
+
+static void
+test_catalog(void)
+{
+	const int64_t			 now = 1750000000;
+	struct reg_catalog_settings	 s = { 30, 20 };
+	struct reg_catalog_out		 out;
+	struct db_catalog_held		 h;
+	struct reg_sync_settings	 ss;
+	struct reg_sync_in		 si;
+	struct reg_sync_out		 so;
+	struct cfg_list			 aa;
+	char				 c4[] = "c/4", *aa_v[] = { c4 };
+	sqlite3				*db;
+	char				 msg[512], t[512], *body = NULL;
+
+	db = db_open(":memory:");
+	ok(db != NULL, "catalog: an in-memory database");
+	if (db == NULL)
+		return;
+	ok(stage_catalog(db, 10, NULL, "0.000001", NULL) == 0,
+	    "catalog: ten models staged");
+	is_int(catalog_apply(db, &s, NULL, 0, now, &out, msg, sizeof(msg)),
+	    REG_OK, "catalog: the first catalog applies");
+	ok(!out.held && out.staged == 10 && out.added == 10 && out.known == 0,
+	    "catalog: ten new, nothing held");
+	is_int(qint(db, "SELECT count(*) FROM catalog"), 10,
+	    "catalog: the catalog table has them");
+	is_str(qtext(db, "SELECT value FROM state WHERE key = 'catalog_etag'", t,
+	    sizeof(t)), "\"c1\"", "catalog: the validator is kept");
+
+	/* SYNC: three models join the registry. */
+	memset(&ss, 0, sizeof(ss));
+	aa.v = aa_v;
+	aa.n = 1;
+	ss.always_active = &aa;
+	si.actor = &auto_actor;
+	si.now = now;
+	si.name = "c/0";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)), REG_OK,
+	    "sync: c/0");
+	ok(strcmp(so.id, "c/0") == 0 && so.active == 0,
+	    "sync: new_model_active 0 makes it inactive");
+	si.name = "c/4";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)), REG_OK,
+	    "sync: c/4");
+	ok(so.active == 1, "sync: always_active makes it active");
+	si.name = "c/2";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)), REG_OK,
+	    "sync: c/2");
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)),
+	    REG_CONFLICT, "sync: again is a conflict");
+	is_str(msg, "c/2 is already synced", "sync: and says so");
+	si.name = "nope";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)),
+	    REG_NOTFOUND, "sync: a name the catalog does not list");
+	ss.zdr_enforce = 1;
+	si.name = "c/3";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)),
+	    REG_CONFLICT, "sync: unknown ZDR with enforce is refused");
+	ss.zdr_enforce = 0;
+	is_int(count_events(db, "model.synced", NULL), 3,
+	    "sync: model.synced for each model added");
+	is_int(qint(db, "SELECT count(*) FROM models"), 3,
+	    "sync: three models in the registry");
+
+	/* Six of ten dropped (c/2 among them, synced) and c/0's price up 50%. */
+	ok(stage_catalog(db, 10, "2,5,6,7,8,9", "0.0000015", &body) == 0,
+	    "catalog: a catalog of four staged");
+	is_int(catalog_apply(db, &s, body, 0, now + 10, &out, msg, sizeof(msg)),
+	    REG_OK, "catalog: the shrink guard judges it");
+	ok(out.held && out.dropped == 6 && out.known == 10 && out.percent == 60,
+	    "catalog: held, 6 of 10 dropped (60%%)");
+	is_str(msg, "would drop 60% of the catalog (6 of 10 models); refresh "
+	    "catalog --force applies it", "catalog: the hold says why");
+	is_int(qint(db, "SELECT count(*) FROM catalog"), 10,
+	    "catalog: the catalog is unchanged");
+	is_int(count_events(db, "model.price_increase", NULL) +
+	    count_events(db, "model.delisted", NULL), 0,
+	    "catalog: no event while held");
+	is_int(reg_catalog_held(db, &h, 1), 0, "catalog: the response is held");
+	ok(h.body != NULL && h.len == strlen(body) &&
+	    memcmp(h.body, body, h.len) == 0 && strcmp(h.format,
+	    "openrouter") == 0 && strcmp(h.etag, "\"c1\"") == 0,
+	    "catalog: whole, with its format and ETag");
+
+	/* --force applies the held response. */
+	ok(stage_catalog(db, 10, "2,5,6,7,8,9", "0.0000015", NULL) == 0,
+	    "catalog: the held response parsed again");
+	is_int(catalog_apply(db, &s, h.body, 1, now + 20, &out, msg,
+	    sizeof(msg)), REG_OK, "catalog: forced, it applies");
+	free(h.body);
+	ok(!out.held && out.forced && out.dropped == 6,
+	    "catalog: applied past the guard");
+	ok(out.price_rises == 1 && out.delisted == 1,
+	    "catalog: one price increase, one delisting (%d, %d)",
+	    out.price_rises, out.delisted);
+	is_str(msg, "4 models; 0 new, 6 dropped; 1 synced updated, 1 delisted, "
+	    "0 relisted, 1 price increases (forced)", "catalog: the summary");
+	is_int(count_events(db, "model.price_increase", "c/0"), 1,
+	    "catalog: model.price_increase for c/0");
+	is_str(qtext(db, "SELECT message FROM events WHERE kind ="
+	    " 'model.price_increase'", t, sizeof(t)), "prompt price 1 -> 1.5 USD "
+	    "per 1M tokens (+50%)", "catalog: its message");
+	is_str(qtext(db, "SELECT json_extract(details, '$.old_prompt_price') ||"
+	    " ' ' || json_extract(details, '$.new_prompt_price') || ' ' ||"
+	    " json_extract(details, '$.threshold') FROM events WHERE kind ="
+	    " 'model.price_increase'", t, sizeof(t)), "1 1.5 20",
+	    "catalog: its details");
+	is_int(count_events(db, "model.delisted", "c/2"), 1,
+	    "catalog: model.delisted for c/2");
+	is_int(qint(db, "SELECT delisted FROM models WHERE id = 'c/2'"), 1,
+	    "catalog: c/2 is kept, marked delisted");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE at = 1750000020 AND"
+	    " model = 'c/2' AND field = 'delisted'"), 1,
+	    "catalog: the mark is audited at now");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE at = 1750000020 AND"
+	    " action = 'catalog.update' AND model = 'c/0' AND field ="
+	    " 'prompt_price'"), 1, "catalog: the new price is audited "
+	    "(catalog.update)");
+	is_int(qint(db, "SELECT count(*) FROM catalog"), 4,
+	    "catalog: the catalog table is the new catalog");
+	is_int(reg_catalog_held(db, &h, 0), 1, "catalog: nothing is held now");
+
+	/* c/2 is listed again. */
+	ok(stage_catalog(db, 5, "5", "0.0000015", NULL) == 0,
+	    "catalog: five staged, c/2 back");
+	is_int(catalog_apply(db, &s, NULL, 0, now + 30, &out, msg, sizeof(msg)),
+	    REG_OK, "catalog: it applies");
+	ok(!out.held && out.relisted == 1 && out.price_rises == 0 &&
+	    out.added == 1, "catalog: one relisted, no new price event");
+	is_int(qint(db, "SELECT delisted FROM models WHERE id = 'c/2'"), 0,
+	    "catalog: c/2 is no longer delisted");
+	free(body);
+	db_close(db);
+}
+
+static void
+test_uptime(void)
+{
+	const int64_t			 now = 1750000000;
+	struct reg_uptime_settings	 s = { 99, 95, 3600 };
+	struct reg_uptime_sample	 v[3];
+	struct reg_uptime_in		 in;
+	struct reg_uptime_out		 out;
+	const char			*health[3];
+	sqlite3				*db;
+	char				 msg[256], t[512];
+
+	db = db_open(":memory:");
+	ok(db != NULL, "uptime: an in-memory database");
+	if (db == NULL)
+		return;
+	put_model(db, "u/a", 1, 1);
+	put_model(db, "u/b", 2, 1);
+	set_default(db, "u/b");
+	raw(db, "INSERT INTO uptime_samples(model, at, uptime, health) VALUES"
+	    " ('u/a', 1749990000, 99.9, 'green')");
+	memset(v, 0, sizeof(v));
+	v[0].id = "u/a";
+	v[0].reading.endpoints = v[0].reading.working = 1;
+	v[0].reading.has_best = 1;
+	v[0].reading.best = 99.5;
+	v[1].id = "u/b";
+	v[1].reading.endpoints = 2;
+	v[1].reading.working = 0;
+	v[2].id = "u/gone";
+	v[2].reading.endpoints = v[2].reading.working = 1;
+	in.v = v;
+	in.n = 3;
+	in.now = now;
+	out.health = health;
+	is_int(reg_uptime_record(db, &s, &in, &out, msg, sizeof(msg)), REG_OK,
+	    "uptime: a pass records");
+	ok(out.sampled == 2 && out.gone == 1 && out.green == 1 && out.red == 1,
+	    "uptime: two sampled (a green, a red), one gone");
+	is_int(out.pruned, 1, "uptime: the sample older than retention is pruned");
+	ok(health[0] != NULL && strcmp(health[0], "green") == 0 &&
+	    health[1] != NULL && strcmp(health[1], "red") == 0 &&
+	    health[2] == NULL, "uptime: each sample's colour, NULL for the gone");
+	is_int(qint(db, "SELECT count(*) FROM uptime_samples WHERE at ="
+	    " 1750000000"), 2, "uptime: two samples stored at now");
+	is_int(out.events, 1, "uptime: one event");
+	is_str(qtext(db, "SELECT message FROM events WHERE kind = 'model.down'"
+	    " AND model = 'u/b'", t, sizeof(t)), "the default model is down (no "
+	    "working endpoint); alternatives: u/a",
+	    "uptime: model.down for the default, naming the alternative");
+	is_str(qtext(db, "SELECT json_extract(details, '$.alternatives[0]') ||"
+	    " ' ' || json_extract(details, '$.default') FROM events WHERE kind ="
+	    " 'model.down'", t, sizeof(t)), "u/a 1",
+	    "uptime: its details carry the alternatives");
+	is_int(count_events(db, "model.up", NULL), 0,
+	    "uptime: no model.up for a first green");
+
+	/* u/b recovers. */
+	v[1].reading.working = 1;
+	v[1].reading.has_best = 1;
+	v[1].reading.best = 100;
+	in.n = 2;
+	in.now = now + 300;
+	is_int(reg_uptime_record(db, &s, &in, &out, msg, sizeof(msg)), REG_OK,
+	    "uptime: the next pass");
+	is_int(count_events(db, "model.up", "u/b"), 1, "uptime: model.up for u/b");
+	is_str(qtext(db, "SELECT message FROM events WHERE kind = 'model.up'", t,
+	    sizeof(t)), "the default model is up again (uptime 100%); it was red",
+	    "uptime: it says what it was");
+	is_str(msg, "2 models sampled: 2 green, 0 yellow, 0 red, 0 unknown",
+	    "uptime: the summary");
+	is_str(reg_uptime_health(&v[0].reading, 99, 99), "green",
+	    "uptime: 99.5 is green at 99");
+	is_str(reg_uptime_health(&v[0].reading, 100, 99), "yellow",
+	    "uptime: yellow under green");
+	ok(reg_uptime_event_kind("", "yellow") == NULL,
+	    "uptime: a first yellow raises nothing");
+	db_close(db);
+}
+
+int
+main(void)
+{
+	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
+	test_zdr();
+	test_catalog();
+	test_uptime();
+	return done_testing();
+}
