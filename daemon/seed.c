@@ -90,7 +90,7 @@ static int
 seed_retry(struct source *src)
 {
 	(void)src;
-	return md.cfg->seed_url != NULL && seed_registry_empty();
+	return md.cfg->seed.url != NULL && seed_registry_empty();
 }
 
 /* The next run is the daemon's own (first boot, a retry, a reload). */
@@ -279,17 +279,17 @@ seed_start_run(struct source *src, int force)
 	seed.by_uid = seed.next_uid;
 	snprintf(seed.by_user, sizeof(seed.by_user), "%s", seed.next_user);
 	seed_next_by_daemon();
-	seed.format = md.cfg->seed_format;
+	seed.format = md.cfg->seed.format;
 	src->format = cfg_format_name(seed.format);
-	fetch_show_url(md.cfg->seed_url, seed.shown, sizeof(seed.shown));
+	fetch_show_url(md.cfg->seed.url, seed.shown, sizeof(seed.shown));
 
 	memset(&req, 0, sizeof(req));
-	req.url = md.cfg->seed_url;	/* fetch_start copies it */
-	req.timeout_ms = md.cfg->seed_timeout > 0 ?
-	    (long)md.cfg->seed_timeout * 1000 : 0;
-	req.max_bytes = md.cfg->seed_max_bytes;
+	req.url = md.cfg->seed.url;	/* fetch_start copies it */
+	req.timeout_ms = md.cfg->seed.timeout > 0 ?
+	    (long)md.cfg->seed.timeout * 1000 : 0;
+	req.max_bytes = md.cfg->seed.max_bytes;
 	/* Read at every attempt: a key rotated on disk is picked up without a reload. */
-	if ((keyfile = md.cfg->seed_api_key_file) != NULL) {
+	if ((keyfile = md.cfg->seed.api_key_file) != NULL) {
 		if (source_read_key(keyfile, key, sizeof(key), err,
 		    sizeof(err)) == -1) {
 			seed_failed(REG_CONFLICT, err);
@@ -328,9 +328,9 @@ seed_configure(void)
 {
 	const struct config	*cfg = md.cfg;
 
-	seed.src.format = cfg_format_name(cfg->seed_format);
-	source_configure(&seed.src, cfg->seed_url != NULL, 0,
-	    cfg->seed_retry_min, cfg->seed_retry_max);
+	seed.src.format = cfg_format_name(cfg->seed.format);
+	source_configure(&seed.src, cfg->seed.url != NULL, 0,
+	    cfg->seed.retry_min, cfg->seed.retry_max);
 }
 
 void
@@ -347,7 +347,7 @@ seed_init(void)
 		seed.inited = 1;
 	}
 	seed_configure();
-	if (md.cfg->seed_url == NULL) {
+	if (md.cfg->seed.url == NULL) {
 		log_debug("seed: no seed source configured");
 		return;
 	}
@@ -440,7 +440,7 @@ seed_reconfigure(void)
 		return;
 	/* Without a url, a fetch in flight finishes; a scheduled retry does not happen. */
 	seed_configure();
-	if (md.cfg->seed_url == NULL || seed.src.running)
+	if (md.cfg->seed.url == NULL || seed.src.running)
 		return;
 	if (seed_registry_empty()) {
 		log_info("seed: the registry is empty: seeding with the new "
