@@ -158,7 +158,7 @@ catalog_seed(void)
 	int64_t			 kept;
 	size_t			 n = 0, i;
 
-	if (cfg->seed_url != NULL)
+	if (cfg->seed.url != NULL)
 		return;
 	if (reg_counts(md.db, &rc) != REG_OK || rc.models > 0 ||
 	    rc.seeded_at != 0)
@@ -337,13 +337,13 @@ catalog_run(struct source *src, int force)
 
 	(void)src;
 	cat.force = force;
-	if (md.cfg->catalog_url == NULL) {
+	if (md.cfg->catalog.url == NULL) {
 		catalog_fail_later("no catalog source configured ([catalog] url)");
 		return;
 	}
-	cat.format = md.cfg->catalog_format;
+	cat.format = md.cfg->catalog.format;
 	cat.src.format = cfg_format_name(cat.format);
-	fetch_show_url(md.cfg->catalog_url, cat.shown, sizeof(cat.shown));
+	fetch_show_url(md.cfg->catalog.url, cat.shown, sizeof(cat.shown));
 	/*
 	 * --force applies the response that was held, never a fresh
 	 * download nobody reviewed; a forced run with nothing held (it waited
@@ -362,10 +362,10 @@ catalog_run(struct source *src, int force)
 	}
 
 	memset(&req, 0, sizeof(req));
-	req.url = md.cfg->catalog_url;		/* fetch_start copies it */
-	req.timeout_ms = md.cfg->catalog_timeout > 0 ?
-	    (long)md.cfg->catalog_timeout * 1000 : 0;
-	req.max_bytes = md.cfg->catalog_max_bytes;
+	req.url = md.cfg->catalog.url;		/* fetch_start copies it */
+	req.timeout_ms = md.cfg->catalog.timeout > 0 ?
+	    (long)md.cfg->catalog.timeout * 1000 : 0;
+	req.max_bytes = md.cfg->catalog.max_bytes;
 	/*
 	 * Validators only when there is a catalog they describe; a forced
 	 * run asks for the whole response, to judge it again.
@@ -376,8 +376,8 @@ catalog_run(struct source *src, int force)
 		req.last_modified = lm;
 	}
 	/* Read at every run: a key rotated on disk is picked up without a reload. */
-	if (md.cfg->catalog_api_key_file != NULL) {
-		if (source_read_key(md.cfg->catalog_api_key_file, key,
+	if (md.cfg->catalog.api_key_file != NULL) {
+		if (source_read_key(md.cfg->catalog.api_key_file, key,
 		    sizeof(key), err, sizeof(err)) == -1) {
 			free(etag);
 			free(lm);
@@ -407,8 +407,8 @@ catalog_configure(void)
 	const struct config	*cfg = md.cfg;
 	char			*url = NULL;
 
-	if (cfg->catalog_url != NULL &&
-	    (url = strdup(cfg->catalog_url)) == NULL)
+	if (cfg->catalog.url != NULL &&
+	    (url = strdup(cfg->catalog.url)) == NULL)
 		fatal("catalog");
 	if (cat.url != NULL && (url == NULL || strcmp(cat.url, url) != 0)) {
 		/* Another source: its validators and held response are not for this one. */
@@ -417,11 +417,11 @@ catalog_configure(void)
 	}
 	free(cat.url);
 	cat.url = url;
-	cat.src.format = cfg->catalog_url != NULL ?
-	    cfg_format_name(cfg->catalog_format) : NULL;
-	source_configure(&cat.src, cfg->catalog_url != NULL,
-	    cfg->catalog_interval, cfg->catalog_retry_min,
-	    cfg->catalog_retry_max);
+	cat.src.format = cfg->catalog.url != NULL ?
+	    cfg_format_name(cfg->catalog.format) : NULL;
+	source_configure(&cat.src, cfg->catalog.url != NULL,
+	    cfg->catalog.interval, cfg->catalog.retry_min,
+	    cfg->catalog.retry_max);
 }
 
 void

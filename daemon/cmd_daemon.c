@@ -77,33 +77,15 @@ cmd_whoami(struct cmd_ctx *ctx)
 	return CMD_OK;
 }
 
-static const char *
-cmd_seed_state(const struct seed_status *st)
-{
-	if (md.cfg->seed_url == NULL && st->phase != SEED_RUNNING)
-		return "disabled";
-	switch (st->phase) {
-	case SEED_WAITING:
-		return "waiting";
-	case SEED_RUNNING:
-		return "running";
-	case SEED_IDLE:
-	default:
-		return "idle";
-	}
-}
-
 enum cmd_ret
 cmd_status(struct cmd_ctx *ctx)
 {
 	struct reg_counts	 rc;
-	struct seed_status	 st;
 	struct source		*src;
 	struct buf		*b = ctx->out;
 
 	if (reg_counts(md.db, &rc) != REG_OK)
 		return cmd_err(ctx, "internal", "database error");
-	seed_get_status(&st);
 
 	lf_str(b, "version", MODELREG_VERSION);
 	lf_int(b, "pid", (int64_t)getpid());
@@ -118,20 +100,8 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_time(b, "seeded_at", rc.seeded_at);
 	lf_end(b);
 
-	lf_str(b, "source", "seed");
-	lf_str(b, "state", cmd_seed_state(&st));
-	lf_str(b, "format", cfg_format_name(md.cfg->seed_format));
-	lf_str(b, "detected", st.detected[0] ? st.detected : NULL);
-	lf_time(b, "last_ok", st.last_ok);
-	lf_time(b, "last_attempt", st.last_attempt);
-	lf_str(b, "last_error", st.last_error);
-	lf_time(b, "next_run", st.next_try);
-	lf_int(b, "failures", st.failures);
-	lf_int(b, "items", st.items);
-	lf_str(b, "warnings", st.warnings);
-	lf_end(b);
-	ctx->n = 2;
-	/* Then one record per periodic source, and per alert channel. */
+	ctx->n = 1;
+	/* Then one record per source (the seeder first), and per alert channel. */
 	for (src = source_first(); src != NULL; src = source_next(src)) {
 		source_status_record(b, src);
 		ctx->n++;
@@ -161,7 +131,7 @@ cmd_seed_done(enum reg_rc rc, const struct seed_result *res, const char *msg,
 {
 	struct seed_wait	*sw = arg;
 	struct client		*c = sw->client;
-	struct seed_status	 st;
+	const struct source	*src = seed_source();
 	struct buf		 b = { 0 };
 
 	client_on_close(c, NULL, NULL);
@@ -174,13 +144,12 @@ cmd_seed_done(enum reg_rc rc, const struct seed_result *res, const char *msg,
 		client_reply_err(c, "unavailable", "%s", msg);
 		return;
 	}
-	seed_get_status(&st);
 	lf_int(&b, "added", res->added);
 	lf_int(&b, "updated", res->updated);
 	lf_int(&b, "activated", res->activated);
 	lf_int(&b, "deactivated", res->deactivated);
 	lf_bool(&b, "default_set", res->default_set);
-	lf_int(&b, "items", st.items);
+	lf_int(&b, "items", src != NULL ? src->items : 0);
 	lf_str(&b, "warnings", res->warnings);
 	lf_end(&b);
 	client_reply_ok(c, 1, &b);

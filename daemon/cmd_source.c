@@ -126,7 +126,8 @@ cmd_refresh(struct cmd_ctx *ctx)
 	if (strcmp(name, "all") == 0) {
 		for (src = source_first(); src != NULL && n < REFRESH_MAX;
 		    src = source_next(src))
-			if (src->enabled)
+			/* The seeder is a source too, but SEED runs it. */
+			if (src->enabled && source_periodic(src))
 				list[n++] = src;
 		if (n == 0)
 			return cmd_err(ctx, "unavailable", "no source is "

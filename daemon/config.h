@@ -18,6 +18,24 @@ struct cfg_list {
 	size_t	  n;
 };
 
+/*
+ * What the four sources (seed, catalog, zdr, uptime) have in common: where
+ * and how to fetch, how often, how to back off. A source with a NULL url
+ * is off. Durations are seconds. A key a section does not have keeps its
+ * zero (seed has no interval, zdr and uptime no format, uptime no retry
+ * keys: it derives its own backoff from the interval).
+ */
+struct cfg_source {
+	char		*url;		/* http://, https:// or file://; NULL: off */
+	enum cat_format	 format;	/* default FMT_AUTO */
+	char		*api_key_file;	/* NULL: none */
+	int		 interval;	/* between periodic runs */
+	int		 timeout;	/* one fetch */
+	int		 retry_min;	/* the first retry's delay */
+	int		 retry_max;	/* the backoff's cap */
+	size_t		 max_bytes;	/* response cap */
+};
+
 struct config {
 	char		*path;		/* file it came from, or "(built-in)" */
 
@@ -34,61 +52,50 @@ struct config {
 
 	/* [seed] */
 	/*
-	 * http://, https:// or file://; NULL: no seed source. Without a url
-	 * key it is the bundled snapshot, unless [catalog] has a url: then
-	 * NULL, and the first boot seeds from the catalog.
+	 * seed.url NULL: no seed source. Without a url key it is the bundled
+	 * snapshot, unless [catalog] has a url: then NULL, and the first boot
+	 * seeds from the catalog. Defaults: timeout 30, retry_min 5,
+	 * retry_max 600, max_bytes 32 MiB.
 	 */
-	char		*seed_url;
-	enum cat_format	 seed_format;	/* default FMT_AUTO */
-	char		*seed_api_key_file;	/* NULL: none */
+	struct cfg_source seed;
 	/* The built-in lists and default_model hold only for the bundled snapshot. */
 	struct cfg_list	 always_active, always_inactive;
 	int		 new_model_active;	/* new_model_status = active; default 0 (inactive) */
 	char		*default_model;	/* NULL: none */
-	int		 seed_timeout;	/* seconds for one fetch, default 30 */
-	int		 seed_retry_min;	/* seconds, first retry delay, default 5 */
-	int		 seed_retry_max;	/* seconds, backoff cap, default 600 */
-	size_t		 seed_max_bytes;	/* response cap, default 32 MiB */
 
 	/*
 	 * Issue 3: the daemon's own schedule. A source with a NULL url is off.
 	 * Percentages are 0..100. Durations are seconds.
 	 */
 
-	/* [catalog]: the discovery catalog. */
-	char		*catalog_url;		/* NULL: no catalog */
-	enum cat_format	 catalog_format;	/* default FMT_AUTO */
-	char		*catalog_api_key_file;
-	int		 catalog_interval;	/* default 3600 */
-	int		 catalog_timeout;	/* default 30 */
-	int		 catalog_retry_min;	/* default 30 */
-	int		 catalog_retry_max;	/* default 3600 */
-	size_t		 catalog_max_bytes;	/* default 64 MiB */
+	/*
+	 * [catalog]: the discovery catalog. Defaults: interval 3600, timeout
+	 * 30, retry_min 30, retry_max 3600, max_bytes 64 MiB.
+	 */
+	struct cfg_source catalog;
 	int		 catalog_max_drop;	/* percent of the known catalog a refresh may drop, default 50 */
 	int		 catalog_price_increase;	/* percent that raises model.price_increase, default 10 */
 	int		 catalog_expiry_warning;	/* seconds before expires_at that raise model.expiring, default 14 days (0: off) */
 
-	/* [zdr]: zero-data-retention endpoints (OpenRouter's /api/v1/endpoints/zdr). */
-	char		*zdr_url;		/* NULL: no ZDR source */
-	char		*zdr_api_key_file;
-	int		 zdr_interval;		/* default 3600 */
-	int		 zdr_timeout;		/* default 30 */
-	int		 zdr_retry_min;		/* default 30 */
-	int		 zdr_retry_max;		/* default 3600 */
-	size_t		 zdr_max_bytes;		/* default 16 MiB */
+	/*
+	 * [zdr]: zero-data-retention endpoints (OpenRouter's
+	 * /api/v1/endpoints/zdr). Defaults: interval 3600, timeout 30,
+	 * retry_min 30, retry_max 3600, max_bytes 16 MiB.
+	 */
+	struct cfg_source zdr;
 	int		 zdr_enforce;		/* enforce = yes; default 0 */
 	int		 zdr_max_remove;	/* percent of synced ZDR models one refresh may remove, default 25 */
 
-	/* [uptime]: per-model endpoint health. */
-	char		*uptime_url;		/* template with {id}; NULL: off */
-	char		*uptime_api_key_file;
-	int		 uptime_interval;	/* default 300 */
-	int		 uptime_timeout;	/* default 20 */
+	/*
+	 * [uptime]: per-model endpoint health. uptime.url is a template with
+	 * {id}. Defaults: interval 300, timeout 20, max_bytes 4 MiB (per
+	 * response).
+	 */
+	struct cfg_source uptime;
 	int		 uptime_green;		/* percent, default 95 */
 	int		 uptime_yellow;		/* percent, default 80 */
 	int		 uptime_concurrency;	/* parallel fetches, default 4 (1..64) */
 	int		 uptime_retention;	/* seconds samples are kept, default 90 days */
-	size_t		 uptime_max_bytes;	/* per response, default 4 MiB */
 
 	/* [alerts]: where events go. */
 	struct cfg_list	 alert_exec;		/* argv of the program (no shell), empty: none */

@@ -30,43 +30,46 @@
 #define SEED_KEY_MAX	4096	/* bytes of api_key_file we accept */
 #define SEED_SHOWN_MAX	160	/* a longer URL is cut in messages, so that the cause still fits */
 
-/* A SEED request waiting for the end of run number run. */
+/* A SEED request: its handle on the source's waiter queue, and whom to tell. */
 struct seed_waiter {
 	TAILQ_ENTRY(seed_waiter) entry;
-	unsigned		 run;
+	struct source_waiter	*w;
 	seed_done_cb		 cb;
 	void			*arg;
 };
 
 /*
- * The one seeder. phase says what the timer and the fetch mean:
- * IDLE: neither is pending. WAITING: the timer holds a backoff retry.
- * RUNNING: the timer is due now (the attempt starts from the loop) or
- * the fetch is in flight; parsing and applying happen inside the fetch
- * callback, so nothing else can be in between.
+ * The seeder: a source of source.c with no interval. source.c keeps the
+ * schedule, the backoff, the waiters and what STATUS shows; this file
+ * fetches, parses, calls the seed rule and reports the outcome.
  */
 static struct {
-	enum seed_phase		 phase;
-	int64_t			 last_ok, last_attempt, next_try;
-	int			 failures, items;
-	char			 last_error[512];
-	char			 warnings[1024];
-	char			 detected[16];	/* what the last body looked like */
-
-	struct event		*timer;
+	struct source		 src;
+	int			 inited;
 	struct fetch		*fetch;
-	unsigned		 run;		/* number of the current or last run */
 	/*
-	 * What the attempt in flight fetches, copied from the config at its
+	 * What the run in flight fetches, copied from the config at its
 	 * start: a reload may free that config before the fetch ends.
 	 */
 	enum cat_format		 format;
 	char			 shown[SEED_SHOWN_MAX + 4];	/* the URL without credentials, for logs */
-	/* Who the run's changes are audited as: the daemon, or the admin who asked. */
-	uid_t			 by_uid;
-	char			 by_user[64];
-
-	TAILQ_HEAD(, seed_waiter) waiters;
+	/*
+	 * Whom a run's changes are audited as: the daemon, or the admin whose
+	 * SEED started it. next_* is taken by the next run to start.
+	 */
+	uid_t			 by_uid, next_uid;
+	char			 by_user[64], next_user[64];
+	char			 warnings[1024];	/* of the last good run, shown by STATUS */
+	struct seed_result	 res;		/* of the last good run, for its waiters */
+	/*
+	 * The reply to the waiters of the run that is ending: set only
+	 * around source_done(), which tells them. Outside it, a waiter told
+	 * is one of a run that ended unrun (the source was removed).
+	 */
+	int			 ending;
+	enum reg_rc		 rc;
+	char			 reply[600];
+	TAILQ_HEAD(, seed_waiter) waiters;	/* ours, to free at shutdown */
 } seed = {
 	.waiters = TAILQ_HEAD_INITIALIZER(seed.waiters),
 };
@@ -82,93 +85,77 @@ seed_registry_empty(void)
 	return rc.models == 0;
 }
 
-/* Hand the outcome of the run that just ended to everybody waiting for it. */
-static void
-seed_end_run(enum reg_rc rc, const struct seed_result *res, const char *msg)
+/* source.c asks after a failure: a first-boot seed retries, an on-demand one does not. */
+static int
+seed_retry(struct source *src)
 {
-	struct seed_waiter	*w;
-	unsigned		 run = seed.run;
-
-	/*
-	 * A callback may start a new run (its waiters carry a later number
-	 * and stay) or cancel another waiter: take them one at a time.
-	 */
-	while ((w = TAILQ_FIRST(&seed.waiters)) != NULL && w->run == run) {
-		TAILQ_REMOVE(&seed.waiters, w, entry);
-		w->cb(rc, res, msg, w->arg);
-		free(w);
-	}
+	(void)src;
+	return md.cfg->seed.url != NULL && seed_registry_empty();
 }
 
-/* Seconds until the next retry after seed.failures failures, without jitter. */
-static long
-seed_backoff(void)
+/* The next run is the daemon's own (first boot, a retry, a reload). */
+static void
+seed_next_by_daemon(void)
 {
-	long	 min, max, d;
-	int	 i;
-
-	min = md.cfg->seed_retry_min > 0 ? md.cfg->seed_retry_min : 1;
-	max = md.cfg->seed_retry_max >= min ? md.cfg->seed_retry_max : min;
-	d = min;
-	for (i = 1; i < seed.failures && d < max; i++)
-		d *= 2;
-	return d < max ? d : max;
+	seed.next_uid = geteuid();
+	snprintf(seed.next_user, sizeof(seed.next_user), "seed");
 }
 
 /*
- * An attempt failed: the registry is untouched. A first-boot seed (the
- * registry still empty) retries with backoff; an on-demand one does not.
+ * End the run: source.c records the outcome (msg: last_error on a
+ * failure), schedules a retry, and tells the waiters (rc and reply).
+ */
+static void
+seed_end(enum source_outcome o, int items, const char *msg, enum reg_rc rc,
+    const char *reply)
+{
+	seed.ending = 1;
+	seed.rc = rc;
+	buf_fit(seed.reply, sizeof(seed.reply), "%s", reply);
+	source_done(&seed.src, o, items, msg);
+	seed.ending = 0;
+}
+
+/*
+ * An attempt failed: the registry is untouched. source.c schedules a
+ * retry when seed_retry() says so.
  */
 static void
 seed_failed(enum reg_rc rc, const char *why)
 {
-	struct timeval	 tv;
-	char		 msg[600];
-	long		 delay, jitter_ms;
+	struct reg_counts	 counts;
+	char			 one[512], reply[600];
+	int64_t			 now;
+	int			 first = seed.src.failures == 0;
 
-	log_oneline(seed.last_error, sizeof(seed.last_error), why);
-	seed.failures++;
-	seed.next_try = 0;
-	seed.phase = SEED_IDLE;
-	if (md.cfg->seed_url != NULL && seed_registry_empty()) {
-		delay = seed_backoff();
-		/* Up to 10% more, so that many daemons do not retry in step. */
-		jitter_ms = random() % (delay * 100 + 1);
-		tv.tv_sec = delay + jitter_ms / 1000;
-		tv.tv_usec = (jitter_ms % 1000) * 1000;
-		if (evtimer_add(seed.timer, &tv) == 0) {
-			seed.phase = SEED_WAITING;
-			seed.next_try = (int64_t)time(NULL) + tv.tv_sec +
-			    (tv.tv_usec > 0);
-			log_warnx("seed failed: %s; retry in %ld s",
-			    seed.last_error, delay);
-			daemon_status("Seed failed: %s; retry in %ld s",
-			    seed.last_error, delay);
-		} else
-			log_warnx("seed failed: %s; cannot schedule a retry",
-			    seed.last_error);
-	}
-	if (seed.phase == SEED_IDLE) {
-		struct reg_counts	 counts;
-
-		log_warnx("seed failed: %s", seed.last_error);
+	log_oneline(one, sizeof(one), why);
+	/* One event per streak of failures, not one per retry. */
+	if (first)
+		(void)events_add(md.db, "seed.failed", NULL, NULL,
+		    "seed failed: %s", one);
+	if (rc == REG_INTERNAL)
+		buf_fit(reply, sizeof(reply), "%s", one);
+	else
+		buf_fit(reply, sizeof(reply), "seed source: %s", one);
+	seed_end(SRC_FAILED, 0, one, rc, reply);
+	now = (int64_t)time(NULL);
+	if (seed.src.next_run != 0) {
+		log_warnx("seed failed: %s; retry in %lld s", one,
+		    (long long)(seed.src.next_run > now ?
+		    seed.src.next_run - now : 0));
+		daemon_status("Seed failed: %s; retry in %lld s", one,
+		    (long long)(seed.src.next_run > now ?
+		    seed.src.next_run - now : 0));
+	} else {
+		log_warnx("seed failed: %s", one);
 		if (reg_counts(md.db, &counts) == REG_OK)
 			daemon_status("Serving %lld models; seed failed: %s",
-			    (long long)counts.models, seed.last_error);
+			    (long long)counts.models, one);
 		else
-			daemon_status("Seed failed: %s", seed.last_error);
+			daemon_status("Seed failed: %s", one);
 	}
-	/* One event per streak of failures, not one per retry. */
-	if (seed.failures == 1) {
-		(void)events_add(md.db, "seed.failed", NULL, NULL,
-		    "seed failed: %s", seed.last_error);
+	if (first)
 		events_notify();
-	}
-	if (rc == REG_INTERNAL)
-		buf_fit(msg, sizeof(msg), "%s", seed.last_error);
-	else
-		buf_fit(msg, sizeof(msg), "seed source: %s", seed.last_error);
-	seed_end_run(rc, NULL, msg);
 }
 
 /* Log apply's "; "-separated warnings one per line. */
@@ -193,13 +180,8 @@ seed_succeeded(const struct catalog_stats *cs, const struct seed_result *res)
 	struct reg_counts	 rc;
 	char			 msg[300], extra[128], details[256];
 
-	seed.last_ok = (int64_t)time(NULL);
-	seed.items = cs->staged;
-	seed.failures = 0;
-	seed.next_try = 0;
-	seed.last_error[0] = '\0';
+	seed.res = *res;
 	buf_fit(seed.warnings, sizeof(seed.warnings), "%s", res->warnings);
-	seed.phase = SEED_IDLE;
 
 	seed_log_warnings(res->warnings);
 	snprintf(msg, sizeof(msg), "seeded %d models (added %d, updated %d, "
@@ -221,7 +203,7 @@ seed_succeeded(const struct catalog_stats *cs, const struct seed_result *res)
 	events_notify();
 	if (reg_counts(md.db, &rc) == REG_OK)
 		daemon_status("Serving %lld models", (long long)rc.models);
-	seed_end_run(REG_OK, res, msg);
+	seed_end(SRC_OK, cs->staged, msg, REG_OK, msg);
 }
 
 /* The seed source answered (or not): parse, apply, tell the waiters. */
@@ -253,7 +235,7 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	rc = catalog_parse_checked(md.db, seed.format, fr->body, fr->len, &cs,
 	    &look, err, sizeof(err)) == -1 ? REG_CONFLICT : REG_OK;
 	if (look != LOOK_NONE)
-		snprintf(seed.detected, sizeof(seed.detected), "%s",
+		snprintf(seed.src.detected, sizeof(seed.src.detected), "%s",
 		    catalog_look_name(look));
 	if (rc != REG_OK) {
 		buf_fit(why, sizeof(why), "%s: %s", seed.shown,
@@ -285,34 +267,30 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	expiry_check_soon();
 }
 
-/* The timer: start an attempt (now or after a backoff delay). */
+/* source.c starts a run (first boot, a retry, SEED, a reload): fetch the source. */
 static void
-seed_attempt(evutil_socket_t fd, short what, void *arg)
+seed_start_run(struct source *src, int force)
 {
 	struct fetch_req	 req;
 	char			 key[SEED_KEY_MAX + 1], err[512];
 	const char		*keyfile;
 
-	seed.phase = SEED_RUNNING;
-	seed.next_try = 0;
-	if (md.cfg->seed_url == NULL) {
-		/* Removed by a reload before this attempt began. */
-		seed.phase = SEED_IDLE;
-		seed_end_run(REG_CONFLICT, NULL,
-		    "no seed source configured ([seed] url)");
-		return;
-	}
-	seed.last_attempt = (int64_t)time(NULL);
-	seed.format = md.cfg->seed_format;
-	fetch_show_url(md.cfg->seed_url, seed.shown, sizeof(seed.shown));
+	(void)force;		/* nothing is ever held */
+	/* The run is audited as whoever asked for it; the next is the daemon's. */
+	seed.by_uid = seed.next_uid;
+	snprintf(seed.by_user, sizeof(seed.by_user), "%s", seed.next_user);
+	seed_next_by_daemon();
+	seed.format = md.cfg->seed.format;
+	src->format = cfg_format_name(seed.format);
+	fetch_show_url(md.cfg->seed.url, seed.shown, sizeof(seed.shown));
 
 	memset(&req, 0, sizeof(req));
-	req.url = md.cfg->seed_url;	/* fetch_start copies it */
-	req.timeout_ms = md.cfg->seed_timeout > 0 ?
-	    (long)md.cfg->seed_timeout * 1000 : 0;
-	req.max_bytes = md.cfg->seed_max_bytes;
+	req.url = md.cfg->seed.url;	/* fetch_start copies it */
+	req.timeout_ms = md.cfg->seed.timeout > 0 ?
+	    (long)md.cfg->seed.timeout * 1000 : 0;
+	req.max_bytes = md.cfg->seed.max_bytes;
 	/* Read at every attempt: a key rotated on disk is picked up without a reload. */
-	if ((keyfile = md.cfg->seed_api_key_file) != NULL) {
+	if ((keyfile = md.cfg->seed.api_key_file) != NULL) {
 		if (source_read_key(keyfile, key, sizeof(key), err,
 		    sizeof(err)) == -1) {
 			seed_failed(REG_CONFLICT, err);
@@ -334,23 +312,26 @@ seed_attempt(evutil_socket_t fd, short what, void *arg)
 	daemon_status("Seeding from %s", seed.shown);
 }
 
-/* Begin a run now, unless one is running; a scheduled retry is replaced. */
+/* Start a run now, unless one is running; a scheduled retry is replaced. */
 static void
-seed_start(void)
+seed_kick(void)
 {
-	static const struct timeval	 now = { 0, 0 };
+	char	 msg[128];
 
-	if (seed.phase == SEED_RUNNING)
-		return;
-	evtimer_del(seed.timer);
-	seed.run++;
-	seed.phase = SEED_RUNNING;
-	seed.by_uid = geteuid();
-	snprintf(seed.by_user, sizeof(seed.by_user), "seed");
-	seed.next_try = 0;
-	/* From the loop, so that no waiter is ever called from seed_run. */
-	if (evtimer_add(seed.timer, &now) == -1)
-		fatalx("seed: cannot arm a timer");
+	/* No waiter: first boot and reloads tell nobody. */
+	if (source_refresh(&seed.src, 0, NULL, NULL, msg, sizeof(msg)) == NULL)
+		log_warnx("seed: %s", msg);
+}
+
+/* Hand the [seed] of the current config to source.c. */
+static void
+seed_configure(void)
+{
+	const struct config	*cfg = md.cfg;
+
+	seed.src.format = cfg_format_name(cfg->seed.format);
+	source_configure(&seed.src, cfg->seed.url != NULL, 0,
+	    cfg->seed.retry_min, cfg->seed.retry_max);
 }
 
 void
@@ -358,12 +339,16 @@ seed_init(void)
 {
 	struct reg_counts	 rc;
 
-	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-	if (seed.timer == NULL &&
-	    (seed.timer = evtimer_new(md.base, seed_attempt, NULL)) == NULL)
-		fatalx("seed: cannot create a timer");
-	seed.phase = SEED_IDLE;
-	if (md.cfg->seed_url == NULL) {
+	if (!seed.inited) {
+		source_init(&seed.src, "seed", seed_start_run, NULL);
+		seed.src.retry = seed_retry;
+		seed.src.own_events = 1;
+		seed.src.warnings = seed.warnings;
+		seed_next_by_daemon();
+		seed.inited = 1;
+	}
+	seed_configure();
+	if (md.cfg->seed.url == NULL) {
 		log_debug("seed: no seed source configured");
 		return;
 	}
@@ -377,106 +362,108 @@ seed_init(void)
 		return;
 	}
 	log_info("the registry is empty: first-boot seeding");
-	seed_start();
+	seed_kick();
+}
+
+/* source.c tells a SEED request how its run ended. */
+static void
+seed_told(struct source *src, enum source_outcome o, const char *msg,
+    void *arg)
+{
+	struct seed_waiter	*sw = arg;
+	seed_done_cb		 cb = sw->cb;
+	void			*cbarg = sw->arg;
+
+	(void)src;
+	TAILQ_REMOVE(&seed.waiters, sw, entry);
+	free(sw);
+	if (!seed.ending)	/* ended unrun: the source was removed */
+		cb(REG_CONFLICT, NULL, msg, cbarg);
+	else if (o == SRC_OK)
+		cb(REG_OK, &seed.res, seed.reply, cbarg);
+	else
+		cb(seed.rc, NULL, seed.reply, cbarg);
 }
 
 struct seed_waiter *
 seed_run(seed_done_cb cb, void *arg, const struct actor *who, char *msg,
     size_t msglen)
 {
-	struct seed_waiter	*w;
-	int			 joined = seed.phase == SEED_RUNNING;
+	struct seed_waiter	*sw;
+	int			 starts = !seed.src.running;
 
-	if (seed.timer == NULL) {
+	if (!seed.inited) {
 		snprintf(msg, msglen, "seeding is not initialised");
 		return NULL;
 	}
-	if (md.cfg->seed_url == NULL) {
-		snprintf(msg, msglen, "no seed source configured ([seed] url)");
-		return NULL;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
+	if ((sw = calloc(1, sizeof(*sw))) == NULL) {
 		snprintf(msg, msglen, "out of memory");
 		return NULL;
 	}
-	seed_start();
-	if (!joined && who != NULL) {
-		/* A run this request started is audited as its requester. */
-		seed.by_uid = who->uid;
-		snprintf(seed.by_user, sizeof(seed.by_user), "%s", who->user);
+	sw->cb = cb;
+	sw->arg = arg;
+	/* "no seed source configured ([seed] url)" when there is none. */
+	if ((sw->w = source_refresh(&seed.src, 0, seed_told, sw, msg,
+	    msglen)) == NULL) {
+		free(sw);
+		return NULL;
 	}
-	w->run = seed.run;
-	w->cb = cb;
-	w->arg = arg;
-	TAILQ_INSERT_TAIL(&seed.waiters, w, entry);
-	return w;
+	TAILQ_INSERT_TAIL(&seed.waiters, sw, entry);
+	if (starts && who != NULL) {
+		/* A run this request started is audited as its requester. */
+		seed.next_uid = who->uid;
+		snprintf(seed.next_user, sizeof(seed.next_user), "%s",
+		    who->user);
+	}
+	return sw;
 }
 
 void
-seed_waiter_cancel(struct seed_waiter *w)
+seed_waiter_cancel(struct seed_waiter *sw)
 {
-	if (w == NULL)
+	if (sw == NULL)
 		return;
-	TAILQ_REMOVE(&seed.waiters, w, entry);
-	free(w);
+	source_waiter_cancel(sw->w);
+	TAILQ_REMOVE(&seed.waiters, sw, entry);
+	free(sw);
 }
 
-void
-seed_get_status(struct seed_status *st)
+const struct source *
+seed_source(void)
 {
-	memset(st, 0, sizeof(*st));
-	st->phase = seed.phase;
-	st->last_ok = seed.last_ok;
-	st->last_attempt = seed.last_attempt;
-	st->next_try = seed.next_try;
-	st->failures = seed.failures;
-	st->items = seed.items;
-	snprintf(st->last_error, sizeof(st->last_error), "%s", seed.last_error);
-	snprintf(st->detected, sizeof(st->detected), "%s", seed.detected);
-	snprintf(st->warnings, sizeof(st->warnings), "%s", seed.warnings);
+	return seed.inited ? &seed.src : NULL;
 }
 
 void
 seed_reconfigure(void)
 {
-	if (seed.timer == NULL)
+	if (!seed.inited)
 		return;
-	if (md.cfg->seed_url == NULL) {
-		/* A fetch in flight finishes; a scheduled retry does not happen. */
-		if (seed.phase == SEED_WAITING) {
-			evtimer_del(seed.timer);
-			seed.phase = SEED_IDLE;
-			seed.next_try = 0;
-			log_info("seed: source removed, retries stopped");
-		}
-		return;
-	}
-	if (seed.phase == SEED_RUNNING)
+	/* Without a url, a fetch in flight finishes; a scheduled retry does not happen. */
+	seed_configure();
+	if (md.cfg->seed.url == NULL || seed.src.running)
 		return;
 	if (seed_registry_empty()) {
 		log_info("seed: the registry is empty: seeding with the new "
 		    "configuration");
-		seed_start();
+		seed_kick();
 	}
 }
 
 void
 seed_shutdown(void)
 {
-	struct seed_waiter	*w;
+	struct seed_waiter	*sw;
 
 	if (seed.fetch != NULL) {
 		fetch_cancel(seed.fetch);
 		seed.fetch = NULL;
 	}
-	if (seed.timer != NULL) {
-		event_free(seed.timer);
-		seed.timer = NULL;
+	/* The source's waiters are dropped uncalled: free our side of them. */
+	source_shutdown(&seed.src);
+	while ((sw = TAILQ_FIRST(&seed.waiters)) != NULL) {
+		TAILQ_REMOVE(&seed.waiters, sw, entry);
+		free(sw);
 	}
-	while ((w = TAILQ_FIRST(&seed.waiters)) != NULL) {
-		TAILQ_REMOVE(&seed.waiters, w, entry);
-		free(w);
-	}
-	seed.phase = SEED_IDLE;
-	seed.next_try = 0;
+	seed.inited = 0;
 }

@@ -1,4 +1,4 @@
-/* seed.h: first-boot seeding and the SEED verb: fetch the seed source, parse it, apply the PeerAI rules, retry with backoff. */
+/* seed.h: the seeder, a source of source.c: first-boot seeding and the SEED verb: fetch, parse, apply the seed rule. */
 #ifndef MODELREG_SEED_H
 #define MODELREG_SEED_H
 
@@ -6,23 +6,7 @@
 
 #include "registry.h"
 
-enum seed_phase {
-	SEED_IDLE = 0,		/* nothing to do: seeded, or no source */
-	SEED_WAITING,		/* a retry is scheduled at next_try */
-	SEED_RUNNING,		/* a fetch or apply is in flight */
-};
-
-struct seed_status {
-	enum seed_phase	 phase;
-	int64_t		 last_ok;	/* unix time of the last successful seed, 0 never */
-	int64_t		 last_attempt;
-	int64_t		 next_try;	/* 0 when none scheduled */
-	int		 failures;	/* consecutive failures */
-	int		 items;		/* models in the last good source */
-	char		 last_error[512];	/* "" when the last attempt succeeded */
-	char		 detected[16];	/* what the last body looked like (catalog_look_name), "" none yet */
-	char		 warnings[1024];	/* from the last successful apply */
-};
+struct source;
 
 /*
  * The outcome of one seed run for a waiter, in one of three forms:
@@ -40,10 +24,12 @@ typedef void (*seed_done_cb)(enum reg_rc rc, const struct seed_result *res,
 	    const char *msg, void *arg);
 
 /*
- * Called once the database is open and the loop exists. When the registry
- * is empty and a seed source is configured, starts the first seed at once
- * (retrying with backoff from seed_retry_min to seed_retry_max until it
- * succeeds). When it is not empty, does nothing: never re-seeds on start.
+ * Called once the database is open and the loop exists, before the other
+ * sources (STATUS lists the seeder first). Registers the seeder as the
+ * source "seed" (no interval). When the registry is empty and a seed
+ * source is configured, starts the first seed at once (source.c retries
+ * it with backoff from [seed] retry_min to retry_max while the registry
+ * stays empty). When it is not empty, does nothing: never re-seeds on start.
  */
 void	 seed_init(void);
 
@@ -59,7 +45,8 @@ struct seed_waiter *seed_run(seed_done_cb cb, void *arg, const struct actor *who
 /* The waiter's client went away: its callback will not be called. */
 void	 seed_waiter_cancel(struct seed_waiter *);
 
-void	 seed_get_status(struct seed_status *);
+/* The seeder's source, for STATUS and SEED's reply (items); NULL before seed_init. */
+const struct source *seed_source(void);
 /* Config was reloaded: pick up the new [seed] (an in-flight run finishes with the old one). */
 void	 seed_reconfigure(void);
 void	 seed_shutdown(void);	/* cancel fetch and timers; waiters are dropped */

@@ -1,4 +1,4 @@
-/* source.c: the schedule of the periodic sources: timers with jitter, backoff, on-demand runs and their waiters, status. */
+/* source.c: the schedule of every source (seed, catalog, zdr, uptime): timers with jitter, backoff, on-demand runs and their waiters, status. */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
@@ -103,34 +103,48 @@ source_arm(struct source *src, long sec, long ms)
 		fatalx("%s: cannot arm a timer", src->name);
 }
 
-/* Schedule the next periodic run after delay seconds, +-10% jitter. */
-static void
-source_schedule(struct source *src, long delay)
+int64_t
+source_next_delay(int attempt, long min, long max, unsigned long r)
 {
-	long	 span, jitter;
-
-	if (delay < 1)
-		delay = 1;
-	/* 10% of delay in milliseconds: delay * 100. */
-	span = delay * 100;
-	jitter = (long)(random() % (2 * span + 1)) - span;
-	source_arm(src, delay, jitter);
-	src->next_run = (int64_t)time(NULL) + delay + (jitter + 999) / 1000;
-}
-
-/* Seconds to wait after src->failures consecutive failures. */
-static long
-source_backoff(const struct source *src)
-{
-	long	 min, max, d;
+	int64_t	 d, span;
 	int	 i;
 
-	min = src->retry_min > 0 ? src->retry_min : 1;
-	max = src->retry_max >= min ? src->retry_max : min;
+	if (min < 1)
+		min = 1;
+	if (max < min)
+		max = min;
 	d = min;
-	for (i = 1; i < src->failures && d < max; i++)
+	for (i = 1; i < attempt && d < max; i++)
 		d *= 2;
-	return d < max ? d : max;
+	if (d > max)
+		d = max;
+	/* 10% of d, in milliseconds: d * 100. */
+	span = d * 100;
+	return d * 1000 + (int64_t)(r % (unsigned long)(2 * span + 1)) - span;
+}
+
+/* Arm the timer for the next run after ms milliseconds; next_run rounds up. */
+static void
+source_schedule(struct source *src, int64_t ms)
+{
+	source_arm(src, (long)(ms / 1000), (long)(ms % 1000));
+	src->next_run = (int64_t)time(NULL) + (ms + 999) / 1000;
+}
+
+/* When the next ordinary run is due: the interval, jittered. */
+static int64_t
+source_interval_ms(const struct source *src)
+{
+	return source_next_delay(1, src->interval, src->interval,
+	    (unsigned long)random());
+}
+
+/* When the retry after src->failures consecutive failures is due, jittered. */
+static int64_t
+source_backoff_ms(const struct source *src)
+{
+	return source_next_delay(src->failures, src->retry_min, src->retry_max,
+	    (unsigned long)random());
 }
 
 /*
@@ -241,13 +255,13 @@ source_configure(struct source *src, int enabled, int interval, int retry_min,
     int retry_max)
 {
 	int	 was = src->enabled, changed;
-	long	 left;
-	int64_t	 now;
+	int64_t	 now, left, ms;
 
 	changed = src->interval != interval || src->retry_min != retry_min ||
 	    src->retry_max != retry_max;
 	src->enabled = enabled ? 1 : 0;
-	src->interval = interval > 0 ? interval : 1;
+	/* 0: no periodic runs (the seeder). */
+	src->interval = interval > 0 ? interval : 0;
 	src->retry_min = retry_min > 0 ? retry_min : 1;
 	src->retry_max = retry_max >= src->retry_min ? retry_max :
 	    src->retry_min;
@@ -268,20 +282,29 @@ source_configure(struct source *src, int enabled, int interval, int retry_min,
 	if (src->running)
 		return;		/* source_done schedules with the new values */
 	if (!was) {
+		if (src->interval == 0) {
+			/* Runs only when asked (source_refresh): none now. */
+			log_debug("%s: enabled, on demand", src->name);
+			return;
+		}
 		log_debug("%s: enabled, every %d s", src->name, src->interval);
 		source_prepare(src, 0);
 		return;
 	}
 	if (!changed)
 		return;
-	/* Still enabled with a new schedule: never wait longer than it says. */
+	/*
+	 * Still enabled with a new schedule: never wait longer than it says.
+	 * A retry is rescheduled only when one is due (next_run is set).
+	 */
 	now = (int64_t)time(NULL);
-	left = src->next_run > now ? (long)(src->next_run - now) : 0;
+	left = src->next_run > now ? (src->next_run - now) * 1000 : 0;
 	if (src->failures > 0) {
-		if (left > source_backoff(src))
-			source_schedule(src, source_backoff(src));
-	} else if (left > src->interval || src->next_run == 0)
-		source_schedule(src, src->interval);
+		if (left > (ms = source_backoff_ms(src)))
+			source_schedule(src, ms);
+	} else if (src->interval > 0 &&
+	    (left > (int64_t)src->interval * 1000 || src->next_run == 0))
+		source_schedule(src, source_interval_ms(src));
 }
 
 void
@@ -308,11 +331,14 @@ source_done(struct source *src, enum source_outcome o, int items,
 		src->failures = 0;
 		src->last_error[0] = '\0';
 		src->held[0] = '\0';
-		log_info("%s: %s", src->name, one);
+		if (!src->own_events)
+			log_info("%s: %s", src->name, one);
 		break;
 	case SRC_FAILED:
 		snprintf(src->last_error, sizeof(src->last_error), "%s", one);
 		src->failures++;
+		if (src->own_events)
+			break;
 		log_warnx("%s: refresh failed (%d in a row): %s", src->name,
 		    src->failures, one);
 		if (src->failures == 1)
@@ -321,9 +347,10 @@ source_done(struct source *src, enum source_outcome o, int items,
 	case SRC_HELD:
 		/* A valid response: the streak of failures ends here. */
 		src->failures = 0;
-		log_warnx("%s: response held: %s", src->name, one);
+		if (!src->own_events)
+			log_warnx("%s: response held: %s", src->name, one);
 		/* Once per held response, not at every periodic re-fetch of it. */
-		if (strcmp(src->held, one) != 0)
+		if (strcmp(src->held, one) != 0 && !src->own_events)
 			source_event(src, "sync.held", one);
 		buf_fit(src->held, sizeof(src->held), "%s", one);
 		break;
@@ -332,10 +359,12 @@ source_done(struct source *src, enum source_outcome o, int items,
 	if (src->enabled) {
 		if (queued)
 			source_prepare(src, 1);
-		else if (o == SRC_FAILED)
-			source_schedule(src, source_backoff(src));
-		else
-			source_schedule(src, src->interval);
+		else if (o == SRC_FAILED) {
+			/* The seeder retries only while the registry is empty. */
+			if (src->retry == NULL || src->retry(src))
+				source_schedule(src, source_backoff_ms(src));
+		} else if (src->interval > 0)
+			source_schedule(src, source_interval_ms(src));
 	}
 	source_tell(src, run, o, one);
 	if (!src->enabled && queued) {
@@ -426,6 +455,12 @@ source_next(struct source *src)
 	return TAILQ_NEXT(src, entry);
 }
 
+int
+source_periodic(const struct source *src)
+{
+	return src->interval > 0;
+}
+
 struct source *
 source_find(const char *name)
 {
@@ -448,7 +483,8 @@ source_state(const struct source *src)
 		return "running";
 	if (src->held[0] != '\0')
 		return "held";
-	if (src->failures > 0)
+	/* Failed, with a retry due (a periodic source always has one). */
+	if (src->failures > 0 && (src->interval > 0 || src->next_run != 0))
 		return "waiting";
 	return "idle";
 }
@@ -472,6 +508,8 @@ source_status_record(struct buf *b, const struct source *src)
 		r |= lf_str(b, "detected", src->detected[0] ? src->detected :
 		    NULL);
 	}
+	if (src->warnings != NULL)
+		r |= lf_str(b, "warnings", src->warnings);
 	r |= lf_end(b);
 	return r ? -1 : 0;
 }

@@ -1,4 +1,4 @@
-/* source.h: the schedule of a periodic source (catalog, zdr, uptime): interval with jitter, backoff, on-demand refresh, status. */
+/* source.h: the schedule of every source (seed, catalog, zdr, uptime): interval with jitter, backoff, on-demand runs, status. */
 #ifndef MODELREG_SOURCE_H
 #define MODELREG_SOURCE_H
 
@@ -21,8 +21,10 @@ enum source_outcome {
 /*
  * Start one run. force is 1 for `refresh NAME --force`: apply the response
  * the module holds (never a fresh download nobody reviewed); with nothing
- * held the run is an ordinary one. The module must end the run with exactly
- * one source_done(), later, from the loop (never from inside run itself).
+ * held the run is an ordinary one. run is only ever called from the loop
+ * (a timer), never from inside source_refresh or source_configure; the
+ * module ends the run with exactly one source_done(), from run itself
+ * (a run that fails before its fetch) or later.
  */
 typedef void (*source_run_fn)(struct source *, int force);
 
@@ -33,13 +35,25 @@ typedef void (*source_done_cb)(struct source *, enum source_outcome,
 struct source_waiter;
 
 struct source {
-	const char		*name;		/* "catalog", "zdr", "uptime" */
+	const char		*name;		/* "seed", "catalog", "zdr", "uptime" */
 	source_run_fn		 run;
 	void			*ctx;		/* the module's own */
 
-	/* Schedule (source_configure). */
+	/* Schedule (source_configure). interval 0: no periodic runs (the seeder). */
 	int			 enabled;
 	int			 interval, retry_min, retry_max;	/* seconds */
+
+	/*
+	 * What makes the seeder different, set by the module after
+	 * source_init (NULL / 0 for a periodic source). retry: is a failed
+	 * run retried with backoff? NULL: always. own_events: the module
+	 * logs each outcome and raises its own events (seed.done,
+	 * seed.failed) instead of sync.failed and sync.held. warnings:
+	 * shown by STATUS when not NULL.
+	 */
+	int			(*retry)(struct source *);
+	int			 own_events;
+	const char		*warnings;
 
 	/* State, shown by STATUS. Times are unix seconds, 0 = never. */
 	int			 running;
@@ -72,18 +86,32 @@ struct source {
 void	 source_init(struct source *, const char *name, source_run_fn, void *ctx);
 /*
  * (Re)configure: enabled with its interval and backoff bounds. When newly
- * enabled, the first run starts at once (from the loop). When disabled,
+ * enabled, the first run starts at once (from the loop), unless interval
+ * is 0: then runs start only on demand (source_refresh). When disabled,
  * timers stop; a run in flight ends normally.
  */
 void	 source_configure(struct source *, int enabled, int interval,
 	    int retry_min, int retry_max);
 /*
+ * Milliseconds to wait before the next run, the one backoff and jitter of
+ * every source: min(max, min * 2^(attempt - 1)) seconds (attempt >= 1;
+ * min below 1 counts as 1, max below min as min), varied by up to 10%
+ * either way by r % (2 * span + 1) - span, span being 10% in ms, so that
+ * daemons started together do not fetch in step. r is any random number
+ * (random()). The next ordinary run of a periodic source is
+ * source_next_delay(1, interval, interval, r). Pure.
+ */
+int64_t	 source_next_delay(int attempt, long min, long max, unsigned long r);
+
+/*
  * End the current run. SRC_OK: last_ok, items, failures = 0, held = "",
- * next run after interval +-10% jitter. SRC_FAILED: last_error = msg,
- * failures++, next run after min(retry_max, retry_min * 2^(failures-1))
- * with jitter; a sync.failed event is raised on the first failure of a
- * streak. SRC_HELD: held = msg, a sync.held event (once per held
- * response), next run after the interval. Waiters of this run get (outcome, msg).
+ * next run after the interval (source_next_delay; none with interval 0).
+ * SRC_FAILED: last_error = msg, failures++, next run after
+ * source_next_delay(failures, retry_min, retry_max) unless retry() says
+ * no; a sync.failed event is raised on the first failure of a streak.
+ * SRC_HELD: held = msg, a sync.held event (once per held response), next
+ * run after the interval. Without own_events the outcome is logged.
+ * Waiters of this run get (outcome, msg).
  */
 void	 source_done(struct source *, enum source_outcome, int items, const char *msg);
 /*
@@ -105,12 +133,20 @@ struct source_waiter *source_refresh(struct source *, int force, source_done_cb 
 	    void *arg, char *msg, size_t msglen);
 void	 source_waiter_cancel(struct source_waiter *);
 
-/* Every registered source, in registration order (STATUS, REFRESH all). */
+/* Has src periodic runs (interval > 0)? Only those are REFRESH's. */
+int	 source_periodic(const struct source *);
+
+/* Every registered source, in registration order (STATUS, REFRESH all): the seeder first. */
 struct source *source_first(void);
 struct source *source_next(struct source *);
 struct source *source_find(const char *name);
 
-/* One STATUS record: source= state= last_ok= last_attempt= last_error= next_run= failures= items= held= */
+/*
+ * One STATUS record: source= state= last_ok= last_attempt= last_error=
+ * next_run= failures= items= held=, then format= detected= when the
+ * source has a format, warnings= when it has warnings. state is running,
+ * disabled, held, waiting (failed, a retry due) or idle.
+ */
 int	 source_status_record(struct buf *, const struct source *);
 
 void	 source_shutdown(struct source *);	/* timers off, waiters dropped (not called) */

@@ -384,28 +384,28 @@ uptime_run(struct source *src, int force)
 		return;
 	}
 	up.active = 1;
-	if (cfg->uptime_url == NULL) {
+	if (cfg->uptime.url == NULL) {
 		snprintf(up.fail, sizeof(up.fail), "no uptime source "
 		    "configured ([uptime] url)");
 		uptime_schedule_finish();
 		return;
 	}
-	up.timeout_ms = cfg->uptime_timeout > 0 ?
-	    (long)cfg->uptime_timeout * 1000 : 0;
-	up.max_bytes = cfg->uptime_max_bytes;
+	up.timeout_ms = cfg->uptime.timeout > 0 ?
+	    (long)cfg->uptime.timeout * 1000 : 0;
+	up.max_bytes = cfg->uptime.max_bytes;
 	up.concurrency = cfg->uptime_concurrency > 0 ?
 	    cfg->uptime_concurrency : 1;
 	uptime_settings(&up.settings, cfg);
-	if ((up.tmpl = strdup(cfg->uptime_url)) == NULL) {
+	if ((up.tmpl = strdup(cfg->uptime.url)) == NULL) {
 		snprintf(up.fail, sizeof(up.fail), "out of memory");
 		uptime_schedule_finish();
 		return;
 	}
 	/* Read at every run: a key rotated on disk is picked up without a reload. */
-	if (cfg->uptime_api_key_file != NULL) {
+	if (cfg->uptime.api_key_file != NULL) {
 		if ((up.bearer = malloc(UPTIME_KEY_MAX + 1)) == NULL)
 			snprintf(up.fail, sizeof(up.fail), "out of memory");
-		else if (source_read_key(cfg->uptime_api_key_file, up.bearer,
+		else if (source_read_key(cfg->uptime.api_key_file, up.bearer,
 		    UPTIME_KEY_MAX + 1, up.fail, sizeof(up.fail)) == -1) {
 			free(up.bearer);
 			up.bearer = NULL;
@@ -458,10 +458,10 @@ uptime_reconfigure(void)
 
 	if (!up.inited)
 		return;
-	interval = cfg->uptime_interval > 0 ? cfg->uptime_interval : 300;
+	interval = cfg->uptime.interval > 0 ? cfg->uptime.interval : 300;
 	/* A failed run is retried sooner than the interval, never later. */
 	retry_min = interval < 30 ? interval : 30;
-	source_configure(&up.src, cfg->uptime_url != NULL, interval,
+	source_configure(&up.src, cfg->uptime.url != NULL, interval,
 	    retry_min, interval);
 }
 

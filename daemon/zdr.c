@@ -91,7 +91,7 @@ zdr_run(struct source *src, int force)
 		fetch_cancel(zdr.fetch);
 		zdr.fetch = NULL;
 	}
-	if (cfg->zdr_url == NULL) {
+	if (cfg->zdr.url == NULL) {
 		zdr_fail_later("no [zdr] url is configured");
 		return;
 	}
@@ -117,13 +117,13 @@ zdr_run(struct source *src, int force)
 		}
 	}
 	memset(&req, 0, sizeof(req));
-	req.url = cfg->zdr_url;
-	req.timeout_ms = (long)cfg->zdr_timeout * 1000;
-	req.max_bytes = cfg->zdr_max_bytes;
+	req.url = cfg->zdr.url;
+	req.timeout_ms = (long)cfg->zdr.timeout * 1000;
+	req.max_bytes = cfg->zdr.max_bytes;
 	/* A forced run must see the list whole, whatever we hold. */
 	req.etag = force ? NULL : zdr.etag;
-	if (cfg->zdr_api_key_file != NULL) {
-		if (source_read_key(cfg->zdr_api_key_file, key, sizeof(key), err,
+	if (cfg->zdr.api_key_file != NULL) {
+		if (source_read_key(cfg->zdr.api_key_file, key, sizeof(key), err,
 		    sizeof(err)) == -1) {
 			zdr_fail_later(err);
 			return;
@@ -260,7 +260,7 @@ zdr_reconfigure(void)
 	free(zdr.etag);
 	zdr.etag = NULL;
 	/* A response held from another source is not for this one to apply. */
-	if (cfg->zdr_url != NULL && (url = strdup(cfg->zdr_url)) == NULL)
+	if (cfg->zdr.url != NULL && (url = strdup(cfg->zdr.url)) == NULL)
 		fatal("zdr");
 	if (zdr.url != NULL && (url == NULL || strcmp(zdr.url, url) != 0)) {
 		(void)reg_zdr_forget_held(md.db);
@@ -268,8 +268,8 @@ zdr_reconfigure(void)
 	}
 	free(zdr.url);
 	zdr.url = url;
-	source_configure(&zdr.src, cfg->zdr_url != NULL, cfg->zdr_interval,
-	    cfg->zdr_retry_min, cfg->zdr_retry_max);
+	source_configure(&zdr.src, cfg->zdr.url != NULL, cfg->zdr.interval,
+	    cfg->zdr.retry_min, cfg->zdr.retry_max);
 }
 
 void

@@ -107,45 +107,45 @@ same_settings(const struct config *a, const struct config *b)
 	    lists_equal(&a->admin, &b->admin) &&
 	    lists_equal(&a->member, &b->member) &&
 	    lists_equal(&a->viewer, &b->viewer) &&
-	    STREQ(a->seed_url, b->seed_url) && a->seed_format == b->seed_format &&
-	    STREQ(a->seed_api_key_file, b->seed_api_key_file) &&
+	    STREQ(a->seed.url, b->seed.url) && a->seed.format == b->seed.format &&
+	    STREQ(a->seed.api_key_file, b->seed.api_key_file) &&
 	    lists_equal(&a->always_active, &b->always_active) &&
 	    lists_equal(&a->always_inactive, &b->always_inactive) &&
 	    a->new_model_active == b->new_model_active &&
 	    STREQ(a->default_model, b->default_model) &&
-	    a->seed_timeout == b->seed_timeout &&
-	    a->seed_retry_min == b->seed_retry_min &&
-	    a->seed_retry_max == b->seed_retry_max &&
-	    a->seed_max_bytes == b->seed_max_bytes &&
-	    STREQ(a->catalog_url, b->catalog_url) &&
-	    a->catalog_format == b->catalog_format &&
-	    STREQ(a->catalog_api_key_file, b->catalog_api_key_file) &&
-	    a->catalog_interval == b->catalog_interval &&
-	    a->catalog_timeout == b->catalog_timeout &&
-	    a->catalog_retry_min == b->catalog_retry_min &&
-	    a->catalog_retry_max == b->catalog_retry_max &&
-	    a->catalog_max_bytes == b->catalog_max_bytes &&
+	    a->seed.timeout == b->seed.timeout &&
+	    a->seed.retry_min == b->seed.retry_min &&
+	    a->seed.retry_max == b->seed.retry_max &&
+	    a->seed.max_bytes == b->seed.max_bytes &&
+	    STREQ(a->catalog.url, b->catalog.url) &&
+	    a->catalog.format == b->catalog.format &&
+	    STREQ(a->catalog.api_key_file, b->catalog.api_key_file) &&
+	    a->catalog.interval == b->catalog.interval &&
+	    a->catalog.timeout == b->catalog.timeout &&
+	    a->catalog.retry_min == b->catalog.retry_min &&
+	    a->catalog.retry_max == b->catalog.retry_max &&
+	    a->catalog.max_bytes == b->catalog.max_bytes &&
 	    a->catalog_max_drop == b->catalog_max_drop &&
 	    a->catalog_price_increase == b->catalog_price_increase &&
 	    a->catalog_expiry_warning == b->catalog_expiry_warning &&
-	    STREQ(a->zdr_url, b->zdr_url) &&
-	    STREQ(a->zdr_api_key_file, b->zdr_api_key_file) &&
-	    a->zdr_interval == b->zdr_interval &&
-	    a->zdr_timeout == b->zdr_timeout &&
-	    a->zdr_retry_min == b->zdr_retry_min &&
-	    a->zdr_retry_max == b->zdr_retry_max &&
-	    a->zdr_max_bytes == b->zdr_max_bytes &&
+	    STREQ(a->zdr.url, b->zdr.url) &&
+	    STREQ(a->zdr.api_key_file, b->zdr.api_key_file) &&
+	    a->zdr.interval == b->zdr.interval &&
+	    a->zdr.timeout == b->zdr.timeout &&
+	    a->zdr.retry_min == b->zdr.retry_min &&
+	    a->zdr.retry_max == b->zdr.retry_max &&
+	    a->zdr.max_bytes == b->zdr.max_bytes &&
 	    a->zdr_enforce == b->zdr_enforce &&
 	    a->zdr_max_remove == b->zdr_max_remove &&
-	    STREQ(a->uptime_url, b->uptime_url) &&
-	    STREQ(a->uptime_api_key_file, b->uptime_api_key_file) &&
-	    a->uptime_interval == b->uptime_interval &&
-	    a->uptime_timeout == b->uptime_timeout &&
+	    STREQ(a->uptime.url, b->uptime.url) &&
+	    STREQ(a->uptime.api_key_file, b->uptime.api_key_file) &&
+	    a->uptime.interval == b->uptime.interval &&
+	    a->uptime.timeout == b->uptime.timeout &&
 	    a->uptime_green == b->uptime_green &&
 	    a->uptime_yellow == b->uptime_yellow &&
 	    a->uptime_concurrency == b->uptime_concurrency &&
 	    a->uptime_retention == b->uptime_retention &&
-	    a->uptime_max_bytes == b->uptime_max_bytes &&
+	    a->uptime.max_bytes == b->uptime.max_bytes &&
 	    lists_equal(&a->alert_exec, &b->alert_exec) &&
 	    STREQ(a->alert_webhook, b->alert_webhook) &&
 	    a->alert_retries == b->alert_retries &&
@@ -178,49 +178,49 @@ test_defaults(void)
 	is_int(d->event_retention, 90 * 86400, "default event_retention");
 	is_int(d->have_access, 0, "default: no [access]");
 	is_int(d->admin.n + d->member.n + d->viewer.n, 0, "default: empty access lists");
-	ok(d->seed_url != NULL && strncmp(d->seed_url, "file:///", 8) == 0 &&
-	    strstr(d->seed_url, "seed/mistral-models.json") != NULL,
-	    "default seed url %s", d->seed_url);
-	is_int(d->seed_format, FMT_AUTO, "default format auto");
-	ok(d->seed_api_key_file == NULL, "default: no api key file");
+	ok(d->seed.url != NULL && strncmp(d->seed.url, "file:///", 8) == 0 &&
+	    strstr(d->seed.url, "seed/mistral-models.json") != NULL,
+	    "default seed url %s", d->seed.url);
+	is_int(d->seed.format, FMT_AUTO, "default format auto");
+	ok(d->seed.api_key_file == NULL, "default: no api key file");
 	ok(list_is(&d->always_active, aa, 5), "default always_active");
 	is_int(d->always_inactive.n, 0, "default always_inactive empty");
 	is_int(d->new_model_active, 0, "default new_model_status inactive");
 	is_str(d->default_model, "mistral-medium-latest", "default default_model");
-	is_int(d->seed_timeout, 30, "default timeout");
-	is_int(d->seed_retry_min, 5, "default retry_min");
-	is_int(d->seed_retry_max, 600, "default retry_max");
-	is_int(d->seed_max_bytes, 32 * 1024 * 1024, "default max_size");
+	is_int(d->seed.timeout, 30, "default timeout");
+	is_int(d->seed.retry_min, 5, "default retry_min");
+	is_int(d->seed.retry_max, 600, "default retry_max");
+	is_int(d->seed.max_bytes, 32 * 1024 * 1024, "default max_size");
 
-	ok(d->catalog_url == NULL, "default: no catalog");
-	is_int(d->catalog_format, FMT_AUTO, "default catalog format auto");
-	ok(d->catalog_api_key_file == NULL, "default: no catalog api key");
-	is_int(d->catalog_interval, 3600, "default catalog interval");
-	is_int(d->catalog_timeout, 30, "default catalog timeout");
-	is_int(d->catalog_retry_min, 30, "default catalog retry_min");
-	is_int(d->catalog_retry_max, 3600, "default catalog retry_max");
-	is_int(d->catalog_max_bytes, 64 * 1024 * 1024, "default catalog max_size");
+	ok(d->catalog.url == NULL, "default: no catalog");
+	is_int(d->catalog.format, FMT_AUTO, "default catalog format auto");
+	ok(d->catalog.api_key_file == NULL, "default: no catalog api key");
+	is_int(d->catalog.interval, 3600, "default catalog interval");
+	is_int(d->catalog.timeout, 30, "default catalog timeout");
+	is_int(d->catalog.retry_min, 30, "default catalog retry_min");
+	is_int(d->catalog.retry_max, 3600, "default catalog retry_max");
+	is_int(d->catalog.max_bytes, 64 * 1024 * 1024, "default catalog max_size");
 	is_int(d->catalog_max_drop, 50, "default catalog max_drop");
 	is_int(d->catalog_price_increase, 10, "default catalog price_increase");
 	is_int(d->catalog_expiry_warning, 14 * 86400, "default catalog expiry_warning 14d");
-	ok(d->zdr_url == NULL, "default: no zdr");
-	ok(d->zdr_api_key_file == NULL, "default: no zdr api key");
-	is_int(d->zdr_interval, 3600, "default zdr interval");
-	is_int(d->zdr_timeout, 30, "default zdr timeout");
-	is_int(d->zdr_retry_min, 30, "default zdr retry_min");
-	is_int(d->zdr_retry_max, 3600, "default zdr retry_max");
-	is_int(d->zdr_max_bytes, 16 * 1024 * 1024, "default zdr max_size");
+	ok(d->zdr.url == NULL, "default: no zdr");
+	ok(d->zdr.api_key_file == NULL, "default: no zdr api key");
+	is_int(d->zdr.interval, 3600, "default zdr interval");
+	is_int(d->zdr.timeout, 30, "default zdr timeout");
+	is_int(d->zdr.retry_min, 30, "default zdr retry_min");
+	is_int(d->zdr.retry_max, 3600, "default zdr retry_max");
+	is_int(d->zdr.max_bytes, 16 * 1024 * 1024, "default zdr max_size");
 	is_int(d->zdr_enforce, 0, "default zdr enforce no");
 	is_int(d->zdr_max_remove, 25, "default zdr max_remove");
-	ok(d->uptime_url == NULL, "default: no uptime");
-	ok(d->uptime_api_key_file == NULL, "default: no uptime api key");
-	is_int(d->uptime_interval, 300, "default uptime interval");
-	is_int(d->uptime_timeout, 20, "default uptime timeout");
+	ok(d->uptime.url == NULL, "default: no uptime");
+	ok(d->uptime.api_key_file == NULL, "default: no uptime api key");
+	is_int(d->uptime.interval, 300, "default uptime interval");
+	is_int(d->uptime.timeout, 20, "default uptime timeout");
 	is_int(d->uptime_green, 95, "default uptime green");
 	is_int(d->uptime_yellow, 80, "default uptime yellow");
 	is_int(d->uptime_concurrency, 4, "default uptime concurrency");
 	is_int(d->uptime_retention, 90 * 86400, "default uptime retention");
-	is_int(d->uptime_max_bytes, 4 * 1024 * 1024, "default uptime max_size");
+	is_int(d->uptime.max_bytes, 4 * 1024 * 1024, "default uptime max_size");
 	ok(d->alert_exec.n == 0 && d->alert_exec.v == NULL, "default: no alert exec");
 	ok(d->alert_webhook == NULL, "default: no webhook");
 	is_int(d->alert_retries, 5, "default alert retries");
@@ -238,7 +238,7 @@ test_defaults(void)
 	cfg_free(cfg);
 	cfg = accepted("[daemon]\nlog_level = debug\n", "one key");
 	ok(cfg != NULL && cfg->log_level == LOG_DEBUG &&
-	    cfg->seed_timeout == 30 && cfg->default_model != NULL &&
+	    cfg->seed.timeout == 30 && cfg->default_model != NULL &&
 	    d->always_active.n == cfg->always_active.n,
 	    "keys not in the file keep their defaults");
 	cfg_free(cfg);
@@ -278,51 +278,51 @@ test_every_key(void)
 	ok(list_is(&cfg->admin, admin, 2), "admin list");
 	ok(list_is(&cfg->member, member, 3), "member list over two lines");
 	ok(list_is(&cfg->viewer, viewer, 1), "viewer list");
-	is_str(cfg->seed_url, "https://models.example.org/v1/models", "url");
-	is_int(cfg->seed_format, FMT_OPENROUTER, "format");
-	is_str(cfg->seed_api_key_file, "/etc/modelreg/api-key", "api_key_file");
+	is_str(cfg->seed.url, "https://models.example.org/v1/models", "url");
+	is_int(cfg->seed.format, FMT_OPENROUTER, "format");
+	is_str(cfg->seed.api_key_file, "/etc/modelreg/api-key", "api_key_file");
 	ok(list_is(&cfg->always_active, aa, 2), "always_active replaces the default");
 	ok(list_is(&cfg->always_inactive, ai, 1), "always_inactive");
 	is_int(cfg->new_model_active, 1, "new_model_status");
 	is_str(cfg->default_model, "openai/gpt-4o", "default_model");
-	is_int(cfg->seed_timeout, 60, "timeout");
-	is_int(cfg->seed_retry_min, 10, "retry_min");
-	is_int(cfg->seed_retry_max, 7200, "retry_max");
-	is_int(cfg->seed_max_bytes, 8 * 1024 * 1024, "max_size");
+	is_int(cfg->seed.timeout, 60, "timeout");
+	is_int(cfg->seed.retry_min, 10, "retry_min");
+	is_int(cfg->seed.retry_max, 7200, "retry_max");
+	is_int(cfg->seed.max_bytes, 8 * 1024 * 1024, "max_size");
 
-	is_str(cfg->catalog_url, "https://catalog.example.org/api/v1/models",
+	is_str(cfg->catalog.url, "https://catalog.example.org/api/v1/models",
 	    "[catalog] url");
-	is_int(cfg->catalog_format, FMT_OPENAI, "[catalog] format");
-	is_str(cfg->catalog_api_key_file, "/etc/modelreg/catalog-key",
+	is_int(cfg->catalog.format, FMT_OPENAI, "[catalog] format");
+	is_str(cfg->catalog.api_key_file, "/etc/modelreg/catalog-key",
 	    "[catalog] api_key_file");
-	is_int(cfg->catalog_interval, 2, "[catalog] interval in seconds");
-	is_int(cfg->catalog_timeout, 45, "[catalog] timeout");
-	is_int(cfg->catalog_retry_min, 60, "[catalog] retry_min");
-	is_int(cfg->catalog_retry_max, 7200, "[catalog] retry_max");
-	is_int(cfg->catalog_max_bytes, 128 * 1024 * 1024, "[catalog] max_size");
+	is_int(cfg->catalog.interval, 2, "[catalog] interval in seconds");
+	is_int(cfg->catalog.timeout, 45, "[catalog] timeout");
+	is_int(cfg->catalog.retry_min, 60, "[catalog] retry_min");
+	is_int(cfg->catalog.retry_max, 7200, "[catalog] retry_max");
+	is_int(cfg->catalog.max_bytes, 128 * 1024 * 1024, "[catalog] max_size");
 	is_int(cfg->catalog_max_drop, 30, "[catalog] max_drop with %%");
 	is_int(cfg->catalog_price_increase, 0, "[catalog] price_increase 0");
-	is_str(cfg->zdr_url, "file:///srv/modelreg/zdr.json", "[zdr] url");
-	is_str(cfg->zdr_api_key_file, "/etc/modelreg/zdr-key", "[zdr] api_key_file");
-	is_int(cfg->zdr_interval, 900, "[zdr] interval");
-	is_int(cfg->zdr_timeout, 10, "[zdr] timeout");
-	is_int(cfg->zdr_retry_min, 5, "[zdr] retry_min");
-	is_int(cfg->zdr_retry_max, 1800, "[zdr] retry_max");
-	is_int(cfg->zdr_max_bytes, 2 * 1024 * 1024, "[zdr] max_size");
+	is_str(cfg->zdr.url, "file:///srv/modelreg/zdr.json", "[zdr] url");
+	is_str(cfg->zdr.api_key_file, "/etc/modelreg/zdr-key", "[zdr] api_key_file");
+	is_int(cfg->zdr.interval, 900, "[zdr] interval");
+	is_int(cfg->zdr.timeout, 10, "[zdr] timeout");
+	is_int(cfg->zdr.retry_min, 5, "[zdr] retry_min");
+	is_int(cfg->zdr.retry_max, 1800, "[zdr] retry_max");
+	is_int(cfg->zdr.max_bytes, 2 * 1024 * 1024, "[zdr] max_size");
 	is_int(cfg->zdr_enforce, 1, "[zdr] enforce");
 	is_int(cfg->zdr_max_remove, 10, "[zdr] max_remove");
-	is_str(cfg->uptime_url,
+	is_str(cfg->uptime.url,
 	    "https://catalog.example.org/api/v1/models/{id}/endpoints",
 	    "[uptime] url template");
-	is_str(cfg->uptime_api_key_file, "/etc/modelreg/uptime-key",
+	is_str(cfg->uptime.api_key_file, "/etc/modelreg/uptime-key",
 	    "[uptime] api_key_file");
-	is_int(cfg->uptime_interval, 60, "[uptime] interval");
-	is_int(cfg->uptime_timeout, 5, "[uptime] timeout");
+	is_int(cfg->uptime.interval, 60, "[uptime] interval");
+	is_int(cfg->uptime.timeout, 5, "[uptime] timeout");
 	is_int(cfg->uptime_green, 99, "[uptime] green");
 	is_int(cfg->uptime_yellow, 90, "[uptime] yellow with %%");
 	is_int(cfg->uptime_concurrency, 8, "[uptime] concurrency");
 	is_int(cfg->uptime_retention, 30 * 86400, "[uptime] retention");
-	is_int(cfg->uptime_max_bytes, 512 * 1024, "[uptime] max_size");
+	is_int(cfg->uptime.max_bytes, 512 * 1024, "[uptime] max_size");
 	ok(list_is(&cfg->alert_exec, argv, 4), "[alerts] exec split, quotes grouped");
 	ok(cfg->alert_exec.v != NULL && cfg->alert_exec.v[4] == NULL,
 	    "[alerts] exec argv NULL-terminated");
@@ -347,19 +347,19 @@ test_values(void)
 	if (cfg != NULL) {
 		is_int(cfg->socket_mode, 0660, "socket_mode without leading 0");
 		is_int(cfg->log_level, LOG_ERR, "log_level error");
-		is_int(cfg->seed_format, FMT_OPENAI, "format openai");
+		is_int(cfg->seed.format, FMT_OPENAI, "format openai");
 		is_int(cfg->new_model_active, 0, "new_model_status inactive");
-		is_int(cfg->seed_max_bytes, 1024, "max_size in bytes");
-		is_int(cfg->seed_timeout, 3600, "timeout at its bound");
-		is_int(cfg->seed_retry_min, 86400, "retry_min 1d");
-		is_int(cfg->seed_retry_max, 7 * 86400, "retry_max 7d");
+		is_int(cfg->seed.max_bytes, 1024, "max_size in bytes");
+		is_int(cfg->seed.timeout, 3600, "timeout at its bound");
+		is_int(cfg->seed.retry_min, 86400, "retry_min 1d");
+		is_int(cfg->seed.retry_max, 7 * 86400, "retry_max 7d");
 	}
 	cfg_free(cfg);
 	cfg = accepted("[daemon]\nlog_level = warning\n[seed]\nmax_size = 512K\n",
 	    "log_level warning, max_size K");
 	if (cfg != NULL) {
 		is_int(cfg->log_level, LOG_WARNING, "log_level warning");
-		is_int(cfg->seed_max_bytes, 512 * 1024, "max_size 512K");
+		is_int(cfg->seed.max_bytes, 512 * 1024, "max_size 512K");
 	}
 	cfg_free(cfg);
 	cfg = accepted("[daemon]\nlog_level = notice\n", "log_level notice");
@@ -370,26 +370,26 @@ test_values(void)
 	cfg = accepted("[seed]\nurl =\napi_key_file =\ndefault_model =\n",
 	    "empty url, api_key_file and default_model");
 	if (cfg != NULL) {
-		ok(cfg->seed_url == NULL, "url = disables seeding");
-		ok(cfg->seed_api_key_file == NULL, "api_key_file = is none");
+		ok(cfg->seed.url == NULL, "url = disables seeding");
+		ok(cfg->seed.api_key_file == NULL, "api_key_file = is none");
 		ok(cfg->default_model == NULL, "default_model = is none");
 	}
 	cfg_free(cfg);
 	cfg = accepted("[seed]\nurl = file:///srv/seed.json\n", "file:// url");
 	if (cfg != NULL)
-		is_str(cfg->seed_url, "file:///srv/seed.json", "file url kept");
+		is_str(cfg->seed.url, "file:///srv/seed.json", "file url kept");
 	cfg_free(cfg);
 	cfg = accepted("[seed]\nurl = http://127.0.0.1:8080/v1/models?x=1;y=2\n",
 	    "http url with ; (not an inline comment without a blank before it)");
 	if (cfg != NULL)
-		is_str(cfg->seed_url, "http://127.0.0.1:8080/v1/models?x=1;y=2",
+		is_str(cfg->seed.url, "http://127.0.0.1:8080/v1/models?x=1;y=2",
 		    "http url kept whole");
 	cfg_free(cfg);
 	cfg = accepted("[seed]\nformat = mistral ; the default\n"
 	    "default_model: pixtral-large-2411\n",
 	    "inline comment, and name: value");
 	if (cfg != NULL) {
-		is_int(cfg->seed_format, FMT_MISTRAL, "inline comment stripped");
+		is_int(cfg->seed.format, FMT_MISTRAL, "inline comment stripped");
 		is_str(cfg->default_model, "pixtral-large-2411", "name: value");
 	}
 	cfg_free(cfg);
@@ -405,12 +405,12 @@ test_values(void)
 	    "byte order mark, CR-LF, blanks inside the brackets");
 	if (cfg != NULL) {
 		is_int(cfg->log_level, LOG_DEBUG, "value before CR-LF");
-		is_int(cfg->seed_timeout, 5, "[ seed ] is [seed]");
+		is_int(cfg->seed.timeout, 5, "[ seed ] is [seed]");
 	}
 	cfg_free(cfg);
 	cfg = accepted("[seed]\ntimeout = 5", "last line without a newline");
 	if (cfg != NULL)
-		is_int(cfg->seed_timeout, 5, "last line read");
+		is_int(cfg->seed.timeout, 5, "last line read");
 	cfg_free(cfg);
 	cfg = accepted("[seed]\nretry_min = 10m\nretry_max = 10m\n",
 	    "retry_min equal to retry_max");
@@ -434,7 +434,7 @@ test_lists(void)
 	    "list with commas, blanks, continuation lines, comments");
 	if (cfg != NULL) {
 		ok(list_is(&cfg->always_active, aa, 7), "all seven entries");
-		is_int(cfg->seed_timeout, 9, "next key after the list");
+		is_int(cfg->seed.timeout, 9, "next key after the list");
 	}
 	cfg_free(cfg);
 	cfg = accepted("[seed]\nalways_active =\n  x\n  y\n",
@@ -717,7 +717,7 @@ test_long_lines(void)
 	if (cfg != NULL) {
 		ok(cfg->default_model != NULL && strlen(cfg->default_model) == 199 - 16,
 		    "its value is whole");
-		is_int(cfg->seed_timeout, 7, "the next line is read");
+		is_int(cfg->seed.timeout, 7, "the next line is read");
 	}
 	cfg_free(cfg);
 	free(t);
@@ -957,22 +957,22 @@ test_sources(void)
 	    "green = 100\nyellow = 0\nconcurrency = 1\nretention = 1h\n",
 	    "sources with bounds and file:// template");
 	if (cfg != NULL) {
-		is_str(cfg->catalog_url, "http://127.0.0.1:8080/api/v1/models",
+		is_str(cfg->catalog.url, "http://127.0.0.1:8080/api/v1/models",
 		    "catalog url");
-		is_int(cfg->catalog_format, FMT_MISTRAL, "catalog format mistral");
-		is_int(cfg->catalog_interval, 2, "interval 2s");
-		is_int(cfg->catalog_retry_min, 1, "retry_min 1s");
-		is_int(cfg->catalog_retry_max, 1, "retry_max 1s, equal to retry_min");
+		is_int(cfg->catalog.format, FMT_MISTRAL, "catalog format mistral");
+		is_int(cfg->catalog.interval, 2, "interval 2s");
+		is_int(cfg->catalog.retry_min, 1, "retry_min 1s");
+		is_int(cfg->catalog.retry_max, 1, "retry_max 1s, equal to retry_min");
 		is_int(cfg->zdr_enforce, 0, "enforce no");
-		is_int(cfg->zdr_interval, 30 * 86400, "interval at its bound 30d");
-		is_str(cfg->uptime_url, "file:///srv/uptime/{id}.json",
+		is_int(cfg->zdr.interval, 30 * 86400, "interval at its bound 30d");
+		is_str(cfg->uptime.url, "file:///srv/uptime/{id}.json",
 		    "file:// uptime template");
-		is_int(cfg->uptime_interval, 1, "uptime interval 1s");
+		is_int(cfg->uptime.interval, 1, "uptime interval 1s");
 		is_int(cfg->uptime_green, 100, "green 100");
 		is_int(cfg->uptime_yellow, 0, "yellow 0");
 		is_int(cfg->uptime_concurrency, 1, "concurrency 1");
 		is_int(cfg->uptime_retention, 3600, "retention at its bound 1h");
-		is_int(cfg->seed_retry_min, 5, "[seed] keeps its own retry_min");
+		is_int(cfg->seed.retry_min, 5, "[seed] keeps its own retry_min");
 	}
 	cfg_free(cfg);
 	cfg = accepted("[catalog]\nurl =\napi_key_file =\n[zdr]\nurl =\n"
@@ -980,9 +980,9 @@ test_sources(void)
 	    "[alerts]\nexec =\nwebhook =\nretries = 100\ntimeout = 1h\n"
 	    "[defaults]\nfallback =\n", "empty values turn sources off");
 	if (cfg != NULL) {
-		ok(cfg->catalog_url == NULL && cfg->zdr_url == NULL &&
-		    cfg->uptime_url == NULL, "url = is off");
-		ok(cfg->catalog_api_key_file == NULL, "api_key_file = is none");
+		ok(cfg->catalog.url == NULL && cfg->zdr.url == NULL &&
+		    cfg->uptime.url == NULL, "url = is off");
+		ok(cfg->catalog.api_key_file == NULL, "api_key_file = is none");
 		ok(cfg->alert_exec.n == 0 && cfg->alert_webhook == NULL,
 		    "exec = and webhook = are none");
 		is_int(cfg->uptime_concurrency, 64, "concurrency 64");
@@ -997,7 +997,7 @@ test_sources(void)
 	cfg = accepted("[catalog]\nurl = https://x.example/m ; comment\n"
 	    "max_drop = 100%\n", "inline comment after a url; max_drop 100%");
 	if (cfg != NULL) {
-		is_str(cfg->catalog_url, "https://x.example/m", "comment stripped");
+		is_str(cfg->catalog.url, "https://x.example/m", "comment stripped");
 		is_int(cfg->catalog_max_drop, 100, "max_drop 100%%");
 	}
 	cfg_free(cfg);
@@ -1005,9 +1005,9 @@ test_sources(void)
 	cfg = accepted("[catalog]\ninterval = 5m\n[zdr]\ninterval = 6m\n"
 	    "[catalog]\ntimeout = 7\n", "a section repeated with other keys");
 	if (cfg != NULL) {
-		is_int(cfg->catalog_interval, 300, "first part");
-		is_int(cfg->zdr_interval, 360, "between");
-		is_int(cfg->catalog_timeout, 7, "second part");
+		is_int(cfg->catalog.interval, 300, "first part");
+		is_int(cfg->zdr.interval, 360, "between");
+		is_int(cfg->catalog.timeout, 7, "second part");
 	}
 	cfg_free(cfg);
 
@@ -1196,7 +1196,7 @@ test_uptime_template(void)
 	cfg = accepted("[uptime]\nurl = https://openrouter.ai/api/v1/models/{id}/endpoints\n",
 	    "OpenRouter's endpoints url");
 	if (cfg != NULL)
-		is_str(cfg->uptime_url,
+		is_str(cfg->uptime.url,
 		    "https://openrouter.ai/api/v1/models/{id}/endpoints", "kept as is");
 	cfg_free(cfg);
 	cfg = accepted("[uptime]\nurl = http://127.0.0.1:9/u?model={id}\n",
@@ -1388,33 +1388,33 @@ test_seed_defaults(void)
 
 	/* No file at all: the built-in configuration. */
 	cfg = cfg_default();
-	ok(cfg != NULL && cfg_is_bundled_seed(cfg->seed_url) &&
+	ok(cfg != NULL && cfg_is_bundled_seed(cfg->seed.url) &&
 	    BUILTIN_LISTS(cfg), "no file: the bundled snapshot and the PeerAI lists");
 	cfg_free(cfg);
 
 	cfg = accepted("[daemon]\nlog_level = info\n", "a file without [seed]");
 	if (cfg != NULL)
-		ok(cfg_is_bundled_seed(cfg->seed_url) && BUILTIN_LISTS(cfg),
+		ok(cfg_is_bundled_seed(cfg->seed.url) && BUILTIN_LISTS(cfg),
 		    "no [seed], no [catalog]: the bundled snapshot, PeerAI lists");
 	cfg_free(cfg);
 
 	cfg = accepted("[seed]\nnew_model_status = active\n",
 	    "[seed] without url");
 	if (cfg != NULL)
-		ok(cfg_is_bundled_seed(cfg->seed_url) && BUILTIN_LISTS(cfg),
+		ok(cfg_is_bundled_seed(cfg->seed.url) && BUILTIN_LISTS(cfg),
 		    "[seed] without url, no catalog: the bundled snapshot");
 	cfg_free(cfg);
 
 	cfg = accepted("[seed]\nurl =\n", "url = (empty)");
 	if (cfg != NULL)
-		ok(cfg->seed_url == NULL && NO_LISTS(cfg),
+		ok(cfg->seed.url == NULL && NO_LISTS(cfg),
 		    "url = : no seed url and no built-in lists");
 	cfg_free(cfg);
 
 	cfg = accepted("[seed]\nurl = https://openrouter.ai/api/v1/models\n",
 	    "url = X");
 	if (cfg != NULL)
-		ok(cfg->seed_url != NULL && strcmp(cfg->seed_url,
+		ok(cfg->seed.url != NULL && strcmp(cfg->seed.url,
 		    "https://openrouter.ai/api/v1/models") == 0 && NO_LISTS(cfg),
 		    "url = X: seeds from X without the built-in lists");
 	cfg_free(cfg);
@@ -1422,14 +1422,14 @@ test_seed_defaults(void)
 	cfg = accepted("[catalog]\nurl = https://c.example/models\n",
 	    "[catalog] url, no [seed]");
 	if (cfg != NULL)
-		ok(cfg->seed_url == NULL && NO_LISTS(cfg),
+		ok(cfg->seed.url == NULL && NO_LISTS(cfg),
 		    "no [seed] with a catalog: seeds from the catalog, no built-in lists");
 	cfg_free(cfg);
 
 	cfg = accepted("[seed]\nnew_model_status = active\n[catalog]\n"
 	    "url = https://c.example/models\n", "[seed] without url, [catalog] url");
 	if (cfg != NULL)
-		ok(cfg->seed_url == NULL && NO_LISTS(cfg) &&
+		ok(cfg->seed.url == NULL && NO_LISTS(cfg) &&
 		    cfg->new_model_active == 1,
 		    "[seed] without url with a catalog: seeds from the catalog");
 	cfg_free(cfg);
@@ -1437,7 +1437,7 @@ test_seed_defaults(void)
 	cfg = accepted("[catalog]\nurl = https://c.example/models\n[seed]\n"
 	    "always_active = a/x b/y\n", "[seed] lists, [catalog] url");
 	if (cfg != NULL)
-		ok(cfg->seed_url == NULL && list_is(&cfg->always_active, own, 2) &&
+		ok(cfg->seed.url == NULL && list_is(&cfg->always_active, own, 2) &&
 		    cfg->default_model == NULL,
 		    "the file's own lists stay when seeding from the catalog");
 	cfg_free(cfg);
@@ -1445,20 +1445,20 @@ test_seed_defaults(void)
 	cfg = accepted("[seed]\nurl =\n[catalog]\nurl = https://c.example/m\n",
 	    "url = with a catalog");
 	if (cfg != NULL)
-		ok(cfg->seed_url == NULL && NO_LISTS(cfg),
+		ok(cfg->seed.url == NULL && NO_LISTS(cfg),
 		    "url = with a catalog: seeds from the catalog, as before");
 	cfg_free(cfg);
 
 	cfg = accepted("[seed]\nurl = https://s.example/m\n[catalog]\n"
 	    "url = https://c.example/m\n", "url = X with a catalog");
 	if (cfg != NULL)
-		ok(cfg->seed_url != NULL &&
-		    strcmp(cfg->seed_url, "https://s.example/m") == 0,
+		ok(cfg->seed.url != NULL &&
+		    strcmp(cfg->seed.url, "https://s.example/m") == 0,
 		    "url = X with a catalog: X wins");
 	cfg_free(cfg);
 
 	cfg = parse("[seed]\nurl = file://" MODELREG_SEED_SNAPSHOT "\n");
-	ok(cfg != NULL && cfg_is_bundled_seed(cfg->seed_url) &&
+	ok(cfg != NULL && cfg_is_bundled_seed(cfg->seed.url) &&
 	    BUILTIN_LISTS(cfg), "url = the bundled snapshot: the PeerAI lists hold");
 	cfg_free(cfg);
 
@@ -1484,7 +1484,7 @@ test_seed_defaults(void)
 	cfg = accepted("[seed]\nformat = auto\n[catalog]\nformat = auto\n",
 	    "format = auto");
 	if (cfg != NULL)
-		ok(cfg->seed_format == FMT_AUTO && cfg->catalog_format == FMT_AUTO,
+		ok(cfg->seed.format == FMT_AUTO && cfg->catalog.format == FMT_AUTO,
 		    "format = auto in both sections");
 	cfg_free(cfg);
 #undef BUILTIN_LISTS
