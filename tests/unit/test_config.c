@@ -1570,7 +1570,7 @@ test_socket_mode(void)
 		    good[i].v);
 		snprintf(what, sizeof(what), "socket_mode %s", good[i].v);
 		if ((cfg = accepted(text, what)) != NULL)
-			is_int(cfg->socket_mode, good[i].mode, what);
+			is_int(cfg->socket_mode, good[i].mode, "%s", what);
 		cfg_free(cfg);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
