@@ -93,6 +93,14 @@ int	 out_json_copy(struct buf *b, const char *s, size_t len);
 /* Whether s[0..len) is a number as JSON writes one. */
 int	 out_is_json_number(const char *s, size_t len);
 
+/*
+ * A model's other prices, the daemon's flat JSON object of name: number
+ * ({"request":0.005,"web_search":0.01}), for a person: appends
+ * "request 0.005, web_search 0.01 (USD per unit)" and returns 1; 0 for
+ * {} (nothing appended); -1 when s is not such an object (b unchanged).
+ */
+int	 out_prices_text(struct buf *b, const char *s, size_t len);
+
 /* output_text.c and output_json.c: out_* print to stdout (a failed outcome to stderr). */
 void	 out_models_text(struct record *, int n);
 void	 out_models_json(struct record *, int n);

@@ -1,5 +1,7 @@
-/* json_check.c: JSON text modelregctl writes and checks: strings, numbers, and a strict checker that copies a value. */
+/* json_check.c: JSON text modelregctl writes and checks: strings, numbers, a strict checker that copies a value, and the prices object read for people. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -313,3 +315,96 @@ out_is_json_number(const char *s, size_t len)
 	return i == len && len > 0;
 }
 
+/*
+ * One price for a person: the number as the daemon wrote it, but without
+ * trailing zeros, and without an exponent when a plain decimal says the
+ * same ("5e-07" is 0.0000005).
+ */
+static void
+out_price_number(struct buf *b, const char *s, size_t len)
+{
+	char	 num[64], *end;
+	double	 d;
+	int	 n;
+
+	if (memchr(s, 'e', len) == NULL && memchr(s, 'E', len) == NULL) {
+		/* "0.50" is 0.5, "0.0" is 0. */
+		if (memchr(s, '.', len) != NULL) {
+			while (len > 1 && s[len - 1] == '0')
+				len--;
+			if (s[len - 1] == '.')
+				len--;
+		}
+		buf_append(b, s, len);
+		return;
+	}
+	if (len >= sizeof(num))
+		goto asis;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	d = strtod(num, &end);
+	if (*end != '\0' || (d != 0 && ((d < 0 ? -d : d) < 1e-12 ||
+	    (d < 0 ? -d : d) >= 1e15)))
+		goto asis;
+	n = snprintf(num, sizeof(num), "%.12f", d);
+	if (n < 0 || (size_t)n >= sizeof(num))
+		goto asis;
+	while (n > 1 && num[n - 1] == '0')
+		n--;
+	if (num[n - 1] == '.')
+		n--;
+	buf_append(b, num, (size_t)n);
+	return;
+asis:
+	buf_append(b, s, len);
+}
+
+int
+out_prices_text(struct buf *b, const char *s, size_t len)
+{
+	size_t	 i = 0, saved = b->len, key, klen, num;
+	int	 count = 0;
+
+	if (len < 2 || s[0] != '{')
+		return -1;
+	for (i = 1; i < len && s[i] != '}'; ) {
+		/* "name": a string without escapes (the daemon's are plain). */
+		if (count > 0) {
+			if (s[i] != ',')
+				goto fail;
+			i++;
+		}
+		if (i >= len || s[i] != '"')
+			goto fail;
+		key = ++i;
+		while (i < len && s[i] != '"' && s[i] != '\\' &&
+		    (unsigned char)s[i] >= 0x20)
+			i++;
+		if (i >= len || s[i] != '"' || i == key)
+			goto fail;
+		klen = i - key;
+		if (++i >= len || s[i] != ':')
+			goto fail;
+		num = ++i;
+		while (i < len && s[i] != ',' && s[i] != '}')
+			i++;
+		if (i >= len || !out_is_json_number(s + num, i - num))
+			goto fail;
+		if (count++ > 0)
+			buf_puts(b, ", ");
+		out_sanitize(b, s + key, klen);
+		buf_putc(b, ' ');
+		out_price_number(b, s + num, i - num);
+	}
+	if (i + 1 != len)
+		goto fail;
+	if (count > 0)
+		buf_puts(b, " (USD per unit)");
+	return count > 0 ? 1 : 0;
+
+fail:
+	b->len = saved;
+	if (b->data != NULL)
+		b->data[saved] = '\0';
+	return -1;
+}

@@ -411,12 +411,14 @@ out_uptime_text(struct record *recs, int n)
 
 /*
  * key: value lines, the values aligned; null and empty values show as
- * "-". xkey, when not NULL, is an extra first line.
+ * "-". xkey, when not NULL, is an extra first line. A model's record
+ * (model set) shows its other prices as words, not as JSON.
  */
 static void
 out_pairs_text(struct buf *b, const struct record *r, int indent,
-    const char *xkey, const char *xval)
+    const char *xkey, const char *xval, int model)
 {
+	int	 rc;
 	size_t	 kw = xkey != NULL ? strlen(xkey) : 0, len;
 	int	 i;
 
@@ -433,7 +435,11 @@ out_pairs_text(struct buf *b, const struct record *r, int indent,
 		    (int)(kw - strlen(p->key)), "");
 		if (p->isnull || p->vlen == 0)
 			buf_putc(b, '-');
-		else
+		else if (model && strcmp(p->key, "prices") == 0 &&
+		    (rc = out_prices_text(b, p->value, p->vlen)) != -1) {
+			if (rc == 0)
+				buf_putc(b, '-');
+		} else
 			out_sanitize(b, p->value, p->vlen);
 		buf_putc(b, '\n');
 	}
@@ -444,14 +450,17 @@ out_record_text(const struct record *r, const char *xkey, const char *xval)
 {
 	struct buf	 b = { 0 };
 
-	out_pairs_text(&b, r, 0, xkey, xval);
+	out_pairs_text(&b, r, 0, xkey, xval, 0);
 	out_flush(&b);
 }
 
 void
 out_model_text(const struct record *r)
 {
-	out_record_text(r, NULL, NULL);
+	struct buf	 b = { 0 };
+
+	out_pairs_text(&b, r, 0, NULL, NULL, 1);
+	out_flush(&b);
 }
 
 /*
@@ -466,7 +475,7 @@ out_status_text(const struct record *recs, int n)
 	int		 i, pass;
 
 	if (n > 0)
-		out_pairs_text(&b, &recs[0], 0, NULL, NULL);
+		out_pairs_text(&b, &recs[0], 0, NULL, NULL, 0);
 	for (pass = 0; pass < 3; pass++) {
 		for (i = 1; i < n; i++) {
 			const struct record *r = &recs[i];
@@ -489,7 +498,7 @@ out_status_text(const struct record *recs, int n)
 				buf_puts(&b, "other:\n");	/* a newer daemon's */
 			else
 				continue;
-			out_pairs_text(&b, r, 2, NULL, NULL);
+			out_pairs_text(&b, r, 2, NULL, NULL, 0);
 		}
 	}
 	buf_free(&name);

@@ -1,4 +1,4 @@
-/* test_ctl_json.c: unit tests of modelregctl's JSON text: strings, numbers, the strict checker that copies a value, and records. */
+/* test_ctl_json.c: unit tests of modelregctl's JSON text: strings, numbers, the strict checker that copies a value, the prices object read for people, and records. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +132,45 @@ test_number(void)
 		    bad[i]);
 }
 
+/* A model's other prices, for show. */
+static void
+test_prices(void)
+{
+	static const struct { const char *in, *out; int rv; } cases[] = {
+		{ "{\"image\":0.04,\"request\":0.005}",
+		    "image 0.04, request 0.005 (USD per unit)", 1 },
+		{ "{\"input_cache_read\":5.0e-07,\"web_search\":0.01}",
+		    "input_cache_read 0.0000005, web_search 0.01 (USD per unit)", 1 },
+		{ "{\"request\":0.0}", "request 0 (USD per unit)", 1 },
+		{ "{\"request\":1.5e+19}", "request 1.5e+19 (USD per unit)", 1 },
+		/* A name is shown terminal-safe; one with an escape is refused. */
+		{ "{\"a\xe2\x80\xae\":1}", "a\\u202e 1 (USD per unit)", 1 },
+		{ "{\"a\\u001b\":1}", "", -1 },
+		{ "{}", "", 0 },
+		{ "", "", -1 },
+		{ "[]", "", -1 },
+		{ "{\"a\":1,}", "", -1 },
+		{ "{\"a\":\"1\"}", "", -1 },
+		{ "{\"a\":1", "", -1 },
+		{ "{\"a\":1}x", "", -1 },
+		{ "{\"a\\\"b\":1}", "", -1 },
+		{ "{\"\":1}", "", -1 },
+		{ "{\"a\":{\"b\":1}}", "", -1 },
+	};
+	struct buf	 b = { 0 };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "");
+		is_int(out_prices_text(&b, cases[i].in, strlen(cases[i].in)),
+		    cases[i].rv, "prices: case %zu: %s", i, cases[i].rv == 1 ?
+		    "read" : cases[i].rv == 0 ? "none" : "refused");
+		is_str(b.data, cases[i].out, "prices: case %zu: the text", i);
+	}
+	buf_free(&b);
+}
+
 static void
 test_record(void)
 {
@@ -155,6 +194,7 @@ main(void)
 	test_copy_depth();
 	test_string();
 	test_number();
+	test_prices();
 	test_record();
 	return done_testing();
 }
