@@ -189,12 +189,12 @@ test_record(void)
 int
 main(void)
 {
-	test_copy_valid();
-	test_copy_invalid();
-	test_copy_depth();
-	test_string();
-	test_number();
-	test_prices();
-	test_record();
+	tap_run(test_copy_valid);
+	tap_run(test_copy_invalid);
+	tap_run(test_copy_depth);
+	tap_run(test_string);
+	tap_run(test_number);
+	tap_run(test_prices);
+	tap_run(test_record);
 	return done_testing();
 }
