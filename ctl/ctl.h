@@ -186,7 +186,7 @@ struct ctl {
 	const char		*socket;
 	int			 json;
 	int			 yes;
-	const struct command	*cmd;		/* NULL only for help and version */
+	const struct command	*cmd;		/* NULL when none was given */
 	int			 argc;		/* the operands after the command */
 	char			**argv;
 	const char		*opt[O_COUNT];	/* a command option's value, or NULL */
