@@ -1,9 +1,11 @@
-/* ctl.h: modelregctl's shared declarations: the connection, replies, renderers. */
+/* ctl.h: modelregctl's shared declarations: the connection, replies, records, renderers, the command table and the parser. */
 #ifndef MODELREG_CTL_H
 #define MODELREG_CTL_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -17,6 +19,13 @@
 #define CTL_MAXLINE	(1024 * 1024)	/* longest reply line we accept */
 #define CTL_MAXRECORDS	(1024 * 1024)	/* most records in one reply */
 #define CTL_CONNECT_TIMEOUT	10	/* seconds */
+
+#ifndef MODELREG_SOCKET
+#define MODELREG_SOCKET	"/run/modelreg/modelregd.sock"
+#endif
+#ifndef MODELREG_VERSION
+#define MODELREG_VERSION	"0.1.0"
+#endif
 
 /* One reply: "OK <n>" and its n record lines, or "ERR <code> <message>". */
 struct reply {
@@ -56,7 +65,7 @@ void	 client_close(struct conn *);
 void	 reply_free(struct reply *);
 int	 reply_is_denied(const struct reply *);
 
-/* output.c: records and their rendering; out_* print to stdout (a failed outcome to stderr). */
+/* record.c: a reply's records, and what the text and JSON renderers share. */
 struct lf_pair;
 struct record {
 	struct lf_pair	*pairs;
@@ -65,11 +74,34 @@ struct record {
 };
 int	 record_parse(struct record *, const char *line, size_t len);
 void	 record_free(struct record *);
+const struct lf_pair *record_pair(const struct record *, const char *key);	/* NULL when absent */
 const char *record_get(const struct record *, const char *key);	/* NULL when absent or null */
-
+/* Whether the record's key (source or alert) is set, to value ("" for any). */
+int	 out_is_kind(const struct record *, const char *key, const char *value);
+/* One UTF-8 sequence at s: its length (*cp set), 0 when invalid. */
+size_t	 utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+/* Code points a terminal acts on rather than shows (C1, bidi, invisible). */
+int	 out_is_hidden(uint32_t cp);
+void	 out_flush(struct buf *);	/* write b to stdout, then free it */
+/* Append s for a terminal: control bytes, bad UTF-8 and bidi marks escaped. */
 void	 out_sanitize(struct buf *, const char *s, size_t len);
-void	 out_json_string(struct buf *, const char *s, size_t len);
 
+/* json_check.c: JSON text. */
+void	 out_json_string(struct buf *, const char *s, size_t len);
+/* Whether s[0..len) is one JSON value; if so, append it to b without insignificant blanks. */
+int	 out_json_copy(struct buf *b, const char *s, size_t len);
+/* Whether s[0..len) is a number as JSON writes one. */
+int	 out_is_json_number(const char *s, size_t len);
+
+/*
+ * A model's other prices, the daemon's flat JSON object of name: number
+ * ({"request":0.005,"web_search":0.01}), for a person: appends
+ * "request 0.005, web_search 0.01 (USD per unit)" and returns 1; 0 for
+ * {} (nothing appended); -1 when s is not such an object (b unchanged).
+ */
+int	 out_prices_text(struct buf *b, const char *s, size_t len);
+
+/* output_text.c and output_json.c: out_* print to stdout (a failed outcome to stderr). */
 void	 out_models_text(struct record *, int n);
 void	 out_models_json(struct record *, int n);
 void	 out_model_text(const struct record *);
@@ -89,8 +121,6 @@ void	 out_audit_json(const struct record *, int n);
 void	 out_refresh_text(const struct record *, int n);
 void	 out_refresh_json(const struct record *, int n);
 void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */
-/* Whether s[0..len) is one JSON value; if so, append it to b without insignificant blanks. */
-int	 out_json_copy(struct buf *b, const char *s, size_t len);
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
 
@@ -105,16 +135,121 @@ struct outcome {
 void	 out_outcome_text(const struct outcome *, const char *done);
 void	 out_outcomes_json(const struct outcome *, int n);
 
-/* help.c: what `help COMMAND` adds beneath a command's usage line. */
-struct ctl_help {
-	const char	*name;
-	const char	*operand;	/* what the operand completes to: "model",
-					   "catalog", "source", "command", or NULL */
-	const char	*about;		/* what it does, whole lines */
-	const char	*options;	/* its options, one per line, or NULL */
-};
-const struct ctl_help *help_find(const char *name);	/* NULL: none */
+/*
+ * Command options (parser.c's optdefs); each appears at most once in a
+ * request, in optdefs' order.
+ */
+enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
+    O_DESC, O_WINDOW, O_SINCE, O_KIND, O_MODEL, O_LIMIT, O_FORCE, O_NOWAIT,
+    O_FOLLOW, O_ACTOR, O_COUNT };
 
+/* The option sets a command takes (its opts); an option names the sets that have it. */
+#define OS_LIST		0x01	/* list's --status ... */
+#define OS_CATALOG	0x02	/* catalog's --zdr ... */
+#define OS_UPTIME	0x04	/* uptime's --window */
+#define OS_EVENTS	0x08	/* events' --since ... --follow */
+#define OS_REFRESH	0x10	/* refresh's --force and --no-wait */
+#define OS_AUDIT	0x20	/* audit's --model ... */
+
+/* How parser.c checks an option's value. */
+enum optcheck {
+	V_ANY,		/* not empty */
+	V_SET,		/* one of values */
+	V_DURATION,	/* digits and a unit: 90s, 15m, 1h, 7d */
+	V_COUNT,	/* 1 to OPT_MAXCOUNT */
+	V_USER,		/* a user name of 1 to 64 bytes */
+};
+#define OPT_MAXCOUNT	10000
+
+/* What `__complete values` offers for an option. */
+enum optcomplete { C_NONE, C_VALUES, C_MODELS };
+
+struct optdef {
+	const char	*name;		/* without the "--" */
+	enum optid	 id;
+	const char	*key;		/* the request key; NULL: sent as no key */
+	const char	*fixed;		/* the value it stands for; NULL: takes a value */
+	int		 sets;		/* OS_*: the commands that take it */
+	enum optcheck	 check;
+	const char *const *values;	/* V_SET: its values */
+	enum optcomplete complete;
+};
+extern const struct optdef optdefs[];
+extern const size_t noptdefs;
+
+/*
+ * What the command line asks for, as bgpctl's parser.c fills one struct:
+ * parse_args() sets it, a command's run and render read it.
+ */
+struct command;
+struct ctl {
+	const char		*socket;
+	int			 json;
+	int			 yes;
+	const struct command	*cmd;		/* NULL when none was given */
+	int			 argc;		/* the operands after the command */
+	char			**argv;
+	const char		*opt[O_COUNT];	/* a command option's value, or NULL */
+	const char		*optname[O_COUNT];	/* as given, for messages */
+};
+
+/*
+ * The command table (commands.c): one entry a command. The parser checks
+ * the operand count, the operand set and every option against it before
+ * anything runs; run sends the request (NULL: one request of the verb, its
+ * operands and options, or one request per model with CMD_MULTI), render
+ * prints a reply's records (text or JSON after ctl->json) and returns the
+ * exit code.
+ */
+#define CMD_MULTI	0x01	/* with operands: one request per model, pipelined */
+#define CMD_CONFIRM	0x02	/* ask on a terminal unless --yes */
+
+struct command {
+	const char	*name;
+	const char	*verb;		/* the protocol verb */
+	int		 minargs;
+	int		 maxargs;	/* -1: no limit */
+	int		 flags;		/* CMD_* */
+	int		 opts;		/* OS_*: the options it takes */
+	const char	*operand;	/* what the operand completes to and is
+					   called in messages: "model",
+					   "catalog", "source", "command", or NULL */
+	const char *const *operands;	/* the operand's only values, or NULL */
+	const char	*args;		/* usage after the name */
+	const char	*summary;	/* its line in the command list */
+	const char	*about;		/* help COMMAND: what it does, whole lines */
+	const char	*options;	/* help COMMAND: its options, a line each, or NULL */
+	const char	*done;		/* an outcome's word: "activated" */
+	int		(*run)(struct ctl *);
+	int		(*render)(const struct ctl *, struct record *, int n);
+};
+extern const struct command commands[];
+extern const size_t ncommands;
+const struct command *command_find(const char *name);	/* NULL: none */
+
+/* parser.c: argv into struct ctl; usage and help. */
+enum parse_action { PARSE_RUN, PARSE_HELP, PARSE_COMMAND_HELP, PARSE_VERSION,
+    PARSE_COMPLETE };
+/* Usage errors are printed and exit 2; for PARSE_COMPLETE, argc/argv are __complete's words. */
+enum parse_action parse_args(struct ctl *, int argc, char **argv);
+int	 one_of(const char *v, const char *const *set);
+void	 usage_error(const struct command *, const char *, ...)
+	    __attribute__((noreturn, format(printf, 2, 3)));
+void	 help(void);				/* the whole help */
+void	 help_command(const struct command *);	/* help COMMAND */
+
+/* request.c: requests to the daemon; each returns an exit code. */
+int	 run_single(struct ctl *);	/* one request, its reply rendered */
+int	 run_models(struct ctl *);	/* one request per operand, pipelined */
+int	 run_follow(struct ctl *);	/* WATCH: events as they come */
+int	 ctl_request(struct ctl *, const struct buf *req, struct reply *);
+
+/* complete.c: the hidden __complete command. */
+int	 complete_main(struct ctl *, int argc, char **argv);
+
+/* modelregctl.c */
+int	 ctl_worse(int a, int b);	/* the worse of two exit codes */
+void	 ctl_vwarn(int errnum, const char *fmt, va_list ap);
 void	 ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

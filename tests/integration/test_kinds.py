@@ -1,4 +1,4 @@
-# test_kinds.py: issue 6: model kinds (list/catalog --kind, the default is a chat model), the catalog's other prices (--json, show, not shown as free), expiry (expires_at, model.expiring and model.expired once, across a restart), and catalog's columns in list's order.
+# test_kinds.py: issue 6: model kinds (list/catalog --kind, the default is a chat model), the catalog's other prices (--json, show as words, not shown as free), expiry (expires_at, model.expiring and model.expired once, across a restart), and catalog's columns in list's order.
 import json
 import re
 import time
@@ -93,9 +93,17 @@ def run(t):
     t.eq(models["acme/flux"]["prices"], {"image": 0.04, "request": 0.005},
         "list --json: per request and per image")
     p = d.ctl("show", "acme/flux")
-    t.like(p.stdout, r'(?m)^prices: +\{"image":0\.04,"request":0\.005\}$',
-        "show: the prices")
+    t.like(p.stdout, r'(?m)^prices: +image 0\.04, request 0\.005 \(USD per unit\)$',
+        "show: the prices, as words")
     t.like(p.stdout, r"(?m)^kind: +image$", "show: the kind")
+    p = d.ctl("show", "acme/chat")
+    t.like(p.stdout, r'(?m)^prices: +input_cache_read 0\.0000005, web_search 0\.01 '
+        r'\(USD per unit\)$', "show: a small price as a decimal, not 5e-07")
+    t.ok("{" not in p.stdout, "show: no raw JSON object", p.stdout)
+    p = d.ctl("show", "acme/embed")
+    t.like(p.stdout, r"(?m)^prices: +-$", "show: no other prices is '-'")
+    t.eq(d.ctl_json("show", "acme/flux")["prices"], {"image": 0.04, "request": 0.005},
+        "show --json: prices stay an object")
     p = d.ctl("list")
     row = [l for l in p.stdout.splitlines() if l.startswith("acme/flux ")]
     t.like(row[0] if row else "", r" 0 \+image\.\.\. ",

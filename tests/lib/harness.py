@@ -11,6 +11,11 @@ API (kept stable; other test scripts rely on it):
                             is reported as a failed test with its traceback;
                             every Daemon and httpd.Server is stopped and every
                             temp folder removed; exits with tap.done().
+                            A test that stops early fails: sys.exit() in fn,
+                            or fn or a test_* function of its module that
+                            returns before its last line with no failing
+                            check or skip since it was called, or that
+                            makes no check (see "a test that stops early").
 
   class TAP
     ok(cond, name, diag=None) -> bool
@@ -19,7 +24,8 @@ API (kept stable; other test scripts rely on it):
     err(status, code, name) -> bool         status is "ERR <code> <message>"
     skip(name, why)
     diag(text)                              "# " lines
-    done() -> int                           prints the plan, 0 if all passed
+    done() -> int                           prints the plan, 0 if all passed;
+                                            no check at all is a failure
 
   class Daemon(seed_url=None, seed_format="mistral", always_active=(),
                always_inactive=(), new_model_status="inactive",
@@ -90,7 +96,10 @@ API (kept stable; other test scripts rely on it):
 """
 
 import atexit
+import dis
+import inspect
 import json as jsonlib
+import linecache
 import os
 import pwd
 import re
@@ -166,6 +175,7 @@ class TAP:
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.skipped = 0
         self._done = False
 
     def _out(self, s):
@@ -206,10 +216,14 @@ class TAP:
 
     def skip(self, name, why):
         self.n += 1
+        self.skipped += 1
         self._out("ok %d - %s # SKIP %s" % (self.n, name, why))
 
     def done(self):
+        """Print the plan; a script that made no check fails (TAP reads 1..0 as a skip)."""
         if not self._done:
+            if self.n == 0:
+                self.ok(False, "the test script made at least one check")
             self._done = True
             self._out("1..%d" % self.n)
         return 1 if self.failed else 0
@@ -254,16 +268,104 @@ _tap = None
 SANITIZER = r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:"
 
 
+# --- a test that stops early fails ------------------------------------
+#
+# The plan is printed by main() only, after fn has returned, so a script
+# that dies (a crash, os._exit, a signal) prints none and the TAP driver
+# fails it. What remains is a script that stops early *without* dying; each
+# of these is a failed check too:
+#   - fn (or a test function) raises: "... ran to the end without an exception";
+#   - fn calls sys.exit(): "... ran to the end (it called sys.exit)";
+#   - a test function (fn, and every test_* function of fn's module) returns
+#     by a `return` statement before its last line without having recorded
+#     a failure or a skip since it was called: "... ran to its end";
+#   - a test function returns having made no check at all;
+#   - the whole script makes no check (a plan of 1..0 reads as a skip).
+# So a test function may end early only right after a failing check or a
+# skip, which is what `if not tap.ok(...): return` and `tap.skip(...);
+# return` do.
+
+_RETURN_OPS = {dis.opmap[o] for o in ("RETURN_VALUE", "RETURN_CONST") if o in dis.opmap}
+
+
+class _EarlyReturnWatch:
+    """A profile hook that fails a watched test function that returns early."""
+
+    def __init__(self, tap, functions):
+        self.tap = tap
+        self.codes = {}
+        for f in functions:
+            self.codes[f.__code__] = (f.__name__, self._last_line(f))
+        self.stack = []
+
+    @staticmethod
+    def _last_line(f):
+        """The line of f's last statement in the source (the compiler drops dead code)."""
+        try:
+            lines, start = inspect.getsourcelines(f)
+        except (OSError, TypeError):
+            lines, start = [], 0
+        for i in range(len(lines) - 1, -1, -1):
+            text = lines[i].strip()
+            if text and not text.startswith("#"):
+                return start + i
+        known = [l for _, _, l in f.__code__.co_lines() if l is not None]
+        return max(known) if known else 0
+
+    def __call__(self, frame, event, arg):
+        if event != "call" and event != "return":
+            return
+        code = frame.f_code
+        if code not in self.codes:
+            return
+        if event == "call":
+            self.stack.append((frame, self.tap.n, self.tap.failed + self.tap.skipped))
+            return
+        if not self.stack or self.stack[-1][0] is not frame:
+            return
+        _, n0, marks0 = self.stack.pop()
+        # An exception passing through is not a return; main reports it.
+        if frame.f_lasti < 0 or code.co_code[frame.f_lasti] not in _RETURN_OPS:
+            return
+        name, last = self.codes[code]
+        line = frame.f_lineno
+        text = linecache.getline(code.co_filename, line).strip()
+        marked = self.tap.failed + self.tap.skipped > marks0
+        if re.match(r"return\b", text) and line < last and not marked:
+            self.tap.ok(False, "%s ran to its end" % name,
+                "it returned at %s:%d without a failing check or a skip"
+                % (os.path.basename(code.co_filename), line))
+        elif self.tap.n == n0:
+            self.tap.ok(False, "%s made at least one check" % name)
+
+
+def _test_functions(fn):
+    """fn and the test_* functions defined in fn's module."""
+    mod = sys.modules.get(fn.__module__)
+    found = [fn]
+    for name, f in sorted(vars(mod).items()) if mod is not None else ():
+        if (name.startswith("test_") and inspect.isfunction(f) and f is not fn
+                and f.__module__ == fn.__module__):
+            found.append(f)
+    return found
+
+
 def main(fn):
-    """Run fn(tap); report an exception as a failed test; clean up; exit."""
+    """Run fn(tap); report an exception or an early end as a failed test; clean up; exit."""
     global _tap
     tap = _tap = TAP()
+    watch = _EarlyReturnWatch(tap, _test_functions(fn))
+    sys.setprofile(watch)
     try:
         fn(tap)
     except Exception:
         tap.ok(False, "test script ran to the end without an exception",
             traceback.format_exc())
+    except SystemExit as e:
+        tap.ok(False, "test script ran to the end (it called sys.exit(%r))" % (e.code,),
+            traceback.format_exc())
     finally:
+        sys.setprofile(None)
         cleanup_all()
     sys.exit(tap.done())
 

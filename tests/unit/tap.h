@@ -3,13 +3,38 @@
 #define MODELREG_TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static int tap_n, tap_failed;
+/*
+ * A test that stops early fails. The plan ("1..N") is printed only by
+ * done_testing() at the end of main(), so a program that crashes prints
+ * none and the TAP driver fails it; one that exits (exit(), a return from
+ * main) before done_testing() gets a failing check from the atexit hook
+ * armed by its first check; one that made no check at all fails in
+ * done_testing() (TAP reads "1..0" as a skip). Run each test function with
+ * tap_run(fn): a function that returns having made no check fails, so a
+ * silent early `return` at its top is caught; return early only after a
+ * failing check or a skip().
+ */
+static int tap_n, tap_failed, tap_ended;
+
+static void __attribute__((unused))
+tap_atexit(void)
+{
+	if (tap_ended)
+		return;
+	printf("not ok %d - the program ran to done_testing()\n", ++tap_n);
+	printf("1..%d\n", tap_n);
+	fflush(stdout);
+	_exit(1);
+}
 
 #define ok(cond, ...) do {						\
 	int tap_c_ = (cond) ? 1 : 0;					\
-	tap_n++;							\
+	if (tap_n++ == 0)						\
+		atexit(tap_atexit);					\
 	if (!tap_c_)							\
 		tap_failed++;						\
 	printf("%sok %d - ", tap_c_ ? "" : "not ", tap_n);		\
@@ -37,7 +62,35 @@ static int tap_n, tap_failed;
 		printf("#   got: %lld\n#   want: %lld\n", tap_g_, tap_w_); \
 } while (0)
 
+/* A check that cannot run here, and why: "ok N # SKIP why". */
+#define skip(...) do {							\
+	if (tap_n++ == 0)						\
+		atexit(tap_atexit);					\
+	printf("ok %d # SKIP ", tap_n);					\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+	fflush(stdout);							\
+} while (0)
+
+/* Run one test function; it fails when it returns having made no check. */
+#define tap_run(fn) do {						\
+	int tap_before_ = tap_n;					\
+	fn();								\
+	if (tap_n == tap_before_)					\
+		ok(0, "%s made at least one check", #fn);		\
+} while (0)
+
 /* End of the test program: the plan, and the exit status. */
-#define done_testing() (printf("1..%d\n", tap_n), tap_failed ? 1 : 0)
+static int __attribute__((unused))
+tap_done(void)
+{
+	if (tap_n == 0)
+		ok(0, "the program made at least one check");
+	tap_ended = 1;
+	printf("1..%d\n", tap_n);
+	fflush(stdout);
+	return tap_failed ? 1 : 0;
+}
+#define done_testing()	tap_done()
 
 #endif

@@ -940,7 +940,7 @@ test_access(void)
 		}
 		cfg_free(cfg);
 	} else
-		ok(1, "# SKIP no user nobody");
+		skip("no user nobody");
 	cfg_free(d);
 }
 

@@ -1,0 +1,357 @@
+/* commands.c: modelregctl's command table: one entry a command (usage, options, help, how it runs) and its renderer. */
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "ctl.h"
+
+static int	render_status(const struct ctl *, struct record *, int);
+static int	render_models(const struct ctl *, struct record *, int);
+static int	render_show(const struct ctl *, struct record *, int);
+static int	render_default(const struct ctl *, struct record *, int);
+static int	render_catalog(const struct ctl *, struct record *, int);
+static int	render_refresh(const struct ctl *, struct record *, int);
+static int	render_uptime(const struct ctl *, struct record *, int);
+static int	render_events(const struct ctl *, struct record *, int);
+static int	render_audit(const struct ctl *, struct record *, int);
+static int	render_record(const struct ctl *, struct record *, int);
+static int	render_ping(const struct ctl *, struct record *, int);
+static int	render_version(const struct ctl *, struct record *, int);
+static int	run_events(struct ctl *);
+static int	run_help(struct ctl *);
+
+static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
+    "all", NULL };
+
+/*
+ * A command is its entry here and its renderer below. The usage line and
+ * the summary show in the command list and in usage errors; about and
+ * options are what `help COMMAND` adds beneath the usage line; operand is
+ * what bash completion offers for the command's operands.
+ */
+const struct command commands[] = {
+	{ "status", "STATUS", 0, 0, 0, 0, NULL, NULL, "",
+	    "show the daemon, its sources and alert channels",
+	    "Show the daemon (version, pid, configuration, socket, models, the\n"
+	    "default), its seed source, its periodic sources and alert channels.\n",
+	    NULL, NULL, NULL, render_status },
+	{ "list", "LIST", 0, 0, 0, OS_LIST, NULL, NULL,
+	    "[--status S] [--provider P] [--search TEXT] [--kind K] [--sort KEY] "
+	    "[--desc]", "list the models",
+	    "List the registry's models as a table, or as a JSON array with -j.\n",
+	    "  --status active|inactive|all  only models of that status (default all)\n"
+	    "  --provider P                  only models of provider P\n"
+	    "  --search TEXT                 only models whose id, name, provider,\n"
+	    "                                description or alias contains TEXT\n"
+	    "  --sort name|provider|context|price|status\n"
+	    "                                sort key (default name)\n"
+	    "  --desc                        sort in descending order\n"
+	    "  --kind chat|embedding|moderation|ocr|image|audio|other\n"
+	    "                                only models of that kind\n",
+	    NULL, NULL, render_models },
+	{ "show", "SHOW", 1, 1, 0, 0, "model", NULL, "MODEL", "show one model",
+	    "Show one model (MODEL: an id or an alias) with every field.\n",
+	    NULL, NULL, NULL, render_show },
+	{ "activate", "ACTIVATE", 1, -1, CMD_MULTI, 0, "model", NULL, "MODEL...",
+	    "make models available",
+	    "Make models available (member or admin). Each model's outcome is\n"
+	    "printed on its own line; the exit status is the worst outcome.\n",
+	    NULL, "activated", NULL, NULL },
+	{ "deactivate", "DEACTIVATE", 1, -1, CMD_MULTI | CMD_CONFIRM, 0, "model",
+	    NULL, "MODEL...", "make models unavailable",
+	    "Make models unavailable (member or admin). On a terminal, asks\n"
+	    "first unless -y is given. The default cannot be deactivated.\n",
+	    "  -y, --yes                     do not ask for confirmation\n",
+	    "deactivated", NULL, NULL },
+	/* Without MODEL one request; with it, an outcome like activate's. */
+	{ "default", "DEFAULT", 0, 1, CMD_MULTI, 0, "model", NULL, "[MODEL]",
+	    "show or set the default model",
+	    "Without MODEL, show the default model; with MODEL, make that active\n"
+	    "model the default (member or admin).\n",
+	    NULL, "set as default", NULL, render_default },
+	{ "delete", "DELETE", 1, -1, CMD_MULTI | CMD_CONFIRM, 0, "model", NULL,
+	    "MODEL...", "remove models from the registry",
+	    "Remove models and their settings from the registry (admin). On a\n"
+	    "terminal, asks first unless -y is given. The default cannot be\n"
+	    "deleted.\n",
+	    "  -y, --yes                     do not ask for confirmation\n",
+	    "deleted", NULL, NULL },
+	{ "catalog", "CATALOG", 0, 0, 0, OS_CATALOG, NULL, NULL,
+	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
+	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc]",
+	    "list the discovery catalog",
+	    "List the discovery catalog: every model of the daemon's last good\n"
+	    "catalog refresh, synced into the registry or not. Exits 1 when no\n"
+	    "catalog source is configured.\n",
+	    "  --search TEXT                 only models matching TEXT\n"
+	    "  --provider P                  only models of provider P\n"
+	    "  --zdr                         only models with a ZDR endpoint\n"
+	    "  --no-zdr                      only models without one, or unknown\n"
+	    "  --synced                      only models in the registry\n"
+	    "  --unsynced                    only models not in the registry\n"
+	    "  --sort name|provider|context|price\n"
+	    "                                sort key (default name)\n"
+	    "  --desc                        sort in descending order\n"
+	    "  --kind K                      only models of kind K (as list)\n",
+	    NULL, NULL, render_catalog },
+	{ "sync", "SYNC", 1, -1, CMD_MULTI, 0, "catalog", NULL, "MODEL...",
+	    "add catalog models to the registry",
+	    "Add catalog models (by id or alias) to the registry (member or\n"
+	    "admin), each with the status the seed rules give it.\n",
+	    NULL, "synced", NULL, NULL },
+	{ "refresh", "REFRESH", 1, 1, 0, OS_REFRESH, "source", refresh_sources,
+	    "catalog|zdr|uptime|all [--force] [--no-wait]",
+	    "run a source now (admin)",
+	    "Run a periodic source now and report its outcome (admin): catalog,\n"
+	    "zdr, uptime, or all of those configured.\n",
+	    "  --force                       apply the response that was held\n"
+	    "  --no-wait                     start the run, do not wait for it\n",
+	    NULL, NULL, render_refresh },
+	{ "uptime", "UPTIME", 0, 1, 0, OS_UPTIME, "model", NULL,
+	    "[MODEL] [--window 1h|24h|7d|30d]",
+	    "show the models' uptime history",
+	    "Show the uptime history of every synced model, or of MODEL, over a\n"
+	    "window. Exits 1 when no uptime source is configured.\n",
+	    "  --window 1h|24h|7d|30d        the window (default 24h)\n",
+	    NULL, NULL, render_uptime },
+	{ "events", "EVENTS", 0, 0, 0, OS_EVENTS, NULL, NULL,
+	    "[--since DURATION] [--kind K] [--model M] [--limit N] [--follow]",
+	    "show or follow the events",
+	    "List the daemon's events, oldest first, or follow them as they\n"
+	    "happen.\n",
+	    "  --since DURATION              only events younger than that (90s,\n"
+	    "                                15m, 1h, 7d)\n"
+	    "  --kind K                      only events of kind K, or of a family\n"
+	    "                                ('model.*')\n"
+	    "  --model M                     only events of model M\n"
+	    "  --limit N                     the newest N events (default 100,\n"
+	    "                                at most 10000)\n"
+	    "  --follow                      stream events as they happen (takes\n"
+	    "                                only --kind)\n",
+	    NULL, run_events, render_events },
+	{ "audit", "AUDIT", 0, 0, 0, OS_AUDIT, NULL, NULL,
+	    "[--model M] [--actor USER] [--since DURATION] [--limit N]",
+	    "show the audit log: who changed what, newest last",
+	    "Show the audit log: who changed what and when, newest last, with\n"
+	    "the old and new values.\n",
+	    "  --model M                     only rows of model M (an id or alias;\n"
+	    "                                a deleted model by its id)\n"
+	    "  --actor USER                  only changes made by USER\n"
+	    "  --since DURATION              only rows younger than that (90s,\n"
+	    "                                15m, 1h, 7d)\n"
+	    "  --limit N                     the newest N rows (default 100,\n"
+	    "                                at most 10000)\n",
+	    NULL, NULL, render_audit },
+	{ "seed", "SEED", 0, 0, 0, 0, NULL, NULL, "",
+	    "run the seed rules now (admin)",
+	    "Run the seed rules now (admin) and report what they changed.\n",
+	    NULL, NULL, NULL, render_record },
+	{ "reload", "RELOAD", 0, 0, 0, 0, NULL, NULL, "",
+	    "reload the daemon's configuration (admin)",
+	    "Reload the daemon's configuration (admin). A bad file is refused\n"
+	    "and the running configuration kept.\n",
+	    NULL, NULL, NULL, render_record },
+	{ "whoami", "WHOAMI", 0, 0, 0, 0, NULL, NULL, "",
+	    "show who the daemon thinks you are",
+	    "Show the user, uid and role the daemon gives this connection.\n",
+	    NULL, NULL, NULL, render_record },
+	{ "ping", "PING", 0, 0, 0, 0, NULL, NULL, "",
+	    "check that the daemon answers",
+	    "Check that the daemon answers: prints pong, exit status 0.\n",
+	    NULL, NULL, NULL, render_ping },
+	{ "version", "VERSION", 0, 0, 0, 0, NULL, NULL, "",
+	    "show the daemon's version",
+	    "Show the daemon's version and modelregctl's.\n",
+	    NULL, NULL, NULL, render_version },
+	{ "help", NULL, 0, 1, 0, 0, "command", NULL, "[COMMAND]",
+	    "show a command's usage and options",
+	    "Without COMMAND, list the commands; with COMMAND, show its usage\n"
+	    "and options (as COMMAND --help does).\n",
+	    NULL, NULL, run_help, NULL },
+};
+const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
+const struct command *
+command_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < ncommands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+render_status(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_status_json(recs, n);
+	else
+		out_status_text(recs, n);
+	return CTL_EXIT_OK;
+}
+
+static int
+render_models(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_models_json(recs, n);
+	else
+		out_models_text(recs, n);
+	return CTL_EXIT_OK;
+}
+
+static int
+render_show(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (n == 0) {
+		ctl_warnx("%s: malformed reply: no model record", ctl->socket);
+		return CTL_EXIT_CONN;
+	}
+	if (ctl->json)
+		out_model_json(&recs[0]);
+	else
+		out_model_text(&recs[0]);
+	return CTL_EXIT_OK;
+}
+
+/* default without MODEL: the default's record, or none. */
+static int
+render_default(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_model_json(n > 0 ? &recs[0] : NULL);
+	else if (n > 0)
+		out_model_text(&recs[0]);
+	else
+		printf("no default model\n");
+	return CTL_EXIT_OK;
+}
+
+static int
+render_catalog(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_catalog_json(recs, n);
+	else
+		out_catalog_text(recs, n);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * REFRESH's exit code: 0 when every source's outcome is ok or started,
+ * else 1 (failed, held, or an outcome we do not know).
+ */
+static int
+render_refresh(const struct ctl *ctl, struct record *recs, int n)
+{
+	const char	*o;
+	int		 i, rv = CTL_EXIT_OK;
+
+	if (ctl->json)
+		out_refresh_json(recs, n);
+	else
+		out_refresh_text(recs, n);
+	out_refresh_notes(recs, n);
+	if (n == 0) {
+		ctl_warnx("the daemon reported no outcome");
+		return CTL_EXIT_CONN;
+	}
+	for (i = 0; i < n; i++) {
+		o = record_get(&recs[i], "outcome");
+		if (o == NULL || (strcmp(o, "ok") != 0 &&
+		    strcmp(o, "started") != 0))
+			rv = CTL_EXIT_ERR;
+	}
+	return rv;
+}
+
+static int
+render_uptime(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_uptime_json(recs, n);
+	else
+		out_uptime_text(recs, n);
+	return CTL_EXIT_OK;
+}
+
+static int
+render_events(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_events_json(recs, n);
+	else
+		out_events_text(recs, n);
+	return CTL_EXIT_OK;
+}
+
+/* events --follow is a stream (WATCH); without it, one request. */
+static int
+run_events(struct ctl *ctl)
+{
+	if (ctl->opt[O_FOLLOW] == NULL)
+		return run_single(ctl);
+	if (ctl->opt[O_SINCE] != NULL || ctl->opt[O_MODEL] != NULL ||
+	    ctl->opt[O_LIMIT] != NULL)
+		usage_error(ctl->cmd, "--follow takes only --kind");
+	return run_follow(ctl);
+}
+
+static int
+render_audit(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_audit_json(recs, n);
+	else
+		out_audit_text(recs, n);
+	return CTL_EXIT_OK;
+}
+
+/* seed, reload, whoami: the first record's key: value lines. */
+static int
+render_record(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_record_json(n > 0 ? &recs[0] : NULL);
+	else if (n > 0)
+		out_record_text(&recs[0], NULL, NULL);
+	return CTL_EXIT_OK;
+}
+
+static int
+render_ping(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_record_json(n > 0 ? &recs[0] : NULL);
+	else
+		printf("pong\n");
+	return CTL_EXIT_OK;
+}
+
+/* The daemon's record, with our own version first. */
+static int
+render_version(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_record_json(n > 0 ? &recs[0] : NULL);
+	else if (n > 0)
+		out_record_text(&recs[0], "client", MODELREG_VERSION);
+	return CTL_EXIT_OK;
+}
+
+static int
+run_help(struct ctl *ctl)
+{
+	const struct command	*c;
+
+	if (ctl->argc == 0) {
+		help();
+		return CTL_EXIT_OK;
+	}
+	if ((c = command_find(ctl->argv[0])) == NULL)
+		usage_error(NULL, "help: unknown command: %s", ctl->argv[0]);
+	help_command(c);
+	return CTL_EXIT_OK;
+}
