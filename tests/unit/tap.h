@@ -14,7 +14,7 @@
  * main) before done_testing() gets a failing check from the atexit hook
  * armed by its first check; one that made no check at all fails in
  * done_testing() (TAP reads "1..0" as a skip). Run each test function with
- * tap_run(fn): a function that returns having made no check fails, so a
+ * tap_run(test_x(args)): a function that returns having made no check fails, so a
  * silent early `return` at its top is caught; return early only after a
  * failing check or a skip().
  */
@@ -73,11 +73,11 @@ tap_atexit(void)
 } while (0)
 
 /* Run one test function; it fails when it returns having made no check. */
-#define tap_run(fn) do {						\
+#define tap_run(call) do {					\
 	int tap_before_ = tap_n;					\
-	fn();								\
+	call;								\
 	if (tap_n == tap_before_)					\
-		ok(0, "%s made at least one check", #fn);		\
+		ok(0, "%s made at least one check", #call);		\
 } while (0)
 
 /* End of the test program: the plan, and the exit status. */

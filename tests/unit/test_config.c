@@ -1637,27 +1637,27 @@ test_access_accounts(void)
 int
 main(void)
 {
-	test_seed_defaults();
-	test_url_redact();
-	test_defaults();
-	test_every_key();
-	test_values();
-	test_lists();
-	test_too_many_entries();
-	test_errors();
-	test_too_many_errors();
-	test_long_lines();
-	test_durations();
-	test_sources();
-	test_percent();
-	test_uptime_template();
-	test_exec();
-	test_fallback();
-	test_event_retention();
-	test_load();
-	test_access();
-	test_socket_mode();
-	test_access_accounts();
+	tap_run(test_seed_defaults());
+	tap_run(test_url_redact());
+	tap_run(test_defaults());
+	tap_run(test_every_key());
+	tap_run(test_values());
+	tap_run(test_lists());
+	tap_run(test_too_many_entries());
+	tap_run(test_errors());
+	tap_run(test_too_many_errors());
+	tap_run(test_long_lines());
+	tap_run(test_durations());
+	tap_run(test_sources());
+	tap_run(test_percent());
+	tap_run(test_uptime_template());
+	tap_run(test_exec());
+	tap_run(test_fallback());
+	tap_run(test_event_retention());
+	tap_run(test_load());
+	tap_run(test_access());
+	tap_run(test_socket_mode());
+	tap_run(test_access_accounts());
 	cfg_errors_free(&errs);
 	return done_testing();
 }

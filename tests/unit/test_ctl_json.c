@@ -189,12 +189,12 @@ test_record(void)
 int
 main(void)
 {
-	tap_run(test_copy_valid);
-	tap_run(test_copy_invalid);
-	tap_run(test_copy_depth);
-	tap_run(test_string);
-	tap_run(test_number);
-	tap_run(test_prices);
-	tap_run(test_record);
+	tap_run(test_copy_valid());
+	tap_run(test_copy_invalid());
+	tap_run(test_copy_depth());
+	tap_run(test_string());
+	tap_run(test_number());
+	tap_run(test_prices());
+	tap_run(test_record());
 	return done_testing();
 }

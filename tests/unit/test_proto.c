@@ -546,17 +546,17 @@ test_fit(void)
 int
 main(void)
 {
-	test_fit();
-	test_tokenizer_basic();
-	test_tokenizer_quotes();
-	test_tokenizer_options();
-	test_tokenizer_bytes();
-	test_tokenizer_limits();
-	test_quote_word();
-	test_lf_writer();
-	test_fmt_time();
-	test_lf_reader();
-	test_lf_roundtrip();
-	test_json_str();
+	tap_run(test_fit());
+	tap_run(test_tokenizer_basic());
+	tap_run(test_tokenizer_quotes());
+	tap_run(test_tokenizer_options());
+	tap_run(test_tokenizer_bytes());
+	tap_run(test_tokenizer_limits());
+	tap_run(test_quote_word());
+	tap_run(test_lf_writer());
+	tap_run(test_fmt_time());
+	tap_run(test_lf_reader());
+	tap_run(test_lf_roundtrip());
+	tap_run(test_json_str());
 	return done_testing();
 }

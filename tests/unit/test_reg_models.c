@@ -524,12 +524,12 @@ int
 main(void)
 {
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
-	test_seed();
-	test_status();
-	test_default();
-	test_delete();
-	test_default_make();
-	test_expiry();
-	test_read();
+	tap_run(test_seed());
+	tap_run(test_status());
+	tap_run(test_default());
+	tap_run(test_delete());
+	tap_run(test_default_make());
+	tap_run(test_expiry());
+	tap_run(test_read());
 	return done_testing();
 }

@@ -618,8 +618,8 @@ int
 main(void)
 {
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
-	test_zdr();
-	test_catalog();
-	test_uptime();
+	tap_run(test_zdr());
+	tap_run(test_catalog());
+	tap_run(test_uptime());
 	return done_testing();
 }

@@ -1331,19 +1331,19 @@ main(void)
 	ok(db != NULL, "open an in-memory database");
 	if (db == NULL)
 		return done_testing();
-	test_schema(db);
-	test_empty(db);
-	test_first_seed(db, &cfg);
-	test_rules(db);
-	test_failures(db);
-	test_reseed(db, &cfg);
+	tap_run(test_schema(db));
+	tap_run(test_empty(db));
+	tap_run(test_first_seed(db, &cfg));
+	tap_run(test_rules(db));
+	tap_run(test_failures(db));
+	tap_run(test_reseed(db, &cfg));
 	db_close(db);
 
-	test_default_seed();
-	test_warnings_bound();
-	test_list();
-	test_files();
-	test_kinds_and_default();
-	test_expiry();
+	tap_run(test_default_seed());
+	tap_run(test_warnings_bound());
+	tap_run(test_list());
+	tap_run(test_files());
+	tap_run(test_kinds_and_default());
+	tap_run(test_expiry());
 	return done_testing();
 }

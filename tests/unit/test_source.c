@@ -209,8 +209,8 @@ main(void)
 		printf("Bail out! no event base\n");
 		return 1;
 	}
-	test_next_delay();
-	test_on_demand();
+	tap_run(test_next_delay());
+	tap_run(test_on_demand());
 	event_base_free(md.base);
 	return done_testing();
 }
