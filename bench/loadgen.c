@@ -12,11 +12,11 @@
  *           (so a stalled daemon shows as the stall, not as one slow
  *           sample). SIGTERM or SIGINT stops sending, as the deadline does.
  *   idle    C connections that each send one PING, read the reply and then
- *           stay open and silent; "ready" is printed once every connection
+ *           stay open and silent; "state=ready" is printed once every connection
  *           has its answer (or was refused or closed), then the program
  *           waits until T seconds pass, stdin is closed or a signal comes.
  *   noread  C connections that each send the request D times and never
- *           read a byte; "ready" is printed once everything is written (or
+ *           read a byte; "state=ready" is printed once everything is written (or
  *           the socket buffer is full), then the program waits as idle does.
  *
  * A reply is the protocol's (doc/protocol.md): "OK n" and n record lines,
@@ -518,7 +518,7 @@ run_idle(double start)
 		else if (!conns[i].dead && conns[i].answered)
 			open++;
 	}
-	printf("ready mode=idle conns=%d open=%d busy=%d closed=%ld "
+	printf("state=ready mode=idle conns=%d open=%d busy=%d closed=%ld "
 	    "seconds=%.3f\n", nconns, open, busy, closed, now() - start);
 	fflush(stdout);
 	free(pfd);
@@ -539,7 +539,7 @@ run_noread(double start)
 		conn_write(&conns[i]);
 		bytes += (long)conns[i].outoff;
 	}
-	printf("ready mode=noread conns=%d sent=%ld bytes=%ld seconds=%.3f\n",
+	printf("state=ready mode=noread conns=%d sent=%ld bytes=%ld seconds=%.3f\n",
 	    nconns, sent, bytes, now() - start);
 	fflush(stdout);
 	hold(now());
