@@ -33,7 +33,7 @@ a 100k LIST; start to READY=1 (NOTIFY_SOCKET on a datagram socket read here).
 
 --quick: 1k and 10k models instead of 1k, 10k and 100k (the "large" rows
 are then at 10k and their targets say n/a), 1 and 10 connections, shorter
-runs: one to two minutes.
+runs: about a minute.
 """
 
 import argparse
