@@ -1,6 +1,7 @@
 /* control.c: the control socket: create or inherit it, accept, read request lines, write replies, close. */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,18 +27,32 @@
 #include "log.h"
 #include "proto.h"
 
-#define CONTROL_MAXCLIENTS	256
 #define CONTROL_BACKLOG		128
 /* Input is read in bounded chunks: a flood without newlines cannot grow memory. */
 #define CONTROL_READ_HIWAT	(64 * 1024)
 /* Past this much unread reply data we stop reading the client's requests. */
 #define CONTROL_WRITE_HIWAT	(4 * 1024 * 1024)
+/* File descriptors kept beyond max_clients: the database, curl, logs, pipes. */
+#define CONTROL_SPARE_FDS	64
+/* After a timeout's ERR line, how long the peer has to take it before the close. */
+#define CONTROL_LINGER		1
+
+/* What a client's timer is counting. */
+enum client_timer {
+	TIMER_NONE,
+	TIMER_REQUEST,		/* a request line has started and not ended */
+	TIMER_IDLE,		/* nothing asked, nothing owed */
+	TIMER_LINGER,		/* told why it goes; closing */
+};
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	int			 fd;
 	struct bufferevent	*bev;
 	struct event		*resume;	/* zero-delay event: go on reading after a deferred reply */
+	struct event		*timer;		/* request_timeout, idle_timeout, linger */
+	enum client_timer	 tmode;
+	size_t			 idle_out;	/* unsent bytes when the idle timer was armed */
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
@@ -48,6 +63,7 @@ struct client {
 	int			 eof;		/* the peer closed its side */
 	int			 closing;	/* close once the output has drained */
 	int			 streaming;	/* WATCH: replies only, requests ignored */
+	int			 active;	/* a request was read since the timer was armed */
 	void			(*on_close)(void *);
 	void			*on_close_arg;
 };
@@ -62,6 +78,7 @@ static struct event	*ev_accept_pause;
 
 static void	 client_process(struct client *);
 static void	 client_free(struct client *);
+static void	 client_arm_timer(struct client *);
 
 int
 control_activated(void)
@@ -489,6 +506,7 @@ client_process(struct client *c)
 			c->closing = 1;
 			break;
 		}
+		c->active = 1;
 		client_request(c, line, inlen);
 		free(line);
 	}
@@ -497,7 +515,113 @@ client_process(struct client *c)
 		/* A half-written request at EOF is dropped unanswered. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 	}
-	client_try_close(c);
+	if (!client_try_close(c))
+		client_arm_timer(c);
+}
+
+/* Is a request line started and not finished (or an over-long one being dropped)? */
+static int
+client_partial_line(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+
+	if (c->discarding)
+		return 1;
+	return evbuffer_get_length(in) > 0 &&
+	    evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos == -1;
+}
+
+/*
+ * One timer per connection, set after every pass over its input: a
+ * started line must end within request_timeout (a slow sender cannot hold
+ * a slot by trickling bytes), and a connection that asks nothing for
+ * idle_timeout goes. A stream (WATCH) and a client we owe a reply are
+ * never timed out; nor is one whose requests wait because we stopped
+ * reading them (the backlog is ours to drain, not its fault).
+ */
+static void
+client_arm_timer(struct client *c)
+{
+	struct timeval	 tv = { 0, 0 };
+	enum client_timer want;
+
+	if (c->tmode == TIMER_LINGER)
+		return;
+	if (c->streaming || c->busy || c->closing)
+		want = TIMER_NONE;
+	else if (client_partial_line(c))
+		want = TIMER_REQUEST;
+	else if (md.cfg->idle_timeout > 0)
+		want = TIMER_IDLE;
+	else
+		want = TIMER_NONE;
+	/* A request read since restarts the count; otherwise it runs on. */
+	if (want == c->tmode && !c->active)
+		return;
+	c->tmode = want;
+	c->active = 0;
+	if (want == TIMER_NONE) {
+		evtimer_del(c->timer);
+		return;
+	}
+	tv.tv_sec = want == TIMER_REQUEST ? md.cfg->request_timeout :
+	    md.cfg->idle_timeout;
+	c->idle_out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	evtimer_add(c->timer, &tv);
+}
+
+/* Say why on the connection, stop reading it, and close it once that is sent (or soon). */
+static void
+client_expire(struct client *c, const char *why, int secs)
+{
+	struct timeval	 tv = { CONTROL_LINGER, 0 };
+
+	log_info("client uid %u (%s): %s %ds, closing", (unsigned)c->uid,
+	    c->user, why, secs);
+	client_reply_err(c, "timeout", "%s %ds, closing", why, secs);
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	c->discarding = 0;
+	c->closing = 1;
+	c->tmode = TIMER_LINGER;
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+client_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*c = arg;
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 left = evbuffer_get_length(out);
+
+	switch (c->tmode) {
+	case TIMER_LINGER:
+		/* It did not take the line in time: nothing more to say. */
+		client_free(c);
+		return;
+	case TIMER_REQUEST:
+		if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
+			/* Paused by us: its line may be complete in the kernel. */
+			c->tmode = TIMER_NONE;
+			client_arm_timer(c);
+			return;
+		}
+		client_expire(c, "request line not completed within",
+		    md.cfg->request_timeout);
+		return;
+	case TIMER_IDLE:
+		if (left > 0 && left < c->idle_out) {
+			/* Still reading its replies: not idle. */
+			c->active = 1;
+			client_arm_timer(c);
+			return;
+		}
+		client_expire(c, "idle for", md.cfg->idle_timeout);
+		return;
+	case TIMER_NONE:
+		return;
+	}
 }
 
 static void
@@ -558,10 +682,89 @@ client_free(struct client *c)
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
 	event_free(c->resume);
+	event_free(c->timer);
 	bufferevent_free(c->bev);	/* closes the fd */
 	log_debug("client uid %u closed", (unsigned)c->uid);
 	free(c);
 	/* A slot is free again: accept if we had paused for the limit. */
+}
+
+/*
+ * May this peer have a slot? NULL if so, else the line that refuses it.
+ * Root and the daemon's own uid are trusted (they can stop the daemon
+ * anyway): no per-uid limit, and they and admins may take the last
+ * reserved_clients slots, so a flood of viewers never locks them out.
+ */
+static const char *
+control_slot_refusal(const struct client *nc)
+{
+	const struct config	*cfg = md.cfg;
+	const struct client	*c;
+	int			 trusted, privileged, same = 0;
+
+	trusted = nc->uid == 0 || nc->uid == getuid();
+	privileged = trusted || nc->role >= ROLE_ADMIN;
+	if (nclients >= cfg->max_clients) {
+		log_warnx("refused a connection from uid %u (%s): all %d "
+		    "connections in use", (unsigned)nc->uid, nc->user,
+		    cfg->max_clients);
+		return "ERR busy too many connections\n";
+	}
+	if (!privileged &&
+	    nclients >= cfg->max_clients - cfg->reserved_clients) {
+		log_warnx("refused a connection from uid %u (%s): the last %d "
+		    "of %d connections are kept for admins", (unsigned)nc->uid,
+		    nc->user, cfg->reserved_clients, cfg->max_clients);
+		return "ERR busy too many connections\n";
+	}
+	if (trusted)
+		return NULL;
+	TAILQ_FOREACH(c, &clients, entry)
+		if (c->uid == nc->uid)
+			same++;
+	if (same >= cfg->max_clients_per_uid) {
+		log_warnx("refused a connection from uid %u (%s): it has %d, "
+		    "the most one user may have", (unsigned)nc->uid, nc->user,
+		    same);
+		return "ERR busy too many connections for this user\n";
+	}
+	return NULL;
+}
+
+/*
+ * Every slot is a file descriptor: raise the soft RLIMIT_NOFILE to fit
+ * max_clients and the daemon's own files, up to the hard limit. Below
+ * that, accept backs off on EMFILE as before, and we say so once.
+ */
+static void
+control_rlimit(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)md.cfg->max_clients + CONTROL_SPARE_FDS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		log_warnx("max_clients is %d but the open-file limit is %llu: "
+		    "raising it to the hard limit only (raise LimitNOFILE)",
+		    md.cfg->max_clients, (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	if (want <= rl.rlim_cur)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE to %llu",
+		    (unsigned long long)want);
+	else
+		log_debug("open-file limit raised to %llu",
+		    (unsigned long long)want);
 }
 
 static void
@@ -571,6 +774,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
 	struct timeval	 tv = { 1, 0 };
+	const char	*busy;
 	int		 fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -591,12 +795,6 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		close(fd);
 		return;
 	}
-	if (nclients >= CONTROL_MAXCLIENTS) {
-		log_warnx("refused a connection from uid %u: %d connections",
-		    (unsigned)cred.uid, nclients);
-		control_refuse(fd, "ERR busy too many connections\n");
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		control_refuse(fd, "ERR internal out of memory\n");
 		return;
@@ -614,15 +812,23 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		free(c);
 		return;
 	}
+	if ((busy = control_slot_refusal(c)) != NULL) {
+		control_refuse(fd, busy);
+		free(c);
+		return;
+	}
 	c->bev = bufferevent_socket_new(md.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(md.base, -1, 0, client_resume_cb, c);
-	if (c->bev == NULL || c->resume == NULL) {
+	c->timer = evtimer_new(md.base, client_timer_cb, c);
+	if (c->bev == NULL || c->resume == NULL || c->timer == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
 		if (c->resume != NULL)
 			event_free(c->resume);
+		if (c->timer != NULL)
+			event_free(c->timer);
 		free(c);
 		return;
 	}
@@ -634,6 +840,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	nclients++;
 	log_debug("client uid %u (%s) pid %d connected as %s", (unsigned)c->uid,
 	    c->user, (int)c->pid, access_role_name(c->role));
+	client_arm_timer(c);
 }
 
 int
@@ -644,6 +851,7 @@ control_listen(void)
 	ev_accept_pause = evtimer_new(md.base, control_accept_resume, NULL);
 	if (ev_accept == NULL || ev_accept_pause == NULL)
 		return -1;
+	control_rlimit();
 	return event_add(ev_accept, NULL);
 }
 
@@ -656,6 +864,8 @@ control_reconfigure(void)
 	TAILQ_FOREACH(c, &clients, entry)
 		c->role = access_role(md.cfg, c->uid, c->gid, c->user,
 		    sizeof(c->user));
+	/* A larger max_clients needs the descriptors; the timeouts apply from each client's next pass. */
+	control_rlimit();
 }
 
 void

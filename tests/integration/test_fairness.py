@@ -1,0 +1,199 @@
+# test_fairness.py: connection slots (request and idle timeouts, the per-uid limit, slots kept for admins and root), fair service between clients, and replies that stream.
+import os
+import socket
+import time
+
+import harness
+
+CATALOG = harness.data_path("catalog-mistral.json")
+NOBODY = (65534, 65534)
+DAEMONU = (1, 1)
+ACCESS = {"admin": ["root"], "viewer": ["*"]}
+
+
+def connect_as(path, ids):
+    """A connection whose peer credentials are ids (uid, gid): made in a child that drops to them, handed back over SCM_RIGHTS."""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            a.close()
+            os.setgroups([])
+            os.setgid(ids[1])
+            os.setuid(ids[0])
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            socket.send_fds(b, [b"x"], [s.fileno()])
+            code = 0
+        finally:
+            os._exit(code)
+    b.close()
+    _, fds, _, _ = socket.recv_fds(a, 1, 1)
+    a.close()
+    os.waitpid(pid, 0)
+    if not fds:
+        raise harness.HarnessError("the child could not connect as %r" % (ids,))
+    conn = harness.RawConn.__new__(harness.RawConn)
+    conn.sock = socket.socket(fileno=fds[0])
+    conn.sock.setblocking(False)
+    conn.buf = b""
+    conn.eof = False
+    return conn
+
+
+def daemon_conf(**keys):
+    return "[daemon]\n" + "".join("%s = %s\n" % kv for kv in keys.items())
+
+
+def test_slots(tap):
+    """A viewer holding every slot it may take, trickling a byte and never a newline, does not keep root or another user out."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
+        access=ACCESS, extra=daemon_conf(max_clients=8, max_clients_per_uid=5,
+        reserved_clients=2))
+    held = []
+    refused = None
+    for i in range(8):
+        c = connect_as(d.sock, NOBODY)
+        got = c.pending(0.3)
+        if got:
+            refused = got
+            c.close()
+            break
+        c.send(b"L")
+        held.append(c)
+    tap.eq(len(held), 5, "the viewer gets max_clients_per_uid (5) connections")
+    tap.like((refused or b"").decode(), r"^ERR busy too many connections for this user\n",
+        "its 7th gets ERR busy for this user")
+    other = connect_as(d.sock, DAEMONU)
+    st, _ = other.request("PING")
+    tap.eq(st, "OK 1", "another uid still gets a slot")
+    third = connect_as(d.sock, (2, 2))
+    got = third.pending(0.5)
+    tap.like(got.decode(), r"^ERR busy too many connections\n",
+        "a third viewer is refused: the last 2 slots are kept for admins")
+    third.close()
+    for c in held:
+        c.send(b"I")
+    with harness.RawConn(d.sock) as r:
+        st, _ = r.request("PING")
+        tap.eq(st, "OK 1", "root gets in while viewers hold every other slot")
+        st, recs = r.request("WHOAMI")
+        tap.eq(recs[0:1] and harness.parse_logfmt(recs[0]).get("role"), "admin",
+            "as admin")
+    for c in held:
+        c.close()
+    other.close()
+    # Once they are gone, the slots are free again.
+    def free():
+        with connect_as(d.sock, NOBODY) as c:
+            try:
+                st, _ = c.request("PING", timeout=2)
+            except (OSError, harness.HarnessError):
+                return False
+            return st == "OK 1"
+    d.wait_for(free, what="a slot for the viewer after the others closed")
+    tap.ok(True, "the viewer gets a slot again once its connections close")
+    d.cleanup()
+
+
+def test_request_timeout(tap):
+    """A half line is closed after request_timeout, with an ERR line first; a complete request in time is not."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
+        access=ACCESS, extra=daemon_conf(request_timeout=1, idle_timeout=600))
+    slow = connect_as(d.sock, NOBODY)
+    t0 = time.monotonic()
+    slow.send(b"LI")
+    line = slow.recv_line(timeout=10)
+    tap.like(line or "", r"^ERR timeout request line not completed within 1s, closing$",
+        "a half line gets ERR timeout")
+    tap.ok(slow.is_closed(5), "and the connection is closed")
+    tap.ok(time.monotonic() - t0 < 8, "well before a generous deadline")
+    slow.close()
+    # A trickle does not reset the count: one byte at a time, no newline.
+    trickle = connect_as(d.sock, NOBODY)
+    deadline = time.monotonic() + 10
+    closed = False
+    while time.monotonic() < deadline:
+        try:
+            trickle.sock.send(b"P")
+        except OSError:
+            closed = True
+            break
+        if trickle.pending(0.3).startswith(b"ERR timeout"):
+            closed = trickle.is_closed(5)
+            break
+    tap.ok(closed, "a byte every 0.3s without a newline is still closed")
+    trickle.close()
+    with harness.RawConn(d.sock) as r:
+        r.send(b"PI")
+        time.sleep(0.2)
+        st, _ = r.request("NG")
+        tap.eq(st, "OK 1", "a line completed in time is answered")
+    d.cleanup()
+
+
+def test_idle_timeout(tap):
+    """An idle connection is closed after idle_timeout; a WATCH is not, nor one that keeps asking."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
+        access=ACCESS, extra=daemon_conf(idle_timeout=2))
+    idle = harness.RawConn(d.sock)
+    watch = harness.RawConn(d.sock)
+    st, _ = watch.request("WATCH")
+    tap.eq(st, "OK 0", "WATCH starts")
+    busy = harness.RawConn(d.sock)
+    t0 = time.monotonic()
+    answered = 0
+    while time.monotonic() - t0 < 3.5:
+        st, _ = busy.request("PING")
+        answered += st == "OK 1"
+        time.sleep(0.5)
+    line = idle.recv_line(timeout=10)
+    tap.like(line or "", r"^ERR timeout idle for 2s, closing$", "the idle one gets ERR timeout")
+    tap.ok(idle.is_closed(5), "and is closed")
+    tap.eq(watch.pending(0.2), b"", "the watcher got nothing (no timeout line)")
+    tap.ok(not watch.is_closed(0.2), "the watcher stays connected past idle_timeout")
+    st, _ = busy.request("PING")
+    tap.eq((st, answered >= 6), ("OK 1", True), "a client that keeps asking stays")
+    idle.close()
+    watch.close()
+    busy.close()
+    d.cleanup()
+
+
+def test_config(tap):
+    """The keys' bounds and the rules between them."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), start=False,
+        extra=daemon_conf(max_clients=4, max_clients_per_uid=5))
+    p = d.check_config()
+    tap.ok(p.returncode != 0, "max_clients_per_uid over max_clients is refused")
+    tap.like(p.stderr, r"max_clients_per_uid \(5\) is greater than max_clients \(4\)",
+        "the message names both")
+    d.extra = daemon_conf(max_clients=4, reserved_clients=4)
+    d.write_config()
+    p = d.check_config()
+    tap.like(p.stderr, r"reserved_clients \(4\) must be less than max_clients \(4\)",
+        "reserved_clients must leave a slot")
+    d.extra = daemon_conf(max_clients=4, request_timeout=0)
+    d.write_config()
+    p = d.check_config()
+    tap.ok(p.returncode != 0, "request_timeout = 0 is refused", p.stderr)
+    d.extra = daemon_conf(max_clients=2)
+    d.write_config()
+    p = d.check_config()
+    tap.eq(p.returncode, 0, "max_clients alone, small, is valid (the others follow it)",
+        p.stderr)
+    d.cleanup()
+
+
+def run(tap):
+    if os.geteuid() != 0:
+        tap.skip("fairness", "needs root (connections as other uids)")
+        return
+    test_config(tap)
+    test_slots(tap)
+    test_request_timeout(tap)
+    test_idle_timeout(tap)
+
+
+harness.main(run)
