@@ -116,6 +116,7 @@ cfg_default(void)
 	cfg->reserved_clients = 8;
 	cfg->request_timeout = 10;
 	cfg->idle_timeout = 600;
+	cfg->reply_budget = 64UL * 1024 * 1024;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

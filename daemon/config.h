@@ -120,6 +120,7 @@ struct config {
 	int		 reserved_clients;	/* default 8 */
 	int		 request_timeout;	/* seconds to complete a request line, default 10 */
 	int		 idle_timeout;		/* seconds a connection may idle (not WATCH), default 600; 0: never */
+	size_t		 reply_budget;		/* unread replies of all clients together, default 64 MiB */
 };
 
 /*

@@ -153,6 +153,7 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	/* 0: idle connections are never closed. */
 	[K_IDLE_TIMEOUT] =	{ SEC_DAEMON, "idle_timeout", T_DURATION,
 				  AT(idle_timeout), 0, IDLE_TIMEOUT_MAX },
+	[K_REPLY_BUDGET] =	{ SEC_DAEMON, "reply_budget", T_SIZE, AT(reply_budget) },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

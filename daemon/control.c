@@ -32,6 +32,17 @@
 #define CONTROL_READ_HIWAT	(64 * 1024)
 /* Past this much unread reply data we stop reading the client's requests. */
 #define CONTROL_WRITE_HIWAT	(4 * 1024 * 1024)
+/*
+ * Past [daemon] reply_budget of unread replies over all clients, the mark
+ * drops to this: those with the largest backlogs stop being read first,
+ * while one that reads its replies (a PING, an admin) is still served.
+ */
+#define CONTROL_WRITE_SQUEEZED	(64 * 1024)
+/* Fires the write callback (and resumes reading) once output drains to this. */
+#define CONTROL_WRITE_LOWAT	(32 * 1024)
+/* One turn of a connection: this many requests, or this much reply, then the others' turn. */
+#define CONTROL_TURN_REQUESTS	16
+#define CONTROL_TURN_BYTES	(256 * 1024)
 /* File descriptors kept beyond max_clients: the database, curl, logs, pipes. */
 #define CONTROL_SPARE_FDS	64
 /* After a timeout's ERR line, how long the peer has to take it before the close. */
@@ -70,6 +81,7 @@ struct client {
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
 static int		 nclients;
+static size_t		 unread;	/* bytes in every client's output buffer together */
 static int		 listen_fd = -1;
 static int		 activated;	/* fd from systemd: not ours to unlink */
 static char		 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -96,6 +108,39 @@ int
 control_clients(void)
 {
 	return nclients;
+}
+
+size_t
+control_unread(void)
+{
+	return unread;
+}
+
+/* Keep the global count of unread replies as libevent adds to and drains each output buffer. */
+static void
+client_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	unread += info->n_added;
+	unread -= info->n_deleted < unread ? info->n_deleted : unread;
+}
+
+/* How much unread reply this client may have before we stop reading its requests. */
+static size_t
+client_write_mark(void)
+{
+	if (unread > md.cfg->reply_budget)
+		return CONTROL_WRITE_SQUEEZED;
+	return CONTROL_WRITE_HIWAT;
+}
+
+/* Let the others have their turn: go on with this client from a zero timer, after the loop has polled. */
+static void
+client_yield(struct client *c)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	evtimer_add(c->resume, &tv);
 }
 
 uid_t
@@ -314,7 +359,7 @@ client_reply_ok(struct client *c, int n, const struct buf *records)
 	client_write_reply(c, head, (size_t)len, records);
 	if (c->busy) {
 		c->busy = 0;
-		event_active(c->resume, EV_TIMEOUT, 0);
+		client_yield(c);
 	}
 }
 
@@ -338,7 +383,7 @@ client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 	client_write_reply(c, line, strlen(line), NULL);
 	if (c->busy) {
 		c->busy = 0;
-		event_active(c->resume, EV_TIMEOUT, 0);
+		client_yield(c);
 	}
 }
 
@@ -446,8 +491,12 @@ control_line_too_long(struct evbuffer *in, size_t pos)
 }
 
 /*
- * Read and run every complete line in the input buffer, in order, unless
+ * Read and run the complete lines in the input buffer, in order, unless
  * a deferred reply is outstanding or the client's unread replies pile up.
+ * One call is one turn: after CONTROL_TURN_REQUESTS requests or
+ * CONTROL_TURN_BYTES of reply, the rest waits in the input buffer and a
+ * zero timer brings us back once every other ready connection, timer
+ * (the watchdog) and signal has been served.
  */
 static void
 client_process(struct client *c)
@@ -455,16 +504,18 @@ client_process(struct client *c)
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct evbuffer_ptr	 eol;
-	size_t			 eol_len, inlen;
+	size_t			 eol_len, inlen, out0;
 	char			*line;
+	int			 turn = 0;
 
 	if (c->streaming) {
 		/* Input on a stream is ignored, but read, so a close is seen. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	out0 = evbuffer_get_length(out);
 	while (!c->busy && !c->closing) {
-		if (evbuffer_get_length(out) > CONTROL_WRITE_HIWAT) {
+		if (evbuffer_get_length(out) > client_write_mark()) {
 			/* Resumed from the write callback once drained. */
 			bufferevent_disable(c->bev, EV_READ);
 			return;
@@ -472,6 +523,11 @@ client_process(struct client *c)
 		inlen = evbuffer_get_length(in);
 		if (inlen == 0)
 			break;
+		if (turn >= CONTROL_TURN_REQUESTS ||
+		    evbuffer_get_length(out) > out0 + CONTROL_TURN_BYTES) {
+			client_yield(c);
+			return;
+		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		if (c->discarding) {
 			if (eol.pos == -1) {
@@ -507,6 +563,7 @@ client_process(struct client *c)
 			break;
 		}
 		c->active = 1;
+		turn++;
 		client_request(c, line, inlen);
 		free(line);
 	}
@@ -681,6 +738,12 @@ client_free(struct client *c)
 	}
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
+	/* What it never read is no longer ours to hold. */
+	evbuffer_remove_cb(bufferevent_get_output(c->bev), client_out_cb, c);
+	{
+		size_t left = evbuffer_get_length(bufferevent_get_output(c->bev));
+		unread -= left < unread ? left : unread;
+	}
 	event_free(c->resume);
 	event_free(c->timer);
 	bufferevent_free(c->bev);	/* closes the fd */
@@ -835,6 +898,15 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_READ_HIWAT);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONTROL_WRITE_LOWAT, 0);
+	if (evbuffer_add_cb(bufferevent_get_output(c->bev), client_out_cb, c) ==
+	    NULL) {
+		bufferevent_free(c->bev);
+		event_free(c->resume);
+		event_free(c->timer);
+		free(c);
+		return;
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	nclients++;

@@ -161,6 +161,81 @@ def test_idle_timeout(tap):
     d.cleanup()
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise harness.HarnessError("no VmRSS for %d" % pid)
+
+
+def flood(conn, req):
+    """Pipeline req until the socket takes no more; never read."""
+    data = req * (65536 // len(req))
+    sent = 0
+    while True:
+        try:
+            n = conn.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            return sent
+        sent += n
+
+
+def status_daemon(d):
+    st, recs = d.request("STATUS")
+    return recs[0]
+
+
+def test_fair(tap):
+    """Connections pipelining LIST and never reading: another client's PING is answered, timers still fire, and all unread replies together stay near reply_budget."""
+    budget = 2 * 1024 * 1024
+    nflood = 20
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
+        access=ACCESS, extra=daemon_conf(reply_budget="2M", request_timeout=1,
+        max_clients_per_uid=64), wait_seed=True)
+    base = rss_kib(d.pid)
+    st, recs = d.request_lines("LIST status=all")
+    one = sum(len(r) + 1 for r in recs)
+    tap.ok(one * 4000 * nflood > 20 * budget, "the flood asks for far more than the budget",
+        "one LIST is %d bytes" % one)
+    hogs = [connect_as(d.sock, NOBODY) for _ in range(nflood)]
+    for h in hogs:
+        flood(h, b"LIST status=all\n")
+    half = harness.RawConn(d.sock)
+    half.send(b"PIN")
+    t0 = time.monotonic()
+    with harness.RawConn(d.sock) as r:
+        st, _ = r.request("PING", timeout=10)
+    tap.eq(st, "OK 1", "a PING from another client is answered during the flood")
+    line = half.recv_line(timeout=10)
+    tap.like(line or "", r"^ERR timeout", "a timer (request_timeout) still fires during the flood")
+    half.close()
+    # The hogs fill their share: wait until the budget is reached, then a while longer.
+    d.wait_for(lambda: int(status_daemon(d)["unread_bytes"]) >= budget, 20,
+        "the unread replies to reach the budget")
+    peak = 0
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        peak = max(peak, int(status_daemon(d)["unread_bytes"]))
+        time.sleep(0.1)
+    bound = budget + nflood * 512 * 1024
+    tap.ok(peak < bound, "unread replies stay under the budget plus a little per client",
+        "peak %d, bound %d (without the budget: up to %d)" % (peak, bound, nflood * 4 << 20))
+    grown = rss_kib(d.pid) - base
+    tap.ok(grown < 40 * 1024, "the daemon's RSS grew less than 40 MiB",
+        "grew %d KiB" % grown)
+    # A hog that starts reading gets every reply it asked for, in order.
+    h = hogs.pop()
+    st, recs = h.read_reply(10)
+    tap.eq((st, len(recs)), ("OK %d" % len(recs), len(recs)), "a hog that reads gets whole replies")
+    for h in hogs:
+        h.close()
+    d.wait_for(lambda: int(status_daemon(d)["clients"]) <= 2, 10, "the hogs to go")
+    tap.ok(int(status_daemon(d)["unread_bytes"]) < 64 * 1024,
+        "their unread replies are released when they close")
+    d.cleanup()
+
+
 def test_config(tap):
     """The keys' bounds and the rules between them."""
     d = harness.Daemon(seed_url=harness.file_url(CATALOG), start=False,
@@ -194,6 +269,7 @@ def run(tap):
     test_slots(tap)
     test_request_timeout(tap)
     test_idle_timeout(tap)
+    test_fair(tap)
 
 
 harness.main(run)
