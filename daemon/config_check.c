@@ -57,10 +57,11 @@ cfg_seed_defaults(struct pctx *c)
 }
 
 /*
- * The connection slots: the per-uid limit follows max_clients unless set,
- * and neither it nor the reserved slots may exceed what they divide. The
- * reserved slots are clamped rather than refused when only max_clients
- * was set small, so "max_clients = 4" alone is a valid file.
+ * The connection slots: the per-uid limit follows max_clients unless set;
+ * set above max_clients it is simply no limit (max_clients still holds).
+ * The reserved slots must leave one for everybody else when set, and are
+ * clamped rather than refused when only max_clients was set small, so
+ * "max_clients = 4" alone is a valid file.
  */
 static void
 cfg_check_clients(struct pctx *c)
@@ -71,11 +72,7 @@ cfg_check_clients(struct pctx *c)
 		cfg->max_clients_per_uid = cfg->max_clients / 4;
 		if (cfg->max_clients_per_uid < 1)
 			cfg->max_clients_per_uid = 1;
-	} else if (cfg->max_clients_per_uid > cfg->max_clients)
-		pctx_error(c, later_line(c, K_MAX_CLIENTS,
-		    K_MAX_CLIENTS_PER_UID), "max_clients_per_uid (%d) is "
-		    "greater than max_clients (%d)", cfg->max_clients_per_uid,
-		    cfg->max_clients);
+	}
 	if (!c->seen[K_RESERVED_CLIENTS]) {
 		if (cfg->reserved_clients > cfg->max_clients - 1)
 			cfg->reserved_clients = cfg->max_clients - 1;

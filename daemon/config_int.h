@@ -42,6 +42,7 @@
 #define ARGV_MAX	64		/* words in [alerts] exec */
 /* Issue 8: the control socket's connection slots and timeouts. */
 #define MAX_CLIENTS_MAX	65536
+#define RESERVED_CLIENTS_MAX	1023	/* below the default max_clients, so the key alone is valid */
 #define IDLE_TIMEOUT_MAX	(30 * 86400)
 
 enum section {

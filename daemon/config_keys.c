@@ -147,7 +147,7 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_MAX_CLIENTS_PER_UID] = { SEC_DAEMON, "max_clients_per_uid", T_INT,
 				  AT(max_clients_per_uid), 1, MAX_CLIENTS_MAX },
 	[K_RESERVED_CLIENTS] =	{ SEC_DAEMON, "reserved_clients", T_INT,
-				  AT(reserved_clients), 0, MAX_CLIENTS_MAX },
+				  AT(reserved_clients), 0, RESERVED_CLIENTS_MAX },
 	[K_REQUEST_TIMEOUT] =	{ SEC_DAEMON, "request_timeout", T_DURATION,
 				  AT(request_timeout), 1, TIMEOUT_MAX },
 	/* 0: idle connections are never closed. */
