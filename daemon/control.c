@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@
 /* One turn of a connection: this many requests, or this much reply, then the others' turn. */
 #define CONTROL_TURN_REQUESTS	16
 #define CONTROL_TURN_BYTES	(256 * 1024)
+/* A streamed reply is produced while less than this is queued, this many records at a call. */
+#define CONTROL_PRODUCE_HIWAT	(256 * 1024)
+#define CONTROL_PRODUCE_BATCH	64
 /* File descriptors kept beyond max_clients: the database, curl, logs, pipes. */
 #define CONTROL_SPARE_FDS	64
 /* After a timeout's ERR line, how long the peer has to take it before the close. */
@@ -63,7 +67,13 @@ struct client {
 	struct event		*resume;	/* zero-delay event: go on reading after a deferred reply */
 	struct event		*timer;		/* request_timeout, idle_timeout, linger */
 	enum client_timer	 tmode;
-	size_t			 idle_out;	/* unsent bytes when the idle timer was armed */
+	uint64_t		 drained;	/* bytes the peer has taken, ever */
+	uint64_t		 drained_at;	/* ... when the idle timer was armed */
+	/* A streamed reply (CMD_PRODUCE): records left and who makes them. */
+	int64_t			 prod_left;
+	int			(*produce)(void *, struct buf *, int);
+	void			(*produce_free)(void *);
+	void			*produce_arg;
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
@@ -91,6 +101,8 @@ static struct event	*ev_accept_pause;
 static void	 client_process(struct client *);
 static void	 client_free(struct client *);
 static void	 client_arm_timer(struct client *);
+static void	 client_yield(struct client *);
+static void	 client_produce_end(struct client *);
 
 int
 control_activated(void)
@@ -121,8 +133,11 @@ static void
 client_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
 {
+	struct client	*c = arg;
+
 	unread += info->n_added;
 	unread -= info->n_deleted < unread ? info->n_deleted : unread;
+	c->drained += info->n_deleted;
 }
 
 /* How much unread reply this client may have before we stop reading its requests. */
@@ -452,9 +467,89 @@ client_request(struct client *c, const char *line, size_t len)
 		c->streaming = 1;
 		c->busy = 1;
 		break;
+	case CMD_PRODUCE:
+		/* busy until the last record is out: pipelined requests wait their turn. */
+		client_reply_ok(c, ctx.n, NULL);
+		c->prod_left = ctx.n;
+		c->produce = ctx.produce;
+		c->produce_free = ctx.produce_free;
+		c->produce_arg = ctx.produce_arg;
+		c->busy = 1;
+		if (c->prod_left == 0)
+			client_produce_end(c);
+		else
+			client_yield(c);
+		break;
 	}
 	buf_free(&out);
 	free(req);
+}
+
+/* The streamed reply is complete, or the client goes: let its cursor go. */
+static void
+client_produce_end(struct client *c)
+{
+	if (c->produce_free != NULL)
+		c->produce_free(c->produce_arg);
+	c->produce = NULL;
+	c->produce_free = NULL;
+	c->produce_arg = NULL;
+	if (c->busy && !c->streaming) {
+		c->busy = 0;
+		client_yield(c);
+	}
+}
+
+/*
+ * Queue the next records of a streamed reply while the client's backlog
+ * is small: at most CONTROL_PRODUCE_HIWAT queued (64 KiB past the reply
+ * budget), and one turn's worth per call. The write callback (the backlog
+ * drained to the low-water mark) or the zero timer brings us back. A
+ * producer that fails, or ends short of the count its status line gave,
+ * leaves a reply we cannot finish: the connection is closed, and the
+ * client sees the end of the stream inside the reply.
+ */
+static void
+client_produce(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct buf	 b = { 0 };
+	struct timeval	 tv = { CONTROL_LINGER, 0 };
+	size_t		 mark, turn = 0;
+	int		 k, max;
+
+	mark = unread > md.cfg->reply_budget ? CONTROL_WRITE_SQUEEZED :
+	    CONTROL_PRODUCE_HIWAT;
+	while (c->prod_left > 0 && evbuffer_get_length(out) < mark) {
+		if (turn >= CONTROL_TURN_BYTES) {
+			client_yield(c);
+			return;
+		}
+		max = c->prod_left < CONTROL_PRODUCE_BATCH ? (int)c->prod_left :
+		    CONTROL_PRODUCE_BATCH;
+		b.len = 0;
+		k = c->produce(c->produce_arg, &b, max);
+		if (k <= 0 || k > max || evbuffer_add(out, b.data, b.len) == -1) {
+			log_warnx("client uid %u: a streamed reply failed with "
+			    "%lld records left, closing", (unsigned)c->uid,
+			    (long long)c->prod_left);
+			buf_free(&b);
+			c->prod_left = 0;
+			client_produce_end(c);
+			c->busy = 0;
+			c->closing = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			/* Gone when what is queued is out, or soon: it will not read a broken reply. */
+			c->tmode = TIMER_LINGER;
+			evtimer_add(c->timer, &tv);
+			return;
+		}
+		turn += b.len;
+		c->prod_left -= k;
+	}
+	buf_free(&b);
+	if (c->prod_left == 0)
+		client_produce_end(c);
 }
 
 /* Is the client done: nothing more will come and nothing waits to be sent? */
@@ -512,6 +607,14 @@ client_process(struct client *c)
 		/* Input on a stream is ignored, but read, so a close is seen. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
+	}
+	if (c->produce != NULL) {
+		client_produce(c);
+		if (c->produce != NULL || c->closing) {
+			if (!client_try_close(c))
+				client_arm_timer(c);
+			return;
+		}
 	}
 	out0 = evbuffer_get_length(out);
 	while (!c->busy && !c->closing) {
@@ -604,7 +707,12 @@ client_arm_timer(struct client *c)
 
 	if (c->tmode == TIMER_LINGER)
 		return;
-	if (c->streaming || c->busy || c->closing)
+	if (c->streaming || c->closing)
+		want = TIMER_NONE;
+	else if (c->produce != NULL)
+		/* A streamed reply holds a snapshot: a reader that stalls must go. */
+		want = md.cfg->idle_timeout > 0 ? TIMER_IDLE : TIMER_NONE;
+	else if (c->busy)
 		want = TIMER_NONE;
 	else if (client_partial_line(c))
 		want = TIMER_REQUEST;
@@ -623,7 +731,7 @@ client_arm_timer(struct client *c)
 	}
 	tv.tv_sec = want == TIMER_REQUEST ? md.cfg->request_timeout :
 	    md.cfg->idle_timeout;
-	c->idle_out = evbuffer_get_length(bufferevent_get_output(c->bev));
+	c->drained_at = c->drained;
 	evtimer_add(c->timer, &tv);
 }
 
@@ -668,10 +776,19 @@ client_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		    md.cfg->request_timeout);
 		return;
 	case TIMER_IDLE:
-		if (left > 0 && left < c->idle_out) {
+		if (c->drained > c->drained_at &&
+		    (left > 0 || c->produce != NULL)) {
 			/* Still reading its replies: not idle. */
 			c->active = 1;
 			client_arm_timer(c);
+			return;
+		}
+		if (c->produce != NULL) {
+			/* No line can go inside a reply: just close. */
+			log_info("client uid %u (%s): read nothing of a reply "
+			    "for %ds, closing", (unsigned)c->uid, c->user,
+			    md.cfg->idle_timeout);
+			client_free(c);
 			return;
 		}
 		client_expire(c, "idle for", md.cfg->idle_timeout);
@@ -736,6 +853,8 @@ client_free(struct client *c)
 		c->on_close(c->on_close_arg);
 		c->on_close = NULL;
 	}
+	if (c->produce_free != NULL)
+		c->produce_free(c->produce_arg);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
 	/* What it never read is no longer ours to hold. */

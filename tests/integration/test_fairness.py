@@ -1,4 +1,5 @@
 # test_fairness.py: connection slots (request and idle timeouts, the per-uid limit, slots kept for admins and root), fair service between clients, and replies that stream.
+import json
 import os
 import socket
 import time
@@ -236,14 +237,119 @@ def test_fair(tap):
     d.cleanup()
 
 
+def big_catalog(path, n):
+    """An OpenRouter-shaped catalog of n models."""
+    data = []
+    for i in range(n):
+        data.append({"id": "prov%d/model-%05d" % (i % 7, i), "name": "Model %05d" % i,
+            "description": "A generated model number %d for the streaming test." % i,
+            "context_length": 4096 + i, "architecture": {"modality": "text->text",
+            "input_modalities": ["text"], "output_modalities": ["text"]},
+            "pricing": {"prompt": "0.000001", "completion": "0.000002"},
+            "supported_parameters": ["tools"]})
+    with open(path, "w") as f:
+        json.dump({"data": data}, f)
+
+
+def test_stream(tap):
+    """A 20k-model LIST read slowly comes whole, identical to a fast read, from one snapshot, while the daemon holds only a little of it."""
+    nmodels = 20000
+    d = harness.Daemon(start=False)
+    path = os.path.join(d.dir, "big.json")
+    big_catalog(path, nmodels)
+    d.seed_url = harness.file_url(path)
+    d.seed_format = "openrouter"
+    d.timeout = 60
+    d.write_config()
+    d.start()
+    d.wait_seeded(timeout=120)
+    st, fast = d.request_lines("LIST status=all", timeout=60)
+    tap.eq((st, len(fast)), ("OK %d" % nmodels, nmodels), "a fast client gets all %d models" % nmodels)
+    size = sum(len(x) + 1 for x in fast)
+    base = rss_kib(d.pid)
+    slow = harness.RawConn(d.sock)
+    slow.send(b"LIST status=all\nPING\n")
+    status = slow.recv_line(10)
+    tap.eq(status, "OK %d" % nmodels, "the slow client's status line gives the count at once")
+    # A change while the reply is being read: the stream is of the snapshot before it.
+    last = harness.parse_logfmt(fast[-1])["id"]
+    st, _ = d.request("DELETE %s" % last)
+    tap.eq(st, "OK 1", "a model the stream has not reached yet is deleted meanwhile")
+    peak = 0
+    lines = []
+    raw = slow.buf
+    slow.buf = b""
+    slow.sock.setblocking(True)
+    slow.sock.settimeout(10)
+    deadline = time.monotonic() + 120
+    chunks = 0
+    while raw.count(b"\n") < nmodels + 2 and time.monotonic() < deadline:
+        got = slow.sock.recv(16384)
+        if not got:
+            break
+        raw += got
+        chunks += 1
+        if chunks % 64 == 0:
+            peak = max(peak, int(status_daemon(d)["unread_bytes"]))
+        time.sleep(0.001)
+    lines = raw.decode("utf-8", "surrogateescape").split("\n")
+    tap.eq(len(lines) >= nmodels + 2 and lines[:nmodels] == fast, True,
+        "the slow client's records are the fast client's, in order, the deleted model included",
+        "got %d lines" % len(lines))
+    tap.eq(lines[nmodels:nmodels + 1], ["OK 1"], "the pipelined PING is answered after the whole reply")
+    tap.ok(peak < 2 * 1024 * 1024, "the daemon held under 2 MiB of the %d-byte reply at a time" % size,
+        "peak unread %d" % peak)
+    grown = rss_kib(d.pid) - base
+    tap.ok(grown < 16 * 1024, "the daemon's RSS grew less than 16 MiB while streaming it",
+        "grew %d KiB" % grown)
+    slow.close()
+    st, after = d.request_lines("LIST status=all", timeout=60)
+    tap.eq(st, "OK %d" % (nmodels - 1), "a LIST after the change no longer has it")
+    # A slow reader that stops and goes frees its cursor.
+    quitter = harness.RawConn(d.sock)
+    quitter.send(b"LIST status=all\n")
+    tap.eq(quitter.recv_line(10), "OK %d" % (nmodels - 1), "another slow reader starts")
+    quitter.close()
+    d.wait_for(lambda: int(status_daemon(d)["clients"]) == 1, 10, "the quitter to go")
+    tap.ok(int(status_daemon(d)["unread_bytes"]) < 64 * 1024, "its reply is dropped with it")
+    tap.ok(d.alive(), "the daemon is fine")
+    d.cleanup()
+
+
+def test_catalog_stream(tap):
+    """CATALOG is streamed the same way: whole records, the count first, pipelined requests after."""
+    cat = harness.data_path("catalog-openrouter.json")
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG),
+        extra="[catalog]\nurl = %s\nformat = openrouter\n" % harness.file_url(cat),
+        wait_seed=True)
+    want = len(json.load(open(cat))["data"])
+    def listed():
+        st, recs = d.request("CATALOG")
+        return len(recs) == want and (st, recs)
+    st, recs = d.wait_for(listed, 20, "the catalog to be fetched")
+    tap.eq(st, "OK %d" % want, "CATALOG gives every entry")
+    with harness.RawConn(d.sock) as r:
+        r.send(b"CATALOG sort=context order=desc\nCATALOG search=nomatch-at-all\nPING\n")
+        st1, l1 = r.read_reply()
+        st2, l2 = r.read_reply()
+        st3, _ = r.read_reply()
+    ctx = [int(harness.parse_logfmt(x)["context_length"] or 0) for x in l1]
+    tap.eq((st1, ctx == sorted(ctx, reverse=True)), ("OK %d" % want, True),
+        "sorted and whole, pipelined")
+    tap.eq((st2, l2, st3), ("OK 0", [], "OK 1"), "an empty streamed reply, then PING, in order")
+    d.cleanup()
+
+
 def test_config(tap):
     """The keys' bounds and the rules between them."""
     d = harness.Daemon(seed_url=harness.file_url(CATALOG), start=False,
         extra=daemon_conf(max_clients=4, max_clients_per_uid=5))
     p = d.check_config()
-    tap.ok(p.returncode != 0, "max_clients_per_uid over max_clients is refused")
-    tap.like(p.stderr, r"max_clients_per_uid \(5\) is greater than max_clients \(4\)",
-        "the message names both")
+    tap.eq(p.returncode, 0, "max_clients_per_uid over max_clients is no limit of its own", p.stderr)
+    d.extra = daemon_conf(reserved_clients=1024)
+    d.write_config()
+    p = d.check_config()
+    tap.like(p.stderr, r"reserved_clients.*1023", "reserved_clients is at most 1023")
     d.extra = daemon_conf(max_clients=4, reserved_clients=4)
     d.write_config()
     p = d.check_config()
@@ -270,6 +376,8 @@ def run(tap):
     test_request_timeout(tap)
     test_idle_timeout(tap)
     test_fair(tap)
+    test_catalog_stream(tap)
+    test_stream(tap)
 
 
 harness.main(run)
