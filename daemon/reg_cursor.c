@@ -8,7 +8,9 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "db_audit.h"
 #include "db_catalog.h"
+#include "db_events.h"
 #include "log.h"
 #include "reg_cursor.h"
 
@@ -18,6 +20,7 @@ struct reg_cursor {
 	int		 intx;		/* BEGIN done: COMMIT at close */
 	/* Copies of the query's strings: the statement binds them static. */
 	char		*provider, *search, *kind;
+	char		*model, *actor, *kind_prefix;	/* EVENTS, AUDIT */
 };
 
 void
@@ -33,6 +36,9 @@ reg_cursor_close(struct reg_cursor *cur)
 	free(cur->provider);
 	free(cur->search);
 	free(cur->kind);
+	free(cur->model);
+	free(cur->actor);
+	free(cur->kind_prefix);
 	free(cur);
 }
 
@@ -166,4 +172,87 @@ int
 reg_catalog_next(struct reg_cursor *cur, struct catalog_entry *e)
 {
 	return db_catalog_step(cur->db, cur->st, e);
+}
+
+/* Count st's rows by stepping it, then rewind it: 0 or -1 (logged). */
+static int
+reg_cursor_count_steps(sqlite3 *db, sqlite3_stmt *st, int64_t *n)
+{
+	int	 rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		(*n)++;
+	if (rc != SQLITE_DONE || sqlite3_reset(st) != SQLITE_OK) {
+		log_warnx("database: reader: count: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+enum reg_rc
+reg_events_open(sqlite3 *main, const struct db_event_query *q0,
+    struct reg_cursor **curp, int64_t *n)
+{
+	struct reg_cursor	*cur;
+	struct db_event_query	 q = *q0;
+
+	*curp = NULL;
+	if (q.limit < 1)
+		return REG_USAGE;
+	if ((cur = reg_cursor_new(main, NULL, NULL, q.kind)) == NULL)
+		return REG_INTERNAL;
+	if (reg_cursor_dup(&cur->model, q.model) == -1 ||
+	    reg_cursor_dup(&cur->kind_prefix, q.kind_prefix) == -1)
+		goto fail;
+	q.kind = cur->kind;
+	q.model = cur->model;
+	q.kind_prefix = cur->kind_prefix;
+	if ((cur->st = db_events_list_stmt(cur->db, &q)) == NULL ||
+	    reg_cursor_count_steps(cur->db, cur->st, n) == -1)
+		goto fail;
+	*curp = cur;
+	return REG_OK;
+fail:
+	reg_cursor_close(cur);
+	return REG_INTERNAL;
+}
+
+enum reg_rc
+reg_audit_open(sqlite3 *main, const struct db_audit_query *q0,
+    struct reg_cursor **curp, int64_t *n)
+{
+	struct reg_cursor	*cur;
+	struct db_audit_query	 q = *q0;
+
+	*curp = NULL;
+	if (q.limit < 1)
+		return REG_USAGE;
+	if ((cur = reg_cursor_new(main, NULL, NULL, NULL)) == NULL)
+		return REG_INTERNAL;
+	if (reg_cursor_dup(&cur->model, q.model) == -1 ||
+	    reg_cursor_dup(&cur->actor, q.actor) == -1)
+		goto fail;
+	q.model = cur->model;
+	q.actor = cur->actor;
+	if ((cur->st = db_audit_list_stmt(cur->db, &q)) == NULL ||
+	    reg_cursor_count_steps(cur->db, cur->st, n) == -1)
+		goto fail;
+	*curp = cur;
+	return REG_OK;
+fail:
+	reg_cursor_close(cur);
+	return REG_INTERNAL;
+}
+
+int
+reg_events_next(struct reg_cursor *cur, struct db_event *ev)
+{
+	return db_events_step(cur->db, cur->st, ev);
+}
+
+int
+reg_audit_next(struct reg_cursor *cur, struct db_audit_row *r)
+{
+	return db_audit_step(cur->db, cur->st, r);
 }
