@@ -707,10 +707,13 @@ client_arm_timer(struct client *c)
 
 	if (c->tmode == TIMER_LINGER)
 		return;
-	if (c->streaming || c->closing)
+	if (c->streaming)
 		want = TIMER_NONE;
-	else if (c->produce != NULL)
-		/* A streamed reply holds a snapshot: a reader that stalls must go. */
+	else if (c->produce != NULL || c->closing)
+		/*
+		 * A streamed reply holds a snapshot, and a closing client its
+		 * slot until its replies are out: a reader that stalls must go.
+		 */
 		want = md.cfg->idle_timeout > 0 ? TIMER_IDLE : TIMER_NONE;
 	else if (c->busy)
 		want = TIMER_NONE;
@@ -783,9 +786,9 @@ client_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			client_arm_timer(c);
 			return;
 		}
-		if (c->produce != NULL) {
-			/* No line can go inside a reply: just close. */
-			log_info("client uid %u (%s): read nothing of a reply "
+		if (c->produce != NULL || c->closing) {
+			/* No line can go inside a reply, or after the last: just close. */
+			log_info("client uid %u (%s): read nothing of its replies "
 			    "for %ds, closing", (unsigned)c->uid, c->user,
 			    md.cfg->idle_timeout);
 			client_free(c);

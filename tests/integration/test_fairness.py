@@ -159,6 +159,15 @@ def test_idle_timeout(tap):
     idle.close()
     watch.close()
     busy.close()
+    # QUIT after replies it never reads: the slot is not held for ever.
+    d.wait_for(lambda: int(status_daemon(d)["clients"]) == 1, 10, "the others to go")
+    quitter = harness.RawConn(d.sock)
+    quitter.send(b"LIST status=all\n" * 300 + b"QUIT\n")
+    d.wait_for(lambda: int(status_daemon(d)["unread_bytes"]) > 0, 10, "replies queued for it")
+    gone = d.wait_for(lambda: int(status_daemon(d)["clients"]) == 1, 15,
+        "the quitter that does not read to be closed")
+    tap.ok(gone, "a client that QUITs without reading its replies is closed after idle_timeout")
+    quitter.close()
     d.cleanup()
 
 
