@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "reg_catalog.h"
 #include "registry.h"
+#include "reg_cursor.h"
 #include "source.h"
 
 /* One catalog record (doc/protocol.md, CATALOG). */
@@ -53,22 +54,27 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	return rv ? -1 : 0;
 }
 
-struct cmd_catalog_collect {
-	struct cmd_ctx	*ctx;
-	int		 failed;
-};
-
+/* The next records of a streamed CATALOG reply (control.c calls it): how many, or -1. */
 static int
-cmd_catalog_collect(const struct catalog_entry *e, void *arg)
+cmd_catalog_produce(void *arg, struct buf *out, int max)
 {
-	struct cmd_catalog_collect	*col = arg;
+	struct reg_cursor	*cur = arg;
+	struct catalog_entry	 e;
+	int			 k, r;
 
-	if (cmd_catalog_record(col->ctx->out, e) == -1) {
-		col->failed = 1;
-		return 1;
+	for (k = 0; k < max; k++) {
+		if ((r = reg_catalog_next(cur, &e)) != 1)
+			return r == -1 ? -1 : k;
+		if (cmd_catalog_record(out, &e) == -1)
+			return -1;
 	}
-	col->ctx->n++;
-	return 0;
+	return k;
+}
+
+static void
+cmd_catalog_cursor_free(void *arg)
+{
+	reg_cursor_close(arg);
 }
 
 /* yes|no -> 1|0 into *v; -1 on another word. */
@@ -105,8 +111,9 @@ enum cmd_ret
 cmd_catalog(struct cmd_ctx *ctx)
 {
 	struct catalog_query		 q;
-	struct cmd_catalog_collect	 col = { ctx, 0 };
+	struct reg_cursor		*cur;
 	const char			*v;
+	int64_t				 n;
 	enum reg_rc			 rc;
 
 	memset(&q, 0, sizeof(q));
@@ -143,12 +150,15 @@ cmd_catalog(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
 		    "([catalog] url)");
 
-	rc = reg_catalog_list(md.db, &q, cmd_catalog_collect, &col);
-	if (col.failed)
-		return cmd_err(ctx, "internal", "out of memory");
+	/* Streamed from one snapshot as the client reads (see cmd_list). */
+	rc = reg_catalog_open(md.db, &q, &cur, &n);
 	switch (rc) {
 	case REG_OK:
-		return CMD_OK;
+		ctx->n = (int)n;
+		ctx->produce = cmd_catalog_produce;
+		ctx->produce_free = cmd_catalog_cursor_free;
+		ctx->produce_arg = cur;
+		return CMD_PRODUCE;
 	case REG_USAGE:
 		return cmd_err(ctx, "usage", "bad sort key");
 	default:

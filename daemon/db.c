@@ -571,3 +571,32 @@ db_run_now(sqlite3 *db, const char *sql, int64_t now, const struct actor *a,
 	return db_run(db, st, what);
 }
 
+
+/*
+ * A reader for one streamed reply. Small page cache: a stream reads its
+ * rows once, in order, so a big cache would only make many slow readers
+ * cost more memory. The busy timeout covers a WAL recovery by the writer.
+ */
+sqlite3 *
+db_open_reader(const char *path)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: cannot open a reader: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_busy_timeout(db, 5000);
+	if (db_exec(db, "PRAGMA cache_size = -256") == -1) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}

@@ -296,26 +296,29 @@ db_catalog_stage_only(sqlite3 *db, const char *const *names, size_t n,
 	return db_query_int(db, "SELECT count(*) FROM temp.staging", kept);
 }
 
-int
-db_catalog_list(sqlite3 *db, const struct catalog_query *q,
-    catalog_entry_cb cb, void *arg)
+/*
+ * CATALOG's statement, prepared and bound: its rows or (count) how many,
+ * with the same filters. Only fixed fragments go into the SQL; the
+ * user's text is bound, static: q's strings must outlive the statement.
+ */
+sqlite3_stmt *
+db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
 {
-	struct catalog_entry	 e;
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
 	const char		*order;
-	int			 rc, n = 0;
 
 	/* A catalog entry has no status: that key is LIST's only. */
 	if (q->sort == SORT_STATUS || (order = db_sort_sql(q->sort)) == NULL) {
 		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
-		return -1;
+		return NULL;
 	}
-	/* Only fixed fragments go into the SQL; the user's text is bound. */
-	if (buf_puts(&sql, "SELECT id, name, provider, description,"
+	if (buf_puts(&sql, count ? "SELECT count(*) FROM" :
+	    "SELECT id, name, provider, description,"
 	    " canonical_slug, context_length, prompt_price, completion_price,"
 	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
-	    " prices, expires_at FROM"
+	    " prices, expires_at FROM") == -1 ||
+	    buf_puts(&sql,
 	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
 	    "  FROM catalog AS c) AS v WHERE 1") == -1)
 		goto nomem;
@@ -331,9 +334,10 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		goto nomem;
 	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
 		goto nomem;
-	if (buf_puts(&sql, " ORDER BY ") == -1 || buf_puts(&sql, order) == -1 ||
+	if (!count && (buf_puts(&sql, " ORDER BY ") == -1 ||
+	    buf_puts(&sql, order) == -1 ||
 	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
-	    buf_puts(&sql, ", id") == -1)
+	    buf_puts(&sql, ", id") == -1))
 		goto nomem;
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
@@ -342,49 +346,72 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 	    db_bind_kind(st, q->kind) == -1)
 		goto fail;
 	buf_free(&sql);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&e, 0, sizeof(e));
-		e.id = db_coltext(st, 0);
-		e.name = db_coltext(st, 1);
-		e.provider = db_coltext(st, 2);
-		e.description = db_coltext(st, 3);
-		e.canonical_slug = sqlite3_column_type(st, 4) == SQLITE_NULL ?
-		    NULL : db_coltext(st, 4);
-		if ((e.has_context = sqlite3_column_type(st, 5) != SQLITE_NULL))
-			e.context_length = sqlite3_column_int64(st, 5);
-		if ((e.has_prompt_price =
-		    sqlite3_column_type(st, 6) != SQLITE_NULL))
-			e.prompt_price = sqlite3_column_double(st, 6);
-		if ((e.has_completion_price =
-		    sqlite3_column_type(st, 7) != SQLITE_NULL))
-			e.completion_price = sqlite3_column_double(st, 7);
-		e.features = (unsigned)sqlite3_column_int64(st, 8);
-		e.aliases = db_coltext(st, 9);
-		e.zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
-		    sqlite3_column_int(st, 10) == 1;
-		e.synced = sqlite3_column_int(st, 11) != 0;
-		e.first_seen = sqlite3_column_int64(st, 12);
-		e.last_seen = sqlite3_column_int64(st, 13);
-		e.kind = db_coltext(st, 14);
-		e.prices = db_coltext(st, 15);
-		if (sqlite3_column_type(st, 16) != SQLITE_NULL)
-			e.expires_at = sqlite3_column_int64(st, 16);
-		n++;
-		if (cb(&e, arg) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_logerr(db, "list");
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	return n;
+	return st;
 nomem:
 	log_warnx("database: catalog: list: out of memory");
 fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);
-	return -1;
+	return NULL;
+}
+
+/* One row of a CATALOG statement into e (pointers valid until the next step): 1, 0 at the end, -1 (logged). */
+int
+db_catalog_step(sqlite3 *db, sqlite3_stmt *st, struct catalog_entry *e)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		db_logerr(db, "list");
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	e->id = db_coltext(st, 0);
+	e->name = db_coltext(st, 1);
+	e->provider = db_coltext(st, 2);
+	e->description = db_coltext(st, 3);
+	e->canonical_slug = sqlite3_column_type(st, 4) == SQLITE_NULL ?
+	    NULL : db_coltext(st, 4);
+	if ((e->has_context = sqlite3_column_type(st, 5) != SQLITE_NULL))
+		e->context_length = sqlite3_column_int64(st, 5);
+	if ((e->has_prompt_price = sqlite3_column_type(st, 6) != SQLITE_NULL))
+		e->prompt_price = sqlite3_column_double(st, 6);
+	if ((e->has_completion_price =
+	    sqlite3_column_type(st, 7) != SQLITE_NULL))
+		e->completion_price = sqlite3_column_double(st, 7);
+	e->features = (unsigned)sqlite3_column_int64(st, 8);
+	e->aliases = db_coltext(st, 9);
+	e->zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 10) == 1;
+	e->synced = sqlite3_column_int(st, 11) != 0;
+	e->first_seen = sqlite3_column_int64(st, 12);
+	e->last_seen = sqlite3_column_int64(st, 13);
+	e->kind = db_coltext(st, 14);
+	e->prices = db_coltext(st, 15);
+	if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+		e->expires_at = sqlite3_column_int64(st, 16);
+	return 1;
+}
+
+int
+db_catalog_list(sqlite3 *db, const struct catalog_query *q,
+    catalog_entry_cb cb, void *arg)
+{
+	struct catalog_entry	 e;
+	sqlite3_stmt		*st;
+	int			 r, n = 0;
+
+	if ((st = db_catalog_list_stmt(db, q, 0)) == NULL)
+		return -1;
+	while ((r = db_catalog_step(db, st, &e)) == 1) {
+		n++;
+		if (cb(&e, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return r == -1 ? -1 : n;
 }
 
 int

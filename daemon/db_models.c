@@ -358,13 +358,12 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 }
 
 /*
- * LIST's query, built only from the fixed fragments below; the user's
- * text is always bound, never put into the SQL. Unknown numbers sort last
- * in both directions; ties go by id.
+ * LIST's statement, prepared and bound: its rows, or (count) just how
+ * many there are, with the same filters. The query's strings are bound
+ * static: they must outlive the statement. NULL (logged) on failure.
  */
-int
-db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
-    void *arg)
+sqlite3_stmt *
+db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count)
 {
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
@@ -374,9 +373,10 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 	dir = q->desc ? "DESC" : "ASC";
 	if ((order = db_sort_sql(q->sort)) == NULL) {
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
-		return -1;
+		return NULL;
 	}
-	if (buf_puts(&sql, "SELECT " MODEL_COLS " FROM model_view WHERE 1") == -1)
+	if (buf_puts(&sql, count ? "SELECT count(*) FROM model_view WHERE 1" :
+	    "SELECT " MODEL_COLS " FROM model_view WHERE 1") == -1)
 		goto nomem;
 	switch (q->status) {
 	case RS_ALL:
@@ -398,9 +398,9 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 		goto nomem;
 	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
 		goto nomem;
-	if (buf_puts(&sql, " ORDER BY ") == -1 ||
+	if (!count && (buf_puts(&sql, " ORDER BY ") == -1 ||
 	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
-	    buf_puts(&sql, ", id") == -1)
+	    buf_puts(&sql, ", id") == -1))
 		goto nomem;
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
@@ -409,13 +409,45 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 	    db_bind_kind(st, q->kind) == -1)
 		goto fail;
 	buf_free(&sql);
-	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;
+	return st;
 nomem:
 	log_warnx("database: list: out of memory");
 fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);
-	return -1;
+	return NULL;
+}
+
+/* One row of a LIST statement into m: 1, 0 at the end, -1 (logged). */
+int
+db_models_step(sqlite3 *db, sqlite3_stmt *st, struct model *m)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		db_row_model(st, m);
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	default:
+		db_logerr(db, "read models");
+		return -1;
+	}
+}
+
+/*
+ * LIST's query, built only from the fixed fragments of
+ * db_models_list_stmt; the user's text is always bound, never put into
+ * the SQL. Unknown numbers sort last in both directions; ties go by id.
+ */
+int
+db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
+    void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_models_list_stmt(db, q, 0)) == NULL)
+		return -1;
+	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;
 }
 
 int
