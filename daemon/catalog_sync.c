@@ -249,6 +249,30 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 		source_done(&cat.src, SRC_OK, (int)items, msg);
 		return;
 	}
+	/*
+	 * The very body applied last (a server without validators, or a
+	 * new ETag on the same bytes): nothing to parse, nothing to write.
+	 * A forced run judges its response again.
+	 */
+	if (!cat.force) {
+		struct reg_catalog_in	 in;
+
+		memset(&in, 0, sizeof(in));
+		in.body = fr->body;
+		in.len = fr->len;
+		in.format = cfg_format_name(cat.format);
+		in.etag = fr->etag;
+		in.last_modified = fr->last_modified;
+		if ((rc = reg_catalog_same_body(md.db, &in, &items, msg,
+		    sizeof(msg))) == -1) {
+			source_done(&cat.src, SRC_FAILED, 0, msg);
+			return;
+		}
+		if (rc == 1) {
+			source_done(&cat.src, SRC_OK, (int)items, msg);
+			return;
+		}
+	}
 	memset(&cs, 0, sizeof(cs));
 	err[0] = '\0';
 	/* A body in another format than configured fails: nothing changes. */
