@@ -20,6 +20,7 @@
 #include "events.h"
 #include "expiry.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "reg_catalog.h"
 #include "registry.h"
@@ -235,6 +236,9 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 
 	(void)arg;
 	cat.fetch = NULL;
+	/* A seed is being imported off the loop: apply after it (issue 8). */
+	if (import_busy() && import_later(catalog_fetched, fr, NULL) == 0)
+		return;
 	if (!fr->ok) {
 		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown, fr->err);
 		source_done(&cat.src, SRC_FAILED, 0, msg);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "reg_zdr.h"
 #include "registry.h"
@@ -201,6 +202,9 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 
 	(void)arg;
 	zdr.fetch = NULL;
+	/* A seed is being imported off the loop: apply after it (issue 8). */
+	if (import_busy() && import_later(zdr_fetched, res, NULL) == 0)
+		return;
 	if (!res->ok) {
 		log_oneline(msg, sizeof(msg), res->err);
 		source_done(&zdr.src, SRC_FAILED, 0, msg);
