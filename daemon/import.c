@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "fetch.h"
@@ -182,6 +183,37 @@ int
 import_busy(void)
 {
 	return imp.busy;
+}
+
+int
+import_list_copy(struct cfg_list *dst, const struct cfg_list *src)
+{
+	size_t	 i;
+
+	dst->n = 0;
+	dst->v = NULL;
+	if (src == NULL || src->n == 0)
+		return 0;
+	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		return -1;
+	for (i = 0; i < src->n; i++) {
+		dst->n = i + 1;
+		if (src->v[i] != NULL && (dst->v[i] = strdup(src->v[i])) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+import_list_free(struct cfg_list *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
 int

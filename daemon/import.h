@@ -43,6 +43,11 @@ int	 import_later(fetch_cb, const struct fetch_result *, void *arg);
 /* On the worker: has the daemon asked the job to stop? (Check between steps.) */
 int	 import_stopping(void);
 
+/* A job's own copy of a config list (NULL or empty: none). 0, or -1 (out of memory; free it anyway). */
+struct cfg_list;
+int	 import_list_copy(struct cfg_list *dst, const struct cfg_list *src);
+void	 import_list_free(struct cfg_list *);
+
 void	 import_init(void);
 void	 import_shutdown(void);	/* interrupt and join a running job; drop the queue */
 

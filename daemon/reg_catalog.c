@@ -196,7 +196,8 @@ reg_catalog_apply(sqlite3 *db, const struct reg_catalog_settings *s,
 	    db_catalog_held_clear(db) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 	/* The summary counts the marks written, as it always has. */
 	out->delisted = marked;
 	out->forced = in->force && reg_catalog_too_many(s, &d);

@@ -42,6 +42,7 @@ struct reg_catalog_in {
 	int			 force;		/* refresh --force: the guard does not hold */
 	int64_t			 now;
 	const struct actor	*actor;
+	int			 notify_later;	/* off the loop (import.c): the caller calls events_notify() */
 };
 struct reg_catalog_out {
 	int	 held;		/* the guard held the response: nothing else changed */

@@ -232,44 +232,15 @@ struct seed_job {
 	char			 err[256];
 };
 
-static int
-seed_list_copy(struct cfg_list *dst, const struct cfg_list *src)
-{
-	size_t	 i;
-
-	dst->n = 0;
-	dst->v = NULL;
-	if (src == NULL || src->n == 0)
-		return 0;
-	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
-		return -1;
-	for (i = 0; i < src->n; i++) {
-		if (src->v[i] != NULL && (dst->v[i] = strdup(src->v[i])) == NULL)
-			return -1;
-		dst->n = i + 1;
-	}
-	return 0;
-}
-
-static void
-seed_list_free(struct cfg_list *l)
-{
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 static void
 seed_job_free(struct seed_job *j)
 {
 	if (j == NULL)
 		return;
 	free(j->body);
-	seed_list_free(&j->act);
-	seed_list_free(&j->inact);
-	seed_list_free(&j->fallback);
+	import_list_free(&j->act);
+	import_list_free(&j->inact);
+	import_list_free(&j->fallback);
 	free(j->default_model);
 	free(j);
 }
@@ -286,9 +257,9 @@ seed_job_new(const struct fetch_result *fr)
 	j->s = s;
 	j->format = seed.format;
 	if ((j->body = malloc(fr->len + 1)) == NULL ||
-	    seed_list_copy(&j->act, s.always_active) == -1 ||
-	    seed_list_copy(&j->inact, s.always_inactive) == -1 ||
-	    seed_list_copy(&j->fallback, s.fallback) == -1 ||
+	    import_list_copy(&j->act, s.always_active) == -1 ||
+	    import_list_copy(&j->inact, s.always_inactive) == -1 ||
+	    import_list_copy(&j->fallback, s.fallback) == -1 ||
 	    (s.default_model != NULL &&
 	    (j->default_model = strdup(s.default_model)) == NULL)) {
 		seed_job_free(j);
@@ -381,6 +352,9 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	enum reg_rc		 rc;
 
 	seed.fetch = NULL;
+	/* Another import (a catalog refresh) runs: this one goes after it. */
+	if (import_busy() && import_later(seed_fetched, fr, NULL) == 0)
+		return;
 	if (!fr->ok) {
 		buf_fit(why, sizeof(why), "%s: %s", seed.shown, fr->err);
 		seed_failed(REG_CONFLICT, why);
