@@ -395,7 +395,8 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 	(void)arg;
 	cat.fetch = NULL;
 	/* A seed is being imported off the loop: apply after it (issue 8). */
-	if (import_busy() && import_later(catalog_fetched, fr, NULL) == 0)
+	if (import_busy() &&
+	    import_later("catalog", catalog_fetched, fr, NULL) == 0)
 		return;
 	if (!fr->ok) {
 		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown, fr->err);

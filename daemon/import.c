@@ -310,7 +310,8 @@ import_strdup(const char *s, int *fail)
 }
 
 int
-import_later(fetch_cb cb, const struct fetch_result *fr, void *arg)
+import_later(const char *what, fetch_cb cb, const struct fetch_result *fr,
+    void *arg)
 {
 	struct import_wait	*w;
 	int			 fail = 0;
@@ -338,6 +339,7 @@ import_later(fetch_cb cb, const struct fetch_result *fr, void *arg)
 	w->fr.etag = w->etag;
 	w->fr.last_modified = w->last_modified;
 	TAILQ_INSERT_TAIL(&imp.queue, w, entry);
+	log_debug("%s: the response waits for the import under way", what);
 	return 0;
 }
 

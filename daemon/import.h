@@ -38,7 +38,8 @@ enum cmd_ret import_defer(struct client *, const struct proto_req *,
  * queued requests. 0, or -1 (out of memory: the caller goes on now).
  * Dropped uncalled at shutdown, like fetch_shutdown's transfers.
  */
-int	 import_later(fetch_cb, const struct fetch_result *, void *arg);
+int	 import_later(const char *what, fetch_cb, const struct fetch_result *,
+	    void *arg);	/* what: the source, for the log */
 
 /* On the worker: has the daemon asked the job to stop? (Check between steps.) */
 int	 import_stopping(void);

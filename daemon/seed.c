@@ -353,7 +353,7 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 
 	seed.fetch = NULL;
 	/* Another import (a catalog refresh) runs: this one goes after it. */
-	if (import_busy() && import_later(seed_fetched, fr, NULL) == 0)
+	if (import_busy() && import_later("seed", seed_fetched, fr, NULL) == 0)
 		return;
 	if (!fr->ok) {
 		buf_fit(why, sizeof(why), "%s: %s", seed.shown, fr->err);

@@ -290,7 +290,7 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 	(void)arg;
 	zdr.fetch = NULL;
 	/* A seed is being imported off the loop: apply after it (issue 8). */
-	if (import_busy() && import_later(zdr_fetched, res, NULL) == 0)
+	if (import_busy() && import_later("zdr", zdr_fetched, res, NULL) == 0)
 		return;
 	if (!res->ok) {
 		log_oneline(msg, sizeof(msg), res->err);

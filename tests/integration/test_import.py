@@ -69,6 +69,20 @@ def catalog_off_loop(tap):
     writer = d.raw()
     writer.send("SYNC gen/5\nSHOW gen/5\n")
     tap.eq(writer.pending(0.5), b"", "a SYNC during the refresh waits")
+    # A seed fetched meanwhile waits for the refresh, rather than stall the loop.
+    def waiting():
+        with open(d.logfile, errors="replace") as f:
+            return f.read().count("seed: the response waits for the import")
+    # (The same metadata as the refresh: a seed that changed it would make
+    # the next refresh apply the catalog again, below.)
+    srv.set(PATH, "bytes", data=catalog(3, "c2"))
+    seeder = d.raw()
+    seeder.send("SEED\n")
+    harness.wait_for(lambda: waiting() > 0, 30,
+        "the seed's response to wait for the refresh")
+    tap.like(other.request("PING")[0] or "", r"^OK ",
+        "PING is answered while the seed's response waits")
+    tap.eq(seeder.pending(0.2), b"", "the SEED is not answered before the refresh commits")
     open(gate, "w").close()
     st, _ = admin.read_reply(timeout=60)
     tap.like(st or "", r"^OK ", "REFRESH catalog is answered once it commits")
@@ -78,6 +92,8 @@ def catalog_off_loop(tap):
     rec = harness.parse_logfmt(lines[0]) if lines else {}
     tap.eq((st, rec.get("name")), ("OK 1", "Gen 5 c2"),
         "the pipelined SHOW sees the synced model with the refresh's name")
+    st, _ = seeder.read_reply(timeout=60)
+    tap.eq(st, "OK 1", "the waiting SEED is applied and answered after the refresh")
 
     # The same body again is recognised without a parse and writes nothing.
     db = d.open_db()
