@@ -20,6 +20,7 @@
 #include "events.h"
 #include "expiry.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "reg_catalog.h"
 #include "registry.h"
@@ -222,6 +223,164 @@ catalog_seed(void)
 	events_notify();
 }
 
+/*
+ * A catalog refresh off the loop (issue 8): the same-body check, the
+ * parse and the apply run on import.c's worker, with copies of what they
+ * read; catalog_job_done reports on the loop as catalog_fetched does.
+ */
+struct catalog_job {
+	char				*body, *etag, *last_modified;
+	size_t				 len;
+	enum cat_format			 format;
+	int				 force;
+	struct reg_catalog_settings	 s;
+	struct actor			 a;
+	int64_t				 now;
+	/* What the worker found. */
+	int				 ran, same, parsed;
+	struct catalog_stats		 cs;
+	enum cat_look			 look;
+	enum reg_rc			 rc;
+	struct reg_catalog_out		 out;
+	int64_t				 items;
+	char				 err[256], msg[700];
+};
+
+static void
+catalog_job_free(struct catalog_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->body);
+	free(j->etag);
+	free(j->last_modified);
+	free(j);
+}
+
+static struct catalog_job *
+catalog_job_new(const struct fetch_result *fr)
+{
+	struct catalog_job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	if ((j->body = malloc(fr->len + 1)) == NULL ||
+	    (fr->etag != NULL && (j->etag = strdup(fr->etag)) == NULL) ||
+	    (fr->last_modified != NULL &&
+	    (j->last_modified = strdup(fr->last_modified)) == NULL)) {
+		catalog_job_free(j);
+		return NULL;
+	}
+	memcpy(j->body, fr->body, fr->len);
+	j->body[fr->len] = '\0';
+	j->len = fr->len;
+	j->format = cat.format;
+	j->force = cat.force;
+	catalog_settings(&j->s);
+	catalog_actor(&j->a);
+	j->now = (int64_t)time(NULL);
+	return j;
+}
+
+static void
+catalog_job_in(struct catalog_job *j, struct reg_catalog_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->body = j->body;
+	in->len = j->len;
+	in->format = cfg_format_name(j->format);
+	in->etag = j->etag;
+	in->last_modified = j->last_modified;
+	in->force = j->force;
+	in->now = j->now;
+	in->actor = &j->a;
+	in->notify_later = 1;
+}
+
+/* On the worker, with its own connection and its own staging. */
+static void
+catalog_job_work(sqlite3 *db, void *arg)
+{
+	struct catalog_job	*j = arg;
+	struct reg_catalog_in	 in;
+
+	j->ran = 1;
+	catalog_job_in(j, &in);
+	if (!j->force && (j->same = reg_catalog_same_body(db, &in, &j->items,
+	    j->msg, sizeof(j->msg))) != 0)
+		return;
+	j->look = LOOK_NONE;
+	j->parsed = catalog_parse_checked(db, j->format, j->body, j->len,
+	    &j->cs, &j->look, j->err, sizeof(j->err));
+	if (j->parsed == -1 || j->cs.staged == 0 || import_stopping())
+		return;
+	j->rc = reg_catalog_apply(db, &j->s, &in, &j->out, j->msg,
+	    sizeof(j->msg));
+}
+
+/* Back on the loop: end the run as catalog_fetched would have. */
+static void
+catalog_job_done(void *arg, int cancelled)
+{
+	struct catalog_job	*j = arg;
+	char			 msg[700];
+
+	if (cancelled) {
+		/* The daemon stops; the run ends with it. */
+		catalog_job_free(j);
+		return;
+	}
+	if (j->look != LOOK_NONE)
+		snprintf(cat.src.detected, sizeof(cat.src.detected), "%s",
+		    catalog_look_name(j->look));
+	if (!j->ran)
+		source_done(&cat.src, SRC_FAILED, 0, "database error: cannot "
+		    "open the database");
+	else if (j->same == -1)
+		source_done(&cat.src, SRC_FAILED, 0, j->msg);
+	else if (j->same == 1)
+		source_done(&cat.src, SRC_OK, (int)j->items, j->msg);
+	else if (j->parsed == -1) {
+		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown,
+		    j->err[0] ? j->err : "cannot parse the catalog");
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+	} else if (j->cs.staged == 0) {
+		snprintf(msg, sizeof(msg), "%s: the catalog lists no models",
+		    cat.shown);
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+	} else if (j->rc != REG_OK)
+		source_done(&cat.src, SRC_FAILED, 0, j->msg);
+	else if (j->out.held) {
+		snprintf(cat.counts, sizeof(cat.counts), ",\"dropped\":%lld,"
+		    "\"known\":%lld,\"percent\":%d,\"max_drop\":%d",
+		    (long long)j->out.dropped, (long long)j->out.known,
+		    j->out.percent, j->s.max_drop);
+		source_hold(&cat.src, j->msg, cat.counts);
+	} else {
+		events_notify();
+		/* Expiry dates may have come or changed. */
+		expiry_check_soon();
+		if (j->cs.skipped > 0 || j->cs.duplicates > 0)
+			log_info("catalog: skipped %d entries without a usable "
+			    "id and %d duplicates", j->cs.skipped,
+			    j->cs.duplicates);
+		source_done(&cat.src, SRC_OK, (int)j->out.staged, j->msg);
+	}
+	catalog_job_free(j);
+}
+
+/* Would this apply seed the registry from the catalog (catalog_seed)? Then it stays on the loop. */
+static int
+catalog_seed_due(void)
+{
+	struct reg_counts	 rc;
+
+	if (md.cfg->seed.url != NULL)
+		return 0;
+	return reg_counts(md.db, &rc) != REG_OK || (rc.models == 0 &&
+	    rc.seeded_at == 0);
+}
+
 /* The catalog answered (or not): parse, apply, end the run. */
 static void
 catalog_fetched(const struct fetch_result *fr, void *arg)
@@ -235,6 +394,10 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 
 	(void)arg;
 	cat.fetch = NULL;
+	/* A seed is being imported off the loop: apply after it (issue 8). */
+	if (import_busy() &&
+	    import_later("catalog", catalog_fetched, fr, NULL) == 0)
+		return;
 	if (!fr->ok) {
 		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown, fr->err);
 		source_done(&cat.src, SRC_FAILED, 0, msg);
@@ -248,6 +411,45 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 		}
 		source_done(&cat.src, SRC_OK, (int)items, msg);
 		return;
+	}
+	/*
+	 * Off the loop, unless this apply also seeds the registry (the
+	 * first boot without [seed] url: catalog_seed needs the loop's
+	 * staging).
+	 */
+	if (!catalog_seed_due()) {
+		struct catalog_job	*job;
+
+		if ((job = catalog_job_new(fr)) != NULL &&
+		    import_start(md.cfg->database, catalog_job_work,
+		    catalog_job_done, job) == 0)
+			return;
+		catalog_job_free(job);
+		log_warnx("catalog: cannot apply off the loop: applying here");
+	}
+	/*
+	 * The very body applied last (a server without validators, or a
+	 * new ETag on the same bytes): nothing to parse, nothing to write.
+	 * A forced run judges its response again.
+	 */
+	if (!cat.force) {
+		struct reg_catalog_in	 in;
+
+		memset(&in, 0, sizeof(in));
+		in.body = fr->body;
+		in.len = fr->len;
+		in.format = cfg_format_name(cat.format);
+		in.etag = fr->etag;
+		in.last_modified = fr->last_modified;
+		if ((rc = reg_catalog_same_body(md.db, &in, &items, msg,
+		    sizeof(msg))) == -1) {
+			source_done(&cat.src, SRC_FAILED, 0, msg);
+			return;
+		}
+		if (rc == 1) {
+			source_done(&cat.src, SRC_OK, (int)items, msg);
+			return;
+		}
 	}
 	memset(&cs, 0, sizeof(cs));
 	err[0] = '\0';

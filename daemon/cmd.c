@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "control.h"
+#include "import.h"
 #include "log.h"
 
 /*
@@ -139,6 +140,15 @@ cmd_dispatch(struct client *c, const struct proto_req *req,
 			return cmd_err(ctx, "usage", "%s takes no option "
 			    "\"%.32s\"; usage: %s%s%s", cmd->verb, req->optk[j],
 			    cmd->verb, cmd->usage[0] ? " " : "", cmd->usage);
+	/*
+	 * Issue 8: while an import runs on its worker (import.c), a request
+	 * that may write (one that needs more than the viewer role) waits,
+	 * in order, and is answered when the import is done; reads go on
+	 * from the last committed snapshot. SEED only joins the seed's run.
+	 */
+	if (need > ROLE_VIEWER && import_busy() &&
+	    strcasecmp(cmd->verb, "SEED") != 0)
+		return import_defer(c, req, ctx);
 	log_debug("uid %u: %s", (unsigned)client_uid(c), cmd->verb);
 	return cmd->fn(ctx);
 }

@@ -431,7 +431,8 @@ db_state_set(sqlite3 *db, const char *key, const char *value)
 	else
 		st = db_prepare(db, "INSERT INTO state(key, value)"
 		    " VALUES (?1, ?2)"
-		    " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+		    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+		    " WHERE value IS NOT excluded.value");	/* the same value writes nothing */
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, key) == -1 ||

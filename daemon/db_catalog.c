@@ -169,6 +169,22 @@ db_catalog_vanished(sqlite3 *db, db_id_cb cb, void *arg)
 	" OR m.kind IS NOT s.kind OR m.prices IS NOT s.prices" \
 	" OR m.expires_at IS NOT s.expires_at"
 
+/*
+ * The same test over any table alias: only the models whose metadata
+ * changed (or that come back from a delisting) are written, so an
+ * unchanged catalog writes no model row (issue 8).
+ */
+#define CAT_CHANGED_OF(m) \
+	m ".name IS NOT s.name OR " m ".provider IS NOT s.provider" \
+	" OR " m ".description IS NOT s.description" \
+	" OR " m ".context_length IS NOT s.context_length" \
+	" OR " m ".prompt_price IS NOT s.prompt_price" \
+	" OR " m ".completion_price IS NOT s.completion_price" \
+	" OR " m ".features IS NOT s.features OR " m ".aliases IS NOT s.aliases" \
+	" OR " m ".canonical_slug IS NOT s.canonical_slug" \
+	" OR " m ".kind IS NOT s.kind OR " m ".prices IS NOT s.prices" \
+	" OR " m ".expires_at IS NOT s.expires_at"
+
 int
 db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
     int *changed)
@@ -206,8 +222,8 @@ db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
 	    " aliases = s.aliases, canonical_slug = s.canonical_slug,"
 	    " kind = s.kind, prices = s.prices, expires_at = s.expires_at,"
 	    " last_seen_at = ?1, delisted = 0"
-	    " FROM temp.staging AS s WHERE models.id = s.id", now, NULL,
-	    "update synced models");
+	    " FROM temp.staging AS s WHERE models.id = s.id AND (" CAT_CHANGED_OF("models")
+	    " OR models.delisted = 1)", now, NULL, "update synced models");
 }
 
 int
@@ -238,15 +254,21 @@ db_catalog_replace(sqlite3 *db, int64_t now)
 	    " (SELECT 1 FROM temp.staging AS s WHERE s.id = catalog.id)");
 	if (st == NULL || db_run(db, st, "drop catalog rows") == -1)
 		return -1;
-	/* "WHERE true" keeps the upsert's ON from parsing as a join's. */
+	/*
+	 * Only the rows that are new or changed: an unchanged entry keeps
+	 * its row, and its last_seen (issue 8: an unchanged catalog writes
+	 * nothing). The WHERE also keeps the upsert's ON from parsing as a
+	 * join's.
+	 */
 	return db_run_now(db, "INSERT INTO catalog(id, canonical_slug, name,"
 	    " provider, description, context_length, prompt_price,"
 	    " completion_price, features, aliases, kind, prices, expires_at,"
 	    " first_seen, last_seen)"
 	    " SELECT id, canonical_slug, name, provider, description,"
 	    "  context_length, prompt_price, completion_price, features,"
-	    "  aliases, kind, prices, expires_at, ?1, ?1 FROM temp.staging"
-	    " WHERE true"
+	    "  aliases, kind, prices, expires_at, ?1, ?1 FROM temp.staging AS s"
+	    " WHERE NOT EXISTS (SELECT 1 FROM catalog AS c WHERE c.id = s.id"
+	    "  AND NOT (" CAT_CHANGED_OF("c") "))"
 	    " ON CONFLICT(id) DO UPDATE SET canonical_slug ="
 	    "  excluded.canonical_slug, name = excluded.name,"
 	    "  provider = excluded.provider, description = excluded.description,"

@@ -31,6 +31,23 @@
 	" OR m.kind IS NOT s.kind OR m.prices IS NOT s.prices" \
 	" OR m.expires_at IS NOT s.expires_at"
 
+/*
+ * The same test over any alias, for the UPDATE: only changed models are
+ * written (issue 8), so a seed of an unchanged source writes no model
+ * row. A staged canonical_slug the row lacks is a change too, since the
+ * update would fill it.
+ */
+#define SEED_CHANGED_OF(m) \
+	m ".name IS NOT s.name OR " m ".provider IS NOT s.provider" \
+	" OR " m ".description IS NOT s.description" \
+	" OR " m ".context_length IS NOT s.context_length" \
+	" OR " m ".prompt_price IS NOT s.prompt_price" \
+	" OR " m ".completion_price IS NOT s.completion_price" \
+	" OR " m ".features IS NOT s.features OR " m ".aliases IS NOT s.aliases" \
+	" OR " m ".kind IS NOT s.kind OR " m ".prices IS NOT s.prices" \
+	" OR " m ".expires_at IS NOT s.expires_at" \
+	" OR (s.canonical_slug IS NOT NULL AND " m ".canonical_slug IS NOT s.canonical_slug)"
+
 int
 db_staging_kind(sqlite3 *db, const char *id, char *kind, size_t klen,
     int64_t *expires_at)
@@ -168,7 +185,8 @@ db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 	    " expires_at = s.expires_at,"
 	    " canonical_slug = coalesce(s.canonical_slug, models.canonical_slug),"
 	    " last_seen_at = ?1"
-	    " FROM temp.staging AS s WHERE models.id = s.id", now, a, "seed: update models");
+	    " FROM temp.staging AS s WHERE models.id = s.id AND (" SEED_CHANGED_OF("models")
+	    ")", now, a, "seed: update models");
 }
 
 int

@@ -26,6 +26,7 @@
 #include "events.h"
 #include "expiry.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "registry.h"
 #include "seed.h"
@@ -321,6 +322,7 @@ main(int argc, char *argv[])
 	    MODELREG_VERSION, md.cfg->database, (long long)rc.models,
 	    control_path(), control_activated() ? " (from systemd)" : "");
 	events_init();
+	import_init();
 	seed_init();
 	catalog_sync_init();
 	zdr_init();
@@ -332,6 +334,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(md.base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	import_shutdown();	/* first: its job reports to the seeder */
 	expiry_shutdown();
 	uptime_shutdown();
 	zdr_shutdown();

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_catalog.h"
+#include "digest.h"
 #include "events.h"
 #include "log.h"
 #include "reg_catalog.h"
@@ -109,6 +110,23 @@ reg_catalog_delisted(const char *id, void *arg)
 	return 0;
 }
 
+/*
+ * What was applied, as stored in the state key catalog_digest: the
+ * format's name, a colon, the SHA-256 of the body. hex holds
+ * REG_CATALOG_DIGEST_LEN bytes.
+ */
+#define REG_CATALOG_DIGEST_LEN	(32 + DIGEST_HEX_LEN)
+
+static void
+reg_catalog_digest(const struct reg_catalog_in *in, char *out)
+{
+	char	 hex[DIGEST_HEX_LEN];
+
+	digest_sha256_hex(in->body, in->len, hex);
+	snprintf(out, REG_CATALOG_DIGEST_LEN, "%.30s:%s",
+	    in->format != NULL ? in->format : "", hex);
+}
+
 /* Would staging drop more of the catalog than max_drop allows? */
 static int
 reg_catalog_too_many(const struct reg_catalog_settings *s,
@@ -125,9 +143,11 @@ reg_catalog_apply(sqlite3 *db, const struct reg_catalog_settings *s,
 {
 	struct db_catalog_diff		 d;
 	struct reg_catalog_apply	 ap;
+	char				 digest[REG_CATALOG_DIGEST_LEN];
 	int				 marked = 0;
 
 	memset(out, 0, sizeof(*out));
+	reg_catalog_digest(in, digest);
 	ap.db = db;
 	ap.pct = s->price_increase;
 	ap.out = out;
@@ -170,12 +190,14 @@ reg_catalog_apply(sqlite3 *db, const struct reg_catalog_settings *s,
 	    db_catalog_vanished(db, reg_catalog_delisted, &ap) == -1 ||
 	    db_catalog_mark_delisted(db, in->now, in->actor, &marked) == -1 ||
 	    db_catalog_replace(db, in->now) == -1 ||
+	    db_state_set(db, "catalog_digest", digest) == -1 ||
 	    db_state_set(db, "catalog_etag", in->etag) == -1 ||
 	    db_state_set(db, "catalog_last_modified", in->last_modified) == -1 ||
 	    db_catalog_held_clear(db) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 	/* The summary counts the marks written, as it always has. */
 	out->delisted = marked;
 	out->forced = in->force && reg_catalog_too_many(s, &d);
@@ -212,12 +234,46 @@ reg_catalog_unchanged(sqlite3 *db, int64_t *items, char *msg, size_t len)
 }
 
 int
+reg_catalog_same_body(sqlite3 *db, const struct reg_catalog_in *in,
+    int64_t *items, char *msg, size_t len)
+{
+	char	 digest[REG_CATALOG_DIGEST_LEN], *last;
+	int	 same;
+
+	*items = 0;
+	reg_catalog_digest(in, digest);
+	if (db_catalog_count(db, items) == -1) {
+		reg_msg(msg, len, "database error: cannot count the catalog");
+		return -1;
+	}
+	if (*items == 0)
+		return 0;
+	last = db_state_get(db, "catalog_digest");
+	same = last != NULL && strcmp(last, digest) == 0;
+	free(last);
+	if (!same)
+		return 0;
+	/* No write when nothing differs: each statement below writes only a change. */
+	if (db_begin(db) == -1 ||
+	    db_state_set(db, "catalog_etag", in->etag) == -1 ||
+	    db_state_set(db, "catalog_last_modified", in->last_modified) == -1 ||
+	    db_catalog_held_clear(db) == -1 || db_commit(db) == -1) {
+		db_rollback(db);
+		reg_msg(msg, len, "database error: cannot store the validators");
+		return -1;
+	}
+	reg_msg(msg, len, "unchanged; %lld models", (long long)*items);
+	return 1;
+}
+
+int
 reg_catalog_forget(sqlite3 *db)
 {
 	int	 rc = 0;
 
 	/* Another source: its first answer must be a whole one. */
-	if (db_state_set(db, "catalog_etag", NULL) == -1 ||
+	if (db_state_set(db, "catalog_digest", NULL) == -1 ||
+	    db_state_set(db, "catalog_etag", NULL) == -1 ||
 	    db_state_set(db, "catalog_last_modified", NULL) == -1) {
 		log_warnx("catalog: cannot forget the old validators");
 		rc = -1;

@@ -42,6 +42,7 @@ struct reg_catalog_in {
 	int			 force;		/* refresh --force: the guard does not hold */
 	int64_t			 now;
 	const struct actor	*actor;
+	int			 notify_later;	/* off the loop (import.c): the caller calls events_notify() */
 };
 struct reg_catalog_out {
 	int	 held;		/* the guard held the response: nothing else changed */
@@ -61,6 +62,16 @@ enum reg_rc reg_catalog_apply(sqlite3 *, const struct reg_catalog_settings *,
  * held response is forgotten. *items: the models in the catalog.
  */
 enum reg_rc reg_catalog_unchanged(sqlite3 *, int64_t *items, char *msg, size_t len);
+
+/*
+ * Issue 8: is this body (in this format) the one the last apply applied?
+ * A body equal byte for byte changes nothing, so it is not parsed: as for
+ * a 304 the held response is forgotten, and only its validators are
+ * stored (when they differ). 1 (same body: *items, msg set), 0 (another
+ * body, or no catalog yet), -1 (database error: msg set).
+ */
+int	 reg_catalog_same_body(sqlite3 *, const struct reg_catalog_in *,
+	    int64_t *items, char *msg, size_t len);
 
 /*
  * The catalog's source changed ([catalog] url): its validators and a

@@ -265,6 +265,13 @@ reg_seed_apply(sqlite3 *db, const struct reg_settings *s,
 	res->listed = staged;
 
 	snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
+	/*
+	 * Metadata written by a seed differs from the catalog's: the next
+	 * catalog body must be applied even if it is the last one again.
+	 */
+	if (res->updated > 0 &&
+	    db_state_set(db, "catalog_digest", NULL) == -1)
+		goto fail;
 	if (db_state_set_once(db, "seeded_at", now_s) == -1 ||
 	    db_state_set(db, "last_seed_at", now_s) == -1 ||
 	    db_commit(db) == -1)

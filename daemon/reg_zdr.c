@@ -394,7 +394,8 @@ reg_zdr_apply(sqlite3 *db, const struct reg_zdr_settings *s,
 			    "list");
 			goto rollback;
 		}
-		events_notify();
+		if (!in->notify_later)
+			events_notify();
 		if (out->deactivated > 0)
 			log_warnx("zdr: %d models deactivated while the response "
 			    "is held%s%s", out->deactivated,
@@ -415,7 +416,8 @@ reg_zdr_apply(sqlite3 *db, const struct reg_zdr_settings *s,
 		reg_msg(msg, len, "database error while applying the ZDR list");
 		goto rollback;
 	}
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 
 	if (in->from != REG_ZDR_UNCHANGED) {
 		out->new_etag = 1;

@@ -58,6 +58,7 @@ struct reg_zdr_in {
 	int			 force;		/* refresh zdr --force: the guard does not hold */
 	int64_t			 now;
 	const struct actor	*actor;
+	int			 notify_later;	/* off the loop (import.c): the caller calls events_notify() */
 };
 struct reg_zdr_out {
 	int		 held;		/* the guard held the response */

@@ -22,6 +22,7 @@
 #include "events.h"
 #include "expiry.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "registry.h"
 #include "seed.h"
@@ -206,18 +207,154 @@ seed_succeeded(const struct catalog_stats *cs, const struct seed_result *res)
 	seed_end(SRC_OK, cs->staged, msg, REG_OK, msg);
 }
 
+/*
+ * A seed's parse and apply, run by import.c on its worker thread with a
+ * connection of its own: everything it reads is copied here, since a
+ * reload may free the config meanwhile (issue 8: the loop keeps
+ * answering during a large seed).
+ */
+struct seed_job {
+	char			*body;
+	size_t			 len;
+	enum cat_format		 format;
+	struct cfg_list		 act, inact, fallback;
+	char			*default_model;
+	struct reg_settings	 s;
+	struct actor		 a;
+	char			 user[64];
+	/* What the worker found. */
+	int			 ran;
+	int			 parsed;	/* 0 ok, -1 not a catalog of the format */
+	struct catalog_stats	 cs;
+	enum cat_look		 look;
+	enum reg_rc		 rc;
+	struct seed_result	 res;
+	char			 err[256];
+};
+
+static void
+seed_job_free(struct seed_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->body);
+	import_list_free(&j->act);
+	import_list_free(&j->inact);
+	import_list_free(&j->fallback);
+	free(j->default_model);
+	free(j);
+}
+
+static struct seed_job *
+seed_job_new(const struct fetch_result *fr)
+{
+	struct reg_settings	 s;
+	struct seed_job		*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	reg_settings_cfg(md.cfg, &s);
+	j->s = s;
+	j->format = seed.format;
+	if ((j->body = malloc(fr->len + 1)) == NULL ||
+	    import_list_copy(&j->act, s.always_active) == -1 ||
+	    import_list_copy(&j->inact, s.always_inactive) == -1 ||
+	    import_list_copy(&j->fallback, s.fallback) == -1 ||
+	    (s.default_model != NULL &&
+	    (j->default_model = strdup(s.default_model)) == NULL)) {
+		seed_job_free(j);
+		return NULL;
+	}
+	memcpy(j->body, fr->body, fr->len);
+	j->body[fr->len] = '\0';
+	j->len = fr->len;
+	j->s.always_active = &j->act;
+	j->s.always_inactive = &j->inact;
+	j->s.fallback = &j->fallback;
+	j->s.default_model = j->default_model;
+	snprintf(j->user, sizeof(j->user), "%s", seed.by_user);
+	j->a.uid = seed.by_uid;
+	j->a.user = j->user;
+	j->a.source = "seed";
+	return j;
+}
+
+/* On the worker: parse into this connection's staging, apply in one transaction. */
+static void
+seed_job_work(sqlite3 *db, void *arg)
+{
+	struct seed_job	*j = arg;
+
+	j->ran = 1;
+	j->look = LOOK_NONE;
+	j->parsed = catalog_parse_checked(db, j->format, j->body, j->len,
+	    &j->cs, &j->look, j->err, sizeof(j->err));
+	if (j->parsed == -1 || j->cs.staged == 0 || import_stopping())
+		return;
+	/* One transaction: a crash leaves the registry as it was, or seeded whole. */
+	j->rc = reg_seed_apply(db, &j->s, &(struct reg_seed_in){ &j->a, 0 },
+	    &j->res, j->err, sizeof(j->err));
+}
+
+/* Back on the loop: report what the worker found, as seed_fetched did. */
+static void
+seed_job_done(void *arg, int cancelled)
+{
+	struct seed_job	*j = arg;
+	char		 why[600];
+
+	if (cancelled) {
+		/* The daemon stops: seed_shutdown tells the run's waiters. */
+		if (j->ran && j->parsed == 0 && j->cs.staged > 0 &&
+		    j->rc == REG_OK && j->res.listed > 0)
+			log_info("seed: applied just before the daemon stopped");
+		else
+			log_info("seed: stopped before it was applied: nothing "
+			    "changed");
+		seed_job_free(j);
+		return;
+	}
+	if (j->look != LOOK_NONE)
+		snprintf(seed.src.detected, sizeof(seed.src.detected), "%s",
+		    catalog_look_name(j->look));
+	if (!j->ran)
+		seed_failed(REG_INTERNAL, "database error while seeding: cannot "
+		    "open the database");
+	else if (j->parsed == -1) {
+		buf_fit(why, sizeof(why), "%s: %s", seed.shown,
+		    j->err[0] ? j->err : "cannot parse the catalog");
+		seed_failed(REG_CONFLICT, why);
+	} else if (j->cs.staged == 0) {
+		snprintf(why, sizeof(why), "%s: the source lists no models",
+		    seed.shown);
+		seed_failed(REG_CONFLICT, why);
+	} else if (j->rc != REG_OK) {
+		buf_fit(why, sizeof(why), "database error while seeding: %s",
+		    j->err[0] ? j->err : "cannot apply the catalog");
+		seed_failed(REG_INTERNAL, why);
+	} else {
+		seed_succeeded(&j->cs, &j->res);
+		expiry_check_soon();
+	}
+	seed_job_free(j);
+}
+
 /* The seed source answered (or not): parse, apply, tell the waiters. */
 static void
 seed_fetched(const struct fetch_result *fr, void *arg)
 {
 	struct catalog_stats	 cs;
 	struct seed_result	 res;
+	struct seed_job		*job;
 	struct actor		 a;
 	char			 why[600], err[256];
 	enum cat_look		 look = LOOK_NONE;
 	enum reg_rc		 rc;
 
 	seed.fetch = NULL;
+	/* Another import (a catalog refresh) runs: this one goes after it. */
+	if (import_busy() && import_later("seed", seed_fetched, fr, NULL) == 0)
+		return;
 	if (!fr->ok) {
 		buf_fit(why, sizeof(why), "%s: %s", seed.shown, fr->err);
 		seed_failed(REG_CONFLICT, why);
@@ -229,6 +366,16 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 		seed_failed(REG_CONFLICT, why);
 		return;
 	}
+	/* Parse and apply off the loop; the outcome comes back through seed_job_done. */
+	if ((job = seed_job_new(fr)) == NULL) {
+		seed_failed(REG_INTERNAL, "out of memory: nothing was changed");
+		return;
+	}
+	if (import_start(md.cfg->database, seed_job_work, seed_job_done,
+	    job) == 0)
+		return;
+	seed_job_free(job);
+	log_warnx("seed: cannot import off the loop: applying here");
 	memset(&cs, 0, sizeof(cs));
 	err[0] = '\0';
 	/* A body in another format than configured fails: nothing changes. */
@@ -459,11 +606,18 @@ seed_shutdown(void)
 		fetch_cancel(seed.fetch);
 		seed.fetch = NULL;
 	}
-	/* The source's waiters are dropped uncalled: free our side of them. */
-	source_shutdown(&seed.src);
+	/*
+	 * The source's waiters are dropped uncalled, so ours are told here:
+	 * a SEED still waiting gets its answer, and its client forgets the
+	 * waiter before control_shutdown closes it (it used to keep a
+	 * pointer to the freed waiter, and cancelled it at close).
+	 */
 	while ((sw = TAILQ_FIRST(&seed.waiters)) != NULL) {
 		TAILQ_REMOVE(&seed.waiters, sw, entry);
+		sw->cb(REG_INTERNAL, NULL, "the daemon is stopping: nothing "
+		    "was changed", sw->arg);
 		free(sw);
 	}
+	source_shutdown(&seed.src);
 	seed.inited = 0;
 }

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "reg_uptime.h"
 #include "registry.h"
@@ -296,6 +297,19 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 
 	if (!up.active)
 		return;
+	/*
+	 * An import runs on its worker (issue 8): record after it, rather
+	 * than wait in SQLite's busy handler with the loop stopped. A
+	 * reload that frees the items meanwhile clears up.active, and the
+	 * retry returns above.
+	 */
+	if (import_busy()) {
+		static const struct timeval	 later = { 0, 50000 };
+
+		if (evtimer_add(up.finish, &later) == -1)
+			fatalx("uptime: cannot arm a timer");
+		return;
+	}
 	if (up.fail[0] != '\0') {
 		snprintf(msg, sizeof(msg), "%s", up.fail);
 		outcome = SRC_FAILED;

@@ -15,7 +15,9 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "events.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "reg_zdr.h"
 #include "registry.h"
@@ -147,51 +149,137 @@ zdr_settings(struct reg_zdr_settings *s)
 }
 
 /*
+ * A ZDR apply off the loop (issue 8): reg_zdr_apply runs on import.c's
+ * worker, with copies of its input and settings (a reload may free the
+ * config meanwhile); zdr_job_done ends the run on the loop.
+ */
+struct zdr_job {
+	enum reg_zdr_from	 from;
+	char			*body, *etag;
+	size_t			 len;
+	int			 endpoints, force;
+	int64_t			 now;
+	struct reg_zdr_settings	 s;
+	struct cfg_list		 fallback;
+	struct actor		 a;
+	/* What the worker found. */
+	int			 ran;
+	enum reg_rc		 rc;
+	struct reg_zdr_out	 out;
+	char			 msg[ZDR_MSG_MAX];
+};
+
+static void
+zdr_job_free(struct zdr_job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->ran)
+		reg_zdr_out_free(&j->out);
+	free(j->body);
+	free(j->etag);
+	import_list_free(&j->fallback);
+	free(j);
+}
+
+static void
+zdr_job_work(sqlite3 *db, void *arg)
+{
+	struct zdr_job		*j = arg;
+	struct reg_zdr_in	 in;
+
+	memset(&in, 0, sizeof(in));
+	in.from = j->from;
+	in.body = j->body;
+	in.len = j->len;
+	in.etag = j->etag;
+	in.endpoints = j->endpoints;
+	in.force = j->force;
+	in.now = j->now;
+	in.actor = &j->a;
+	in.notify_later = 1;
+	j->ran = 1;
+	j->rc = reg_zdr_apply(db, &j->s, &in, &j->out, j->msg, sizeof(j->msg));
+}
+
+/* Back on the loop: end the run with the rule's outcome. */
+static void
+zdr_job_done(void *arg, int cancelled)
+{
+	struct zdr_job	*j = arg;
+	char		 counts[256];
+
+	if (cancelled) {
+		zdr_job_free(j);
+		return;
+	}
+	events_notify();
+	/* source_done logs the outcome. */
+	if (!j->ran)
+		source_done(&zdr.src, SRC_FAILED, 0, "database error: cannot "
+		    "open the database");
+	else if (j->rc != REG_OK)
+		source_done(&zdr.src, SRC_FAILED, 0, j->msg);
+	else if (j->out.held) {
+		snprintf(counts, sizeof(counts), ",\"would_remove\":%zu,"
+		    "\"with_zdr\":%lld,\"max_remove\":%d,\"deactivated\":%d",
+		    j->out.nlosses, (long long)j->out.with_zdr, j->s.max_remove,
+		    j->out.deactivated);
+		source_hold(&zdr.src, j->msg, counts);
+	} else {
+		if (j->out.new_etag) {
+			free(zdr.etag);
+			zdr.etag = j->out.etag[0] != '\0' ? strdup(j->out.etag) :
+			    NULL;
+		}
+		source_done(&zdr.src, SRC_OK, j->out.stats.endpoints, j->msg);
+	}
+	zdr_job_free(j);
+}
+
+/*
  * Hand the list to the rule (reg_zdr_apply: one transaction, or nothing)
- * and end the run with its outcome.
+ * and end the run with its outcome: off the loop when it can be.
  */
 static void
 zdr_apply(enum reg_zdr_from from, const char *body, size_t len,
     const char *etag, int force)
 {
-	struct reg_zdr_settings	 s;
-	struct reg_zdr_in	 in;
-	struct reg_zdr_out	 out;
-	struct actor		 a = { geteuid(), "zdr", "auto" };
-	char			 msg[ZDR_MSG_MAX], counts[256];
+	struct zdr_job	*j;
 
-	zdr_settings(&s);
-	memset(&in, 0, sizeof(in));
-	in.from = from;
-	in.body = body;
-	in.len = len;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		source_done(&zdr.src, SRC_FAILED, 0, "out of memory");
+		return;
+	}
+	zdr_settings(&j->s);
+	j->from = from;
+	j->len = len;
 	/* A 304's list is the one applied last: a hold keeps its ETag. */
-	in.etag = from == REG_ZDR_UNCHANGED ? zdr.etag : etag;
-	in.endpoints = zdr.src.items;
-	in.force = force;
-	in.now = zdr_now();
-	in.actor = &a;
-	/* source_done logs the outcome. */
-	if (reg_zdr_apply(md.db, &s, &in, &out, msg, sizeof(msg)) != REG_OK) {
-		reg_zdr_out_free(&out);
-		source_done(&zdr.src, SRC_FAILED, 0, msg);
+	if (from == REG_ZDR_UNCHANGED)
+		etag = zdr.etag;
+	if ((body != NULL && (j->body = malloc(len + 1)) == NULL) ||
+	    (etag != NULL && (j->etag = strdup(etag)) == NULL) ||
+	    import_list_copy(&j->fallback, j->s.fallback) == -1) {
+		zdr_job_free(j);
+		source_done(&zdr.src, SRC_FAILED, 0, "out of memory");
 		return;
 	}
-	if (out.held) {
-		snprintf(counts, sizeof(counts), ",\"would_remove\":%zu,"
-		    "\"with_zdr\":%lld,\"max_remove\":%d,\"deactivated\":%d",
-		    out.nlosses, (long long)out.with_zdr, s.max_remove,
-		    out.deactivated);
-		reg_zdr_out_free(&out);
-		source_hold(&zdr.src, msg, counts);
+	if (body != NULL) {
+		memcpy(j->body, body, len);
+		j->body[len] = '\0';
+	}
+	j->s.fallback = &j->fallback;
+	j->endpoints = zdr.src.items;
+	j->force = force;
+	j->now = zdr_now();
+	j->a.uid = geteuid();
+	j->a.user = "zdr";
+	j->a.source = "auto";
+	if (import_start(md.cfg->database, zdr_job_work, zdr_job_done, j) == 0)
 		return;
-	}
-	if (out.new_etag) {
-		free(zdr.etag);
-		zdr.etag = out.etag[0] != '\0' ? strdup(out.etag) : NULL;
-	}
-	reg_zdr_out_free(&out);
-	source_done(&zdr.src, SRC_OK, out.stats.endpoints, msg);
+	/* No thread (or another import runs): here, as before. */
+	zdr_job_work(md.db, j);
+	zdr_job_done(j, 0);
 }
 
 static void
@@ -201,6 +289,9 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 
 	(void)arg;
 	zdr.fetch = NULL;
+	/* A seed is being imported off the loop: apply after it (issue 8). */
+	if (import_busy() && import_later("zdr", zdr_fetched, res, NULL) == 0)
+		return;
 	if (!res->ok) {
 		log_oneline(msg, sizeof(msg), res->err);
 		source_done(&zdr.src, SRC_FAILED, 0, msg);

@@ -136,8 +136,9 @@ def test_request_timeout(tap):
 
 def test_idle_timeout(tap):
     """An idle connection is closed after idle_timeout; a WATCH is not, nor one that keeps asking."""
+    # Seeded first: the seed runs on a worker now, and its seed.done must not reach the WATCH.
     d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
-        access=ACCESS, extra=daemon_conf(idle_timeout=2))
+        access=ACCESS, extra=daemon_conf(idle_timeout=2), wait_seed=True)
     idle = harness.RawConn(d.sock)
     watch = harness.RawConn(d.sock)
     st, _ = watch.request("WATCH")

@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "db_catalog.h"
+#include "digest.h"
 #include "log.h"
 #include "reg_catalog.h"
 #include "reg_uptime.h"
@@ -614,12 +615,177 @@ test_uptime(void)
 	db_close(db);
 }
 
+/*
+ * Issue 8: an unchanged catalog writes nothing, and a changed one writes
+ * only what changed. sqlite3_total_changes() counts every row a statement
+ * inserted, updated or deleted on the connection, so the apply's writes
+ * are the difference.
+ */
+static void
+test_catalog_diff(void)
+{
+	const int64_t			 now = 1750000000;
+	struct reg_catalog_settings	 s = { 30, 20 };
+	struct reg_catalog_out		 out;
+	struct reg_sync_settings	 ss;
+	struct reg_sync_in		 si;
+	struct reg_sync_out		 so;
+	sqlite3				*db;
+	char				 msg[512];
+	int64_t				 audit, events, seen;
+	int				 before;
+
+	db = db_open(":memory:");
+	ok(db != NULL, "diff: an in-memory database");
+	if (db == NULL)
+		return;
+	ok(stage_catalog(db, 10, NULL, "0.000001", NULL) == 0,
+	    "diff: ten models staged");
+	is_int(catalog_apply(db, &s, NULL, 0, now, &out, msg, sizeof(msg)),
+	    REG_OK, "diff: the first catalog applies");
+	memset(&ss, 0, sizeof(ss));
+	si.actor = &auto_actor;
+	si.now = now;
+	si.name = "c/0";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)), REG_OK,
+	    "diff: c/0 synced");
+	si.name = "c/1";
+	is_int(reg_catalog_sync(db, &ss, &si, &so, msg, sizeof(msg)), REG_OK,
+	    "diff: c/1 synced");
+
+	/* The same catalog again, same ETag: not one row is written. */
+	ok(stage_catalog(db, 10, NULL, "0.000001", NULL) == 0,
+	    "diff: the same catalog staged");
+	audit = qint(db, "SELECT count(*) FROM audit");
+	events = qint(db, "SELECT count(*) FROM events");
+	before = sqlite3_total_changes(db);
+	is_int(catalog_apply(db, &s, NULL, 0, now + 10, &out, msg,
+	    sizeof(msg)), REG_OK, "diff: the unchanged catalog applies");
+	is_int(sqlite3_total_changes(db) - before, 0,
+	    "diff: an unchanged catalog writes no row");
+	ok(out.updated == 0 && out.added == 0 && out.dropped == 0,
+	    "diff: and reports no change");
+	is_int(qint(db, "SELECT count(*) FROM audit"), audit,
+	    "diff: no audit row");
+	is_int(qint(db, "SELECT count(*) FROM events"), events,
+	    "diff: no event");
+	is_int(qint(db, "SELECT max(last_seen) FROM catalog"), now,
+	    "diff: last_seen is not rewritten");
+
+	/* A new ETag for the same content: only the state row. */
+	ok(stage_catalog(db, 10, NULL, "0.000001", NULL) == 0,
+	    "diff: the same catalog staged again");
+	before = sqlite3_total_changes(db);
+	{
+		struct reg_catalog_in	 in;
+
+		memset(&in, 0, sizeof(in));
+		in.body = "{}";
+		in.len = 2;
+		in.format = "openrouter";
+		in.etag = "\"c2\"";
+		in.now = now + 20;
+		in.actor = &auto_actor;
+		is_int(reg_catalog_apply(db, &s, &in, &out, msg, sizeof(msg)),
+		    REG_OK, "diff: applied with a new ETag");
+	}
+	is_int(sqlite3_total_changes(db) - before, 1,
+	    "diff: only the validator's state row is written");
+
+	/* One synced model's price changes: one model row, one catalog row, one audit row. */
+	ok(stage_catalog(db, 10, NULL, "0.0000011", NULL) == 0,
+	    "diff: c/0's price changes");
+	audit = qint(db, "SELECT count(*) FROM audit");
+	seen = qint(db, "SELECT last_seen_at FROM models WHERE id = 'c/1'");
+	before = sqlite3_total_changes(db);
+	is_int(catalog_apply(db, &s, NULL, 0, now + 30, &out, msg,
+	    sizeof(msg)), REG_OK, "diff: the changed catalog applies");
+	is_int(out.updated, 1, "diff: one synced model updated");
+	/* models(c/0) + catalog(c/0) + its audit row + the ETag back to "c1". */
+	is_int(sqlite3_total_changes(db) - before, 4,
+	    "diff: a model row, a catalog row, an audit row, the state row");
+	is_int(qint(db, "SELECT count(*) FROM audit") - audit, 1,
+	    "diff: one audit row");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE action ="
+	    " 'catalog.update' AND model = 'c/0' AND field = 'prompt_price'"
+	    " AND at = 1750000030"), 1, "diff: it is c/0's price");
+	is_int(qint(db, "SELECT last_seen_at FROM models WHERE id = 'c/0'"),
+	    now + 30, "diff: the changed model's last_seen_at moves");
+	is_int(qint(db, "SELECT last_seen_at FROM models WHERE id = 'c/1'"),
+	    seen, "diff: the unchanged one's is not rewritten");
+	is_int(qint(db, "SELECT count(*) FROM catalog WHERE last_seen ="
+	    " 1750000030"), 1, "diff: one catalog row rewritten");
+
+	/* The same body as the last apply is known without parsing. */
+	{
+		struct reg_catalog_in	 in;
+		int64_t			 items;
+
+		memset(&in, 0, sizeof(in));
+		in.body = "{}";
+		in.len = 2;
+		in.format = "openrouter";
+		in.etag = "\"c1\"";
+		before = sqlite3_total_changes(db);
+		is_int(reg_catalog_same_body(db, &in, &items, msg,
+		    sizeof(msg)), 1, "diff: the same body is recognised");
+		is_int(items, 10, "diff: ... with the catalog's size");
+		is_int(sqlite3_total_changes(db) - before, 0,
+		    "diff: ... and writes nothing");
+		in.etag = "\"c3\"";
+		is_int(reg_catalog_same_body(db, &in, &items, msg,
+		    sizeof(msg)), 1, "diff: the same body, a new ETag");
+		is_int(sqlite3_total_changes(db) - before, 1,
+		    "diff: ... writes only the validator");
+		in.body = "{ }";
+		in.len = 3;
+		is_int(reg_catalog_same_body(db, &in, &items, msg,
+		    sizeof(msg)), 0, "diff: another body is not the same");
+		in.body = "{}";
+		in.len = 2;
+		in.format = "openai";
+		is_int(reg_catalog_same_body(db, &in, &items, msg,
+		    sizeof(msg)), 0, "diff: nor the same body in another format");
+	}
+	db_close(db);
+}
+
+static void
+test_digest(void)
+{
+	char	 hex[DIGEST_HEX_LEN], *a;
+	size_t	 i;
+
+	digest_sha256_hex("", 0, hex);
+	is_str(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
+	    "7852b855", "sha256: the empty string");
+	digest_sha256_hex("abc", 3, hex);
+	is_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61"
+	    "f20015ad", "sha256: abc");
+	digest_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	    56, hex);
+	is_str(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd4"
+	    "19db06c1", "sha256: 56 bytes (two padding blocks)");
+	if ((a = malloc(1000000)) == NULL) {
+		ok(0, "sha256: memory");
+		return;
+	}
+	for (i = 0; i < 1000000; i++)
+		a[i] = 'a';
+	digest_sha256_hex(a, 1000000, hex);
+	free(a);
+	is_str(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39cc"
+	    "c7112cd0", "sha256: a million a");
+}
+
 int
 main(void)
 {
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
 	tap_run(test_zdr());
 	tap_run(test_catalog());
+	tap_run(test_catalog_diff());
+	tap_run(test_digest());
 	tap_run(test_uptime());
 	return done_testing();
 }

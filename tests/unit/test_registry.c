@@ -757,6 +757,58 @@ test_default_seed(void)
 	db_close(db);
 }
 
+/*
+ * Issue 8: a seed of an unchanged source writes no model row and no audit
+ * row (only its state row, last_seed_at); one changed model writes that
+ * model's row and its audit row. sqlite3_total_changes() counts them.
+ */
+static void
+test_seed_diff(void)
+{
+	struct seed_result	 res;
+	struct config		 cfg;
+	char			 msg[512];
+	sqlite3			*db;
+	int64_t			 audit;
+	int			 before;
+
+	if ((db = db_open(":memory:")) == NULL) {
+		ok(0, "seed diff: an in-memory database");
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	stage_v1(db);
+	is_int(t_seed_apply(db, &cfg, &seeder, &res, msg, sizeof(msg)),
+	    REG_OK, "seed diff: the first seed");
+	ok(res.added > 0, "seed diff: it adds models");
+
+	stage_v1(db);
+	raw(db, "UPDATE state SET value = '0' WHERE key = 'last_seed_at'");
+	audit = qint(db, "SELECT count(*) FROM audit");
+	before = sqlite3_total_changes(db);
+	is_int(t_seed_apply(db, &cfg, &seeder, &res, msg, sizeof(msg)),
+	    REG_OK, "seed diff: the same source again");
+	is_int(sqlite3_total_changes(db) - before, 1,
+	    "seed diff: only the state row last_seed_at is written");
+	ok(res.added == 0 && res.updated == 0, "seed diff: nothing changed");
+	is_int(qint(db, "SELECT count(*) FROM audit"), audit,
+	    "seed diff: no audit row");
+
+	stage_v1(db);
+	raw(db, "UPDATE staging SET name = 'Codestral 2' WHERE id ="
+	    " 'codestral-2405'");
+	raw(db, "UPDATE state SET value = '0' WHERE key = 'last_seed_at'");
+	before = sqlite3_total_changes(db);
+	is_int(t_seed_apply(db, &cfg, &seeder, &res, msg, sizeof(msg)),
+	    REG_OK, "seed diff: one model changed");
+	is_int(res.updated, 1, "seed diff: one model updated");
+	is_int(sqlite3_total_changes(db) - before, 3,
+	    "seed diff: its row, its audit row and the state row");
+	is_int(qint(db, "SELECT count(*) FROM audit") - audit, 1,
+	    "seed diff: one audit row");
+	db_close(db);
+}
+
 static void
 test_warnings_bound(void)
 {
@@ -1340,6 +1392,7 @@ main(void)
 	db_close(db);
 
 	tap_run(test_default_seed());
+	tap_run(test_seed_diff());
 	tap_run(test_warnings_bound());
 	tap_run(test_list());
 	tap_run(test_files());

@@ -1,0 +1,434 @@
+/* import.c: run an import's work (a seed's parse and apply) on a worker thread with its own SQLite connection; queue the loop's writes until it is done. */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "fetch.h"
+#include "db.h"
+#include "import.h"
+#include "log.h"
+#include "proto.h"
+
+/*
+ * Why a thread and not slices: the apply of a seed is one transaction
+ * (all or nothing), and SQLite cannot interleave it with the loop's own
+ * transactions on one connection. So the whole job runs on a worker with
+ * its own connection; the loop's connection keeps reading the last
+ * committed snapshot (WAL), and the loop itself writes nothing while the
+ * job runs: a request that would write is queued here and run, in order,
+ * when the job is done. The loop never waits on SQLite's busy handler.
+ *
+ * The worker talks to the loop through a pipe (one byte: "done"), so
+ * libevent needs no thread support; the job's memory is the worker's
+ * until that byte is read, then the loop's.
+ */
+
+/* A request that waits for the import, or a source's fetch result that does. */
+struct import_wait {
+	TAILQ_ENTRY(import_wait) entry;
+	struct client		*c;		/* NULL: a fetch result */
+	struct proto_req	 req;
+	fetch_cb		 cb;
+	void			*cbarg;
+	struct fetch_result	 fr;		/* its strings below, owned */
+	char			*body, *etag, *last_modified;
+};
+
+static struct {
+	int			 inited;
+	int			 busy;		/* a job runs (loop only) */
+	int			 pipe[2];
+	struct event		*ev;		/* the pipe's read end */
+	pthread_t		 thread;
+	char			*dbpath;
+	import_work_fn		 work;
+	import_done_fn		 done;
+	void			*arg;
+	pthread_mutex_t		 lock;		/* guards db and stop */
+	sqlite3			*db;		/* the worker's connection, for sqlite3_interrupt */
+	int			 stop;
+	int			 cancelled;	/* work did not run to its end */
+	struct event		*drain;		/* zero-delay: answer the queue */
+	char			*gate;		/* MODELREGD_TEST_IMPORT_GATE, tests only */
+	TAILQ_HEAD(, import_wait) queue;
+} imp = { .pipe = { -1, -1 } };
+
+static void import_drain(evutil_socket_t, short, void *);
+static void import_wait_free(struct import_wait *);
+
+/*
+ * For the tests only: with MODELREGD_TEST_IMPORT_GATE=PATH in the
+ * environment, a job's commit waits, with its write transaction open,
+ * until PATH exists (at most 60 s), having created PATH.held to say it
+ * waits. That lets a test talk to the daemon while an import is
+ * certainly under way, with no timing guess. Unset, nothing changes.
+ */
+static int
+import_test_gate(void *arg)
+{
+	const char	*gate = arg;
+	char		 held[4096];
+	int		 fd, i, stop = 0;
+
+	if (access(gate, F_OK) == 0)
+		return 0;
+	snprintf(held, sizeof(held), "%s.held", gate);
+	if ((fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) != -1)
+		close(fd);
+	for (i = 0; i < 6000 && access(gate, F_OK) == -1; i++) {
+		pthread_mutex_lock(&imp.lock);
+		stop = imp.stop;
+		pthread_mutex_unlock(&imp.lock);
+		if (stop)
+			break;
+		usleep(10000);
+	}
+	(void)unlink(held);
+	return stop;	/* non-zero: the commit becomes a rollback */
+}
+
+static void *
+import_thread(void *unused)
+{
+	sqlite3		*db;
+	char		 c = 'd';
+	int		 stop;
+
+	(void)unused;
+	db = db_open(imp.dbpath);
+	pthread_mutex_lock(&imp.lock);
+	imp.db = db;
+	stop = imp.stop;
+	pthread_mutex_unlock(&imp.lock);
+	if (db != NULL && imp.gate != NULL)
+		sqlite3_commit_hook(db, import_test_gate, imp.gate);
+	/* A connection that cannot open runs nothing: the job sees it did not run. */
+	if (db != NULL && !stop)
+		imp.work(db, imp.arg);
+	pthread_mutex_lock(&imp.lock);
+	imp.db = NULL;
+	if (imp.stop)
+		imp.cancelled = 1;
+	pthread_mutex_unlock(&imp.lock);
+	db_close(db);
+	while (write(imp.pipe[1], &c, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* The worker is done: join it, hand the job back, answer the queued writes. */
+static void
+import_finished(evutil_socket_t fd, short what, void *unused)
+{
+	char	 c;
+
+	(void)what;
+	(void)unused;
+	if (read(fd, &c, 1) != 1)
+		return;
+	pthread_join(imp.thread, NULL);
+	imp.busy = 0;
+	free(imp.dbpath);
+	imp.dbpath = NULL;
+	imp.done(imp.arg, imp.cancelled);
+	event_active(imp.drain, EV_TIMEOUT, 0);
+}
+
+void
+import_init(void)
+{
+	const char	*gate;
+
+	if (imp.inited)
+		return;
+	TAILQ_INIT(&imp.queue);
+	if (pipe(imp.pipe) == -1)
+		fatal("import: pipe");
+	if (fcntl(imp.pipe[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(imp.pipe[1], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(imp.pipe[0], F_SETFL, O_NONBLOCK) == -1)
+		fatal("import: fcntl");
+	if (pthread_mutex_init(&imp.lock, NULL) != 0)
+		fatalx("import: mutex");
+	imp.ev = event_new(md.base, imp.pipe[0], EV_READ | EV_PERSIST,
+	    import_finished, NULL);
+	imp.drain = event_new(md.base, -1, 0, import_drain, NULL);
+	if (imp.ev == NULL || imp.drain == NULL || event_add(imp.ev, NULL) == -1)
+		fatalx("import: cannot make its events");
+	if ((gate = getenv("MODELREGD_TEST_IMPORT_GATE")) != NULL &&
+	    gate[0] != '\0' && strlen(gate) < 4000 &&
+	    (imp.gate = strdup(gate)) != NULL)
+		log_warnx("import: MODELREGD_TEST_IMPORT_GATE is set: imports "
+		    "wait for %s before they commit (tests only)", imp.gate);
+	imp.inited = 1;
+}
+
+int
+import_busy(void)
+{
+	return imp.busy;
+}
+
+int
+import_list_copy(struct cfg_list *dst, const struct cfg_list *src)
+{
+	size_t	 i;
+
+	dst->n = 0;
+	dst->v = NULL;
+	if (src == NULL || src->n == 0)
+		return 0;
+	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		return -1;
+	for (i = 0; i < src->n; i++) {
+		dst->n = i + 1;
+		if (src->v[i] != NULL && (dst->v[i] = strdup(src->v[i])) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+import_list_free(struct cfg_list *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+import_stopping(void)
+{
+	int	 stop;
+
+	pthread_mutex_lock(&imp.lock);
+	stop = imp.stop;
+	pthread_mutex_unlock(&imp.lock);
+	return stop;
+}
+
+int
+import_start(const char *dbpath, import_work_fn work, import_done_fn done,
+    void *arg)
+{
+	int	 rc;
+
+	if (!imp.inited || imp.busy)
+		return -1;
+	if ((imp.dbpath = strdup(dbpath)) == NULL) {
+		log_warn("import");
+		return -1;
+	}
+	imp.work = work;
+	imp.done = done;
+	imp.arg = arg;
+	imp.stop = 0;
+	imp.cancelled = 0;
+	if ((rc = pthread_create(&imp.thread, NULL, import_thread, NULL)) != 0) {
+		log_warnx("import: cannot start a thread: %s", strerror(rc));
+		free(imp.dbpath);
+		imp.dbpath = NULL;
+		return -1;
+	}
+	imp.busy = 1;
+	return 0;
+}
+
+static void
+import_wait_gone(void *arg)
+{
+	struct import_wait	*w = arg;
+
+	TAILQ_REMOVE(&imp.queue, w, entry);
+	import_wait_free(w);
+}
+
+enum cmd_ret
+import_defer(struct client *c, const struct proto_req *req,
+    struct cmd_ctx *ctx)
+{
+	struct import_wait	*w;
+	int			 i;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return cmd_err(ctx, "internal", "out of memory");
+	w->c = c;
+	/* The words point into req->store: move them with it. */
+	memcpy(&w->req, req, sizeof(w->req));
+	for (i = 0; i < req->argc; i++)
+		w->req.argv[i] = w->req.store + (req->argv[i] - req->store);
+	for (i = 0; i < req->optc; i++) {
+		w->req.optk[i] = w->req.store + (req->optk[i] - req->store);
+		w->req.optv[i] = w->req.store + (req->optv[i] - req->store);
+	}
+	TAILQ_INSERT_TAIL(&imp.queue, w, entry);
+	client_on_close(c, import_wait_gone, w);
+	log_debug("uid %u: %s waits for the import", (unsigned)client_uid(c),
+	    req->argv[0]);
+	return CMD_DEFERRED;
+}
+
+static void
+import_wait_free(struct import_wait *w)
+{
+	free(w->body);
+	free(w->etag);
+	free(w->last_modified);
+	free(w);
+}
+
+static char *
+import_strdup(const char *s, int *fail)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*fail = 1;
+	return d;
+}
+
+int
+import_later(const char *what, fetch_cb cb, const struct fetch_result *fr,
+    void *arg)
+{
+	struct import_wait	*w;
+	int			 fail = 0;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->cb = cb;
+	w->cbarg = arg;
+	w->fr = *fr;
+	if (fr->body != NULL) {
+		if ((w->body = malloc(fr->len + 1)) == NULL)
+			fail = 1;
+		else {
+			memcpy(w->body, fr->body, fr->len);
+			w->body[fr->len] = '\0';
+		}
+	}
+	w->etag = import_strdup(fr->etag, &fail);
+	w->last_modified = import_strdup(fr->last_modified, &fail);
+	if (fail) {
+		import_wait_free(w);
+		return -1;
+	}
+	w->fr.body = w->body;
+	w->fr.etag = w->etag;
+	w->fr.last_modified = w->last_modified;
+	TAILQ_INSERT_TAIL(&imp.queue, w, entry);
+	log_debug("%s: the response waits for the import under way", what);
+	return 0;
+}
+
+/* Run the queued requests and results in order, until one starts another job. */
+static void
+import_drain(evutil_socket_t fd, short what, void *unused)
+{
+	struct import_wait	*w;
+	struct cmd_ctx		 ctx;
+	struct buf		 out = { NULL, 0, 0 };
+	enum cmd_ret		 rv;
+
+	(void)fd;
+	(void)what;
+	(void)unused;
+	while (!imp.busy && (w = TAILQ_FIRST(&imp.queue)) != NULL) {
+		TAILQ_REMOVE(&imp.queue, w, entry);
+		if (w->c == NULL) {
+			w->cb(&w->fr, w->cbarg);
+			import_wait_free(w);
+			continue;
+		}
+		client_on_close(w->c, NULL, NULL);
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.client = w->c;
+		ctx.req = &w->req;
+		ctx.out = &out;
+		rv = cmd_dispatch(w->c, &w->req, &ctx);
+		switch (rv) {
+		case CMD_OK:
+		case CMD_CLOSE:		/* QUIT is not a write: never queued */
+		case CMD_STREAM:	/* nor is WATCH */
+			client_reply_ok(w->c, ctx.n, &out);
+			break;
+		case CMD_ERR:
+			client_reply_err(w->c, ctx.code, "%s", ctx.msg);
+			break;
+		case CMD_DEFERRED:
+			/* Queued again, or a handler that replies later: still busy. */
+			break;
+		case CMD_PRODUCE:
+			/* Only reads stream, and reads are never queued: refuse rather than guess. */
+			if (ctx.produce_free != NULL)
+				ctx.produce_free(ctx.produce_arg);
+			client_reply_err(w->c, "internal", "a streamed reply "
+			    "cannot wait for an import");
+			break;
+		}
+		buf_free(&out);
+		import_wait_free(w);
+	}
+}
+
+void
+import_shutdown(void)
+{
+	struct import_wait	*w;
+	char			 c;
+
+	if (!imp.inited)
+		return;
+	if (imp.busy) {
+		log_info("import: stopping the import under way");
+		pthread_mutex_lock(&imp.lock);
+		imp.stop = 1;
+		if (imp.db != NULL)
+			sqlite3_interrupt(imp.db);
+		pthread_mutex_unlock(&imp.lock);
+		pthread_join(imp.thread, NULL);
+		while (read(imp.pipe[0], &c, 1) == -1 && errno == EINTR)
+			;
+		imp.busy = 0;
+		free(imp.dbpath);
+		imp.dbpath = NULL;
+		imp.done(imp.arg, 1);
+	}
+	/* Like fetch_shutdown: results still waiting are dropped uncalled. */
+	while ((w = TAILQ_FIRST(&imp.queue)) != NULL) {
+		TAILQ_REMOVE(&imp.queue, w, entry);
+		if (w->c != NULL)
+			client_on_close(w->c, NULL, NULL);
+		import_wait_free(w);
+	}
+	event_free(imp.ev);
+	event_free(imp.drain);
+	close(imp.pipe[0]);
+	close(imp.pipe[1]);
+	pthread_mutex_destroy(&imp.lock);
+	free(imp.gate);
+	imp.gate = NULL;
+	imp.inited = 0;
+}

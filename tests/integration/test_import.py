@@ -1,0 +1,234 @@
+# test_import.py: a seed runs off the event loop (issue 8): during a large seed PING and SHOW are answered, a write waits for the seed's commit and is answered after it, in order.
+import json
+import os
+import signal
+
+import harness
+import httpd
+
+PATH = "/api/v1/models"
+N = 20000
+
+
+def catalog(n, tag):
+    """An OpenRouter catalog of n models gen/0 .. gen/(n-1), named with tag."""
+    data = [{"id": "gen/%d" % i, "name": "Gen %d %s" % (i, tag),
+             "context_length": 4096 + i,
+             "pricing": {"prompt": "0.000001", "completion": "0.000002"}}
+            for i in range(n)]
+    return json.dumps({"data": data}).encode()
+
+
+def zdr_list(ids):
+    """An OpenRouter ZDR endpoint list naming gen/i for i in ids."""
+    return json.dumps({"data": [{"name": "Gen | %d" % i, "model_id": "gen/%d" % i,
+        "provider_name": "Gen"} for i in ids]}).encode()
+
+
+def show(d, model):
+    st, recs = d.request("SHOW %s" % model)
+    return st, (recs[0] if recs else {})
+
+
+def catalog_off_loop(tap):
+    """A catalog refresh is applied off the loop: reads go on, SYNC waits for it."""
+    srv = httpd.Server()
+    srv.set(PATH, "bytes", data=catalog(3, "seed"))
+    srv.set("/catalog", "bytes", data=catalog(N, "c1"))
+    d = harness.Daemon(seed_url=srv.url(PATH), seed_format="openrouter",
+        extra="[catalog]\nurl = %s\nformat = openrouter\ninterval = 1d\n"
+        "[zdr]\nurl = %s\ninterval = 1d\n"
+        % (srv.url("/catalog"), srv.url("/zdr")), start=False)
+    srv.set("/zdr", "bytes", data=zdr_list(range(10, 100)))
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    open(gate, "w").close()
+    d.start()
+    d.wait_seeded(timeout=60)
+    harness.wait_for(lambda: d.sources()["catalog"].get("last_ok"), 60,
+        "the first catalog refresh")
+    st, recs = d.request("CATALOG search=\"Gen 5 c1\"")
+    tap.ok(st.startswith("OK") and any(r.get("id") == "gen/5" for r in recs),
+        "the first catalog is applied", st)
+
+    os.unlink(gate)
+    # No validators: the same body again is known by its digest, not a 304.
+    srv.set("/catalog", "bytes", data=catalog(N, "c2"), etag=False,
+        last_modified=False)
+    admin = d.raw()
+    admin.send("REFRESH catalog\n")
+    harness.wait_for(lambda: os.path.exists(held), 60,
+        "the refresh to wait at its commit")
+    other = d.raw()
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING is answered during the refresh")
+    st, lines = other.request("CATALOG search=\"Gen 5 c1\"")
+    tap.ok(st is not None and st.startswith("OK") and
+        any("gen/5" in x for x in lines),
+        "CATALOG is answered from the snapshot (the old names)", st)
+    writer = d.raw()
+    writer.send("SYNC gen/5\nSHOW gen/5\n")
+    tap.eq(writer.pending(0.5), b"", "a SYNC during the refresh waits")
+    # A seed fetched meanwhile waits for the refresh, rather than stall the loop.
+    def waiting():
+        with open(d.logfile, errors="replace") as f:
+            return f.read().count("seed: the response waits for the import")
+    # (The same metadata as the refresh: a seed that changed it would make
+    # the next refresh apply the catalog again, below.)
+    srv.set(PATH, "bytes", data=catalog(3, "c2"))
+    seeder = d.raw()
+    seeder.send("SEED\n")
+    harness.wait_for(lambda: waiting() > 0, 30,
+        "the seed's response to wait for the refresh")
+    tap.like(other.request("PING")[0] or "", r"^OK ",
+        "PING is answered while the seed's response waits")
+    tap.eq(seeder.pending(0.2), b"", "the SEED is not answered before the refresh commits")
+    open(gate, "w").close()
+    st, _ = admin.read_reply(timeout=60)
+    tap.like(st or "", r"^OK ", "REFRESH catalog is answered once it commits")
+    st, _ = writer.read_reply(timeout=30)
+    tap.like(st or "", r"^OK ", "the SYNC is answered OK after the refresh")
+    st, lines = writer.read_reply(timeout=30)
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq((st, rec.get("name")), ("OK 1", "Gen 5 c2"),
+        "the pipelined SHOW sees the synced model with the refresh's name")
+    st, _ = seeder.read_reply(timeout=60)
+    tap.eq(st, "OK 1", "the waiting SEED is applied and answered after the refresh")
+
+    # The same body again is recognised without a parse and writes nothing.
+    db = d.open_db()
+    before = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+    db.close()
+    st, lines = d.request_lines("REFRESH catalog", timeout=60)
+    tap.like(st or "", r"^OK ", "REFRESH catalog of the same body")
+    tap.like(d.sources()["catalog"].get("last_error") or "", r"^$",
+        "... succeeds")
+    db = d.open_db()
+    tap.eq(db.execute("SELECT count(*) FROM audit").fetchone()[0], before,
+        "... and writes no audit row")
+    db.close()
+    tap.like(" ".join(lines), r"unchanged", "... and says it was unchanged",)
+
+    # A ZDR apply runs off the loop too.
+    harness.wait_for(lambda: d.sources()["zdr"].get("last_ok"), 60,
+        "the first ZDR refresh")
+    os.unlink(gate)
+    srv.set("/zdr", "bytes", data=zdr_list(range(0, 200)))
+    admin.send("REFRESH zdr\n")
+    harness.wait_for(lambda: os.path.exists(held), 60,
+        "the ZDR refresh to wait at its commit")
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING is answered during the ZDR apply")
+    st, lines = other.request("SHOW gen/5")
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq(rec.get("zdr"), "false", "SHOW during it sees the old ZDR list")
+    writer.send("ACTIVATE gen/5\nSHOW gen/5\n")
+    tap.eq(writer.pending(0.5), b"", "an ACTIVATE during the ZDR apply waits")
+    open(gate, "w").close()
+    st, _ = admin.read_reply(timeout=60)
+    tap.like(st or "", r"^OK ", "REFRESH zdr is answered once it commits")
+    st, _ = writer.read_reply(timeout=30)
+    tap.like(st or "", r"^OK ", "the ACTIVATE is answered after it")
+    st, lines = writer.read_reply(timeout=30)
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq((rec.get("status"), rec.get("zdr")), ("active", "true"),
+        "the pipelined SHOW sees the write and the new ZDR list")
+
+
+def run(tap):
+    srv = httpd.Server()
+    srv.set(PATH, "bytes", data=catalog(N, "v1"))
+    gate = None
+    d = harness.Daemon(seed_url=srv.url(PATH), seed_format="openrouter",
+        start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    # The first boot's seed passes the gate at once.
+    open(gate, "w").close()
+    d.start()
+    s = d.wait_seeded(timeout=60)
+    tap.eq(s.get("items"), str(N), "first boot seeds %d models" % N)
+    st, m = show(d, "gen/7")
+    tap.eq((st, m.get("name"), m.get("status")), ("OK 1", "Gen 7 v1", "inactive"),
+        "a seeded model")
+
+    # A second seed with every model renamed; its commit waits at the gate.
+    os.unlink(gate)
+    srv.set(PATH, "bytes", data=catalog(N, "v2"))
+    seeder = d.raw()
+    seeder.send("SEED\n")
+    harness.wait_for(lambda: os.path.exists(held), 60,
+        "the seed to wait at its commit, its transaction open")
+
+    # Reads are answered meanwhile, from the last committed snapshot.
+    other = d.raw()
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING is answered during the seed")
+    st, recs = other.request("SHOW gen/7")
+    tap.eq(st, "OK 1", "SHOW is answered during the seed")
+    rec = harness.parse_logfmt(recs[0]) if recs else {}
+    tap.eq(rec.get("name"), "Gen 7 v1",
+        "... from the last committed snapshot (the seed has not committed)")
+    tap.ok(os.path.exists(held), "... while the seed is still open")
+    st, recs = other.request("STATUS")
+    tap.eq(harness.parse_logfmt(recs[1]).get("state") if len(recs) > 1 else None,
+        "running", "STATUS is answered and shows the seed running")
+    tap.eq(seeder.pending(0.2), b"", "the SEED itself is not answered yet")
+
+    # A write waits for the seed; the same client's read after it sees it.
+    writer = d.raw()
+    writer.send("ACTIVATE gen/7\nSHOW gen/7\n")
+    tap.eq(writer.pending(0.5), b"",
+        "an ACTIVATE during the seed waits (no reply, no blocked loop)")
+    tap.like(other.request("PING")[0] or "", r"^OK ",
+        "... and the loop still answers others meanwhile")
+
+    # A reload during the seed: SIGHUP at once (the seed holds copies of
+    # its config), the RELOAD verb after the seed, like any write.
+    def reloads():
+        with open(d.logfile, errors="replace") as f:
+            return f.read().count("configuration reloaded")
+    n = reloads()
+    os.kill(d.pid, signal.SIGHUP)
+    harness.wait_for(lambda: reloads() > n, 30, "the SIGHUP reload to be logged")
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING after a SIGHUP reload during the seed")
+    reloader = d.raw()
+    reloader.send("RELOAD\n")
+    tap.eq(reloader.pending(0.3), b"", "the RELOAD verb waits for the seed")
+
+    open(gate, "w").close()
+    st, _ = seeder.read_reply(timeout=60)
+    tap.eq(st, "OK 1", "the SEED is answered once it commits")
+    st, _ = reloader.read_reply(timeout=30)
+    tap.like(st or "", r"^OK ", "the RELOAD is answered after it")
+    st, _ = writer.read_reply(timeout=30)
+    tap.like(st or "", r"^OK ", "the ACTIVATE is answered OK after the seed")
+    st, lines = writer.read_reply(timeout=30)
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq((st, rec.get("status"), rec.get("name")), ("OK 1", "active", "Gen 7 v2"),
+        "the pipelined SHOW after it sees the write, on top of the seed")
+
+    db = d.open_db()
+    row = db.execute("SELECT status FROM models WHERE id = 'gen/7'").fetchone()
+    tap.eq(row, ("active",), "the ACTIVATE is in the database")
+    seq = db.execute("SELECT max(id) FROM audit WHERE action = 'seed.update'"
+        ).fetchone()[0]
+    act = db.execute("SELECT max(id) FROM audit WHERE action = 'activate'"
+        " AND model = 'gen/7'").fetchone()[0]
+    tap.ok(seq is not None and act is not None and act > seq,
+        "the ACTIVATE committed after the seed", (seq, act))
+    db.close()
+
+    # Stopping the daemon while a seed waits at its commit is clean.
+    os.unlink(gate)
+    srv.set(PATH, "bytes", data=catalog(N, "v3"))
+    seeder.send("SEED\n")
+    harness.wait_for(lambda: os.path.exists(held), 60, "a third seed to wait")
+    tap.eq(d.stop(timeout=30), 0, "SIGTERM during an import exits 0")
+    d.start()
+    st, m = show(d, "gen/7")
+    tap.eq(m.get("name"), "Gen 7 v2", "the interrupted seed changed nothing")
+    d.stop()
+    catalog_off_loop(tap)
+
+
+harness.main(run)
