@@ -327,7 +327,7 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		goto nomem;
 	if (q->synced == 0 && buf_puts(&sql, " AND NOT synced") == -1)
 		goto nomem;
-	if (db_filter_sql(&sql, "v", q->provider, q->search) == -1)
+	if (db_filter_sql(&sql, "v", "catalog", q->provider, q->search) == -1)
 		goto nomem;
 	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
 		goto nomem;
@@ -395,13 +395,11 @@ db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
 	const char	*s;
 	int		 rc, r = -1;
 
-	st = db_prepare(db, "SELECT id, " CATALOG_ZDR " FROM catalog AS c"
-	    " WHERE c.id = (SELECT id FROM ("
-	    "  SELECT id, 0 AS pri FROM catalog WHERE id = ?1"
-	    "  UNION ALL"
-	    "  SELECT k.id, 1 FROM catalog AS k, json_each(k.aliases) AS j"
-	    "   WHERE j.value = ?1"
-	    " ) ORDER BY pri, id LIMIT 1)");
+	/* The exact id, else the entry the alias names: index lookups. */
+	st = db_stmt(db, DB_STMT_CATALOG_RESOLVE, "SELECT id, " CATALOG_ZDR
+	    " FROM catalog AS c WHERE c.id ="
+	    " coalesce((SELECT id FROM catalog WHERE id = ?1),"
+	    "  (SELECT entry FROM catalog_aliases WHERE alias = ?1))");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1)
@@ -423,7 +421,7 @@ db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
 		}
 	}
 done:
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return r;
 }
 
@@ -433,8 +431,12 @@ db_catalog_names(sqlite3 *db, const char *id, const char *name)
 	sqlite3_stmt	*st;
 	int		 rc, r = -1;
 
-	st = db_prepare(db, "SELECT ?2 = c.id OR EXISTS (SELECT 1 FROM"
-	    " json_each(c.aliases) AS j WHERE j.value = ?2)"
+	/* Whether or not the alias names it: a shadowed claim counts too. */
+	st = db_prepare(db, "SELECT ?2 = c.id"
+	    " OR EXISTS (SELECT 1 FROM catalog_aliases AS a"
+	    "  WHERE a.alias = ?2 AND a.entry = c.id)"
+	    " OR EXISTS (SELECT 1 FROM catalog_aliases_shadowed AS s"
+	    "  WHERE s.alias = ?2 AND s.entry = c.id)"
 	    " FROM catalog AS c WHERE c.id = ?1");
 	if (st == NULL)
 		return -1;

@@ -29,17 +29,43 @@ int	 db_run_now(sqlite3 *, const char *sql, int64_t now, const struct actor *,
  * LIST and CATALOG share their filters and sort keys. db_sort_sql: the
  * ORDER BY fragment of a sort key (NULL if bad). db_filter_sql appends
  * the provider and search conditions over table or alias tbl, with the
- * parameters :provider and :search, which db_bind_filters binds.
+ * parameters :provider and :search, which db_bind_filters binds; fts
+ * ("model" or "catalog") names the search index (model_fts, model_keys).
  */
 const char *db_sort_sql(enum reg_sort);
-int	 db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
-	    const char *search);
+int	 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
+	    const char *provider, const char *search);
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
 /* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */
 int	 db_bind_kind(sqlite3_stmt *, const char *kind);
-/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 int	 db_kind_step(sqlite3 *, sqlite3_stmt *st, char *kind, size_t klen,
 	    int64_t *expires_at);
+/*
+ * The statement cache (db.c): the statement of slot id on this connection,
+ * prepared from sql on first use, then reused: the caller binds, steps
+ * and hands it back with db_stmt_done, which resets it and clears its
+ * bindings (and finalizes a statement that could not be cached). One SQL
+ * text per slot. db_close finalizes them all. NULL (logged) on failure.
+ */
+enum db_stmt_id {
+	DB_STMT_RESOLVE,	/* db_model_resolve */
+	DB_STMT_LOOKUP,		/* db_model_lookup */
+	DB_STMT_DEFAULT,	/* db_model_default */
+	DB_STMT_SHOW,		/* db_model_show */
+	DB_STMT_SHOW_DEFAULT,	/* db_model_show_default */
+	DB_STMT_COUNTS,		/* db_model_counts */
+	DB_STMT_KIND,		/* db_model_kind */
+	DB_STMT_CATALOG_RESOLVE,	/* db_catalog_resolve */
+	DB_STMT_STATE_GET,	/* db_state_get */
+	DB_STMT_MAX
+};
+sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);
+void	 db_stmt_done(sqlite3 *, sqlite3_stmt *);
+/* How many statements this connection has cached (for the tests). */
+int	 db_stmt_cached(sqlite3 *);
+/* The alias tables' connection side (db_aliases.c), at open: 0 or -1. */
+int	 db_aliases_init(sqlite3 *);
 /* Bind the actor's uid to iuid and user name to iuser. */
 int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 

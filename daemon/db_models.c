@@ -22,17 +22,14 @@
 	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at"
 
 /*
- * A user's name resolved to one id: the exact id first, else a model that
- * lists the name among its aliases (the smallest such id, so the answer
- * does not depend on the scan order). Expects the name bound to ?1.
+ * A user's name resolved to one id: the exact id first, else the model
+ * the alias names (model_aliases: one model per alias, the model that
+ * listed it first). Two index lookups, no scan. Expects the name bound
+ * to ?1.
  */
 #define RESOLVE_SQL \
-	"SELECT id FROM (" \
-	"  SELECT id, 0 AS pri FROM models WHERE id = ?1" \
-	"  UNION ALL" \
-	"  SELECT m.id, 1 FROM models AS m, json_each(m.aliases) AS j" \
-	"    WHERE j.value = ?1" \
-	") ORDER BY pri, id LIMIT 1"
+	"coalesce((SELECT id FROM models WHERE id = ?1)," \
+	" (SELECT model FROM model_aliases WHERE alias = ?1))"
 
 /* Fill m from a row of MODEL_COLS; its pointers live until the next step. */
 static void
@@ -81,7 +78,7 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 		m->expires_at = sqlite3_column_int64(st, 23);
 }
 
-/* Step st, handing every row to cb. Returns the number of rows, or -1. Finalizes st. */
+/* Step st, handing every row to cb. Returns the number of rows, or -1. Hands st back (db_stmt_done). */
 static int
 db_each_model(sqlite3 *db, sqlite3_stmt *st, db_model_cb cb, void *arg)
 {
@@ -100,11 +97,11 @@ db_each_model(sqlite3 *db, sqlite3_stmt *st, db_model_cb cb, void *arg)
 		db_logerr(db, "read models");
 		n = -1;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return n;
 }
 
-/* Run st (which selects id, status, is_default) into ref: 0, 1 no row, -1. Finalizes st. */
+/* Run st (which selects id, status, is_default) into ref: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 static int
 db_ref_step(sqlite3 *db, sqlite3_stmt *st, struct db_modelref *ref)
 {
@@ -128,7 +125,7 @@ db_ref_step(sqlite3 *db, sqlite3_stmt *st, struct db_modelref *ref)
 			r = 0;
 		}
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return r;
 }
 
@@ -137,12 +134,12 @@ db_model_resolve(sqlite3 *db, const char *name, struct db_modelref *ref)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT id, status, is_default FROM models"
-	    " WHERE id = (" RESOLVE_SQL ")");
+	st = db_stmt(db, DB_STMT_RESOLVE, "SELECT id, status, is_default"
+	    " FROM models WHERE id = " RESOLVE_SQL);
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	return db_ref_step(db, st, ref);
@@ -153,12 +150,12 @@ db_model_lookup(sqlite3 *db, const char *id, struct db_modelref *ref)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT id, status, is_default FROM models"
-	    " WHERE id = ?1");
+	st = db_stmt(db, DB_STMT_LOOKUP, "SELECT id, status, is_default"
+	    " FROM models WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	return db_ref_step(db, st, ref);
@@ -169,14 +166,14 @@ db_model_default(sqlite3 *db, struct db_modelref *ref)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT id, status, is_default FROM models"
-	    " WHERE is_default = 1");
+	st = db_stmt(db, DB_STMT_DEFAULT, "SELECT id, status, is_default"
+	    " FROM models WHERE is_default = 1");
 	if (st == NULL)
 		return -1;
 	return db_ref_step(db, st, ref);
 }
 
-/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 int
 db_kind_step(sqlite3 *db, sqlite3_stmt *st, char *kind, size_t klen,
     int64_t *expires_at)
@@ -194,7 +191,7 @@ db_kind_step(sqlite3 *db, sqlite3_stmt *st, char *kind, size_t klen,
 		    sqlite3_column_int64(st, 1);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return r;
 }
 
@@ -204,11 +201,12 @@ db_model_kind(sqlite3 *db, const char *id, char *kind, size_t klen,
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT kind, expires_at FROM models WHERE id = ?1");
+	st = db_stmt(db, DB_STMT_KIND, "SELECT kind, expires_at FROM models"
+	    " WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	return db_kind_step(db, st, kind, klen, expires_at);
@@ -329,12 +327,12 @@ db_model_show(sqlite3 *db, const char *name, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
-	    " WHERE id = (" RESOLVE_SQL ")");
+	st = db_stmt(db, DB_STMT_SHOW, "SELECT " MODEL_COLS " FROM model_view"
+	    " WHERE id = " RESOLVE_SQL);
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	if ((n = db_each_model(db, st, cb, arg)) == -1)
@@ -348,8 +346,8 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
-	    " WHERE is_default = 1");
+	st = db_stmt(db, DB_STMT_SHOW_DEFAULT, "SELECT " MODEL_COLS
+	    " FROM model_view WHERE is_default = 1");
 	if (st == NULL)
 		return -1;
 	if ((n = db_each_model(db, st, cb, arg)) == -1)
@@ -394,7 +392,8 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 		    (int)q->status);
 		goto fail;
 	}
-	if (db_filter_sql(&sql, "model_view", q->provider, q->search) == -1)
+	if (db_filter_sql(&sql, "model_view", "model", q->provider,
+	    q->search) == -1)
 		goto nomem;
 	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
 		goto nomem;
@@ -423,17 +422,17 @@ db_model_counts(sqlite3 *db, int64_t *models, int64_t *active)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT count(*),"
+	st = db_stmt(db, DB_STMT_COUNTS, "SELECT count(*),"
 	    " coalesce(sum(status = 'active'), 0) FROM models");
 	if (st == NULL)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		db_logerr(db, "count models");
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	*models = sqlite3_column_int64(st, 0);
 	*active = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return 0;
 }
