@@ -101,12 +101,10 @@ db_aliases_init(sqlite3 *db)
 	    " catalog_aliases_shadowed", &nc) == -1)
 		return -1;
 	if (nm > 0)
-		log_info("database: %lld model aliases are listed by more than "
-		    "one model; each names the model that listed it first",
-		    (long long)nm);
+		log_info("database: %lld claims on model aliases wait behind "
+		    "another model that listed the alias first", (long long)nm);
 	if (nc > 0)
-		log_info("database: %lld catalog aliases are listed by more than "
-		    "one catalog entry; each names the entry that listed it first",
-		    (long long)nc);
+		log_info("database: %lld claims on catalog aliases wait behind "
+		    "another entry that listed the alias first", (long long)nc);
 	return 0;
 }

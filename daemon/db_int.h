@@ -64,6 +64,8 @@ sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);
 void	 db_stmt_done(sqlite3 *, sqlite3_stmt *);
 /* How many statements this connection has cached (for the tests). */
 int	 db_stmt_cached(sqlite3 *);
+/* Migrate the schema up to version target (db_open goes to the last): 0 or -1. */
+int	 db_migrate_to(sqlite3 *, const char *path, int target);
 /* The alias tables' connection side (db_aliases.c), at open: 0 or -1. */
 int	 db_aliases_init(sqlite3 *);
 /* Bind the actor's uid to iuid and user name to iuser. */
