@@ -69,6 +69,19 @@ enum cmd_ret cmd_watch(struct cmd_ctx *);
 /* Issue 6: cmd_audit.c. */
 enum cmd_ret cmd_audit(struct cmd_ctx *);
 
+/*
+ * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and
+ * after= (a cursor for this sort and order; *afterp points into after,
+ * or is NULL), or set a usage error and return -1. cmd_page_next adds the
+ * record next=CURSOR when more rows follow: 0, or -1 out of memory.
+ */
+#define CMD_PAGE_MAX	10000
+struct reg_cursor;
+enum reg_sort;
+int	 cmd_page_opts(struct cmd_ctx *, enum reg_sort, int desc, int *limit,
+	    struct reg_cursor *after, const struct reg_cursor **afterp);
+int	 cmd_page_next(struct cmd_ctx *, const struct reg_cursor *next);
+
 /* The table, for HELP. */
 extern const struct cmd cmd_table[];
 extern const size_t cmd_count;

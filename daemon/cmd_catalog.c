@@ -105,6 +105,7 @@ enum cmd_ret
 cmd_catalog(struct cmd_ctx *ctx)
 {
 	struct catalog_query		 q;
+	struct reg_cursor		 after, next;
 	struct cmd_catalog_collect	 col = { ctx, 0 };
 	const char			*v;
 	enum reg_rc			 rc;
@@ -139,12 +140,15 @@ cmd_catalog(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
+		return CMD_ERR;
+	q.next = &next;
 	if (cmd_catalog_unconfigured())
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
 		    "([catalog] url)");
 
 	rc = reg_catalog_list(md.db, &q, cmd_catalog_collect, &col);
-	if (col.failed)
+	if (col.failed || (rc == REG_OK && cmd_page_next(ctx, &next) == -1))
 		return cmd_err(ctx, "internal", "out of memory");
 	switch (rc) {
 	case REG_OK:

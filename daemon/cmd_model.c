@@ -144,6 +144,7 @@ enum cmd_ret
 cmd_list(struct cmd_ctx *ctx)
 {
 	struct list_query	 q;
+	struct reg_cursor	 after, next;
 	struct collect		 col = { ctx, 0 };
 	const char		*v;
 	enum reg_rc		 rc;
@@ -172,9 +173,12 @@ cmd_list(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
+		return CMD_ERR;
+	q.next = &next;
 
 	rc = reg_list(md.db, &q, cmd_collect_model, &col);
-	if (col.failed)
+	if (col.failed || (rc == REG_OK && cmd_page_next(ctx, &next) == -1))
 		return cmd_err(ctx, "internal", "out of memory");
 	return cmd_reg_err(ctx, rc, "");
 }

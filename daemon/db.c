@@ -846,6 +846,121 @@ db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
 	return 0;
 }
 
+/*
+ * The rows after a cursor, in the order of db_sort_sql: lexicographic
+ * over the sort's terms and then id (always ascending), written as a
+ * range on the first term (so the sort's index seeks to the cursor)
+ * and the exact condition. IS, not =, where a term may be NULL.
+ */
+int
+db_keyset_sql(struct buf *sql, enum reg_sort sort, int desc)
+{
+	const char	*op = desc ? "<" : ">", *key;
+
+	switch (sort) {
+	case SORT_NAME:
+		key = "name COLLATE NOCASE";
+		break;
+	case SORT_PROVIDER:
+		key = "provider COLLATE NOCASE";
+		break;
+	case SORT_STATUS:
+		key = "status";
+		break;
+	case SORT_CONTEXT:
+		key = "context_length";
+		break;
+	case SORT_PRICE:
+		key = "prompt_price";
+		break;
+	default:
+		return -1;
+	}
+	if (sort == SORT_CONTEXT || sort == SORT_PRICE)
+		/* (key IS NULL) ascending, then key in the query's order. */
+		return buf_printf(sql, " AND (%s IS NULL) >= :k1 AND ("
+		    "(%s IS NULL) > :k1 OR ((%s IS NULL) = :k1 AND ("
+		    "%s %s :k2 OR (%s IS :k2 AND id > :kid))))",
+		    key, key, key, key, op, key);
+	return buf_printf(sql, " AND %s %s= :k2 AND (%s %s :k2 OR"
+	    " (%s IS :k2 AND id > :kid))", key, op, key, op, key);
+}
+
+int
+db_bind_keyset(sqlite3_stmt *st, const struct reg_cursor *c)
+{
+	int	 i, rc = SQLITE_OK;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":k1")) > 0)
+		rc = sqlite3_bind_int(st, i, c->type == CUR_NULL);
+	if (rc == SQLITE_OK &&
+	    (i = sqlite3_bind_parameter_index(st, ":k2")) > 0) {
+		switch (c->type) {
+		case CUR_INT:
+			rc = sqlite3_bind_int64(st, i, c->i);
+			break;
+		case CUR_REAL:
+			rc = sqlite3_bind_double(st, i, c->r);
+			break;
+		case CUR_TEXT:
+			rc = sqlite3_bind_text(st, i, c->text, -1,
+			    SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, i);
+		}
+	}
+	if (rc == SQLITE_OK &&
+	    (i = sqlite3_bind_parameter_index(st, ":kid")) > 0)
+		rc = sqlite3_bind_text(st, i, c->id, -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* The cursor after a row whose sort key values these are. */
+int
+db_cursor_set(struct reg_cursor *c, enum reg_sort sort, int desc,
+    const char *id, const char *name, const char *provider, int active,
+    int has_context, int64_t context, int has_price, double price)
+{
+	const char	*text = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->sort = sort;
+	c->desc = desc;
+	switch (sort) {
+	case SORT_NAME:
+		text = name;
+		break;
+	case SORT_PROVIDER:
+		text = provider;
+		break;
+	case SORT_STATUS:
+		text = active ? "active" : "inactive";
+		break;
+	case SORT_CONTEXT:
+		c->type = has_context ? CUR_INT : CUR_NULL;
+		c->i = context;
+		break;
+	case SORT_PRICE:
+		c->type = has_price ? CUR_REAL : CUR_NULL;
+		c->r = price;
+		break;
+	}
+	if (text != NULL) {
+		c->type = CUR_TEXT;
+		if (strlen(text) >= sizeof(c->text)) {
+			log_warnx("database: a sort key of %zu bytes is too "
+			    "long for a cursor", strlen(text));
+			return -1;
+		}
+		memcpy(c->text, text, strlen(text) + 1);
+	}
+	if (strlen(id) >= sizeof(c->id))
+		return -1;
+	memcpy(c->id, id, strlen(id) + 1);
+	return 0;
+}
+
 int
 db_bind_kind(sqlite3_stmt *st, const char *kind)
 {

@@ -304,7 +304,7 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
 	const char		*order;
-	int			 rc, n = 0;
+	int			 rc, n = 0, more = 0;
 
 	/* A catalog entry has no status: that key is LIST's only. */
 	if (q->sort == SORT_STATUS || (order = db_sort_sql(q->sort)) == NULL) {
@@ -331,18 +331,35 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		goto nomem;
 	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
 		goto nomem;
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: catalog: a cursor of another sort");
+		goto fail;
+	}
+	/* Paging as LIST's (db_models_list): one row more than the page. */
+	if (q->after != NULL && db_keyset_sql(&sql, q->sort, q->desc) == -1)
+		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 || buf_puts(&sql, order) == -1 ||
 	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
 	    buf_puts(&sql, ", id") == -1)
+		goto nomem;
+	if (q->limit > 0 && buf_printf(&sql, " LIMIT %d", q->limit + 1) == -1)
 		goto nomem;
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
 	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1)
+	    db_bind_kind(st, q->kind) == -1 ||
+	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 		goto fail;
 	buf_free(&sql);
+	if (q->next != NULL)
+		memset(q->next, 0, sizeof(*q->next));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (q->limit > 0 && n == q->limit) {
+			more = 1;
+			break;
+		}
 		memset(&e, 0, sizeof(e));
 		e.id = db_coltext(st, 0);
 		e.name = db_coltext(st, 1);
@@ -370,9 +387,16 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 		if (sqlite3_column_type(st, 16) != SQLITE_NULL)
 			e.expires_at = sqlite3_column_int64(st, 16);
 		n++;
+		if (q->limit > 0 && n == q->limit && q->next != NULL &&
+		    db_cursor_set(q->next, q->sort, q->desc, e.id, e.name,
+		    e.provider, 0, e.has_context, e.context_length,
+		    e.has_prompt_price, e.prompt_price) == -1)
+			goto fail;
 		if (cb(&e, arg) != 0)
 			break;
 	}
+	if (q->next != NULL && !more)
+		q->next->id[0] = '\0';
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		db_logerr(db, "list");
 		goto fail;

@@ -36,6 +36,17 @@ const char *db_sort_sql(enum reg_sort);
 int	 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	    const char *provider, const char *search);
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
+/*
+ * Paging (issue 8): db_keyset_sql appends the condition "after the
+ * cursor" for a sort key and order, with the parameters :k1, :k2 and
+ * :kid, which db_bind_keyset binds. db_cursor_set fills a cursor from a
+ * row's sort key values: 0, or -1 when it cannot hold them.
+ */
+int	 db_keyset_sql(struct buf *sql, enum reg_sort, int desc);
+int	 db_bind_keyset(sqlite3_stmt *, const struct reg_cursor *);
+int	 db_cursor_set(struct reg_cursor *, enum reg_sort, int desc,
+	    const char *id, const char *name, const char *provider, int active,
+	    int has_context, int64_t context, int has_price, double price);
 /* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */
 int	 db_bind_kind(sqlite3_stmt *, const char *kind);
 /* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Hands st back (db_stmt_done). */

@@ -355,15 +355,48 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	return n == 0 ? 1 : 0;
 }
 
+/* A page of LIST: hands limit rows on, and notes where the next begins. */
+struct db_page {
+	const struct list_query	*q;
+	db_model_cb		 cb;
+	void			*arg;
+	int			 n;
+	int			 more;	/* a row past the page was read */
+	int			 failed;
+};
+
+static int
+db_page_cb(const struct model *m, void *arg)
+{
+	struct db_page	*p = arg;
+
+	if (p->q->limit > 0 && p->n == p->q->limit) {
+		/* The row past the page: there is a next page. */
+		p->more = 1;
+		return 1;
+	}
+	p->n++;
+	if (p->q->limit > 0 && p->n == p->q->limit && p->q->next != NULL &&
+	    db_cursor_set(p->q->next, p->q->sort, p->q->desc, m->id, m->name,
+	    m->provider, m->active, m->has_context, m->context_length,
+	    m->has_prompt_price, m->prompt_price) == -1) {
+		p->failed = 1;
+		return 1;
+	}
+	return p->cb(m, p->arg);
+}
+
 /*
  * LIST's query, built only from the fixed fragments below; the user's
  * text is always bound, never put into the SQL. Unknown numbers sort last
- * in both directions; ties go by id.
+ * in both directions; ties go by id. With a limit, one row more than the
+ * page is read: it tells whether a next page exists.
  */
 int
 db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
     void *arg)
 {
+	struct db_page	 page = { q, cb, arg, 0, 0, 0 };
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
 	const char	*dir, *order;
@@ -397,18 +430,35 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 		goto nomem;
 	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
 		goto nomem;
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: list: a cursor of another sort");
+		goto fail;
+	}
+	if (q->after != NULL && db_keyset_sql(&sql, q->sort, q->desc) == -1)
+		goto nomem;
 	if (buf_puts(&sql, " ORDER BY ") == -1 ||
 	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
 	    buf_puts(&sql, ", id") == -1)
+		goto nomem;
+	if (q->limit > 0 && buf_printf(&sql, " LIMIT %d", q->limit + 1) == -1)
 		goto nomem;
 
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
 	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1)
+	    db_bind_kind(st, q->kind) == -1 ||
+	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 		goto fail;
 	buf_free(&sql);
-	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;
+	if (q->next != NULL)
+		memset(q->next, 0, sizeof(*q->next));
+	if (db_each_model(db, st, db_page_cb, &page) == -1 || page.failed)
+		return -1;
+	/* No row past the page: the cursor noted at its last row is void. */
+	if (q->next != NULL && !page.more)
+		q->next->id[0] = '\0';
+	return 0;
 nomem:
 	log_warnx("database: list: out of memory");
 fail:
