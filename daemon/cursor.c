@@ -14,8 +14,22 @@
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* The raw token: "1", the sort key digit, 'a' or 'd', the type, the value, NUL, the id. */
-#define CURSOR_RAWMAX	(4 + REG_CURSOR_TEXT + 256)
+/*
+ * The raw token: "1", the sort key digit, 'a' or 'd', the type, the value,
+ * NUL, the id, and 4 bytes of FNV-1a over the rest, so that a token cut
+ * short or mistyped is refused instead of naming another place.
+ */
+#define CURSOR_RAWMAX	(4 + REG_CURSOR_TEXT + 256 + 4)
+
+static uint32_t
+cursor_sum(const unsigned char *p, size_t n)
+{
+	uint32_t	 h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
 
 static const char cursor_types[] = "nirt";	/* enum reg_cursor_type */
 
@@ -60,6 +74,11 @@ cursor_encode(const struct reg_cursor *c, char *out, size_t len)
 	raw[n++] = '\0';
 	memcpy(raw + n, c->id, idlen);
 	n += idlen;
+	w = cursor_sum(raw, n);
+	raw[n++] = (unsigned char)(w >> 24);
+	raw[n++] = (unsigned char)(w >> 16);
+	raw[n++] = (unsigned char)(w >> 8);
+	raw[n++] = (unsigned char)w;
 
 	if (len < (n + 2) / 3 * 4 + 1)
 		return -1;
@@ -127,7 +146,11 @@ cursor_decode(const char *token, struct reg_cursor *c)
 		    (tlen - i == 3 && (w & 0xff) != 0))
 			return -1;
 	}
-	if (n < 6 || raw[0] != '1' || raw[1] < '0' ||
+	if (n < 10 || cursor_sum(raw, n - 4) != ((uint32_t)raw[n - 4] << 24 |
+	    (uint32_t)raw[n - 3] << 16 | (uint32_t)raw[n - 2] << 8 | raw[n - 1]))
+		return -1;
+	n -= 4;
+	if (raw[0] != '1' || raw[1] < '0' ||
 	    raw[1] > '0' + SORT_STATUS || (raw[2] != 'a' && raw[2] != 'd') ||
 	    raw[3] == '\0' || (t = strchr(cursor_types, raw[3])) == NULL)
 		return -1;
