@@ -13,6 +13,7 @@
 #include "db.h"
 #include "db_catalog.h"
 #include "db_int.h"
+#include "cursor.h"
 #include "log.h"
 #include "registry.h"
 #include "tap.h"
@@ -425,9 +426,212 @@ test_search(void)
 	db_close(db);
 }
 
+/* The last statement run whose SQL contains trace_marker. */
+static char		 traced[8192];
+static const char	*trace_marker;
+
+static int
+trace_cb(unsigned type, void *ctx, void *p, void *x)
+{
+	const char	*sql;
+
+	(void)ctx;
+	(void)x;
+	if (type == SQLITE_TRACE_STMT &&
+	    (sql = sqlite3_sql((sqlite3_stmt *)p)) != NULL &&
+	    strstr(sql, trace_marker) != NULL)
+		snprintf(traced, sizeof(traced), "%s", sql);
+	return 0;
+}
+
+/* The plan of sql, joined; 1 when it sorts in a temp b-tree. */
+static int
+plan_sorts(sqlite3 *db, const char *sql, char *plan, size_t len)
+{
+	sqlite3_stmt	*ep;
+	char		*q;
+	const char	*d;
+	int		 sorts = 0;
+
+	plan[0] = '\0';
+	if ((q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql)) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, q, -1, &ep, NULL) != SQLITE_OK) {
+		sqlite3_free(q);
+		return -1;
+	}
+	sqlite3_free(q);
+	while (sqlite3_step(ep) == SQLITE_ROW) {
+		d = (const char *)sqlite3_column_text(ep, 3);
+		if (strlen(plan) + strlen(d) + 4 < len) {
+			if (plan[0] != '\0')
+				strcat(plan, " | ");
+			strcat(plan, d);
+		}
+		if (strstr(d, "TEMP B-TREE") != NULL)
+			sorts = 1;
+	}
+	sqlite3_finalize(ep);
+	return sorts;
+}
+
+static int
+entry_cb(const struct catalog_entry *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_sort_plans(void)
+{
+	static const char *const keys[] = { "name", "provider", "context",
+	    "price", "status" };
+	sqlite3			*db = db_open(":memory:");
+	struct list_query	 q;
+	struct catalog_query	 cq;
+	struct reg_cursor	 after, next;
+	char			 plan[2048];
+	int			 sort, desc, n;
+
+	ok(db != NULL, "sort plans: open");
+	if (db == NULL)
+		return;
+	ok(exec(db, ADD_MODEL("a", "[]") ADD_MODEL("b", "[]")
+	    ADD_ENTRY("a", "[]")) == 0, "sort plans: rows");
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, trace_cb, NULL);
+	for (sort = SORT_NAME; sort <= SORT_STATUS; sort++)
+		for (desc = 0; desc < 2; desc++) {
+			memset(&q, 0, sizeof(q));
+			q.sort = (enum reg_sort)sort;
+			q.desc = desc;
+			q.limit = 1;
+			q.next = &next;
+			n = 0;
+			trace_marker = "FROM model_view WHERE 1";
+			traced[0] = '\0';
+			ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 1 &&
+			    next.id[0] != '\0', "LIST sort=%s%s limit=1: one row "
+			    "and a cursor", keys[sort], desc ? " desc" : "");
+			is_int(plan_sorts(db, traced, plan, sizeof(plan)), 0,
+			    "LIST sort=%s%s: read in order off an index, no sort: %s",
+			    keys[sort], desc ? " desc" : "", plan);
+			after = next;
+			q.after = &after;
+			n = 0;
+			ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 1 &&
+			    next.id[0] == '\0', "LIST sort=%s%s after the first: "
+			    "the last row, no cursor", keys[sort],
+			    desc ? " desc" : "");
+			is_int(plan_sorts(db, traced, plan, sizeof(plan)), 0,
+			    "LIST sort=%s%s after=: no sort either: %s",
+			    keys[sort], desc ? " desc" : "", plan);
+			if (sort == SORT_STATUS)
+				continue;
+			memset(&cq, 0, sizeof(cq));
+			cq.sort = (enum reg_sort)sort;
+			cq.desc = desc;
+			cq.zdr = cq.synced = -1;
+			cq.limit = 5;
+			trace_marker = "FROM catalog AS c) AS v WHERE 1";
+			traced[0] = '\0';
+			n = 0;
+			ok(db_catalog_list(db, &cq, entry_cb, &n) == 1 && n == 1,
+			    "CATALOG sort=%s%s", keys[sort], desc ? " desc" : "");
+			is_int(plan_sorts(db, traced, plan, sizeof(plan)), 0,
+			    "CATALOG sort=%s%s: no sort: %s", keys[sort],
+			    desc ? " desc" : "", plan);
+		}
+	memset(&q, 0, sizeof(q));
+	q.provider = "x";
+	trace_marker = "FROM model_view WHERE 1";
+	n = 0;
+	ok(db_models_list(db, &q, count_cb, &n) == 0, "LIST provider=");
+	plan_sorts(db, traced, plan, sizeof(plan));
+	ok(strstr(plan, "models_sort_provider") != NULL,
+	    "LIST provider= searches the provider index: %s", plan);
+	q.provider = NULL;
+	q.search = "abc";
+	ok(db_models_list(db, &q, count_cb, &n) == 0, "LIST search=");
+	plan_sorts(db, traced, plan, sizeof(plan));
+	ok(strstr(plan, "model_fts VIRTUAL TABLE") != NULL,
+	    "LIST search= of 3 characters uses the search index: %s", plan);
+	sqlite3_trace_v2(db, 0, NULL, NULL);
+	db_close(db);
+}
+
+static void
+test_cursor(void)
+{
+	struct reg_cursor	 c, d;
+	char			 tok[CURSOR_MAXLEN], bad[CURSOR_MAXLEN];
+	size_t			 i;
+	int			 fails;
+
+	memset(&c, 0, sizeof(c));
+	c.sort = SORT_PRICE;
+	c.desc = 1;
+	c.type = CUR_REAL;
+	c.r = 0.1 + 0.2;
+	strcpy(c.id, "openai/gpt-4o");
+	ok(cursor_encode(&c, tok, sizeof(tok)) == 0, "cursor: encode a price");
+	ok(strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == strlen(tok), "cursor: one bare word (base64url)");
+	ok(cursor_decode(tok, &d) == 0 && d.sort == SORT_PRICE && d.desc == 1 &&
+	    d.type == CUR_REAL && d.r == c.r && strcmp(d.id, c.id) == 0,
+	    "cursor: a real round-trips exactly");
+	c.sort = SORT_NAME;
+	c.desc = 0;
+	c.type = CUR_TEXT;
+	strcpy(c.text, "Caf\xc3\xa9 \"quoted\"");
+	ok(cursor_encode(&c, tok, sizeof(tok)) == 0 &&
+	    cursor_decode(tok, &d) == 0 && strcmp(d.text, c.text) == 0,
+	    "cursor: text round-trips");
+	c.sort = SORT_CONTEXT;
+	c.type = CUR_NULL;
+	ok(cursor_encode(&c, tok, sizeof(tok)) == 0 &&
+	    cursor_decode(tok, &d) == 0 && d.type == CUR_NULL,
+	    "cursor: an unknown number round-trips");
+	c.type = CUR_INT;
+	c.i = INT64_MIN;
+	ok(cursor_encode(&c, tok, sizeof(tok)) == 0 &&
+	    cursor_decode(tok, &d) == 0 && d.i == INT64_MIN,
+	    "cursor: an integer round-trips");
+	/* Every cut and every changed byte is refused. */
+	fails = 0;
+	for (i = 0; i < strlen(tok); i++) {
+		snprintf(bad, sizeof(bad), "%.*s", (int)i, tok);
+		if (cursor_decode(bad, &d) == 0)
+			fails++;
+		snprintf(bad, sizeof(bad), "%s", tok);
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		if (cursor_decode(bad, &d) == 0)
+			fails++;
+	}
+	is_int(fails, 0, "cursor: no cut or changed token decodes");
+	ok(cursor_decode("", &d) == -1, "cursor: empty");
+	ok(cursor_decode("a b", &d) == -1, "cursor: a blank");
+	ok(cursor_decode("=", &d) == -1, "cursor: padding");
+	memset(bad, 'A', sizeof(bad) - 1);
+	bad[sizeof(bad) - 1] = '\0';
+	ok(cursor_decode(bad, &d) == -1, "cursor: too long");
+	c.type = CUR_TEXT;	/* a context cursor must hold a number */
+	strcpy(c.text, "12");
+	ok(cursor_encode(&c, tok, sizeof(tok)) == 0 &&
+	    cursor_decode(tok, &d) == -1, "cursor: the type must fit the sort key");
+	c.sort = SORT_NAME;
+	c.id[0] = '\0';
+	ok(cursor_encode(&c, tok, sizeof(tok)) == -1, "cursor: an id is needed");
+	strcpy(c.id, "x");
+	ok(cursor_encode(&c, tok, 8) == -1, "cursor: a small buffer is refused");
+}
+
 int
 main(void)
 {
+	tap_run(test_cursor());
+	tap_run(test_sort_plans());
 	log_init(6);
 	tap_run(test_plans());
 	tap_run(test_show_plan());
