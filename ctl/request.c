@@ -179,7 +179,7 @@ run_paged(struct ctl *ctl)
 	const char		*next;
 	char			*cursor = NULL, page[24];
 	long			 want = 0, got = 0, n;
-	int			 i, rv = CTL_EXIT_OK;
+	int			 i, rows, rv = CTL_EXIT_OK;
 
 	if (ctl->opt[O_LIMIT] != NULL)
 		want = strtol(ctl->opt[O_LIMIT], NULL, 10);
@@ -211,20 +211,21 @@ run_paged(struct ctl *ctl)
 		free(cursor);
 		cursor = NULL;
 		/* The last record may be the cursor of the next page. */
-		if (r.n > 0 && (next = record_get(&recs[r.n - 1], "next")) !=
-		    NULL && recs[r.n - 1].n == 1) {
+		rows = r.n;
+		if (rows > 0 && (next = record_get(&recs[rows - 1], "next")) !=
+		    NULL && recs[rows - 1].n == 1) {
 			if ((cursor = strdup(next)) == NULL) {
 				ctl_warn("reading the reply");
 				rv = CTL_EXIT_CONN;
 			}
-			record_free(&recs[--r.n]);
+			record_free(&recs[--rows]);
 		}
 		grown = rv == CTL_EXIT_OK ? reallocarray(all, (size_t)got +
-		    (size_t)r.n + 1, sizeof(*all)) : NULL;
+		    (size_t)rows + 1, sizeof(*all)) : NULL;
 		if (grown == NULL) {
 			if (rv == CTL_EXIT_OK)
 				ctl_warn("reading the reply");
-			for (i = 0; i < r.n; i++)
+			for (i = 0; i < rows; i++)
 				record_free(&recs[i]);
 			free(recs);
 			reply_free(&r);
@@ -233,8 +234,8 @@ run_paged(struct ctl *ctl)
 		}
 		all = grown;
 		/* The records move: their storage goes with them. */
-		memcpy(all + got, recs, (size_t)r.n * sizeof(*recs));
-		got += r.n;
+		memcpy(all + got, recs, (size_t)rows * sizeof(*recs));
+		got += rows;
 		free(recs);
 		reply_free(&r);
 		if (cursor == NULL || (want > 0 && got >= want))
