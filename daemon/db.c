@@ -25,12 +25,18 @@
 	"json_each(CASE WHEN json_valid(" row ".aliases) THEN " row ".aliases" \
 	" ELSE '[]' END)"
 
-/* Promote the oldest shadowed claims of the aliases row listed (see 3 -> 4). */
+/*
+ * Promote the oldest shadowed claim of each free alias row listed (see
+ * 3 -> 4). The triggers' INSERTs never meet a conflict (NOT EXISTS, not
+ * OR IGNORE): an outer INSERT OR REPLACE would impose its policy on them.
+ */
 #define ALIAS_PROMOTE(a, c, row) \
-	"  INSERT OR IGNORE INTO " a "(alias, " c ")" \
+	"  INSERT INTO " a "(alias, " c ")" \
 	"   SELECT s.alias, s." c " FROM " a "_shadowed AS s" \
 	"   WHERE s.alias IN (SELECT value FROM " ALIAS_EACH(row) ")" \
-	"   ORDER BY s.seq;" \
+	"   AND NOT EXISTS (SELECT 1 FROM " a " AS w WHERE w.alias = s.alias)" \
+	"   AND s.seq = (SELECT min(o.seq) FROM " a "_shadowed AS o" \
+	"   WHERE o.alias = s.alias);" \
 	"  DELETE FROM " a "_shadowed WHERE alias IN" \
 	"   (SELECT value FROM " ALIAS_EACH(row) ") AND EXISTS (SELECT 1 FROM" \
 	"   " a " AS w WHERE w.alias = " a "_shadowed.alias" \
@@ -38,12 +44,16 @@
 
 /* NEW's aliases: held when free, else a shadowed claim behind the holder. */
 #define ALIAS_CLAIM(a, c) \
-	"  INSERT OR IGNORE INTO " a "(alias, " c ")" \
-	"   SELECT value, NEW.id FROM " ALIAS_EACH("NEW") " WHERE type = 'text';" \
-	"  INSERT OR IGNORE INTO " a "_shadowed(alias, " c ")" \
-	"   SELECT value, NEW.id FROM " ALIAS_EACH("NEW") " AS j" \
+	"  INSERT INTO " a "(alias, " c ")" \
+	"   SELECT DISTINCT value, NEW.id FROM " ALIAS_EACH("NEW") " AS j" \
 	"   WHERE type = 'text' AND NOT EXISTS (SELECT 1 FROM " a " AS w" \
-	"   WHERE w.alias = j.value AND w." c " = NEW.id);"
+	"   WHERE w.alias = j.value);" \
+	"  INSERT INTO " a "_shadowed(alias, " c ")" \
+	"   SELECT DISTINCT value, NEW.id FROM " ALIAS_EACH("NEW") " AS j" \
+	"   WHERE type = 'text' AND NOT EXISTS (SELECT 1 FROM " a " AS w" \
+	"   WHERE w.alias = j.value AND w." c " = NEW.id)" \
+	"   AND NOT EXISTS (SELECT 1 FROM " a "_shadowed AS o" \
+	"   WHERE o.alias = j.value AND o." c " = NEW.id);"
 
 /*
  * The alias tables of t and the triggers that keep them equal to t's
@@ -127,7 +137,8 @@
 	"CREATE VIRTUAL TABLE " p "_fts USING fts5(id, name, provider," \
 	"  description, aliases, content='', tokenize='trigram');" \
 	"CREATE TRIGGER " p "_search_insert AFTER INSERT ON " t " BEGIN" \
-	"  INSERT INTO " p "_keys(id) VALUES (NEW.id);" \
+	"  INSERT INTO " p "_keys(id) SELECT NEW.id WHERE NOT EXISTS" \
+	"   (SELECT 1 FROM " p "_keys WHERE id = NEW.id);" \
 	SEARCH_ADD(p, "NEW") \
 	"  END;" \
 	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
