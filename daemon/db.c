@@ -859,16 +859,43 @@ db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
 
 /*
  * The rows after a cursor, in the order of db_sort_sql: lexicographic
- * over the sort's terms and then id (always ascending), written as a
- * range on the first term (so the sort's index seeks to the cursor)
- * and the exact condition. IS, not =, where a term may be NULL.
+ * over the sort's terms and then id (always ascending), written so that
+ * the sort's index seeks to the cursor: a range on the key, and the exact
+ * condition. The nullable keys (context, price) sort their unknowns last
+ * whatever the direction; after a known value that takes two phases, the
+ * known values after the cursor, then every unknown one (db_keyset_phases).
  */
 int
-db_keyset_sql(struct buf *sql, enum reg_sort sort, int desc)
+db_keyset_phases(const struct reg_cursor *c)
 {
-	const char	*op = desc ? "<" : ">", *key;
+	return (c->sort == SORT_CONTEXT || c->sort == SORT_PRICE) &&
+	    c->type != CUR_NULL ? 2 : 1;
+}
 
-	switch (sort) {
+/*
+ * Within a phase of a nullable key, (key IS NULL) is constant: leaving it
+ * out of the ORDER BY lets the planner see that the index gives the order.
+ */
+const char *
+db_keyset_order(const struct reg_cursor *c, int phase)
+{
+	const char	*key;
+
+	if (c->sort == SORT_CONTEXT)
+		key = "context_length ";
+	else if (c->sort == SORT_PRICE)
+		key = "prompt_price ";
+	else
+		return NULL;
+	return c->type == CUR_NULL || phase == 1 ? "" : key;
+}
+
+int
+db_keyset_sql(struct buf *sql, const struct reg_cursor *c, int phase)
+{
+	const char	*op = c->desc ? "<" : ">", *key;
+
+	switch (c->sort) {
 	case SORT_NAME:
 		key = "name COLLATE NOCASE";
 		break;
@@ -887,14 +914,20 @@ db_keyset_sql(struct buf *sql, enum reg_sort sort, int desc)
 	default:
 		return -1;
 	}
-	if (sort == SORT_CONTEXT || sort == SORT_PRICE)
-		/* (key IS NULL) ascending, then key in the query's order. */
-		return buf_printf(sql, " AND (%s IS NULL) >= :k1 AND ("
-		    "(%s IS NULL) > :k1 OR ((%s IS NULL) = :k1 AND ("
-		    "%s %s :k2 OR (%s IS :k2 AND id > :kid))))",
-		    key, key, key, key, op, key);
+	if (c->sort == SORT_CONTEXT || c->sort == SORT_PRICE) {
+		if (c->type == CUR_NULL)
+			return buf_printf(sql, " AND (%s IS NULL) = 1 AND %s IS NULL"
+			    " AND id > :kid", key, key);
+		/* Both terms fixed: either index gives the ids in order. */
+		if (phase == 1)
+			return buf_printf(sql, " AND (%s IS NULL) = 1 AND %s IS NULL",
+			    key, key);
+		return buf_printf(sql, " AND (%s IS NULL) = 0 AND %s %s= :k2 AND"
+		    " (%s %s :k2 OR (%s = :k2 AND id > :kid))", key, key, op,
+		    key, op, key);
+	}
 	return buf_printf(sql, " AND %s %s= :k2 AND (%s %s :k2 OR"
-	    " (%s IS :k2 AND id > :kid))", key, op, key, op, key);
+	    " (%s = :k2 AND id > :kid))", key, op, key, op, key);
 }
 
 int
@@ -902,10 +935,7 @@ db_bind_keyset(sqlite3_stmt *st, const struct reg_cursor *c)
 {
 	int	 i, rc = SQLITE_OK;
 
-	if ((i = sqlite3_bind_parameter_index(st, ":k1")) > 0)
-		rc = sqlite3_bind_int(st, i, c->type == CUR_NULL);
-	if (rc == SQLITE_OK &&
-	    (i = sqlite3_bind_parameter_index(st, ":k2")) > 0) {
+	if ((i = sqlite3_bind_parameter_index(st, ":k2")) > 0) {
 		switch (c->type) {
 		case CUR_INT:
 			rc = sqlite3_bind_int64(st, i, c->i);

@@ -296,6 +296,49 @@ db_catalog_stage_only(sqlite3 *db, const char *const *names, size_t n,
 	return db_query_int(db, "SELECT count(*) FROM temp.staging", kept);
 }
 
+/* CATALOG's query for one phase of a page (db_models_list's, db_models.c). */
+static int
+db_catalog_list_sql(struct buf *sql, const struct catalog_query *q,
+    const char *order, int phase, int limit)
+{
+	const char	*ko;
+
+	/* Only fixed fragments go into the SQL; the user's text is bound. */
+	if (buf_puts(sql, "SELECT id, name, provider, description,"
+	    " canonical_slug, context_length, prompt_price, completion_price,"
+	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
+	    " prices, expires_at FROM"
+	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
+	    "  FROM catalog AS c) AS v WHERE 1") == -1)
+		return -1;
+	if (q->zdr == 1 && buf_puts(sql, " AND zdr IS 1") == -1)
+		return -1;
+	if (q->zdr == 0 && buf_puts(sql, " AND zdr IS NOT 1") == -1)
+		return -1;
+	if (q->synced == 1 && buf_puts(sql, " AND synced") == -1)
+		return -1;
+	if (q->synced == 0 && buf_puts(sql, " AND NOT synced") == -1)
+		return -1;
+	if (db_filter_sql(sql, "v", "catalog", q->provider, q->search) == -1)
+		return -1;
+	if (q->kind != NULL && buf_puts(sql, " AND kind = :kind") == -1)
+		return -1;
+	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
+		return -1;
+	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
+	if (ko != NULL && ko[0] == '\0') {
+		if (buf_puts(sql, " ORDER BY id") == -1)
+			return -1;
+	} else if (buf_puts(sql, " ORDER BY ") == -1 ||
+	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
+	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(sql, ", id") == -1)
+		return -1;
+	if (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1)
+		return -1;
+	return 0;
+}
+
 int
 db_catalog_list(sqlite3 *db, const struct catalog_query *q,
     catalog_entry_cb cb, void *arg)
@@ -304,104 +347,88 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
 	const char		*order;
-	int			 rc, n = 0, more = 0;
+	int			 rc, n = 0, more = 0, stopped = 0;
+	int			 phase, phases;
 
 	/* A catalog entry has no status: that key is LIST's only. */
 	if (q->sort == SORT_STATUS || (order = db_sort_sql(q->sort)) == NULL) {
 		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
 		return -1;
 	}
-	/* Only fixed fragments go into the SQL; the user's text is bound. */
-	if (buf_puts(&sql, "SELECT id, name, provider, description,"
-	    " canonical_slug, context_length, prompt_price, completion_price,"
-	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
-	    " prices, expires_at FROM"
-	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
-	    "  FROM catalog AS c) AS v WHERE 1") == -1)
-		goto nomem;
-	if (q->zdr == 1 && buf_puts(&sql, " AND zdr IS 1") == -1)
-		goto nomem;
-	if (q->zdr == 0 && buf_puts(&sql, " AND zdr IS NOT 1") == -1)
-		goto nomem;
-	if (q->synced == 1 && buf_puts(&sql, " AND synced") == -1)
-		goto nomem;
-	if (q->synced == 0 && buf_puts(&sql, " AND NOT synced") == -1)
-		goto nomem;
-	if (db_filter_sql(&sql, "v", "catalog", q->provider, q->search) == -1)
-		goto nomem;
-	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
-		goto nomem;
 	if (q->after != NULL && (q->after->sort != q->sort ||
 	    q->after->desc != q->desc)) {
 		log_warnx("database: catalog: a cursor of another sort");
-		goto fail;
+		return -1;
 	}
-	/* Paging as LIST's (db_models_list): one row more than the page. */
-	if (q->after != NULL && db_keyset_sql(&sql, q->sort, q->desc) == -1)
-		goto nomem;
-	if (buf_puts(&sql, " ORDER BY ") == -1 || buf_puts(&sql, order) == -1 ||
-	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
-	    buf_puts(&sql, ", id") == -1)
-		goto nomem;
-	if (q->limit > 0 && buf_printf(&sql, " LIMIT %d", q->limit + 1) == -1)
-		goto nomem;
-
-	if ((st = db_prepare(db, sql.data)) == NULL)
-		goto fail;
-	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1 ||
-	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
-		goto fail;
-	buf_free(&sql);
 	if (q->next != NULL)
 		memset(q->next, 0, sizeof(*q->next));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (q->limit > 0 && n == q->limit) {
-			more = 1;
-			break;
-		}
-		memset(&e, 0, sizeof(e));
-		e.id = db_coltext(st, 0);
-		e.name = db_coltext(st, 1);
-		e.provider = db_coltext(st, 2);
-		e.description = db_coltext(st, 3);
-		e.canonical_slug = sqlite3_column_type(st, 4) == SQLITE_NULL ?
-		    NULL : db_coltext(st, 4);
-		if ((e.has_context = sqlite3_column_type(st, 5) != SQLITE_NULL))
-			e.context_length = sqlite3_column_int64(st, 5);
-		if ((e.has_prompt_price =
-		    sqlite3_column_type(st, 6) != SQLITE_NULL))
-			e.prompt_price = sqlite3_column_double(st, 6);
-		if ((e.has_completion_price =
-		    sqlite3_column_type(st, 7) != SQLITE_NULL))
-			e.completion_price = sqlite3_column_double(st, 7);
-		e.features = (unsigned)sqlite3_column_int64(st, 8);
-		e.aliases = db_coltext(st, 9);
-		e.zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
-		    sqlite3_column_int(st, 10) == 1;
-		e.synced = sqlite3_column_int(st, 11) != 0;
-		e.first_seen = sqlite3_column_int64(st, 12);
-		e.last_seen = sqlite3_column_int64(st, 13);
-		e.kind = db_coltext(st, 14);
-		e.prices = db_coltext(st, 15);
-		if (sqlite3_column_type(st, 16) != SQLITE_NULL)
-			e.expires_at = sqlite3_column_int64(st, 16);
-		n++;
-		if (q->limit > 0 && n == q->limit && q->next != NULL &&
-		    db_cursor_set(q->next, q->sort, q->desc, e.id, e.name,
-		    e.provider, 0, e.has_context, e.context_length,
-		    e.has_prompt_price, e.prompt_price) == -1)
+	/* Paging as LIST's (db_models_list): one row more than the page. */
+	phases = q->after != NULL ? db_keyset_phases(q->after) : 1;
+	for (phase = 0; phase < phases && !more && !stopped; phase++) {
+		buf_reset(&sql);
+		if (db_catalog_list_sql(&sql, q, order, phase, q->limit > 0 ?
+		    q->limit + 1 - n : 0) == -1)
+			goto nomem;
+		if ((st = db_prepare(db, sql.data)) == NULL)
 			goto fail;
-		if (cb(&e, arg) != 0)
-			break;
+		if (db_bind_filters(st, q->provider, q->search) == -1 ||
+		    db_bind_kind(st, q->kind) == -1 ||
+		    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
+			goto fail;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (q->limit > 0 && n == q->limit) {
+				more = 1;
+				break;
+			}
+			memset(&e, 0, sizeof(e));
+			e.id = db_coltext(st, 0);
+			e.name = db_coltext(st, 1);
+			e.provider = db_coltext(st, 2);
+			e.description = db_coltext(st, 3);
+			e.canonical_slug = sqlite3_column_type(st, 4) ==
+			    SQLITE_NULL ? NULL : db_coltext(st, 4);
+			if ((e.has_context =
+			    sqlite3_column_type(st, 5) != SQLITE_NULL))
+				e.context_length = sqlite3_column_int64(st, 5);
+			if ((e.has_prompt_price =
+			    sqlite3_column_type(st, 6) != SQLITE_NULL))
+				e.prompt_price = sqlite3_column_double(st, 6);
+			if ((e.has_completion_price =
+			    sqlite3_column_type(st, 7) != SQLITE_NULL))
+				e.completion_price = sqlite3_column_double(st, 7);
+			e.features = (unsigned)sqlite3_column_int64(st, 8);
+			e.aliases = db_coltext(st, 9);
+			e.zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+			    sqlite3_column_int(st, 10) == 1;
+			e.synced = sqlite3_column_int(st, 11) != 0;
+			e.first_seen = sqlite3_column_int64(st, 12);
+			e.last_seen = sqlite3_column_int64(st, 13);
+			e.kind = db_coltext(st, 14);
+			e.prices = db_coltext(st, 15);
+			if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+				e.expires_at = sqlite3_column_int64(st, 16);
+			n++;
+			if (q->limit > 0 && n == q->limit && q->next != NULL &&
+			    db_cursor_set(q->next, q->sort, q->desc, e.id,
+			    e.name, e.provider, 0, e.has_context,
+			    e.context_length, e.has_prompt_price,
+			    e.prompt_price) == -1)
+				goto fail;
+			if (cb(&e, arg) != 0) {
+				stopped = 1;
+				break;
+			}
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_logerr(db, "list");
+			goto fail;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
 	}
+	buf_free(&sql);
 	if (q->next != NULL && !more)
 		q->next->id[0] = '\0';
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_logerr(db, "list");
-		goto fail;
-	}
-	sqlite3_finalize(st);
 	return n;
 nomem:
 	log_warnx("database: catalog: list: out of memory");

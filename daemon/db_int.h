@@ -37,12 +37,17 @@ int	 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	    const char *provider, const char *search);
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
 /*
- * Paging (issue 8): db_keyset_sql appends the condition "after the
- * cursor" for a sort key and order, with the parameters :k1, :k2 and
- * :kid, which db_bind_keyset binds. db_cursor_set fills a cursor from a
- * row's sort key values: 0, or -1 when it cannot hold them.
+ * Paging (issue 8): the rows after cursor c take db_keyset_phases(c)
+ * queries, one after the other (2 after a known context or price: the
+ * known values, then the unknown ones); db_keyset_sql appends phase's
+ * condition, with the parameters :k2 and :kid, which db_bind_keyset binds.
+ * db_cursor_set fills a cursor from a row's sort key values: 0, or -1 when
+ * it cannot hold them.
  */
-int	 db_keyset_sql(struct buf *sql, enum reg_sort, int desc);
+int	 db_keyset_phases(const struct reg_cursor *);
+int	 db_keyset_sql(struct buf *sql, const struct reg_cursor *, int phase);
+/* The ORDER BY key of a phase: NULL, db_sort_sql's; "", by id alone. */
+const char *db_keyset_order(const struct reg_cursor *, int phase);
 int	 db_bind_keyset(sqlite3_stmt *, const struct reg_cursor *);
 int	 db_cursor_set(struct reg_cursor *, enum reg_sort, int desc,
 	    const char *id, const char *name, const char *provider, int active,

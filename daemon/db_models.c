@@ -362,6 +362,7 @@ struct db_page {
 	void			*arg;
 	int			 n;
 	int			 more;	/* a row past the page was read */
+	int			 stopped;	/* cb asked to stop */
 	int			 failed;
 };
 
@@ -383,84 +384,110 @@ db_page_cb(const struct model *m, void *arg)
 		p->failed = 1;
 		return 1;
 	}
-	return p->cb(m, p->arg);
+	if (p->cb(m, p->arg) != 0) {
+		p->stopped = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /*
  * LIST's query, built only from the fixed fragments below; the user's
  * text is always bound, never put into the SQL. Unknown numbers sort last
  * in both directions; ties go by id. With a limit, one row more than the
- * page is read: it tells whether a next page exists.
+ * page is read: it tells whether a next page exists. A page after a
+ * cursor may take two queries (db_keyset_phases): phase picks one.
  */
+static int
+db_models_list_sql(struct buf *sql, const struct list_query *q, int phase,
+    int limit)
+{
+	const char	*order = db_sort_sql(q->sort), *ko;
+
+	if (order == NULL || buf_puts(sql, "SELECT " MODEL_COLS
+	    " FROM model_view WHERE 1") == -1)
+		return -1;
+	if (q->status == RS_ACTIVE && buf_puts(sql,
+	    " AND status = 'active'") == -1)
+		return -1;
+	if (q->status == RS_INACTIVE && buf_puts(sql,
+	    " AND status = 'inactive'") == -1)
+		return -1;
+	if (db_filter_sql(sql, "model_view", "model", q->provider,
+	    q->search) == -1)
+		return -1;
+	if (q->kind != NULL && buf_puts(sql, " AND kind = :kind") == -1)
+		return -1;
+	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
+		return -1;
+	/* Ties always go by ascending id, whatever the direction. */
+	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
+	if (ko != NULL && ko[0] == '\0') {
+		if (buf_puts(sql, " ORDER BY id") == -1)
+			return -1;
+	} else if (buf_puts(sql, " ORDER BY ") == -1 ||
+	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
+	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(sql, ", id") == -1)
+		return -1;
+	if (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1)
+		return -1;
+	return 0;
+}
+
 int
 db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
     void *arg)
 {
-	struct db_page	 page = { q, cb, arg, 0, 0, 0 };
+	struct db_page	 page = { q, cb, arg, 0, 0, 0, 0 };
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
-	const char	*dir, *order;
+	int		 phase, phases;
 
-	/* Ties always go by ascending id, whatever the direction. */
-	dir = q->desc ? "DESC" : "ASC";
-	if ((order = db_sort_sql(q->sort)) == NULL) {
+	if (db_sort_sql(q->sort) == NULL) {
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
 		return -1;
 	}
-	if (buf_puts(&sql, "SELECT " MODEL_COLS " FROM model_view WHERE 1") == -1)
-		goto nomem;
-	switch (q->status) {
-	case RS_ALL:
-		break;
-	case RS_ACTIVE:
-		if (buf_puts(&sql, " AND status = 'active'") == -1)
-			goto nomem;
-		break;
-	case RS_INACTIVE:
-		if (buf_puts(&sql, " AND status = 'inactive'") == -1)
-			goto nomem;
-		break;
-	default:
+	if (q->status != RS_ALL && q->status != RS_ACTIVE &&
+	    q->status != RS_INACTIVE) {
 		log_warnx("database: list: bad status filter %d",
 		    (int)q->status);
-		goto fail;
+		return -1;
 	}
-	if (db_filter_sql(&sql, "model_view", "model", q->provider,
-	    q->search) == -1)
-		goto nomem;
-	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
-		goto nomem;
 	if (q->after != NULL && (q->after->sort != q->sort ||
 	    q->after->desc != q->desc)) {
 		log_warnx("database: list: a cursor of another sort");
-		goto fail;
+		return -1;
 	}
-	if (q->after != NULL && db_keyset_sql(&sql, q->sort, q->desc) == -1)
-		goto nomem;
-	if (buf_puts(&sql, " ORDER BY ") == -1 ||
-	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
-	    buf_puts(&sql, ", id") == -1)
-		goto nomem;
-	if (q->limit > 0 && buf_printf(&sql, " LIMIT %d", q->limit + 1) == -1)
-		goto nomem;
-
-	if ((st = db_prepare(db, sql.data)) == NULL)
-		goto fail;
-	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1 ||
-	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
-		goto fail;
-	buf_free(&sql);
 	if (q->next != NULL)
 		memset(q->next, 0, sizeof(*q->next));
-	if (db_each_model(db, st, db_page_cb, &page) == -1 || page.failed)
-		return -1;
+	phases = q->after != NULL ? db_keyset_phases(q->after) : 1;
+	for (phase = 0; phase < phases && !page.more && !page.stopped;
+	    phase++) {
+		buf_reset(&sql);
+		if (db_models_list_sql(&sql, q, phase, q->limit > 0 ?
+		    q->limit + 1 - page.n : 0) == -1) {
+			log_warnx("database: list: out of memory");
+			goto fail;
+		}
+		if ((st = db_prepare(db, sql.data)) == NULL)
+			goto fail;
+		if (db_bind_filters(st, q->provider, q->search) == -1 ||
+		    db_bind_kind(st, q->kind) == -1 ||
+		    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
+			goto fail;
+		if (db_each_model(db, st, db_page_cb, &page) == -1 ||
+		    page.failed) {
+			st = NULL;
+			goto fail;
+		}
+		st = NULL;
+	}
+	buf_free(&sql);
 	/* No row past the page: the cursor noted at its last row is void. */
 	if (q->next != NULL && !page.more)
 		q->next->id[0] = '\0';
 	return 0;
-nomem:
-	log_warnx("database: list: out of memory");
 fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);

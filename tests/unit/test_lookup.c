@@ -498,8 +498,10 @@ test_sort_plans(void)
 	ok(db != NULL, "sort plans: open");
 	if (db == NULL)
 		return;
+	/* a knows its context and price, b does not: both phases run. */
 	ok(exec(db, ADD_MODEL("a", "[]") ADD_MODEL("b", "[]")
-	    ADD_ENTRY("a", "[]")) == 0, "sort plans: rows");
+	    ADD_ENTRY("a", "[]") "UPDATE models SET context_length = 10,"
+	    " prompt_price = 1.5 WHERE id = 'a'") == 0, "sort plans: rows");
 	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, trace_cb, NULL);
 	for (sort = SORT_NAME; sort <= SORT_STATUS; sort++)
 		for (desc = 0; desc < 2; desc++) {
@@ -527,6 +529,9 @@ test_sort_plans(void)
 			is_int(plan_sorts(db, traced, plan, sizeof(plan)), 0,
 			    "LIST sort=%s%s after=: no sort either: %s",
 			    keys[sort], desc ? " desc" : "", plan);
+			ok(strncmp(plan, "SEARCH m USING INDEX models_sort_", 33) == 0,
+			    "LIST sort=%s%s after=: the index seeks to the cursor",
+			    keys[sort], desc ? " desc" : "");
 			if (sort == SORT_STATUS)
 				continue;
 			memset(&cq, 0, sizeof(cq));
@@ -542,6 +547,33 @@ test_sort_plans(void)
 			is_int(plan_sorts(db, traced, plan, sizeof(plan)), 0,
 			    "CATALOG sort=%s%s: no sort: %s", keys[sort],
 			    desc ? " desc" : "", plan);
+		}
+	/* After a known context or price: the first phase seeks too. */
+	for (sort = SORT_CONTEXT; sort <= SORT_PRICE; sort++)
+		for (desc = 0; desc < 2; desc++) {
+			memset(&q, 0, sizeof(q));
+			q.sort = (enum reg_sort)sort;
+			q.desc = desc;
+			q.limit = 1;
+			q.next = &next;
+			n = 0;
+			ok(db_models_list(db, &q, count_cb, &n) == 0 &&
+			    next.type != CUR_NULL, "LIST sort=%s%s: a known "
+			    "value first", keys[sort], desc ? " desc" : "");
+			after = next;
+			q.after = &after;
+			trace_marker = "IS NULL) = 0 AND";
+			traced[0] = '\0';
+			n = 0;
+			ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 1,
+			    "LIST sort=%s%s: then the unknown one", keys[sort],
+			    desc ? " desc" : "");
+			is_int(plan_sorts(db, traced, plan, sizeof(plan)), 0,
+			    "LIST sort=%s%s after a known value: no sort: %s",
+			    keys[sort], desc ? " desc" : "", plan);
+			ok(strncmp(plan, "SEARCH m USING INDEX models_sort_", 33) == 0,
+			    "LIST sort=%s%s after a known value: the index seeks",
+			    keys[sort], desc ? " desc" : "");
 		}
 	memset(&q, 0, sizeof(q));
 	q.provider = "x";
