@@ -259,6 +259,16 @@ test_conflicts(void)
 	is_int(qint(db, "SELECT count(*) FROM model_aliases"), 0,
 	    "its rows went with it");
 
+	/* An outer OR REPLACE does not let the trigger's claim steal an alias. */
+	ok(exec(db, ADD_MODEL("h1", "[\"held\"]")
+	    "INSERT OR REPLACE INTO models(id, name, status, status_source,"
+	    " added_at, status_changed_at, aliases) VALUES ('h0', 'h0',"
+	    " 'inactive', 'seed', 1, 1, '[\"held\",\"held\"]');") == 0,
+	    "INSERT OR REPLACE of a model listing a held alias twice");
+	is_str(resolve(db, "held"), "h1", "... the holder keeps it");
+	is_int(qint(db, "SELECT count(*) FROM model_aliases_shadowed WHERE"
+	    " alias = 'held'"), 1, "... one shadowed claim, not two");
+
 	/* An alias that is another model's id: the id wins. */
 	ok(exec(db, ADD_MODEL("p", "[\"q\"]") ADD_MODEL("q", "[]")) == 0,
 	    "an alias that is another model's id");
