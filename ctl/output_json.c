@@ -161,7 +161,7 @@ static const struct {
 	{ "models", J_NUM }, { "active", J_NUM }, { "failures", J_NUM },
 	{ "items", J_NUM }, { "protocol", J_NUM }, { "added", J_NUM },
 	{ "updated", J_NUM }, { "activated", J_NUM }, { "deactivated", J_NUM },
-	{ "clients", J_NUM }, { "warnings", J_STR }, { "socket", J_STR },
+	{ "clients", J_NUM }, { "unread_bytes", J_NUM }, { "warnings", J_STR }, { "socket", J_STR },
 	{ "id", J_STR }, { "name", J_STR }, { "user", J_STR }, { "role", J_STR },
 	{ "version", J_STR }, { "config", J_STR }, { "state", J_STR },
 	{ "format", J_STR }, { "source", J_STR }, { "message", J_STR },

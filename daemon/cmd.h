@@ -15,6 +15,7 @@ enum cmd_ret {
 	CMD_DEFERRED,	/* the handler will reply later through client_reply_* */
 	CMD_CLOSE,	/* reply OK like CMD_OK, then close the connection */
 	CMD_STREAM,	/* reply "OK 0", then the connection streams (WATCH): see control.h */
+	CMD_PRODUCE,	/* reply "OK <ctx->n>", then ctx->produce writes the records as the client reads */
 };
 
 struct cmd_ctx {
@@ -24,6 +25,16 @@ struct cmd_ctx {
 	int			 n;	/* number of records in out */
 	const char		*code;	/* for CMD_ERR */
 	char			 msg[512];
+	/*
+	 * For CMD_PRODUCE (issue 8): produce(arg, out, max) appends at most
+	 * max records to out and returns how many (-1: failed); it is called
+	 * again each time the client has read most of what is queued, until
+	 * ctx->n records are out. produce_free(arg) runs once, when the reply
+	 * is complete or the client goes.
+	 */
+	int			(*produce)(void *arg, struct buf *out, int max);
+	void			(*produce_free)(void *arg);
+	void			*produce_arg;
 };
 
 struct cmd {
@@ -76,11 +87,11 @@ enum cmd_ret cmd_audit(struct cmd_ctx *);
  * record next=CURSOR when more rows follow: 0, or -1 out of memory.
  */
 #define CMD_PAGE_MAX	10000
-struct reg_cursor;
+struct page_cursor;
 enum reg_sort;
 int	 cmd_page_opts(struct cmd_ctx *, enum reg_sort, int desc, int *limit,
-	    struct reg_cursor *after, const struct reg_cursor **afterp);
-int	 cmd_page_next(struct cmd_ctx *, const struct reg_cursor *next);
+	    struct page_cursor *after, const struct page_cursor **afterp);
+int	 cmd_page_next(struct cmd_ctx *, const struct page_cursor *next);
 
 /* The table, for HELP. */
 extern const struct cmd cmd_table[];

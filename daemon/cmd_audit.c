@@ -11,6 +11,7 @@
 #include "db_audit.h"
 #include "proto.h"
 #include "registry.h"
+#include "reg_cursor.h"
 
 #define AUDIT_LIMIT_DEFAULT	100
 #define AUDIT_LIMIT_MAX		10000
@@ -46,11 +47,38 @@ cmd_audit_row(const struct db_audit_row *r, void *arg)
 	return 0;
 }
 
+/* The next records of a streamed AUDIT reply (control.c calls it): how many, or -1. */
+static int
+cmd_audit_produce(void *arg, struct buf *out, int max)
+{
+	struct db_audit_row	 r;
+	struct cmd_ctx		 one;
+	struct cmd_audit_list	 l = { &one, 0 };
+	int			 k, rc;
+
+	memset(&one, 0, sizeof(one));
+	one.out = out;
+	for (k = 0; k < max; k++) {
+		if ((rc = reg_audit_next(arg, &r)) != 1)
+			return rc == -1 ? -1 : k;
+		if (cmd_audit_row(&r, &l) == -1)
+			return -1;
+	}
+	return k;
+}
+
+static void
+cmd_audit_cursor_free(void *arg)
+{
+	reg_cursor_close(arg);
+}
+
 enum cmd_ret
 cmd_audit(struct cmd_ctx *ctx)
 {
 	struct db_audit_query	 q;
-	struct cmd_audit_list	 l = { ctx, 0 };
+	struct reg_cursor	*cur;
+	int64_t			 total;
 	const char		*v;
 	char			*end;
 	long			 d, n;
@@ -90,11 +118,12 @@ cmd_audit(struct cmd_ctx *ctx)
 			    AUDIT_LIMIT_MAX);
 		q.limit = (int)n;
 	}
-	if (reg_audit_list(md.db, &q, cmd_audit_row, &l) != REG_OK || l.failed) {
-		buf_reset(ctx->out);
-		ctx->n = 0;
-		return cmd_err(ctx, "internal", l.failed ? "out of memory" :
-		    "database error");
-	}
-	return CMD_OK;
+	/* Streamed from one snapshot as the client reads (see cmd_list). */
+	if (reg_audit_open(md.db, &q, &cur, &total) != REG_OK)
+		return cmd_err(ctx, "internal", "database error");
+	ctx->n = (int)total;
+	ctx->produce = cmd_audit_produce;
+	ctx->produce_free = cmd_audit_cursor_free;
+	ctx->produce_arg = cur;
+	return CMD_PRODUCE;
 }

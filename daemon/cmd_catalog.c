@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "reg_catalog.h"
 #include "registry.h"
+#include "reg_cursor.h"
 #include "source.h"
 
 /* One catalog record (doc/protocol.md, CATALOG). */
@@ -53,6 +54,30 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 	return rv ? -1 : 0;
 }
 
+/* The next records of a streamed CATALOG reply (control.c calls it): how many, or -1. */
+static int
+cmd_catalog_produce(void *arg, struct buf *out, int max)
+{
+	struct reg_cursor	*cur = arg;
+	struct catalog_entry	 e;
+	int			 k, r;
+
+	for (k = 0; k < max; k++) {
+		if ((r = reg_catalog_next(cur, &e)) != 1)
+			return r == -1 ? -1 : k;
+		if (cmd_catalog_record(out, &e) == -1)
+			return -1;
+	}
+	return k;
+}
+
+static void
+cmd_catalog_cursor_free(void *arg)
+{
+	reg_cursor_close(arg);
+}
+
+/* Collects the records of one CATALOG page (limit=, after=). */
 struct cmd_catalog_collect {
 	struct cmd_ctx	*ctx;
 	int		 failed;
@@ -105,9 +130,11 @@ enum cmd_ret
 cmd_catalog(struct cmd_ctx *ctx)
 {
 	struct catalog_query		 q;
-	struct reg_cursor		 after, next;
+	struct page_cursor		 after, next;
 	struct cmd_catalog_collect	 col = { ctx, 0 };
+	struct reg_cursor		*cur;
 	const char			*v;
+	int64_t				 n;
 	enum reg_rc			 rc;
 
 	memset(&q, 0, sizeof(q));
@@ -147,12 +174,32 @@ cmd_catalog(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
 		    "([catalog] url)");
 
-	rc = reg_catalog_list(md.db, &q, cmd_catalog_collect, &col);
-	if (col.failed || (rc == REG_OK && cmd_page_next(ctx, &next) == -1))
-		return cmd_err(ctx, "internal", "out of memory");
+	/* A page is collected, as LIST's (cmd_list). */
+	if (q.limit != 0 || q.after != NULL) {
+		rc = reg_catalog_list(md.db, &q, cmd_catalog_collect, &col);
+		if (col.failed || (rc == REG_OK &&
+		    cmd_page_next(ctx, &next) == -1))
+			return cmd_err(ctx, "internal", "out of memory");
+		switch (rc) {
+		case REG_OK:
+			return CMD_OK;
+		case REG_USAGE:
+			return cmd_err(ctx, "usage", "bad sort key");
+		default:
+			return cmd_err(ctx, "internal", "database error");
+		}
+	}
+
+	/* The whole catalog is streamed from one snapshot (see cmd_list). */
+	q.next = NULL;
+	rc = reg_catalog_open(md.db, &q, &cur, &n);
 	switch (rc) {
 	case REG_OK:
-		return CMD_OK;
+		ctx->n = (int)n;
+		ctx->produce = cmd_catalog_produce;
+		ctx->produce_free = cmd_catalog_cursor_free;
+		ctx->produce_arg = cur;
+		return CMD_PRODUCE;
 	case REG_USAGE:
 		return cmd_err(ctx, "usage", "bad sort key");
 	default:

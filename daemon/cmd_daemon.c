@@ -94,6 +94,7 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_str(b, "socket", control_path());
 	lf_bool(b, "socket_activated", control_activated());
 	lf_int(b, "clients", control_clients());
+	lf_int(b, "unread_bytes", (int64_t)control_unread());
 	lf_int(b, "models", rc.models);
 	lf_int(b, "active", rc.active);
 	lf_str(b, "default", rc.default_id[0] ? rc.default_id : NULL);

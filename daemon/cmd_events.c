@@ -13,6 +13,7 @@
 #include "events.h"
 #include "proto.h"
 #include "registry.h"
+#include "reg_cursor.h"
 
 #define EVENTS_LIMIT_DEFAULT	100
 #define EVENTS_LIMIT_MAX	10000
@@ -41,30 +42,34 @@ cmd_events_filter_ok(const char *k)
 	return 1;
 }
 
-/* EVENTS' rows go into the reply; out of memory stops the listing. */
-struct cmd_events_list {
-	struct cmd_ctx	*ctx;
-	int		 failed;
-};
-
+/* The next records of a streamed EVENTS reply (control.c calls it): how many, or -1. */
 static int
-cmd_events_row(const struct db_event *e, void *arg)
+cmd_events_produce(void *arg, struct buf *out, int max)
 {
-	struct cmd_events_list	*l = arg;
+	struct db_event	 ev;
+	int		 k, r;
 
-	if (events_record(l->ctx->out, e) == -1) {
-		l->failed = 1;
-		return -1;
+	for (k = 0; k < max; k++) {
+		if ((r = reg_events_next(arg, &ev)) != 1)
+			return r == -1 ? -1 : k;
+		if (events_record(out, &ev) == -1)
+			return -1;
 	}
-	l->ctx->n++;
-	return 0;
+	return k;
+}
+
+static void
+cmd_events_cursor_free(void *arg)
+{
+	reg_cursor_close(arg);
 }
 
 enum cmd_ret
 cmd_events(struct cmd_ctx *ctx)
 {
 	struct db_event_query	 q;
-	struct cmd_events_list	 l = { ctx, 0 };
+	struct reg_cursor	*cur;
+	int64_t			 total;
 	const char		*v;
 	char			 prefix[EVENTS_FILTER_MAX + 1], *end;
 	long			 d, n;
@@ -108,13 +113,14 @@ cmd_events(struct cmd_ctx *ctx)
 			    EVENTS_LIMIT_MAX);
 		q.limit = (int)n;
 	}
-	if (reg_events_list(md.db, &q, cmd_events_row, &l) != REG_OK || l.failed) {
-		buf_reset(ctx->out);
-		ctx->n = 0;
-		return cmd_err(ctx, "internal", l.failed ? "out of memory" :
-		    "database error");
-	}
-	return CMD_OK;
+	/* Streamed from one snapshot as the client reads (see cmd_list). */
+	if (reg_events_open(md.db, &q, &cur, &total) != REG_OK)
+		return cmd_err(ctx, "internal", "database error");
+	ctx->n = (int)total;
+	ctx->produce = cmd_events_produce;
+	ctx->produce_free = cmd_events_cursor_free;
+	ctx->produce_arg = cur;
+	return CMD_PRODUCE;
 }
 
 enum cmd_ret

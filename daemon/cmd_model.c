@@ -1,4 +1,5 @@
 /* cmd_model.c: the verbs on models: LIST, SHOW, ACTIVATE, DEACTIVATE, DEFAULT, DELETE. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
+#include "reg_cursor.h"
 
 static const struct {
 	unsigned	 bit;
@@ -140,11 +142,55 @@ cmd_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
 	}
 }
 
+/*
+ * LIST's rows, streamed (issue 8): a cursor over one snapshot gives the
+ * count for the status line, then control.c asks for the records a batch
+ * at a time as the client reads, so a slow reader of a large registry
+ * holds a few hundred KiB, not the whole reply.
+ */
+static int
+cmd_list_produce(void *arg, struct buf *out, int max)
+{
+	struct reg_cursor	*cur = arg;
+	struct model		 m;
+	int			 k, r;
+
+	for (k = 0; k < max; k++) {
+		if ((r = reg_list_next(cur, &m)) != 1)
+			return r == -1 ? -1 : k;
+		if (cmd_model_record(out, &m) == -1)
+			return -1;
+	}
+	return k;
+}
+
+static void
+cmd_cursor_free(void *arg)
+{
+	reg_cursor_close(arg);
+}
+
+static enum cmd_ret
+cmd_list_stream(struct cmd_ctx *ctx, const struct list_query *q)
+{
+	struct reg_cursor	*cur;
+	int64_t			 n;
+	enum reg_rc		 rc;
+
+	if ((rc = reg_list_open(md.db, q, &cur, &n)) != REG_OK)
+		return cmd_reg_err(ctx, rc, "");
+	ctx->n = (int)n;
+	ctx->produce = cmd_list_produce;
+	ctx->produce_free = cmd_cursor_free;
+	ctx->produce_arg = cur;
+	return CMD_PRODUCE;
+}
+
 enum cmd_ret
 cmd_list(struct cmd_ctx *ctx)
 {
 	struct list_query	 q;
-	struct reg_cursor	 after, next;
+	struct page_cursor	 after, next;
 	struct collect		 col = { ctx, 0 };
 	const char		*v;
 	enum reg_rc		 rc;
@@ -177,6 +223,17 @@ cmd_list(struct cmd_ctx *ctx)
 		return CMD_ERR;
 	q.next = &next;
 
+	/* The whole list is streamed from one snapshot (cmd_list_stream). */
+	if (q.limit == 0 && q.after == NULL) {
+		q.next = NULL;
+		return cmd_list_stream(ctx, &q);
+	}
+
+	/*
+	 * A page (limit=, after=) is collected in one read transaction: at
+	 * most CMD_PAGE_MAX records, so its memory is bounded, and its count
+	 * includes the next= record by construction.
+	 */
 	rc = reg_list(md.db, &q, cmd_collect_model, &col);
 	if (col.failed || (rc == REG_OK && cmd_page_next(ctx, &next) == -1))
 		return cmd_err(ctx, "internal", "out of memory");

@@ -11,7 +11,7 @@
 
 int
 cmd_page_opts(struct cmd_ctx *ctx, enum reg_sort sort, int desc, int *limit,
-    struct reg_cursor *after, const struct reg_cursor **afterp)
+    struct page_cursor *after, const struct page_cursor **afterp)
 {
 	const char	*v;
 	char		*end;
@@ -49,7 +49,7 @@ cmd_page_opts(struct cmd_ctx *ctx, enum reg_sort sort, int desc, int *limit,
 }
 
 int
-cmd_page_next(struct cmd_ctx *ctx, const struct reg_cursor *next)
+cmd_page_next(struct cmd_ctx *ctx, const struct page_cursor *next)
 {
 	char	 token[CURSOR_MAXLEN];
 	int	 rv = 0;

@@ -111,6 +111,12 @@ cfg_default(void)
 	cfg->alert_retries = 5;
 	cfg->alert_timeout = 30;
 	cfg->event_retention = 90 * 86400;
+	cfg->max_clients = 1024;
+	cfg->max_clients_per_uid = 1024 / 4;
+	cfg->reserved_clients = 8;
+	cfg->request_timeout = 10;
+	cfg->idle_timeout = 600;
+	cfg->reply_budget = 64UL * 1024 * 1024;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

@@ -108,6 +108,19 @@ struct config {
 
 	/* [daemon], added after the others: events older than this are pruned. */
 	int		 event_retention;	/* seconds, default 90 days (1h..3650d) */
+
+	/*
+	 * [daemon], issue 8: the control socket's slots. max_clients_per_uid
+	 * defaults to a quarter of max_clients, reserved_clients to 8 (never
+	 * more than max_clients - 1): the last slots only admins, root and
+	 * the daemon's own uid may take.
+	 */
+	int		 max_clients;		/* default 1024 */
+	int		 max_clients_per_uid;	/* default max_clients / 4 (at least 1) */
+	int		 reserved_clients;	/* default 8 */
+	int		 request_timeout;	/* seconds to complete a request line, default 10 */
+	int		 idle_timeout;		/* seconds a connection may idle (not WATCH), default 600; 0: never */
+	size_t		 reply_budget;		/* unread replies of all clients together, default 64 MiB */
 };
 
 /*

@@ -56,6 +56,32 @@ cfg_seed_defaults(struct pctx *c)
 		cfg_set_string(c, &cfg->default_model, NULL);
 }
 
+/*
+ * The connection slots: the per-uid limit follows max_clients unless set;
+ * set above max_clients it is simply no limit (max_clients still holds).
+ * The reserved slots must leave one for everybody else when set, and are
+ * clamped rather than refused when only max_clients was set small, so
+ * "max_clients = 4" alone is a valid file.
+ */
+static void
+cfg_check_clients(struct pctx *c)
+{
+	struct config	*cfg = c->cfg;
+
+	if (!c->seen[K_MAX_CLIENTS_PER_UID]) {
+		cfg->max_clients_per_uid = cfg->max_clients / 4;
+		if (cfg->max_clients_per_uid < 1)
+			cfg->max_clients_per_uid = 1;
+	}
+	if (!c->seen[K_RESERVED_CLIENTS]) {
+		if (cfg->reserved_clients > cfg->max_clients - 1)
+			cfg->reserved_clients = cfg->max_clients - 1;
+	} else if (cfg->reserved_clients >= cfg->max_clients)
+		pctx_error(c, later_line(c, K_MAX_CLIENTS, K_RESERVED_CLIENTS),
+		    "reserved_clients (%d) must be less than max_clients (%d)",
+		    cfg->reserved_clients, cfg->max_clients);
+}
+
 /* Rules that involve several keys, checked once the whole file is read. */
 void
 cfg_check(struct pctx *c)
@@ -91,4 +117,5 @@ cfg_check(struct pctx *c)
 		    "default_model \"%s\" is in always_inactive, but the "
 		    "default model must be active",
 		    cfg_show(shown, sizeof(shown), cfg->default_model));
+	cfg_check_clients(c);
 }

@@ -40,6 +40,10 @@
 #define CONCURRENCY_MAX	64
 #define RETRIES_MAX	100
 #define ARGV_MAX	64		/* words in [alerts] exec */
+/* Issue 8: the control socket's connection slots and timeouts. */
+#define MAX_CLIENTS_MAX	65536
+#define RESERVED_CLIENTS_MAX	1023	/* below the default max_clients, so the key alone is valid */
+#define IDLE_TIMEOUT_MAX	(30 * 86400)
 
 enum section {
 	SEC_NONE = 0,		/* before the first header */
@@ -115,6 +119,12 @@ enum key {
 	K_AL_RETRIES,
 	K_AL_TIMEOUT,
 	K_DEF_FALLBACK,
+	K_MAX_CLIENTS,
+	K_MAX_CLIENTS_PER_UID,
+	K_RESERVED_CLIENTS,
+	K_REQUEST_TIMEOUT,
+	K_IDLE_TIMEOUT,
+	K_REPLY_BUDGET,
 	K_COUNT
 };
 

@@ -140,6 +140,20 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 
 	/* [defaults] */
 	[K_DEF_FALLBACK] =	{ SEC_DEFAULTS, "fallback", T_LIST, AT(default_fallback) },
+
+	/* [daemon], issue 8: connection slots and timeouts (control.c). */
+	[K_MAX_CLIENTS] =	{ SEC_DAEMON, "max_clients", T_INT, AT(max_clients),
+				  1, MAX_CLIENTS_MAX },
+	[K_MAX_CLIENTS_PER_UID] = { SEC_DAEMON, "max_clients_per_uid", T_INT,
+				  AT(max_clients_per_uid), 1, MAX_CLIENTS_MAX },
+	[K_RESERVED_CLIENTS] =	{ SEC_DAEMON, "reserved_clients", T_INT,
+				  AT(reserved_clients), 0, RESERVED_CLIENTS_MAX },
+	[K_REQUEST_TIMEOUT] =	{ SEC_DAEMON, "request_timeout", T_DURATION,
+				  AT(request_timeout), 1, TIMEOUT_MAX },
+	/* 0: idle connections are never closed. */
+	[K_IDLE_TIMEOUT] =	{ SEC_DAEMON, "idle_timeout", T_DURATION,
+				  AT(idle_timeout), 0, IDLE_TIMEOUT_MAX },
+	[K_REPLY_BUDGET] =	{ SEC_DAEMON, "reply_budget", T_SIZE, AT(reply_budget) },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

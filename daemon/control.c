@@ -1,6 +1,7 @@
 /* control.c: the control socket: create or inherit it, accept, read request lines, write replies, close. */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +28,52 @@
 #include "log.h"
 #include "proto.h"
 
-#define CONTROL_MAXCLIENTS	256
 #define CONTROL_BACKLOG		128
 /* Input is read in bounded chunks: a flood without newlines cannot grow memory. */
 #define CONTROL_READ_HIWAT	(64 * 1024)
 /* Past this much unread reply data we stop reading the client's requests. */
 #define CONTROL_WRITE_HIWAT	(4 * 1024 * 1024)
+/*
+ * Past [daemon] reply_budget of unread replies over all clients, the mark
+ * drops to this: those with the largest backlogs stop being read first,
+ * while one that reads its replies (a PING, an admin) is still served.
+ */
+#define CONTROL_WRITE_SQUEEZED	(64 * 1024)
+/* Fires the write callback (and resumes reading) once output drains to this. */
+#define CONTROL_WRITE_LOWAT	(32 * 1024)
+/* One turn of a connection: this many requests, or this much reply, then the others' turn. */
+#define CONTROL_TURN_REQUESTS	16
+#define CONTROL_TURN_BYTES	(256 * 1024)
+/* A streamed reply is produced while less than this is queued, this many records at a call. */
+#define CONTROL_PRODUCE_HIWAT	(256 * 1024)
+#define CONTROL_PRODUCE_BATCH	64
+/* File descriptors kept beyond max_clients: the database, curl, logs, pipes. */
+#define CONTROL_SPARE_FDS	64
+/* After a timeout's ERR line, how long the peer has to take it before the close. */
+#define CONTROL_LINGER		1
+
+/* What a client's timer is counting. */
+enum client_timer {
+	TIMER_NONE,
+	TIMER_REQUEST,		/* a request line has started and not ended */
+	TIMER_IDLE,		/* nothing asked, nothing owed */
+	TIMER_LINGER,		/* told why it goes; closing */
+};
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	int			 fd;
 	struct bufferevent	*bev;
 	struct event		*resume;	/* zero-delay event: go on reading after a deferred reply */
+	struct event		*timer;		/* request_timeout, idle_timeout, linger */
+	enum client_timer	 tmode;
+	uint64_t		 drained;	/* bytes the peer has taken, ever */
+	uint64_t		 drained_at;	/* ... when the idle timer was armed */
+	/* A streamed reply (CMD_PRODUCE): records left and who makes them. */
+	int64_t			 prod_left;
+	int			(*produce)(void *, struct buf *, int);
+	void			(*produce_free)(void *);
+	void			*produce_arg;
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
@@ -48,12 +84,14 @@ struct client {
 	int			 eof;		/* the peer closed its side */
 	int			 closing;	/* close once the output has drained */
 	int			 streaming;	/* WATCH: replies only, requests ignored */
+	int			 active;	/* a request was read since the timer was armed */
 	void			(*on_close)(void *);
 	void			*on_close_arg;
 };
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
 static int		 nclients;
+static size_t		 unread;	/* bytes in every client's output buffer together */
 static int		 listen_fd = -1;
 static int		 activated;	/* fd from systemd: not ours to unlink */
 static char		 sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -62,6 +100,9 @@ static struct event	*ev_accept_pause;
 
 static void	 client_process(struct client *);
 static void	 client_free(struct client *);
+static void	 client_arm_timer(struct client *);
+static void	 client_yield(struct client *);
+static void	 client_produce_end(struct client *);
 
 int
 control_activated(void)
@@ -79,6 +120,42 @@ int
 control_clients(void)
 {
 	return nclients;
+}
+
+size_t
+control_unread(void)
+{
+	return unread;
+}
+
+/* Keep the global count of unread replies as libevent adds to and drains each output buffer. */
+static void
+client_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct client	*c = arg;
+
+	unread += info->n_added;
+	unread -= info->n_deleted < unread ? info->n_deleted : unread;
+	c->drained += info->n_deleted;
+}
+
+/* How much unread reply this client may have before we stop reading its requests. */
+static size_t
+client_write_mark(void)
+{
+	if (unread > md.cfg->reply_budget)
+		return CONTROL_WRITE_SQUEEZED;
+	return CONTROL_WRITE_HIWAT;
+}
+
+/* Let the others have their turn: go on with this client from a zero timer, after the loop has polled. */
+static void
+client_yield(struct client *c)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	evtimer_add(c->resume, &tv);
 }
 
 uid_t
@@ -297,7 +374,7 @@ client_reply_ok(struct client *c, int n, const struct buf *records)
 	client_write_reply(c, head, (size_t)len, records);
 	if (c->busy) {
 		c->busy = 0;
-		event_active(c->resume, EV_TIMEOUT, 0);
+		client_yield(c);
 	}
 }
 
@@ -321,7 +398,7 @@ client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 	client_write_reply(c, line, strlen(line), NULL);
 	if (c->busy) {
 		c->busy = 0;
-		event_active(c->resume, EV_TIMEOUT, 0);
+		client_yield(c);
 	}
 }
 
@@ -390,9 +467,89 @@ client_request(struct client *c, const char *line, size_t len)
 		c->streaming = 1;
 		c->busy = 1;
 		break;
+	case CMD_PRODUCE:
+		/* busy until the last record is out: pipelined requests wait their turn. */
+		client_reply_ok(c, ctx.n, NULL);
+		c->prod_left = ctx.n;
+		c->produce = ctx.produce;
+		c->produce_free = ctx.produce_free;
+		c->produce_arg = ctx.produce_arg;
+		c->busy = 1;
+		if (c->prod_left == 0)
+			client_produce_end(c);
+		else
+			client_yield(c);
+		break;
 	}
 	buf_free(&out);
 	free(req);
+}
+
+/* The streamed reply is complete, or the client goes: let its cursor go. */
+static void
+client_produce_end(struct client *c)
+{
+	if (c->produce_free != NULL)
+		c->produce_free(c->produce_arg);
+	c->produce = NULL;
+	c->produce_free = NULL;
+	c->produce_arg = NULL;
+	if (c->busy && !c->streaming) {
+		c->busy = 0;
+		client_yield(c);
+	}
+}
+
+/*
+ * Queue the next records of a streamed reply while the client's backlog
+ * is small: at most CONTROL_PRODUCE_HIWAT queued (64 KiB past the reply
+ * budget), and one turn's worth per call. The write callback (the backlog
+ * drained to the low-water mark) or the zero timer brings us back. A
+ * producer that fails, or ends short of the count its status line gave,
+ * leaves a reply we cannot finish: the connection is closed, and the
+ * client sees the end of the stream inside the reply.
+ */
+static void
+client_produce(struct client *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct buf	 b = { 0 };
+	struct timeval	 tv = { CONTROL_LINGER, 0 };
+	size_t		 mark, turn = 0;
+	int		 k, max;
+
+	mark = unread > md.cfg->reply_budget ? CONTROL_WRITE_SQUEEZED :
+	    CONTROL_PRODUCE_HIWAT;
+	while (c->prod_left > 0 && evbuffer_get_length(out) < mark) {
+		if (turn >= CONTROL_TURN_BYTES) {
+			client_yield(c);
+			return;
+		}
+		max = c->prod_left < CONTROL_PRODUCE_BATCH ? (int)c->prod_left :
+		    CONTROL_PRODUCE_BATCH;
+		b.len = 0;
+		k = c->produce(c->produce_arg, &b, max);
+		if (k <= 0 || k > max || evbuffer_add(out, b.data, b.len) == -1) {
+			log_warnx("client uid %u: a streamed reply failed with "
+			    "%lld records left, closing", (unsigned)c->uid,
+			    (long long)c->prod_left);
+			buf_free(&b);
+			c->prod_left = 0;
+			client_produce_end(c);
+			c->busy = 0;
+			c->closing = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			/* Gone when what is queued is out, or soon: it will not read a broken reply. */
+			c->tmode = TIMER_LINGER;
+			evtimer_add(c->timer, &tv);
+			return;
+		}
+		turn += b.len;
+		c->prod_left -= k;
+	}
+	buf_free(&b);
+	if (c->prod_left == 0)
+		client_produce_end(c);
 }
 
 /* Is the client done: nothing more will come and nothing waits to be sent? */
@@ -429,8 +586,12 @@ control_line_too_long(struct evbuffer *in, size_t pos)
 }
 
 /*
- * Read and run every complete line in the input buffer, in order, unless
+ * Read and run the complete lines in the input buffer, in order, unless
  * a deferred reply is outstanding or the client's unread replies pile up.
+ * One call is one turn: after CONTROL_TURN_REQUESTS requests or
+ * CONTROL_TURN_BYTES of reply, the rest waits in the input buffer and a
+ * zero timer brings us back once every other ready connection, timer
+ * (the watchdog) and signal has been served.
  */
 static void
 client_process(struct client *c)
@@ -438,16 +599,26 @@ client_process(struct client *c)
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct evbuffer_ptr	 eol;
-	size_t			 eol_len, inlen;
+	size_t			 eol_len, inlen, out0;
 	char			*line;
+	int			 turn = 0;
 
 	if (c->streaming) {
 		/* Input on a stream is ignored, but read, so a close is seen. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	if (c->produce != NULL) {
+		client_produce(c);
+		if (c->produce != NULL || c->closing) {
+			if (!client_try_close(c))
+				client_arm_timer(c);
+			return;
+		}
+	}
+	out0 = evbuffer_get_length(out);
 	while (!c->busy && !c->closing) {
-		if (evbuffer_get_length(out) > CONTROL_WRITE_HIWAT) {
+		if (evbuffer_get_length(out) > client_write_mark()) {
 			/* Resumed from the write callback once drained. */
 			bufferevent_disable(c->bev, EV_READ);
 			return;
@@ -455,6 +626,11 @@ client_process(struct client *c)
 		inlen = evbuffer_get_length(in);
 		if (inlen == 0)
 			break;
+		if (turn >= CONTROL_TURN_REQUESTS ||
+		    evbuffer_get_length(out) > out0 + CONTROL_TURN_BYTES) {
+			client_yield(c);
+			return;
+		}
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		if (c->discarding) {
 			if (eol.pos == -1) {
@@ -489,6 +665,8 @@ client_process(struct client *c)
 			c->closing = 1;
 			break;
 		}
+		c->active = 1;
+		turn++;
 		client_request(c, line, inlen);
 		free(line);
 	}
@@ -497,7 +675,130 @@ client_process(struct client *c)
 		/* A half-written request at EOF is dropped unanswered. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 	}
-	client_try_close(c);
+	if (!client_try_close(c))
+		client_arm_timer(c);
+}
+
+/* Is a request line started and not finished (or an over-long one being dropped)? */
+static int
+client_partial_line(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+
+	if (c->discarding)
+		return 1;
+	return evbuffer_get_length(in) > 0 &&
+	    evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos == -1;
+}
+
+/*
+ * One timer per connection, set after every pass over its input: a
+ * started line must end within request_timeout (a slow sender cannot hold
+ * a slot by trickling bytes), and a connection that asks nothing for
+ * idle_timeout goes. A stream (WATCH) and a client we owe a reply are
+ * never timed out; nor is one whose requests wait because we stopped
+ * reading them (the backlog is ours to drain, not its fault).
+ */
+static void
+client_arm_timer(struct client *c)
+{
+	struct timeval	 tv = { 0, 0 };
+	enum client_timer want;
+
+	if (c->tmode == TIMER_LINGER)
+		return;
+	if (c->streaming)
+		want = TIMER_NONE;
+	else if (c->produce != NULL || c->closing)
+		/*
+		 * A streamed reply holds a snapshot, and a closing client its
+		 * slot until its replies are out: a reader that stalls must go.
+		 */
+		want = md.cfg->idle_timeout > 0 ? TIMER_IDLE : TIMER_NONE;
+	else if (c->busy)
+		want = TIMER_NONE;
+	else if (client_partial_line(c))
+		want = TIMER_REQUEST;
+	else if (md.cfg->idle_timeout > 0)
+		want = TIMER_IDLE;
+	else
+		want = TIMER_NONE;
+	/* A request read since restarts the count; otherwise it runs on. */
+	if (want == c->tmode && !c->active)
+		return;
+	c->tmode = want;
+	c->active = 0;
+	if (want == TIMER_NONE) {
+		evtimer_del(c->timer);
+		return;
+	}
+	tv.tv_sec = want == TIMER_REQUEST ? md.cfg->request_timeout :
+	    md.cfg->idle_timeout;
+	c->drained_at = c->drained;
+	evtimer_add(c->timer, &tv);
+}
+
+/* Say why on the connection, stop reading it, and close it once that is sent (or soon). */
+static void
+client_expire(struct client *c, const char *why, int secs)
+{
+	struct timeval	 tv = { CONTROL_LINGER, 0 };
+
+	log_info("client uid %u (%s): %s %ds, closing", (unsigned)c->uid,
+	    c->user, why, secs);
+	client_reply_err(c, "timeout", "%s %ds, closing", why, secs);
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	c->discarding = 0;
+	c->closing = 1;
+	c->tmode = TIMER_LINGER;
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+client_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*c = arg;
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 left = evbuffer_get_length(out);
+
+	switch (c->tmode) {
+	case TIMER_LINGER:
+		/* It did not take the line in time: nothing more to say. */
+		client_free(c);
+		return;
+	case TIMER_REQUEST:
+		if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
+			/* Paused by us: its line may be complete in the kernel. */
+			c->tmode = TIMER_NONE;
+			client_arm_timer(c);
+			return;
+		}
+		client_expire(c, "request line not completed within",
+		    md.cfg->request_timeout);
+		return;
+	case TIMER_IDLE:
+		if (c->drained > c->drained_at &&
+		    (left > 0 || c->produce != NULL)) {
+			/* Still reading its replies: not idle. */
+			c->active = 1;
+			client_arm_timer(c);
+			return;
+		}
+		if (c->produce != NULL || c->closing) {
+			/* No line can go inside a reply, or after the last: just close. */
+			log_info("client uid %u (%s): read nothing of its replies "
+			    "for %ds, closing", (unsigned)c->uid, c->user,
+			    md.cfg->idle_timeout);
+			client_free(c);
+			return;
+		}
+		client_expire(c, "idle for", md.cfg->idle_timeout);
+		return;
+	case TIMER_NONE:
+		return;
+	}
 }
 
 static void
@@ -555,13 +856,100 @@ client_free(struct client *c)
 		c->on_close(c->on_close_arg);
 		c->on_close = NULL;
 	}
+	if (c->produce_free != NULL)
+		c->produce_free(c->produce_arg);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
+	/* What it never read is no longer ours to hold. */
+	evbuffer_remove_cb(bufferevent_get_output(c->bev), client_out_cb, c);
+	{
+		size_t left = evbuffer_get_length(bufferevent_get_output(c->bev));
+		unread -= left < unread ? left : unread;
+	}
 	event_free(c->resume);
+	event_free(c->timer);
 	bufferevent_free(c->bev);	/* closes the fd */
 	log_debug("client uid %u closed", (unsigned)c->uid);
 	free(c);
 	/* A slot is free again: accept if we had paused for the limit. */
+}
+
+/*
+ * May this peer have a slot? NULL if so, else the line that refuses it.
+ * Root and the daemon's own uid are trusted (they can stop the daemon
+ * anyway): no per-uid limit, and they and admins may take the last
+ * reserved_clients slots, so a flood of viewers never locks them out.
+ */
+static const char *
+control_slot_refusal(const struct client *nc)
+{
+	const struct config	*cfg = md.cfg;
+	const struct client	*c;
+	int			 trusted, privileged, same = 0;
+
+	trusted = nc->uid == 0 || nc->uid == getuid();
+	privileged = trusted || nc->role >= ROLE_ADMIN;
+	if (nclients >= cfg->max_clients) {
+		log_warnx("refused a connection from uid %u (%s): all %d "
+		    "connections in use", (unsigned)nc->uid, nc->user,
+		    cfg->max_clients);
+		return "ERR busy too many connections\n";
+	}
+	if (!privileged &&
+	    nclients >= cfg->max_clients - cfg->reserved_clients) {
+		log_warnx("refused a connection from uid %u (%s): the last %d "
+		    "of %d connections are kept for admins", (unsigned)nc->uid,
+		    nc->user, cfg->reserved_clients, cfg->max_clients);
+		return "ERR busy too many connections\n";
+	}
+	if (trusted)
+		return NULL;
+	TAILQ_FOREACH(c, &clients, entry)
+		if (c->uid == nc->uid)
+			same++;
+	if (same >= cfg->max_clients_per_uid) {
+		log_warnx("refused a connection from uid %u (%s): it has %d, "
+		    "the most one user may have", (unsigned)nc->uid, nc->user,
+		    same);
+		return "ERR busy too many connections for this user\n";
+	}
+	return NULL;
+}
+
+/*
+ * Every slot is a file descriptor: raise the soft RLIMIT_NOFILE to fit
+ * max_clients and the daemon's own files, up to the hard limit. Below
+ * that, accept backs off on EMFILE as before, and we say so once.
+ */
+static void
+control_rlimit(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)md.cfg->max_clients + CONTROL_SPARE_FDS;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+		log_warnx("max_clients is %d but the open-file limit is %llu: "
+		    "raising it to the hard limit only (raise LimitNOFILE)",
+		    md.cfg->max_clients, (unsigned long long)rl.rlim_max);
+		want = rl.rlim_max;
+	}
+	if (want <= rl.rlim_cur)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE to %llu",
+		    (unsigned long long)want);
+	else
+		log_debug("open-file limit raised to %llu",
+		    (unsigned long long)want);
 }
 
 static void
@@ -571,6 +959,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
 	struct timeval	 tv = { 1, 0 };
+	const char	*busy;
 	int		 fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -591,12 +980,6 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		close(fd);
 		return;
 	}
-	if (nclients >= CONTROL_MAXCLIENTS) {
-		log_warnx("refused a connection from uid %u: %d connections",
-		    (unsigned)cred.uid, nclients);
-		control_refuse(fd, "ERR busy too many connections\n");
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		control_refuse(fd, "ERR internal out of memory\n");
 		return;
@@ -614,26 +997,44 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		free(c);
 		return;
 	}
+	if ((busy = control_slot_refusal(c)) != NULL) {
+		control_refuse(fd, busy);
+		free(c);
+		return;
+	}
 	c->bev = bufferevent_socket_new(md.base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(md.base, -1, 0, client_resume_cb, c);
-	if (c->bev == NULL || c->resume == NULL) {
+	c->timer = evtimer_new(md.base, client_timer_cb, c);
+	if (c->bev == NULL || c->resume == NULL || c->timer == NULL) {
 		if (c->bev != NULL)
 			bufferevent_free(c->bev);
 		else
 			close(fd);
 		if (c->resume != NULL)
 			event_free(c->resume);
+		if (c->timer != NULL)
+			event_free(c->timer);
 		free(c);
 		return;
 	}
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_READ_HIWAT);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CONTROL_WRITE_LOWAT, 0);
+	if (evbuffer_add_cb(bufferevent_get_output(c->bev), client_out_cb, c) ==
+	    NULL) {
+		bufferevent_free(c->bev);
+		event_free(c->resume);
+		event_free(c->timer);
+		free(c);
+		return;
+	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&clients, c, entry);
 	nclients++;
 	log_debug("client uid %u (%s) pid %d connected as %s", (unsigned)c->uid,
 	    c->user, (int)c->pid, access_role_name(c->role));
+	client_arm_timer(c);
 }
 
 int
@@ -644,6 +1045,7 @@ control_listen(void)
 	ev_accept_pause = evtimer_new(md.base, control_accept_resume, NULL);
 	if (ev_accept == NULL || ev_accept_pause == NULL)
 		return -1;
+	control_rlimit();
 	return event_add(ev_accept, NULL);
 }
 
@@ -656,6 +1058,8 @@ control_reconfigure(void)
 	TAILQ_FOREACH(c, &clients, entry)
 		c->role = access_role(md.cfg, c->uid, c->gid, c->user,
 		    sizeof(c->user));
+	/* A larger max_clients needs the descriptors; the timeouts apply from each client's next pass. */
+	control_rlimit();
 }
 
 void

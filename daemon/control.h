@@ -21,6 +21,7 @@ void	 control_shutdown(void);	/* close every client and the listener; unlink the
 int	 control_activated(void);	/* 1 if the socket came from systemd */
 const char *control_path(void);
 int	 control_clients(void);
+size_t	 control_unread(void);		/* bytes of replies queued and not yet taken by the clients */
 void	 control_reconfigure(void);	/* roles follow a reloaded [access] */
 
 /* Peer identity of a client (from SO_PEERCRED at accept). */

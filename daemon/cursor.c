@@ -1,4 +1,4 @@
-/* cursor.c: the keyset cursor of LIST and CATALOG pages: encode a reg_cursor as an opaque token, and decode one strictly. */
+/* cursor.c: the keyset cursor of LIST and CATALOG pages: encode a page_cursor as an opaque token, and decode one strictly. */
 #include <sys/types.h>
 
 #include <errno.h>
@@ -31,10 +31,10 @@ cursor_sum(const unsigned char *p, size_t n)
 	return h;
 }
 
-static const char cursor_types[] = "nirt";	/* enum reg_cursor_type */
+static const char cursor_types[] = "nirt";	/* enum page_cursor_type */
 
 int
-cursor_encode(const struct reg_cursor *c, char *out, size_t len)
+cursor_encode(const struct page_cursor *c, char *out, size_t len)
 {
 	unsigned char	 raw[CURSOR_RAWMAX];
 	char		 num[40];
@@ -110,7 +110,7 @@ b64url_value(char ch)
 }
 
 int
-cursor_decode(const char *token, struct reg_cursor *c)
+cursor_decode(const char *token, struct page_cursor *c)
 {
 	unsigned char	 raw[CURSOR_RAWMAX + 3];
 	const char	*t, *v, *id;
@@ -156,7 +156,7 @@ cursor_decode(const char *token, struct reg_cursor *c)
 		return -1;
 	c->sort = (enum reg_sort)(raw[1] - '0');
 	c->desc = raw[2] == 'd';
-	c->type = (enum reg_cursor_type)(t - cursor_types);
+	c->type = (enum page_cursor_type)(t - cursor_types);
 	/* The value, one NUL, the id: no other NUL. */
 	v = (const char *)raw + 4;
 	if ((id = memchr(v, '\0', n - 4)) == NULL)

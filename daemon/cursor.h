@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-struct reg_cursor;
+struct page_cursor;
 
 /*
  * The token is base64url (no padding) of: the sort key and order it was
@@ -15,7 +15,7 @@ struct reg_cursor;
  * written.
  */
 #define CURSOR_MAXLEN	2048	/* bytes of a token, NUL included */
-int	 cursor_encode(const struct reg_cursor *, char *out, size_t len);
-int	 cursor_decode(const char *token, struct reg_cursor *);
+int	 cursor_encode(const struct page_cursor *, char *out, size_t len);
+int	 cursor_decode(const char *token, struct page_cursor *);
 
 #endif

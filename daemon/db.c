@@ -866,7 +866,7 @@ db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
  * known values after the cursor, then every unknown one (db_keyset_phases).
  */
 int
-db_keyset_phases(const struct reg_cursor *c)
+db_keyset_phases(const struct page_cursor *c)
 {
 	return (c->sort == SORT_CONTEXT || c->sort == SORT_PRICE) &&
 	    c->type != CUR_NULL ? 2 : 1;
@@ -877,7 +877,7 @@ db_keyset_phases(const struct reg_cursor *c)
  * out of the ORDER BY lets the planner see that the index gives the order.
  */
 const char *
-db_keyset_order(const struct reg_cursor *c, int phase)
+db_keyset_order(const struct page_cursor *c, int phase)
 {
 	const char	*key;
 
@@ -891,7 +891,7 @@ db_keyset_order(const struct reg_cursor *c, int phase)
 }
 
 int
-db_keyset_sql(struct buf *sql, const struct reg_cursor *c, int phase)
+db_keyset_sql(struct buf *sql, const struct page_cursor *c, int phase)
 {
 	const char	*op = c->desc ? "<" : ">", *key;
 
@@ -931,7 +931,7 @@ db_keyset_sql(struct buf *sql, const struct reg_cursor *c, int phase)
 }
 
 int
-db_bind_keyset(sqlite3_stmt *st, const struct reg_cursor *c)
+db_bind_keyset(sqlite3_stmt *st, const struct page_cursor *c)
 {
 	int	 i, rc = SQLITE_OK;
 
@@ -959,7 +959,7 @@ db_bind_keyset(sqlite3_stmt *st, const struct reg_cursor *c)
 
 /* The cursor after a row whose sort key values these are. */
 int
-db_cursor_set(struct reg_cursor *c, enum reg_sort sort, int desc,
+db_cursor_set(struct page_cursor *c, enum reg_sort sort, int desc,
     const char *id, const char *name, const char *provider, int active,
     int has_context, int64_t context, int has_price, double price)
 {
@@ -1031,3 +1031,32 @@ db_run_now(sqlite3 *db, const char *sql, int64_t now, const struct actor *a,
 	return db_run(db, st, what);
 }
 
+
+/*
+ * A reader for one streamed reply. Small page cache: a stream reads its
+ * rows once, in order, so a big cache would only make many slow readers
+ * cost more memory. The busy timeout covers a WAL recovery by the writer.
+ */
+sqlite3 *
+db_open_reader(const char *path)
+{
+	sqlite3	*db = NULL;
+	int	 rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("%s: cannot open a reader: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_busy_timeout(db, 5000);
+	if (db_exec(db, "PRAGMA cache_size = -256") == -1) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}

@@ -68,6 +68,19 @@ int	 db_model_delete(sqlite3 *, const char *id, int64_t now, const struct actor 
 int	 db_model_show(sqlite3 *, const char *name, db_model_cb, void *);
 int	 db_model_show_default(sqlite3 *, db_model_cb, void *);	/* 0, 1 none, -1 */
 int	 db_models_list(sqlite3 *, const struct list_query *, db_model_cb, void *);
+/*
+ * LIST as a cursor (issue 8, reg_cursor.c): the statement of its rows or
+ * (count) of their number, prepared and bound (q's strings must outlive
+ * it), and one row at a time into m: 1, 0 at the end, -1.
+ */
+sqlite3_stmt *db_models_list_stmt(sqlite3 *, const struct list_query *, int count);
+int	 db_models_step(sqlite3 *, sqlite3_stmt *, struct model *);
+/*
+ * A read-only connection to the registry at path, for a reply streamed
+ * from one snapshot (reg_cursor.c): WAL lets it read while md.db writes.
+ * NULL (logged) on failure; close with sqlite3_close.
+ */
+sqlite3 *db_open_reader(const char *path);
 int	 db_model_counts(sqlite3 *, int64_t *models, int64_t *active);
 /* One audit row (db_audit.c); reading the log is db_audit.h's. */
 int	 db_audit(sqlite3 *, int64_t at, const struct actor *, const char *action,

@@ -26,6 +26,50 @@ db_audit_list(sqlite3 *db, const struct db_audit_query *q, db_audit_cb cb,
 	sqlite3_stmt		*st;
 	int			 rc, n = 0;
 
+	if ((st = db_audit_list_stmt(db, q)) == NULL)
+		return -1;
+	while ((rc = db_audit_step(db, st, &r)) == 1) {
+		n++;
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == -1 ? -1 : n;
+}
+
+/* One row of an AUDIT statement into r (pointers valid until the next step): 1, 0, -1 (logged). */
+int
+db_audit_step(sqlite3 *db, sqlite3_stmt *st, struct db_audit_row *r)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		db_logerr(db, "read the audit log");
+		return -1;
+	}
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->at = sqlite3_column_int64(st, 1);
+	if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+		r->has_uid = 1;
+		r->uid = sqlite3_column_int64(st, 2);
+	}
+	r->actor = db_coltext(st, 3);
+	r->action = db_coltext(st, 4);
+	r->model = db_audit_text(st, 5);
+	r->field = db_audit_text(st, 6);
+	r->oldv = db_audit_text(st, 7);
+	r->newv = db_audit_text(st, 8);
+	return 1;
+}
+
+sqlite3_stmt *
+db_audit_list_stmt(sqlite3 *db, const struct db_audit_query *q)
+{
+	sqlite3_stmt		*st;
+
 	/*
 	 * The newest limit rows, handed over oldest first. A model matches by
 	 * the name written in the row (so a deleted model's rows are found by
@@ -42,41 +86,16 @@ db_audit_list(sqlite3 *db, const struct db_audit_query *q, db_audit_cb cb,
 	    "  ORDER BY id DESC LIMIT ?4"
 	    ") ORDER BY id");
 	if (st == NULL)
-		return -1;
+		return NULL;
 	if (sqlite3_bind_int64(st, 1, q->since) != SQLITE_OK ||
 	    db_bind_text(st, 2, q->model) == -1 ||
 	    db_bind_text(st, 3, q->actor) == -1 ||
 	    sqlite3_bind_int(st, 4, q->limit) != SQLITE_OK) {
 		db_logerr(db, "bind audit");
 		sqlite3_finalize(st);
-		return -1;
+		return NULL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		r.id = sqlite3_column_int64(st, 0);
-		r.at = sqlite3_column_int64(st, 1);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-			r.has_uid = 1;
-			r.uid = sqlite3_column_int64(st, 2);
-		}
-		r.actor = db_coltext(st, 3);
-		r.action = db_coltext(st, 4);
-		r.model = db_audit_text(st, 5);
-		r.field = db_audit_text(st, 6);
-		r.oldv = db_audit_text(st, 7);
-		r.newv = db_audit_text(st, 8);
-		n++;
-		if (cb(&r, arg) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_logerr(db, "read the audit log");
-		n = -1;
-	}
-	sqlite3_finalize(st);
-	return n;
+	return st;
 }
 
 int

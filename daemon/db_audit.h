@@ -31,5 +31,11 @@ struct db_audit_query {
 
 /* Returns rows handed over, or -1. */
 int	 db_audit_list(sqlite3 *, const struct db_audit_query *, db_audit_cb, void *);
+/*
+ * AUDIT as a cursor (issue 8, reg_cursor.c): the statement, prepared and
+ * bound (q's strings must outlive it), and one row at a time: 1, 0, -1.
+ */
+sqlite3_stmt *db_audit_list_stmt(sqlite3 *, const struct db_audit_query *);
+int	 db_audit_step(sqlite3 *, sqlite3_stmt *, struct db_audit_row *);
 
 #endif

@@ -438,6 +438,89 @@ fail:
 	return -1;
 }
 
+/*
+ * CATALOG's statement for a streamed reply, prepared and bound: its rows
+ * or (count) how many, from the SQL of an unpaged db_catalog_list
+ * (db_catalog_list_sql), so both give the same rows. A paged query is
+ * not streamed: NULL. The user's text is bound static: q's strings must
+ * outlive the statement.
+ */
+sqlite3_stmt *
+db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
+{
+	struct buf		 sql = { 0 };
+	sqlite3_stmt		*st = NULL;
+	const char		*order;
+
+	/* A catalog entry has no status: that key is LIST's only. */
+	if (q->sort == SORT_STATUS || (order = db_sort_sql(q->sort)) == NULL) {
+		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
+		return NULL;
+	}
+	if (q->limit != 0 || q->after != NULL) {
+		log_warnx("database: catalog: a page is not streamed");
+		return NULL;
+	}
+	/* The count wraps the very query of the rows: the same filters. */
+	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
+	    db_catalog_list_sql(&sql, q, order, 0, 0) == -1 ||
+	    (count && buf_puts(&sql, ")") == -1)) {
+		log_warnx("database: catalog: list: out of memory");
+		goto fail;
+	}
+	if ((st = db_prepare(db, sql.data)) == NULL)
+		goto fail;
+	if (db_bind_filters(st, q->provider, q->search) == -1 ||
+	    db_bind_kind(st, q->kind) == -1)
+		goto fail;
+	buf_free(&sql);
+	return st;
+fail:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return NULL;
+}
+
+/* One row of a CATALOG statement into e (pointers valid until the next step): 1, 0 at the end, -1 (logged). */
+int
+db_catalog_step(sqlite3 *db, sqlite3_stmt *st, struct catalog_entry *e)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW) {
+		db_logerr(db, "list");
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	e->id = db_coltext(st, 0);
+	e->name = db_coltext(st, 1);
+	e->provider = db_coltext(st, 2);
+	e->description = db_coltext(st, 3);
+	e->canonical_slug = sqlite3_column_type(st, 4) == SQLITE_NULL ?
+	    NULL : db_coltext(st, 4);
+	if ((e->has_context = sqlite3_column_type(st, 5) != SQLITE_NULL))
+		e->context_length = sqlite3_column_int64(st, 5);
+	if ((e->has_prompt_price = sqlite3_column_type(st, 6) != SQLITE_NULL))
+		e->prompt_price = sqlite3_column_double(st, 6);
+	if ((e->has_completion_price =
+	    sqlite3_column_type(st, 7) != SQLITE_NULL))
+		e->completion_price = sqlite3_column_double(st, 7);
+	e->features = (unsigned)sqlite3_column_int64(st, 8);
+	e->aliases = db_coltext(st, 9);
+	e->zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 10) == 1;
+	e->synced = sqlite3_column_int(st, 11) != 0;
+	e->first_seen = sqlite3_column_int64(st, 12);
+	e->last_seen = sqlite3_column_int64(st, 13);
+	e->kind = db_coltext(st, 14);
+	e->prices = db_coltext(st, 15);
+	if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+		e->expires_at = sqlite3_column_int64(st, 16);
+	return 1;
+}
+
 int
 db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
     int *zdr)

@@ -65,6 +65,14 @@ int	 db_catalog_stage_only(sqlite3 *, const char *const *names, size_t n,
 /* CATALOG. Returns the number of rows, or -1. */
 int	 db_catalog_list(sqlite3 *, const struct catalog_query *,
 	    catalog_entry_cb, void *);
+/*
+ * The same as a cursor (issue 8, reg_cursor.c): the statement of its rows
+ * or (count) of their number, prepared and bound (q's strings must
+ * outlive it), and one row at a time: 1, 0 at the end, -1.
+ */
+sqlite3_stmt *db_catalog_list_stmt(sqlite3 *, const struct catalog_query *,
+	    int count);
+int	 db_catalog_step(sqlite3 *, sqlite3_stmt *, struct catalog_entry *);
 
 /*
  * SYNC. Resolve name in the catalog (exact id, else the smallest id

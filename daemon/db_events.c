@@ -192,6 +192,32 @@ db_events_list(sqlite3 *db, const struct db_event_query *q, db_event_cb cb,
 {
 	sqlite3_stmt	*st;
 
+	if ((st = db_events_list_stmt(db, q)) == NULL)
+		return -1;
+	return db_events_each(db, st, cb, arg);
+}
+
+/* One row of an EVENTS statement into ev: 1, 0 at the end, -1 (logged). */
+int
+db_events_step(sqlite3 *db, sqlite3_stmt *st, struct db_event *ev)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		db_event_row(st, ev);
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	default:
+		db_logerr(db, "read events");
+		return -1;
+	}
+}
+
+sqlite3_stmt *
+db_events_list_stmt(sqlite3 *db, const struct db_event_query *q)
+{
+	sqlite3_stmt	*st;
+
 	/*
 	 * The newest limit rows, handed over oldest first. A model is named
 	 * by its id, or by an alias of a registered model; the prefix match
@@ -209,7 +235,7 @@ db_events_list(sqlite3 *db, const struct db_event_query *q, db_event_cb cb,
 	    "  ORDER BY id DESC LIMIT ?5"
 	    ") ORDER BY id");
 	if (st == NULL)
-		return -1;
+		return NULL;
 	if (sqlite3_bind_int64(st, 1, q->since) != SQLITE_OK ||
 	    db_bind_text(st, 2, q->kind) == -1 ||
 	    db_bind_text(st, 3, q->kind_prefix) == -1 ||
@@ -217,9 +243,9 @@ db_events_list(sqlite3 *db, const struct db_event_query *q, db_event_cb cb,
 	    sqlite3_bind_int(st, 5, q->limit) != SQLITE_OK) {
 		db_logerr(db, "bind events");
 		sqlite3_finalize(st);
-		return -1;
+		return NULL;
 	}
-	return db_events_each(db, st, cb, arg);
+	return st;
 }
 
 int

@@ -17,6 +17,14 @@ struct db_event {
 
 typedef int (*db_event_cb)(const struct db_event *, void *arg);	/* non-zero stops */
 
+/*
+ * EVENTS as a cursor (issue 8, reg_cursor.c): the statement, prepared and
+ * bound (q's strings must outlive it), and one row at a time: 1, 0, -1.
+ */
+struct db_event_query;
+sqlite3_stmt *db_events_list_stmt(sqlite3 *, const struct db_event_query *);
+int	 db_events_step(sqlite3 *, sqlite3_stmt *, struct db_event *);
+
 /* EVENTS' filters. */
 struct db_event_query {
 	int64_t		 since;		/* at >= since; 0: no bound */

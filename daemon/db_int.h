@@ -44,12 +44,12 @@ int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
  * db_cursor_set fills a cursor from a row's sort key values: 0, or -1 when
  * it cannot hold them.
  */
-int	 db_keyset_phases(const struct reg_cursor *);
-int	 db_keyset_sql(struct buf *sql, const struct reg_cursor *, int phase);
+int	 db_keyset_phases(const struct page_cursor *);
+int	 db_keyset_sql(struct buf *sql, const struct page_cursor *, int phase);
 /* The ORDER BY key of a phase: NULL, db_sort_sql's; "", by id alone. */
-const char *db_keyset_order(const struct reg_cursor *, int phase);
-int	 db_bind_keyset(sqlite3_stmt *, const struct reg_cursor *);
-int	 db_cursor_set(struct reg_cursor *, enum reg_sort, int desc,
+const char *db_keyset_order(const struct page_cursor *, int phase);
+int	 db_bind_keyset(sqlite3_stmt *, const struct page_cursor *);
+int	 db_cursor_set(struct page_cursor *, enum reg_sort, int desc,
 	    const char *id, const char *name, const char *provider, int active,
 	    int has_context, int64_t context, int has_price, double price);
 /* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */

@@ -494,6 +494,70 @@ fail:
 	return -1;
 }
 
+/*
+ * LIST's statement for a streamed reply (reg_cursor.c), prepared and
+ * bound: its rows, or (count) just how many, from the same SQL as an
+ * unpaged db_models_list (db_models_list_sql), so both give the same
+ * rows in the same order. A paged query (limit, after) is not streamed:
+ * NULL. The query's strings are bound static: they must outlive the
+ * statement. NULL (logged) on failure.
+ */
+sqlite3_stmt *
+db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count)
+{
+	struct buf	 sql = { 0 };
+	sqlite3_stmt	*st = NULL;
+
+	if (db_sort_sql(q->sort) == NULL) {
+		log_warnx("database: list: bad sort key %d", (int)q->sort);
+		return NULL;
+	}
+	if (q->status != RS_ALL && q->status != RS_ACTIVE &&
+	    q->status != RS_INACTIVE) {
+		log_warnx("database: list: bad status filter %d",
+		    (int)q->status);
+		return NULL;
+	}
+	if (q->limit != 0 || q->after != NULL) {
+		log_warnx("database: list: a page is not streamed");
+		return NULL;
+	}
+	/* The count wraps the very query of the rows: the same filters. */
+	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
+	    db_models_list_sql(&sql, q, 0, 0) == -1 ||
+	    (count && buf_puts(&sql, ")") == -1)) {
+		log_warnx("database: list: out of memory");
+		goto fail;
+	}
+	if ((st = db_prepare(db, sql.data)) == NULL)
+		goto fail;
+	if (db_bind_filters(st, q->provider, q->search) == -1 ||
+	    db_bind_kind(st, q->kind) == -1)
+		goto fail;
+	buf_free(&sql);
+	return st;
+fail:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return NULL;
+}
+
+/* One row of a LIST statement into m: 1, 0 at the end, -1 (logged). */
+int
+db_models_step(sqlite3 *db, sqlite3_stmt *st, struct model *m)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		db_row_model(st, m);
+		return 1;
+	case SQLITE_DONE:
+		return 0;
+	default:
+		db_logerr(db, "read models");
+		return -1;
+	}
+}
+
 int
 db_model_counts(sqlite3 *db, int64_t *models, int64_t *active)
 {

@@ -95,8 +95,8 @@ struct catalog_query {
 	const char	*kind;		/* one of REG_KINDS; NULL: any */
 	/* Paging (issue 8), as struct list_query's. */
 	int			 limit;
-	const struct reg_cursor	*after;
-	struct reg_cursor	*next;
+	const struct page_cursor	*after;
+	struct page_cursor	*next;
 };
 
 /* A catalog model; pointers valid only during the callback. */

@@ -68,12 +68,12 @@ enum reg_sort { SORT_NAME = 0, SORT_PROVIDER, SORT_CONTEXT, SORT_PRICE, SORT_STA
  * of the last row of the page before, for the sort and order it was made
  * for. cursor.h encodes it as the protocol's opaque token.
  */
-enum reg_cursor_type { CUR_NULL, CUR_INT, CUR_REAL, CUR_TEXT };
+enum page_cursor_type { CUR_NULL, CUR_INT, CUR_REAL, CUR_TEXT };
 #define REG_CURSOR_TEXT	1024	/* a text sort key of up to 1023 bytes */
-struct reg_cursor {
+struct page_cursor {
 	enum reg_sort		 sort;
 	int			 desc;
-	enum reg_cursor_type	 type;
+	enum page_cursor_type	 type;
 	int64_t			 i;		/* CUR_INT */
 	double			 r;		/* CUR_REAL */
 	char			 text[REG_CURSOR_TEXT];	/* CUR_TEXT */
@@ -89,8 +89,8 @@ struct list_query {
 	const char		*kind;		/* one of REG_KINDS; NULL: any */
 	/* Paging (issue 8): the first limit rows (0: all) after after (NULL: from the start). */
 	int			 limit;
-	const struct reg_cursor	*after;		/* its sort and desc must be the query's */
-	struct reg_cursor	*next;		/* out (may be NULL): where the next page starts, id "" when none */
+	const struct page_cursor	*after;		/* its sort and desc must be the query's */
+	struct page_cursor	*next;		/* out (may be NULL): where the next page starts, id "" when none */
 };
 
 /*

@@ -210,7 +210,7 @@ def test_concurrent(tap, d, n=200):
 
 
 def test_busy(tap, d, limit=256):
-    """Past 256 connections a new one gets ERR busy and is closed (doc/protocol.md)."""
+    """Past max_clients (256 here) connections a new one gets ERR busy and is closed (doc/protocol.md); root has no per-uid limit."""
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < limit + 64:
@@ -294,7 +294,8 @@ def test_weird_names(tap):
 
 def main(tap):
     d = harness.Daemon(seed_url=harness.file_url(CATALOG), seed_format="openrouter",
-        always_active=[GPT], default_model=GPT, new_model_status="inactive")
+        always_active=[GPT], default_model=GPT, new_model_status="inactive",
+        extra="[daemon]\nmax_clients = 256\n")
     d.wait_seeded()
     test_pipelining(tap, d)
     test_tokenizing(tap, d)

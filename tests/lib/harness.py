@@ -3,7 +3,9 @@ r"""Integration-test harness for modelregd / modelregctl (Python 3 stdlib only).
 
 Environment (set by `make check`, see Makefile.am): MODELREGD, MODELREGCTL
 (absolute paths of the built programs), MODELREG_SRCDIR (source tree root),
-PYTHONPATH (this folder).
+PYTHONPATH (this folder). By hand: MODELREG_WRAP, a command the daemon is run
+under (e.g. "valgrind -q --log-file=/tmp/vg.%p"), and MODELREG_READY_TIMEOUT,
+the seconds the daemon may take to answer its first PING (default 10).
 
 API (kept stable; other test scripts rely on it):
 
@@ -104,6 +106,7 @@ import os
 import pwd
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -115,6 +118,9 @@ import time
 import traceback
 
 MODELREGD = os.environ.get("MODELREGD", "modelregd")
+# A command the daemon runs under (valgrind, strace): empty by default.
+WRAP = shlex.split(os.environ.get("MODELREG_WRAP", ""))
+READY_TIMEOUT = float(os.environ.get("MODELREG_READY_TIMEOUT", "10"))
 MODELREGCTL = os.environ.get("MODELREGCTL", "modelregctl")
 SRCDIR = os.environ.get("MODELREG_SRCDIR",
     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
@@ -694,7 +700,7 @@ class Daemon:
         if self.proc is not None and self.proc.poll() is None:
             raise HarnessError("daemon already running")
         self._log = open(self.logfile, "ab")
-        self.proc = subprocess.Popen([MODELREGD, "-c", self.conf] + self.args,
+        self.proc = subprocess.Popen(WRAP + [MODELREGD, "-c", self.conf] + self.args,
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=self._env(), close_fds=True)
         if wait:
@@ -718,7 +724,8 @@ class Daemon:
         except (OSError, HarnessError):
             return False
 
-    def wait_ready(self, timeout=10):
+    def wait_ready(self, timeout=None):
+        timeout = READY_TIMEOUT if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
             if self._ping():

@@ -507,7 +507,9 @@ test_errors(void)
 	    "section names are lower case");
 	refused("[daemon]\n\n# comment\nsocket_path = /x\n",
 	    "t.conf:4: unknown key \"socket_path\" in [daemon] (known keys: socket, "
-	    "socket_mode, database, log_level, event_retention)", "unknown key");
+	    "socket_mode, database, log_level, event_retention, max_clients, "
+	    "max_clients_per_uid, reserved_clients, request_timeout, "
+	    "idle_timeout, reply_budget)", "unknown key");
 	refused("[seed]\nURL = http://x\n",
 	    "t.conf:2: unknown key \"URL\" in [seed]: did you mean \"url\"?",
 	    "key names are lower case");

@@ -501,7 +501,7 @@ test_sort_plans(void)
 	sqlite3			*db = db_open(":memory:");
 	struct list_query	 q;
 	struct catalog_query	 cq;
-	struct reg_cursor	 after, next;
+	struct page_cursor	 after, next;
 	char			 plan[2048];
 	int			 sort, desc, n;
 
@@ -606,7 +606,7 @@ test_sort_plans(void)
 static void
 test_cursor(void)
 {
-	struct reg_cursor	 c, d;
+	struct page_cursor	 c, d;
 	char			 tok[CURSOR_MAXLEN], bad[CURSOR_MAXLEN];
 	size_t			 i;
 	int			 fails;

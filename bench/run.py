@@ -1,0 +1,945 @@
+#!/usr/bin/env python3
+# run.py: the benchmark of issue 8: drive the built modelregd with bench/loadgen, beside Redis and the sqlite3 shell, and print one markdown table.
+"""Usage: python3 bench/run.py [--build DIR] [--quick] [--keep] [--no-redis]
+
+Not a test (CI never runs it): it measures. Everything it starts runs in one
+temp folder, on UNIX sockets and one loopback HTTP port of this machine, and
+is stopped at the end: a modelregd (the one built in DIR, default _build)
+with its own configuration, socket and database per registry size, the
+load generator DIR/bench/loadgen, the sqlite3 shell, and, when the Redis
+program is installed (redis-tools), a redis-server with `--port 0` on a UNIX
+socket. Every load is bounded in requests and in time.
+
+The catalogs are generated, OpenRouter-shaped and deterministic (the same
+bytes every run): ids `provider/family-N`, names, descriptions, pricing
+(prompt, completion and a few other prices), context_length, architecture
+modalities, supported_parameters, canonical_slug. A "changed" catalog
+changes the prices and description of every 10th model, adds 1% new models
+and drops 0.5%. OpenRouter's list has no aliases, so neither do these.
+
+What it measures, in the table's order (see doc/design.md, Performance):
+PING and SHOW requests/s at 1, 10 and 50 connections, pipelined 1 and 16,
+on 1k and 100k models (SHOW names a random model of the registry), with
+the Redis ratios (PING_INLINE, and GET of a value as long as a SHOW record
+among as many keys as models); LIST latency (a filter and a sort, the same
+with limit=100 (n/a while LIST refuses limit=), the whole registry) at 1k,
+10k and 100k; seed and catalog-refresh times (changed, unchanged with 200,
+unchanged with 304) beside the sqlite3 shell importing the same JSON with
+json_each in one transaction; PING p50/p99/max (open loop, one every 5 ms,
+latency from when it was due) while a 100k seed and a 100k changed refresh
+run; RSS (VmRSS/VmHWM of /proc/PID/status) idle at 100k, with 1,000 idle
+connections, at the peak of a 100k seed, and with 10 clients that never read
+a 100k LIST; start to READY=1 (NOTIFY_SOCKET on a datagram socket read here).
+
+--quick: 1k and 10k models instead of 1k, 10k and 100k (the "large" rows
+are then at 10k and their targets say n/a), 1 and 10 connections, shorter
+runs: about a minute.
+"""
+
+import argparse
+import http.server
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.path.dirname(HERE)
+
+PROVIDERS = ["openai", "anthropic", "google", "meta-llama", "mistralai",
+    "deepseek", "qwen", "cohere", "x-ai", "nvidia", "microsoft", "amazon",
+    "perplexity", "ai21", "nousresearch", "thudm", "moonshotai", "minimax",
+    "liquid", "inflection"] + ["lab%02d" % i for i in range(30)]
+FAMILIES = ["chat", "instruct", "coder", "vision", "reasoner", "mini",
+    "large", "turbo", "embed", "audio"]
+WORDS = ("fast capable multilingual model tuned for tools long context "
+    "reasoning coding vision agents retrieval summarisation cheap frontier "
+    "open weights mixture of experts distilled preview").split()
+
+# The provider a filtered LIST asks for: 1 in len(PROVIDERS) models.
+FILTER_PROVIDER = "mistralai"
+
+
+def say(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+# --- the catalogs --------------------------------------------------------
+
+def model_entry(i, rnd, changed=False):
+    prov = PROVIDERS[i % len(PROVIDERS)]
+    fam = FAMILIES[(i // len(PROVIDERS)) % len(FAMILIES)]
+    mid = "%s/%s-%d" % (prov, fam, i)
+    if i % 17 == 0:
+        mid += ":free"
+    prompt = rnd.choice([0, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 3, 5, 10, 15]) / 1e6
+    completion = prompt * rnd.choice([1, 2, 4, 5])
+    if changed:
+        # A price cut (no price_increase event) and a new description.
+        prompt, completion = prompt * 0.8, completion * 0.8
+    desc = " ".join(rnd.choice(WORDS) for _ in range(18))
+    if changed:
+        desc = "Updated. " + desc
+    outmod = ["embeddings"] if fam == "embed" else (
+        ["audio"] if fam == "audio" else ["text"])
+    inmod = ["text", "image"] if fam == "vision" else ["text"]
+    params = ["max_tokens", "temperature", "top_p", "stop"]
+    if i % 3 == 0:
+        params += ["tools", "tool_choice"]
+    if fam == "reasoner":
+        params += ["reasoning", "include_reasoning"]
+    return {
+        "id": mid,
+        "canonical_slug": "%s/%s-%d-2025%02d%02d" % (prov, fam, i, 1 + i % 12,
+            1 + i % 28),
+        "hugging_face_id": None,
+        "name": "%s: %s %d" % (prov.title(), fam.title(), i),
+        "created": 1700000000 + i * 60,
+        "description": desc,
+        "context_length": rnd.choice([4096, 8192, 32768, 65536, 131072,
+            200000, 1048576]),
+        "architecture": {"modality": "+".join(inmod) + "->" + outmod[0],
+            "input_modalities": inmod, "output_modalities": outmod,
+            "tokenizer": "Other", "instruct_type": None},
+        "pricing": {"prompt": "%.10g" % prompt,
+            "completion": "%.10g" % completion,
+            "request": "0", "image": "0", "web_search": "0",
+            "internal_reasoning": "0"},
+        "top_provider": {"context_length": None, "max_completion_tokens": 16384,
+            "is_moderated": i % 5 == 0},
+        "per_request_limits": None,
+        "supported_parameters": params,
+    }
+
+
+def catalog(n, changed=False):
+    """The catalog of n models, as bytes; changed: the same with ~10% changed."""
+    data = []
+    for i in range(n):
+        rnd = random.Random(i)
+        if changed and i % 200 == 7:
+            continue                    # 0.5% dropped
+        data.append(model_entry(i, rnd, changed=changed and i % 10 == 3))
+    if changed:
+        for i in range(n, n + n // 100):    # 1% new
+            data.append(model_entry(i, random.Random(i)))
+    return json.dumps({"data": data}, separators=(",", ":")).encode()
+
+
+def catalog_ids(n, count=1000):
+    """count ids of the catalog of n, chosen the same way every run."""
+    rnd = random.Random(n)
+    out = []
+    for _ in range(count):
+        i = rnd.randrange(n)
+        mid = "%s/%s-%d" % (PROVIDERS[i % len(PROVIDERS)],
+            FAMILIES[(i // len(PROVIDERS)) % len(FAMILIES)], i)
+        if i % 17 == 0:
+            mid += ":free"
+        out.append(mid)
+    return out
+
+
+# --- a loopback HTTP server with gates -----------------------------------
+
+class Routes:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.routes = {}    # path -> dict(data, etag, gate)
+
+    def set(self, path, data, etag=False, gate=None):
+        with self.lock:
+            self.routes[path] = {"data": data, "etag": etag, "gate": gate}
+
+    def get(self, path):
+        with self.lock:
+            return self.routes.get(path)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        r = self.server.routes.get(self.path.split("?", 1)[0])
+        if r is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if r["gate"] is not None:
+            r["gate"].wait(600)
+        data = r["data"]
+        tag = None
+        if r["etag"]:
+            tag = '"%x-%d"' % (hash(data[:4096]) & 0xffffffff, len(data))
+            if self.headers.get("If-None-Match") == tag:
+                self.send_response(304)
+                self.send_header("ETag", tag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if tag:
+            self.send_header("ETag", tag)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except OSError:
+            pass
+
+
+class HTTPServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def http_start():
+    srv = HTTPServer(("127.0.0.1", 0), Handler)
+    srv.routes = Routes()
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+# --- talking to modelregd ------------------------------------------------
+
+class Conn:
+    """One protocol connection: request(line) -> (status, [records])."""
+
+    def __init__(self, path, timeout=600):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+        self.f = self.s.makefile("rb")
+
+    def line(self):
+        b = self.f.readline()
+        if not b:
+            raise EOFError("connection closed")
+        return b.decode("utf-8", "replace").rstrip("\r\n")
+
+    def reply(self):
+        st = self.line()
+        recs = []
+        m = re.match(r"^OK (\d+)$", st)
+        if m:
+            recs = [self.line() for _ in range(int(m.group(1)))]
+        return st, recs
+
+    def request(self, line):
+        self.s.sendall(line.encode() + b"\n")
+        return self.reply()
+
+    def close(self):
+        try:
+            self.f.close()
+            self.s.close()
+        except OSError:
+            pass
+
+
+def logfmt(line):
+    out = {}
+    for m in re.finditer(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)', line):
+        v = m.group(2)
+        if v.startswith('"'):
+            v = v[1:-1]
+        out[m.group(1)] = v
+    return out
+
+
+def proc_status(pid):
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                k, _, v = ln.partition(":")
+                if k in ("VmRSS", "VmHWM"):
+                    out[k] = int(v.split()[0]) / 1024.0     # MiB
+    except OSError:
+        pass
+    return out
+
+
+class RSSSampler:
+    """Samples VmRSS every 20 ms in a thread; max_mib is the highest seen."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.max_mib = 0.0
+        self.stop_ev = threading.Event()
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while not self.stop_ev.is_set():
+            r = proc_status(self.pid).get("VmRSS", 0)
+            self.max_mib = max(self.max_mib, r)
+            self.stop_ev.wait(0.02)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.t.join()
+        return self.max_mib
+
+
+class Daemon:
+    def __init__(self, bench, name, seed_url, catalog_url=None):
+        self.bench = bench
+        self.dir = os.path.join(bench.tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = os.path.join(self.dir, "modelregd.sock")
+        self.conf = os.path.join(self.dir, "modelregd.conf")
+        self.db = os.path.join(self.dir, "registry.db")
+        self.log = os.path.join(self.dir, "modelregd.log")
+        self.proc = None
+        self.write_config(seed_url, catalog_url)
+
+    def write_config(self, seed_url, catalog_url=None):
+        text = ("[daemon]\nsocket = %s\ndatabase = %s\nlog_level = info\n"
+            "[seed]\nurl = %s\nformat = openrouter\nnew_model_status = inactive\n"
+            "default_model =\nalways_active =\nalways_inactive =\n"
+            "timeout = 10m\nretry_min = 1s\nretry_max = 5s\nmax_size = 256M\n"
+            % (self.sock, self.db, seed_url))
+        if catalog_url:
+            text += ("[catalog]\nurl = %s\nformat = openrouter\ninterval = 30d\n"
+                "timeout = 10m\nmax_size = 256M\nmax_drop = 50%%\n" % catalog_url)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def start(self):
+        """Start it; returns the seconds from exec to READY=1."""
+        nsock_path = os.path.join(self.dir, "notify.sock")
+        if os.path.exists(nsock_path):
+            os.unlink(nsock_path)
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(nsock_path)
+        ns.settimeout(0.2)
+        env = dict(os.environ)
+        for k in ("LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC", "WATCHDOG_PID",
+                "MODELREG_SOCKET"):
+            env.pop(k, None)
+        env["NOTIFY_SOCKET"] = nsock_path
+        logf = open(self.log, "ab")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen([self.bench.modelregd, "-c", self.conf],
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env)
+        logf.close()
+        deadline = t0 + 120
+        try:
+            while True:
+                try:
+                    msg = ns.recv(4096).decode("utf-8", "replace")
+                except socket.timeout:
+                    msg = ""
+                if "READY=1" in msg.split("\n"):
+                    return time.monotonic() - t0
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.fail("modelregd did not send READY=1")
+        finally:
+            ns.close()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def fail(self, why):
+        tail = ""
+        try:
+            with open(self.log, errors="replace") as f:
+                tail = "".join(f.readlines()[-20:])
+        except OSError:
+            pass
+        raise RuntimeError("%s; the end of %s:\n%s" % (why, self.log, tail))
+
+    def conn(self, timeout=600):
+        return Conn(self.sock, timeout)
+
+    def request(self, line, timeout=600):
+        c = self.conn(timeout)
+        try:
+            return c.request(line)
+        finally:
+            c.close()
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def rss(self):
+        return proc_status(self.pid)
+
+
+# --- the benchmark -------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.quick
+        build = os.path.abspath(args.build)
+        self.modelregd = os.path.join(build, "daemon", "modelregd")
+        self.loadgen = os.path.join(build, "bench", "loadgen")
+        for p in (self.modelregd, self.loadgen):
+            if not os.access(p, os.X_OK):
+                sys.exit("bench: %s is not built (make -C %s)" % (p, build))
+        self.sqlite3 = shutil.which("sqlite3")
+        self.tmp = tempfile.mkdtemp(prefix="modelreg-bench.")
+        self.http = http_start()
+        self.daemons = []
+        self.procs = []
+        self.redis = None
+        self.rows = []      # (measure, value, target, result)
+        self.sizes = [1000, 10000] if self.quick else [1000, 10000, 100000]
+        self.big = self.sizes[-1]
+        self.conns = [1, 10] if self.quick else [1, 10, 50]
+        self.depths = [1, 16]
+        self.load_secs = 0.5 if self.quick else 1.5
+        self.ours = {}      # (verb, size, c, d) -> loadgen result
+        self.show_len = {}  # size -> bytes of a SHOW record
+
+    # -- helpers
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.http.server_address[1], path)
+
+    def row(self, measure, value, target="", result=""):
+        self.rows.append((measure, value, target or "—", result or "—"))
+        say("%s: %s" % (measure, value))
+
+    def size_name(self, n):
+        return "%dk" % (n // 1000)
+
+    def loadgen_run(self, sock, *args, timeout=300):
+        cmd = [self.loadgen, "-s", sock] + [str(a) for a in args]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError("loadgen failed: %s" % p.stderr.decode())
+        return logfmt(p.stdout.decode())
+
+    def loadgen_start(self, sock, *args):
+        cmd = [self.loadgen, "-s", sock] + [str(a) for a in args]
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        self.procs.append(p)
+        return p
+
+    def loadgen_finish(self, p, timeout=300):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=timeout)
+        self.procs.remove(p)
+        lines = out.decode().strip().splitlines()
+        if p.returncode != 0 or not lines:
+            raise RuntimeError("loadgen failed: %s" % err.decode())
+        return logfmt(lines[-1])
+
+    def settle(self, d, timeout=300):
+        """Wait until the daemon answers a PING again (it may still chew on a load)."""
+        st, _ = d.request("PING", timeout=timeout)
+        if not st.startswith("OK"):
+            d.fail("PING answered %r" % st)
+
+    def new_daemon(self, name, seed_url, catalog_url=None):
+        d = Daemon(self, name, seed_url, catalog_url)
+        self.daemons.append(d)
+        return d
+
+    # -- the sqlite3 floor
+
+    def floor(self, path, n):
+        if self.sqlite3 is None:
+            return None
+        best = None
+        for rep in range(1 if self.quick or n < 100000 else 2):
+            db = os.path.join(self.tmp, "floor-%d-%d.db" % (n, rep))
+            sql = """PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE models(id TEXT PRIMARY KEY, name TEXT, provider TEXT,
+  description TEXT, context_length INTEGER, prompt_price REAL,
+  completion_price REAL, prices TEXT, features TEXT, kind TEXT,
+  canonical_slug TEXT);
+BEGIN;
+INSERT OR IGNORE INTO models SELECT
+  json_extract(value, '$.id'), json_extract(value, '$.name'),
+  substr(json_extract(value, '$.id'), 1, instr(json_extract(value, '$.id'), '/') - 1),
+  json_extract(value, '$.description'), json_extract(value, '$.context_length'),
+  json_extract(value, '$.pricing.prompt') * 1e6,
+  json_extract(value, '$.pricing.completion') * 1e6,
+  json_extract(value, '$.pricing'), json_extract(value, '$.supported_parameters'),
+  json_extract(value, '$.architecture.output_modalities'),
+  json_extract(value, '$.canonical_slug')
+FROM json_each(readfile('%s'), '$.data');
+COMMIT;
+SELECT count(*) FROM models;
+""" % path.replace("'", "''")
+            t0 = time.monotonic()
+            p = subprocess.run([self.sqlite3, db], input=sql.encode(),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+            t = time.monotonic() - t0
+            if p.returncode != 0 or str(n) not in p.stdout.decode():
+                raise RuntimeError("sqlite3 import failed: %s %s" %
+                    (p.stdout.decode(), p.stderr.decode()))
+            best = t if best is None else min(best, t)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(db + suffix):
+                    os.unlink(db + suffix)
+        return best
+
+    # -- one registry size
+
+    def probe_start(self, d):
+        # Open loop: a PING every 5 ms whatever the daemon does, for up to 20 min.
+        return self.loadgen_start(d.sock, "-c", 1, "-i", 5, "-t", 1200,
+            "-w", 300, "-r", "PING")
+
+    def probe_text(self, r):
+        return "p50 %s ms, p99 %s ms, max %s ms (%s PINGs)" % (
+            fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"]), fmt_ms(r["max_ms"]),
+            r["sent"])
+
+    def probe_row(self, what, r):
+        ok = float(r["p99_ms"]) < 5 and r["unanswered"] == "0"
+        self.row("PING while %s" % what, self.probe_text(r),
+            "p99 < 5 ms", self.verdict(ok))
+
+    def verdict(self, ok, big=True):
+        if self.quick and big:
+            return "n/a (--quick: %s, not 100k)" % self.size_name(self.big)
+        return "met" if ok else "**not met**"
+
+    def ratio_row(self, what, t, floor, limit, big):
+        if floor is None:
+            self.row(what, "%.2f s (no sqlite3 shell: no floor)" % t,
+                "≤ %gx floor" % limit, "n/a")
+            return
+        x = t / floor
+        self.row(what, "%.2f s = %.2fx the floor (%.2f s)" % (t, x, floor),
+            "≤ %gx floor" % limit if big else "",
+            self.verdict(x <= limit) if big else "")
+
+    def run_size(self, n):
+        big = n == self.big
+        sz = self.size_name(n)
+        say("generating the %s catalogs" % sz)
+        a = catalog(n)
+        b = catalog(n, changed=True)
+        apath = os.path.join(self.tmp, "catalog-%d.json" % n)
+        with open(apath, "wb") as f:
+            f.write(a)
+        say("%s catalog: %.1f MB; the sqlite3 floor" % (sz, len(a) / 1e6))
+        floor = self.floor(apath, n)
+
+        # The seed, from a gated URL so that the watchers are in place first.
+        gate = threading.Event()
+        self.http.routes.set("/seed-%d.json" % n, a, gate=gate)
+        self.http.routes.set("/catalog-%d.json" % n, a)
+        d = self.new_daemon("registry-%d" % n, self.url("/seed-%d.json" % n))
+        ready = d.start()
+        if n == self.sizes[0]:
+            self.row("start to READY=1, empty registry", "%.1f ms" % (ready * 1000))
+        w = d.conn()
+        w.s.sendall(b"WATCH kind=seed.*\n")
+        if w.line() != "OK 0":
+            d.fail("WATCH refused")
+        probe = self.probe_start(d) if big else None
+        sampler = RSSSampler(d.pid) if big else None
+        time.sleep(0.05)
+        t0 = time.monotonic()
+        gate.set()
+        st, recs = w.reply()
+        seed_t = time.monotonic() - t0
+        w.close()
+        if not recs or "kind=seed.done" not in recs[0]:
+            d.fail("the seed did not succeed: %r" % recs)
+        if probe:
+            pr = self.loadgen_finish(probe)
+            peak = max(sampler.stop(), d.rss().get("VmHWM", 0))
+        self.ratio_row("seed %s models" % sz, seed_t, floor, 1.5, big)
+        if big:
+            self.probe_row("a %s seed runs" % sz, pr)
+            self.row("RSS at the peak of a %s seed" % sz, "%.0f MiB" % peak,
+                "< 96 MiB", self.verdict(peak < 96))
+        d.stop()
+
+        # The catalog: first load, changed, unchanged (200), unchanged (304).
+        cgate = threading.Event()
+        self.http.routes.set("/catalog-%d.json" % n, a, gate=cgate)
+        d.write_config(self.url("/seed-%d.json" % n), self.url("/catalog-%d.json" % n))
+        ready = d.start()
+        if big:
+            self.row("start to READY=1, %s models" % sz, "%.1f ms" % (ready * 1000))
+        c = d.conn()
+        c.s.sendall(b"REFRESH catalog\n")
+        time.sleep(0.05)
+        t0 = time.monotonic()
+        cgate.set()
+        st, recs = c.reply()
+        first_t = time.monotonic() - t0
+        check_refresh(d, st, recs)
+        self.ratio_row("catalog refresh %s, first load" % sz, first_t, floor,
+            1.5, False)
+        self.http.routes.set("/catalog-%d.json" % n, b)
+        probe = self.probe_start(d) if big else None
+        t0 = time.monotonic()
+        st, recs = c.request("REFRESH catalog")
+        changed_t = time.monotonic() - t0
+        if probe:
+            pr = self.loadgen_finish(probe)
+        check_refresh(d, st, recs)
+        self.ratio_row("catalog refresh %s, changed (10%% changed, 1%% new, "
+            "0.5%% gone)" % sz, changed_t, floor, 1.5, big)
+        if big:
+            self.probe_row("a %s changed refresh runs" % sz, pr)
+        # The same body again, now with an ETag the daemon has not seen
+        # (so this is a 200), then with If-None-Match (a 304).
+        self.http.routes.set("/catalog-%d.json" % n, b, etag=True)
+        t0 = time.monotonic()
+        st, recs = c.request("REFRESH catalog")
+        same_t = time.monotonic() - t0
+        check_refresh(d, st, recs)
+        self.ratio_row("catalog refresh %s, unchanged (same body, 200)" % sz,
+            same_t, floor, 0.3, big)
+        t0 = time.monotonic()
+        st, recs = c.request("REFRESH catalog")
+        nm_t = time.monotonic() - t0
+        check_refresh(d, st, recs)
+        self.row("catalog refresh %s, unchanged (304)" % sz, "%.1f ms" % (nm_t * 1000))
+        c.close()
+
+        # LIST.
+        reps = 3 if n >= 100000 or self.quick else 5
+        base = "LIST provider=%s sort=price order=desc" % FILTER_PROVIDER
+        r = self.loadgen_run(d.sock, "-n", reps, "-w", 600, "-t", 600, "-r", base)
+        self.row("LIST %s, provider filter, sort=price (%d rows)" % (sz, n // len(PROVIDERS)),
+            "%s ms" % fmt_ms(r["p50_ms"]))
+        r = self.loadgen_run(d.sock, "-n", reps, "-w", 600, "-t", 600, "-r",
+            base + " limit=100")
+        if r["errors"] != "0" and r["first_error"].startswith("ERR usage"):
+            self.row("LIST %s, provider filter, sort=price, limit=100" % sz,
+                "n/a (ERR usage: no limit=)", "< 10 ms" if big else "",
+                self.verdict(False) if big else "")
+        else:
+            v = float(r["p50_ms"])
+            self.row("LIST %s, provider filter, sort=price, limit=100" % sz,
+                "%s ms" % fmt_ms(v), "< 10 ms" if big else "",
+                self.verdict(v < 10 and r["errors"] == "0") if big else "")
+        r = self.loadgen_run(d.sock, "-n", reps, "-w", 600, "-t", 600, "-r", "LIST")
+        self.row("LIST %s, whole registry" % sz, "%s ms" % fmt_ms(r["p50_ms"]))
+
+        # PING and SHOW: the small and the large registry.
+        if n in (self.sizes[0], self.big):
+            st, recs = d.request("SHOW " + catalog_ids(n, 1)[0])
+            self.show_len[n] = len(recs[0]) if recs else 600
+            idfile = os.path.join(self.tmp, "show-%d.txt" % n)
+            with open(idfile, "w") as f:
+                f.write("".join("SHOW %s\n" % i for i in catalog_ids(n)))
+            for verb in ("PING", "SHOW"):
+                for cn in self.conns:
+                    for dp in self.depths:
+                        args = ["-c", cn, "-P", dp, "-t", self.load_secs,
+                            "-w", 300, "-n", 5000000]
+                        if verb == "PING":
+                            args += ["-r", "PING"]
+                        else:
+                            args += ["-f", idfile]
+                        r = self.loadgen_run(d.sock, *args, timeout=900)
+                        if r["errors"] != "0" or r["protoerrs"] != "0":
+                            d.fail("%s load: %s" % (verb, r))
+                        self.ours[(verb, n, cn, dp)] = r
+                        self.settle(d)
+                        say("%s %s c=%d P=%d: %s/s" % (verb, sz, cn, dp, r["rps"]))
+
+        if big:
+            self.memory(d, n)
+        d.stop()
+
+    def memory(self, d, n):
+        sz = self.size_name(n)
+        # Idle: a fresh process on the registry, after one STATUS.
+        d.stop()
+        d.start()
+        d.request("STATUS")
+        time.sleep(1)
+        idle = d.rss().get("VmRSS", 0)
+        self.row("RSS idle, %s models" % sz, "%.0f MiB" % idle, "< 32 MiB",
+            self.verdict(idle < 32))
+        # 1,000 idle connections (each did one PING).
+        p = self.loadgen_start(d.sock, "-m", "idle", "-c", 1000, "-t", 120)
+        ready = logfmt(p.stdout.readline().decode())
+        time.sleep(0.5)
+        rss = d.rss().get("VmRSS", 0)
+        p.stdin.close()
+        p.wait(30)
+        self.procs.remove(p)
+        op = int(ready.get("open", 0))
+        self.row("RSS with 1,000 idle connections, %s models" % sz,
+            "%.0f MiB (%d of 1000 served, %s refused busy)" % (rss, op,
+                ready.get("busy", "?")),
+            "< 64 MiB, all 1000 served", self.verdict(rss < 64 and op == 1000))
+        self.settle(d)
+        # 10 clients that send LIST and never read: a fresh process again.
+        d.stop()
+        d.start()
+        t0 = time.monotonic()
+        p = self.loadgen_start(d.sock, "-m", "noread", "-c", 10, "-P", 1,
+            "-t", 600, "-r", "LIST")
+        p.stdout.readline()
+        sampler = RSSSampler(d.pid)
+        # Today the PING waits for every LIST to be built; then a second more.
+        ping_t = None
+        try:
+            c = d.conn(timeout=300)
+            tp = time.monotonic()
+            c.request("PING")
+            ping_t = time.monotonic() - tp
+            c.close()
+        except (OSError, EOFError):
+            pass
+        time.sleep(1)
+        peak = max(sampler.stop(), d.rss().get("VmHWM", 0))
+        p.stdin.close()
+        p.wait(60)
+        self.procs.remove(p)
+        self.row("RSS with 10 clients that never read a %s LIST" % sz,
+            "%.0f MiB peak (a PING meanwhile: %s)" % (peak,
+                "%.0f ms" % (ping_t * 1000) if ping_t is not None else "no answer"),
+            "< 96 MiB", self.verdict(peak < 96))
+        say("noread phase took %.1f s" % (time.monotonic() - t0))
+
+    # -- Redis
+
+    def redis_find(self):
+        if self.args.no_redis:
+            return None
+        exe = shutil.which("redis-server")
+        if exe:
+            return (exe, "redis-server")
+        # Debian's redis-tools ships the server as redis-check-rdb, which
+        # runs as the server when called by that name.
+        exe = shutil.which("redis-check-rdb")
+        if exe:
+            return (exe, "redis-server")
+        return None
+
+    def redis_run(self):
+        found = self.redis_find()
+        bm = shutil.which("redis-benchmark")
+        if found is None or bm is None or self.args.no_redis:
+            say("no redis-server/redis-benchmark: no Redis ratios")
+            return None
+        rdir = os.path.join(self.tmp, "redis")
+        os.makedirs(rdir)
+        sock = os.path.join(rdir, "redis.sock")
+        exe, argv0 = found
+        logf = open(os.path.join(rdir, "redis.log"), "wb")
+        self.redis = subprocess.Popen([argv0, "--port", "0", "--unixsocket", sock,
+            "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+            "--dir", rdir, "--daemonize", "no", "--maxclients", "1100"],
+            executable=exe, stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+        logf.close()
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock):
+            if self.redis.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start (see %s)" % rdir)
+            time.sleep(0.05)
+        time.sleep(0.1)
+        res = {}
+        for n in (self.sizes[0], self.big):
+            redis_populate(sock, n, self.show_len.get(n, 600))
+            for cn in self.conns:
+                for dp in self.depths:
+                    for test, key in (("ping_inline", "PING"), ("get", "SHOW")):
+                        cnt = 20000 * dp * (2 if cn > 1 else 1)
+                        if self.quick:
+                            cnt //= 4
+                        args = [bm, "-s", sock, "-c", str(cn), "-P", str(dp),
+                            "-n", str(cnt), "-t", test, "--csv"]
+                        if test == "get":
+                            args += ["-r", str(n)]
+                        p = subprocess.run(args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, timeout=300)
+                        rps = None
+                        for ln in p.stdout.decode().splitlines():
+                            f = [x.strip('"') for x in ln.split(",")]
+                            if len(f) > 1 and f[0] != "test":
+                                try:
+                                    rps = float(f[1])
+                                except ValueError:
+                                    pass
+                        res[(key, n, cn, dp)] = rps
+        return res
+
+    def load_rows(self, redis):
+        for verb in ("PING", "SHOW"):
+            for n in (self.sizes[0], self.big):
+                for cn in self.conns:
+                    for dp in self.depths:
+                        r = self.ours.get((verb, n, cn, dp))
+                        if r is None:
+                            continue
+                        rps = float(r["rps"])
+                        rr = redis.get((verb, n, cn, dp)) if redis else None
+                        what = "Redis %s" % ("PING" if verb == "PING" else "GET")
+                        if rr:
+                            v = "%s/s, p99 %s ms; %sx %s (%s/s)" % (
+                                fmt_n(rps), fmt_ms(r["p99_ms"]), fmt_ratio(rps / rr),
+                                what, fmt_n(rr))
+                        else:
+                            v = "%s/s, p99 %s ms; no Redis" % (fmt_n(rps), fmt_ms(r["p99_ms"]))
+                        target = result = ""
+                        if verb == "SHOW" and n == self.big:
+                            target = "≥ 0.5x Redis GET"
+                            result = self.verdict(rps / rr >= 0.5) if rr else "n/a (no Redis)"
+                            if self.quick:
+                                result = self.verdict(False)
+                        self.row("%s, %s models, %d conn%s, pipeline %d" % (
+                            verb, self.size_name(n), cn, "s" if cn > 1 else "", dp),
+                            v, target, result)
+
+    # -- all of it
+
+    def run(self):
+        t0 = time.monotonic()
+        self.load_before = os.getloadavg()[0]
+        say("temp folder %s; daemon %s" % (self.tmp, self.modelregd))
+        for n in self.sizes:
+            self.run_size(n)
+        load_start = len(self.rows)
+        redis = self.redis_run()
+        self.load_rows(redis)
+        # The request rates first, as the issue lists them.
+        self.rows = self.rows[load_start:] + self.rows[:load_start]
+        self.elapsed = time.monotonic() - t0
+        self.load_after = os.getloadavg()[0]
+
+    def cleanup(self):
+        for p in list(self.procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for d in self.daemons:
+            try:
+                d.stop()
+            except Exception:
+                pass
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+                self.redis.wait()
+        self.http.shutdown()
+        if not self.args.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            say("kept %s" % self.tmp)
+
+    def table(self):
+        out = ["| measure | value | target | result |",
+            "| --- | --- | --- | --- |"]
+        for m, v, t, r in self.rows:
+            out.append("| %s | %s | %s | %s |" % (m, v, t, r))
+        return "\n".join(out)
+
+
+def check_refresh(d, st, recs):
+    if not st.startswith("OK") or not recs or "outcome=ok" not in recs[0]:
+        d.fail("REFRESH catalog: %s %r" % (st, recs))
+
+
+def redis_populate(sock, n, vlen):
+    """SET key:%012d (redis-benchmark -r's key names) for 0..n-1, values of vlen bytes."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock)
+    val = b"x" * vlen
+    batch = []
+    want = 0
+    for i in range(n):
+        k = b"key:%012d" % i
+        batch.append(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+            len(k), k, len(val), val))
+        if len(batch) == 1000 or i == n - 1:
+            s.sendall(b"".join(batch))
+            want += len(batch)
+            batch = []
+            got = b""
+            while got.count(b"\r\n") < want:
+                got += s.recv(65536)
+            want = 0
+    s.close()
+
+
+def fmt_ms(v):
+    v = float(v)
+    if v >= 100:
+        return "%.0f" % v
+    if v >= 1:
+        return "%.1f" % v
+    return "%.3f" % v
+
+
+def fmt_ratio(x):
+    if x >= 0.1:
+        return "%.2f" % x
+    if x >= 0.001:
+        return "%.4f" % x
+    return "%.6f" % x
+
+
+def fmt_n(v):
+    return "{:,.0f}".format(v)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="modelregd's benchmark (issue 8)")
+    ap.add_argument("--build", default=os.path.join(SRCDIR, "_build"),
+        help="the build folder with daemon/modelregd and bench/loadgen")
+    ap.add_argument("--quick", action="store_true",
+        help="1k and 10k models, fewer connections, shorter runs")
+    ap.add_argument("--keep", action="store_true", help="keep the temp folder")
+    ap.add_argument("--no-redis", action="store_true", help="no Redis ratios")
+    args = ap.parse_args()
+    b = Bench(args)
+    ok = False
+    try:
+        b.run()
+        ok = True
+    finally:
+        b.cleanup()
+    if ok:
+        print("modelregd benchmark, %s, %d CPUs, %s run%s, %.0f s; load "
+            "average %.1f before, %.1f after" % (
+            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(),
+            "quick" if args.quick else "full",
+            "" if b.sqlite3 else ", no sqlite3 shell", b.elapsed,
+            b.load_before, b.load_after))
+        print()
+        print(b.table())
+
+
+if __name__ == "__main__":
+    main()
