@@ -669,6 +669,85 @@ test_cursor(void)
 	ok(cursor_encode(&c, tok, 8) == -1, "cursor: a small buffer is refused");
 }
 
+/*
+ * An unpaged LIST or CATALOG is streamed (reg_cursor.c) from the
+ * statements db_*_list_stmt builds: they must be the lookup's SQL (the
+ * sort index, the FTS search), count the same rows, and refuse a page.
+ */
+static void
+test_stream_stmt(void)
+{
+	sqlite3			*db = db_open(":memory:");
+	struct list_query	 q;
+	struct catalog_query	 c;
+	struct page_cursor	 after;
+	sqlite3_stmt		*st;
+	struct model		 m;
+	char			 plan[2048];
+	int			 n;
+
+	ok(db != NULL, "stream: open");
+	if (db == NULL)
+		return;
+	ok(exec(db, ADD_MODEL("Big-Model", "[\"Grand\"]")
+	    ADD_MODEL("small", "[]") ADD_ENTRY("Big-Entry", "[]")
+	    ADD_ENTRY("other", "[]")) == 0, "stream: models and entries");
+	memset(&q, 0, sizeof(q));
+	q.sort = SORT_NAME;
+	st = db_models_list_stmt(db, &q, 0);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) == 0 && strstr(plan, "models_sort_name") != NULL,
+	    "stream: LIST sort=name reads the sort index: %s", plan);
+	n = 0;
+	while (st != NULL && db_models_step(db, st, &m) == 1)
+		n++;
+	sqlite3_finalize(st);
+	is_int(n, 2, "stream: LIST gives every row");
+	q.search = "g-m";
+	st = db_models_list_stmt(db, &q, 0);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) != -1 && strstr(plan, "model_fts") != NULL,
+	    "stream: LIST search= reads the trigram index: %s", plan);
+	n = 0;
+	while (st != NULL && db_models_step(db, st, &m) == 1)
+		n++;
+	sqlite3_finalize(st);
+	is_int(n, 1, "stream: LIST search= gives the match");
+	st = db_models_list_stmt(db, &q, 1);
+	ok(st != NULL && strstr(sqlite3_sql(st), "model_fts") != NULL &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
+	    "stream: LIST's count is of the same query");
+	sqlite3_finalize(st);
+	q.limit = 1;
+	ok(db_models_list_stmt(db, &q, 0) == NULL,
+	    "stream: a LIST page is not streamed (limit)");
+	q.limit = 0;
+	memset(&after, 0, sizeof(after));
+	after.sort = SORT_NAME;
+	q.after = &after;
+	ok(db_models_list_stmt(db, &q, 1) == NULL,
+	    "stream: a LIST page is not streamed (after)");
+
+	memset(&c, 0, sizeof(c));
+	c.zdr = c.synced = -1;
+	c.sort = SORT_NAME;
+	st = db_catalog_list_stmt(db, &c, 0);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) == 0 && strstr(plan, "catalog_sort_name") != NULL,
+	    "stream: CATALOG sort=name reads the sort index: %s", plan);
+	sqlite3_finalize(st);
+	c.search = "g-e";
+	st = db_catalog_list_stmt(db, &c, 1);
+	ok(st != NULL && strstr(sqlite3_sql(st), "catalog_fts") != NULL &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
+	    "stream: CATALOG's count searches the trigram index");
+	sqlite3_finalize(st);
+	c.limit = 5;
+	ok(db_catalog_list_stmt(db, &c, 0) == NULL,
+	    "stream: a CATALOG page is not streamed");
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -681,6 +760,7 @@ main(void)
 	tap_run(test_migration());
 	tap_run(test_cache());
 	tap_run(test_search());
+	tap_run(test_stream_stmt());
 	if (logfd != -1)
 		unlink(logpath);
 	return done_testing();
