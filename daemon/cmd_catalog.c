@@ -58,13 +58,22 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 static int
 cmd_catalog_produce(void *arg, struct buf *out, int max)
 {
-	struct reg_cursor	*cur = arg;
-	struct catalog_entry	 e;
-	int			 k, r;
+	struct reg_cursor		*cur = arg;
+	struct catalog_entry		 e;
+	const struct page_cursor	*next;
+	int				 k, r;
 
 	for (k = 0; k < max; k++) {
-		if ((r = reg_catalog_next(cur, &e)) != 1)
-			return r == -1 ? -1 : k;
+		if ((r = reg_catalog_next(cur, &e)) == -1)
+			return -1;
+		if (r == 0) {
+			/* A page ends in its next= record (see cmd_list). */
+			if ((next = reg_cursor_next_page(cur)) == NULL)
+				return k;
+			if (cmd_page_record(out, next) == -1)
+				return -1;
+			return k + 1;
+		}
 		if (cmd_catalog_record(out, &e) == -1)
 			return -1;
 	}
@@ -75,25 +84,6 @@ static void
 cmd_catalog_cursor_free(void *arg)
 {
 	reg_cursor_close(arg);
-}
-
-/* Collects the records of one CATALOG page (limit=, after=). */
-struct cmd_catalog_collect {
-	struct cmd_ctx	*ctx;
-	int		 failed;
-};
-
-static int
-cmd_catalog_collect(const struct catalog_entry *e, void *arg)
-{
-	struct cmd_catalog_collect	*col = arg;
-
-	if (cmd_catalog_record(col->ctx->out, e) == -1) {
-		col->failed = 1;
-		return 1;
-	}
-	col->ctx->n++;
-	return 0;
 }
 
 /* yes|no -> 1|0 into *v; -1 on another word. */
@@ -130,8 +120,7 @@ enum cmd_ret
 cmd_catalog(struct cmd_ctx *ctx)
 {
 	struct catalog_query		 q;
-	struct page_cursor		 after, next;
-	struct cmd_catalog_collect	 col = { ctx, 0 };
+	struct page_cursor		 after;
 	struct reg_cursor		*cur;
 	const char			*v;
 	int64_t				 n;
@@ -169,29 +158,11 @@ cmd_catalog(struct cmd_ctx *ctx)
 	q.search = proto_opt(ctx->req, "search");
 	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
 		return CMD_ERR;
-	q.next = &next;
 	if (cmd_catalog_unconfigured())
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
 		    "([catalog] url)");
 
-	/* A page is collected, as LIST's (cmd_list). */
-	if (q.limit != 0 || q.after != NULL) {
-		rc = reg_catalog_list(md.db, &q, cmd_catalog_collect, &col);
-		if (col.failed || (rc == REG_OK &&
-		    cmd_page_next(ctx, &next) == -1))
-			return cmd_err(ctx, "internal", "out of memory");
-		switch (rc) {
-		case REG_OK:
-			return CMD_OK;
-		case REG_USAGE:
-			return cmd_err(ctx, "usage", "bad sort key");
-		default:
-			return cmd_err(ctx, "internal", "database error");
-		}
-	}
-
-	/* The whole catalog is streamed from one snapshot (see cmd_list). */
-	q.next = NULL;
+	/* Streamed from one snapshot, a page too (see cmd_list). */
 	rc = reg_catalog_open(md.db, &q, &cur, &n);
 	switch (rc) {
 	case REG_OK:

@@ -49,19 +49,14 @@ cmd_page_opts(struct cmd_ctx *ctx, enum reg_sort sort, int desc, int *limit,
 }
 
 int
-cmd_page_next(struct cmd_ctx *ctx, const struct page_cursor *next)
+cmd_page_record(struct buf *out, const struct page_cursor *next)
 {
 	char	 token[CURSOR_MAXLEN];
 	int	 rv = 0;
 
-	if (next->id[0] == '\0')
-		return 0;
 	if (cursor_encode(next, token, sizeof(token)) == -1)
 		return -1;
-	rv |= lf_str(ctx->out, "next", token);
-	rv |= lf_end(ctx->out);
-	if (rv != 0)
-		return -1;
-	ctx->n++;
-	return 0;
+	rv |= lf_str(out, "next", token);
+	rv |= lf_end(out);
+	return rv != 0 ? -1 : 0;
 }

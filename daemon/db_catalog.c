@@ -439,14 +439,14 @@ fail:
 }
 
 /*
- * CATALOG's statement for a streamed reply, prepared and bound: its rows
- * or (count) how many, from the SQL of an unpaged db_catalog_list
- * (db_catalog_list_sql), so both give the same rows. A paged query is
- * not streamed: NULL. The user's text is bound static: q's strings must
- * outlive the statement.
+ * CATALOG's statement for a streamed reply, as LIST's
+ * (db_models_list_stmt): one phase of db_catalog_list_sql, at most limit
+ * rows (0: all), or (count) how many. The user's text and the cursor are
+ * bound static: they must outlive the statement.
  */
 sqlite3_stmt *
-db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
+db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
+    int phase, int limit)
 {
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
@@ -457,13 +457,13 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
 		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
 		return NULL;
 	}
-	if (q->limit != 0 || q->after != NULL) {
-		log_warnx("database: catalog: a page is not streamed");
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: catalog: a cursor of another sort");
 		return NULL;
 	}
-	/* The count wraps the very query of the rows: the same filters. */
 	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
-	    db_catalog_list_sql(&sql, q, order, 0, 0) == -1 ||
+	    db_catalog_list_sql(&sql, q, order, phase, limit) == -1 ||
 	    (count && buf_puts(&sql, ")") == -1)) {
 		log_warnx("database: catalog: list: out of memory");
 		goto fail;
@@ -471,7 +471,8 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
 	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1)
+	    db_bind_kind(st, q->kind) == -1 ||
+	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 		goto fail;
 	buf_free(&sql);
 	return st;
@@ -479,6 +480,15 @@ fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);
 	return NULL;
+}
+
+int
+db_page_cursor_entry(struct page_cursor *c, const struct catalog_query *q,
+    const struct catalog_entry *e)
+{
+	return db_cursor_set(c, q->sort, q->desc, e->id, e->name, e->provider,
+	    0, e->has_context, e->context_length, e->has_prompt_price,
+	    e->prompt_price);
 }
 
 /* One row of a CATALOG statement into e (pointers valid until the next step): 1, 0 at the end, -1 (logged). */

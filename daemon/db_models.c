@@ -496,14 +496,15 @@ fail:
 
 /*
  * LIST's statement for a streamed reply (reg_cursor.c), prepared and
- * bound: its rows, or (count) just how many, from the same SQL as an
- * unpaged db_models_list (db_models_list_sql), so both give the same
- * rows in the same order. A paged query (limit, after) is not streamed:
- * NULL. The query's strings are bound static: they must outlive the
- * statement. NULL (logged) on failure.
+ * bound: the rows of one phase of the query (db_models_list_sql: the
+ * sort index, the search, after='s keyset), at most limit of them (0:
+ * all), or (count) just how many, the count wrapping the very same
+ * query. The query's strings and cursor are bound static: they must
+ * outlive the statement. NULL (logged) on failure.
  */
 sqlite3_stmt *
-db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count)
+db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
+    int phase, int limit)
 {
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
@@ -518,13 +519,13 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count)
 		    (int)q->status);
 		return NULL;
 	}
-	if (q->limit != 0 || q->after != NULL) {
-		log_warnx("database: list: a page is not streamed");
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: list: a cursor of another sort");
 		return NULL;
 	}
-	/* The count wraps the very query of the rows: the same filters. */
 	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
-	    db_models_list_sql(&sql, q, 0, 0) == -1 ||
+	    db_models_list_sql(&sql, q, phase, limit) == -1 ||
 	    (count && buf_puts(&sql, ")") == -1)) {
 		log_warnx("database: list: out of memory");
 		goto fail;
@@ -532,7 +533,8 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count)
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
 	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1)
+	    db_bind_kind(st, q->kind) == -1 ||
+	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 		goto fail;
 	buf_free(&sql);
 	return st;
@@ -540,6 +542,21 @@ fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);
 	return NULL;
+}
+
+int
+db_list_phases(const struct page_cursor *after)
+{
+	return after != NULL ? db_keyset_phases(after) : 1;
+}
+
+int
+db_page_cursor_model(struct page_cursor *c, const struct list_query *q,
+    const struct model *m)
+{
+	return db_cursor_set(c, q->sort, q->desc, m->id, m->name, m->provider,
+	    m->active, m->has_context, m->context_length, m->has_prompt_price,
+	    m->prompt_price);
 }
 
 /* One row of a LIST statement into m: 1, 0 at the end, -1 (logged). */

@@ -671,8 +671,9 @@ test_cursor(void)
 
 /*
  * An unpaged LIST or CATALOG is streamed (reg_cursor.c) from the
- * statements db_*_list_stmt builds: they must be the lookup's SQL (the
- * sort index, the FTS search), count the same rows, and refuse a page.
+ * statements db_*_list_stmt builds, pages too: they must be the lookup's
+ * SQL (the sort index, the FTS search, the keyset), and count the same
+ * rows.
  */
 static void
 test_stream_stmt(void)
@@ -694,7 +695,7 @@ test_stream_stmt(void)
 	    ADD_ENTRY("other", "[]")) == 0, "stream: models and entries");
 	memset(&q, 0, sizeof(q));
 	q.sort = SORT_NAME;
-	st = db_models_list_stmt(db, &q, 0);
+	st = db_models_list_stmt(db, &q, 0, 0, 0);
 	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
 	    sizeof(plan)) == 0 && strstr(plan, "models_sort_name") != NULL,
 	    "stream: LIST sort=name reads the sort index: %s", plan);
@@ -704,7 +705,7 @@ test_stream_stmt(void)
 	sqlite3_finalize(st);
 	is_int(n, 2, "stream: LIST gives every row");
 	q.search = "g-m";
-	st = db_models_list_stmt(db, &q, 0);
+	st = db_models_list_stmt(db, &q, 0, 0, 0);
 	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
 	    sizeof(plan)) != -1 && strstr(plan, "model_fts") != NULL,
 	    "stream: LIST search= reads the trigram index: %s", plan);
@@ -713,38 +714,49 @@ test_stream_stmt(void)
 		n++;
 	sqlite3_finalize(st);
 	is_int(n, 1, "stream: LIST search= gives the match");
-	st = db_models_list_stmt(db, &q, 1);
+	st = db_models_list_stmt(db, &q, 1, 0, 0);
 	ok(st != NULL && strstr(sqlite3_sql(st), "model_fts") != NULL &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
 	    "stream: LIST's count is of the same query");
 	sqlite3_finalize(st);
-	q.limit = 1;
-	ok(db_models_list_stmt(db, &q, 0) == NULL,
-	    "stream: a LIST page is not streamed (limit)");
-	q.limit = 0;
+	/* A page: after= the first row by name, the keyset seeks. */
+	q.search = NULL;
 	memset(&after, 0, sizeof(after));
 	after.sort = SORT_NAME;
+	after.type = CUR_TEXT;
+	strcpy(after.text, "Big-Model");
+	strcpy(after.id, "Big-Model");
 	q.after = &after;
-	ok(db_models_list_stmt(db, &q, 1) == NULL,
-	    "stream: a LIST page is not streamed (after)");
+	st = db_models_list_stmt(db, &q, 0, 0, 1);
+	ok(st != NULL && strstr(sqlite3_sql(st), "LIMIT 1") != NULL &&
+	    db_models_step(db, st, &m) == 1 && strcmp(m.id, "small") == 0 &&
+	    db_models_step(db, st, &m) == 0,
+	    "stream: LIST after= limit: the row after the cursor");
+	sqlite3_finalize(st);
+	after.desc = 1;
+	ok(db_models_list_stmt(db, &q, 0, 0, 0) == NULL,
+	    "stream: a cursor of another order is refused");
+	q.after = NULL;
 
 	memset(&c, 0, sizeof(c));
 	c.zdr = c.synced = -1;
 	c.sort = SORT_NAME;
-	st = db_catalog_list_stmt(db, &c, 0);
+	st = db_catalog_list_stmt(db, &c, 0, 0, 0);
 	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
 	    sizeof(plan)) == 0 && strstr(plan, "catalog_sort_name") != NULL,
 	    "stream: CATALOG sort=name reads the sort index: %s", plan);
 	sqlite3_finalize(st);
 	c.search = "g-e";
-	st = db_catalog_list_stmt(db, &c, 1);
+	st = db_catalog_list_stmt(db, &c, 1, 0, 0);
 	ok(st != NULL && strstr(sqlite3_sql(st), "catalog_fts") != NULL &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
 	    "stream: CATALOG's count searches the trigram index");
 	sqlite3_finalize(st);
-	c.limit = 5;
-	ok(db_catalog_list_stmt(db, &c, 0) == NULL,
-	    "stream: a CATALOG page is not streamed");
+	st = db_catalog_list_stmt(db, &c, 1, 0, 0);
+	ok(st != NULL && strstr(sqlite3_sql(st), "LIMIT") == NULL &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
+	    "stream: CATALOG without a limit has no LIMIT");
+	sqlite3_finalize(st);
 	db_close(db);
 }
 
