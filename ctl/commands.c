@@ -37,7 +37,7 @@ const struct command commands[] = {
 	    NULL, NULL, NULL, render_status },
 	{ "list", "LIST", 0, 0, 0, OS_LIST, NULL, NULL,
 	    "[--status S] [--provider P] [--search TEXT] [--kind K] [--sort KEY] "
-	    "[--desc]", "list the models",
+	    "[--desc] [--limit N]", "list the models",
 	    "List the registry's models as a table, or as a JSON array with -j.\n",
 	    "  --status active|inactive|all  only models of that status (default all)\n"
 	    "  --provider P                  only models of provider P\n"
@@ -47,8 +47,9 @@ const struct command commands[] = {
 	    "                                sort key (default name)\n"
 	    "  --desc                        sort in descending order\n"
 	    "  --kind chat|embedding|moderation|ocr|image|audio|other\n"
-	    "                                only models of that kind\n",
-	    NULL, NULL, render_models },
+	    "                                only models of that kind\n"
+	    "  --limit N                     only the first N models (1 to 10000)\n",
+	    NULL, run_paged, render_models },
 	{ "show", "SHOW", 1, 1, 0, 0, "model", NULL, "MODEL", "show one model",
 	    "Show one model (MODEL: an id or an alias) with every field.\n",
 	    NULL, NULL, NULL, render_show },
@@ -78,7 +79,7 @@ const struct command commands[] = {
 	    "deleted", NULL, NULL },
 	{ "catalog", "CATALOG", 0, 0, 0, OS_CATALOG, NULL, NULL,
 	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
-	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc]",
+	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc] [--limit N]",
 	    "list the discovery catalog",
 	    "List the discovery catalog: every model of the daemon's last good\n"
 	    "catalog refresh, synced into the registry or not. Exits 1 when no\n"
@@ -92,8 +93,9 @@ const struct command commands[] = {
 	    "  --sort name|provider|context|price\n"
 	    "                                sort key (default name)\n"
 	    "  --desc                        sort in descending order\n"
-	    "  --kind K                      only models of kind K (as list)\n",
-	    NULL, NULL, render_catalog },
+	    "  --kind K                      only models of kind K (as list)\n"
+	    "  --limit N                     only the first N models (1 to 10000)\n",
+	    NULL, run_paged, render_catalog },
 	{ "sync", "SYNC", 1, -1, CMD_MULTI, 0, "catalog", NULL, "MODEL...",
 	    "add catalog models to the registry",
 	    "Add catalog models (by id or alias) to the registry (member or\n"

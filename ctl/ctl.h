@@ -240,6 +240,9 @@ void	 help_command(const struct command *);	/* help COMMAND */
 
 /* request.c: requests to the daemon; each returns an exit code. */
 int	 run_single(struct ctl *);	/* one request, its reply rendered */
+/* list and catalog: page through the daemon's reply (limit=, after=), render it whole. */
+#define CTL_PAGE	1000
+int	 run_paged(struct ctl *);
 int	 run_models(struct ctl *);	/* one request per operand, pipelined */
 int	 run_follow(struct ctl *);	/* WATCH: events as they come */
 int	 ctl_request(struct ctl *, const struct buf *req, struct reply *);

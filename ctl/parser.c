@@ -59,6 +59,9 @@ const struct optdef optdefs[] = {
 	    V_ANY,	NULL,		C_MODELS },
 	{ "limit",	O_LIMIT,	"limit",	NULL,	OS_EVENTS | OS_AUDIT,
 	    V_COUNT,	NULL,		C_NONE },
+	/* list and catalog: the rows wanted; run_paged sends its own limit=. */
+	{ "limit",	O_LIMIT,	NULL,		NULL,	OS_LIST | OS_CATALOG,
+	    V_COUNT,	NULL,		C_NONE },
 	{ "actor",	O_ACTOR,	"actor",	NULL,	OS_AUDIT,
 	    V_USER,	NULL,		C_NONE },
 	{ "follow",	O_FOLLOW,	NULL,		"yes",	OS_EVENTS,

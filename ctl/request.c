@@ -118,7 +118,9 @@ req_options(const struct ctl *ctl, const struct command *cmd, struct buf *req)
 	for (i = 0; i < noptdefs; i++) {
 		const struct optdef *o = &optdefs[i];
 
-		if (o->key == NULL || ctl->opt[o->id] == NULL || done[o->id])
+		/* A row of another command's option (--limit of list and events) is not ours. */
+		if (o->key == NULL || ctl->opt[o->id] == NULL || done[o->id] ||
+		    (o->sets & cmd->opts) == 0)
 			continue;
 		done[o->id] = 1;
 		req_word(req, o->key, ctl->opt[o->id], cmd, 0);
@@ -157,6 +159,95 @@ run_single(struct ctl *ctl)
 		}
 	}
 	reply_free(&r);
+	buf_free(&req);
+	return rv;
+}
+
+/*
+ * list and catalog: the daemon's pages (limit=, after=) of at most
+ * CTL_PAGE rows, requested one after the other until the reply carries
+ * no next= record (or --limit rows were read), rendered as one list, so
+ * the output is what one unpaged request gave.
+ */
+int
+run_paged(struct ctl *ctl)
+{
+	const struct command	*cmd = ctl->cmd;
+	struct buf		 req = { 0 };
+	struct record		*recs, *all = NULL, *grown;
+	struct reply		 r;
+	const char		*next;
+	char			*cursor = NULL, page[24];
+	long			 want = 0, got = 0, n;
+	int			 i, rows, rv = CTL_EXIT_OK;
+
+	if (ctl->opt[O_LIMIT] != NULL)
+		want = strtol(ctl->opt[O_LIMIT], NULL, 10);
+	for (;;) {
+		n = CTL_PAGE;
+		if (want > 0 && want - got < n)
+			n = want - got;
+		snprintf(page, sizeof(page), "%ld", n);
+		buf_reset(&req);
+		if (buf_puts(&req, cmd->verb) == -1) {
+			ctl_warn("building the request");
+			rv = CTL_EXIT_USAGE;
+			break;
+		}
+		req_options(ctl, cmd, &req);
+		req_word(&req, "limit", page, cmd, 0);
+		if (cursor != NULL)
+			req_word(&req, "after", cursor, cmd, 0);
+		req_end(&req);
+		if ((rv = ctl_request(ctl, &req, &r)) != CTL_EXIT_OK) {
+			reply_free(&r);
+			break;
+		}
+		if ((recs = records_parse(ctl, &r)) == NULL) {
+			reply_free(&r);
+			rv = CTL_EXIT_CONN;
+			break;
+		}
+		free(cursor);
+		cursor = NULL;
+		/* The last record may be the cursor of the next page. */
+		rows = r.n;
+		if (rows > 0 && (next = record_get(&recs[rows - 1], "next")) !=
+		    NULL && recs[rows - 1].n == 1) {
+			if ((cursor = strdup(next)) == NULL) {
+				ctl_warn("reading the reply");
+				rv = CTL_EXIT_CONN;
+			}
+			record_free(&recs[--rows]);
+		}
+		grown = rv == CTL_EXIT_OK ? reallocarray(all, (size_t)got +
+		    (size_t)rows + 1, sizeof(*all)) : NULL;
+		if (grown == NULL) {
+			if (rv == CTL_EXIT_OK)
+				ctl_warn("reading the reply");
+			for (i = 0; i < rows; i++)
+				record_free(&recs[i]);
+			free(recs);
+			reply_free(&r);
+			rv = CTL_EXIT_CONN;
+			break;
+		}
+		all = grown;
+		/* The records move: their storage goes with them. */
+		memcpy(all + got, recs, (size_t)rows * sizeof(*recs));
+		got += rows;
+		free(recs);
+		reply_free(&r);
+		if (cursor == NULL || (want > 0 && got >= want))
+			break;
+	}
+	if (rv == CTL_EXIT_OK)
+		rv = cmd->render(ctl, all != NULL ? all : &(struct record){ 0 },
+		    (int)got);
+	for (i = 0; i < got; i++)
+		record_free(&all[i]);
+	free(all);
+	free(cursor);
 	buf_free(&req);
 	return rv;
 }

@@ -26,8 +26,10 @@ const struct cmd cmd_table[] = {
 	{ "STATUS", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_status,
 	    "registry counts, and the state of every source and alert channel" },
 	{ "LIST", "[status=active|inactive|all] [provider=P] [search=TEXT] "
-	    "[kind=K] [sort=name|provider|context|price|status] [order=asc|desc]",
-	    0, 0, "status provider search kind sort order", ROLE_VIEWER, 0, cmd_list,
+	    "[kind=K] [sort=name|provider|context|price|status] [order=asc|desc] "
+	    "[limit=N] [after=CURSOR]",
+	    0, 0, "status provider search kind sort order limit after",
+	    ROLE_VIEWER, 0, cmd_list,
 	    "list models, filtered and sorted" },
 	{ "SHOW", "MODEL", 1, 1, NULL, ROLE_VIEWER, 0, cmd_show,
 	    "one model in full" },
@@ -41,8 +43,10 @@ const struct cmd cmd_table[] = {
 	{ "DELETE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_delete,
 	    "remove a model from the registry (raises model.deleted)" },
 	{ "CATALOG", "[search=TEXT] [provider=P] [zdr=yes|no] [synced=yes|no] "
-	    "[kind=K] [sort=name|provider|context|price] [order=asc|desc]", 0, 0,
-	    "search provider zdr synced kind sort order", ROLE_VIEWER, 0, cmd_catalog,
+	    "[kind=K] [sort=name|provider|context|price] [order=asc|desc] "
+	    "[limit=N] [after=CURSOR]", 0, 0,
+	    "search provider zdr synced kind sort order limit after",
+	    ROLE_VIEWER, 0, cmd_catalog,
 	    "list the discovery catalog, each model marked synced or not" },
 	{ "SYNC", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_sync,
 	    "add a catalog model to the registry (raises model.synced)" },

@@ -80,6 +80,20 @@ enum cmd_ret cmd_watch(struct cmd_ctx *);
 /* Issue 6: cmd_audit.c. */
 enum cmd_ret cmd_audit(struct cmd_ctx *);
 
+/*
+ * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and
+ * after= (a cursor for this sort and order; *afterp points into after,
+ * or is NULL), or set a usage error and return -1. cmd_page_record
+ * writes the record next=CURSOR that ends a page when more rows follow
+ * (the stream's last record, reg_cursor_next_page): 0, or -1.
+ */
+#define CMD_PAGE_MAX	10000
+struct page_cursor;
+enum reg_sort;
+int	 cmd_page_opts(struct cmd_ctx *, enum reg_sort, int desc, int *limit,
+	    struct page_cursor *after, const struct page_cursor **afterp);
+int	 cmd_page_record(struct buf *, const struct page_cursor *next);
+
 /* The table, for HELP. */
 extern const struct cmd cmd_table[];
 extern const size_t cmd_count;

@@ -58,13 +58,22 @@ cmd_catalog_record(struct buf *b, const struct catalog_entry *e)
 static int
 cmd_catalog_produce(void *arg, struct buf *out, int max)
 {
-	struct reg_cursor	*cur = arg;
-	struct catalog_entry	 e;
-	int			 k, r;
+	struct reg_cursor		*cur = arg;
+	struct catalog_entry		 e;
+	const struct page_cursor	*next;
+	int				 k, r;
 
 	for (k = 0; k < max; k++) {
-		if ((r = reg_catalog_next(cur, &e)) != 1)
-			return r == -1 ? -1 : k;
+		if ((r = reg_catalog_next(cur, &e)) == -1)
+			return -1;
+		if (r == 0) {
+			/* A page ends in its next= record (see cmd_list). */
+			if ((next = reg_cursor_next_page(cur)) == NULL)
+				return k;
+			if (cmd_page_record(out, next) == -1)
+				return -1;
+			return k + 1;
+		}
 		if (cmd_catalog_record(out, &e) == -1)
 			return -1;
 	}
@@ -111,6 +120,7 @@ enum cmd_ret
 cmd_catalog(struct cmd_ctx *ctx)
 {
 	struct catalog_query		 q;
+	struct page_cursor		 after;
 	struct reg_cursor		*cur;
 	const char			*v;
 	int64_t				 n;
@@ -146,11 +156,13 @@ cmd_catalog(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
+		return CMD_ERR;
 	if (cmd_catalog_unconfigured())
 		return cmd_err(ctx, "unavailable", "no catalog source configured "
 		    "([catalog] url)");
 
-	/* Streamed from one snapshot as the client reads (see cmd_list). */
+	/* Streamed from one snapshot, a page too (see cmd_list). */
 	rc = reg_catalog_open(md.db, &q, &cur, &n);
 	switch (rc) {
 	case REG_OK:

@@ -151,13 +151,22 @@ cmd_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
 static int
 cmd_list_produce(void *arg, struct buf *out, int max)
 {
-	struct reg_cursor	*cur = arg;
-	struct model		 m;
-	int			 k, r;
+	struct reg_cursor		*cur = arg;
+	struct model			 m;
+	const struct page_cursor	*next;
+	int				 k, r;
 
 	for (k = 0; k < max; k++) {
-		if ((r = reg_list_next(cur, &m)) != 1)
-			return r == -1 ? -1 : k;
+		if ((r = reg_list_next(cur, &m)) == -1)
+			return -1;
+		if (r == 0) {
+			/* A page ends in its next= record, counted in n. */
+			if ((next = reg_cursor_next_page(cur)) == NULL)
+				return k;
+			if (cmd_page_record(out, next) == -1)
+				return -1;
+			return k + 1;
+		}
 		if (cmd_model_record(out, &m) == -1)
 			return -1;
 	}
@@ -190,6 +199,7 @@ enum cmd_ret
 cmd_list(struct cmd_ctx *ctx)
 {
 	struct list_query	 q;
+	struct page_cursor	 after;
 	const char		*v;
 
 	memset(&q, 0, sizeof(q));
@@ -216,7 +226,10 @@ cmd_list(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
+		return CMD_ERR;
 
+	/* A page too: the cursor reads its phases and ends it with next=. */
 	return cmd_list_stream(ctx, &q);
 }
 

@@ -18,6 +18,161 @@
 #define DB_APPLICATION_ID	0x4d524547
 
 /*
+ * The aliases of table t (models or catalog) as text values of its JSON
+ * column; a column that is not valid JSON lists none.
+ */
+#define ALIAS_EACH(row) \
+	"json_each(CASE WHEN json_valid(" row ".aliases) THEN " row ".aliases" \
+	" ELSE '[]' END)"
+
+/*
+ * Promote the oldest shadowed claim of each free alias row listed (see
+ * 3 -> 4). The triggers' INSERTs never meet a conflict (NOT EXISTS, not
+ * OR IGNORE): an outer INSERT OR REPLACE would impose its policy on them.
+ */
+#define ALIAS_PROMOTE(a, c, row) \
+	"  INSERT INTO " a "(alias, " c ")" \
+	"   SELECT s.alias, s." c " FROM " a "_shadowed AS s" \
+	"   WHERE s.alias IN (SELECT value FROM " ALIAS_EACH(row) ")" \
+	"   AND NOT EXISTS (SELECT 1 FROM " a " AS w WHERE w.alias = s.alias)" \
+	"   AND s.seq = (SELECT min(o.seq) FROM " a "_shadowed AS o" \
+	"   WHERE o.alias = s.alias);" \
+	"  DELETE FROM " a "_shadowed WHERE alias IN" \
+	"   (SELECT value FROM " ALIAS_EACH(row) ") AND EXISTS (SELECT 1 FROM" \
+	"   " a " AS w WHERE w.alias = " a "_shadowed.alias" \
+	"   AND w." c " = " a "_shadowed." c ");"
+
+/* NEW's aliases: held when free, else a shadowed claim behind the holder. */
+#define ALIAS_CLAIM(a, c) \
+	"  INSERT INTO " a "(alias, " c ")" \
+	"   SELECT DISTINCT value, NEW.id FROM " ALIAS_EACH("NEW") " AS j" \
+	"   WHERE type = 'text' AND NOT EXISTS (SELECT 1 FROM " a " AS w" \
+	"   WHERE w.alias = j.value);" \
+	"  INSERT INTO " a "_shadowed(alias, " c ")" \
+	"   SELECT DISTINCT value, NEW.id FROM " ALIAS_EACH("NEW") " AS j" \
+	"   WHERE type = 'text' AND NOT EXISTS (SELECT 1 FROM " a " AS w" \
+	"   WHERE w.alias = j.value AND w." c " = NEW.id)" \
+	"   AND NOT EXISTS (SELECT 1 FROM " a "_shadowed AS o" \
+	"   WHERE o.alias = j.value AND o." c " = NEW.id);"
+
+/*
+ * The alias tables of t and the triggers that keep them equal to t's
+ * aliases column, whoever writes it (a seed, a catalog refresh, SYNC,
+ * or the sqlite3 shell).
+ */
+#define ALIAS_SCHEMA(t, a, c) \
+	"CREATE TABLE " a " (" \
+	"  alias TEXT PRIMARY KEY NOT NULL," \
+	"  " c " TEXT NOT NULL REFERENCES " t "(id)" \
+	"    ON DELETE CASCADE ON UPDATE CASCADE" \
+	") WITHOUT ROWID;" \
+	"CREATE INDEX " a "_" c " ON " a "(" c ");" \
+	"CREATE TABLE " a "_shadowed (" \
+	"  seq INTEGER PRIMARY KEY," \
+	"  alias TEXT NOT NULL," \
+	"  " c " TEXT NOT NULL REFERENCES " t "(id)" \
+	"    ON DELETE CASCADE ON UPDATE CASCADE," \
+	"  UNIQUE(alias, " c ")" \
+	");" \
+	"CREATE INDEX " a "_shadowed_" c " ON " a "_shadowed(" c ");" \
+	"CREATE TRIGGER " a "_insert AFTER INSERT ON " t " BEGIN" \
+	ALIAS_CLAIM(a, c) \
+	"  END;" \
+	"CREATE TRIGGER " a "_update AFTER UPDATE OF aliases ON " t \
+	"  WHEN OLD.aliases IS NOT NEW.aliases BEGIN" \
+	"  DELETE FROM " a "_shadowed WHERE " c " = NEW.id AND alias NOT IN" \
+	"   (SELECT value FROM " ALIAS_EACH("NEW") " WHERE type = 'text');" \
+	"  DELETE FROM " a " WHERE " c " = NEW.id AND alias NOT IN" \
+	"   (SELECT value FROM " ALIAS_EACH("NEW") " WHERE type = 'text');" \
+	ALIAS_PROMOTE(a, c, "OLD") \
+	ALIAS_CLAIM(a, c) \
+	"  END;" \
+	"CREATE TRIGGER " a "_delete AFTER DELETE ON " t " BEGIN" \
+	"  DELETE FROM " a " WHERE " c " = OLD.id;" \
+	"  DELETE FROM " a "_shadowed WHERE " c " = OLD.id;" \
+	ALIAS_PROMOTE(a, c, "OLD") \
+	"  END;"
+
+/* One sort key's two indexes: key ascending and descending, ties by id. */
+#define SORT_INDEX(t, name, key) \
+	"CREATE INDEX " t "_sort_" name " ON " t "(" key ", id);" \
+	"CREATE INDEX " t "_sort_" name "_desc ON " t "(" key " DESC, id);"
+#define SORT_INDEXES(t) \
+	SORT_INDEX(t, "name", "name COLLATE NOCASE") \
+	SORT_INDEX(t, "provider", "provider COLLATE NOCASE") \
+	"CREATE INDEX " t "_sort_context ON " t "(context_length IS NULL," \
+	"  context_length, id);" \
+	"CREATE INDEX " t "_sort_context_desc ON " t "(context_length IS NULL," \
+	"  context_length DESC, id);" \
+	"CREATE INDEX " t "_sort_price ON " t "(prompt_price IS NULL," \
+	"  prompt_price, id);" \
+	"CREATE INDEX " t "_sort_price_desc ON " t "(prompt_price IS NULL," \
+	"  prompt_price DESC, id);"
+
+/* A row's aliases as one text, for the search index. */
+#define SEARCH_ALIASES(row) \
+	"(SELECT group_concat(value, ' ') FROM " ALIAS_EACH(row) \
+	" WHERE type = 'text')"
+#define SEARCH_ROW(p, row, key) \
+	" INSERT INTO " p "_fts(" p "_fts, rowid, id, name, provider," \
+	"  description, aliases) VALUES ('delete', " key ", " row ".id, " \
+	row ".name, " row ".provider, " row ".description, " \
+	SEARCH_ALIASES(row) ");"
+#define SEARCH_ADD(p, row) \
+	" INSERT INTO " p "_fts(rowid, id, name, provider, description," \
+	"  aliases) VALUES ((SELECT key FROM " p "_keys WHERE id = " row ".id)," \
+	"  " row ".id, " row ".name, " row ".provider, " row ".description, " \
+	SEARCH_ALIASES(row) ");"
+
+/*
+ * The search index of table t (prefix p): its key table, the FTS5 table
+ * and the triggers that keep both equal to t. A contentless FTS5 table
+ * forgets a row by being told its old values: the triggers have them.
+ */
+#define SEARCH_SCHEMA(t, p) \
+	"CREATE TABLE " p "_keys (" \
+	"  key INTEGER PRIMARY KEY," \
+	"  id TEXT NOT NULL UNIQUE" \
+	");" \
+	"CREATE VIRTUAL TABLE " p "_fts USING fts5(id, name, provider," \
+	"  description, aliases, content='', tokenize='trigram');" \
+	"CREATE TRIGGER " p "_search_insert AFTER INSERT ON " t " BEGIN" \
+	"  INSERT INTO " p "_keys(id) SELECT NEW.id WHERE NOT EXISTS" \
+	"   (SELECT 1 FROM " p "_keys WHERE id = NEW.id);" \
+	SEARCH_ADD(p, "NEW") \
+	"  END;" \
+	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
+	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
+	"  OR OLD.provider IS NOT NEW.provider" \
+	"  OR OLD.description IS NOT NEW.description" \
+	"  OR OLD.aliases IS NOT NEW.aliases BEGIN" \
+	SEARCH_ROW(p, "OLD", "(SELECT key FROM " p "_keys WHERE id = OLD.id)") \
+	SEARCH_ADD(p, "NEW") \
+	"  END;" \
+	"CREATE TRIGGER " p "_search_delete AFTER DELETE ON " t " BEGIN" \
+	SEARCH_ROW(p, "OLD", "(SELECT key FROM " p "_keys WHERE id = OLD.id)") \
+	"  DELETE FROM " p "_keys WHERE id = OLD.id;" \
+	"  END;"
+
+/* Index the rows t already has. */
+#define SEARCH_FILL(t, p) \
+	"INSERT INTO " p "_keys(id) SELECT id FROM " t " ORDER BY id;" \
+	"INSERT INTO " p "_fts(rowid, id, name, provider, description, aliases)" \
+	" SELECT k.key, r.id, r.name, r.provider, r.description, " \
+	SEARCH_ALIASES("r") " FROM " t " AS r JOIN " p "_keys AS k" \
+	" ON k.id = r.id;"
+
+/* Fill the alias tables of t from its rows, smallest id first. */
+#define ALIAS_FILL(t, a, c) \
+	"INSERT OR IGNORE INTO " a "(alias, " c ")" \
+	" SELECT j.value, r.id FROM " t " AS r, " ALIAS_EACH("r") " AS j" \
+	" WHERE j.type = 'text' ORDER BY r.id;" \
+	"INSERT OR IGNORE INTO " a "_shadowed(alias, " c ")" \
+	" SELECT j.value, r.id FROM " t " AS r, " ALIAS_EACH("r") " AS j" \
+	" WHERE j.type = 'text' AND NOT EXISTS (SELECT 1 FROM " a " AS w" \
+	" WHERE w.alias = j.value AND w." c " = r.id) ORDER BY r.id;"
+
+/*
  * The schema, one step per version: step i takes user_version i to i+1,
  * in one transaction with the user_version bump. Steps are never edited
  * once released; a change of schema is a new step at the end.
@@ -184,6 +339,42 @@ static const char *const db_migrations[] = {
 	"  WHEN NEW.is_default = 1 AND NEW.kind <> 'chat' BEGIN"
 	"  SELECT RAISE(ABORT, 'the default must be a chat model');"
 	"  END;",
+
+	/*
+	 * 3 -> 4 (issue 8): naming a model is an index lookup. The JSON
+	 * column aliases stays what a source wrote (LIST shows it); the
+	 * triggers of ALIAS_SCHEMA derive two tables from it: model_aliases,
+	 * the one model an alias names, and model_aliases_shadowed, the other
+	 * models that list it too, oldest claim first. An alias keeps naming
+	 * the model that listed it first; when that model drops it (or is
+	 * deleted) the oldest shadowed claim takes it over. Filled here in id
+	 * order, so every alias keeps naming the model it named before (the
+	 * smallest id). The same for catalog entries.
+	 */
+	ALIAS_SCHEMA("models", "model_aliases", "model")
+	ALIAS_FILL("models", "model_aliases", "model")
+	ALIAS_SCHEMA("catalog", "catalog_aliases", "entry")
+	ALIAS_FILL("catalog", "catalog_aliases", "entry")
+	/*
+	 * Also 3 -> 4: the sort keys of LIST and CATALOG, each in both
+	 * directions with ties by ascending id (the ORDER BY of db_sort_sql),
+	 * so that a sorted page is read off an index, not sorted; and the
+	 * filters (provider shares the provider sort's index).
+	 */
+	SORT_INDEXES("models") SORT_INDEX("models", "status", "status")
+	"CREATE INDEX models_kind ON models(kind);"
+	SORT_INDEXES("catalog")
+	"CREATE INDEX catalog_kind ON catalog(kind);"
+	/*
+	 * Also 3 -> 4: free-text search. A contentless FTS5 table with the
+	 * trigram tokenizer (substrings of 3 and more characters, any case)
+	 * over id, name, provider, description and the aliases, keyed by a
+	 * key table with an INTEGER PRIMARY KEY (a rowid VACUUM keeps).
+	 */
+	SEARCH_SCHEMA("models", "model")
+	SEARCH_FILL("models", "model")
+	SEARCH_SCHEMA("catalog", "catalog")
+	SEARCH_FILL("catalog", "catalog"),
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -272,9 +463,9 @@ db_coltext(sqlite3_stmt *st, int i)
 	return s != NULL ? (const char *)s : "";
 }
 
-/* Run the migration steps from the current user_version to DB_VERSION. */
-static int
-db_migrate(sqlite3 *db, const char *path)
+/* Run the migration steps from the current user_version to target (tests stop early). */
+int
+db_migrate_to(sqlite3 *db, const char *path, int target)
 {
 	int64_t		 version, appid, objects;
 	char		 sql[64];
@@ -299,7 +490,7 @@ db_migrate(sqlite3 *db, const char *path)
 			log_err("%s: not a modelreg database", path);
 			goto fail;
 		}
-		if (version == DB_VERSION)
+		if (version >= target)
 			break;
 		log_info("%s: migrating the schema from version %lld to %lld",
 		    path, (long long)version, (long long)version + 1);
@@ -364,7 +555,9 @@ db_open(const char *path)
 	if (db_exec(db, "PRAGMA synchronous = FULL") == -1 ||
 	    db_exec(db, "PRAGMA foreign_keys = ON") == -1)
 		goto bad;
-	if (db_migrate(db, path) == -1)
+	if (db_migrate_to(db, path, DB_VERSION) == -1)
+		goto fail;
+	if (db_aliases_init(db) == -1)
 		goto fail;
 	return db;
 bad:
@@ -374,12 +567,108 @@ fail:
 	return NULL;
 }
 
+/*
+ * The statement cache: the hot lookups (resolve a name, SHOW, the default,
+ * the counts) are prepared once per connection and reused. A connection
+ * takes a slot when it first caches a statement and gives it back in
+ * db_close; a slot is claimed with a compare-and-swap, so connections
+ * opened by other threads cannot take the same one. Statements of one
+ * connection are used by the thread that uses the connection.
+ */
+#define DB_CACHE_SLOTS	16
+static struct db_cache {
+	sqlite3		*db;
+	sqlite3_stmt	*st[DB_STMT_MAX];
+} db_caches[DB_CACHE_SLOTS];
+
+static struct db_cache *
+db_cache_find(sqlite3 *db, int claim)
+{
+	size_t	 i;
+
+	for (i = 0; i < DB_CACHE_SLOTS; i++)
+		if (db_caches[i].db == db)
+			return &db_caches[i];
+	if (!claim)
+		return NULL;
+	for (i = 0; i < DB_CACHE_SLOTS; i++)
+		if (__sync_bool_compare_and_swap(&db_caches[i].db, NULL, db))
+			return &db_caches[i];
+	return NULL;
+}
+
+sqlite3_stmt *
+db_stmt(sqlite3 *db, enum db_stmt_id id, const char *sql)
+{
+	struct db_cache	*c;
+
+	if ((unsigned)id >= DB_STMT_MAX)
+		return NULL;
+	/* Without a free slot the statement is prepared for this use only. */
+	if ((c = db_cache_find(db, 1)) == NULL)
+		return db_prepare(db, sql);
+	if (c->st[id] == NULL)
+		c->st[id] = db_prepare(db, sql);
+	return c->st[id];
+}
+
+void
+db_stmt_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	struct db_cache	*c;
+	size_t		 i;
+
+	if (st == NULL)
+		return;
+	if ((c = db_cache_find(db, 0)) != NULL)
+		for (i = 0; i < DB_STMT_MAX; i++)
+			if (c->st[i] == st) {
+				/* Reset, so it holds no read transaction open. */
+				sqlite3_reset(st);
+				sqlite3_clear_bindings(st);
+				return;
+			}
+	sqlite3_finalize(st);
+}
+
+int
+db_stmt_cached(sqlite3 *db)
+{
+	struct db_cache	*c;
+	size_t		 i;
+	int		 n = 0;
+
+	if ((c = db_cache_find(db, 0)) == NULL)
+		return 0;
+	for (i = 0; i < DB_STMT_MAX; i++)
+		if (c->st[i] != NULL)
+			n++;
+	return n;
+}
+
 void
 db_close(sqlite3 *db)
 {
+	struct db_cache	*c;
 	sqlite3_stmt	*st;
+	size_t		 i;
 
 	if (db == NULL)
+		return;
+	/* The cached statements first: they are not leftovers. */
+	if ((c = db_cache_find(db, 0)) != NULL) {
+		for (i = 0; i < DB_STMT_MAX; i++) {
+			sqlite3_finalize(c->st[i]);
+			c->st[i] = NULL;
+		}
+		__sync_synchronize();
+		c->db = NULL;
+	}
+	/*
+	 * Close first: that disconnects the FTS5 tables, which finalize
+	 * their own statements (finalizing those here would free them twice).
+	 */
+	if (sqlite3_close(db) == SQLITE_OK)
 		return;
 	/* Every statement is finalized where it is used; one left here is a bug, but must not keep the file open. */
 	while ((st = sqlite3_next_stmt(db, NULL)) != NULL) {
@@ -466,8 +755,8 @@ db_state_get(sqlite3 *db, const char *key)
 	char		*v = NULL;
 	int		 rc;
 
-	if ((st = db_prepare(db, "SELECT value FROM state WHERE key = ?1")) ==
-	    NULL)
+	if ((st = db_stmt(db, DB_STMT_STATE_GET, "SELECT value FROM state"
+	    " WHERE key = ?1")) == NULL)
 		return NULL;
 	if (db_bind_text(st, 1, key) == -1)
 		goto done;
@@ -478,7 +767,7 @@ db_state_get(sqlite3 *db, const char *key)
 	} else if (rc != SQLITE_DONE)
 		db_logerr(db, "state");
 done:
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return v;
 }
 
@@ -510,15 +799,41 @@ db_sort_sql(enum reg_sort sort)
 	return NULL;
 }
 
+/* Characters, not bytes, of a UTF-8 string: the trigram index needs 3. */
+static size_t
+db_utf8_chars(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 int
-db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
-    const char *search)
+db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
+    const char *provider, const char *search)
 {
 	if (provider != NULL &&
 	    buf_puts(sql, " AND provider = :provider COLLATE NOCASE") == -1)
 		return -1;
+	if (search == NULL)
+		return 0;
+	/*
+	 * Three characters or more: the trigram index finds the candidates
+	 * (a superset: it folds case beyond ASCII), and the instr() test
+	 * below keeps exactly the rows it always kept. Shorter text cannot
+	 * use trigrams and reads every row, as before.
+	 */
+	if (db_utf8_chars(search) >= 3 && buf_printf(sql,
+	    " AND %s.id IN (SELECT k.id FROM %s_keys AS k WHERE k.key IN"
+	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH"
+	    " '\"' || replace(:search, '\"', '\"\"') || '\"'))", tbl, fts, fts,
+	    fts) == -1)
+		return -1;
 	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
-	if (search != NULL && buf_printf(sql,
+	if (buf_printf(sql,
 	    " AND (instr(lower(id), lower(:search)) > 0"
 	    " OR instr(lower(name), lower(:search)) > 0"
 	    " OR instr(lower(provider), lower(:search)) > 0"
@@ -540,6 +855,151 @@ db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
 	if ((i = sqlite3_bind_parameter_index(st, ":search")) > 0 &&
 	    db_bind_text(st, i, search) == -1)
 		return -1;
+	return 0;
+}
+
+/*
+ * The rows after a cursor, in the order of db_sort_sql: lexicographic
+ * over the sort's terms and then id (always ascending), written so that
+ * the sort's index seeks to the cursor: a range on the key, and the exact
+ * condition. The nullable keys (context, price) sort their unknowns last
+ * whatever the direction; after a known value that takes two phases, the
+ * known values after the cursor, then every unknown one (db_keyset_phases).
+ */
+int
+db_keyset_phases(const struct page_cursor *c)
+{
+	return (c->sort == SORT_CONTEXT || c->sort == SORT_PRICE) &&
+	    c->type != CUR_NULL ? 2 : 1;
+}
+
+/*
+ * Within a phase of a nullable key, (key IS NULL) is constant: leaving it
+ * out of the ORDER BY lets the planner see that the index gives the order.
+ */
+const char *
+db_keyset_order(const struct page_cursor *c, int phase)
+{
+	const char	*key;
+
+	if (c->sort == SORT_CONTEXT)
+		key = "context_length ";
+	else if (c->sort == SORT_PRICE)
+		key = "prompt_price ";
+	else
+		return NULL;
+	return c->type == CUR_NULL || phase == 1 ? "" : key;
+}
+
+int
+db_keyset_sql(struct buf *sql, const struct page_cursor *c, int phase)
+{
+	const char	*op = c->desc ? "<" : ">", *key;
+
+	switch (c->sort) {
+	case SORT_NAME:
+		key = "name COLLATE NOCASE";
+		break;
+	case SORT_PROVIDER:
+		key = "provider COLLATE NOCASE";
+		break;
+	case SORT_STATUS:
+		key = "status";
+		break;
+	case SORT_CONTEXT:
+		key = "context_length";
+		break;
+	case SORT_PRICE:
+		key = "prompt_price";
+		break;
+	default:
+		return -1;
+	}
+	if (c->sort == SORT_CONTEXT || c->sort == SORT_PRICE) {
+		if (c->type == CUR_NULL)
+			return buf_printf(sql, " AND (%s IS NULL) = 1 AND %s IS NULL"
+			    " AND id > :kid", key, key);
+		/* Both terms fixed: either index gives the ids in order. */
+		if (phase == 1)
+			return buf_printf(sql, " AND (%s IS NULL) = 1 AND %s IS NULL",
+			    key, key);
+		return buf_printf(sql, " AND (%s IS NULL) = 0 AND %s %s= :k2 AND"
+		    " (%s %s :k2 OR (%s = :k2 AND id > :kid))", key, key, op,
+		    key, op, key);
+	}
+	return buf_printf(sql, " AND %s %s= :k2 AND (%s %s :k2 OR"
+	    " (%s = :k2 AND id > :kid))", key, op, key, op, key);
+}
+
+int
+db_bind_keyset(sqlite3_stmt *st, const struct page_cursor *c)
+{
+	int	 i, rc = SQLITE_OK;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":k2")) > 0) {
+		switch (c->type) {
+		case CUR_INT:
+			rc = sqlite3_bind_int64(st, i, c->i);
+			break;
+		case CUR_REAL:
+			rc = sqlite3_bind_double(st, i, c->r);
+			break;
+		case CUR_TEXT:
+			rc = sqlite3_bind_text(st, i, c->text, -1,
+			    SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, i);
+		}
+	}
+	if (rc == SQLITE_OK &&
+	    (i = sqlite3_bind_parameter_index(st, ":kid")) > 0)
+		rc = sqlite3_bind_text(st, i, c->id, -1, SQLITE_STATIC);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* The cursor after a row whose sort key values these are. */
+int
+db_cursor_set(struct page_cursor *c, enum reg_sort sort, int desc,
+    const char *id, const char *name, const char *provider, int active,
+    int has_context, int64_t context, int has_price, double price)
+{
+	const char	*text = NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->sort = sort;
+	c->desc = desc;
+	switch (sort) {
+	case SORT_NAME:
+		text = name;
+		break;
+	case SORT_PROVIDER:
+		text = provider;
+		break;
+	case SORT_STATUS:
+		text = active ? "active" : "inactive";
+		break;
+	case SORT_CONTEXT:
+		c->type = has_context ? CUR_INT : CUR_NULL;
+		c->i = context;
+		break;
+	case SORT_PRICE:
+		c->type = has_price ? CUR_REAL : CUR_NULL;
+		c->r = price;
+		break;
+	}
+	if (text != NULL) {
+		c->type = CUR_TEXT;
+		if (strlen(text) >= sizeof(c->text)) {
+			log_warnx("database: a sort key of %zu bytes is too "
+			    "long for a cursor", strlen(text));
+			return -1;
+		}
+		memcpy(c->text, text, strlen(text) + 1);
+	}
+	if (strlen(id) >= sizeof(c->id))
+		return -1;
+	memcpy(c->id, id, strlen(id) + 1);
 	return 0;
 }
 

@@ -41,6 +41,7 @@ char	*db_state_get(sqlite3 *, const char *key);	/* caller frees; NULL if absent 
 
 struct model;
 struct list_query;
+struct page_cursor;
 struct actor;
 typedef int (*db_model_cb)(const struct model *, void *arg);	/* non-zero stops */
 
@@ -69,11 +70,18 @@ int	 db_model_show(sqlite3 *, const char *name, db_model_cb, void *);
 int	 db_model_show_default(sqlite3 *, db_model_cb, void *);	/* 0, 1 none, -1 */
 int	 db_models_list(sqlite3 *, const struct list_query *, db_model_cb, void *);
 /*
- * LIST as a cursor (issue 8, reg_cursor.c): the statement of its rows or
- * (count) of their number, prepared and bound (q's strings must outlive
- * it), and one row at a time into m: 1, 0 at the end, -1.
+ * LIST as a cursor (issue 8, reg_cursor.c): the statement of one phase's
+ * rows (at most limit, 0: all) or (count) of their number, prepared and
+ * bound (q's strings and cursor must outlive it), and one row at a time
+ * into m: 1, 0 at the end, -1. A page after a cursor may take two phases
+ * (db_list_phases: 1 or 2). db_page_cursor_model: the cursor after m (0,
+ * -1 when its sort key does not fit one).
  */
-sqlite3_stmt *db_models_list_stmt(sqlite3 *, const struct list_query *, int count);
+sqlite3_stmt *db_models_list_stmt(sqlite3 *, const struct list_query *,
+	    int count, int phase, int limit);
+int	 db_list_phases(const struct page_cursor *after);
+int	 db_page_cursor_model(struct page_cursor *, const struct list_query *,
+	    const struct model *);
 int	 db_models_step(sqlite3 *, sqlite3_stmt *, struct model *);
 /*
  * A read-only connection to the registry at path, for a reply streamed

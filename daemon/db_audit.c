@@ -79,8 +79,9 @@ db_audit_list_stmt(sqlite3 *db, const struct db_audit_query *q)
 	    "  SELECT " AUDIT_COLS " FROM audit"
 	    "  WHERE (?1 = 0 OR at >= ?1)"
 	    "  AND (?2 IS NULL OR model = ?2 OR model IN"
-	    "    (SELECT m.id FROM models AS m, json_each(m.aliases) AS j"
-	    "     WHERE j.value = ?2))"
+	    "    (SELECT model FROM model_aliases WHERE alias = ?2"
+	    "     UNION ALL SELECT model FROM model_aliases_shadowed"
+	    "     WHERE alias = ?2))"
 	    "  AND (?3 IS NULL OR actor = ?3)"
 	    "  ORDER BY id DESC LIMIT ?4"
 	    ") ORDER BY id");

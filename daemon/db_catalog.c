@@ -318,13 +318,157 @@ db_catalog_stage_only(sqlite3 *db, const char *const *names, size_t n,
 	return db_query_int(db, "SELECT count(*) FROM temp.staging", kept);
 }
 
+/* CATALOG's query for one phase of a page (db_models_list's, db_models.c). */
+static int
+db_catalog_list_sql(struct buf *sql, const struct catalog_query *q,
+    const char *order, int phase, int limit)
+{
+	const char	*ko;
+
+	/* Only fixed fragments go into the SQL; the user's text is bound. */
+	if (buf_puts(sql, "SELECT id, name, provider, description,"
+	    " canonical_slug, context_length, prompt_price, completion_price,"
+	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
+	    " prices, expires_at FROM"
+	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
+	    "  FROM catalog AS c) AS v WHERE 1") == -1)
+		return -1;
+	if (q->zdr == 1 && buf_puts(sql, " AND zdr IS 1") == -1)
+		return -1;
+	if (q->zdr == 0 && buf_puts(sql, " AND zdr IS NOT 1") == -1)
+		return -1;
+	if (q->synced == 1 && buf_puts(sql, " AND synced") == -1)
+		return -1;
+	if (q->synced == 0 && buf_puts(sql, " AND NOT synced") == -1)
+		return -1;
+	if (db_filter_sql(sql, "v", "catalog", q->provider, q->search) == -1)
+		return -1;
+	if (q->kind != NULL && buf_puts(sql, " AND kind = :kind") == -1)
+		return -1;
+	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
+		return -1;
+	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
+	if (ko != NULL && ko[0] == '\0') {
+		if (buf_puts(sql, " ORDER BY id") == -1)
+			return -1;
+	} else if (buf_puts(sql, " ORDER BY ") == -1 ||
+	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
+	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(sql, ", id") == -1)
+		return -1;
+	if (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1)
+		return -1;
+	return 0;
+}
+
+int
+db_catalog_list(sqlite3 *db, const struct catalog_query *q,
+    catalog_entry_cb cb, void *arg)
+{
+	struct catalog_entry	 e;
+	struct buf		 sql = { 0 };
+	sqlite3_stmt		*st = NULL;
+	const char		*order;
+	int			 rc, n = 0, more = 0, stopped = 0;
+	int			 phase, phases;
+
+	/* A catalog entry has no status: that key is LIST's only. */
+	if (q->sort == SORT_STATUS || (order = db_sort_sql(q->sort)) == NULL) {
+		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
+		return -1;
+	}
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: catalog: a cursor of another sort");
+		return -1;
+	}
+	if (q->next != NULL)
+		memset(q->next, 0, sizeof(*q->next));
+	/* Paging as LIST's (db_models_list): one row more than the page. */
+	phases = q->after != NULL ? db_keyset_phases(q->after) : 1;
+	for (phase = 0; phase < phases && !more && !stopped; phase++) {
+		buf_reset(&sql);
+		if (db_catalog_list_sql(&sql, q, order, phase, q->limit > 0 ?
+		    q->limit + 1 - n : 0) == -1)
+			goto nomem;
+		if ((st = db_prepare(db, sql.data)) == NULL)
+			goto fail;
+		if (db_bind_filters(st, q->provider, q->search) == -1 ||
+		    db_bind_kind(st, q->kind) == -1 ||
+		    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
+			goto fail;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (q->limit > 0 && n == q->limit) {
+				more = 1;
+				break;
+			}
+			memset(&e, 0, sizeof(e));
+			e.id = db_coltext(st, 0);
+			e.name = db_coltext(st, 1);
+			e.provider = db_coltext(st, 2);
+			e.description = db_coltext(st, 3);
+			e.canonical_slug = sqlite3_column_type(st, 4) ==
+			    SQLITE_NULL ? NULL : db_coltext(st, 4);
+			if ((e.has_context =
+			    sqlite3_column_type(st, 5) != SQLITE_NULL))
+				e.context_length = sqlite3_column_int64(st, 5);
+			if ((e.has_prompt_price =
+			    sqlite3_column_type(st, 6) != SQLITE_NULL))
+				e.prompt_price = sqlite3_column_double(st, 6);
+			if ((e.has_completion_price =
+			    sqlite3_column_type(st, 7) != SQLITE_NULL))
+				e.completion_price = sqlite3_column_double(st, 7);
+			e.features = (unsigned)sqlite3_column_int64(st, 8);
+			e.aliases = db_coltext(st, 9);
+			e.zdr = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+			    sqlite3_column_int(st, 10) == 1;
+			e.synced = sqlite3_column_int(st, 11) != 0;
+			e.first_seen = sqlite3_column_int64(st, 12);
+			e.last_seen = sqlite3_column_int64(st, 13);
+			e.kind = db_coltext(st, 14);
+			e.prices = db_coltext(st, 15);
+			if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+				e.expires_at = sqlite3_column_int64(st, 16);
+			n++;
+			if (q->limit > 0 && n == q->limit && q->next != NULL &&
+			    db_cursor_set(q->next, q->sort, q->desc, e.id,
+			    e.name, e.provider, 0, e.has_context,
+			    e.context_length, e.has_prompt_price,
+			    e.prompt_price) == -1)
+				goto fail;
+			if (cb(&e, arg) != 0) {
+				stopped = 1;
+				break;
+			}
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			db_logerr(db, "list");
+			goto fail;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	buf_free(&sql);
+	if (q->next != NULL && !more)
+		q->next->id[0] = '\0';
+	return n;
+nomem:
+	log_warnx("database: catalog: list: out of memory");
+fail:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return -1;
+}
+
 /*
- * CATALOG's statement, prepared and bound: its rows or (count) how many,
- * with the same filters. Only fixed fragments go into the SQL; the
- * user's text is bound, static: q's strings must outlive the statement.
+ * CATALOG's statement for a streamed reply, as LIST's
+ * (db_models_list_stmt): one phase of db_catalog_list_sql, at most limit
+ * rows (0: all), or (count) how many. The user's text and the cursor are
+ * bound static: they must outlive the statement.
  */
 sqlite3_stmt *
-db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
+db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
+    int phase, int limit)
 {
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
@@ -335,46 +479,38 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count)
 		log_warnx("database: catalog: bad sort key %d", (int)q->sort);
 		return NULL;
 	}
-	if (buf_puts(&sql, count ? "SELECT count(*) FROM" :
-	    "SELECT id, name, provider, description,"
-	    " canonical_slug, context_length, prompt_price, completion_price,"
-	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
-	    " prices, expires_at FROM") == -1 ||
-	    buf_puts(&sql,
-	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
-	    "  FROM catalog AS c) AS v WHERE 1") == -1)
-		goto nomem;
-	if (q->zdr == 1 && buf_puts(&sql, " AND zdr IS 1") == -1)
-		goto nomem;
-	if (q->zdr == 0 && buf_puts(&sql, " AND zdr IS NOT 1") == -1)
-		goto nomem;
-	if (q->synced == 1 && buf_puts(&sql, " AND synced") == -1)
-		goto nomem;
-	if (q->synced == 0 && buf_puts(&sql, " AND NOT synced") == -1)
-		goto nomem;
-	if (db_filter_sql(&sql, "v", q->provider, q->search) == -1)
-		goto nomem;
-	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
-		goto nomem;
-	if (!count && (buf_puts(&sql, " ORDER BY ") == -1 ||
-	    buf_puts(&sql, order) == -1 ||
-	    buf_puts(&sql, q->desc ? "DESC" : "ASC") == -1 ||
-	    buf_puts(&sql, ", id") == -1))
-		goto nomem;
-
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: catalog: a cursor of another sort");
+		return NULL;
+	}
+	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
+	    db_catalog_list_sql(&sql, q, order, phase, limit) == -1 ||
+	    (count && buf_puts(&sql, ")") == -1)) {
+		log_warnx("database: catalog: list: out of memory");
+		goto fail;
+	}
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
 	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1)
+	    db_bind_kind(st, q->kind) == -1 ||
+	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 		goto fail;
 	buf_free(&sql);
 	return st;
-nomem:
-	log_warnx("database: catalog: list: out of memory");
 fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);
 	return NULL;
+}
+
+int
+db_page_cursor_entry(struct page_cursor *c, const struct catalog_query *q,
+    const struct catalog_entry *e)
+{
+	return db_cursor_set(c, q->sort, q->desc, e->id, e->name, e->provider,
+	    0, e->has_context, e->context_length, e->has_prompt_price,
+	    e->prompt_price);
 }
 
 /* One row of a CATALOG statement into e (pointers valid until the next step): 1, 0 at the end, -1 (logged). */
@@ -418,25 +554,6 @@ db_catalog_step(sqlite3 *db, sqlite3_stmt *st, struct catalog_entry *e)
 }
 
 int
-db_catalog_list(sqlite3 *db, const struct catalog_query *q,
-    catalog_entry_cb cb, void *arg)
-{
-	struct catalog_entry	 e;
-	sqlite3_stmt		*st;
-	int			 r, n = 0;
-
-	if ((st = db_catalog_list_stmt(db, q, 0)) == NULL)
-		return -1;
-	while ((r = db_catalog_step(db, st, &e)) == 1) {
-		n++;
-		if (cb(&e, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(st);
-	return r == -1 ? -1 : n;
-}
-
-int
 db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
     int *zdr)
 {
@@ -444,13 +561,11 @@ db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
 	const char	*s;
 	int		 rc, r = -1;
 
-	st = db_prepare(db, "SELECT id, " CATALOG_ZDR " FROM catalog AS c"
-	    " WHERE c.id = (SELECT id FROM ("
-	    "  SELECT id, 0 AS pri FROM catalog WHERE id = ?1"
-	    "  UNION ALL"
-	    "  SELECT k.id, 1 FROM catalog AS k, json_each(k.aliases) AS j"
-	    "   WHERE j.value = ?1"
-	    " ) ORDER BY pri, id LIMIT 1)");
+	/* The exact id, else the entry the alias names: index lookups. */
+	st = db_stmt(db, DB_STMT_CATALOG_RESOLVE, "SELECT id, " CATALOG_ZDR
+	    " FROM catalog AS c WHERE c.id ="
+	    " coalesce((SELECT id FROM catalog WHERE id = ?1),"
+	    "  (SELECT entry FROM catalog_aliases WHERE alias = ?1))");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1)
@@ -472,7 +587,7 @@ db_catalog_resolve(sqlite3 *db, const char *name, char *id, size_t idlen,
 		}
 	}
 done:
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return r;
 }
 
@@ -482,8 +597,12 @@ db_catalog_names(sqlite3 *db, const char *id, const char *name)
 	sqlite3_stmt	*st;
 	int		 rc, r = -1;
 
-	st = db_prepare(db, "SELECT ?2 = c.id OR EXISTS (SELECT 1 FROM"
-	    " json_each(c.aliases) AS j WHERE j.value = ?2)"
+	/* Whether or not the alias names it: a shadowed claim counts too. */
+	st = db_prepare(db, "SELECT ?2 = c.id"
+	    " OR EXISTS (SELECT 1 FROM catalog_aliases AS a"
+	    "  WHERE a.alias = ?2 AND a.entry = c.id)"
+	    " OR EXISTS (SELECT 1 FROM catalog_aliases_shadowed AS s"
+	    "  WHERE s.alias = ?2 AND s.entry = c.id)"
 	    " FROM catalog AS c WHERE c.id = ?1");
 	if (st == NULL)
 		return -1;

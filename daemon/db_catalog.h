@@ -46,6 +46,7 @@ int	 db_catalog_vanished(sqlite3 *, db_id_cb, void *);
  * (audited when it was 1). changed counts the models whose metadata changed.
  */
 struct actor;
+struct page_cursor;
 int	 db_catalog_update_synced(sqlite3 *, int64_t now, const struct actor *,
 	    int *changed);
 /* The same models (db_catalog_vanished): delisted = 1, audited. Call before db_catalog_replace. */
@@ -71,7 +72,9 @@ int	 db_catalog_list(sqlite3 *, const struct catalog_query *,
  * outlive it), and one row at a time: 1, 0 at the end, -1.
  */
 sqlite3_stmt *db_catalog_list_stmt(sqlite3 *, const struct catalog_query *,
-	    int count);
+	    int count, int phase, int limit);
+int	 db_page_cursor_entry(struct page_cursor *, const struct catalog_query *,
+	    const struct catalog_entry *);
 int	 db_catalog_step(sqlite3 *, sqlite3_stmt *, struct catalog_entry *);
 
 /*

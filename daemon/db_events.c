@@ -229,8 +229,9 @@ db_events_list_stmt(sqlite3 *db, const struct db_event_query *q)
 	    "  AND (?2 IS NULL OR kind = ?2)"
 	    "  AND (?3 IS NULL OR substr(kind, 1, length(?3)) = ?3)"
 	    "  AND (?4 IS NULL OR model = ?4 OR model IN"
-	    "    (SELECT m.id FROM models AS m, json_each(m.aliases) AS j"
-	    "     WHERE j.value = ?4))"
+	    "    (SELECT model FROM model_aliases WHERE alias = ?4"
+	    "     UNION ALL SELECT model FROM model_aliases_shadowed"
+	    "     WHERE alias = ?4))"
 	    "  ORDER BY id DESC LIMIT ?5"
 	    ") ORDER BY id");
 	if (st == NULL)

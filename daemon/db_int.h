@@ -29,17 +29,61 @@ int	 db_run_now(sqlite3 *, const char *sql, int64_t now, const struct actor *,
  * LIST and CATALOG share their filters and sort keys. db_sort_sql: the
  * ORDER BY fragment of a sort key (NULL if bad). db_filter_sql appends
  * the provider and search conditions over table or alias tbl, with the
- * parameters :provider and :search, which db_bind_filters binds.
+ * parameters :provider and :search, which db_bind_filters binds; fts
+ * ("model" or "catalog") names the search index (model_fts, model_keys).
  */
 const char *db_sort_sql(enum reg_sort);
-int	 db_filter_sql(struct buf *sql, const char *tbl, const char *provider,
-	    const char *search);
+int	 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
+	    const char *provider, const char *search);
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
+/*
+ * Paging (issue 8): the rows after cursor c take db_keyset_phases(c)
+ * queries, one after the other (2 after a known context or price: the
+ * known values, then the unknown ones); db_keyset_sql appends phase's
+ * condition, with the parameters :k2 and :kid, which db_bind_keyset binds.
+ * db_cursor_set fills a cursor from a row's sort key values: 0, or -1 when
+ * it cannot hold them.
+ */
+int	 db_keyset_phases(const struct page_cursor *);
+int	 db_keyset_sql(struct buf *sql, const struct page_cursor *, int phase);
+/* The ORDER BY key of a phase: NULL, db_sort_sql's; "", by id alone. */
+const char *db_keyset_order(const struct page_cursor *, int phase);
+int	 db_bind_keyset(sqlite3_stmt *, const struct page_cursor *);
+int	 db_cursor_set(struct page_cursor *, enum reg_sort, int desc,
+	    const char *id, const char *name, const char *provider, int active,
+	    int has_context, int64_t context, int has_price, double price);
 /* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */
 int	 db_bind_kind(sqlite3_stmt *, const char *kind);
-/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 int	 db_kind_step(sqlite3 *, sqlite3_stmt *st, char *kind, size_t klen,
 	    int64_t *expires_at);
+/*
+ * The statement cache (db.c): the statement of slot id on this connection,
+ * prepared from sql on first use, then reused: the caller binds, steps
+ * and hands it back with db_stmt_done, which resets it and clears its
+ * bindings (and finalizes a statement that could not be cached). One SQL
+ * text per slot. db_close finalizes them all. NULL (logged) on failure.
+ */
+enum db_stmt_id {
+	DB_STMT_RESOLVE,	/* db_model_resolve */
+	DB_STMT_LOOKUP,		/* db_model_lookup */
+	DB_STMT_DEFAULT,	/* db_model_default */
+	DB_STMT_SHOW,		/* db_model_show */
+	DB_STMT_SHOW_DEFAULT,	/* db_model_show_default */
+	DB_STMT_COUNTS,		/* db_model_counts */
+	DB_STMT_KIND,		/* db_model_kind */
+	DB_STMT_CATALOG_RESOLVE,	/* db_catalog_resolve */
+	DB_STMT_STATE_GET,	/* db_state_get */
+	DB_STMT_MAX
+};
+sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);
+void	 db_stmt_done(sqlite3 *, sqlite3_stmt *);
+/* How many statements this connection has cached (for the tests). */
+int	 db_stmt_cached(sqlite3 *);
+/* Migrate the schema up to version target (db_open goes to the last): 0 or -1. */
+int	 db_migrate_to(sqlite3 *, const char *path, int target);
+/* The alias tables' connection side (db_aliases.c), at open: 0 or -1. */
+int	 db_aliases_init(sqlite3 *);
 /* Bind the actor's uid to iuid and user name to iuser. */
 int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 

@@ -22,17 +22,14 @@
 	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at"
 
 /*
- * A user's name resolved to one id: the exact id first, else a model that
- * lists the name among its aliases (the smallest such id, so the answer
- * does not depend on the scan order). Expects the name bound to ?1.
+ * A user's name resolved to one id: the exact id first, else the model
+ * the alias names (model_aliases: one model per alias, the model that
+ * listed it first). Two index lookups, no scan. Expects the name bound
+ * to ?1.
  */
 #define RESOLVE_SQL \
-	"SELECT id FROM (" \
-	"  SELECT id, 0 AS pri FROM models WHERE id = ?1" \
-	"  UNION ALL" \
-	"  SELECT m.id, 1 FROM models AS m, json_each(m.aliases) AS j" \
-	"    WHERE j.value = ?1" \
-	") ORDER BY pri, id LIMIT 1"
+	"coalesce((SELECT id FROM models WHERE id = ?1)," \
+	" (SELECT model FROM model_aliases WHERE alias = ?1))"
 
 /* Fill m from a row of MODEL_COLS; its pointers live until the next step. */
 static void
@@ -81,7 +78,7 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 		m->expires_at = sqlite3_column_int64(st, 23);
 }
 
-/* Step st, handing every row to cb. Returns the number of rows, or -1. Finalizes st. */
+/* Step st, handing every row to cb. Returns the number of rows, or -1. Hands st back (db_stmt_done). */
 static int
 db_each_model(sqlite3 *db, sqlite3_stmt *st, db_model_cb cb, void *arg)
 {
@@ -100,11 +97,11 @@ db_each_model(sqlite3 *db, sqlite3_stmt *st, db_model_cb cb, void *arg)
 		db_logerr(db, "read models");
 		n = -1;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return n;
 }
 
-/* Run st (which selects id, status, is_default) into ref: 0, 1 no row, -1. Finalizes st. */
+/* Run st (which selects id, status, is_default) into ref: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 static int
 db_ref_step(sqlite3 *db, sqlite3_stmt *st, struct db_modelref *ref)
 {
@@ -128,7 +125,7 @@ db_ref_step(sqlite3 *db, sqlite3_stmt *st, struct db_modelref *ref)
 			r = 0;
 		}
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return r;
 }
 
@@ -137,12 +134,12 @@ db_model_resolve(sqlite3 *db, const char *name, struct db_modelref *ref)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT id, status, is_default FROM models"
-	    " WHERE id = (" RESOLVE_SQL ")");
+	st = db_stmt(db, DB_STMT_RESOLVE, "SELECT id, status, is_default"
+	    " FROM models WHERE id = " RESOLVE_SQL);
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	return db_ref_step(db, st, ref);
@@ -153,12 +150,12 @@ db_model_lookup(sqlite3 *db, const char *id, struct db_modelref *ref)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT id, status, is_default FROM models"
-	    " WHERE id = ?1");
+	st = db_stmt(db, DB_STMT_LOOKUP, "SELECT id, status, is_default"
+	    " FROM models WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	return db_ref_step(db, st, ref);
@@ -169,14 +166,14 @@ db_model_default(sqlite3 *db, struct db_modelref *ref)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT id, status, is_default FROM models"
-	    " WHERE is_default = 1");
+	st = db_stmt(db, DB_STMT_DEFAULT, "SELECT id, status, is_default"
+	    " FROM models WHERE is_default = 1");
 	if (st == NULL)
 		return -1;
 	return db_ref_step(db, st, ref);
 }
 
-/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Finalizes st. */
+/* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 int
 db_kind_step(sqlite3 *db, sqlite3_stmt *st, char *kind, size_t klen,
     int64_t *expires_at)
@@ -194,7 +191,7 @@ db_kind_step(sqlite3 *db, sqlite3_stmt *st, char *kind, size_t klen,
 		    sqlite3_column_int64(st, 1);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return r;
 }
 
@@ -204,11 +201,12 @@ db_model_kind(sqlite3 *db, const char *id, char *kind, size_t klen,
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT kind, expires_at FROM models WHERE id = ?1");
+	st = db_stmt(db, DB_STMT_KIND, "SELECT kind, expires_at FROM models"
+	    " WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	return db_kind_step(db, st, kind, klen, expires_at);
@@ -329,12 +327,12 @@ db_model_show(sqlite3 *db, const char *name, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
-	    " WHERE id = (" RESOLVE_SQL ")");
+	st = db_stmt(db, DB_STMT_SHOW, "SELECT " MODEL_COLS " FROM model_view"
+	    " WHERE id = " RESOLVE_SQL);
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1) {
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	if ((n = db_each_model(db, st, cb, arg)) == -1)
@@ -348,8 +346,8 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_prepare(db, "SELECT " MODEL_COLS " FROM model_view"
-	    " WHERE is_default = 1");
+	st = db_stmt(db, DB_STMT_SHOW_DEFAULT, "SELECT " MODEL_COLS
+	    " FROM model_view WHERE is_default = 1");
 	if (st == NULL)
 		return -1;
 	if ((n = db_each_model(db, st, cb, arg)) == -1)
@@ -357,65 +355,208 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	return n == 0 ? 1 : 0;
 }
 
+/* A page of LIST: hands limit rows on, and notes where the next begins. */
+struct db_page {
+	const struct list_query	*q;
+	db_model_cb		 cb;
+	void			*arg;
+	int			 n;
+	int			 more;	/* a row past the page was read */
+	int			 stopped;	/* cb asked to stop */
+	int			 failed;
+};
+
+static int
+db_page_cb(const struct model *m, void *arg)
+{
+	struct db_page	*p = arg;
+
+	if (p->q->limit > 0 && p->n == p->q->limit) {
+		/* The row past the page: there is a next page. */
+		p->more = 1;
+		return 1;
+	}
+	p->n++;
+	if (p->q->limit > 0 && p->n == p->q->limit && p->q->next != NULL &&
+	    db_cursor_set(p->q->next, p->q->sort, p->q->desc, m->id, m->name,
+	    m->provider, m->active, m->has_context, m->context_length,
+	    m->has_prompt_price, m->prompt_price) == -1) {
+		p->failed = 1;
+		return 1;
+	}
+	if (p->cb(m, p->arg) != 0) {
+		p->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /*
- * LIST's statement, prepared and bound: its rows, or (count) just how
- * many there are, with the same filters. The query's strings are bound
- * static: they must outlive the statement. NULL (logged) on failure.
+ * LIST's query, built only from the fixed fragments below; the user's
+ * text is always bound, never put into the SQL. Unknown numbers sort last
+ * in both directions; ties go by id. With a limit, one row more than the
+ * page is read: it tells whether a next page exists. A page after a
+ * cursor may take two queries (db_keyset_phases): phase picks one.
+ */
+static int
+db_models_list_sql(struct buf *sql, const struct list_query *q, int phase,
+    int limit)
+{
+	const char	*order = db_sort_sql(q->sort), *ko;
+
+	if (order == NULL || buf_puts(sql, "SELECT " MODEL_COLS
+	    " FROM model_view WHERE 1") == -1)
+		return -1;
+	if (q->status == RS_ACTIVE && buf_puts(sql,
+	    " AND status = 'active'") == -1)
+		return -1;
+	if (q->status == RS_INACTIVE && buf_puts(sql,
+	    " AND status = 'inactive'") == -1)
+		return -1;
+	if (db_filter_sql(sql, "model_view", "model", q->provider,
+	    q->search) == -1)
+		return -1;
+	if (q->kind != NULL && buf_puts(sql, " AND kind = :kind") == -1)
+		return -1;
+	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
+		return -1;
+	/* Ties always go by ascending id, whatever the direction. */
+	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
+	if (ko != NULL && ko[0] == '\0') {
+		if (buf_puts(sql, " ORDER BY id") == -1)
+			return -1;
+	} else if (buf_puts(sql, " ORDER BY ") == -1 ||
+	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
+	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(sql, ", id") == -1)
+		return -1;
+	if (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1)
+		return -1;
+	return 0;
+}
+
+int
+db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
+    void *arg)
+{
+	struct db_page	 page = { q, cb, arg, 0, 0, 0, 0 };
+	struct buf	 sql = { 0 };
+	sqlite3_stmt	*st = NULL;
+	int		 phase, phases;
+
+	if (db_sort_sql(q->sort) == NULL) {
+		log_warnx("database: list: bad sort key %d", (int)q->sort);
+		return -1;
+	}
+	if (q->status != RS_ALL && q->status != RS_ACTIVE &&
+	    q->status != RS_INACTIVE) {
+		log_warnx("database: list: bad status filter %d",
+		    (int)q->status);
+		return -1;
+	}
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: list: a cursor of another sort");
+		return -1;
+	}
+	if (q->next != NULL)
+		memset(q->next, 0, sizeof(*q->next));
+	phases = q->after != NULL ? db_keyset_phases(q->after) : 1;
+	for (phase = 0; phase < phases && !page.more && !page.stopped;
+	    phase++) {
+		buf_reset(&sql);
+		if (db_models_list_sql(&sql, q, phase, q->limit > 0 ?
+		    q->limit + 1 - page.n : 0) == -1) {
+			log_warnx("database: list: out of memory");
+			goto fail;
+		}
+		if ((st = db_prepare(db, sql.data)) == NULL)
+			goto fail;
+		if (db_bind_filters(st, q->provider, q->search) == -1 ||
+		    db_bind_kind(st, q->kind) == -1 ||
+		    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
+			goto fail;
+		if (db_each_model(db, st, db_page_cb, &page) == -1 ||
+		    page.failed) {
+			st = NULL;
+			goto fail;
+		}
+		st = NULL;
+	}
+	buf_free(&sql);
+	/* No row past the page: the cursor noted at its last row is void. */
+	if (q->next != NULL && !page.more)
+		q->next->id[0] = '\0';
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return -1;
+}
+
+/*
+ * LIST's statement for a streamed reply (reg_cursor.c), prepared and
+ * bound: the rows of one phase of the query (db_models_list_sql: the
+ * sort index, the search, after='s keyset), at most limit of them (0:
+ * all), or (count) just how many, the count wrapping the very same
+ * query. The query's strings and cursor are bound static: they must
+ * outlive the statement. NULL (logged) on failure.
  */
 sqlite3_stmt *
-db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count)
+db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
+    int phase, int limit)
 {
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
-	const char	*dir, *order;
 
-	/* Ties always go by ascending id, whatever the direction. */
-	dir = q->desc ? "DESC" : "ASC";
-	if ((order = db_sort_sql(q->sort)) == NULL) {
+	if (db_sort_sql(q->sort) == NULL) {
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
 		return NULL;
 	}
-	if (buf_puts(&sql, count ? "SELECT count(*) FROM model_view WHERE 1" :
-	    "SELECT " MODEL_COLS " FROM model_view WHERE 1") == -1)
-		goto nomem;
-	switch (q->status) {
-	case RS_ALL:
-		break;
-	case RS_ACTIVE:
-		if (buf_puts(&sql, " AND status = 'active'") == -1)
-			goto nomem;
-		break;
-	case RS_INACTIVE:
-		if (buf_puts(&sql, " AND status = 'inactive'") == -1)
-			goto nomem;
-		break;
-	default:
+	if (q->status != RS_ALL && q->status != RS_ACTIVE &&
+	    q->status != RS_INACTIVE) {
 		log_warnx("database: list: bad status filter %d",
 		    (int)q->status);
+		return NULL;
+	}
+	if (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)) {
+		log_warnx("database: list: a cursor of another sort");
+		return NULL;
+	}
+	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
+	    db_models_list_sql(&sql, q, phase, limit) == -1 ||
+	    (count && buf_puts(&sql, ")") == -1)) {
+		log_warnx("database: list: out of memory");
 		goto fail;
 	}
-	if (db_filter_sql(&sql, "model_view", q->provider, q->search) == -1)
-		goto nomem;
-	if (q->kind != NULL && buf_puts(&sql, " AND kind = :kind") == -1)
-		goto nomem;
-	if (!count && (buf_puts(&sql, " ORDER BY ") == -1 ||
-	    buf_puts(&sql, order) == -1 || buf_puts(&sql, dir) == -1 ||
-	    buf_puts(&sql, ", id") == -1))
-		goto nomem;
-
 	if ((st = db_prepare(db, sql.data)) == NULL)
 		goto fail;
 	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1)
+	    db_bind_kind(st, q->kind) == -1 ||
+	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 		goto fail;
 	buf_free(&sql);
 	return st;
-nomem:
-	log_warnx("database: list: out of memory");
 fail:
 	sqlite3_finalize(st);
 	buf_free(&sql);
 	return NULL;
+}
+
+int
+db_list_phases(const struct page_cursor *after)
+{
+	return after != NULL ? db_keyset_phases(after) : 1;
+}
+
+int
+db_page_cursor_model(struct page_cursor *c, const struct list_query *q,
+    const struct model *m)
+{
+	return db_cursor_set(c, q->sort, q->desc, m->id, m->name, m->provider,
+	    m->active, m->has_context, m->context_length, m->has_prompt_price,
+	    m->prompt_price);
 }
 
 /* One row of a LIST statement into m: 1, 0 at the end, -1 (logged). */
@@ -434,38 +575,22 @@ db_models_step(sqlite3 *db, sqlite3_stmt *st, struct model *m)
 	}
 }
 
-/*
- * LIST's query, built only from the fixed fragments of
- * db_models_list_stmt; the user's text is always bound, never put into
- * the SQL. Unknown numbers sort last in both directions; ties go by id.
- */
-int
-db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
-    void *arg)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = db_models_list_stmt(db, q, 0)) == NULL)
-		return -1;
-	return db_each_model(db, st, cb, arg) == -1 ? -1 : 0;
-}
-
 int
 db_model_counts(sqlite3 *db, int64_t *models, int64_t *active)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "SELECT count(*),"
+	st = db_stmt(db, DB_STMT_COUNTS, "SELECT count(*),"
 	    " coalesce(sum(status = 'active'), 0) FROM models");
 	if (st == NULL)
 		return -1;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		db_logerr(db, "count models");
-		sqlite3_finalize(st);
+		db_stmt_done(db, st);
 		return -1;
 	}
 	*models = sqlite3_column_int64(st, 0);
 	*active = sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
+	db_stmt_done(db, st);
 	return 0;
 }

@@ -104,6 +104,10 @@ struct catalog_query {
 	enum reg_sort	 sort;		/* SORT_NAME, SORT_PROVIDER, SORT_CONTEXT or SORT_PRICE */
 	int		 desc;
 	const char	*kind;		/* one of REG_KINDS; NULL: any */
+	/* Paging (issue 8), as struct list_query's. */
+	int			 limit;
+	const struct page_cursor	*after;
+	struct page_cursor	*next;
 };
 
 /* A catalog model; pointers valid only during the callback. */

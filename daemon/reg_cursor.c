@@ -21,6 +21,19 @@ struct reg_cursor {
 	/* Copies of the query's strings: the statement binds them static. */
 	char		*provider, *search, *kind;
 	char		*model, *actor, *kind_prefix;	/* EVENTS, AUDIT */
+	/*
+	 * LIST and CATALOG: the query (its strings the copies above, after
+	 * pointing at our copy), the phase being read, the rows promised
+	 * and sent, and whether a next= record ends the reply.
+	 */
+	struct list_query	 lq;
+	struct catalog_query	 cq;
+	struct page_cursor	 after, next;
+	int			 catalog;
+	int			 phase, phases;
+	int64_t			 rows, sent;
+	int			 more;		/* a next= record is due */
+	int			 ended;		/* it was handed out */
 };
 
 void
@@ -108,28 +121,85 @@ reg_cursor_count(sqlite3 *db, sqlite3_stmt *st, int64_t *n)
 	return 0;
 }
 
+/* The statement of the cursor's phase, or (count) its count, capped at limit rows (0: all). */
+static sqlite3_stmt *
+reg_cursor_stmt(struct reg_cursor *cur, int count, int phase, int limit)
+{
+	if (cur->catalog)
+		return db_catalog_list_stmt(cur->db, &cur->cq, count, phase,
+		    limit);
+	return db_models_list_stmt(cur->db, &cur->lq, count, phase, limit);
+}
+
+/*
+ * Count a LIST or CATALOG reply in the cursor's snapshot: the rows of
+ * each phase up to one more than the page (limit, 0: no page), so that
+ * rows is what the page holds and more says whether a next= record ends
+ * it; *n counts both. Then the first phase's statement is opened.
+ */
+static int
+reg_cursor_start(struct reg_cursor *cur, int limit, int64_t *n)
+{
+	int64_t	 total = 0, c;
+	int	 phase, cap;
+
+	cur->phases = db_list_phases(cur->catalog ? cur->cq.after :
+	    cur->lq.after);
+	for (phase = 0; phase < cur->phases; phase++) {
+		cap = limit > 0 ? limit + 1 - (int)total : 0;
+		if (limit > 0 && cap <= 0)
+			break;
+		if (reg_cursor_count(cur->db, reg_cursor_stmt(cur, 1, phase,
+		    cap), &c) == -1)
+			return -1;
+		total += c;
+	}
+	cur->more = limit > 0 && total > limit;
+	cur->rows = cur->more ? limit : total;
+	*n = cur->rows + cur->more;
+	cur->phase = 0;
+	return 0;
+}
+
+/* Point the query's strings and cursor at the cursor's own copies. */
+static int
+reg_cursor_after(struct reg_cursor *cur, const struct page_cursor *after,
+    const struct page_cursor **dst)
+{
+	*dst = NULL;
+	if (after == NULL)
+		return 0;
+	cur->after = *after;
+	*dst = &cur->after;
+	return 0;
+}
+
 enum reg_rc
-reg_list_open(sqlite3 *main, const struct list_query *q0,
+reg_list_open(sqlite3 *main, const struct list_query *q,
     struct reg_cursor **curp, int64_t *n)
 {
 	struct reg_cursor	*cur;
-	struct list_query	 q = *q0;
 
 	*curp = NULL;
-	if (q.status != RS_ALL && q.status != RS_ACTIVE &&
-	    q.status != RS_INACTIVE)
+	if (q->status != RS_ALL && q->status != RS_ACTIVE &&
+	    q->status != RS_INACTIVE)
 		return REG_USAGE;
-	if (q.sort != SORT_NAME && q.sort != SORT_PROVIDER &&
-	    q.sort != SORT_CONTEXT && q.sort != SORT_PRICE &&
-	    q.sort != SORT_STATUS)
+	if (q->sort != SORT_NAME && q->sort != SORT_PROVIDER &&
+	    q->sort != SORT_CONTEXT && q->sort != SORT_PRICE &&
+	    q->sort != SORT_STATUS)
 		return REG_USAGE;
-	if ((cur = reg_cursor_new(main, q.provider, q.search, q.kind)) == NULL)
+	if (q->limit < 0 || (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)))
+		return REG_USAGE;
+	if ((cur = reg_cursor_new(main, q->provider, q->search, q->kind)) == NULL)
 		return REG_INTERNAL;
-	q.provider = cur->provider;
-	q.search = cur->search;
-	q.kind = cur->kind;
-	if (reg_cursor_count(cur->db, db_models_list_stmt(cur->db, &q, 1),
-	    n) == -1 || (cur->st = db_models_list_stmt(cur->db, &q, 0)) == NULL) {
+	cur->lq = *q;
+	cur->lq.provider = cur->provider;
+	cur->lq.search = cur->search;
+	cur->lq.kind = cur->kind;
+	cur->lq.next = NULL;
+	reg_cursor_after(cur, q->after, &cur->lq.after);
+	if (reg_cursor_start(cur, q->limit, n) == -1) {
 		reg_cursor_close(cur);
 		return REG_INTERNAL;
 	}
@@ -138,40 +208,114 @@ reg_list_open(sqlite3 *main, const struct list_query *q0,
 }
 
 enum reg_rc
-reg_catalog_open(sqlite3 *main, const struct catalog_query *q0,
+reg_catalog_open(sqlite3 *main, const struct catalog_query *q,
     struct reg_cursor **curp, int64_t *n)
 {
 	struct reg_cursor	*cur;
-	struct catalog_query	 q = *q0;
 
 	*curp = NULL;
-	if (q.sort != SORT_NAME && q.sort != SORT_PROVIDER &&
-	    q.sort != SORT_CONTEXT && q.sort != SORT_PRICE)
+	if (q->sort != SORT_NAME && q->sort != SORT_PROVIDER &&
+	    q->sort != SORT_CONTEXT && q->sort != SORT_PRICE)
 		return REG_USAGE;
-	if ((cur = reg_cursor_new(main, q.provider, q.search, q.kind)) == NULL)
+	if (q->limit < 0 || (q->after != NULL && (q->after->sort != q->sort ||
+	    q->after->desc != q->desc)))
+		return REG_USAGE;
+	if ((cur = reg_cursor_new(main, q->provider, q->search, q->kind)) == NULL)
 		return REG_INTERNAL;
-	q.provider = cur->provider;
-	q.search = cur->search;
-	q.kind = cur->kind;
-	if (reg_cursor_count(cur->db, db_catalog_list_stmt(cur->db, &q, 1),
-	    n) == -1 || (cur->st = db_catalog_list_stmt(cur->db, &q, 0)) == NULL) {
+	cur->catalog = 1;
+	cur->cq = *q;
+	cur->cq.provider = cur->provider;
+	cur->cq.search = cur->search;
+	cur->cq.kind = cur->kind;
+	cur->cq.next = NULL;
+	reg_cursor_after(cur, q->after, &cur->cq.after);
+	if (reg_cursor_start(cur, q->limit, n) == -1) {
 		reg_cursor_close(cur);
 		return REG_INTERNAL;
 	}
 	*curp = cur;
 	return REG_OK;
+}
+
+/*
+ * The statement to step for the next row: the current phase's, opened
+ * with LIMIT of the rows still promised, so a phase never reads past the
+ * page. 1, 0 when every promised row is out, -1.
+ */
+static int
+reg_cursor_ready(struct reg_cursor *cur)
+{
+	int	 limit;
+
+	if (cur->sent >= cur->rows || cur->phase >= cur->phases)
+		return 0;
+	if (cur->st != NULL)
+		return 1;
+	limit = (cur->catalog ? cur->cq.limit : cur->lq.limit) > 0 ?
+	    (int)(cur->rows - cur->sent) : 0;
+	return (cur->st = reg_cursor_stmt(cur, 0, cur->phase, limit)) == NULL ?
+	    -1 : 1;
+}
+
+/* A phase ran out: the next one, if any. */
+static void
+reg_cursor_phase_done(struct reg_cursor *cur)
+{
+	sqlite3_finalize(cur->st);
+	cur->st = NULL;
+	cur->phase++;
 }
 
 int
 reg_list_next(struct reg_cursor *cur, struct model *m)
 {
-	return db_models_step(cur->db, cur->st, m);
+	int	 r;
+
+	for (;;) {
+		if ((r = reg_cursor_ready(cur)) != 1)
+			return r;
+		if ((r = db_models_step(cur->db, cur->st, m)) == -1)
+			return -1;
+		if (r == 0) {
+			reg_cursor_phase_done(cur);
+			continue;
+		}
+		/* The page's last row: the next page starts after it. */
+		if (++cur->sent == cur->rows && cur->more &&
+		    db_page_cursor_model(&cur->next, &cur->lq, m) == -1)
+			return -1;
+		return 1;
+	}
 }
 
 int
 reg_catalog_next(struct reg_cursor *cur, struct catalog_entry *e)
 {
-	return db_catalog_step(cur->db, cur->st, e);
+	int	 r;
+
+	for (;;) {
+		if ((r = reg_cursor_ready(cur)) != 1)
+			return r;
+		if ((r = db_catalog_step(cur->db, cur->st, e)) == -1)
+			return -1;
+		if (r == 0) {
+			reg_cursor_phase_done(cur);
+			continue;
+		}
+		if (++cur->sent == cur->rows && cur->more &&
+		    db_page_cursor_entry(&cur->next, &cur->cq, e) == -1)
+			return -1;
+		return 1;
+	}
+}
+
+const struct page_cursor *
+reg_cursor_next_page(struct reg_cursor *cur)
+{
+	if (!cur->more || cur->ended || cur->sent < cur->rows)
+		return NULL;
+	cur->ended = 1;
+	return &cur->next;
 }
 
 /* Count st's rows by stepping it, then rewind it: 0 or -1 (logged). */

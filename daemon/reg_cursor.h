@@ -44,6 +44,13 @@ int	 reg_list_next(struct reg_cursor *, struct model *);
 int	 reg_catalog_next(struct reg_cursor *, struct catalog_entry *);
 int	 reg_events_next(struct reg_cursor *, struct db_event *);
 int	 reg_audit_next(struct reg_cursor *, struct db_audit_row *);
+/*
+ * LIST and CATALOG honour the query's page (limit, after; next is
+ * ignored): *n counts the page's rows and, when rows follow it, one next=
+ * record, which the caller writes from reg_cursor_next_page once
+ * reg_*_next has returned 0 (NULL when there is none, or it was taken).
+ */
+const struct page_cursor *reg_cursor_next_page(struct reg_cursor *);
 void	 reg_cursor_close(struct reg_cursor *);	/* NULL is fine */
 
 #endif

@@ -63,6 +63,23 @@ typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops 
 enum reg_status_filter { RS_ALL = 0, RS_ACTIVE, RS_INACTIVE };
 enum reg_sort { SORT_NAME = 0, SORT_PROVIDER, SORT_CONTEXT, SORT_PRICE, SORT_STATUS };
 
+/*
+ * A page's place in LIST or CATALOG (issue 8): the sort key value and id
+ * of the last row of the page before, for the sort and order it was made
+ * for. cursor.h encodes it as the protocol's opaque token.
+ */
+enum page_cursor_type { CUR_NULL, CUR_INT, CUR_REAL, CUR_TEXT };
+#define REG_CURSOR_TEXT	1024	/* a text sort key of up to 1023 bytes */
+struct page_cursor {
+	enum reg_sort		 sort;
+	int			 desc;
+	enum page_cursor_type	 type;
+	int64_t			 i;		/* CUR_INT */
+	double			 r;		/* CUR_REAL */
+	char			 text[REG_CURSOR_TEXT];	/* CUR_TEXT */
+	char			 id[256];	/* "" in next: no more rows */
+};
+
 struct list_query {
 	enum reg_status_filter	 status;
 	const char		*provider;	/* exact, case-insensitive; NULL: any */
@@ -70,6 +87,10 @@ struct list_query {
 	enum reg_sort		 sort;		/* ties broken by id */
 	int			 desc;
 	const char		*kind;		/* one of REG_KINDS; NULL: any */
+	/* Paging (issue 8): the first limit rows (0: all) after after (NULL: from the start). */
+	int			 limit;
+	const struct page_cursor	*after;		/* its sort and desc must be the query's */
+	struct page_cursor	*next;		/* out (may be NULL): where the next page starts, id "" when none */
 };
 
 /*

@@ -372,7 +372,47 @@ def test_stream(tap):
     d.wait_for(lambda: int(status_daemon(d)["clients"]) == 1, 10, "the quitter to go")
     tap.ok(int(status_daemon(d)["unread_bytes"]) < 64 * 1024, "its reply is dropped with it")
     tap.ok(d.alive(), "the daemon is fine")
+    test_stream_page(tap, d)
     d.cleanup()
+
+
+def test_stream_page(tap, d):
+    """A page (limit=) is streamed too: its count, next= included, at once; its rows from one snapshot; little held."""
+    page = 10000
+    st, fast = d.request_lines("LIST status=all limit=%d" % page, timeout=60)
+    tap.eq((st, len(fast), fast[-1].startswith("next=")), ("OK %d" % (page + 1), page + 1, True),
+        "a fast client gets a page of %d and its next= record, counted" % page)
+    slow = harness.RawConn(d.sock)
+    slow.send(b"LIST status=all limit=%d\nPING\n" % page)
+    tap.eq(slow.recv_line(10), "OK %d" % (page + 1), "the slow page's status line counts the next= record")
+    victim = harness.parse_logfmt(fast[page - 2])["id"]
+    st, _ = d.request("DELETE %s" % victim)
+    tap.eq(st, "OK 1", "a row near the page's end is deleted meanwhile")
+    raw = slow.buf
+    slow.buf = b""
+    slow.sock.setblocking(True)
+    slow.sock.settimeout(10)
+    peak = 0
+    chunks = 0
+    deadline = time.monotonic() + 120
+    while raw.count(b"\n") < page + 2 and time.monotonic() < deadline:
+        got = slow.sock.recv(16384)
+        if not got:
+            break
+        raw += got
+        chunks += 1
+        if chunks % 32 == 0:
+            peak = max(peak, int(status_daemon(d)["unread_bytes"]))
+        time.sleep(0.001)
+    lines = raw.decode("utf-8", "surrogateescape").split("\n")
+    tap.eq(lines[:page + 1] == fast, True,
+        "the slow page is the fast one, the deleted row and the same next= included",
+        "got %d lines" % len(lines))
+    tap.eq(lines[page + 1:page + 2], ["OK 1"], "the pipelined PING follows the page")
+    size = sum(len(x) + 1 for x in fast)
+    tap.ok(peak < 2 * 1024 * 1024, "the daemon held under 2 MiB of the %d-byte page at a time" % size,
+        "peak unread %d" % peak)
+    slow.close()
 
 
 def test_catalog_stream(tap):
