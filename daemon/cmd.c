@@ -1,10 +1,12 @@
 /* cmd.c: the command table and the dispatcher: look up the verb, check role, arguments and options, run the handler. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cmd.h"
+#include "proto.h"
 #include "control.h"
 #include "import.h"
 #include "log.h"
@@ -74,6 +76,27 @@ const struct cmd cmd_table[] = {
 	    "close the connection" },
 };
 const size_t cmd_count = sizeof(cmd_table) / sizeof(cmd_table[0]);
+
+int
+cmd_opt_count(struct cmd_ctx *ctx, const char *key, int max, int *n)
+{
+	const char	*v;
+	char		*end = NULL;
+	long		 l;
+
+	if ((v = proto_opt(ctx->req, key)) == NULL)
+		return 0;
+	/* Digits only, and few of them: no sign, no spaces, no overflow. */
+	l = (v[0] >= '0' && v[0] <= '9' && strlen(v) <= 9) ?
+	    strtol(v, &end, 10) : -1;
+	if (l < 1 || l > max || end == NULL || *end != '\0') {
+		cmd_err(ctx, "usage", "bad %s \"%.64s\": expected a number from "
+		    "1 to %d", key, v, max);
+		return -1;
+	}
+	*n = (int)l;
+	return 0;
+}
 
 enum cmd_ret
 cmd_err(struct cmd_ctx *ctx, const char *code, const char *fmt, ...)

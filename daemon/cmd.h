@@ -52,6 +52,12 @@ struct cmd {
 enum cmd_ret cmd_dispatch(struct client *, const struct proto_req *, struct cmd_ctx *);
 
 /* Set an error on ctx and return CMD_ERR. */
+/*
+ * The option key as a count from 1 to max (limit=): 0 when absent (*n
+ * untouched) or good, -1 with ERR usage set on ctx when it is not.
+ */
+int	 cmd_opt_count(struct cmd_ctx *, const char *key, int max, int *n);
+
 enum cmd_ret cmd_err(struct cmd_ctx *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -80,8 +80,7 @@ cmd_audit(struct cmd_ctx *ctx)
 	struct reg_cursor	*cur;
 	int64_t			 total;
 	const char		*v;
-	char			*end;
-	long			 d, n;
+	long			 d;
 	size_t			 i;
 
 	memset(&q, 0, sizeof(q));
@@ -110,14 +109,8 @@ cmd_audit(struct cmd_ctx *ctx)
 			    "name of 1 to %d printable bytes", AUDIT_ACTOR_MAX);
 		q.actor = v;
 	}
-	if ((v = proto_opt(ctx->req, "limit")) != NULL) {
-		n = (v[0] >= '0' && v[0] <= '9') ? strtol(v, &end, 10) : -1;
-		if (n < 1 || n > AUDIT_LIMIT_MAX || *end != '\0')
-			return cmd_err(ctx, "usage", "bad limit \"%.64s\": "
-			    "expected a number from 1 to %d", v,
-			    AUDIT_LIMIT_MAX);
-		q.limit = (int)n;
-	}
+	if (cmd_opt_count(ctx, "limit", AUDIT_LIMIT_MAX, &q.limit) == -1)
+		return CMD_ERR;
 	/* Streamed from one snapshot as the client reads (see cmd_list). */
 	if (reg_audit_open(md.db, &q, &cur, &total) != REG_OK)
 		return cmd_err(ctx, "internal", "database error");

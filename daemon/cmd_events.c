@@ -71,8 +71,8 @@ cmd_events(struct cmd_ctx *ctx)
 	struct reg_cursor	*cur;
 	int64_t			 total;
 	const char		*v;
-	char			 prefix[EVENTS_FILTER_MAX + 1], *end;
-	long			 d, n;
+	char			 prefix[EVENTS_FILTER_MAX + 1];
+	long			 d;
 	size_t			 len;
 
 	memset(&q, 0, sizeof(q));
@@ -105,14 +105,8 @@ cmd_events(struct cmd_ctx *ctx)
 			    "model id of 1 to 255 bytes");
 		q.model = v;
 	}
-	if ((v = proto_opt(ctx->req, "limit")) != NULL) {
-		n = (v[0] >= '0' && v[0] <= '9') ? strtol(v, &end, 10) : -1;
-		if (n < 1 || n > EVENTS_LIMIT_MAX || *end != '\0')
-			return cmd_err(ctx, "usage", "bad limit \"%.64s\": "
-			    "expected a number from 1 to %d", v,
-			    EVENTS_LIMIT_MAX);
-		q.limit = (int)n;
-	}
+	if (cmd_opt_count(ctx, "limit", EVENTS_LIMIT_MAX, &q.limit) == -1)
+		return CMD_ERR;
 	/* Streamed from one snapshot as the client reads (see cmd_list). */
 	if (reg_events_open(md.db, &q, &cur, &total) != REG_OK)
 		return cmd_err(ctx, "internal", "database error");

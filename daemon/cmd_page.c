@@ -14,22 +14,11 @@ cmd_page_opts(struct cmd_ctx *ctx, enum reg_sort sort, int desc, int *limit,
     struct page_cursor *after, const struct page_cursor **afterp)
 {
 	const char	*v;
-	char		*end;
-	long		 n;
 
 	*limit = 0;
 	*afterp = NULL;
-	if ((v = proto_opt(ctx->req, "limit")) != NULL) {
-		end = NULL;
-		n = (v[0] >= '0' && v[0] <= '9' && strlen(v) <= 6) ?
-		    strtol(v, &end, 10) : -1;
-		if (n < 1 || n > CMD_PAGE_MAX || end == NULL || *end != '\0') {
-			cmd_err(ctx, "usage", "bad limit \"%.64s\": expected a "
-			    "number from 1 to %d", v, CMD_PAGE_MAX);
-			return -1;
-		}
-		*limit = (int)n;
-	}
+	if (cmd_opt_count(ctx, "limit", CMD_PAGE_MAX, limit) == -1)
+		return -1;
 	if ((v = proto_opt(ctx->req, "after")) != NULL) {
 		/* The token is not echoed: it is long and means nothing to people. */
 		if (cursor_decode(v, after) == -1) {
