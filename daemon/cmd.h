@@ -62,6 +62,10 @@ enum cmd_ret cmd_err(struct cmd_ctx *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /* Handlers, one file per group of verbs. */
+/* The read path's cache of SHOW records (cmd_model.c, issue 8), for STATUS. */
+struct cache;
+struct cache *cmd_model_cache(void);
+
 enum cmd_ret cmd_ping(struct cmd_ctx *);
 enum cmd_ret cmd_version(struct cmd_ctx *);
 enum cmd_ret cmd_help(struct cmd_ctx *);

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "cache.h"
 #include "cmd.h"
 #include "config.h"
 #include "control.h"
@@ -81,6 +82,7 @@ enum cmd_ret
 cmd_status(struct cmd_ctx *ctx)
 {
 	struct reg_counts	 rc;
+	struct cache_stats	 cs;
 	struct source		*src;
 	struct buf		*b = ctx->out;
 
@@ -99,6 +101,13 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_int(b, "active", rc.active);
 	lf_str(b, "default", rc.default_id[0] ? rc.default_id : NULL);
 	lf_time(b, "seeded_at", rc.seeded_at);
+	/* The read path's cache (issue 8): what SHOW answers without SQLite. */
+	cache_get_stats(cmd_model_cache(), &cs);
+	lf_int(b, "cache_entries", (int64_t)cs.entries);
+	lf_int(b, "cache_bytes", (int64_t)cs.bytes);
+	lf_int(b, "cache_max", (int64_t)cs.max);
+	lf_int(b, "cache_hits", (int64_t)cs.hits);
+	lf_int(b, "cache_misses", (int64_t)cs.misses);
 	lf_end(b);
 
 	ctx->n = 1;

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache.h"
 #include "cmd.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "db.h"
@@ -233,17 +235,68 @@ cmd_list(struct cmd_ctx *ctx)
 	return cmd_list_stream(ctx, &q);
 }
 
+/*
+ * SHOW's cache (issue 8, cache.h): the record formatted by
+ * cmd_model_record, or that there is no such model, keyed by the name
+ * as asked (an id or an alias), under the write generation read before
+ * the query, so any commit in between voids it. A record depends only on
+ * the database (nothing in it is computed from the clock or the
+ * config), so a hit is the same bytes the query would give. Bounded by
+ * [daemon] cache_size, which a reload may change.
+ */
+#define SHOW_FOUND	1
+#define SHOW_NOTFOUND	2
+
+static struct cache	*show_cache;
+
+struct cache *
+cmd_model_cache(void)
+{
+	struct cache_stats	 st;
+
+	if (show_cache == NULL)
+		show_cache = cache_new(md.cfg->cache_size);
+	else {
+		cache_get_stats(show_cache, &st);
+		if (st.max != md.cfg->cache_size)
+			cache_set_max(show_cache, md.cfg->cache_size);
+	}
+	return show_cache;	/* NULL (out of memory): nothing is cached */
+}
+
 enum cmd_ret
 cmd_show(struct cmd_ctx *ctx)
 {
 	struct collect	 col = { ctx, 0 };
+	struct cache	*cache = cmd_model_cache();
+	const char	*name = ctx->req->argv[1], *v;
+	size_t		 nlen = strlen(name), vlen, start = ctx->out->len;
+	uint64_t	 gen = reg_generation();
 	enum reg_rc	 rc;
+	int		 tag;
 	char		 msg[300];
 
-	rc = reg_show(md.db, ctx->req->argv[1], cmd_collect_model, &col);
-	if (col.failed)
-		return cmd_err(ctx, "internal", "out of memory");
-	snprintf(msg, sizeof(msg), "no such model: %.200s", ctx->req->argv[1]);
+	if ((v = cache_get(cache, gen, name, nlen, &tag, &vlen)) != NULL &&
+	    tag == SHOW_FOUND) {
+		if (buf_append(ctx->out, v, vlen) == -1)
+			return cmd_err(ctx, "internal", "out of memory");
+		ctx->n = 1;
+		return CMD_OK;
+	}
+	if (v != NULL)
+		rc = REG_NOTFOUND;
+	else {
+		rc = reg_show(md.db, name, cmd_collect_model, &col);
+		if (col.failed)
+			return cmd_err(ctx, "internal", "out of memory");
+		if (rc == REG_OK && ctx->n == 1)
+			(void)cache_put(cache, gen, name, nlen, SHOW_FOUND,
+			    ctx->out->data + start, ctx->out->len - start);
+		else if (rc == REG_NOTFOUND)
+			(void)cache_put(cache, gen, name, nlen, SHOW_NOTFOUND,
+			    NULL, 0);
+	}
+	snprintf(msg, sizeof(msg), "no such model: %.200s", name);
 	return cmd_reg_err(ctx, rc, rc == REG_NOTFOUND ? msg : "");
 }
 

@@ -117,6 +117,7 @@ cfg_default(void)
 	cfg->request_timeout = 10;
 	cfg->idle_timeout = 600;
 	cfg->reply_budget = 64UL * 1024 * 1024;
+	cfg->cache_size = 4UL * 1024 * 1024;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

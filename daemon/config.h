@@ -121,6 +121,8 @@ struct config {
 	int		 request_timeout;	/* seconds to complete a request line, default 10 */
 	int		 idle_timeout;		/* seconds a connection may idle (not WATCH), default 600; 0: never */
 	size_t		 reply_budget;		/* unread replies of all clients together, default 64 MiB */
+	/* [daemon], issue 8: the bound of the read path's cache (cache.h). */
+	size_t		 cache_size;		/* bytes, default 4 MiB */
 };
 
 /*

@@ -154,6 +154,8 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_IDLE_TIMEOUT] =	{ SEC_DAEMON, "idle_timeout", T_DURATION,
 				  AT(idle_timeout), 0, IDLE_TIMEOUT_MAX },
 	[K_REPLY_BUDGET] =	{ SEC_DAEMON, "reply_budget", T_SIZE, AT(reply_budget) },
+	/* [daemon], issue 8: the read path's cache (cmd_model.c, cache.c). */
+	[K_CACHE_SIZE] =	{ SEC_DAEMON, "cache_size", T_SIZE, AT(cache_size) },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

@@ -509,6 +509,62 @@ fail:
 	return -1;
 }
 
+/*
+ * The write generation (issue 8: the read path's cache, cache.h): a
+ * counter that every commit on any connection of this process moves,
+ * the loop's and the import worker's alike, so that no write path can
+ * forget to invalidate what the cache keeps. It is moved twice: by the
+ * commit hook, before the commit (enough for a connection read on its
+ * own thread), and by the WAL hook, which SQLite calls once the commit
+ * is in the WAL and the write lock is released, before COMMIT returns:
+ * a reader that saw the generation before that second move read a
+ * snapshot that may be older, and the move voids what it cached. So a
+ * write answered OK (or reported done by the worker) is never hidden
+ * by the cache. Installing a WAL hook replaces SQLite's auto-checkpoint
+ * hook, so db_gen_wal checkpoints as that one does (PASSIVE, from 1000
+ * pages; nothing here sets wal_autocheckpoint, which would remove it).
+ * A file database not in WAL mode turns the generation off (0: the
+ * cache keeps nothing): without the WAL hook there is no after-commit
+ * point to move it at.
+ */
+static uint64_t	db_gen = 1;
+static int	db_gen_off;
+
+uint64_t
+db_generation(void)
+{
+	if (__atomic_load_n(&db_gen_off, __ATOMIC_SEQ_CST))
+		return 0;
+	return __atomic_load_n(&db_gen, __ATOMIC_SEQ_CST);
+}
+
+void
+db_generation_bump(void)
+{
+	__atomic_add_fetch(&db_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+static int
+db_gen_commit(void *unused)
+{
+	(void)unused;
+	db_generation_bump();
+	return 0;
+}
+
+#define DB_WAL_CHECKPOINT_PAGES	1000	/* SQLite's default auto-checkpoint */
+
+static int
+db_gen_wal(void *unused, sqlite3 *db, const char *name, int pages)
+{
+	(void)unused;
+	db_generation_bump();
+	if (pages >= DB_WAL_CHECKPOINT_PAGES)
+		(void)sqlite3_wal_checkpoint_v2(db, name,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 sqlite3 *
 db_open(const char *path)
 {
@@ -542,10 +598,14 @@ db_open(const char *path)
 		goto bad;
 	}
 	if (strcmp(path, ":memory:") != 0 &&
-	    strcmp(db_coltext(st, 0), "wal") != 0)
+	    strcmp(db_coltext(st, 0), "wal") != 0) {
 		log_warnx("%s: journal mode is %s, not wal", path,
 		    db_coltext(st, 0));
+		__atomic_store_n(&db_gen_off, 1, __ATOMIC_SEQ_CST);
+	}
 	sqlite3_finalize(st);
+	sqlite3_commit_hook(db, db_gen_commit, NULL);
+	sqlite3_wal_hook(db, db_gen_wal, NULL);
 
 	/*
 	 * In WAL mode synchronous=NORMAL may lose the last commits on power

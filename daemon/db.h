@@ -19,6 +19,14 @@
  * Returns NULL (and logs why) on failure. ":memory:" works, for tests.
  */
 sqlite3	*db_open(const char *path);
+/*
+ * The write generation (issue 8): moved by every commit on every
+ * connection db_open opened, in any thread; 0 when it cannot be trusted
+ * (a database not in WAL mode): then nothing may be cached. Read the
+ * generation before a read, and keep what the read gave under it.
+ */
+uint64_t db_generation(void);
+void	 db_generation_bump(void);	/* for a change made outside SQLite */
 void	 db_close(sqlite3 *);		/* finalizes every statement first */
 int	 db_schema_version(sqlite3 *);
 

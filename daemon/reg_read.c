@@ -50,6 +50,12 @@ reg_show(sqlite3 *db, const char *name, reg_model_cb cb, void *arg)
 	}
 }
 
+uint64_t
+reg_generation(void)
+{
+	return db_generation();
+}
+
 enum reg_rc
 reg_default(sqlite3 *db, reg_model_cb cb, void *arg)
 {

@@ -169,6 +169,11 @@ const struct reg_settings *reg_settings_cfg(const struct config *cfg,
 enum reg_rc reg_list(sqlite3 *, const struct list_query *, reg_model_cb, void *arg);
 enum reg_rc reg_show(sqlite3 *, const char *model, reg_model_cb, void *arg);
 enum reg_rc reg_default(sqlite3 *, reg_model_cb, void *arg);
+/*
+ * The database's write generation (issue 8, db_generation): what a read
+ * may be cached under. Take it before the read; 0: cache nothing.
+ */
+uint64_t reg_generation(void);
 
 struct reg_counts {
 	int64_t	 models, active;

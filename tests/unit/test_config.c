@@ -509,7 +509,7 @@ test_errors(void)
 	    "t.conf:4: unknown key \"socket_path\" in [daemon] (known keys: socket, "
 	    "socket_mode, database, log_level, event_retention, max_clients, "
 	    "max_clients_per_uid, reserved_clients, request_timeout, "
-	    "idle_timeout, reply_budget)", "unknown key");
+	    "idle_timeout, reply_budget, cache_size)", "unknown key");
 	refused("[seed]\nURL = http://x\n",
 	    "t.conf:2: unknown key \"URL\" in [seed]: did you mean \"url\"?",
 	    "key names are lower case");
