@@ -21,7 +21,10 @@ What it measures, in the table's order (see doc/design.md, Performance):
 PING and SHOW requests/s at 1, 10 and 50 connections, pipelined 1 and 16,
 on 1k and 100k models (SHOW names a random model of the registry), with
 the Redis ratios (PING_INLINE, and GET of a value as long as a SHOW record
-among as many keys as models); LIST latency (a filter and a sort, the same
+among as many keys as models), and at 100k SHOW of every id of the
+registry once in a random order beside the same Redis GET (the SHOW rows
+name 1,000 ids, which SHOW's cache holds; these mostly miss it; each row
+gives the share of cache hits from STATUS); LIST latency (a filter and a sort, the same
 with limit=100 (n/a while LIST refuses limit=), the whole registry) at 1k,
 10k and 100k; seed and catalog-refresh times (changed, unchanged with 200,
 unchanged with 304) beside the sqlite3 shell importing the same JSON with
@@ -134,6 +137,31 @@ def catalog(n, changed=False):
         for i in range(n, n + n // 100):    # 1% new
             data.append(model_entry(i, random.Random(i)))
     return json.dumps({"data": data}, separators=(",", ":")).encode()
+
+
+def all_ids(n):
+    """Every id of the catalog of n, once each, in an order fixed per n."""
+    out = []
+    for i in range(n):
+        mid = "%s/%s-%d" % (PROVIDERS[i % len(PROVIDERS)],
+            FAMILIES[(i // len(PROVIDERS)) % len(FAMILIES)], i)
+        if i % 17 == 0:
+            mid += ":free"
+        out.append(mid)
+    random.Random(n + 1).shuffle(out)
+    return out
+
+
+def cache_counts(d):
+    """STATUS's (cache_hits, cache_misses), or None before the cache existed."""
+    st, recs = d.request("STATUS")
+    if not recs:
+        return None
+    r = logfmt(recs[0])
+    try:
+        return (int(r["cache_hits"]), int(r["cache_misses"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def catalog_ids(n, count=1000):
@@ -656,7 +684,14 @@ SELECT count(*) FROM models;
             idfile = os.path.join(self.tmp, "show-%d.txt" % n)
             with open(idfile, "w") as f:
                 f.write("".join("SHOW %s\n" % i for i in catalog_ids(n)))
-            for verb in ("PING", "SHOW"):
+            # SHOW-all: every id of the registry once, in a random order
+            # (issue 8's cache holds a few thousand records: mostly misses).
+            allfile = os.path.join(self.tmp, "show-all-%d.txt" % n)
+            with open(allfile, "w") as f:
+                f.write("".join("SHOW %s\n" % i for i in all_ids(n)))
+            verbs = ("PING", "SHOW", "SHOW-all") if n == self.big else (
+                "PING", "SHOW")
+            for verb in verbs:
                 for cn in self.conns:
                     for dp in self.depths:
                         args = ["-c", cn, "-P", dp, "-t", self.load_secs,
@@ -664,10 +699,15 @@ SELECT count(*) FROM models;
                         if verb == "PING":
                             args += ["-r", "PING"]
                         else:
-                            args += ["-f", idfile]
+                            args += ["-f", idfile if verb == "SHOW" else allfile]
+                        c0 = cache_counts(d)
                         r = self.loadgen_run(d.sock, *args, timeout=900)
                         if r["errors"] != "0" or r["protoerrs"] != "0":
                             d.fail("%s load: %s" % (verb, r))
+                        c1 = cache_counts(d)
+                        if c0 and c1 and verb != "PING":
+                            asked = (c1[0] - c0[0]) + (c1[1] - c0[1])
+                            r["hit_pct"] = 100.0 * (c1[0] - c0[0]) / max(asked, 1)
                         self.ours[(verb, n, cn, dp)] = r
                         self.settle(d)
                         say("%s %s c=%d P=%d: %s/s" % (verb, sz, cn, dp, r["rps"]))
@@ -793,7 +833,7 @@ SELECT count(*) FROM models;
         return res
 
     def load_rows(self, redis):
-        for verb in ("PING", "SHOW"):
+        for verb in ("PING", "SHOW", "SHOW-all"):
             for n in (self.sizes[0], self.big):
                 for cn in self.conns:
                     for dp in self.depths:
@@ -801,22 +841,29 @@ SELECT count(*) FROM models;
                         if r is None:
                             continue
                         rps = float(r["rps"])
-                        rr = redis.get((verb, n, cn, dp)) if redis else None
+                        rr = redis.get(("PING" if verb == "PING" else "SHOW",
+                            n, cn, dp)) if redis else None
                         what = "Redis %s" % ("PING" if verb == "PING" else "GET")
+                        hits = ("; %.0f%% cache hits" % r["hit_pct"]
+                            if "hit_pct" in r else "")
                         if rr:
-                            v = "%s/s, p99 %s ms; %sx %s (%s/s)" % (
+                            v = "%s/s, p99 %s ms; %sx %s (%s/s)%s" % (
                                 fmt_n(rps), fmt_ms(r["p99_ms"]), fmt_ratio(rps / rr),
-                                what, fmt_n(rr))
+                                what, fmt_n(rr), hits)
                         else:
-                            v = "%s/s, p99 %s ms; no Redis" % (fmt_n(rps), fmt_ms(r["p99_ms"]))
+                            v = "%s/s, p99 %s ms; no Redis%s" % (fmt_n(rps),
+                                fmt_ms(r["p99_ms"]), hits)
                         target = result = ""
                         if verb == "SHOW" and n == self.big:
                             target = "≥ 0.5x Redis GET"
                             result = self.verdict(rps / rr >= 0.5) if rr else "n/a (no Redis)"
                             if self.quick:
                                 result = self.verdict(False)
+                        name = verb if verb != "SHOW-all" else (
+                            "SHOW of every id (all %s names, random order)"
+                            % self.size_name(n))
                         self.row("%s, %s models, %d conn%s, pipeline %d" % (
-                            verb, self.size_name(n), cn, "s" if cn > 1 else "", dp),
+                            name, self.size_name(n), cn, "s" if cn > 1 else "", dp),
                             v, target, result)
 
     # -- all of it

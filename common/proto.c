@@ -227,6 +227,19 @@ proto_put_quoted(struct buf *b, const char *s, size_t len)
 
 	rv |= buf_putc(b, '"');
 	for (i = 0; i < len && rv == 0; i++) {
+		size_t	 run;
+
+		/* The bytes that pass as they are, appended as one run. */
+		for (run = i; run < len; run++) {
+			c = (unsigned char)s[run];
+			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+				break;
+		}
+		if (run > i) {
+			rv |= buf_append(b, s + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		c = (unsigned char)s[i];
 		switch (c) {
 		case '"':
@@ -288,16 +301,47 @@ lf_undo(struct buf *b, size_t start)
 	return -1;
 }
 
-/* Start a pair: the separating blank when the record has one already, then key=. */
+/*
+ * Start a pair: the separating blank when the record has one already,
+ * then key=, in one append (SHOW formats about 25 pairs per record).
+ */
 static int
 lf_key(struct buf *b, const char *key)
 {
-	if (b->len > 0 && b->data[b->len - 1] != '\n' &&
-	    buf_putc(b, ' ') == -1)
-		return -1;
-	if (buf_puts(b, key) == -1 || buf_putc(b, '=') == -1)
-		return -1;
-	return 0;
+	char	 tmp[64];
+	size_t	 klen = strlen(key), n = 0;
+
+	if (b->len > 0 && b->data[b->len - 1] != '\n')
+		tmp[n++] = ' ';
+	if (klen + 2 > sizeof(tmp)) {
+		if ((n > 0 && buf_putc(b, ' ') == -1) ||
+		    buf_append(b, key, klen) == -1 || buf_putc(b, '=') == -1)
+			return -1;
+		return 0;
+	}
+	memcpy(tmp + n, key, klen);
+	n += klen;
+	tmp[n++] = '=';
+	return buf_append(b, tmp, n);
+}
+
+/* v in decimal, as printf's %lld writes it, into out (24 bytes); the length. */
+static size_t
+lf_fmt_int(char *out, int64_t v)
+{
+	char		 tmp[24];
+	uint64_t	 u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t		 n = 0, i = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		out[i++] = '-';
+	while (n > 0)
+		out[i++] = tmp[--n];
+	return i;
 }
 
 int
@@ -336,7 +380,10 @@ lf_int(struct buf *b, const char *key, int64_t value)
 {
 	size_t	 start = b->len;
 
-	if (lf_key(b, key) == -1 || buf_printf(b, "%lld", (long long)value) == -1)
+	char	 d[24];
+
+	if (lf_key(b, key) == -1 ||
+	    buf_append(b, d, lf_fmt_int(d, value)) == -1)
 		return lf_undo(b, start);
 	return 0;
 }
@@ -349,6 +396,13 @@ lf_num(struct buf *b, const char *key, double value)
 	/* NaN and infinities are not numbers a reader could use: null. */
 	if (!isfinite(value))
 		return lf_null(b, key);
+	/*
+	 * A whole number below 1e10 is what %.10g would write, digit for
+	 * digit, without printf's cost (negative zero keeps printf's "-0").
+	 */
+	if (value > -1e10 && value < 1e10 && value == (double)(int64_t)value &&
+	    !(value == 0 && signbit(value)))
+		return lf_int(b, key, (int64_t)value);
 	if (lf_key(b, key) == -1 || buf_printf(b, "%.10g", value) == -1)
 		return lf_undo(b, start);
 	return 0;
@@ -539,6 +593,16 @@ proto_civil(int64_t days, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* v as exactly width decimal digits, zero-padded. */
+static void
+proto_digits(char *out, unsigned v, int width)
+{
+	while (width-- > 0) {
+		out[width] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void
 proto_fmt_time(int64_t t, char out[32])
 {
@@ -557,9 +621,18 @@ proto_fmt_time(int64_t t, char out[32])
 		days--;
 	}
 	proto_civil(days, &y, &m, &d);
-	/* The modulos change nothing; they show the compiler the widths. */
-	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ",
-	    (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u,
-	    (unsigned)(secs / 3600) % 100u, (unsigned)(secs / 60 % 60),
-	    (unsigned)(secs % 60));
+	/* YYYY-MM-DDTHH:MM:SSZ, digit by digit: SHOW writes four of these. */
+	proto_digits(out, (unsigned)y % 10000u, 4);
+	out[4] = '-';
+	proto_digits(out + 5, (unsigned)m % 100u, 2);
+	out[7] = '-';
+	proto_digits(out + 8, (unsigned)d % 100u, 2);
+	out[10] = 'T';
+	proto_digits(out + 11, (unsigned)(secs / 3600) % 100u, 2);
+	out[13] = ':';
+	proto_digits(out + 14, (unsigned)(secs / 60 % 60), 2);
+	out[16] = ':';
+	proto_digits(out + 17, (unsigned)(secs % 60), 2);
+	out[19] = 'Z';
+	out[20] = '\0';
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "proto.h"
@@ -543,9 +544,89 @@ test_fit(void)
 	ok(buf_fit(b, 0, "%s", "x") == -1, "fit: no room at all");
 }
 
+/*
+ * lf_int, lf_num and proto_fmt_time write their digits without printf
+ * (issue 8): the bytes must be those printf and gmtime write, for edge
+ * values and for many pseudo-random ones.
+ */
+static void
+test_lf_digits(void)
+{
+	static const int64_t	 ints[] = { 0, 1, -1, 9, 10, -10, 99, 100,
+	    123456789, -987654321, INT64_MAX, INT64_MIN, INT64_MIN + 1,
+	    1000000000000LL };
+	static const double	 nums[] = { 0.0, -0.0, 1.0, -1.0, 2.0, 0.5,
+	    9999999999.0, 10000000000.0, -9999999999.0, 1e15, 3e-6,
+	    0.000001, 123456.75, -42.0, 1e300, 4294967296.0 };
+	struct buf		 b = { 0 };
+	char			 want[128], t[32];
+	uint64_t		 x = 88172645463325252ULL;
+	size_t			 i;
+	int			 bad_int = 0, bad_num = 0, bad_time = 0;
+	struct tm		 tm;
+	time_t			 tt;
+
+	for (i = 0; i < 200000; i++) {
+		int64_t	 v;
+		double	 d;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v = i < sizeof(ints) / sizeof(ints[0]) ? ints[i] :
+		    (int64_t)(x >> (i % 60));
+		if (i % 2)
+			v = -v;
+		buf_reset(&b);
+		lf_int(&b, "k", v);
+		snprintf(want, sizeof(want), "k=%lld", (long long)v);
+		if (strcmp(b.data, want) != 0 && bad_int++ == 0)
+			printf("# lf_int %s, printf %s\n", b.data, want);
+
+		d = i < sizeof(nums) / sizeof(nums[0]) ? nums[i] :
+		    i % 3 == 0 ? (double)(int64_t)(x >> (i % 50)) :
+		    (double)(x >> 11) / (double)(1ULL << (i % 53));
+		if (i % 5 == 0)
+			d = -d;
+		buf_reset(&b);
+		lf_num(&b, "k", d);
+		snprintf(want, sizeof(want), "k=%.10g", d);
+		if (strcmp(b.data, want) != 0 && bad_num++ == 0)
+			printf("# lf_num %s, printf %s\n", b.data, want);
+
+		/* Times from 1970 to 9999. */
+		tt = (time_t)(x % 253402300800ULL);
+		proto_fmt_time((int64_t)tt, t);
+		gmtime_r(&tt, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (strcmp(t, want) != 0 && bad_time++ == 0)
+			printf("# fmt_time %s, strftime %s\n", t, want);
+	}
+	is_int(bad_int, 0, "lf_int writes what %%lld writes (200000 values)");
+	is_int(bad_num, 0, "lf_num writes what %%.10g writes (200000 values)");
+	is_int(bad_time, 0, "proto_fmt_time writes what strftime writes "
+	    "(200000 times)");
+
+	/* A long key still gets its blank and =. */
+	buf_reset(&b);
+	lf_str(&b, "a", "1");
+	memset(want, 'k', 100);
+	want[100] = '\0';
+	lf_int(&b, want, 7);
+	ok(b.len == 3 + 1 + 100 + 2 && strncmp(b.data, "a=1 kkk", 7) == 0 &&
+	    strcmp(b.data + b.len - 2, "=7") == 0, "a key of 100 bytes");
+	/* Quoted runs between escapes. */
+	buf_reset(&b);
+	lf_str(&b, "q", "ab cd\"ef\\gh\n\x01ij");
+	is_str(b.data, "q=\"ab cd\\\"ef\\\\gh\\n\\x01ij\"",
+	    "a quoted value: runs and escapes");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
+	tap_run(test_lf_digits());
 	tap_run(test_fit());
 	tap_run(test_tokenizer_basic());
 	tap_run(test_tokenizer_quotes());
