@@ -26,7 +26,8 @@ struct cache {
 	struct cache_stats st;
 };
 
-#define CACHE_BUCKETS_MIN	256
+#define CACHE_BUCKETS_START	256
+#define CACHE_BUCKETS_MIN	8
 /*
  * A chain longer than this takes no more entries: names chosen to
  * collide cost a bounded walk, not one that grows with the cache.
@@ -55,18 +56,30 @@ cache_hash(const char *key, size_t klen)
 	return h;
 }
 
+/* The first table for a bound: at most a quarter of it, as cache_grow keeps it. */
+static size_t
+cache_start_buckets(size_t max)
+{
+	size_t	 n = CACHE_BUCKETS_START;
+
+	while (n > CACHE_BUCKETS_MIN && n * sizeof(struct centry *) > max / 4)
+		n /= 2;
+	return n;
+}
+
 struct cache *
 cache_new(size_t max)
 {
 	struct cache	*c;
+	size_t		 n = cache_start_buckets(max);
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->tab = calloc(CACHE_BUCKETS_MIN, sizeof(*c->tab))) == NULL) {
+	if ((c->tab = calloc(n, sizeof(*c->tab))) == NULL) {
 		free(c);
 		return NULL;
 	}
-	c->nbuckets = CACHE_BUCKETS_MIN;
+	c->nbuckets = n;
 	c->st.bytes = c->nbuckets * sizeof(*c->tab);
 	c->st.max = max;
 	return c;
@@ -135,7 +148,22 @@ cache_evict(struct cache *c, size_t need)
 void
 cache_set_max(struct cache *c, size_t max)
 {
+	struct centry	**tab;
+	size_t		  n;
+
 	c->st.max = max;
+	/* A table too large for the new bound: start again with a small one. */
+	if (c->nbuckets * sizeof(*c->tab) > max / 4 &&
+	    c->nbuckets > CACHE_BUCKETS_MIN) {
+		n = cache_start_buckets(max);
+		if ((tab = calloc(n, sizeof(*tab))) != NULL) {
+			cache_clear(c);
+			free(c->tab);
+			c->tab = tab;
+			c->nbuckets = n;
+			c->st.bytes = n * sizeof(*tab);
+		}
+	}
 	cache_evict(c, 0);
 }
 

@@ -138,6 +138,18 @@ test_bound(void)
 	cache_get_stats(c, &st);
 	ok(st.bytes <= 4096, "a smaller bound is kept at once (%zu bytes)",
 	    st.bytes);
+	cache_set_max(c, 1024);
+	cache_get_stats(c, &st);
+	ok(st.bytes <= 1024, "... even the smallest, 1K, with its table "
+	    "(%zu bytes)", st.bytes);
+	(void)put(c, 1, "k", 1, "v\n");
+	ok(get(c, 1, "k", &tag, out, sizeof(out)) != NULL,
+	    "... which still keeps a small entry");
+	cache_free(c);
+	c = cache_new(1024);
+	cache_get_stats(c, &st);
+	ok(st.bytes <= 1024, "a new cache of 1K starts within it (%zu bytes)",
+	    st.bytes);
 	cache_free(c);
 }
 
