@@ -261,10 +261,13 @@ reg_settings_set(sqlite3 *db, const struct reg_set_in *in,
 				break;
 		if (j < i)
 			continue;	/* named twice */
-		if (nhave >= SETTINGS_MAX_ALIASES)
+		if (nhave >= SETTINGS_MAX_ALIASES) {
+			buf_free(&c.names);
+			buf_free(&c.changed);
 			return reg_refuse(db, REG_CONFLICT, msg, len,
 			    "%s would have more than %d organisation aliases",
 			    ref.id, SETTINGS_MAX_ALIASES);
+		}
 		if (db_org_alias_add(db, in->aliases[i], ref.id, c.now) == -1 ||
 		    reg_cfg_alias(&c, NULL, in->aliases[i]) == -1)
 			goto fail;

@@ -370,6 +370,31 @@ test_rules(void)
 	ok(db_model_resolve(db, "tiny", &ref) == 1, "the alias names nothing now");
 	is_int(qint(db, "PRAGMA foreign_key_check"), -999, "no dangling row");
 
+	/* At most SETTINGS_MAX_ALIASES per model. */
+	{
+		static char	 names[SETTINGS_MAX_ALIASES][8];
+		int		 i;
+
+		in = set_in("acme/big");
+		for (i = 0; i < SETTINGS_MAX_ALIASES; i++) {
+			snprintf(names[i], sizeof(names[i]), "a%d", i);
+			in.aliases[i] = names[i];
+		}
+		in.naliases = SETTINGS_MAX_ALIASES;
+		is_int(reg_settings_set(db, &in, &out, msg, sizeof(msg)), REG_OK,
+		    "%d aliases", SETTINGS_MAX_ALIASES);
+		rows = audit_rows(db);
+		in = set_in("acme/big");
+		in.label = "More";
+		in.aliases[0] = "one-more";
+		in.naliases = 1;
+		is_int(reg_settings_set(db, &in, &out, msg, sizeof(msg)), REG_CONFLICT,
+		    "one more: conflict");
+		ok(strstr(msg, "more than 16 organisation aliases") != NULL,
+		    "... saying why: %s", msg);
+		is_int(audit_rows(db), rows, "... and the label with it is not set");
+	}
+
 	memset(&un, 0, sizeof(un));
 	un.model = "nosuch";
 	un.actor = &alice;
