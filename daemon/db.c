@@ -422,6 +422,16 @@ static const char *const db_migrations[] = {
 	"  added_at INTEGER NOT NULL"
 	") WITHOUT ROWID;"
 	"CREATE INDEX model_org_aliases_model ON model_org_aliases(model, alias);"
+	/*
+	 * A model with an organisation alias has a settings row, so a
+	 * record reads model_org_aliases only for the models that have one
+	 * (MODEL_SETTINGS_COLS), whoever adds the alias.
+	 */
+	"CREATE TRIGGER model_org_aliases_row AFTER INSERT ON model_org_aliases"
+	"  BEGIN"
+	"  INSERT INTO model_settings(model, updated_at)"
+	"   VALUES (NEW.model, NEW.added_at) ON CONFLICT(model) DO NOTHING;"
+	"  END;"
 	"CREATE TRIGGER model_org_aliases_id_conflict AFTER INSERT ON models"
 	"  WHEN EXISTS (SELECT 1 FROM model_org_aliases WHERE alias = NEW.id)"
 	"  BEGIN"

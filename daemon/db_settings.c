@@ -67,10 +67,11 @@ db_settings_put(sqlite3 *db, const char *id, const struct db_settings *s,
 	for (i = 0; i < SP_COUNT; i++)
 		if (s->has[i])
 			empty = 0;
-	/* A model with nothing set has no row. */
+	/* A model with nothing set and no organisation alias has no row. */
 	if (empty) {
 		if ((st = db_prepare(db, "DELETE FROM model_settings"
-		    " WHERE model = ?1")) == NULL)
+		    " WHERE model = ?1 AND NOT EXISTS (SELECT 1 FROM"
+		    " model_org_aliases WHERE model = ?1)")) == NULL)
 			return -1;
 		if (db_bind_text(st, 1, id) == -1) {
 			sqlite3_finalize(st);

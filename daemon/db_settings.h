@@ -19,7 +19,11 @@ struct db_settings {
 
 /* The row of exact id (all unset when it has none): 0, or -1. */
 int	 db_settings_get(sqlite3 *, const char *id, struct db_settings *);
-/* Write the row (deleted when nothing is set), in the caller's transaction: 0 or -1. */
+/*
+ * Write the row in the caller's transaction (deleted when nothing is set
+ * and the model has no organisation alias left: add and remove aliases
+ * first): 0 or -1.
+ */
 int	 db_settings_put(sqlite3 *, const char *id, const struct db_settings *,
 	    int64_t now);
 /* The model's context length, 0 when unknown: 0, or -1. */

@@ -281,6 +281,7 @@ test_schema(sqlite3 *db)
 	    "model_fts_config,model_fts_data,model_fts_docsize,model_fts_idx,"
 	    "model_keys,model_org_aliases,model_org_aliases_alias_conflict,"
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
+	    "model_org_aliases_row,"
 	    "model_search_delete,model_search_insert,"
 	    "model_search_update,model_settings,model_view,models,"
 	    "models_default_is_chat,"

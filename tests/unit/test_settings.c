@@ -352,6 +352,23 @@ test_rules(void)
 	    "unsetting what is not set");
 	is_int(out.changes, 0, "... changes nothing");
 
+	/* A model with only an alias has a row (so its record reads the alias). */
+	in = set_in("big");
+	in.aliases[0] = "only-alias";
+	in.naliases = 1;
+	is_int(reg_settings_set(db, &in, &out, msg, sizeof(msg)), REG_OK,
+	    "an alias and nothing else");
+	is_int(qint(db, "SELECT count(*) FROM model_settings WHERE model = 'big'"),
+	    1, "... keeps a settings row");
+	memset(&un, 0, sizeof(un));
+	un.model = "big";
+	un.actor = &alice;
+	un.all_aliases = 1;
+	is_int(reg_settings_unset(db, &un, &out, msg, sizeof(msg)), REG_OK,
+	    "... removed again");
+	is_int(qint(db, "SELECT count(*) FROM model_settings WHERE model = 'big'"),
+	    0, "... and the row with it");
+
 	/* Settings go with the model. */
 	in = set_in("acme/small");
 	in.label = "Small";
