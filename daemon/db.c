@@ -637,6 +637,8 @@ db_open(const char *path)
 		goto fail;
 	if (db_aliases_init(db) == -1)
 		goto fail;
+	if (db_settings_init(db) == -1)
+		goto fail;
 	return db;
 bad:
 	log_err("%s: cannot use the database: %s", path, sqlite3_errmsg(db));

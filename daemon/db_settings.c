@@ -240,3 +240,39 @@ done:
 	sqlite3_finalize(st);
 	return r;
 }
+
+/*
+ * modelreg_alias_conflict(model, message): called by the temp trigger
+ * below when a source's change raised alias.conflict (the schema's
+ * triggers write the event): the daemon's log says it too.
+ */
+static void
+db_alias_conflict_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char	*model, *message;
+
+	(void)ctx;
+	if (argc != 2)
+		return;
+	model = sqlite3_value_text(argv[0]);
+	message = sqlite3_value_text(argv[1]);
+	log_warnx("%.255s: %.600s", model != NULL ? (const char *)model : "?",
+	    message != NULL ? (const char *)message : "alias conflict");
+}
+
+int
+db_settings_init(sqlite3 *db)
+{
+	if (sqlite3_create_function_v2(db, "modelreg_alias_conflict", 2,
+	    SQLITE_UTF8, NULL, db_alias_conflict_fn, NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		db_logerr(db, "register the alias conflict log");
+		return -1;
+	}
+	/* Temp: only our connections, so the schema names no function of ours. */
+	return db_exec(db, "CREATE TEMP TRIGGER IF NOT EXISTS"
+	    " model_org_aliases_conflict_log AFTER INSERT ON main.events"
+	    " WHEN NEW.kind = 'alias.conflict' BEGIN"
+	    " SELECT modelreg_alias_conflict(NEW.model, NEW.message);"
+	    " END;");
+}

@@ -216,6 +216,8 @@ def test_later_conflict(tap, d, srv):
     tap.eq(got, [(SMALL, "catalog alias", CODE), (SMALL, "id", "fast")],
         "alias.conflict names both conflicts", ev)
     tap.like(ev[0]["message"] if ev else "", r"keeps naming this model", "... in words")
+    tap.like(d.log_text(), r"%s: the organisation alias fast is now also the id of a new model"
+        % SMALL, "the daemon's log says it too")
     st, _ = d.request("UNSET %s alias=fast" % SMALL)
     tap.eq(show(d, "fast").get("id"), "fast", "once the alias is removed, the id names the new model")
     st, _ = d.request("SET %s alias=fast" % SMALL)
