@@ -16,6 +16,7 @@ static int	render_events(const struct ctl *, struct record *, int);
 static int	render_audit(const struct ctl *, struct record *, int);
 static int	render_record(const struct ctl *, struct record *, int);
 static int	render_ping(const struct ctl *, struct record *, int);
+static int	render_settings(const struct ctl *, struct record *, int);
 static int	render_version(const struct ctl *, struct record *, int);
 static int	run_events(struct ctl *);
 static int	run_help(struct ctl *);
@@ -77,6 +78,40 @@ const struct command commands[] = {
 	    "deleted.\n",
 	    "  -y, --yes                     do not ask for confirmation\n",
 	    "deleted", NULL, NULL },
+	/* Issue 9: a model's settings. */
+	{ "set", "SET", 1, 1, 0, OS_SET, "model", NULL,
+	    "MODEL [--label TEXT] [--alias NAME[,NAME...]] [--temperature X] "
+	    "[--top-p X] [--max-tokens N] [--frequency-penalty X] "
+	    "[--presence-penalty X] [--enforce PARAM[,PARAM...]]",
+	    "configure a model: label, aliases, default parameters",
+	    "Configure a model (member or admin): the organisation's label for\n"
+	    "it, extra names (aliases) every command accepts, and the default\n"
+	    "parameters applications get with it, some of which may be enforced\n"
+	    "(callers may not override them). Only what is given changes;\n"
+	    "aliases and enforced parameters are added to those the model has.\n",
+	    "  --label TEXT                  the display name (up to 64 characters)\n"
+	    "  --alias NAME[,NAME...]        add names for the model (not an id or\n"
+	    "                                an alias of another model)\n"
+	    "  --temperature X               0 to 2\n"
+	    "  --top-p X                     0 to 1\n"
+	    "  --max-tokens N                1 to the model's context length\n"
+	    "  --frequency-penalty X         -2 to 2\n"
+	    "  --presence-penalty X          -2 to 2\n"
+	    "  --enforce PARAM[,PARAM...]    callers may not override these (of\n"
+	    "                                temperature, top_p, max_tokens,\n"
+	    "                                frequency_penalty, presence_penalty;\n"
+	    "                                each must be set)\n",
+	    NULL, NULL, render_settings },
+	{ "unset", "UNSET", 1, 9, 0, OS_UNSET, "model", NULL,
+	    "MODEL [NAME...] [--alias NAME[,NAME...]] [--enforce PARAM[,PARAM...]]",
+	    "remove settings of a model",
+	    "Remove settings of a model (member or admin). Each NAME is label,\n"
+	    "alias (every alias), enforce (enforce nothing), or a parameter\n"
+	    "(temperature, top-p, max-tokens, frequency-penalty,\n"
+	    "presence-penalty), which stops enforcing it too.\n",
+	    "  --alias NAME[,NAME...]        remove these aliases only\n"
+	    "  --enforce PARAM[,PARAM...]    stop enforcing these parameters\n",
+	    NULL, run_unset, render_settings },
 	{ "catalog", "CATALOG", 0, 0, 0, OS_CATALOG, NULL, NULL,
 	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
 	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc] [--limit N]",
@@ -329,6 +364,23 @@ render_ping(const struct ctl *ctl, struct record *recs, int n)
 		out_record_json(n > 0 ? &recs[0] : NULL);
 	else
 		printf("pong\n");
+	return CTL_EXIT_OK;
+}
+
+/* set and unset: the daemon's message, or the record with -j. */
+static int
+render_settings(const struct ctl *ctl, struct record *recs, int n)
+{
+	struct buf	 b = { 0 };
+	const char	*m;
+
+	if (ctl->json)
+		out_record_json(n > 0 ? &recs[0] : NULL);
+	else if (n > 0 && (m = record_get(&recs[0], "message")) != NULL) {
+		out_sanitize(&b, m, strlen(m));
+		buf_putc(&b, '\n');
+		out_flush(&b);
+	}
 	return CTL_EXIT_OK;
 }
 

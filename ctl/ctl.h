@@ -141,7 +141,10 @@ void	 out_outcomes_json(const struct outcome *, int n);
  */
 enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_DESC, O_WINDOW, O_SINCE, O_KIND, O_MODEL, O_LIMIT, O_FORCE, O_NOWAIT,
-    O_FOLLOW, O_ACTOR, O_COUNT };
+    O_FOLLOW, O_ACTOR,
+    /* Issue 9: set and unset. */
+    O_LABEL, O_ALIAS, O_TEMPERATURE, O_TOP_P, O_MAX_TOKENS, O_FREQ_PENALTY,
+    O_PRES_PENALTY, O_ENFORCE, O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
 #define OS_LIST		0x01	/* list's --status ... */
@@ -150,6 +153,8 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_EVENTS	0x08	/* events' --since ... --follow */
 #define OS_REFRESH	0x10	/* refresh's --force and --no-wait */
 #define OS_AUDIT	0x20	/* audit's --model ... */
+#define OS_SET		0x40	/* set's --label ... (issue 9) */
+#define OS_UNSET	0x80	/* unset's --alias and --enforce */
 
 /* How parser.c checks an option's value. */
 enum optcheck {
@@ -158,6 +163,8 @@ enum optcheck {
 	V_DURATION,	/* digits and a unit: 90s, 15m, 1h, 7d */
 	V_COUNT,	/* 1 to OPT_MAXCOUNT */
 	V_USER,		/* a user name of 1 to 64 bytes */
+	V_DECIMAL,	/* a plain decimal: [-]digits[.digits] (issue 9) */
+	V_INTEGER,	/* digits, a positive whole number */
 };
 #define OPT_MAXCOUNT	10000
 
@@ -245,6 +252,7 @@ int	 run_single(struct ctl *);	/* one request, its reply rendered */
 int	 run_paged(struct ctl *);
 int	 run_models(struct ctl *);	/* one request per operand, pipelined */
 int	 run_follow(struct ctl *);	/* WATCH: events as they come */
+int	 run_unset(struct ctl *);	/* unset: its names in the wire spelling, then run_single */
 int	 ctl_request(struct ctl *, const struct buf *req, struct reply *);
 
 /* complete.c: the hidden __complete command. */

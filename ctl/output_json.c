@@ -56,7 +56,8 @@ out_json_listval(struct buf *b, const struct lf_pair *p)
  * J_TRI: true, false or null. J_JSON: a JSON text embedded as it is when
  * valid, else as a string.
  */
-enum jtype { J_STR, J_NUM, J_BOOL, J_LIST, J_AUTO, J_TRI, J_JSON, J_PRICES };
+enum jtype { J_STR, J_NUM, J_BOOL, J_LIST, J_AUTO, J_TRI, J_JSON, J_PRICES,
+    J_PARAMS };
 
 struct jfield {
 	const char	*key;
@@ -88,6 +89,11 @@ static const struct jfield out_model_fields[] = {
 	{ "kind",		J_STR },
 	{ "prices",		J_PRICES },
 	{ "expires_at",		J_STR },
+	/* Issue 9: the organisation's settings. */
+	{ "label",		J_STR },
+	{ "org_aliases",	J_LIST },
+	{ "params",		J_PARAMS },	/* the param.NAME= pairs */
+	{ "enforced",		J_LIST },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -169,6 +175,7 @@ static const struct {
 	{ "sqlite", J_STR }, { "libevent", J_STR }, { "curl", J_STR },
 	{ "started_at", J_STR }, { "seeded_at", J_STR }, { "last_ok", J_STR },
 	{ "last_attempt", J_STR }, { "next_run", J_STR }, { "default", J_STR },
+	{ "changes", J_NUM },	/* set and unset (issue 9) */
 	{ "pong", J_BOOL }, { "default_set", J_BOOL },
 	{ "socket_activated", J_BOOL },
 };
@@ -205,6 +212,10 @@ out_json_value(struct buf *b, const struct lf_pair *p, enum jtype t)
 		    p->value[0] != '{' || !out_json_copy(b, p->value, p->vlen))
 			buf_puts(b, "{}");
 		break;
+	case J_PARAMS:
+		/* out_fields_object writes it from the whole record. */
+		buf_puts(b, "{}");
+		break;
 	case J_AUTO:
 		if (p != NULL && !p->isnull && (strcmp(p->value, "true") == 0 ||
 		    strcmp(p->value, "false") == 0))
@@ -213,6 +224,32 @@ out_json_value(struct buf *b, const struct lf_pair *p, enum jtype t)
 			out_json_strval(b, p);
 		break;
 	}
+}
+
+/* Issue 9: {"temperature": 0.3, ...} from a record's param.NAME= pairs. */
+static void
+out_json_params(struct buf *b, const struct record *r)
+{
+	int	 i, j, first = 1, dup;
+
+	buf_putc(b, '{');
+	for (i = 0; i < r->n; i++) {
+		const struct lf_pair *p = &r->pairs[i];
+
+		if (strncmp(p->key, "param.", 6) != 0 || p->key[6] == '\0')
+			continue;
+		for (dup = 0, j = 0; j < i && !dup; j++)
+			dup = strcmp(r->pairs[j].key, p->key) == 0;
+		if (dup)
+			continue;
+		if (!first)
+			buf_puts(b, ", ");
+		first = 0;
+		out_json_string(b, p->key + 6, strlen(p->key + 6));
+		buf_puts(b, ": ");
+		out_json_numval(b, p);
+	}
+	buf_putc(b, '}');
 }
 
 /* An object of the fields listed, in their order; a missing key is null. */
@@ -227,7 +264,11 @@ out_fields_object(struct buf *b, const struct record *r,
 		if (i > 0)
 			buf_puts(b, ", ");
 		buf_printf(b, "\"%s\": ", fields[i].key);
-		out_json_value(b, record_pair(r, fields[i].key), fields[i].type);
+		if (fields[i].type == J_PARAMS)
+			out_json_params(b, r);
+		else
+			out_json_value(b, record_pair(r, fields[i].key),
+			    fields[i].type);
 	}
 	buf_putc(b, '}');
 }

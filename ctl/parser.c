@@ -70,6 +70,23 @@ const struct optdef optdefs[] = {
 	    V_ANY,	NULL,		C_NONE },
 	{ "no-wait",	O_NOWAIT,	"wait",		"no",	OS_REFRESH,
 	    V_ANY,	NULL,		C_NONE },
+	/* Issue 9: a model's settings; the daemon checks the ranges. */
+	{ "label",	O_LABEL,	"label",	NULL,	OS_SET,
+	    V_ANY,	NULL,		C_NONE },
+	{ "alias",	O_ALIAS,	"alias",	NULL,	OS_SET | OS_UNSET,
+	    V_ANY,	NULL,		C_NONE },
+	{ "temperature", O_TEMPERATURE,	"temperature",	NULL,	OS_SET,
+	    V_DECIMAL,	NULL,		C_NONE },
+	{ "top-p",	O_TOP_P,	"top_p",	NULL,	OS_SET,
+	    V_DECIMAL,	NULL,		C_NONE },
+	{ "max-tokens",	O_MAX_TOKENS,	"max_tokens",	NULL,	OS_SET,
+	    V_INTEGER,	NULL,		C_NONE },
+	{ "frequency-penalty", O_FREQ_PENALTY, "frequency_penalty", NULL, OS_SET,
+	    V_DECIMAL,	NULL,		C_NONE },
+	{ "presence-penalty", O_PRES_PENALTY, "presence_penalty", NULL, OS_SET,
+	    V_DECIMAL,	NULL,		C_NONE },
+	{ "enforce",	O_ENFORCE,	"enforce",	NULL,	OS_SET | OS_UNSET,
+	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);
 
@@ -203,6 +220,28 @@ valid_count(const char *v, long max)
 	return errno == 0 && *end == '\0' && n >= 1 && n <= max;
 }
 
+/* [-]digits[.digits], or (integer) digits only: what the daemon reads as a value. */
+static int
+valid_decimal(const char *v, int integer)
+{
+	size_t	 n = strlen(v);
+
+	if (n == 0 || n > 32)
+		return 0;
+	if (*v == '-' && !integer)
+		v++;
+	if (*v < '0' || *v > '9')
+		return 0;
+	v += strspn(v, "0123456789");
+	if (*v == '.' && !integer) {
+		v++;
+		if (*v < '0' || *v > '9')
+			return 0;
+		v += strspn(v, "0123456789");
+	}
+	return *v == '\0';
+}
+
 /* The option row of cmd called name, or NULL. */
 static const struct optdef *
 option_find(const struct command *cmd, const char *name)
@@ -244,6 +283,11 @@ parse_option(struct ctl *ctl, const struct command *cmd, const char *name,
 		value = next;
 		*used = 1;
 	}
+	/* Issue 9: set's options are sent once; several names are one list. */
+	if ((o->sets & (OS_SET | OS_UNSET)) && ctl->opt[o->id] != NULL)
+		usage_error(cmd, "option --%s given twice%s", name,
+		    o->id == O_ALIAS || o->id == O_ENFORCE ?
+		    ": give several as one comma-separated list" : "");
 	switch (o->check) {
 	case V_SET:
 		if (!one_of(value, o->values)) {
@@ -270,6 +314,15 @@ parse_option(struct ctl *ctl, const struct command *cmd, const char *name,
 	case V_ANY:
 		if (value[0] == '\0')
 			usage_error(cmd, "option --%s needs a value", name);
+		break;
+	case V_DECIMAL:
+	case V_INTEGER:
+		if (!valid_decimal(value, o->check == V_INTEGER))
+			usage_error(cmd, "bad --%s%s%s: %s", name,
+			    strlen(value) <= 32 ? " " : "",
+			    strlen(value) <= 32 ? value : "",
+			    o->check == V_INTEGER ? "a whole number (digits)" :
+			    "a number such as 0.7 or -1.5");
 		break;
 	}
 	ctl->opt[o->id] = value;

@@ -568,3 +568,20 @@ done:
 	return rv;
 }
 
+
+/*
+ * unset: the names after MODEL in the protocol's spelling (top-p is
+ * top_p, as --top-p sends it), checked by the daemon; then one request.
+ */
+int
+run_unset(struct ctl *ctl)
+{
+	char	*p;
+	int	 i;
+
+	for (i = 1; i < ctl->argc; i++)
+		for (p = ctl->argv[i]; *p != '\0'; p++)
+			if (*p == '-')
+				*p = '_';
+	return run_single(ctl);
+}

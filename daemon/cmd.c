@@ -44,6 +44,17 @@ const struct cmd cmd_table[] = {
 	    "default.changed)" },
 	{ "DELETE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_delete,
 	    "remove a model from the registry (raises model.deleted)" },
+	{ "SET", "MODEL [label=TEXT] [alias=NAME[,NAME...]] [temperature=X] "
+	    "[top_p=X] [max_tokens=N] [frequency_penalty=X] [presence_penalty=X] "
+	    "[enforce=PARAM[,PARAM...]]", 1, 1, "label alias temperature top_p "
+	    "max_tokens frequency_penalty presence_penalty enforce",
+	    ROLE_MEMBER, 0, cmd_set,
+	    "configure a model: its label, organisation aliases and default "
+	    "parameters (raises model.configured)" },
+	{ "UNSET", "MODEL [label] [alias] [PARAM...] [enforce] "
+	    "[alias=NAME[,NAME...]] [enforce=PARAM[,PARAM...]]", 1, 10,
+	    "alias enforce", ROLE_MEMBER, 0, cmd_unset,
+	    "remove settings of a model (raises model.configured)" },
 	{ "CATALOG", "[search=TEXT] [provider=P] [zdr=yes|no] [synced=yes|no] "
 	    "[kind=K] [sort=name|provider|context|price] [order=asc|desc] "
 	    "[limit=N] [after=CURSOR]", 0, 0,

@@ -89,6 +89,9 @@ enum cmd_ret cmd_events(struct cmd_ctx *);
 enum cmd_ret cmd_watch(struct cmd_ctx *);
 /* Issue 6: cmd_audit.c. */
 enum cmd_ret cmd_audit(struct cmd_ctx *);
+/* Issue 9: cmd_settings.c. */
+enum cmd_ret cmd_set(struct cmd_ctx *);
+enum cmd_ret cmd_unset(struct cmd_ctx *);
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and
@@ -114,5 +117,7 @@ int	 cmd_model_record(struct buf *, const struct model *);
 /* The protocol's comma lists: FEAT_* bits, and a stored JSON array of aliases. */
 void	 cmd_features_list(unsigned bits, char *out, size_t outlen);
 void	 cmd_aliases_list(const char *json, char *out, size_t outlen);
+/* Issue 9 (cmd_settings.c): a model's param.NAME= (those set) and enforced= pairs. */
+int	 cmd_settings_record(struct buf *, const struct model *);
 
 #endif

@@ -72,6 +72,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 
 	rv |= lf_str(b, "id", m->id);
 	rv |= lf_str(b, "name", m->name);
+	rv |= lf_str(b, "label", m->label);
 	rv |= lf_str(b, "provider", m->provider);
 	rv |= lf_str(b, "kind", m->kind != NULL && m->kind[0] ? m->kind : "chat");
 	rv |= lf_str(b, "status", m->active ? "active" : "inactive");
@@ -86,6 +87,8 @@ cmd_model_record(struct buf *b, const struct model *m)
 	    m->prices : "{}");
 	rv |= lf_str(b, "features", feat);
 	rv |= lf_str(b, "aliases", aliases);
+	rv |= lf_str(b, "org_aliases", m->org_aliases != NULL ?
+	    m->org_aliases : "");
 	rv |= lf_str(b, "status_source", m->status_source);
 	rv |= lf_str(b, "status_reason", m->status_reason);
 	rv |= lf_time(b, "added_at", m->added_at);
@@ -100,6 +103,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_bool(b, "delisted", m->delisted);
 	rv |= lf_str(b, "health", m->health ? m->health : "unknown");
 	rv |= lf_opt_num(b, "uptime_30m", m->has_uptime, m->uptime_30m);
+	rv |= cmd_settings_record(b, m);
 	rv |= lf_str(b, "description", m->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;

@@ -375,6 +375,84 @@ static const char *const db_migrations[] = {
 	SEARCH_FILL("models", "model")
 	SEARCH_SCHEMA("catalog", "catalog")
 	SEARCH_FILL("catalog", "catalog"),
+
+	/*
+	 * 4 -> 5 (issue 9, per-model settings): the organisation's label
+	 * and default parameters of a model (enforced: a bit per parameter,
+	 * in settings.h's order, each only when that parameter is set), and
+	 * its organisation aliases. Both go with the model (ON DELETE
+	 * CASCADE); seeds and catalog refreshes never write them. The
+	 * ranges repeat settings.c's, as the schema's copy.
+	 */
+	"CREATE TABLE model_settings ("
+	"  model TEXT PRIMARY KEY NOT NULL REFERENCES models(id)"
+	"    ON DELETE CASCADE ON UPDATE CASCADE,"
+	"  label TEXT CHECK(label IS NULL OR length(label) BETWEEN 1 AND 64),"
+	"  temperature REAL CHECK(temperature IS NULL OR"
+	"    temperature BETWEEN 0 AND 2),"
+	"  top_p REAL CHECK(top_p IS NULL OR top_p BETWEEN 0 AND 1),"
+	"  max_tokens INTEGER CHECK(max_tokens IS NULL OR"
+	"    (typeof(max_tokens) = 'integer' AND max_tokens >= 1)),"
+	"  frequency_penalty REAL CHECK(frequency_penalty IS NULL OR"
+	"    frequency_penalty BETWEEN -2 AND 2),"
+	"  presence_penalty REAL CHECK(presence_penalty IS NULL OR"
+	"    presence_penalty BETWEEN -2 AND 2),"
+	"  enforced INTEGER NOT NULL DEFAULT 0 CHECK(typeof(enforced) = 'integer'"
+	"    AND enforced BETWEEN 0 AND 31"
+	"    AND ((enforced & 1) = 0 OR temperature IS NOT NULL)"
+	"    AND ((enforced & 2) = 0 OR top_p IS NOT NULL)"
+	"    AND ((enforced & 4) = 0 OR max_tokens IS NOT NULL)"
+	"    AND ((enforced & 8) = 0 OR frequency_penalty IS NOT NULL)"
+	"    AND ((enforced & 16) = 0 OR presence_penalty IS NOT NULL)),"
+	"  updated_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	/*
+	 * One namespace: an organisation alias names one model, and SET
+	 * refuses a name that is a model's id or alias, or a catalog
+	 * entry's. A name a source brings later (a new model's id, a
+	 * catalog alias) does not take it over: names resolve through
+	 * model_org_aliases first (RESOLVE_SQL), and the triggers below
+	 * raise alias.conflict so that a person sees it.
+	 */
+	"CREATE TABLE model_org_aliases ("
+	"  alias TEXT PRIMARY KEY NOT NULL"
+	"    CHECK(length(alias) BETWEEN 1 AND 200),"
+	"  model TEXT NOT NULL REFERENCES models(id)"
+	"    ON DELETE CASCADE ON UPDATE CASCADE,"
+	"  added_at INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX model_org_aliases_model ON model_org_aliases(model, alias);"
+	/*
+	 * A model with an organisation alias has a settings row, so a
+	 * record reads model_org_aliases only for the models that have one
+	 * (MODEL_SETTINGS_COLS), whoever adds the alias.
+	 */
+	"CREATE TRIGGER model_org_aliases_row AFTER INSERT ON model_org_aliases"
+	"  BEGIN"
+	"  INSERT INTO model_settings(model, updated_at)"
+	"   VALUES (NEW.model, NEW.added_at) ON CONFLICT(model) DO NOTHING;"
+	"  END;"
+	"CREATE TRIGGER model_org_aliases_id_conflict AFTER INSERT ON models"
+	"  WHEN EXISTS (SELECT 1 FROM model_org_aliases WHERE alias = NEW.id)"
+	"  BEGIN"
+	"  INSERT INTO events(at, kind, model, message, details)"
+	"   SELECT CAST(strftime('%s', 'now') AS INTEGER), 'alias.conflict',"
+	"   o.model, 'the organisation alias ' || o.alias || ' is now also the"
+	" id of a new model; it keeps naming this model: unset the alias to"
+	" reach the new model by its id',"
+	"   json_object('alias', o.alias, 'conflict', 'id', 'other', NEW.id)"
+	"   FROM model_org_aliases AS o WHERE o.alias = NEW.id;"
+	"  END;"
+	"CREATE TRIGGER model_org_aliases_alias_conflict AFTER INSERT ON"
+	"  model_aliases WHEN EXISTS (SELECT 1 FROM model_org_aliases AS o"
+	"  WHERE o.alias = NEW.alias AND o.model <> NEW.model) BEGIN"
+	"  INSERT INTO events(at, kind, model, message, details)"
+	"   SELECT CAST(strftime('%s', 'now') AS INTEGER), 'alias.conflict',"
+	"   o.model, 'the organisation alias ' || o.alias || ' is now also a"
+	" catalog alias of ' || NEW.model || '; it keeps naming this model',"
+	"   json_object('alias', o.alias, 'conflict', 'catalog alias', 'other',"
+	"   NEW.model) FROM model_org_aliases AS o WHERE o.alias = NEW.alias;"
+	"  END;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -618,6 +696,8 @@ db_open(const char *path)
 	if (db_migrate_to(db, path, DB_VERSION) == -1)
 		goto fail;
 	if (db_aliases_init(db) == -1)
+		goto fail;
+	if (db_settings_init(db) == -1)
 		goto fail;
 	return db;
 bad:

@@ -81,6 +81,8 @@ db_audit_list_stmt(sqlite3 *db, const struct db_audit_query *q)
 	    "  AND (?2 IS NULL OR model = ?2 OR model IN"
 	    "    (SELECT model FROM model_aliases WHERE alias = ?2"
 	    "     UNION ALL SELECT model FROM model_aliases_shadowed"
+	    "     WHERE alias = ?2"
+	    "     UNION ALL SELECT model FROM model_org_aliases"	/* issue 9 */
 	    "     WHERE alias = ?2))"
 	    "  AND (?3 IS NULL OR actor = ?3)"
 	    "  ORDER BY id DESC LIMIT ?4"

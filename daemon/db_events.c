@@ -231,6 +231,8 @@ db_events_list_stmt(sqlite3 *db, const struct db_event_query *q)
 	    "  AND (?4 IS NULL OR model = ?4 OR model IN"
 	    "    (SELECT model FROM model_aliases WHERE alias = ?4"
 	    "     UNION ALL SELECT model FROM model_aliases_shadowed"
+	    "     WHERE alias = ?4"
+	    "     UNION ALL SELECT model FROM model_org_aliases"	/* issue 9 */
 	    "     WHERE alias = ?4))"
 	    "  ORDER BY id DESC LIMIT ?5"
 	    ") ORDER BY id");

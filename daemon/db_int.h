@@ -84,6 +84,8 @@ int	 db_stmt_cached(sqlite3 *);
 int	 db_migrate_to(sqlite3 *, const char *path, int target);
 /* The alias tables' connection side (db_aliases.c), at open: 0 or -1. */
 int	 db_aliases_init(sqlite3 *);
+/* Issue 9: the settings' connection side (db_settings.c): the alias.conflict log. 0 or -1. */
+int	 db_settings_init(sqlite3 *);
 /* Bind the actor's uid to iuid and user name to iuser. */
 int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 

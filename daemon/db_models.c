@@ -19,17 +19,56 @@
 	"id, name, provider, description, context_length, prompt_price," \
 	" completion_price, features, aliases, status, is_default," \
 	" status_source, added_at, status_changed_at, last_seen_at," \
-	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at"
+	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at," \
+	MODEL_SETTINGS_COLS
+
+/*
+ * Issue 9: the organisation's settings, from model_settings (MODEL_FROM's
+ * join on its primary key) and model_org_aliases (its index by model,
+ * alias: read in that order, so the list comes sorted, and no sort), read
+ * only for a model with a settings row, which every model with an
+ * organisation alias has (the trigger model_org_aliases_row): most
+ * models have none, and their records cost one search, not two.
+ */
+#define MODEL_SETTINGS_COLS \
+	" ms.label, ms.temperature, ms.top_p, ms.max_tokens," \
+	" ms.frequency_penalty, ms.presence_penalty, ms.enforced," \
+	" CASE WHEN ms.model IS NULL THEN NULL ELSE" \
+	"  (SELECT group_concat(alias, ',') FROM model_org_aliases AS oa" \
+	"  WHERE oa.model = model_view.id) END"
+#define MODEL_FROM \
+	"model_view LEFT JOIN model_settings AS ms ON ms.model = model_view.id"
 
 /*
  * A user's name resolved to one id: the exact id first, else the model
  * the alias names (model_aliases: one model per alias, the model that
  * listed it first). Two index lookups, no scan. Expects the name bound
- * to ?1.
+ * to ?1. Issue 9: an organisation alias (SET alias=) comes before both:
+ * SET refuses a name that is taken, so the two meet only when a source
+ * later brings it, and then the name a person chose keeps its model
+ * (alias.conflict says so).
  */
 #define RESOLVE_SQL \
-	"coalesce((SELECT id FROM models WHERE id = ?1)," \
+	"coalesce((SELECT model FROM model_org_aliases WHERE alias = ?1)," \
+	" (SELECT id FROM models WHERE id = ?1)," \
 	" (SELECT model FROM model_aliases WHERE alias = ?1))"
+
+/* Issue 9: the settings columns of MODEL_COLS, from column c on. */
+static void
+db_row_settings(sqlite3_stmt *st, int c, struct model *m)
+{
+	int	 i;
+
+	m->label = sqlite3_column_type(st, c) == SQLITE_NULL ? NULL :
+	    db_coltext(st, c);
+	for (i = 0; i < SP_COUNT; i++)
+		if (sqlite3_column_type(st, c + 1 + i) != SQLITE_NULL) {
+			m->has_param[i] = 1;
+			m->param[i] = sqlite3_column_double(st, c + 1 + i);
+		}
+	m->enforced = (unsigned)sqlite3_column_int64(st, c + 1 + SP_COUNT);
+	m->org_aliases = db_coltext(st, c + 2 + SP_COUNT);
+}
 
 /* Fill m from a row of MODEL_COLS; its pointers live until the next step. */
 static void
@@ -76,6 +115,7 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 	m->prices = db_coltext(st, 22);
 	if (sqlite3_column_type(st, 23) != SQLITE_NULL)
 		m->expires_at = sqlite3_column_int64(st, 23);
+	db_row_settings(st, 24, m);
 }
 
 /* Step st, handing every row to cb. Returns the number of rows, or -1. Hands st back (db_stmt_done). */
@@ -294,7 +334,15 @@ db_model_delete(sqlite3 *db, const char *id, int64_t now,
 	    "  'status_source', status_source, 'added_at', added_at,"
 	    "  'status_changed_at', status_changed_at,"
 	    "  'last_seen_at', last_seen_at, 'kind', kind,"
-	    "  'prices', json(prices), 'expires_at', expires_at), NULL"
+	    "  'prices', json(prices), 'expires_at', expires_at,"
+	    /* Issue 9: the settings go with it (ON DELETE CASCADE). */
+	    "  'settings', json((SELECT json_object('label', label, 'temperature',"
+	    "   temperature, 'top_p', top_p, 'max_tokens', max_tokens,"
+	    "   'frequency_penalty', frequency_penalty, 'presence_penalty',"
+	    "   presence_penalty, 'enforced', enforced) FROM model_settings"
+	    "   WHERE model = ?1)),"
+	    "  'org_aliases', json((SELECT json_group_array(alias) FROM"
+	    "   model_org_aliases WHERE model = ?1))), NULL"
 	    " FROM models WHERE id = ?1");
 	if (st == NULL)
 		return -1;
@@ -327,7 +375,7 @@ db_model_show(sqlite3 *db, const char *name, db_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 n;
 
-	st = db_stmt(db, DB_STMT_SHOW, "SELECT " MODEL_COLS " FROM model_view"
+	st = db_stmt(db, DB_STMT_SHOW, "SELECT " MODEL_COLS " FROM " MODEL_FROM
 	    " WHERE id = " RESOLVE_SQL);
 	if (st == NULL)
 		return -1;
@@ -347,7 +395,7 @@ db_model_show_default(sqlite3 *db, db_model_cb cb, void *arg)
 	int		 n;
 
 	st = db_stmt(db, DB_STMT_SHOW_DEFAULT, "SELECT " MODEL_COLS
-	    " FROM model_view WHERE is_default = 1");
+	    " FROM " MODEL_FROM " WHERE is_default = 1");
 	if (st == NULL)
 		return -1;
 	if ((n = db_each_model(db, st, cb, arg)) == -1)
@@ -405,7 +453,7 @@ db_models_list_sql(struct buf *sql, const struct list_query *q, int phase,
 	const char	*order = db_sort_sql(q->sort), *ko;
 
 	if (order == NULL || buf_puts(sql, "SELECT " MODEL_COLS
-	    " FROM model_view WHERE 1") == -1)
+	    " FROM " MODEL_FROM " WHERE 1") == -1)
 		return -1;
 	if (q->status == RS_ACTIVE && buf_puts(sql,
 	    " AND status = 'active'") == -1)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "settings.h"	/* SP_COUNT */
+
 struct config;
 
 /* Result codes; the protocol layer maps them to ERR codes of the same name. */
@@ -56,6 +58,12 @@ struct model {
 	const char	*kind;			/* "chat", "embedding", ... (REG_KINDS) */
 	const char	*prices;		/* JSON object text, "{}" when none */
 	int64_t		 expires_at;		/* 0 when it does not expire */
+	/* Issue 9: the organisation's settings (reg_settings.c). */
+	const char	*label;			/* NULL when none */
+	const char	*org_aliases;		/* comma list, sorted, "" when none */
+	int		 has_param[SP_COUNT];	/* settings.h's parameters */
+	double		 param[SP_COUNT];
+	unsigned	 enforced;		/* bit i: parameter i */
 };
 
 typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops */

@@ -131,11 +131,12 @@ _SCRUB = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 
 
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
-MODEL_KEYS = ["id", "name", "provider", "kind", "status", "default", "context_length",
-    "prompt_price", "completion_price", "prices", "features", "aliases", "status_source",
-    "status_reason",
+MODEL_KEYS = ["id", "name", "label", "provider", "kind", "status", "default", "context_length",
+    "prompt_price", "completion_price", "prices", "features", "aliases", "org_aliases",
+    "status_source", "status_reason",
     "added_at", "status_changed_at", "last_seen_at", "expires_at", "canonical_slug", "zdr",
-    "delisted", "health", "uptime_30m", "description"]
+    "delisted", "health", "uptime_30m", "enforced", "description"]
+# Issue 9: a model record also has param.NAME= keys, before enforced, for the parameters set.
 VERBS = ["PING", "VERSION", "HELP", "WHOAMI", "STATUS", "LIST", "SHOW",
     "ACTIVATE", "DEACTIVATE", "DEFAULT", "DELETE", "SEED", "RELOAD", "QUIT"]
 
