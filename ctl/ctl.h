@@ -121,6 +121,9 @@ void	 out_audit_json(const struct record *, int n);
 void	 out_refresh_text(const struct record *, int n);
 void	 out_refresh_json(const struct record *, int n);
 void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */
+void	 out_keys_text(const struct record *, int n);	/* key list (issue 9) */
+void	 out_keys_json(const struct record *, int n);
+void	 out_key_json(const struct record *);	/* key show, and the reply of a change */
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
 
@@ -141,7 +144,9 @@ void	 out_outcomes_json(const struct outcome *, int n);
  */
 enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_DESC, O_WINDOW, O_SINCE, O_KIND, O_MODEL, O_LIMIT, O_FORCE, O_NOWAIT,
-    O_FOLLOW, O_ACTOR, O_COUNT };
+    O_FOLLOW, O_ACTOR,
+    O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_GRACE,	/* issue 9: key */
+    O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
 #define OS_LIST		0x01	/* list's --status ... */
@@ -150,6 +155,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_EVENTS	0x08	/* events' --since ... --follow */
 #define OS_REFRESH	0x10	/* refresh's --force and --no-wait */
 #define OS_AUDIT	0x20	/* audit's --model ... */
+#define OS_KEY		0x40	/* key's --models, --all, --expires, --note, --grace */
 
 /* How parser.c checks an option's value. */
 enum optcheck {

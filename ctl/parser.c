@@ -70,6 +70,17 @@ const struct optdef optdefs[] = {
 	    V_ANY,	NULL,		C_NONE },
 	{ "no-wait",	O_NOWAIT,	"wait",		"no",	OS_REFRESH,
 	    V_ANY,	NULL,		C_NONE },
+	/* Issue 9: key; run_key checks which subcommand takes which. */
+	{ "models",	O_MODELS,	"models",	NULL,	OS_KEY,
+	    V_ANY,	NULL,		C_MODELS },
+	{ "all",	O_ALL,		"all",		"yes",	OS_KEY,
+	    V_ANY,	NULL,		C_NONE },
+	{ "expires",	O_EXPIRES,	"expires",	NULL,	OS_KEY,
+	    V_DURATION,	NULL,		C_NONE },
+	{ "note",	O_NOTE,		"note",		NULL,	OS_KEY,
+	    V_ANY,	NULL,		C_NONE },
+	{ "grace",	O_GRACE,	"grace",	NULL,	OS_KEY,
+	    V_DURATION,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);
 

@@ -68,6 +68,12 @@ const struct cmd cmd_table[] = {
 	    "force wait", ROLE_ADMIN, 0, cmd_refresh,
 	    "refresh a source now and report its outcome; force=yes applies "
 	    "the response that was held" },
+	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
+	    "[models=M,...] [all=yes] [expires=DURATION] [note=TEXT] "
+	    "[grace=DURATION]", 1, PROTO_MAXARGS - 1,
+	    "models all expires note grace", ROLE_ADMIN, 0, cmd_key,
+	    "API keys for applications: create (the secret is shown once), "
+	    "list, show, revoke, rotate, allow or deny models" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
 	    "fetch the seed source and apply the seed rules now" },
 	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,

@@ -85,6 +85,8 @@ enum cmd_ret cmd_events(struct cmd_ctx *);
 enum cmd_ret cmd_watch(struct cmd_ctx *);
 /* Issue 6: cmd_audit.c. */
 enum cmd_ret cmd_audit(struct cmd_ctx *);
+/* Issue 9: cmd_key.c. */
+enum cmd_ret cmd_key(struct cmd_ctx *);
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

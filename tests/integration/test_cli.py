@@ -36,7 +36,7 @@ def test_unconfigured(tap):
 
 
 COMMANDS = ["status", "list", "show", "activate", "deactivate", "default", "delete",
-    "catalog", "sync", "refresh", "uptime", "events", "audit", "seed", "reload", "whoami",
+    "catalog", "sync", "refresh", "uptime", "events", "audit", "key", "seed", "reload", "whoami",
     "ping", "version", "help"]
 
 

@@ -315,7 +315,7 @@ def test_service(tap):
         tap.eq(p.returncode, 0, "service may run %s (%s)" % (" ".join(args), p.stderr.strip()))
     for args in (("activate", "magistral-medium-latest"), ("deactivate", "pixtral-large-2411"),
             ("default", "pixtral-large-2411"), ("delete", "mistral-embed"), ("seed",),
-            ("reload",)):
+            ("reload",), ("key", "list"), ("key", "create", "svc-app")):
         p = ctl_as(d, SERVICE, *args)
         tap.eq(p.returncode, 4, "service: %s -> exit 4" % " ".join(args))
         tap.like(p.stdout + p.stderr, r"needs the (member|admin) role; you are service",
@@ -324,6 +324,11 @@ def test_service(tap):
     tap.eq(recs[0]["status"], "inactive", "the service peer's activate changed nothing")
     st, recs = d.request("SHOW mistral-embed")
     tap.eq(st, "OK 1", "the service peer's delete changed nothing")
+    st, recs = d.request("KEY LIST")
+    tap.eq((st, recs), ("OK 0", []), "the service peer's key create made no key")
+    # HELP says the role of KEY; a member may not create keys either.
+    p = ctl_as(d, MEMBER, "key", "create", "member-app")
+    tap.eq(p.returncode, 4, "member: key create -> exit 4 (admin only)")
     # service = * reaches everybody else; member and viewer keep their own
     d.access = {"admin": ["root"], "member": [MEMBER], "service": ["*"]}
     d.write_config()

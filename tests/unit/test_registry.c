@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 4, "schema version is 4");
+	is_int(db_schema_version(db), 5, "schema version is 5");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -265,6 +265,7 @@ test_schema(sqlite3 *db)
 	is_str(qtext(db, "SELECT group_concat(name, ',') FROM (SELECT name"
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
+	    "api_key_models,api_key_secrets,api_key_secrets_key,api_keys,"
 	    "audit,catalog,catalog_aliases,catalog_aliases_delete,"
 	    "catalog_aliases_entry,catalog_aliases_insert,"
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
@@ -279,6 +280,7 @@ test_schema(sqlite3 *db)
 	    "model_aliases_model,model_aliases_shadowed,"
 	    "model_aliases_shadowed_model,model_aliases_update,model_fts,"
 	    "model_fts_config,model_fts_data,model_fts_docsize,model_fts_idx,"
+	    "model_ids,model_ids_delete,model_ids_insert,"
 	    "model_keys,model_search_delete,model_search_insert,"
 	    "model_search_update,model_view,models,models_default_is_chat,"
 	    "models_default_is_chat_insert,models_keep_default,models_kind,"
@@ -288,7 +290,7 @@ test_schema(sqlite3 *db)
 	    "models_sort_provider_desc,models_sort_status,"
 	    "models_sort_status_desc,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v4");
+	    "tables, views, indexes and triggers of schema v5");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -978,7 +980,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 4, "file database migrated to 4");
+	is_int(db_schema_version(db), 5, "file database migrated to 5");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1001,7 +1003,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 4, "second open: still version 4");
+	is_int(db_schema_version(db), 5, "second open: still version 5");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
