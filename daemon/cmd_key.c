@@ -96,6 +96,11 @@ cmd_key_models(struct cmd_ctx *ctx, const char *list, char **copy,
 		return -1;
 	}
 	for (p = *copy; (w = strsep(&p, ",")) != NULL; ) {
+		if (strlen(w) > 255) {
+			cmd_err(ctx, "notfound", "no such model: a name of %zu "
+			    "bytes", strlen(w));
+			return -1;
+		}
 		if (w[0] == '\0') {
 			cmd_err(ctx, "usage", "bad models: a comma list of model "
 			    "ids or aliases, without empty names");
@@ -165,6 +170,15 @@ cmd_key(struct cmd_ctx *ctx)
 			    req->optk[j], key_subs[i].usage);
 	}
 	sub = key_subs[i].sub;
+	/* Bounded before any message can echo them (a name, ids of 255 bytes). */
+	if (nargs >= 1 && !reg_key_name_ok(req->argv[2]) &&
+	    strcmp(sub, "create") != 0)
+		return cmd_err(ctx, "notfound", "no such key: a key name is 1 to "
+		    "%d letters, digits, '.', '_' or '-'", KEY_NAME_MAX);
+	for (j = 3; j < req->argc; j++)
+		if (strlen(req->argv[j]) > 255)
+			return cmd_err(ctx, "notfound", "no such model: a name of "
+			    "%zu bytes", strlen(req->argv[j]));
 
 	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
 		rc = sub[0] == 'l' ?

@@ -181,6 +181,14 @@ def test_keys(tap):
         tap.err(st, "usage", "%s: ERR usage" % why)
     st, _ = d.request("KEY SHOW nosuch")
     tap.err(st, "notfound", "show of an unknown key: notfound")
+    # names from outside are bounded before a message echoes them
+    for line, what in (("KEY SHOW " + "k" * 3000, "a 3000-byte key name"),
+            ("KEY ALLOW app1 " + "m" * 3000, "a 3000-byte model name"),
+            ("KEY CREATE x9 models=" + "m" * 3000, "a 3000-byte model in models=")):
+        st, _ = d.request(line)
+        tap.err(st, "notfound", "%s: notfound" % what)
+        tap.ok(len(st) < 200 and "k" * 100 not in st and "m" * 100 not in st,
+            "%s is not echoed: %r" % (what, st[:120]))
 
     # audit and events: every change, with the actor, never the secret
     st, recs = d.request("AUDIT actor=root limit=10000")
