@@ -1,6 +1,10 @@
 /* commands.c: modelregctl's command table: one entry a command (usage, options, help, how it runs) and its renderer. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "ctl.h"
@@ -20,6 +24,7 @@ static int	render_version(const struct ctl *, struct record *, int);
 static int	render_key(const struct ctl *, struct record *, int);
 static int	run_events(struct ctl *);
 static int	run_key(struct ctl *);
+static int	run_resolve(struct ctl *);
 static int	run_help(struct ctl *);
 
 static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
@@ -146,6 +151,18 @@ const struct command commands[] = {
 	    "  --limit N                     the newest N rows (default 100,\n"
 	    "                                at most 10000)\n",
 	    NULL, NULL, render_audit },
+	{ "resolve", "RESOLVE", 0, 1, 0, OS_RESOLVE, "model", NULL,
+	    "[MODEL] [--key-file FILE]",
+	    "the model an application should use now (service)",
+	    "Ask which model to use now (service, member or admin): MODEL when it\n"
+	    "is active and allowed (reason requested), else the default: asked\n"
+	    "for (default), or standing in for a model that is inactive, expired\n"
+	    "or removed (fallback). With an API key (from --key-file, else\n"
+	    "$MODELREG_KEY; never on the command line) only a model the key may\n"
+	    "use is answered.\n",
+	    "  --key-file FILE               read the key's secret from FILE (its\n"
+	    "                                first line)\n",
+	    NULL, run_resolve, render_record },
 	/* Issue 9: one command, its subcommand the first operand (run_key). */
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
@@ -481,3 +498,50 @@ render_key(const struct ctl *ctl, struct record *recs, int n)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * resolve: the key's secret from --key-file (its first line), else from
+ * $MODELREG_KEY, sent as key=; never an argument, which ps(1) shows to
+ * everyone. The secret is wiped once the request is sent.
+ */
+static int
+run_resolve(struct ctl *ctl)
+{
+	const char	*path = ctl->opt[O_KEYFILE], *env;
+	char		 secret[256];
+	ssize_t		 n = 0, r;
+	int		 fd, rv;
+
+	if (path == NULL) {
+		if ((env = getenv("MODELREG_KEY")) == NULL || env[0] == '\0')
+			return run_single(ctl);
+		if (strlen(env) >= sizeof(secret))
+			usage_error(ctl->cmd, "$MODELREG_KEY is too long to be "
+			    "a key");
+		memcpy(secret, env, strlen(env) + 1);
+	} else {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+			ctl_warn("%s", path);
+			return CTL_EXIT_USAGE;
+		}
+		while (n < (ssize_t)sizeof(secret) - 1 &&
+		    (r = read(fd, secret + n, sizeof(secret) - 1 - (size_t)n)) != 0) {
+			if (r == -1) {
+				if (errno == EINTR)
+					continue;
+				ctl_warn("%s", path);
+				close(fd);
+				explicit_bzero(secret, sizeof(secret));
+				return CTL_EXIT_USAGE;
+			}
+			n += r;
+		}
+		close(fd);
+		secret[n] = '\0';
+		secret[strcspn(secret, "\r\n")] = '\0';
+		if (secret[0] == '\0')
+			usage_error(ctl->cmd, "%s holds no key", path);
+	}
+	rv = run_single_with(ctl, "key", secret);
+	explicit_bzero(secret, sizeof(secret));
+	return rv;
+}

@@ -146,6 +146,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_DESC, O_WINDOW, O_SINCE, O_KIND, O_MODEL, O_LIMIT, O_FORCE, O_NOWAIT,
     O_FOLLOW, O_ACTOR,
     O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_GRACE,	/* issue 9: key */
+    O_KEYFILE,	/* issue 9: resolve */
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -156,6 +157,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_REFRESH	0x10	/* refresh's --force and --no-wait */
 #define OS_AUDIT	0x20	/* audit's --model ... */
 #define OS_KEY		0x40	/* key's --models, --all, --expires, --note, --grace */
+#define OS_RESOLVE	0x80	/* resolve's --key-file */
 
 /* How parser.c checks an option's value. */
 enum optcheck {
@@ -246,6 +248,8 @@ void	 help_command(const struct command *);	/* help COMMAND */
 
 /* request.c: requests to the daemon; each returns an exit code. */
 int	 run_single(struct ctl *);	/* one request, its reply rendered */
+/* The same with one more option xkey=xval after the others (resolve's key=, read from a file); the request is wiped after. */
+int	 run_single_with(struct ctl *, const char *xkey, const char *xval);
 /* list and catalog: page through the daemon's reply (limit=, after=), render it whole. */
 #define CTL_PAGE	1000
 int	 run_paged(struct ctl *);

@@ -81,6 +81,9 @@ const struct optdef optdefs[] = {
 	    V_ANY,	NULL,		C_NONE },
 	{ "grace",	O_GRACE,	"grace",	NULL,	OS_KEY,
 	    V_DURATION,	NULL,		C_NONE },
+	/* resolve: a file the secret is read from; never the secret itself. */
+	{ "key-file",	O_KEYFILE,	NULL,		NULL,	OS_RESOLVE,
+	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);
 

@@ -36,8 +36,8 @@ def test_unconfigured(tap):
 
 
 COMMANDS = ["status", "list", "show", "activate", "deactivate", "default", "delete",
-    "catalog", "sync", "refresh", "uptime", "events", "audit", "key", "seed", "reload", "whoami",
-    "ping", "version", "help"]
+    "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "key", "seed",
+    "reload", "whoami", "ping", "version", "help"]
 
 
 def ctl(*args):

@@ -16,6 +16,7 @@
 #include "keysecret.h"
 #include "log.h"
 #include "reg_keys.h"
+#include "reg_resolve.h"
 #include "registry.h"
 #include "tap.h"
 #include "testdb.h"
@@ -374,6 +375,97 @@ test_migration(void)
 	db_close(db);
 }
 
+/* RESOLVE's rule (issue 9 item 3): reasons, fallbacks, and the key's say. */
+static void
+test_resolve(void)
+{
+	sqlite3			*db;
+	struct reg_key_in	 in;
+	struct reg_key_out	 out;
+	struct reg_resolve_in	 rin;
+	struct reg_resolve_out	 r;
+	const char		*bc[] = { "b", "c" };
+	char			 msg[512], secret[KEY_SECRET_LEN + 1];
+
+	if ((db = db_open(":memory:")) == NULL) {
+		ok(0, "open");
+		return;
+	}
+	add_model(db, "a", "[\"aa\"]");
+	add_model(db, "b", "[]");
+	add_model(db, "c", "[]");
+	add_model(db, "d", "[]");
+	raw(db, "UPDATE models SET is_default = 1 WHERE id = 'a';"
+	    " UPDATE models SET status = 'inactive' WHERE id = 'b';"
+	    " UPDATE models SET expires_at = 1750000000 WHERE id = 'c';"
+	    " DELETE FROM models WHERE id = 'd'");
+
+	memset(&rin, 0, sizeof(rin));
+	rin.now = NOW;
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_OK, "no model");
+	ok(strcmp(r.m.id, "a") == 0 && strcmp(r.reason, "default") == 0 &&
+	    r.why == NULL, "no model: the default, reason default");
+	rin.model = "aa";
+	reg_resolve(db, &rin, &r, msg, sizeof(msg));
+	ok(strcmp(r.m.id, "a") == 0 && strcmp(r.reason, "requested") == 0,
+	    "an alias of an active model: requested");
+	rin.model = "b";
+	reg_resolve(db, &rin, &r, msg, sizeof(msg));
+	ok(strcmp(r.m.id, "a") == 0 && strcmp(r.reason, "fallback") == 0 &&
+	    r.why != NULL && strcmp(r.why, "inactive") == 0,
+	    "an inactive model: fallback, inactive");
+	rin.model = "c";
+	reg_resolve(db, &rin, &r, msg, sizeof(msg));
+	ok(r.why != NULL && strcmp(r.why, "expired") == 0,
+	    "a model at its expires_at: fallback, expired");
+	rin.now = NOW - 1;
+	reg_resolve(db, &rin, &r, msg, sizeof(msg));
+	ok(strcmp(r.m.id, "c") == 0 && strcmp(r.reason, "requested") == 0,
+	    "a second before it: requested");
+	rin.now = NOW;
+	rin.model = "d";
+	reg_resolve(db, &rin, &r, msg, sizeof(msg));
+	ok(r.why != NULL && strcmp(r.why, "removed") == 0,
+	    "a deleted id: fallback, removed");
+	rin.model = "zzz";
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_NOTFOUND,
+	    "a name never in the registry: notfound");
+
+	memset(&in, 0, sizeof(in));
+	in.actor = &alice;
+	in.now = NOW;
+	in.name = "k";
+	in.models = bc;
+	in.nmodels = 2;
+	reg_key_create(db, &in, &out, msg, sizeof(msg));
+	snprintf(secret, sizeof(secret), "%s", out.secret);
+	rin.secret = secret;
+	rin.model = "a";
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_DENIED,
+	    "a key's model it was not given: denied");
+	is_str(msg, "key k does not allow a", "and why");
+	rin.model = "b";
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_DENIED,
+	    "its inactive model whose fallback it may not use: denied");
+	ok(strstr(msg, "its fallback, the default a, is not allowed") != NULL,
+	    "and why: %s", msg);
+	rin.model = "c";
+	rin.now = NOW - 1;
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_OK,
+	    "its own active model: ok");
+	ok(r.has_key && strcmp(r.key.name, "k") == 0, "and says which key");
+	rin.model = NULL;
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_DENIED,
+	    "the default it may not use: denied");
+	secret[5] = secret[5] == 'A' ? 'B' : 'A';	/* still well formed */
+	rin.model = "c";
+	is_int(reg_resolve(db, &rin, &r, msg, sizeof(msg)), RES_DENIED,
+	    "a secret one character off: denied");
+	ok(strstr(msg, "unknown API key") != NULL && strstr(msg, secret) == NULL,
+	    "as unknown, and the message does not echo it: %s", msg);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -382,5 +474,6 @@ main(void)
 	tap_run(test_may_use());
 	tap_run(test_rules());
 	tap_run(test_migration());
+	tap_run(test_resolve());
 	return done_testing();
 }
