@@ -1,6 +1,10 @@
 /* commands.c: modelregctl's command table: one entry a command (usage, options, help, how it runs) and its renderer. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "ctl.h"
@@ -18,7 +22,10 @@ static int	render_record(const struct ctl *, struct record *, int);
 static int	render_ping(const struct ctl *, struct record *, int);
 static int	render_settings(const struct ctl *, struct record *, int);
 static int	render_version(const struct ctl *, struct record *, int);
+static int	render_key(const struct ctl *, struct record *, int);
 static int	run_events(struct ctl *);
+static int	run_key(struct ctl *);
+static int	run_resolve(struct ctl *);
 static int	run_help(struct ctl *);
 
 static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
@@ -179,6 +186,44 @@ const struct command commands[] = {
 	    "  --limit N                     the newest N rows (default 100,\n"
 	    "                                at most 10000)\n",
 	    NULL, NULL, render_audit },
+	{ "resolve", "RESOLVE", 0, 1, 0, OS_RESOLVE, "model", NULL,
+	    "[MODEL] [--key-file FILE]",
+	    "the model an application should use now (service)",
+	    "Ask which model to use now (service, member or admin): MODEL when it\n"
+	    "is active and allowed (reason requested), else the default: asked\n"
+	    "for (default), or standing in for a model that is inactive, expired\n"
+	    "or removed (fallback). With an API key (from --key-file, else\n"
+	    "$MODELREG_KEY; never on the command line) only a model the key may\n"
+	    "use is answered.\n",
+	    "  --key-file FILE               read the key's secret from FILE (its\n"
+	    "                                first line)\n",
+	    NULL, run_resolve, render_record },
+	/* Issue 9: one command, its subcommand the first operand (run_key). */
+	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
+	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
+	    "[--models M,...] [--all] [--expires DURATION] [--note TEXT] "
+	    "[--grace DURATION]",
+	    "manage the applications' API keys (admin)",
+	    "Manage API keys (admin):\n"
+	    "  key create NAME [--models M,...] [--all] [--expires D] [--note T]\n"
+	    "  key list\n"
+	    "  key show NAME\n"
+	    "  key revoke NAME\n"
+	    "  key rotate NAME [--grace D]\n"
+	    "  key allow NAME MODEL...\n"
+	    "  key deny NAME MODEL...\n"
+	    "create and rotate print the new secret on standard output, alone\n"
+	    "on its line, and only then: the daemon keeps only its SHA-256. A key\n"
+	    "with neither --models nor --all may use no model.\n",
+	    "  --models M,...                the models the key may use (ids or\n"
+	    "                                aliases, stored as ids)\n"
+	    "  --all                         the key may use every model\n"
+	    "  --expires DURATION            the key stops working after that\n"
+	    "                                (90s, 15m, 1h, 7d)\n"
+	    "  --note TEXT                   a note for people (at most 256 bytes)\n"
+	    "  --grace DURATION              rotate: the old secret keeps working\n"
+	    "                                that long (default 0, at most 30d)\n",
+	    NULL, run_key, render_key },
 	{ "seed", "SEED", 0, 0, 0, 0, NULL, NULL, "",
 	    "run the seed rules now (admin)",
 	    "Run the seed rules now (admin) and report what they changed.\n",
@@ -408,4 +453,147 @@ run_help(struct ctl *ctl)
 		usage_error(NULL, "help: unknown command: %s", ctl->argv[0]);
 	help_command(c);
 	return CTL_EXIT_OK;
+}
+
+/* key: the subcommands, their operand counts and the options each takes. */
+static const struct {
+	const char	*name;
+	int		 minargs, maxargs;	/* after the subcommand; -1 any */
+	int		 opts[5];		/* O_* it takes, O_COUNT ends */
+} key_subs[] = {
+	{ "create", 1, 1, { O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_COUNT } },
+	{ "list", 0, 0, { O_COUNT } },
+	{ "show", 1, 1, { O_COUNT } },
+	{ "revoke", 1, 1, { O_COUNT } },
+	{ "rotate", 1, 1, { O_GRACE, O_COUNT } },
+	{ "allow", 2, -1, { O_COUNT } },
+	{ "deny", 2, -1, { O_COUNT } },
+};
+
+static int
+run_key(struct ctl *ctl)
+{
+	size_t	 i, j;
+	int	 o, k, n = ctl->argc - 1;
+
+	for (i = 0; i < sizeof(key_subs) / sizeof(key_subs[0]); i++)
+		if (strcmp(ctl->argv[0], key_subs[i].name) == 0)
+			break;
+	if (i == sizeof(key_subs) / sizeof(key_subs[0]))
+		usage_error(ctl->cmd, "bad subcommand %s: create, list, show, "
+		    "revoke, rotate, allow or deny", ctl->argv[0]);
+	if (n < key_subs[i].minargs ||
+	    (key_subs[i].maxargs >= 0 && n > key_subs[i].maxargs))
+		usage_error(ctl->cmd, "key %s takes %s", key_subs[i].name,
+		    key_subs[i].minargs == 0 ? "no operand" :
+		    key_subs[i].maxargs == 1 ? "one NAME" : "NAME and MODEL...");
+	for (o = O_MODELS; o <= O_GRACE; o++) {
+		if (ctl->opt[o] == NULL)
+			continue;
+		for (k = 0, j = 0; key_subs[i].opts[j] != O_COUNT; j++)
+			k |= key_subs[i].opts[j] == o;
+		if (!k)
+			usage_error(ctl->cmd, "key %s takes no option --%s",
+			    key_subs[i].name, ctl->optname[o]);
+	}
+	if (strcmp(ctl->argv[0], "create") == 0 && ctl->opt[O_MODELS] != NULL &&
+	    ctl->opt[O_ALL] != NULL)
+		usage_error(ctl->cmd, "options --models and --all exclude each "
+		    "other");
+	return run_single(ctl);
+}
+
+/*
+ * create and rotate: the secret alone on standard output (so that
+ * `key create NAME > file` keeps just it), what happened on standard
+ * error; with -j one object. list: a table; show: key: value lines.
+ */
+static int
+render_key(const struct ctl *ctl, struct record *recs, int n)
+{
+	const char	*sub = ctl->argv[0], *secret, *msg;
+	struct buf	 b = { 0 };
+
+	if (strcmp(sub, "list") == 0) {
+		if (ctl->json)
+			out_keys_json(recs, n);
+		else
+			out_keys_text(recs, n);
+		return CTL_EXIT_OK;
+	}
+	if (n == 0) {
+		ctl_warnx("%s: malformed reply: no key record", ctl->socket);
+		return CTL_EXIT_CONN;
+	}
+	if (ctl->json) {
+		out_key_json(&recs[0]);
+		return CTL_EXIT_OK;
+	}
+	if (strcmp(sub, "show") == 0) {
+		out_record_text(&recs[0], NULL, NULL);
+		return CTL_EXIT_OK;
+	}
+	secret = record_get(&recs[0], "secret");
+	if ((msg = record_get(&recs[0], "message")) != NULL) {
+		out_sanitize(&b, msg, strlen(msg));
+		fprintf(secret != NULL ? stderr : stdout, "%s\n",
+		    b.data != NULL ? b.data : "");
+		buf_free(&b);
+	}
+	if (secret != NULL) {
+		fprintf(stderr, "the secret follows; it is shown only now, "
+		    "keep it safe:\n");
+		out_sanitize(&b, secret, strlen(secret));
+		printf("%s\n", b.data != NULL ? b.data : "");
+		buf_free(&b);
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * resolve: the key's secret from --key-file (its first line), else from
+ * $MODELREG_KEY, sent as key=; never an argument, which ps(1) shows to
+ * everyone. The secret is wiped once the request is sent.
+ */
+static int
+run_resolve(struct ctl *ctl)
+{
+	const char	*path = ctl->opt[O_KEYFILE], *env;
+	char		 secret[256];
+	ssize_t		 n = 0, r;
+	int		 fd, rv;
+
+	if (path == NULL) {
+		if ((env = getenv("MODELREG_KEY")) == NULL || env[0] == '\0')
+			return run_single(ctl);
+		if (strlen(env) >= sizeof(secret))
+			usage_error(ctl->cmd, "$MODELREG_KEY is too long to be "
+			    "a key");
+		memcpy(secret, env, strlen(env) + 1);
+	} else {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+			ctl_warn("%s", path);
+			return CTL_EXIT_USAGE;
+		}
+		while (n < (ssize_t)sizeof(secret) - 1 &&
+		    (r = read(fd, secret + n, sizeof(secret) - 1 - (size_t)n)) != 0) {
+			if (r == -1) {
+				if (errno == EINTR)
+					continue;
+				ctl_warn("%s", path);
+				close(fd);
+				explicit_bzero(secret, sizeof(secret));
+				return CTL_EXIT_USAGE;
+			}
+			n += r;
+		}
+		close(fd);
+		secret[n] = '\0';
+		secret[strcspn(secret, "\r\n")] = '\0';
+		if (secret[0] == '\0')
+			usage_error(ctl->cmd, "%s holds no key", path);
+	}
+	rv = run_single_with(ctl, "key", secret);
+	explicit_bzero(secret, sizeof(secret));
+	return rv;
 }

@@ -121,6 +121,9 @@ void	 out_audit_json(const struct record *, int n);
 void	 out_refresh_text(const struct record *, int n);
 void	 out_refresh_json(const struct record *, int n);
 void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */
+void	 out_keys_text(const struct record *, int n);	/* key list (issue 9) */
+void	 out_keys_json(const struct record *, int n);
+void	 out_key_json(const struct record *);	/* key show, and the reply of a change */
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
 
@@ -144,7 +147,10 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_FOLLOW, O_ACTOR,
     /* Issue 9: set and unset. */
     O_LABEL, O_ALIAS, O_TEMPERATURE, O_TOP_P, O_MAX_TOKENS, O_FREQ_PENALTY,
-    O_PRES_PENALTY, O_ENFORCE, O_COUNT };
+    O_PRES_PENALTY, O_ENFORCE,
+    O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_GRACE,	/* issue 9: key */
+    O_KEYFILE,	/* issue 9: resolve */
+    O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
 #define OS_LIST		0x01	/* list's --status ... */
@@ -155,6 +161,8 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_AUDIT	0x20	/* audit's --model ... */
 #define OS_SET		0x40	/* set's --label ... (issue 9) */
 #define OS_UNSET	0x80	/* unset's --alias and --enforce */
+#define OS_KEY		0x100	/* key's --models, --all, --expires, --note, --grace */
+#define OS_RESOLVE	0x200	/* resolve's --key-file */
 
 /* How parser.c checks an option's value. */
 enum optcheck {
@@ -247,6 +255,8 @@ void	 help_command(const struct command *);	/* help COMMAND */
 
 /* request.c: requests to the daemon; each returns an exit code. */
 int	 run_single(struct ctl *);	/* one request, its reply rendered */
+/* The same with one more option xkey=xval after the others (resolve's key=, read from a file); the request is wiped after. */
+int	 run_single_with(struct ctl *, const char *xkey, const char *xval);
 /* list and catalog: page through the daemon's reply (limit=, after=), render it whole. */
 #define CTL_PAGE	1000
 int	 run_paged(struct ctl *);

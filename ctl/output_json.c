@@ -148,6 +148,23 @@ static const struct jfield out_audit_fields[] = {
 	{ "new",		J_STR },
 };
 
+/* Issue 9: a key (KEY LIST, SHOW), and the reply of a change (its secret once). */
+static const struct jfield out_key_fields[] = {
+	{ "name",		J_STR },
+	{ "status",		J_STR },
+	{ "all",		J_BOOL },
+	{ "models",		J_LIST },
+	{ "gone",		J_LIST },
+	{ "created_at",		J_STR },
+	{ "created_by",		J_STR },
+	{ "expires_at",		J_STR },
+	{ "last_used_at",	J_STR },
+	{ "revoked_at",		J_STR },
+	{ "revoked_by",		J_STR },
+	{ "old_secret_until",	J_STR },
+	{ "note",		J_STR },
+};
+
 static const struct jfield out_refresh_fields[] = {
 	{ "source",		J_STR },
 	{ "outcome",		J_STR },
@@ -503,5 +520,25 @@ out_outcomes_json(const struct outcome *o, int n)
 		buf_puts(&b, i + 1 < n ? "},\n" : "}\n");
 	}
 	buf_puts(&b, "]\n");
+	out_flush(&b);
+}
+
+void
+out_keys_json(const struct record *recs, int n)
+{
+	out_fields_array(recs, n, out_key_fields, NFIELDS(out_key_fields));
+}
+
+/* KEY SHOW's record with its typed fields; a change's reply as it came. */
+void
+out_key_json(const struct record *r)
+{
+	struct buf	 b = { 0 };
+
+	if (record_pair(r, "status") != NULL)
+		out_fields_object(&b, r, out_key_fields, NFIELDS(out_key_fields));
+	else
+		out_record_object(&b, r, NULL);
+	buf_putc(&b, '\n');
 	out_flush(&b);
 }

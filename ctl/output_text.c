@@ -682,3 +682,40 @@ out_audit_text(const struct record *recs, int n)
 			    AUDIT_VALUE_WIDTH : 0);
 	out_table(out_audit_cols, AUDIT_NCOLS, cells, n);
 }
+
+/* Issue 9: `key list`, one row a key; MODELS is all, or the list (gone ones after). */
+static const struct column out_key_cols[] = {
+	{ "NAME", 0 }, { "STATUS", 0 }, { "MODELS", 0 }, { "GONE", 0 },
+	{ "EXPIRES", 0 }, { "LAST USED", 0 }, { "NOTE", 0 },
+};
+#define KEY_NCOLS	(int)(sizeof(out_key_cols) / sizeof(out_key_cols[0]))
+#define KEY_LIST_WIDTH	40
+
+void
+out_keys_text(const struct record *recs, int n)
+{
+	static const char *const keys[] = { "name", "status", "models", "gone",
+	    "expires_at", "last_used_at", "note" };
+	const char	*all;
+	char		**cells;
+	int		 i, j;
+
+	if (n == 0) {
+		printf("no keys\n");
+		return;
+	}
+	if ((cells = out_cells(KEY_NCOLS, n)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < KEY_NCOLS; j++) {
+			all = record_get(&recs[i], "all");
+			if (j == 2 && all != NULL && strcmp(all, "true") == 0)
+				cells[(size_t)(i + 1) * KEY_NCOLS + j] =
+				    strdup("(all)");
+			else
+				cells[(size_t)(i + 1) * KEY_NCOLS + j] = out_cell(
+				    record_pair(&recs[i], keys[j]), j == 2 ||
+				    j == 3 || j == 6 ? KEY_LIST_WIDTH : 0);
+		}
+	out_table(out_key_cols, KEY_NCOLS, cells, n);
+}

@@ -86,6 +86,19 @@ const struct optdef optdefs[] = {
 	{ "presence-penalty", O_PRES_PENALTY, "presence_penalty", NULL, OS_SET,
 	    V_DECIMAL,	NULL,		C_NONE },
 	{ "enforce",	O_ENFORCE,	"enforce",	NULL,	OS_SET | OS_UNSET,
+	/* Issue 9: key; run_key checks which subcommand takes which. */
+	{ "models",	O_MODELS,	"models",	NULL,	OS_KEY,
+	    V_ANY,	NULL,		C_MODELS },
+	{ "all",	O_ALL,		"all",		"yes",	OS_KEY,
+	    V_ANY,	NULL,		C_NONE },
+	{ "expires",	O_EXPIRES,	"expires",	NULL,	OS_KEY,
+	    V_DURATION,	NULL,		C_NONE },
+	{ "note",	O_NOTE,		"note",		NULL,	OS_KEY,
+	    V_ANY,	NULL,		C_NONE },
+	{ "grace",	O_GRACE,	"grace",	NULL,	OS_KEY,
+	    V_DURATION,	NULL,		C_NONE },
+	/* resolve: a file the secret is read from; never the secret itself. */
+	{ "key-file",	O_KEYFILE,	NULL,		NULL,	OS_RESOLVE,
 	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);

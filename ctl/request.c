@@ -134,6 +134,12 @@ req_options(const struct ctl *ctl, const struct command *cmd, struct buf *req)
 int
 run_single(struct ctl *ctl)
 {
+	return run_single_with(ctl, NULL, NULL);
+}
+
+int
+run_single_with(struct ctl *ctl, const char *xkey, const char *xval)
+{
 	const struct command	*cmd = ctl->cmd;
 	struct buf		 req = { 0 };
 	struct record		*recs;
@@ -147,6 +153,8 @@ run_single(struct ctl *ctl)
 	for (i = 0; i < ctl->argc; i++)
 		req_word(&req, NULL, ctl->argv[i], cmd, 0);
 	req_options(ctl, cmd, &req);
+	if (xkey != NULL)
+		req_word(&req, xkey, xval, cmd, 0);
 	req_end(&req);
 	if ((rv = ctl_request(ctl, &req, &r)) == CTL_EXIT_OK) {
 		if ((recs = records_parse(ctl, &r)) == NULL)
@@ -159,6 +167,9 @@ run_single(struct ctl *ctl)
 		}
 	}
 	reply_free(&r);
+	/* The extra word may be a secret (resolve's key=): wipe it. */
+	if (xkey != NULL && req.data != NULL)
+		explicit_bzero(req.data, req.cap);
 	buf_free(&req);
 	return rv;
 }

@@ -208,6 +208,8 @@ access_role(const struct config *cfg, uid_t uid, gid_t gid, char *user,
 		role = rc == 1 ? ROLE_ADMIN : ROLE_NONE;
 	else if ((rc = access_list_matches(&p, &cfg->member)) != 0)
 		role = rc == 1 ? ROLE_MEMBER : ROLE_NONE;
+	else if ((rc = access_list_matches(&p, &cfg->service)) != 0)
+		role = rc == 1 ? ROLE_SERVICE : ROLE_NONE;
 	else if ((rc = access_list_matches(&p, &cfg->viewer)) != 0)
 		role = rc == 1 ? ROLE_VIEWER : ROLE_NONE;
 done:
@@ -221,6 +223,7 @@ access_role_name(enum role r)
 	switch (r) {
 	case ROLE_NONE:		return "none";
 	case ROLE_VIEWER:	return "viewer";
+	case ROLE_SERVICE:	return "service";
 	case ROLE_MEMBER:	return "member";
 	case ROLE_ADMIN:	return "admin";
 	}
@@ -271,14 +274,16 @@ access_check_list(const struct config *cfg, const struct cfg_list *l,
 int
 access_check_accounts(const struct config *cfg, struct cfg_errors *w)
 {
-	int	 a, m, v;
+	int	 a, m, s, v;
 
 	if ((a = access_check_list(cfg, &cfg->admin, cfg->admin_line, "admin",
 	    w)) == -1 ||
 	    (m = access_check_list(cfg, &cfg->member, cfg->member_line,
 	    "member", w)) == -1 ||
+	    (s = access_check_list(cfg, &cfg->service, cfg->service_line,
+	    "service", w)) == -1 ||
 	    (v = access_check_list(cfg, &cfg->viewer, cfg->viewer_line,
 	    "viewer", w)) == -1)
 		return -1;
-	return a + m + v;
+	return a + m + s + v;
 }

@@ -9,6 +9,7 @@ struct config;
 enum role {
 	ROLE_NONE = 0,		/* refused */
 	ROLE_VIEWER,
+	ROLE_SERVICE,		/* issue 9: application servers: viewer verbs, RESOLVE, RELEASE */
 	ROLE_MEMBER,
 	ROLE_ADMIN,
 };

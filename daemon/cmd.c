@@ -79,6 +79,15 @@ const struct cmd cmd_table[] = {
 	    "force wait", ROLE_ADMIN, 0, cmd_refresh,
 	    "refresh a source now and report its outcome; force=yes applies "
 	    "the response that was held" },
+	{ "RESOLVE", "[MODEL] [key=SECRET]", 0, 1, "key", ROLE_SERVICE, 0,
+	    cmd_resolve, "the model an application should use now: the one "
+	    "asked for, the default, or the default as its fallback" },
+	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
+	    "[models=M,...] [all=yes] [expires=DURATION] [note=TEXT] "
+	    "[grace=DURATION]", 1, PROTO_MAXARGS - 1,
+	    "models all expires note grace", ROLE_ADMIN, 0, cmd_key,
+	    "API keys for applications: create (the secret is shown once), "
+	    "list, show, revoke, rotate, allow or deny models" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
 	    "fetch the seed source and apply the seed rules now" },
 	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,
@@ -180,11 +189,12 @@ cmd_dispatch(struct client *c, const struct proto_req *req,
 			    cmd->verb, cmd->usage[0] ? " " : "", cmd->usage);
 	/*
 	 * Issue 8: while an import runs on its worker (import.c), a request
-	 * that may write (one that needs more than the viewer role) waits,
+	 * that may write (one that needs more than the viewer role; issue 9:
+	 * more than the service role, whose RESOLVE only reads) waits,
 	 * in order, and is answered when the import is done; reads go on
 	 * from the last committed snapshot. SEED only joins the seed's run.
 	 */
-	if (need > ROLE_VIEWER && import_busy() &&
+	if (need > ROLE_SERVICE && import_busy() &&
 	    strcasecmp(cmd->verb, "SEED") != 0)
 		return import_defer(c, req, ctx);
 	log_debug("uid %u: %s", (unsigned)client_uid(c), cmd->verb);

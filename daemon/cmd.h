@@ -92,6 +92,9 @@ enum cmd_ret cmd_audit(struct cmd_ctx *);
 /* Issue 9: cmd_settings.c. */
 enum cmd_ret cmd_set(struct cmd_ctx *);
 enum cmd_ret cmd_unset(struct cmd_ctx *);
+/* Issue 9: cmd_key.c. */
+enum cmd_ret cmd_key(struct cmd_ctx *);
+enum cmd_ret cmd_resolve(struct cmd_ctx *);	/* cmd_resolve.c */
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

@@ -151,6 +151,8 @@ cfg_free(struct config *cfg)
 	free(cfg->admin_line);
 	free(cfg->member_line);
 	free(cfg->viewer_line);
+	cfg_list_free(&cfg->service);
+	free(cfg->service_line);
 	free(cfg->seed.url);
 	free(cfg->seed.api_key_file);
 	cfg_list_free(&cfg->always_active);
@@ -766,6 +768,8 @@ cfg_parse(const char *text, size_t len, const char *name,
 		cfg->member_line = c.wline[K_MEMBER];
 		cfg->viewer_line = c.wline[K_VIEWER];
 		c.wline[K_ADMIN] = c.wline[K_MEMBER] = c.wline[K_VIEWER] = NULL;
+		cfg->service_line = c.wline[K_SERVICE];
+		c.wline[K_SERVICE] = NULL;
 	}
 	for (i = 0; i < K_COUNT; i++)
 		free(c.wline[i]);

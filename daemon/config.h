@@ -49,6 +49,8 @@ struct config {
 	int		 have_access;	/* the file has an [access] section */
 	struct cfg_list	 admin, member, viewer;	/* user names, @group names, "*" */
 	int		*admin_line, *member_line, *viewer_line;	/* the file line of each entry, or NULL */
+	struct cfg_list	 service;	/* issue 9: the application servers' role */
+	int		*service_line;
 
 	/* [seed] */
 	/*

@@ -74,6 +74,7 @@ enum key {
 	K_ADMIN,
 	K_MEMBER,
 	K_VIEWER,
+	K_SERVICE,	/* issue 9 */
 	K_URL,
 	K_FORMAT,
 	K_API_KEY_FILE,

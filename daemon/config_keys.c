@@ -41,6 +41,8 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 				  .flags = F_ACCESS },
 	[K_VIEWER] =		{ SEC_ACCESS, "viewer", T_LIST, AT(viewer),
 				  .flags = F_ACCESS },
+	[K_SERVICE] =		{ SEC_ACCESS, "service", T_LIST, AT(service),
+				  .flags = F_ACCESS },
 
 	/* [seed] */
 	[K_URL] =		{ SEC_SEED, "url", T_URL, AT(seed.url),

@@ -452,7 +452,84 @@ static const char *const db_migrations[] = {
 	" catalog alias of ' || NEW.model || '; it keeps naming this model',"
 	"   json_object('alias', o.alias, 'conflict', 'catalog alias', 'other',"
 	"   NEW.model) FROM model_org_aliases AS o WHERE o.alias = NEW.alias;"
-	"  END;",
+	"  END;"
+	/*
+	 * Also 4 -> 5 (issue 9, API keys). First, a model's identity: model_ids
+	 * has a row per id the registry ever held, with its generation (1,
+	 * then one more each time a deleted id comes back) and, while it is
+	 * deleted, when and by whom (the DELETE's audit row, written just
+	 * before it; a raw DELETE leaves the actor NULL). Triggers keep it
+	 * whoever writes models. A key's grant names (id, generation), so a
+	 * model synced later under a deleted id is not reached by it; and
+	 * RESOLVE's fallback knows the deleted ids. An upgraded registry
+	 * learns its earlier deletions from the audit log.
+	 */
+	"CREATE TABLE model_ids ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  gen INTEGER NOT NULL CHECK(gen >= 1),"
+	"  deleted_at INTEGER,"
+	"  deleted_uid INTEGER,"
+	"  deleted_by TEXT"
+	") WITHOUT ROWID;"
+	"INSERT INTO model_ids(id, gen) SELECT id, 1 FROM models;"
+	"INSERT OR IGNORE INTO model_ids(id, gen, deleted_at, deleted_uid,"
+	"  deleted_by) SELECT model, 1, max(at), uid, actor FROM audit"
+	"  WHERE action = 'delete' AND model IS NOT NULL"
+	"  AND model NOT IN (SELECT id FROM models) GROUP BY model;"
+	"CREATE TRIGGER model_ids_insert AFTER INSERT ON models BEGIN"
+	"  INSERT INTO model_ids(id, gen) VALUES (NEW.id, 1)"
+	"   ON CONFLICT(id) DO UPDATE SET"
+	"   gen = gen + (deleted_at IS NOT NULL), deleted_at = NULL,"
+	"   deleted_uid = NULL, deleted_by = NULL;"
+	"  END;"
+	"CREATE TRIGGER model_ids_delete AFTER DELETE ON models BEGIN"
+	"  UPDATE model_ids SET"
+	"   deleted_at = coalesce((SELECT at FROM audit WHERE id ="
+	"    (SELECT max(id) FROM audit) AND action = 'delete'"
+	"    AND model = OLD.id), unixepoch()),"
+	"   deleted_uid = (SELECT uid FROM audit WHERE id ="
+	"    (SELECT max(id) FROM audit) AND action = 'delete'"
+	"    AND model = OLD.id),"
+	"   deleted_by = (SELECT actor FROM audit WHERE id ="
+	"    (SELECT max(id) FROM audit) AND action = 'delete'"
+	"    AND model = OLD.id)"
+	"   WHERE id = OLD.id;"
+	"  END;"
+	/*
+	 * Also 4 -> 5: the keys. A key's secrets are kept only as SHA-256
+	 * digests, one row each, keyed by the digest (the lookup of every
+	 * RESOLVE is one index seek): the current one (until NULL) and, after
+	 * a rotation with a grace period, the old one until it ends. Revoked
+	 * keys stay, so that their secret is refused as revoked and their
+	 * name stays in the audit log's sense. A grant names a model id and
+	 * the generation of model_ids it was given for.
+	 */
+	"CREATE TABLE api_keys ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE CHECK(length(name) BETWEEN 1 AND 64),"
+	"  all_models INTEGER NOT NULL DEFAULT 0 CHECK(all_models IN (0, 1)),"
+	"  note TEXT NOT NULL DEFAULT '' CHECK(length(note) <= 256),"
+	"  created_at INTEGER NOT NULL,"
+	"  created_uid INTEGER,"
+	"  created_by TEXT NOT NULL,"
+	"  expires_at INTEGER,"
+	"  last_used_at INTEGER,"
+	"  revoked_at INTEGER,"
+	"  revoked_by TEXT"
+	");"
+	"CREATE TABLE api_key_secrets ("
+	"  hash BLOB PRIMARY KEY NOT NULL"
+	"    CHECK(typeof(hash) = 'blob' AND length(hash) = 32),"
+	"  key INTEGER NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,"
+	"  until INTEGER"
+	") WITHOUT ROWID;"
+	"CREATE INDEX api_key_secrets_key ON api_key_secrets(key);"
+	"CREATE TABLE api_key_models ("
+	"  key INTEGER NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,"
+	"  model TEXT NOT NULL,"
+	"  gen INTEGER NOT NULL,"
+	"  PRIMARY KEY (key, model)"
+	") WITHOUT ROWID;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

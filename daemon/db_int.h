@@ -74,6 +74,12 @@ enum db_stmt_id {
 	DB_STMT_KIND,		/* db_model_kind */
 	DB_STMT_CATALOG_RESOLVE,	/* db_catalog_resolve */
 	DB_STMT_STATE_GET,	/* db_state_get */
+	DB_STMT_MODEL_GEN,	/* db_model_gen (issue 9) */
+	DB_STMT_KEY_BY_HASH,	/* db_key_by_hash */
+	DB_STMT_KEY_GRANT,	/* db_key_grant_gen */
+	DB_STMT_RESOLVE_MODEL,	/* db_resolve_model */
+	DB_STMT_RESOLVE_DEFAULT,	/* db_resolve_default */
+	DB_STMT_ID_DELETED,	/* db_id_deleted */
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

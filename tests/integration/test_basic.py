@@ -78,7 +78,7 @@ def test_http_seed(tap):
     verbs = [r.get("verb", "").upper() for r in recs]
     for verb in VERBS:
         tap.ok(verb in verbs, "HELP lists %s" % verb, verbs)
-    tap.ok(all(r.get("role") in ("viewer", "member", "admin") and r.get("usage") and r.get("summary")
+    tap.ok(all(r.get("role") in ("viewer", "service", "member", "admin") and r.get("usage") and r.get("summary")
         for r in recs), "HELP records have role, usage and summary", recs)
     roles = {r.get("verb", "").upper(): r.get("role") for r in recs}
     tap.eq([roles.get(x) for x in ("PING", "LIST", "ACTIVATE", "DELETE", "SEED", "RELOAD")],

@@ -36,8 +36,8 @@ def test_unconfigured(tap):
 
 
 COMMANDS = ["status", "list", "show", "activate", "deactivate", "default", "delete",
-    "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "seed", "reload", "whoami",
-    "ping", "version", "help"]
+    "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "key",
+    "seed", "reload", "whoami", "ping", "version", "help"]
 
 
 def ctl(*args):

@@ -18,6 +18,7 @@ GROUP = "itbg" + TAG            # the viewer group
 MEMBER = "itbm" + TAG           # named in member
 VIEWER = "itbv" + TAG           # viewer through GROUP, a supplementary group
 NOBODY = "itbn" + TAG           # matched by no list
+SERVICE = "itbs" + TAG          # named in service (issue 9)
 
 _made_users = []
 _made_groups = []
@@ -35,7 +36,7 @@ def remove_accounts():
         g = _made_groups.pop()
         sh("groupdel", g)
     # useradd -U made a group per user; userdel removes it, unless it could not.
-    for u in (MEMBER, VIEWER, NOBODY):
+    for u in (MEMBER, VIEWER, NOBODY, SERVICE):
         try:
             grp.getgrnam(u)
             sh("groupdel", u)
@@ -49,7 +50,8 @@ def make_accounts():
     if p.returncode != 0:
         raise harness.HarnessError("groupadd %s: %s" % (GROUP, p.stderr))
     _made_groups.append(GROUP)
-    for user, extra in ((MEMBER, []), (VIEWER, ["-G", GROUP]), (NOBODY, [])):
+    for user, extra in ((MEMBER, []), (VIEWER, ["-G", GROUP]), (NOBODY, []),
+            (SERVICE, [])):
         p = sh("useradd", "-M", "-U", "-d", "/nonexistent", "-s", "/usr/sbin/nologin",
             *extra, user)
         if p.returncode != 0:
@@ -295,6 +297,53 @@ def test_no_access(tap):
     d.cleanup()
 
 
+def test_service(tap):
+    """Issue 9: the service role, between viewer and member: every viewer verb, no change to models."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG),
+        always_active=["mistral-large-latest", "pixtral-large-2411"],
+        default_model="mistral-large-latest", socket_mode="0666",
+        access={"admin": ["root"], "member": [MEMBER], "service": [SERVICE],
+            "viewer": ["@" + GROUP]},
+        wait_seed=True)
+    w = whoami(d, SERVICE)
+    tap.eq((w.get("user"), w.get("role")), (SERVICE, "service"),
+        "WHOAMI: a user named in [access] service has the service role")
+    tap.eq(whoami(d, VIEWER).get("role"), "viewer", "a viewer stays viewer beside a service list")
+    for args in (("list",), ("show", "mistral-large-latest"), ("status",), ("default",),
+            ("events",), ("audit",), ("ping",), ("version",)):
+        p = ctl_as(d, SERVICE, *args)
+        tap.eq(p.returncode, 0, "service may run %s (%s)" % (" ".join(args), p.stderr.strip()))
+    for args in (("activate", "magistral-medium-latest"), ("deactivate", "pixtral-large-2411"),
+            ("default", "pixtral-large-2411"), ("delete", "mistral-embed"), ("seed",),
+            ("reload",), ("key", "list"), ("key", "create", "svc-app")):
+        p = ctl_as(d, SERVICE, *args)
+        tap.eq(p.returncode, 4, "service: %s -> exit 4" % " ".join(args))
+        tap.like(p.stdout + p.stderr, r"needs the (member|admin) role; you are service",
+            "service: %s says which role it needs" % " ".join(args))
+    st, recs = d.request("SHOW magistral-medium-2506")
+    tap.eq(recs[0]["status"], "inactive", "the service peer's activate changed nothing")
+    st, recs = d.request("SHOW mistral-embed")
+    tap.eq(st, "OK 1", "the service peer's delete changed nothing")
+    st, recs = d.request("KEY LIST")
+    tap.eq((st, recs), ("OK 0", []), "the service peer's key create made no key")
+    # HELP says the role of KEY; a member may not create keys either.
+    p = ctl_as(d, MEMBER, "key", "create", "member-app")
+    tap.eq(p.returncode, 4, "member: key create -> exit 4 (admin only)")
+    # service = * reaches everybody else; member and viewer keep their own
+    d.access = {"admin": ["root"], "member": [MEMBER], "service": ["*"]}
+    d.write_config()
+    tap.eq(d.ctl("reload").returncode, 0, "reload with service = *")
+    tap.eq(whoami(d, NOBODY).get("role"), "service", "service = *: an unmatched user is service")
+    tap.eq(whoami(d, MEMBER).get("role"), "member", "service = *: a member stays member (highest wins)")
+    # an unknown user in the service list is warned about like the others
+    d.access = {"admin": ["root"], "service": ["nosuchuser" + TAG]}
+    d.write_config()
+    p = d.check_config()
+    tap.like(p.stdout + p.stderr, r'warning: user "nosuchuser%s" in \[access\] service does not exist' % TAG,
+        "modelregd -n warns about an unknown user in [access] service")
+    d.cleanup()
+
+
 def run(tap):
     if os.geteuid() != 0:
         tap.skip("roles", "needs root (useradd, setpriv)")
@@ -303,6 +352,7 @@ def run(tap):
     try:
         test_access(tap)
         test_no_access(tap)
+        test_service(tap)
     finally:
         remove_accounts()
 

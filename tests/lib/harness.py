@@ -650,7 +650,7 @@ class Daemon:
         L.append("")
         if self.access is not None:
             L.append("[access]")
-            for role in ("admin", "member", "viewer"):
+            for role in ("admin", "member", "service", "viewer"):
                 if role in self.access:
                     L.append("%s = %s" % (role, " ".join(_as_list(self.access[role]))))
             L.append("")

@@ -265,6 +265,7 @@ test_schema(sqlite3 *db)
 	is_str(qtext(db, "SELECT group_concat(name, ',') FROM (SELECT name"
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
+	    "api_key_models,api_key_secrets,api_key_secrets_key,api_keys,"
 	    "audit,catalog,catalog_aliases,catalog_aliases_delete,"
 	    "catalog_aliases_entry,catalog_aliases_insert,"
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
@@ -279,6 +280,7 @@ test_schema(sqlite3 *db)
 	    "model_aliases_model,model_aliases_shadowed,"
 	    "model_aliases_shadowed_model,model_aliases_update,model_fts,"
 	    "model_fts_config,model_fts_data,model_fts_docsize,model_fts_idx,"
+	    "model_ids,model_ids_delete,model_ids_insert,"
 	    "model_keys,model_org_aliases,model_org_aliases_alias_conflict,"
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
 	    "model_org_aliases_row,"

@@ -1,0 +1,64 @@
+/* cmd_resolve.c: RESOLVE (issue 9): the model an application should use now, as one record; the key's secret is read, hashed and never echoed. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "control.h"
+#include "daemon.h"
+#include "import.h"
+#include "log.h"
+#include "proto.h"
+#include "reg_resolve.h"
+
+enum cmd_ret
+cmd_resolve(struct cmd_ctx *ctx)
+{
+	const struct proto_req	*req = ctx->req;
+	struct reg_resolve_in	 in;
+	struct reg_resolve_out	 out;
+	struct buf		*b = ctx->out;
+	char			 msg[1200] = "";	/* cmd_err fits it at a word */
+	enum reg_resolve_rc	 rc;
+
+	memset(&in, 0, sizeof(in));
+	in.model = req->argc > 1 ? req->argv[1] : NULL;
+	in.secret = proto_opt(req, "key");
+	rc = reg_resolve(md.db, &in, &out, msg, sizeof(msg));
+	switch (rc) {
+	case RES_OK:
+		break;
+	case RES_NOTFOUND:
+		return cmd_err(ctx, "notfound", "%s", msg);
+	case RES_DENIED:
+		/* The message names the key, never its secret. */
+		log_debug("resolve for uid %u denied: %s",
+		    (unsigned)client_uid(ctx->client), msg);
+		return cmd_err(ctx, "denied", "%s", msg);
+	case RES_UNAVAILABLE:
+		return cmd_err(ctx, "unavailable", "%s", msg);
+	default:
+		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
+		    "database error");
+	}
+	/*
+	 * last_used_at, at most once a minute per key; never while an import
+	 * holds the write lock (the loop must not wait for it): the next
+	 * RESOLVE records it.
+	 */
+	if (out.has_key && !import_busy() &&
+	    reg_key_touch(md.db, &out.key, 0) == -1)
+		log_warnx("key %s: cannot record its use", out.key.name);
+	if (lf_str(b, "id", out.m.id) == -1 ||
+	    lf_str(b, "name", out.m.name) == -1 ||
+	    lf_str(b, "provider", out.m.provider) == -1 ||
+	    lf_str(b, "kind", out.m.kind) == -1 ||
+	    lf_str(b, "reason", out.reason) == -1 ||
+	    lf_str(b, "requested", in.model) == -1 ||
+	    lf_str(b, "why", out.why) == -1 ||
+	    lf_str(b, "key_name", out.has_key ? out.key.name : NULL) == -1 ||
+	    lf_end(b) == -1)
+		return cmd_err(ctx, "internal", "out of memory");
+	ctx->n = 1;
+	return CMD_OK;
+}

@@ -1,0 +1,116 @@
+/* db_resolve.c: the SQL of RESOLVE: a model by id or alias and the default, each one indexed read with its generation, a deleted id, and a key's last use. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "db_int.h"
+#include "db_resolve.h"
+#include "log.h"
+
+#define RESOLVED_COLS \
+	"m.id, m.name, m.provider, m.kind, m.status = 'active', m.expires_at," \
+	" coalesce((SELECT i.gen FROM model_ids AS i WHERE i.id = m.id), 0)"
+
+static int
+db_resolved_step(sqlite3 *db, sqlite3_stmt *st, struct reg_resolved *m)
+{
+	int	 rc, r;
+
+	memset(m, 0, sizeof(*m));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(m->id, sizeof(m->id), "%s", db_coltext(st, 0));
+		snprintf(m->name, sizeof(m->name), "%s", db_coltext(st, 1));
+		snprintf(m->provider, sizeof(m->provider), "%s",
+		    db_coltext(st, 2));
+		snprintf(m->kind, sizeof(m->kind), "%s", db_coltext(st, 3));
+		m->active = sqlite3_column_int(st, 4) == 1;
+		m->expires_at = sqlite3_column_int64(st, 5);
+		m->gen = sqlite3_column_int64(st, 6);
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = 1;
+	else {
+		db_logerr(db, "resolve a model");
+		r = -1;
+	}
+	db_stmt_done(db, st);
+	return r;
+}
+
+int
+db_resolve_model(sqlite3 *db, const char *name, struct reg_resolved *m)
+{
+	sqlite3_stmt	*st;
+
+	/* The exact id, else the alias's holder: two index seeks. */
+	if ((st = db_stmt(db, DB_STMT_RESOLVE_MODEL, "SELECT " RESOLVED_COLS
+	    " FROM models AS m WHERE m.id = coalesce((SELECT id FROM models"
+	    " WHERE id = ?1), (SELECT model FROM model_aliases"
+	    " WHERE alias = ?1))")) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, name) == -1) {
+		db_stmt_done(db, st);
+		return -1;
+	}
+	return db_resolved_step(db, st, m);
+}
+
+int
+db_resolve_default(sqlite3 *db, struct reg_resolved *m)
+{
+	sqlite3_stmt	*st;
+
+	/* models_one_default is a partial index on is_default = 1. */
+	if ((st = db_stmt(db, DB_STMT_RESOLVE_DEFAULT, "SELECT " RESOLVED_COLS
+	    " FROM models AS m WHERE m.is_default = 1")) == NULL)
+		return -1;
+	return db_resolved_step(db, st, m);
+}
+
+int
+db_id_deleted(sqlite3 *db, const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 rc, r;
+
+	if ((st = db_stmt(db, DB_STMT_ID_DELETED, "SELECT 1 FROM model_ids"
+	    " WHERE id = ?1 AND deleted_at IS NOT NULL")) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1) {
+		db_stmt_done(db, st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = 1;
+	else if (rc == SQLITE_DONE)
+		r = 0;
+	else {
+		db_logerr(db, "a deleted id");
+		r = -1;
+	}
+	db_stmt_done(db, st);
+	return r;
+}
+
+int
+db_key_touch(sqlite3 *db, int64_t key, int64_t now, int64_t every)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "UPDATE api_keys SET last_used_at = ?2"
+	    " WHERE id = ?1 AND (last_used_at IS NULL OR"
+	    " last_used_at <= ?2 - ?3)")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, key) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, every) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "a key's last use");
+}
