@@ -86,6 +86,7 @@ const struct optdef optdefs[] = {
 	{ "presence-penalty", O_PRES_PENALTY, "presence_penalty", NULL, OS_SET,
 	    V_DECIMAL,	NULL,		C_NONE },
 	{ "enforce",	O_ENFORCE,	"enforce",	NULL,	OS_SET | OS_UNSET,
+	    V_ANY,	NULL,		C_NONE },
 	/* Issue 9: key; run_key checks which subcommand takes which. */
 	{ "models",	O_MODELS,	"models",	NULL,	OS_KEY,
 	    V_ANY,	NULL,		C_MODELS },

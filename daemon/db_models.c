@@ -39,20 +39,6 @@
 #define MODEL_FROM \
 	"model_view LEFT JOIN model_settings AS ms ON ms.model = model_view.id"
 
-/*
- * A user's name resolved to one id: the exact id first, else the model
- * the alias names (model_aliases: one model per alias, the model that
- * listed it first). Two index lookups, no scan. Expects the name bound
- * to ?1. Issue 9: an organisation alias (SET alias=) comes before both:
- * SET refuses a name that is taken, so the two meet only when a source
- * later brings it, and then the name a person chose keeps its model
- * (alias.conflict says so).
- */
-#define RESOLVE_SQL \
-	"coalesce((SELECT model FROM model_org_aliases WHERE alias = ?1)," \
-	" (SELECT id FROM models WHERE id = ?1)," \
-	" (SELECT model FROM model_aliases WHERE alias = ?1))"
-
 /* Issue 9: the settings columns of MODEL_COLS, from column c on. */
 static void
 db_row_settings(sqlite3_stmt *st, int c, struct model *m)

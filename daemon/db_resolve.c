@@ -46,11 +46,9 @@ db_resolve_model(sqlite3 *db, const char *name, struct reg_resolved *m)
 {
 	sqlite3_stmt	*st;
 
-	/* The exact id, else the alias's holder: two index seeks. */
+	/* The one resolution of a name every verb uses: index seeks only. */
 	if ((st = db_stmt(db, DB_STMT_RESOLVE_MODEL, "SELECT " RESOLVED_COLS
-	    " FROM models AS m WHERE m.id = coalesce((SELECT id FROM models"
-	    " WHERE id = ?1), (SELECT model FROM model_aliases"
-	    " WHERE alias = ?1))")) == NULL)
+	    " FROM models AS m WHERE m.id = " RESOLVE_SQL)) == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1) {
 		db_stmt_done(db, st);

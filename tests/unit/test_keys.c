@@ -359,11 +359,14 @@ test_migration(void)
 		ok(0, "open");
 		return;
 	}
+	add_model(db, "kept", "[]");
 	raw(db, "DROP TABLE api_key_models; DROP TABLE api_key_secrets;"
 	    " DROP TABLE api_keys; DROP TRIGGER model_ids_insert;"
 	    " DROP TRIGGER model_ids_delete; DROP TABLE model_ids;"
+	    " DROP TRIGGER model_org_aliases_id_conflict;"
+	    " DROP TRIGGER model_org_aliases_alias_conflict;"
+	    " DROP TABLE model_org_aliases; DROP TABLE model_settings;"
 	    " PRAGMA user_version = 4");
-	add_model(db, "kept", "[]");
 	raw(db, "INSERT INTO audit(at, uid, actor, action, model)"
 	    " VALUES (5, 1000, 'alice', 'delete', 'old')");
 	is_int(db_migrate_to(db, ":memory:", 5), 0, "migrate 4 -> 5");
