@@ -295,6 +295,12 @@ seed_job_work(sqlite3 *db, void *arg)
 	body_src_fd(&src, j->fd, j->len);
 	j->parsed = catalog_parse_checked_src(db, j->format, &src, &j->cs,
 	    &j->look, NULL, j->err, sizeof(j->err));
+	/*
+	 * Closed here, not on the loop: the last close of an unlinked file
+	 * frees its pages in the page cache, tens of milliseconds for 78 MB.
+	 */
+	close(j->fd);
+	j->fd = -1;
 	if (j->parsed == -1 || j->cs.staged == 0 || import_stopping())
 		return;
 	/* One transaction: a crash leaves the registry as it was, or seeded whole. */
