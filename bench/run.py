@@ -33,6 +33,9 @@ latency from when it was due) while a 100k seed and a 100k changed refresh
 run; RSS (VmRSS/VmHWM of /proc/PID/status) idle at 100k, with 1,000 idle
 connections, at the peak of a 100k seed, and with 10 clients that never read
 a 100k LIST; start to READY=1 (NOTIFY_SOCKET on a datagram socket read here).
+Issue 8's bodies on disk add the peak RSS of the same 100k seed from a
+file:// source and of the 100k changed refresh (in a fresh process, so that
+VmHWM is the refresh's alone).
 
 --quick: 1k and 10k models instead of 1k, 10k and 100k (the "large" rows
 are then at 10k and their targets say n/a), 1 and 10 connections, shorter
@@ -611,6 +614,8 @@ SELECT count(*) FROM models;
             self.row("RSS at the peak of a %s seed" % sz, "%.0f MiB" % peak,
                 "< 96 MiB", self.verdict(peak < 96))
         d.stop()
+        if big:
+            self.file_seed(apath, n)
 
         # The catalog: first load, changed, unchanged (200), unchanged (304).
         cgate = threading.Event()
@@ -630,17 +635,27 @@ SELECT count(*) FROM models;
         self.ratio_row("catalog refresh %s, first load" % sz, first_t, floor,
             1.5, False)
         self.http.routes.set("/catalog-%d.json" % n, b)
+        if big:
+            # A fresh process, so that its VmHWM is the changed refresh's alone.
+            c.close()
+            d.stop()
+            d.start()
+            c = d.conn()
+            sampler = RSSSampler(d.pid)
         probe = self.probe_start(d) if big else None
         t0 = time.monotonic()
         st, recs = c.request("REFRESH catalog")
         changed_t = time.monotonic() - t0
         if probe:
             pr = self.loadgen_finish(probe)
+            peak = max(sampler.stop(), d.rss().get("VmHWM", 0))
         check_refresh(d, st, recs)
         self.ratio_row("catalog refresh %s, changed (10%% changed, 1%% new, "
             "0.5%% gone)" % sz, changed_t, floor, 1.5, big)
         if big:
             self.probe_row("a %s changed refresh runs" % sz, pr)
+            self.row("RSS at the peak of a %s changed refresh" % sz,
+                "%.0f MiB" % peak, "< 96 MiB", self.verdict(peak < 96))
         # The same body again, now with an ETag the daemon has not seen
         # (so this is a 200), then with If-None-Match (a 304).
         self.http.routes.set("/catalog-%d.json" % n, b, etag=True)
@@ -714,6 +729,28 @@ SELECT count(*) FROM models;
 
         if big:
             self.memory(d, n)
+        d.stop()
+
+    def file_seed(self, path, n):
+        """The same seed from a file:// source (issue 8: read from its own file)."""
+        sz = self.size_name(n)
+        d = self.new_daemon("registry-file-%d" % n, "file://" + path)
+        d.start()
+        sampler = RSSSampler(d.pid)
+        w = d.conn()
+        w.s.sendall(b"WATCH kind=seed.*\n")
+        if w.line() != "OK 0":
+            d.fail("WATCH refused")
+        t0 = time.monotonic()
+        st, recs = w.reply()
+        seed_t = time.monotonic() - t0
+        w.close()
+        if not recs or "kind=seed.done" not in recs[0]:
+            d.fail("the file:// seed did not succeed: %r" % recs)
+        peak = max(sampler.stop(), d.rss().get("VmHWM", 0))
+        self.row("RSS at the peak of a %s seed from file://" % sz,
+            "%.0f MiB (seed.done after %.2f s)" % (peak, seed_t), "< 96 MiB",
+            self.verdict(peak < 96))
         d.stop()
 
     def memory(self, d, n):

@@ -8,13 +8,21 @@
 
 #include <sqlite3.h>
 
+#include "body.h"
 #include "catalog.h"
+#include "catalog_detect.h"
 #include "catalog_int.h"
 #include "db.h"
+#include "digest.h"
+#include "jsplit.h"
 
 /*
  * The JSON is only ever read by SQLite (json_valid, json_each, json_type,
- * json_extract). The small SQL functions of catalog_fn.c do what SQL cannot do
+ * json_extract), one element of the data array at a time (issue 8):
+ * jsplit.c finds where each element begins and ends as the body is read
+ * in chunks, and each is bound as ?1 of a prepared INSERT ... SELECT, so
+ * that neither the body nor SQLite's parse of it is ever held whole. The
+ * small SQL functions of catalog_fn.c do what SQL cannot do
  * cleanly: check an id byte by byte, repair and cut UTF-8, and read
  * numbers strictly. Each takes the json_type() of a value and the value,
  * so that an object or array (which json_extract returns as JSON text) is
@@ -48,7 +56,7 @@ static const char sql_create[] =
 	" provider TEXT, description TEXT, context_length INTEGER,"
 	" prompt_price REAL, completion_price REAL, features INTEGER,"
 	" aliases TEXT, canonical_slug TEXT, kind TEXT, prices TEXT,"
-	" expires_at INTEGER);"
+	" expires_at INTEGER, look INTEGER);"
 	"CREATE INDEX IF NOT EXISTS temp.catalog_raw_id ON catalog_raw(id);"
 	/* Mistral: one row per model after collapsing alias entries. */
 	"CREATE TEMP TABLE IF NOT EXISTS catalog_group("
@@ -65,18 +73,32 @@ static const char sql_clear_scratch[] =
 	"DELETE FROM temp.catalog_group;"
 	"DELETE FROM temp.catalog_alias;";
 
-/* Yields NULL for invalid JSON, else the type of $.data ('' if none). */
-static const char sql_check[] =
-	"SELECT CASE WHEN json_valid(?1)"
-	" THEN coalesce(json_type(?1, '$.data'), '') END";
-
-/* The elements of the data array: index, and the object or NULL. */
-#define SQL_ELEMENTS							\
+/*
+ * One element of the data array, bound as ?1 (its index as ?2): the
+ * object or NULL, its id, and what it looks like (catalog_int.h). An
+ * element SQLite does not find valid yields no row.
+ */
+#define SQL_ELEMENT							\
+	", " CAT_LOOK_SQL("o")						\
 	" FROM (SELECT seq, o,"						\
 	"  catalog_id(json_type(o, '$.id'), json_extract(o, '$.id')) AS id" \
-	"  FROM (SELECT e.key AS seq,"					\
-	"   CASE WHEN e.type = 'object' THEN e.value END AS o"		\
-	"   FROM json_each(?1, '$.data') AS e))"
+	"  FROM (SELECT ?2 AS seq,"					\
+	"   CASE WHEN json_type(?1) = 'object' THEN ?1 END AS o"		\
+	"   WHERE json_valid(?1)))"
+
+/* Any other value or member name of the body: is it valid? */
+static const char sql_valid[] = "SELECT json_valid(?1)";
+
+/* Detection alone: -1 invalid, -2 not an object, else the look bits. */
+static const char sql_probe[] =
+	"SELECT CASE WHEN NOT json_valid(?1) THEN -1"
+	" WHEN json_type(?1) <> 'object' THEN -2"
+	" ELSE (SELECT " CAT_LOOK_SQL("o") " FROM (SELECT ?1 AS o)) END";
+
+/* What the rows read look like, before duplicates go. */
+static const char sql_shape[] =
+	"SELECT count(look), coalesce(sum(look & 1), 0),"
+	" coalesce(sum(look >> 1), 0) FROM temp.catalog_raw";
 
 /* A string member, repaired and cut to max bytes; else NULL. */
 #define SQL_TEXT(path, max)						\
@@ -180,7 +202,7 @@ static const char sql_check[] =
 static const char sql_raw_mistral[] =
 	"INSERT INTO temp.catalog_raw(seq, id, gkey, name, provider,"
 	" description, context_length, features, aliases, kind, prices,"
-	" expires_at)"
+	" expires_at, look)"
 	" SELECT seq, id,"
 	/*
 	 * Mistral's name is the canonical model name, so it is the group
@@ -201,12 +223,12 @@ static const char sql_raw_mistral[] =
 	"  CASE WHEN json_type(o, '$.aliases') = 'array'"
 	"   THEN json_extract(o, '$.aliases') END,"
 	"  " SQL_KIND_MISTRAL ", '{}', " SQL_TIME("$.deprecation")
-	SQL_ELEMENTS;
+	SQL_ELEMENT;
 
 static const char sql_raw_openrouter[] =
 	"INSERT INTO temp.catalog_raw(seq, id, name, provider, description,"
 	" context_length, prompt_price, completion_price, features,"
-	" canonical_slug, kind, prices, expires_at)"
+	" canonical_slug, kind, prices, expires_at, look)"
 	" SELECT seq, id,"
 	"  " SQL_TEXT("$.name", CAT_NAME_MAX) ","
 	"  CASE WHEN instr(id, '/') > 0"
@@ -228,13 +250,13 @@ static const char sql_raw_openrouter[] =
 	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX) ","
 	"  " SQL_KIND_OPENROUTER ", " SQL_PRICES("$.pricing") ","
 	"  " SQL_TIME("$.expiration_date")
-	SQL_ELEMENTS;
+	SQL_ELEMENT;
 
 static const char sql_raw_openai[] =
-	"INSERT INTO temp.catalog_raw(seq, id, provider, features, kind)"
+	"INSERT INTO temp.catalog_raw(seq, id, provider, features, kind, look)"
 	" SELECT seq, id, " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ", 0,"
 	"  " SQL_KIND_OPENAI
-	SQL_ELEMENTS;
+	SQL_ELEMENT;
 
 static const char sql_count[] =
 	"SELECT count(*), count(id) FROM temp.catalog_raw";
@@ -364,101 +386,340 @@ cat_ints(sqlite3 *db, const char *sql, int *v, int n)
 	return sqlite3_finalize(st) == SQLITE_OK ? 0 : -1;
 }
 
-/* Check the document's shape: 0, or -1 with err set. */
-static int
-cat_check(sqlite3 *db, const char *body, int len, char *err, size_t errlen)
-{
-	sqlite3_stmt	*st = NULL;
-	const char	*t;
-	int		 brc, rc = -1;
+/*
+ * A value longer than this in a body is refused, so that the memory of a
+ * parse is bounded whatever the body: an entry is a few KiB (a
+ * description is cut at 16 KiB anyway).
+ */
+#define CAT_PIECE_MAX	(4 * 1024 * 1024)
 
-	if (sqlite3_prepare_v2(db, sql_check, -1, &st, NULL) != SQLITE_OK) {
-		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
-		goto done;
+/* One pass over a body: the splitter, and the statements it feeds. */
+struct cat_pass {
+	sqlite3			*db;
+	int			 detect_only;
+	enum cat_format		 fmt;		/* the rows' format */
+	int			 decided;	/* 0: FMT_AUTO, no object seen yet */
+	sqlite3_stmt		*ins;		/* the INSERT of fmt */
+	sqlite3_stmt		*probe;		/* sql_probe */
+	sqlite3_stmt		*valid;		/* sql_valid */
+	struct catalog_shape	 shape;		/* detect_only: counted here */
+	struct digest_sha256	*dg;		/* NULL, or hashed as read */
+	struct jsplit		 js;
+	int			 halted;	/* split over: only a NUL byte is looked for */
+	int			 invalid;	/* SQLite refused a piece */
+	int			 nul;
+	int			 dberr;
+	char			 dbmsg[200];
+};
+
+static const char *
+cat_sql_raw(enum cat_format fmt)
+{
+	switch (fmt) {
+	case FMT_MISTRAL:
+		return sql_raw_mistral;
+	case FMT_OPENROUTER:
+		return sql_raw_openrouter;
+	case FMT_OPENAI:
+		return sql_raw_openai;
+	default:
+		return NULL;
 	}
-	/* Above SQLITE_LIMIT_LENGTH, SQLite refuses to take the body. */
-	if ((brc = sqlite3_bind_text(st, 1, body, len,
-	    SQLITE_STATIC)) == SQLITE_TOOBIG) {
-		cat_err(err, errlen, "body too large");
-		goto done;
+}
+
+static void
+cat_dberr(struct cat_pass *cp)
+{
+	if (!cp->dberr)
+		snprintf(cp->dbmsg, sizeof(cp->dbmsg), "%s",
+		    sqlite3_errmsg(cp->db));
+	cp->dberr = 1;
+}
+
+/* Read the rows in fmt from now on: 0, or -1 (dberr). */
+static int
+cat_use(struct cat_pass *cp, enum cat_format fmt)
+{
+	if (cp->ins != NULL && cp->fmt == fmt)
+		return 0;
+	sqlite3_finalize(cp->ins);
+	cp->ins = NULL;
+	cp->fmt = fmt;
+	if (sqlite3_prepare_v2(cp->db, cat_sql_raw(fmt), -1, &cp->ins,
+	    NULL) != SQLITE_OK) {
+		cat_dberr(cp);
+		return -1;
 	}
-	if (brc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
-		goto done;
+	return 0;
+}
+
+/* Step st with the piece as ?1: its first column, or INT_MIN (dberr). */
+static int
+cat_probe(struct cat_pass *cp, sqlite3_stmt *st, const struct jsplit_piece *pc)
+{
+	int	 v = INT_MIN;
+
+	if (sqlite3_bind_text(st, 1, pc->text, (int)pc->len,
+	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		cat_dberr(cp);
+	else
+		v = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* A piece of the body (jsplit.h): SQLite validates it and reads it. Non-zero stops. */
+static int
+cat_piece(void *arg, const struct jsplit_piece *pc)
+{
+	struct cat_pass	*cp = arg;
+	int		 v;
+
+	if (pc->kind != JSPLIT_ELEMENT) {
+		if ((v = cat_probe(cp, cp->valid, pc)) == INT_MIN)
+			return 1;
+		if (v != 1)
+			cp->invalid = 1;
+		return v != 1;
 	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+	if (cp->detect_only || !cp->decided) {
+		if ((v = cat_probe(cp, cp->probe, pc)) == INT_MIN)
+			return 1;
+		if (v == -1) {
+			cp->invalid = 1;
+			return 1;
+		}
+		if (cp->detect_only) {
+			if (v >= 0) {
+				cp->shape.entries++;
+				cp->shape.mistral += v & 1;
+				cp->shape.openrouter += v >> 1;
+			}
+			return 0;
+		}
+		/*
+		 * FMT_AUTO: the first object says which format to read the
+		 * rows in (a non-object before it is a row without an id in
+		 * any format). When the whole body says otherwise, the parse
+		 * reads it again.
+		 */
+		if (v >= 0) {
+			if (cat_use(cp, (v & 2) ? FMT_OPENROUTER : (v & 1) ?
+			    FMT_MISTRAL : FMT_OPENAI) == -1)
+				return 1;
+			cp->decided = 1;
+		}
+	}
+	if (sqlite3_bind_text(cp->ins, 1, pc->text, (int)pc->len,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(cp->ins, 2, (sqlite3_int64)pc->index) !=
+	    SQLITE_OK || sqlite3_step(cp->ins) != SQLITE_DONE) {
+		cat_dberr(cp);
+		sqlite3_reset(cp->ins);
+		return 1;
+	}
+	sqlite3_reset(cp->ins);
+	if (sqlite3_changes(cp->db) == 0) {
+		cp->invalid = 1;	/* json_valid said no */
+		return 1;
+	}
+	return 0;
+}
+
+/* A chunk of the body: hash it, split it; after the verdict, only look for a NUL byte. */
+static int
+cat_chunk(void *arg, const char *p, size_t n)
+{
+	struct cat_pass	*cp = arg;
+
+	if (cp->dg != NULL)
+		digest_sha256_update(cp->dg, p, n);
+	if (!cp->halted) {
+		if (jsplit_feed(&cp->js, p, n) == JSPLIT_OK)
+			return 0;
+		cp->halted = 1;
+		if (cp->dberr)
+			return 1;
+	}
+	/* A NUL byte anywhere is what an error says, as it was before issue 8. */
+	if (memchr(p, '\0', n) != NULL) {
+		cp->nul = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Read the whole body through the splitter: 0, or -1 with err saying why. */
+static int
+cat_pass_run(struct cat_pass *cp, const struct body_src *src, char *err,
+    size_t errlen)
+{
+	char			 rerr[256];
+	enum jsplit_status	 st;
+	int			 rc;
+
+	cp->halted = cp->invalid = cp->nul = 0;
+	jsplit_init(&cp->js, "data", CAT_PIECE_MAX, cat_piece, cp);
+	rc = body_each(src, cat_chunk, cp, rerr, sizeof(rerr));
+	if (!cp->halted && rc == 0)
+		(void)jsplit_finish(&cp->js);
+	st = cp->js.status;
+	jsplit_free(&cp->js);
+	if (cp->dberr)
+		cat_err(err, errlen, "database error: %s", cp->dbmsg);
+	else if (cp->nul)
+		cat_err(err, errlen, "body contains a NUL byte");
+	else if (rc == -1)
+		cat_err(err, errlen, "%s", rerr);
+	else if (st == JSPLIT_TOOBIG)
+		cat_err(err, errlen, "a value in the body is longer than %d "
+		    "bytes", CAT_PIECE_MAX);
+	else if (st == JSPLIT_NOMEM)
+		cat_err(err, errlen, "out of memory");
+	else if (cp->invalid || st != JSPLIT_OK)
 		cat_err(err, errlen, "invalid JSON");
-	else if ((t = (const char *)sqlite3_column_text(st, 0)) == NULL ||
-	    strcmp(t, "array") != 0)
+	else if (!jsplit_found(&cp->js))
 		cat_err(err, errlen, "no data array");
 	else
-		rc = 0;
-done:
-	sqlite3_finalize(st);
-	return rc;
+		return 0;
+	return -1;
+}
+
+static void
+cat_pass_close(struct cat_pass *cp)
+{
+	sqlite3_finalize(cp->ins);
+	sqlite3_finalize(cp->probe);
+	sqlite3_finalize(cp->valid);
+	cp->ins = cp->probe = cp->valid = NULL;
 }
 
 int
-catalog_parse(sqlite3 *db, enum cat_format fmt, const char *body, size_t len,
-    struct catalog_stats *stats, char *err, size_t errlen)
+catalog_run(sqlite3 *db, enum cat_format fmt, int check,
+    const struct body_src *src, struct catalog_stats *stats,
+    struct catalog_shape *shape, enum cat_look *look, char *digest,
+    char *err, size_t errlen)
 {
-	struct catalog_stats	 local;
-	const char		*sql_raw;
-	int			 counts[2], staged, blen, in_sp = 0;
+	struct catalog_stats	 lstats;
+	struct catalog_shape	 lshape;
+	struct cat_pass		 cp;
+	struct digest_sha256	 dg;
+	enum cat_format		 use = fmt;
+	enum cat_look		 l;
+	sqlite3_stmt		*q = NULL;
+	int			 counts[2], staged, in_sp = 0, keep = 0;
 
 	if (stats == NULL)
-		stats = &local;
+		stats = &lstats;
+	if (shape == NULL)
+		shape = &lshape;
 	memset(stats, 0, sizeof(*stats));
+	memset(shape, 0, sizeof(*shape));
+	memset(&cp, 0, sizeof(cp));
+	cp.db = db;
+	cp.detect_only = check == 2;
+	if (look != NULL)
+		*look = LOOK_NONE;
 	cat_err(err, errlen, "%s", "");
 
-	/* Staging is emptied first, whatever happens next. */
-	if (catalog_fn_register(db) == -1 ||
+	/* A plain parse empties staging first, whatever happens next. */
+	if (!cp.detect_only &&
+	    (catalog_fn_register(db) == -1 ||
 	    sqlite3_exec(db, sql_create, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL,
-	    NULL) != SQLITE_OK ||
+	    (check == 0 && sqlite3_exec(db, "DELETE FROM temp.staging;", NULL,
+	    NULL, NULL) != SQLITE_OK) ||
 	    sqlite3_exec(db, sql_clear_scratch, NULL, NULL,
+	    NULL) != SQLITE_OK)) {
+		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
+		goto refuse;
+	}
+	if (!cp.detect_only && cat_sql_raw(fmt) == NULL &&
+	    (check == 0 || fmt != FMT_AUTO)) {
+		cat_err(err, errlen, "unknown catalog format");
+		goto refuse;
+	}
+	/*
+	 * Refused on the length alone. Above SQLITE_LIMIT_LENGTH the body
+	 * could not be kept whole as the held response (one blob).
+	 */
+	if (src->len > INT_MAX ||
+	    src->len > (uint64_t)sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1)) {
+		cat_err(err, errlen, "body too large");
+		goto refuse;
+	}
+	if (src->len == 0 || (src->mem == NULL && src->fd == -1 &&
+	    src->blob == NULL)) {
+		cat_err(err, errlen, "invalid JSON");
+		goto refuse;
+	}
+
+	if (sqlite3_prepare_v2(db, sql_valid, -1, &cp.valid, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, sql_probe, -1, &cp.probe,
 	    NULL) != SQLITE_OK) {
 		cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
-		return -1;
+		goto refuse;
 	}
+	if (!cp.detect_only) {
+		if (sqlite3_exec(db, "SAVEPOINT catalog_parse", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto dberr;
+		in_sp = 1;
+		/* Until an object decides, FMT_AUTO reads rows as OpenAI's. */
+		cp.decided = fmt != FMT_AUTO;
+		if (cat_use(&cp, cp.decided ? fmt : FMT_OPENAI) == -1)
+			goto dberr;
+	}
+	if (digest != NULL) {
+		digest_sha256_init(&dg);
+		cp.dg = &dg;
+	}
+	if (cat_pass_run(&cp, src, err, errlen) == -1)
+		goto refuse;
+	if (digest != NULL)
+		digest_sha256_final(&dg, digest);
+	cp.dg = NULL;
 
-	switch (fmt) {
-	case FMT_MISTRAL:
-		sql_raw = sql_raw_mistral;
-		break;
-	case FMT_OPENROUTER:
-		sql_raw = sql_raw_openrouter;
-		break;
-	case FMT_OPENAI:
-		sql_raw = sql_raw_openai;
-		break;
-	default:
-		cat_err(err, errlen, "unknown catalog format");
-		return -1;
+	if (cp.detect_only)
+		*shape = cp.shape;
+	else {
+		if (sqlite3_prepare_v2(db, sql_shape, -1, &q, NULL) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_ROW) {
+			sqlite3_finalize(q);
+			goto dberr;
+		}
+		shape->entries = sqlite3_column_int(q, 0);
+		shape->mistral = sqlite3_column_int(q, 1);
+		shape->openrouter = sqlite3_column_int(q, 2);
+		sqlite3_finalize(q);
 	}
-	if (len > INT_MAX) {
-		cat_err(err, errlen, "body too large");
-		return -1;
+	l = catalog_look_of(shape);
+	if (look != NULL)
+		*look = l;
+	if (cp.detect_only) {
+		cat_pass_close(&cp);
+		return 0;
 	}
-	if (body == NULL || len == 0) {
-		cat_err(err, errlen, "invalid JSON");
-		return -1;
+	if (check == 1) {
+		/* A body in another format than configured: staging stays as it was. */
+		if (catalog_pick_format(fmt, l, &use, err, errlen) == -1) {
+			keep = 1;
+			goto refuse;
+		}
+		if (cp.decided && use != cp.fmt) {
+			/* The first object misled FMT_AUTO: read the body again. */
+			if (sqlite3_exec(db, sql_clear_scratch, NULL, NULL,
+			    NULL) != SQLITE_OK || cat_use(&cp, use) == -1)
+				goto dberr;
+			if (cat_pass_run(&cp, src, err, errlen) == -1)
+				goto refuse;
+		}
+		if (sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto dberr;
 	}
-	if (memchr(body, '\0', len) != NULL) {
-		cat_err(err, errlen, "body contains a NUL byte");
-		return -1;
-	}
-	blen = (int)len;
-	if (cat_check(db, body, blen, err, errlen) == -1)
-		return -1;
+	cat_pass_close(&cp);
 
-	if (sqlite3_exec(db, "SAVEPOINT catalog_parse", NULL, NULL,
-	    NULL) != SQLITE_OK)
-		goto dberr;
-	in_sp = 1;
-
-	if (cat_run(db, sql_raw, body, blen) == -1 ||
-	    cat_ints(db, sql_count, counts, 2) == -1)
+	if (cat_ints(db, sql_count, counts, 2) == -1)
 		goto dberr;
 	stats->entries = counts[0];
 	stats->skipped = counts[0] - counts[1];
@@ -466,7 +727,7 @@ catalog_parse(sqlite3 *db, enum cat_format fmt, const char *body, size_t len,
 		goto dberr;
 	stats->duplicates = sqlite3_changes(db);
 
-	if (fmt == FMT_MISTRAL) {
+	if (use == FMT_MISTRAL) {
 		if (cat_run(db, sql_mistral_groups, NULL, 0) == -1 ||
 		    cat_run(db, sql_mistral_aliases, NULL, 0) == -1 ||
 		    sqlite3_exec(db, sql_mistral_alias_prune, NULL, NULL,
@@ -488,15 +749,41 @@ catalog_parse(sqlite3 *db, enum cat_format fmt, const char *body, size_t len,
 	return 0;
 
 dberr:
-	cat_err(err, errlen, "database error: %s", sqlite3_errmsg(db));
+	cat_err(err, errlen, "database error: %s", cp.dberr ? cp.dbmsg :
+	    sqlite3_errmsg(db));
+refuse:
+	cat_pass_close(&cp);
 	if (in_sp) {
 		sqlite3_exec(db, "ROLLBACK TO catalog_parse", NULL, NULL, NULL);
 		sqlite3_exec(db, "RELEASE catalog_parse", NULL, NULL, NULL);
 	}
-	sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL, NULL);
-	sqlite3_exec(db, sql_clear_scratch, NULL, NULL, NULL);
+	if (!cp.detect_only) {
+		if (!keep)
+			sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL,
+			    NULL);
+		sqlite3_exec(db, sql_clear_scratch, NULL, NULL, NULL);
+	}
 	memset(stats, 0, sizeof(*stats));
 	return -1;
+}
+
+int
+catalog_parse(sqlite3 *db, enum cat_format fmt, const char *body, size_t len,
+    struct catalog_stats *stats, char *err, size_t errlen)
+{
+	struct body_src	 src;
+
+	body_src_mem(&src, body, len);
+	return catalog_run(db, fmt, 0, &src, stats, NULL, NULL, NULL, err,
+	    errlen);
+}
+
+int
+catalog_parse_src(sqlite3 *db, enum cat_format fmt, const struct body_src *src,
+    struct catalog_stats *stats, char *err, size_t errlen)
+{
+	return catalog_run(db, fmt, 0, src, stats, NULL, NULL, NULL, err,
+	    errlen);
 }
 
 int

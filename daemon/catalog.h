@@ -43,6 +43,17 @@ struct catalog_stats {
 int	 catalog_parse(sqlite3 *, enum cat_format, const char *body, size_t len,
 	    struct catalog_stats *, char *err, size_t errlen);
 
+/*
+ * The same over a body read in chunks (body.h: a file, a blob), never
+ * held whole (issue 8). The body is split into the elements of its data
+ * array (jsplit.h) and SQLite reads each through one prepared INSERT
+ * ... SELECT; the errors are the same. A value longer than 4 MiB is
+ * refused ("a value in the body is longer than 4194304 bytes").
+ */
+struct body_src;
+int	 catalog_parse_src(sqlite3 *, enum cat_format, const struct body_src *,
+	    struct catalog_stats *, char *err, size_t errlen);
+
 int	 catalog_parse_format(const char *, enum cat_format *);	/* "mistral" ... -> 0, or -1 */
 
 /* An RFC 3339 date-time, or a plain YYYY-MM-DD (UTC), as unix seconds: 0, or -1 if bad. */

@@ -5,75 +5,45 @@
 
 #include <sqlite3.h>
 
+#include "body.h"
 #include "buf.h"
 #include "catalog.h"
 #include "catalog_detect.h"
+#include "catalog_int.h"
 
-/*
- * Members only one of the two rich formats has. A member counts when it
- * is present and not null: a gateway that writes every member of a union
- * schema as null says nothing about its format. The plain OpenAI shape
- * (id, object, created, owned_by) has none of them, and both rich formats
- * have those four too, so they decide nothing.
- */
-#define CAT_HAS(m)	"coalesce(json_type(e.value, '$." m "'), 'null') <> 'null'"
+enum cat_look
+catalog_look_of(const struct catalog_shape *shape)
+{
+	if (shape->mistral == 0 && shape->openrouter == 0)
+		return LOOK_OPENAI;
+	if (shape->mistral > shape->openrouter)
+		return LOOK_MISTRAL;
+	if (shape->openrouter > shape->mistral)
+		return LOOK_OPENROUTER;
+	return LOOK_MIXED;
+}
 
-static const char sql_detect[] =
-	"SELECT count(*),"
-	" coalesce(sum(" CAT_HAS("capabilities") " OR " CAT_HAS("max_context_length")
-	"  OR " CAT_HAS("aliases") " OR " CAT_HAS("default_model_temperature")
-	"  OR " CAT_HAS("deprecation") " OR " CAT_HAS("deprecation_replacement_model")
-	" ), 0),"
-	" coalesce(sum(" CAT_HAS("pricing") " OR " CAT_HAS("architecture")
-	"  OR " CAT_HAS("context_length") " OR " CAT_HAS("canonical_slug")
-	"  OR " CAT_HAS("supported_parameters") " OR " CAT_HAS("top_provider")
-	"  OR " CAT_HAS("per_request_limits") " OR " CAT_HAS("hugging_face_id")
-	" ), 0)"
-	" FROM json_each(?1, '$.data') AS e WHERE e.type = 'object'";
+enum cat_look
+catalog_detect_src(sqlite3 *db, const struct body_src *src,
+    struct catalog_shape *shape)
+{
+	enum cat_look	 look = LOOK_NONE;
 
-static const char sql_valid[] =
-	"SELECT json_valid(?1) AND coalesce(json_type(?1, '$.data'), '') = 'array'";
+	/* The members it counts are CAT_LOOK_SQL's (catalog_int.h). */
+	if (catalog_run(db, FMT_AUTO, 2, src, NULL, shape, &look, NULL, NULL,
+	    0) == -1)
+		return LOOK_NONE;
+	return look;
+}
 
 enum cat_look
 catalog_detect(sqlite3 *db, const char *body, size_t len,
     struct catalog_shape *shape)
 {
-	struct catalog_shape	 local;
-	sqlite3_stmt		*st = NULL;
-	enum cat_look		 look = LOOK_NONE;
+	struct body_src	 src;
 
-	if (shape == NULL)
-		shape = &local;
-	memset(shape, 0, sizeof(*shape));
-	/* The same refusals as catalog_parse: it will say why. */
-	if (body == NULL || len == 0 || len > INT_MAX ||
-	    memchr(body, '\0', len) != NULL)
-		return LOOK_NONE;
-	/* json_each on invalid JSON is an error: check the shape first. */
-	if (sqlite3_prepare_v2(db, sql_valid, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, body, (int)len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 1)
-		goto done;
-	sqlite3_finalize(st);
-	st = NULL;
-	if (sqlite3_prepare_v2(db, sql_detect, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, body, (int)len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		goto done;
-	shape->entries = sqlite3_column_int(st, 0);
-	shape->mistral = sqlite3_column_int(st, 1);
-	shape->openrouter = sqlite3_column_int(st, 2);
-	if (shape->mistral == 0 && shape->openrouter == 0)
-		look = LOOK_OPENAI;
-	else if (shape->mistral > shape->openrouter)
-		look = LOOK_MISTRAL;
-	else if (shape->openrouter > shape->mistral)
-		look = LOOK_OPENROUTER;
-	else
-		look = LOOK_MIXED;
-done:
-	sqlite3_finalize(st);
-	return look;
+	body_src_mem(&src, body, len);
+	return catalog_detect_src(db, &src, shape);
 }
 
 const char *
@@ -131,20 +101,23 @@ catalog_pick_format(enum cat_format configured, enum cat_look look,
 }
 
 int
+catalog_parse_checked_src(sqlite3 *db, enum cat_format configured,
+    const struct body_src *src, struct catalog_stats *stats,
+    enum cat_look *look, char *digest, char *err, size_t errlen)
+{
+	/* One pass detects and parses (catalog_run); a second only when FMT_AUTO guessed wrong. */
+	return catalog_run(db, configured, 1, src, stats, NULL, look, digest,
+	    err, errlen);
+}
+
+int
 catalog_parse_checked(sqlite3 *db, enum cat_format configured,
     const char *body, size_t len, struct catalog_stats *stats,
     enum cat_look *look, char *err, size_t errlen)
 {
-	enum cat_look	 l;
-	enum cat_format	 use;
+	struct body_src	 src;
 
-	l = catalog_detect(db, body, len, NULL);
-	if (look != NULL)
-		*look = l;
-	if (catalog_pick_format(configured, l, &use, err, errlen) == -1) {
-		if (stats != NULL)
-			memset(stats, 0, sizeof(*stats));
-		return -1;
-	}
-	return catalog_parse(db, use, body, len, stats, err, errlen);
+	body_src_mem(&src, body, len);
+	return catalog_parse_checked_src(db, configured, &src, stats, look,
+	    NULL, err, errlen);
 }

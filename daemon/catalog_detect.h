@@ -31,6 +31,12 @@ enum cat_look {
  */
 enum cat_look catalog_detect(sqlite3 *db, const char *body, size_t len,
 	    struct catalog_shape *shape);
+/* The same over a body read in chunks (body.h), element by element. */
+struct body_src;
+enum cat_look catalog_detect_src(sqlite3 *db, const struct body_src *,
+	    struct catalog_shape *shape);
+/* The look of what detection counted. Pure. */
+enum cat_look catalog_look_of(const struct catalog_shape *);
 
 /* "openai", "mistral", "openrouter", "mixed", "" for LOOK_NONE. */
 const char *catalog_look_name(enum cat_look);
@@ -54,5 +60,15 @@ int	 catalog_pick_format(enum cat_format configured, enum cat_look look,
 int	 catalog_parse_checked(sqlite3 *db, enum cat_format configured,
 	    const char *body, size_t len, struct catalog_stats *stats,
 	    enum cat_look *look, char *err, size_t errlen);
+/*
+ * The same over a body read in chunks (issue 8), in one pass: each
+ * element is detected and read as it comes, in the configured format or
+ * (auto) the one its first object looks like; a body that turns out to
+ * look like another format is read again. digest (DIGEST_HEX_LEN bytes,
+ * or NULL): the body's SHA-256, computed on the way.
+ */
+int	 catalog_parse_checked_src(sqlite3 *db, enum cat_format configured,
+	    const struct body_src *, struct catalog_stats *stats,
+	    enum cat_look *look, char *digest, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* catalog_sync.c: the "catalog" source: fetch the catalog, parse it into staging, apply it by reg_catalog_apply, seed from it on a first boot. */
 #include <sys/types.h>
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "body.h"
 #include "buf.h"
 #include "catalog.h"
 #include "catalog_detect.h"
@@ -87,11 +89,21 @@ catalog_settings(struct reg_catalog_settings *s)
 }
 
 /*
+ * A body to import on the loop (issue 8: only when no job can run): the
+ * spooled file or the held blob, read in chunks, and its digest.
+ */
+struct catalog_body {
+	struct body_src	 src;
+	char		 digest[DIGEST_HEX_LEN];
+	const char	*etag, *last_modified;
+};
+
+/*
  * The catalog has been parsed into staging: the rule applies it in one
  * transaction, or holds it. Fills msg with the summary, or why.
  */
 static enum source_outcome
-catalog_apply(const struct fetch_result *fr, int force, int64_t *items,
+catalog_apply(const struct catalog_body *b, int force, int64_t *items,
     char *msg, size_t msglen)
 {
 	struct reg_catalog_settings	 s;
@@ -102,11 +114,11 @@ catalog_apply(const struct fetch_result *fr, int force, int64_t *items,
 	catalog_settings(&s);
 	catalog_actor(&a);
 	memset(&in, 0, sizeof(in));
-	in.body = fr->body;
-	in.len = fr->len;
+	in.src = &b->src;
+	in.digest = b->digest;
 	in.format = cfg_format_name(cat.format);
-	in.etag = fr->etag;
-	in.last_modified = fr->last_modified;
+	in.etag = b->etag;
+	in.last_modified = b->last_modified;
 	in.force = force;
 	in.now = (int64_t)time(NULL);
 	in.actor = &a;
@@ -226,11 +238,16 @@ catalog_seed(void)
 /*
  * A catalog refresh off the loop (issue 8): the same-body check, the
  * parse and the apply run on import.c's worker, with copies of what they
- * read; catalog_job_done reports on the loop as catalog_fetched does.
+ * read; catalog_job_done reports on the loop as catalog_fetched does. The
+ * body is never copied: the job has its own descriptor of the file the
+ * fetcher spooled it to (or of the file:// source), or, for a forced
+ * run, reads the held response from the database (held), in chunks.
  */
 struct catalog_job {
-	char				*body, *etag, *last_modified;
-	size_t				 len;
+	int				 fd;
+	int				 held;
+	uint64_t			 len;
+	char				*etag, *last_modified;
 	enum cat_format			 format;
 	int				 force;
 	struct reg_catalog_settings	 s;
@@ -243,6 +260,7 @@ struct catalog_job {
 	enum reg_rc			 rc;
 	struct reg_catalog_out		 out;
 	int64_t				 items;
+	char				 digest[DIGEST_HEX_LEN];
 	char				 err[256], msg[700];
 };
 
@@ -251,29 +269,32 @@ catalog_job_free(struct catalog_job *j)
 {
 	if (j == NULL)
 		return;
-	free(j->body);
+	if (j->fd != -1)
+		close(j->fd);
 	free(j->etag);
 	free(j->last_modified);
 	free(j);
 }
 
+/* A job for the body in fd (dup'ed: the job's own), or for the held response (fd -1). */
 static struct catalog_job *
-catalog_job_new(const struct fetch_result *fr)
+catalog_job_new(int fd, uint64_t len, const char *etag,
+    const char *last_modified)
 {
 	struct catalog_job	*j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
-	if ((j->body = malloc(fr->len + 1)) == NULL ||
-	    (fr->etag != NULL && (j->etag = strdup(fr->etag)) == NULL) ||
-	    (fr->last_modified != NULL &&
-	    (j->last_modified = strdup(fr->last_modified)) == NULL)) {
+	j->fd = -1;
+	j->held = fd == -1;
+	if ((fd != -1 && (j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) ||
+	    (etag != NULL && (j->etag = strdup(etag)) == NULL) ||
+	    (last_modified != NULL &&
+	    (j->last_modified = strdup(last_modified)) == NULL)) {
 		catalog_job_free(j);
 		return NULL;
 	}
-	memcpy(j->body, fr->body, fr->len);
-	j->body[fr->len] = '\0';
-	j->len = fr->len;
+	j->len = len;
 	j->format = cat.format;
 	j->force = cat.force;
 	catalog_settings(&j->s);
@@ -283,11 +304,12 @@ catalog_job_new(const struct fetch_result *fr)
 }
 
 static void
-catalog_job_in(struct catalog_job *j, struct reg_catalog_in *in)
+catalog_job_in(struct catalog_job *j, const struct body_src *src,
+    struct reg_catalog_in *in)
 {
 	memset(in, 0, sizeof(*in));
-	in->body = j->body;
-	in->len = j->len;
+	in->src = src;
+	in->digest = j->digest;
 	in->format = cfg_format_name(j->format);
 	in->etag = j->etag;
 	in->last_modified = j->last_modified;
@@ -303,19 +325,57 @@ catalog_job_work(sqlite3 *db, void *arg)
 {
 	struct catalog_job	*j = arg;
 	struct reg_catalog_in	 in;
+	struct body_src		 src;
+	sqlite3_blob		*blob = NULL;
+	int			 r;
 
 	j->ran = 1;
-	catalog_job_in(j, &in);
-	if (!j->force && (j->same = reg_catalog_same_body(db, &in, &j->items,
-	    j->msg, sizeof(j->msg))) != 0)
-		return;
+	if (j->held) {
+		/* Read here, in chunks: the loop never holds the held response. */
+		if ((r = reg_catalog_held_body(db, &blob, &j->len)) != 0) {
+			j->same = -1;
+			snprintf(j->msg, sizeof(j->msg), "%s", r == 1 ?
+			    "nothing is held for catalog; --force applies a "
+			    "held response" : "database error while reading "
+			    "the held catalog response");
+			return;
+		}
+		body_src_blob(&src, blob, j->len);
+	} else
+		body_src_fd(&src, j->fd, j->len);
+	catalog_job_in(j, &src, &in);
+	/* The same-body check needs the digest first; a forced run hashes as it parses. */
+	if (!j->force) {
+		if (body_digest(&src, j->digest, j->err, sizeof(j->err)) == -1) {
+			j->parsed = -1;
+			goto done;
+		}
+		if ((j->same = reg_catalog_same_body(db, &in, &j->items,
+		    j->msg, sizeof(j->msg))) != 0)
+			goto done;
+	}
 	j->look = LOOK_NONE;
-	j->parsed = catalog_parse_checked(db, j->format, j->body, j->len,
-	    &j->cs, &j->look, j->err, sizeof(j->err));
+	j->parsed = catalog_parse_checked_src(db, j->format, &src, &j->cs,
+	    &j->look, j->force ? j->digest : NULL, j->err, sizeof(j->err));
+	/* The apply never reads the held blob again (a forced run is not held). */
+	if (blob != NULL) {
+		sqlite3_blob_close(blob);
+		blob = NULL;
+	}
 	if (j->parsed == -1 || j->cs.staged == 0 || import_stopping())
-		return;
+		goto done;
 	j->rc = reg_catalog_apply(db, &j->s, &in, &j->out, j->msg,
 	    sizeof(j->msg));
+ done:
+	if (blob != NULL)
+		sqlite3_blob_close(blob);
+	/*
+	 * Closed here, not on the loop: the last close of an unlinked file
+	 * frees its pages in the page cache, tens of milliseconds for 78 MB.
+	 */
+	if (j->fd != -1)
+		close(j->fd);
+	j->fd = -1;
 }
 
 /* Back on the loop: end the run as catalog_fetched would have. */
@@ -381,16 +441,127 @@ catalog_seed_due(void)
 	    rc.seeded_at == 0);
 }
 
-/* The catalog answered (or not): parse, apply, end the run. */
+/*
+ * Import a body: off the loop as a job, unless this apply also seeds the
+ * registry (the first boot without [seed] url: catalog_seed needs the
+ * loop's staging). fd: the spooled body, len bytes; -1: the held
+ * response, read from the database.
+ */
 static void
-catalog_fetched(const struct fetch_result *fr, void *arg)
+catalog_import(int fd, uint64_t len, const char *etag,
+    const char *last_modified)
 {
 	struct catalog_stats	 cs;
+	struct catalog_body	 b;
 	enum source_outcome	 o;
+	sqlite3_blob		*blob = NULL;
 	char			 msg[700], err[256];
 	enum cat_look		 look = LOOK_NONE;
 	int64_t			 items = 0;
 	int			 rc;
+
+	if (!catalog_seed_due()) {
+		struct catalog_job	*job;
+
+		if ((job = catalog_job_new(fd, len, etag,
+		    last_modified)) != NULL &&
+		    import_start(md.cfg->database, catalog_job_work,
+		    catalog_job_done, job) == 0)
+			return;
+		catalog_job_free(job);
+		log_warnx("catalog: cannot apply off the loop: applying here");
+	}
+	memset(&b, 0, sizeof(b));
+	b.etag = etag;
+	b.last_modified = last_modified;
+	if (fd == -1) {
+		if ((rc = reg_catalog_held_body(md.db, &blob, &len)) != 0) {
+			source_done(&cat.src, SRC_FAILED, 0, rc == 1 ?
+			    "nothing is held for catalog; --force applies a "
+			    "held response" : "database error while reading "
+			    "the held catalog response");
+			return;
+		}
+		body_src_blob(&b.src, blob, len);
+	} else
+		body_src_fd(&b.src, fd, len);
+	/*
+	 * The very body applied last (a server without validators, or a
+	 * new ETag on the same bytes): nothing to parse, nothing to write.
+	 * A forced run judges its response again.
+	 */
+	if (!cat.force) {
+		struct reg_catalog_in	 in;
+
+		if (body_digest(&b.src, b.digest, err, sizeof(err)) == -1) {
+			buf_fit(msg, sizeof(msg), "%s: %s", cat.shown, err);
+			source_done(&cat.src, SRC_FAILED, 0, msg);
+			goto done;
+		}
+		memset(&in, 0, sizeof(in));
+		in.src = &b.src;
+		in.digest = b.digest;
+		in.format = cfg_format_name(cat.format);
+		in.etag = etag;
+		in.last_modified = last_modified;
+		if ((rc = reg_catalog_same_body(md.db, &in, &items, msg,
+		    sizeof(msg))) == -1) {
+			source_done(&cat.src, SRC_FAILED, 0, msg);
+			goto done;
+		}
+		if (rc == 1) {
+			source_done(&cat.src, SRC_OK, (int)items, msg);
+			goto done;
+		}
+	}
+	memset(&cs, 0, sizeof(cs));
+	err[0] = '\0';
+	/* A body in another format than configured fails: nothing changes. */
+	rc = catalog_parse_checked_src(md.db, cat.format, &b.src, &cs, &look,
+	    cat.force ? b.digest : NULL, err, sizeof(err));
+	if (blob != NULL) {
+		sqlite3_blob_close(blob);
+		blob = NULL;
+	}
+	if (look != LOOK_NONE)
+		snprintf(cat.src.detected, sizeof(cat.src.detected), "%s",
+		    catalog_look_name(look));
+	if (rc == -1) {
+		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown,
+		    err[0] ? err : "cannot parse the catalog");
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+		goto done;
+	}
+	if (cs.staged == 0) {
+		snprintf(msg, sizeof(msg), "%s: the catalog lists no models",
+		    cat.shown);
+		source_done(&cat.src, SRC_FAILED, 0, msg);
+		goto done;
+	}
+	o = catalog_apply(&b, cat.force, &items, msg, sizeof(msg));
+	if (o == SRC_OK) {
+		catalog_seed();
+		/* Expiry dates may have come or changed. */
+		expiry_check_soon();
+	}
+	if (o == SRC_OK && (cs.skipped > 0 || cs.duplicates > 0))
+		log_info("catalog: skipped %d entries without a usable id and "
+		    "%d duplicates", cs.skipped, cs.duplicates);
+	if (o == SRC_HELD)
+		source_hold(&cat.src, msg, cat.counts);
+	else
+		source_done(&cat.src, o, (int)items, msg);
+ done:
+	if (blob != NULL)
+		sqlite3_blob_close(blob);
+}
+
+/* The catalog answered (or not): parse, apply, end the run. */
+static void
+catalog_fetched(const struct fetch_result *fr, void *arg)
+{
+	char			 msg[700];
+	int64_t			 items = 0;
 
 	(void)arg;
 	cat.fetch = NULL;
@@ -412,112 +583,61 @@ catalog_fetched(const struct fetch_result *fr, void *arg)
 		source_done(&cat.src, SRC_OK, (int)items, msg);
 		return;
 	}
-	/*
-	 * Off the loop, unless this apply also seeds the registry (the
-	 * first boot without [seed] url: catalog_seed needs the loop's
-	 * staging).
-	 */
-	if (!catalog_seed_due()) {
-		struct catalog_job	*job;
-
-		if ((job = catalog_job_new(fr)) != NULL &&
-		    import_start(md.cfg->database, catalog_job_work,
-		    catalog_job_done, job) == 0)
-			return;
-		catalog_job_free(job);
-		log_warnx("catalog: cannot apply off the loop: applying here");
-	}
-	/*
-	 * The very body applied last (a server without validators, or a
-	 * new ETag on the same bytes): nothing to parse, nothing to write.
-	 * A forced run judges its response again.
-	 */
-	if (!cat.force) {
-		struct reg_catalog_in	 in;
-
-		memset(&in, 0, sizeof(in));
-		in.body = fr->body;
-		in.len = fr->len;
-		in.format = cfg_format_name(cat.format);
-		in.etag = fr->etag;
-		in.last_modified = fr->last_modified;
-		if ((rc = reg_catalog_same_body(md.db, &in, &items, msg,
-		    sizeof(msg))) == -1) {
-			source_done(&cat.src, SRC_FAILED, 0, msg);
-			return;
-		}
-		if (rc == 1) {
-			source_done(&cat.src, SRC_OK, (int)items, msg);
-			return;
-		}
-	}
-	memset(&cs, 0, sizeof(cs));
-	err[0] = '\0';
-	/* A body in another format than configured fails: nothing changes. */
-	rc = catalog_parse_checked(md.db, cat.format, fr->body, fr->len, &cs,
-	    &look, err, sizeof(err));
-	if (look != LOOK_NONE)
-		snprintf(cat.src.detected, sizeof(cat.src.detected), "%s",
-		    catalog_look_name(look));
-	if (rc == -1) {
-		buf_fit(msg, sizeof(msg), "%s: %s", cat.shown,
-		    err[0] ? err : "cannot parse the catalog");
-		source_done(&cat.src, SRC_FAILED, 0, msg);
-		return;
-	}
-	if (cs.staged == 0) {
-		snprintf(msg, sizeof(msg), "%s: the catalog lists no models",
+	/* catalog_run asked for a spooled body: it is in fr->fd. */
+	if (fr->fd == -1) {
+		buf_fit(msg, sizeof(msg), "%s: the response was not stored",
 		    cat.shown);
 		source_done(&cat.src, SRC_FAILED, 0, msg);
 		return;
 	}
-	o = catalog_apply(fr, cat.force, &items, msg, sizeof(msg));
-	if (o == SRC_OK) {
-		catalog_seed();
-		/* Expiry dates may have come or changed. */
-		expiry_check_soon();
-	}
-	if (o == SRC_OK && (cs.skipped > 0 || cs.duplicates > 0))
-		log_info("catalog: skipped %d entries without a usable id and "
-		    "%d duplicates", cs.skipped, cs.duplicates);
-	if (o == SRC_HELD)
-		source_hold(&cat.src, msg, cat.counts);
-	else
-		source_done(&cat.src, o, (int)items, msg);
+	catalog_import(fr->fd, fr->len, fr->etag, fr->last_modified);
+}
+
+static void	 catalog_held_cb(evutil_socket_t, short, void *);
+
+/* The held response waited for another import: apply it now. */
+static void
+catalog_held_later(const struct fetch_result *fr, void *arg)
+{
+	(void)fr;
+	catalog_held_cb(-1, 0, arg);
 }
 
 /* refresh catalog --force: parse the held response again and apply it, forced. */
 static void
 catalog_held_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static const struct fetch_result nofr = { .fd = -1, .body = "" };
 	struct db_catalog_held	 h;
-	struct fetch_result	 fr;
+	sqlite3_blob		*blob;
 	enum cat_format		 fmt;
+	uint64_t		 len = 0;
 	int			 r;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	if ((r = reg_catalog_held(md.db, &h, 1)) != 0) {
+	/* A seed is being imported off the loop: apply after it (issue 8). */
+	if (import_busy() &&
+	    import_later("catalog", catalog_held_later, &nofr, NULL) == 0)
+		return;
+	/* Its format and validators only: the body is read in chunks by the import. */
+	if ((r = reg_catalog_held(md.db, &h, 0)) != 0) {
 		source_done(&cat.src, SRC_FAILED, 0, r == 1 ? "nothing is held "
 		    "for catalog; --force applies a held response" :
 		    "database error while reading the held catalog response");
 		return;
 	}
+	if (reg_catalog_held_body(md.db, &blob, &len) == 0)
+		sqlite3_blob_close(blob);
 	if (catalog_parse_format(h.format, &fmt) == -1)
 		fmt = cat.format;
 	cat.format = fmt;
-	memset(&fr, 0, sizeof(fr));
-	fr.ok = 1;
-	fr.body = h.body;
-	fr.len = h.len;
-	fr.etag = h.etag[0] != '\0' ? h.etag : NULL;
-	fr.last_modified = h.last_modified[0] != '\0' ? h.last_modified : NULL;
 	cat.force = 1;
-	log_info("catalog: applying the held response (%zu bytes, %s format)",
-	    h.len, cfg_format_name(fmt));
-	catalog_fetched(&fr, NULL);
-	free(h.body);
+	log_info("catalog: applying the held response (%llu bytes, %s format)",
+	    (unsigned long long)len, cfg_format_name(fmt));
+	catalog_import(-1, len, h.etag[0] != '\0' ? h.etag : NULL,
+	    h.last_modified[0] != '\0' ? h.last_modified : NULL);
 }
 
 static int
@@ -568,6 +688,8 @@ catalog_run(struct source *src, int force)
 	req.timeout_ms = md.cfg->catalog.timeout > 0 ?
 	    (long)md.cfg->catalog.timeout * 1000 : 0;
 	req.max_bytes = md.cfg->catalog.max_bytes;
+	/* On disk, not in memory (issue 8): a catalog can be 78 MB. */
+	req.spool_dir = import_spool_dir();
 	/*
 	 * Validators only when there is a catalog they describe; a forced
 	 * run asks for the whole response, to judge it again.

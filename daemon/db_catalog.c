@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "body.h"
 #include "buf.h"
 #include "reg_catalog.h"	/* struct catalog_query, catalog_entry */
 #include "db_catalog.h"
@@ -667,33 +668,141 @@ db_catalog_sync_add(sqlite3 *db, const char *id, int active, int64_t now,
 	return db_run(db, st, "sync: audit");
 }
 
-int
-db_catalog_hold(sqlite3 *db, const char *body, size_t len, const char *format,
-    const char *etag, const char *last_modified, const char *message)
-{
-	sqlite3_stmt	*st;
+/* Write a chunk of the held response into its blob. */
+struct db_hold_write {
+	sqlite3_blob	*blob;
+	int		 off;
+	int		 rc;
+};
 
-	if (len > INT32_MAX) {
-		log_warnx("database: catalog: a held response of %zu bytes is "
-		    "too large to keep", len);
+static int
+db_catalog_hold_chunk(void *arg, const char *p, size_t n)
+{
+	struct db_hold_write	*w = arg;
+
+	if ((w->rc = sqlite3_blob_write(w->blob, p, (int)n, w->off)) !=
+	    SQLITE_OK)
+		return 1;
+	w->off += (int)n;
+	return 0;
+}
+
+int
+db_catalog_hold(sqlite3 *db, const struct body_src *src, const char *body,
+    size_t len, const char *format, const char *etag, const char *last_modified,
+    const char *message)
+{
+	struct body_src		 mem;
+	struct db_hold_write	 w;
+	sqlite3_stmt		*st;
+	sqlite3_int64		 rowid;
+	char			 err[256];
+	int			 rc;
+
+	if (src == NULL) {
+		body_src_mem(&mem, body, len);
+		src = &mem;
+	}
+	if (src->len > INT32_MAX ||
+	    src->len > (uint64_t)sqlite3_limit(db, SQLITE_LIMIT_LENGTH, -1)) {
+		log_warnx("database: catalog: a held response of %llu bytes is "
+		    "too large to keep", (unsigned long long)src->len);
 		return -1;
 	}
+	/*
+	 * Issue 8: the body is written into a blob of its size in chunks
+	 * (incremental blob I/O), so that holding a 78 MB response never
+	 * needs it in memory; the blob is then read back the same way.
+	 */
 	st = db_prepare(db, "INSERT OR REPLACE INTO state(key, value)"
-	    " VALUES ('catalog_held', ?1), ('catalog_held_meta',"
-	    " json_object('format', ?2, 'etag', ?3, 'last_modified', ?4,"
-	    "  'message', ?5))");
+	    " VALUES ('catalog_held', zeroblob(?1))");
 	if (st == NULL)
 		return -1;
-	if (sqlite3_bind_text(st, 1, body, (int)len, SQLITE_STATIC) !=
-	    SQLITE_OK || db_bind_text(st, 2, format) == -1 ||
-	    db_bind_text(st, 3, etag) == -1 ||
-	    db_bind_text(st, 4, last_modified) == -1 ||
-	    db_bind_text(st, 5, message) == -1) {
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)src->len) != SQLITE_OK) {
+		db_logerr(db, "bind held catalog");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "hold the catalog response") == -1)
+		return -1;
+	st = db_prepare(db, "SELECT rowid FROM state WHERE key = 'catalog_held'");
+	if (st == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		db_logerr(db, "hold the catalog response");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	rowid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	memset(&w, 0, sizeof(w));
+	if (src->len > 0) {
+		if (sqlite3_blob_open(db, "main", "state", "value", rowid, 1,
+		    &w.blob) != SQLITE_OK) {
+			db_logerr(db, "hold the catalog response");
+			return -1;
+		}
+		rc = body_each(src, db_catalog_hold_chunk, &w, err, sizeof(err));
+		sqlite3_blob_close(w.blob);
+		if (rc != 0) {
+			log_warnx("database: catalog: cannot hold the response: "
+			    "%s", rc == -1 ? err : sqlite3_errstr(w.rc));
+			return -1;
+		}
+	}
+	st = db_prepare(db, "INSERT OR REPLACE INTO state(key, value)"
+	    " VALUES ('catalog_held_meta',"
+	    " json_object('format', ?1, 'etag', ?2, 'last_modified', ?3,"
+	    "  'message', ?4))");
+	if (st == NULL)
+		return -1;
+	if (db_bind_text(st, 1, format) == -1 ||
+	    db_bind_text(st, 2, etag) == -1 ||
+	    db_bind_text(st, 3, last_modified) == -1 ||
+	    db_bind_text(st, 4, message) == -1) {
 		db_logerr(db, "bind held catalog");
 		sqlite3_finalize(st);
 		return -1;
 	}
 	return db_run(db, st, "hold the catalog response");
+}
+
+int
+db_catalog_held_open(sqlite3 *db, sqlite3_blob **blob, uint64_t *len)
+{
+	sqlite3_stmt	*st;
+	sqlite3_int64	 rowid;
+	int		 rc;
+
+	*blob = NULL;
+	*len = 0;
+	st = db_prepare(db, "SELECT b.rowid FROM state AS b, state AS m"
+	    " WHERE b.key = 'catalog_held' AND m.key = 'catalog_held_meta'"
+	    "  AND json_valid(m.value)");
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 1;
+	}
+	if (rc != SQLITE_ROW) {
+		db_logerr(db, "read the held catalog");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	rowid = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	/* Text (held before issue 8) or blob: both read the same. */
+	if (sqlite3_blob_open(db, "main", "state", "value", rowid, 0,
+	    blob) != SQLITE_OK) {
+		db_logerr(db, "read the held catalog");
+		sqlite3_blob_close(*blob);
+		*blob = NULL;
+		return -1;
+	}
+	*len = (uint64_t)sqlite3_blob_bytes(*blob);
+	return 0;
 }
 
 /* Copy column i (text or NULL) into dst. */

@@ -95,7 +95,9 @@ int	 db_catalog_sync_add(sqlite3 *, const char *id, int active, int64_t now,
  * kept whole in the database (state keys catalog_held, the body, and
  * catalog_held_meta, {format, etag, last_modified, message}), so that
  * `refresh catalog --force` applies exactly the response that was judged,
- * even after a restart. Inside the caller's transaction.
+ * even after a restart. Inside the caller's transaction. Issue 8: the
+ * body is a blob written and read in chunks (body.h), never whole in
+ * memory; db_catalog_hold reads src (or, when NULL, body and len).
  */
 struct db_catalog_held {
 	char	*body;		/* NUL-terminated, len bytes; caller frees */
@@ -105,9 +107,12 @@ struct db_catalog_held {
 	char	 last_modified[1100];
 	char	 message[256];
 };
-int	 db_catalog_hold(sqlite3 *, const char *body, size_t len,
-	    const char *format, const char *etag, const char *last_modified,
-	    const char *message);
+struct body_src;
+int	 db_catalog_hold(sqlite3 *, const struct body_src *src,
+	    const char *body, size_t len, const char *format, const char *etag,
+	    const char *last_modified, const char *message);
+/* The held body as a blob to read (caller closes it): 0, 1 nothing held, -1. */
+int	 db_catalog_held_open(sqlite3 *, sqlite3_blob **, uint64_t *len);
 /* 0 (h filled), 1 nothing is held, -1. with_body 0: meta only. */
 int	 db_catalog_held_get(sqlite3 *, struct db_catalog_held *h, int with_body);
 int	 db_catalog_held_clear(sqlite3 *);

@@ -50,30 +50,70 @@ sha256_block(uint32_t h[8], const unsigned char *p)
 }
 
 void
-digest_sha256_hex(const void *data, size_t len, char *hex)
+digest_sha256_init(struct digest_sha256 *d)
 {
-	uint32_t		 h[8] = {
+	static const uint32_t	 iv[8] = {
 		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
 	};
-	const unsigned char	*p = data;
-	unsigned char		 last[128];
-	uint64_t		 bits = (uint64_t)len * 8;
-	size_t			 rest, n, i;
 
-	for (n = len; n >= 64; n -= 64, p += 64)
-		sha256_block(h, p);
-	rest = n;
+	memcpy(d->h, iv, sizeof(d->h));
+	d->len = 0;
+	d->fill = 0;
+}
+
+void
+digest_sha256_update(struct digest_sha256 *d, const void *data, size_t len)
+{
+	const unsigned char	*p = data;
+	size_t			 n;
+
+	d->len += len;
+	if (d->fill > 0) {
+		n = 64 - d->fill < len ? 64 - d->fill : len;
+		memcpy(d->block + d->fill, p, n);
+		d->fill += n;
+		p += n;
+		len -= n;
+		if (d->fill < 64)
+			return;
+		sha256_block(d->h, d->block);
+		d->fill = 0;
+	}
+	for (; len >= 64; len -= 64, p += 64)
+		sha256_block(d->h, p);
+	if (len > 0) {
+		memcpy(d->block, p, len);
+		d->fill = len;
+	}
+}
+
+void
+digest_sha256_final(struct digest_sha256 *d, char *hex)
+{
+	unsigned char	 last[128];
+	uint64_t	 bits = d->len * 8;
+	size_t		 n, i;
+
 	memset(last, 0, sizeof(last));
-	if (rest > 0)
-		memcpy(last, p, rest);
-	last[rest] = 0x80;
-	n = rest + 1 + 8 <= 64 ? 64 : 128;
+	memcpy(last, d->block, d->fill);
+	last[d->fill] = 0x80;
+	n = d->fill + 1 + 8 <= 64 ? 64 : 128;
 	for (i = 0; i < 8; i++)
 		last[n - 1 - i] = (unsigned char)(bits >> (8 * i));
-	sha256_block(h, last);
+	sha256_block(d->h, last);
 	if (n == 128)
-		sha256_block(h, last + 64);
+		sha256_block(d->h, last + 64);
 	for (i = 0; i < 8; i++)
-		snprintf(hex + 8 * i, 9, "%08x", (unsigned)h[i]);
+		snprintf(hex + 8 * i, 9, "%08x", (unsigned)d->h[i]);
+}
+
+void
+digest_sha256_hex(const void *data, size_t len, char *hex)
+{
+	struct digest_sha256	 d;
+
+	digest_sha256_init(&d);
+	digest_sha256_update(&d, data, len);
+	digest_sha256_final(&d, hex);
 }

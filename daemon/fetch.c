@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -58,6 +60,9 @@ struct fetch {
 	size_t			 max_bytes;
 
 	struct buf		 body;
+	int			 spool_fd;	/* the body's file (spool_dir), or -1 */
+	uint64_t		 spooled;	/* bytes in it */
+	int			 spool_errno;	/* writing it failed */
 	int			 too_big;	/* the write callback refused more */
 	int			 oom;		/* memory ran out while storing */
 	char			*etag;		/* from the last response's headers */
@@ -132,6 +137,8 @@ fetch_free(struct fetch *f)
 		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(f->headers);
 	buf_free(&f->body);
+	if (f->spool_fd != -1)
+		close(f->spool_fd);
 	free(f->etag);
 	free(f->last_modified);
 	free(f);
@@ -151,11 +158,29 @@ static size_t
 fetch_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct fetch	*f = arg;
-	size_t		 n = size * nmemb;
+	size_t		 n = size * nmemb, done;
+	ssize_t		 w;
 
-	if (n > f->max_bytes || f->body.len > f->max_bytes - n) {
+	if (n > f->max_bytes || (f->spool_fd != -1 ? f->spooled :
+	    f->body.len) > f->max_bytes - n) {
 		f->too_big = 1;
 		return 0;	/* anything short of n aborts the transfer */
+	}
+	if (f->spool_fd != -1) {
+		/* A write to the page cache: microseconds per chunk, no copy kept in memory. */
+		for (done = 0; done < n; done += (size_t)w) {
+			w = write(f->spool_fd, ptr + done, n - done);
+			if (w == -1 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w <= 0) {
+				f->spool_errno = w == -1 ? errno : EIO;
+				return 0;
+			}
+		}
+		f->spooled += n;
+		return n;
 	}
 	if (buf_append(&f->body, ptr, n) == -1) {
 		f->oom = 1;
@@ -231,7 +256,8 @@ fetch_defer_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Make f fail from the loop with this message (f is on the list, not in
- * curl). -1 when not even a timer can be had.
+ * curl); an empty message reports a spooled file:// body, read fine. -1
+ * when not even a timer can be had.
  */
 static int
 fetch_fail_later(struct fetch *f, const char *why)
@@ -276,6 +302,11 @@ fetch_explain(struct fetch *f, char *err, size_t errlen)
 	}
 	if (f->oom) {
 		buf_fit(err, errlen, "out of memory storing the response");
+		return;
+	}
+	if (f->spool_errno != 0) {
+		buf_fit(err, errlen, "cannot store the response: %s",
+		    strerror(f->spool_errno));
 		return;
 	}
 	switch (f->code) {
@@ -337,6 +368,7 @@ fetch_dispatch(void)
 		memset(&r, 0, sizeof(r));
 		r.http_status = f->http_status;
 		r.body = "";
+		r.fd = -1;
 		if (f->err[0] != '\0')
 			buf_fit(r.err, sizeof(r.err), "%s", f->err);
 		else if (f->code != CURLE_OK)
@@ -347,7 +379,10 @@ fetch_dispatch(void)
 		} else if (f->http_status == 0 ||
 		    (f->http_status >= 200 && f->http_status <= 299)) {
 			r.ok = 1;
-			if (f->body.data != NULL) {
+			if (f->spool_fd != -1) {
+				r.fd = f->spool_fd;
+				r.len = (size_t)f->spooled;
+			} else if (f->body.data != NULL) {
 				r.body = f->body.data;
 				r.len = f->body.len;
 			}
@@ -523,6 +558,41 @@ fetch_shutdown(void)
 	curl_global_cleanup();
 }
 
+/* The local path of a file:// URL (caller curl_frees it): 0, or -1 with err set. */
+static int
+fetch_file_path(const char *url, char **path, char *err, size_t errlen)
+{
+	CURLU		*u;
+	char		*host = NULL;
+	int		 rv = -1;
+
+	*path = NULL;
+	if ((u = curl_url()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, path, CURLU_URLDECODE) != CURLUE_OK) {
+		snprintf(err, errlen, "malformed file URL");
+		goto done;
+	}
+	/* As curl reads file:// itself: no host but this one. */
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    host[0] != '\0' && strcasecmp(host, "localhost") != 0) {
+		snprintf(err, errlen, "malformed file URL");
+		goto done;
+	}
+	rv = 0;
+ done:
+	if (rv == -1) {
+		curl_free(*path);
+		*path = NULL;
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rv;
+}
+
 /*
  * A file:// URL must name a regular file: reading a FIFO or a device
  * would block the loop (curl reads files synchronously) or never end.
@@ -531,21 +601,13 @@ fetch_shutdown(void)
 static int
 fetch_check_file(const char *url, char *err, size_t errlen)
 {
-	CURLU		*u;
 	char		*path = NULL, shown[FETCH_PATH_SHOWN];
 	const char	*serr;
 	struct stat	 st;
 	int		 rv = -1;
 
-	if ((u = curl_url()) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (fetch_file_path(url, &path, err, errlen) == -1)
 		return -1;
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) != CURLUE_OK) {
-		snprintf(err, errlen, "malformed file URL");
-		goto done;
-	}
 	/* The path is cut, never the cause after it. */
 	if (stat(path, &st) == -1) {
 		serr = strerror(errno);
@@ -561,8 +623,88 @@ fetch_check_file(const char *url, char *err, size_t errlen)
 	rv = 0;
  done:
 	curl_free(path);
-	curl_url_cleanup(u);
 	return rv;
+}
+
+/*
+ * A spooled file:// transfer (issue 8) is no transfer: the file is opened
+ * here (O_NONBLOCK, so that a FIFO cannot block the loop; then it must be
+ * a regular file) and handed over as the body, without a copy. 0 with
+ * f->spool_fd and f->spooled set, or -1 with err set.
+ */
+static int
+fetch_open_file(struct fetch *f, const char *url, char *err, size_t errlen)
+{
+	char		*path = NULL, shown[FETCH_PATH_SHOWN];
+	const char	*serr;
+	struct stat	 st;
+	int		 fd = -1, rv = -1;
+
+	if (fetch_file_path(url, &path, err, errlen) == -1)
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) ==
+	    -1 || fstat(fd, &st) == -1) {
+		serr = strerror(errno);
+		buf_fit(shown, sizeof(shown), "%s", path);
+		buf_fit(err, errlen, "cannot open %s: %s", shown, serr);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		buf_fit(shown, sizeof(shown), "%s", path);
+		buf_fit(err, errlen, "%s is not a regular file", shown);
+		goto done;
+	}
+	if ((uint64_t)st.st_size > f->max_bytes) {
+		buf_fit(err, errlen, "response larger than %zu bytes",
+		    f->max_bytes);
+		goto done;
+	}
+	f->spool_fd = fd;
+	f->spooled = (uint64_t)st.st_size;
+	fd = -1;
+	rv = 0;
+ done:
+	if (fd != -1)
+		close(fd);
+	curl_free(path);
+	return rv;
+}
+
+/*
+ * An unlinked temporary file in dir for the body: O_TMPFILE where the
+ * kernel and the file system have it, else mkstemp and unlink at once.
+ * Nothing is left behind, whatever happens to the daemon. 0, or -1 with
+ * err set.
+ */
+static int
+fetch_spool_open(struct fetch *f, const char *dir, char *err, size_t errlen)
+{
+	char	 path[4096], shown[FETCH_PATH_SHOWN];
+	int	 fd, e;
+
+#ifdef O_TMPFILE
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1) {
+		f->spool_fd = fd;
+		return 0;
+	}
+#endif
+	if ((size_t)snprintf(path, sizeof(path), "%s/.modelregd-body.XXXXXX",
+	    dir) >= sizeof(path)) {
+		e = ENAMETOOLONG;
+		goto fail;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
+		e = errno;
+		goto fail;
+	}
+	(void)unlink(path);
+	f->spool_fd = fd;
+	return 0;
+ fail:
+	buf_fit(shown, sizeof(shown), "%s", dir);
+	buf_fit(err, errlen, "cannot create a temporary file in %s: %s", shown,
+	    strerror(e));
+	return -1;
 }
 
 /*
@@ -700,6 +842,7 @@ fetch_start(const struct fetch_req *req, fetch_cb cb, void *arg)
 	f->connect_timeout_ms = req->connect_timeout_ms > 0 ?
 	    req->connect_timeout_ms : FETCH_CONNECT_MS;
 	f->max_bytes = req->max_bytes > 0 ? req->max_bytes : FETCH_MAX_BYTES;
+	f->spool_fd = -1;
 	f->state = FETCH_DEFER;
 	TAILQ_INSERT_TAIL(&fetch_list, f, entry);
 	fetch_nactive++;
@@ -712,8 +855,17 @@ fetch_start(const struct fetch_req *req, fetch_cb cb, void *arg)
 		    "unsupported URL (http://, https:// or file:// only)");
 		goto later;
 	}
+	if (strncasecmp(req->url, "file://", 7) == 0 && req->spool_dir != NULL) {
+		/* No error: reported from the loop as a body read fine. */
+		if (fetch_open_file(f, req->url, err, sizeof(err)) == 0)
+			err[0] = '\0';
+		goto later;
+	}
 	if (strncasecmp(req->url, "file://", 7) == 0 &&
 	    fetch_check_file(req->url, err, sizeof(err)) == -1)
+		goto later;
+	if (req->spool_dir != NULL &&
+	    fetch_spool_open(f, req->spool_dir, err, sizeof(err)) == -1)
 		goto later;
 	if ((f->easy = curl_easy_init()) == NULL) {
 		snprintf(err, sizeof(err), "cannot create a transfer");

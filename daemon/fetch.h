@@ -17,6 +17,13 @@ struct fetch_req {
 	const char	*post_body;	/* non-NULL: POST this body (post_len bytes) */
 	size_t		 post_len;
 	const char	*content_type;	/* for POST, default application/json */
+	/*
+	 * Non-NULL (issue 8): the body goes to an unlinked temporary file in
+	 * this folder instead of memory (O_TMPFILE, else mkstemp and unlink),
+	 * and a file:// URL is not copied at all: its own file is opened. The
+	 * result then has the body as fd.
+	 */
+	const char	*spool_dir;
 };
 
 /*
@@ -31,8 +38,14 @@ struct fetch_result {
 	int		 ok;
 	int		 not_modified;
 	long		 http_status;	/* 0 for file:// or when no response */
-	const char	*body;		/* NUL-terminated; len bytes */
+	const char	*body;		/* NUL-terminated; len bytes ("" when spooled) */
 	size_t		 len;
+	/*
+	 * The body's file when spool_dir was set and ok (not a 304): len
+	 * bytes, read with pread from offset 0; -1 otherwise. It is closed
+	 * after the callback: dup() it to keep it.
+	 */
+	int		 fd;
 	const char	*etag;		/* from the response, NULL if none */
 	const char	*last_modified;
 	char		 err[256];	/* URLs in it redacted (url_redact_text) */

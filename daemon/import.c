@@ -103,6 +103,19 @@ import_test_gate(void *arg)
 	return stop;	/* non-zero: the commit becomes a rollback */
 }
 
+/*
+ * sqlite3_interrupt stops the statement running when it is called; a
+ * parse runs one short statement per element (issue 8), so the stop
+ * would often fall between two and be lost. The progress handler asks
+ * every 1000 instructions instead, whatever runs then.
+ */
+static int
+import_progress(void *unused)
+{
+	(void)unused;
+	return import_stopping();
+}
+
 static void *
 import_thread(void *unused)
 {
@@ -116,6 +129,8 @@ import_thread(void *unused)
 	imp.db = db;
 	stop = imp.stop;
 	pthread_mutex_unlock(&imp.lock);
+	if (db != NULL)
+		sqlite3_progress_handler(db, 1000, import_progress, NULL);
 	if (db != NULL && imp.gate != NULL)
 		sqlite3_commit_hook(db, import_test_gate, imp.gate);
 	/* A connection that cannot open runs nothing: the job sees it did not run. */
@@ -177,6 +192,20 @@ import_init(void)
 		log_warnx("import: MODELREGD_TEST_IMPORT_GATE is set: imports "
 		    "wait for %s before they commit (tests only)", imp.gate);
 	imp.inited = 1;
+}
+
+const char *
+import_spool_dir(void)
+{
+	static char	 dir[4096];
+	const char	*db = md.cfg->database, *slash;
+
+	if (db == NULL || (slash = strrchr(db, '/')) == NULL)
+		return ".";
+	if (slash == db)
+		return "/";
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - db), db);
+	return dir;
 }
 
 int
@@ -291,6 +320,8 @@ import_defer(struct client *c, const struct proto_req *req,
 static void
 import_wait_free(struct import_wait *w)
 {
+	if (w->c == NULL && w->fr.fd != -1)
+		close(w->fr.fd);
 	free(w->body);
 	free(w->etag);
 	free(w->last_modified);
@@ -321,7 +352,12 @@ import_later(const char *what, fetch_cb cb, const struct fetch_result *fr,
 	w->cb = cb;
 	w->cbarg = arg;
 	w->fr = *fr;
-	if (fr->body != NULL) {
+	w->fr.fd = -1;
+	/* A spooled body is not copied: the file is shared (issue 8). */
+	if (fr->fd != -1) {
+		if ((w->fr.fd = fcntl(fr->fd, F_DUPFD_CLOEXEC, 0)) == -1)
+			fail = 1;
+	} else if (fr->body != NULL) {
 		if ((w->body = malloc(fr->len + 1)) == NULL)
 			fail = 1;
 		else {
@@ -335,7 +371,7 @@ import_later(const char *what, fetch_cb cb, const struct fetch_result *fr,
 		import_wait_free(w);
 		return -1;
 	}
-	w->fr.body = w->body;
+	w->fr.body = w->body != NULL ? w->body : "";
 	w->fr.etag = w->etag;
 	w->fr.last_modified = w->last_modified;
 	TAILQ_INSERT_TAIL(&imp.queue, w, entry);

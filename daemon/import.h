@@ -49,6 +49,14 @@ struct cfg_list;
 int	 import_list_copy(struct cfg_list *dst, const struct cfg_list *src);
 void	 import_list_free(struct cfg_list *);
 
+/*
+ * Where a source's large body is spooled while it is imported (issue 8):
+ * the database's folder ([daemon] database), which the daemon may write,
+ * which is on disk rather than in memory (unlike a tmpfs /tmp), and
+ * private to the daemon. fetch.c makes the file there unlinked.
+ */
+const char *import_spool_dir(void);
+
 void	 import_init(void);
 void	 import_shutdown(void);	/* interrupt and join a running job; drop the queue */
 

@@ -122,9 +122,11 @@ reg_catalog_digest(const struct reg_catalog_in *in, char *out)
 {
 	char	 hex[DIGEST_HEX_LEN];
 
-	digest_sha256_hex(in->body, in->len, hex);
-	snprintf(out, REG_CATALOG_DIGEST_LEN, "%.30s:%s",
-	    in->format != NULL ? in->format : "", hex);
+	if (in->digest == NULL)
+		digest_sha256_hex(in->body, in->len, hex);
+	snprintf(out, REG_CATALOG_DIGEST_LEN, "%.30s:%.64s",
+	    in->format != NULL ? in->format : "",
+	    in->digest != NULL ? in->digest : hex);
 }
 
 /* Would staging drop more of the catalog than max_drop allows? */
@@ -173,8 +175,9 @@ reg_catalog_apply(sqlite3 *db, const struct reg_catalog_settings *s,
 		 * even after a restart, rather than a fresh download.
 		 */
 		if (db_begin(db) == -1 ||
-		    db_catalog_hold(db, in->body, in->len, in->format, in->etag,
-		    in->last_modified, msg) == -1 || db_commit(db) == -1) {
+		    db_catalog_hold(db, in->src, in->body, in->len, in->format,
+		    in->etag, in->last_modified, msg) == -1 ||
+		    db_commit(db) == -1) {
 			db_rollback(db);
 			reg_msg(msg, len, "database error while holding the "
 			    "catalog: nothing was changed");
@@ -302,6 +305,12 @@ int
 reg_catalog_held(sqlite3 *db, struct db_catalog_held *h, int with_body)
 {
 	return db_catalog_held_get(db, h, with_body);
+}
+
+int
+reg_catalog_held_body(sqlite3 *db, sqlite3_blob **blob, uint64_t *len)
+{
+	return db_catalog_held_open(db, blob, len);
 }
 
 int

@@ -8,6 +8,7 @@
 
 #include "registry.h"
 
+struct body_src;
 struct cfg_list;
 struct db_catalog_held;
 
@@ -36,6 +37,8 @@ struct reg_catalog_settings {
 struct reg_catalog_in {
 	const char		*body;		/* the response as fetched: kept when held */
 	size_t			 len;
+	const struct body_src	*src;		/* issue 8: the body in chunks (body.h), used instead of body and len */
+	const char		*digest;	/* its SHA-256 (hex) when known; else computed from body */
 	const char		*format;	/* its format's name ("openrouter"), kept with it */
 	const char		*etag;		/* validators; NULL when none */
 	const char		*last_modified;
@@ -84,6 +87,9 @@ void	 reg_catalog_validators(sqlite3 *, char **etag, char **last_modified);
 
 /* The held response (db_catalog.h): 0 (h filled), 1 none, -1. with_body 0: meta only. */
 int	 reg_catalog_held(sqlite3 *, struct db_catalog_held *, int with_body);
+
+/* Issue 8: the held body as a blob to read in chunks (caller closes it): 0, 1 none, -1. */
+int	 reg_catalog_held_body(sqlite3 *, sqlite3_blob **, uint64_t *len);
 
 /* Models in the catalog table: 0, or -1. */
 int	 reg_catalog_count(sqlite3 *, int64_t *);
