@@ -173,6 +173,55 @@
 	" WHERE w.alias = j.value AND w." c " = r.id) ORDER BY r.id;"
 
 /*
+ * Schema 5 (issue 8, import speed): the alias and search triggers of 4,
+ * made cheap for a bulk import. An alias insert trigger runs only for a
+ * row that lists an alias ('[]' is the default and what OpenRouter and
+ * OpenAI give every row). The search index has no positions (detail=none)
+ * and no sizes (columnsize=0): it only has to find a superset of the rows
+ * that hold a substring (the instr() test of db_filter_sql decides), and
+ * the positions were four fifths of it. Its insert trigger runs only for a
+ * row whose key does not exist yet: an import inserts the keys of its new
+ * rows first, in one statement, and indexes them in one statement after
+ * (db_search_add), so its rows skip the per-row trigger; any other writer
+ * (SYNC, the sqlite3 shell) gets the trigger as before.
+ */
+#define ALIAS_INSERT5(t, a, c) \
+	"DROP TRIGGER " a "_insert;" \
+	"CREATE TRIGGER " a "_insert AFTER INSERT ON " t \
+	"  WHEN NEW.aliases IS NOT '[]' BEGIN" \
+	ALIAS_CLAIM(a, c) \
+	"  END;"
+#define SEARCH_SCHEMA5(t, p) \
+	"DROP TRIGGER " p "_search_insert;" \
+	"DROP TRIGGER " p "_search_update;" \
+	"DROP TRIGGER " p "_search_delete;" \
+	"DROP TABLE " p "_fts;" \
+	"CREATE VIRTUAL TABLE " p "_fts USING fts5(id, name, provider," \
+	"  description, aliases, content='', tokenize='trigram'," \
+	"  detail=none, columnsize=0);" \
+	"CREATE TRIGGER " p "_search_insert AFTER INSERT ON " t \
+	"  WHEN NOT EXISTS (SELECT 1 FROM " p "_keys WHERE id = NEW.id) BEGIN" \
+	"  INSERT INTO " p "_keys(id) VALUES (NEW.id);" \
+	SEARCH_ADD(p, "NEW") \
+	"  END;" \
+	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
+	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
+	"  OR OLD.provider IS NOT NEW.provider" \
+	"  OR OLD.description IS NOT NEW.description" \
+	"  OR OLD.aliases IS NOT NEW.aliases BEGIN" \
+	SEARCH_ROW(p, "OLD", "(SELECT key FROM " p "_keys WHERE id = OLD.id)") \
+	SEARCH_ADD(p, "NEW") \
+	"  END;" \
+	"CREATE TRIGGER " p "_search_delete AFTER DELETE ON " t " BEGIN" \
+	SEARCH_ROW(p, "OLD", "(SELECT key FROM " p "_keys WHERE id = OLD.id)") \
+	"  DELETE FROM " p "_keys WHERE id = OLD.id;" \
+	"  END;" \
+	"INSERT INTO " p "_fts(rowid, id, name, provider, description, aliases)" \
+	" SELECT k.key, r.id, r.name, r.provider, r.description, " \
+	SEARCH_ALIASES("r") " FROM " t " AS r JOIN " p "_keys AS k" \
+	" ON k.id = r.id;"
+
+/*
  * The schema, one step per version: step i takes user_version i to i+1,
  * in one transaction with the user_version bump. Steps are never edited
  * once released; a change of schema is a new step at the end.
@@ -529,7 +578,12 @@ static const char *const db_migrations[] = {
 	"  model TEXT NOT NULL,"
 	"  gen INTEGER NOT NULL,"
 	"  PRIMARY KEY (key, model)"
-	") WITHOUT ROWID;",
+	") WITHOUT ROWID;"
+	/* Also 4 -> 5 (issue 8): cheap triggers for a bulk import; see SEARCH_SCHEMA5. */
+	ALIAS_INSERT5("models", "model_aliases", "model")
+	ALIAS_INSERT5("catalog", "catalog_aliases", "entry")
+	SEARCH_SCHEMA5("models", "model")
+	SEARCH_SCHEMA5("catalog", "catalog"),
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -1045,9 +1099,8 @@ db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	 */
 	if (db_utf8_chars(search) >= 3 && buf_printf(sql,
 	    " AND %s.id IN (SELECT k.id FROM %s_keys AS k WHERE k.key IN"
-	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH"
-	    " '\"' || replace(:search, '\"', '\"\"') || '\"'))", tbl, fts, fts,
-	    fts) == -1)
+	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH :ftsq))", tbl, fts,
+	    fts, fts) == -1)
 		return -1;
 	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
 	if (buf_printf(sql,
@@ -1061,10 +1114,65 @@ db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	return 0;
 }
 
+/*
+ * The MATCH of a search text for the trigram index: every trigram of it,
+ * each a quoted string, joined by AND (schema 5's index has no positions,
+ * so no phrase), at most DB_SEARCH_TRIGRAMS of them. A row that holds the
+ * text holds each of its trigrams, so this finds a superset of the rows;
+ * the instr() test keeps the exact ones. -1 when out of memory.
+ */
+#define DB_SEARCH_TRIGRAMS	24
+static int
+db_search_match(struct buf *q, const char *search)
+{
+	const char	*start[4], *p;
+	size_t		 n = 0, have = 0, i;
+	int		 rc = 0;
+
+	for (p = search; *p != '\0' && n < DB_SEARCH_TRIGRAMS; p++) {
+		if (((unsigned char)*p & 0xc0) == 0x80)
+			continue;
+		/* The starts of the last three characters, and this one's. */
+		if (have == 4) {
+			memmove(start, start + 1, 3 * sizeof(*start));
+			have = 3;
+		}
+		start[have++] = p;
+		if (have == 4) {
+			rc |= buf_puts(q, n > 0 ? " AND \"" : "\"");
+			for (i = 0; start[0] + i < start[3]; i++)
+				rc |= start[0][i] == '"' ? buf_puts(q, "\"\"") :
+				    buf_printf(q, "%c", start[0][i]);
+			rc |= buf_puts(q, "\"");
+			n++;
+		}
+	}
+	/* The last trigram ends at the end of the text. */
+	if (n < DB_SEARCH_TRIGRAMS && have >= 3) {
+		rc |= buf_puts(q, n > 0 ? " AND \"" : "\"");
+		for (p = start[have - 3]; *p != '\0'; p++)
+			rc |= *p == '"' ? buf_puts(q, "\"\"") :
+			    buf_printf(q, "%c", *p);
+		rc |= buf_puts(q, "\"");
+	}
+	return rc != 0 ? -1 : 0;
+}
+
 int
 db_bind_filters(sqlite3_stmt *st, const char *provider, const char *search)
 {
-	int	 i;
+	struct buf	 q = { NULL, 0, 0 };
+	int		 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, ":ftsq")) > 0) {
+		if (search == NULL || db_search_match(&q, search) == -1 ||
+		    q.data == NULL || sqlite3_bind_text(st, i, q.data, -1,
+		    SQLITE_TRANSIENT) != SQLITE_OK) {
+			buf_free(&q);
+			return -1;
+		}
+		buf_free(&q);
+	}
 
 	if ((i = sqlite3_bind_parameter_index(st, ":provider")) > 0 &&
 	    db_bind_text(st, i, provider) == -1)

@@ -12,19 +12,20 @@
 #include "buf.h"
 #include "reg_catalog.h"	/* struct catalog_query, catalog_entry */
 #include "db_catalog.h"
+#include "db_import.h"
 #include "db_int.h"
 #include "log.h"
 #include "registry.h"
 
 /*
  * A synced model has vanished when the catalog listed it and staging does
- * not. Models the catalog never listed (from another seed source) are not
- * "delisted": they were never listed.
+ * not: it is in temp.imp_gone (the catalog's ids staging lacks,
+ * db_catalog_diff). Models the catalog never listed (from another seed
+ * source) are not "delisted": they were never listed.
  */
 #define VANISHED(alias) \
 	alias ".delisted = 0" \
-	" AND EXISTS (SELECT 1 FROM catalog AS k WHERE k.id = " alias ".id)" \
-	" AND NOT EXISTS (SELECT 1 FROM temp.staging AS s WHERE s.id = " alias ".id)"
+	" AND " alias ".id IN (SELECT id FROM temp.imp_gone)"
 
 /* A model "is synced" when the registry holds its catalog id. */
 #define SYNCED(alias) "EXISTS (SELECT 1 FROM models AS m WHERE m.id = " alias ".id)"
@@ -41,23 +42,6 @@
 	"  coalesce(c.canonical_slug, c.id)) THEN 1 ELSE 0 END"
 
 int
-db_catalog_diff(sqlite3 *db, struct db_catalog_diff *d)
-{
-	memset(d, 0, sizeof(*d));
-	if (db_query_int(db, "SELECT count(*) FROM catalog", &d->known) == -1 ||
-	    db_query_int(db, "SELECT count(*) FROM temp.staging",
-	    &d->staged) == -1 ||
-	    db_query_int(db, "SELECT count(*) FROM catalog AS c WHERE NOT"
-	    " EXISTS (SELECT 1 FROM temp.staging AS s WHERE s.id = c.id)",
-	    &d->dropped) == -1 ||
-	    db_query_int(db, "SELECT count(*) FROM temp.staging AS s WHERE NOT"
-	    " EXISTS (SELECT 1 FROM catalog AS c WHERE c.id = s.id)",
-	    &d->added) == -1)
-		return -1;
-	return 0;
-}
-
-int
 db_catalog_count(sqlite3 *db, int64_t *n)
 {
 	return db_query_int(db, "SELECT count(*) FROM catalog", n);
@@ -70,7 +54,10 @@ db_catalog_price_rises(sqlite3 *db, int pct, db_price_cb cb, void *arg)
 	sqlite3_stmt		*st;
 	int			 rc;
 
-	/* "More than pct percent" from a known, non-zero old price. */
+	/*
+	 * "More than pct percent" from a known, non-zero old price: a rise is
+	 * a change, so only the changed models (db_catalog_diff) are read.
+	 */
 	st = db_prepare(db, "SELECT id, op, np, oc, nc, pr, cr FROM ("
 	    " SELECT m.id AS id, m.prompt_price AS op, s.prompt_price AS np,"
 	    "  m.completion_price AS oc, s.completion_price AS nc,"
@@ -78,7 +65,8 @@ db_catalog_price_rises(sqlite3 *db, int pct, db_price_cb cb, void *arg)
 	    "   m.prompt_price * (1.0 + ?1 / 100.0), 0) AS pr,"
 	    "  coalesce(m.completion_price > 0 AND s.completion_price >"
 	    "   m.completion_price * (1.0 + ?1 / 100.0), 0) AS cr"
-	    " FROM models AS m JOIN temp.staging AS s ON s.id = m.id)"
+	    " FROM temp.imp_model AS c JOIN models AS m ON m.id = c.id"
+	    " JOIN temp.staging AS s ON s.id = c.id)"
 	    " WHERE pr OR cr ORDER BY id");
 	if (st == NULL)
 		return -1;
@@ -141,22 +129,23 @@ dbc_each_id(sqlite3 *db, const char *sql, db_id_cb cb, void *arg)
 int
 db_catalog_relisted(sqlite3 *db, db_id_cb cb, void *arg)
 {
-	return dbc_each_id(db, "SELECT m.id FROM models AS m"
-	    " JOIN temp.staging AS s ON s.id = m.id WHERE m.delisted = 1"
-	    " ORDER BY m.id", cb, arg);
+	return dbc_each_id(db, "SELECT c.id FROM temp.imp_model AS c"
+	    " WHERE c.relist ORDER BY c.id", cb, arg);
 }
 
 int
 db_catalog_vanished(sqlite3 *db, db_id_cb cb, void *arg)
 {
-	return dbc_each_id(db, "SELECT m.id FROM models AS m"
-	    " WHERE " VANISHED("m") " ORDER BY m.id", cb, arg);
+	return dbc_each_id(db, "SELECT m.id FROM temp.imp_gone AS g"
+	    " JOIN models AS m ON m.id = g.id WHERE m.delisted = 0"
+	    " ORDER BY m.id", cb, arg);
 }
 
-/* One audit row per changed field of a synced, staged model. */
+/* One audit row per changed field of a synced, staged model (of temp.imp_model). */
 #define CAT_FIELD(f) \
 	"SELECT ?1, ?2, ?3, 'catalog.update', m.id, '" f "', m." f ", s." f \
-	" FROM models AS m JOIN temp.staging AS s ON s.id = m.id" \
+	" FROM temp.imp_model AS c JOIN models AS m ON m.id = c.id" \
+	" JOIN temp.staging AS s ON s.id = c.id" \
 	" WHERE m." f " IS NOT s." f
 
 #define CAT_CHANGED \
@@ -186,17 +175,52 @@ db_catalog_vanished(sqlite3 *db, db_id_cb cb, void *arg)
 	" OR " m ".kind IS NOT s.kind OR " m ".prices IS NOT s.prices" \
 	" OR " m ".expires_at IS NOT s.expires_at"
 
+/*
+ * The one comparison of staging with the stored rows (issue 8): three
+ * scratch sets, each one pass over staging or the catalog, that every
+ * later statement of the apply reads instead of joining the whole of
+ * staging again. temp.imp_entry: the staged entries that are new or
+ * differ from the catalog's row (is_new); temp.imp_gone: the catalog's
+ * ids staging lacks; temp.imp_model: the synced models the catalog
+ * changes (counted: their metadata differs) or lists again (relist).
+ */
+int
+db_catalog_diff(sqlite3 *db, struct db_catalog_diff *d)
+{
+	int	 added, dropped;
+
+	memset(d, 0, sizeof(*d));
+	if (db_query_int(db, "SELECT count(*) FROM catalog", &d->known) == -1 ||
+	    db_query_int(db, "SELECT count(*) FROM temp.staging",
+	    &d->staged) == -1 ||
+	    db_import_set(db, "imp_entry", "SELECT s.id AS id,"
+	    " c.id IS NULL AS is_new FROM temp.staging AS s"
+	    " LEFT JOIN catalog AS c ON c.id = s.id"
+	    " WHERE c.id IS NULL OR " CAT_CHANGED_OF("c") " ORDER BY s.id") == -1 ||
+	    db_import_set(db, "imp_gone", "SELECT c.id AS id FROM catalog AS c"
+	    " WHERE NOT EXISTS (SELECT 1 FROM temp.staging AS s"
+	    " WHERE s.id = c.id) ORDER BY c.id") == -1 ||
+	    db_import_set(db, "imp_model", "SELECT s.id AS id,"
+	    " (" CAT_CHANGED ") AS counted, m.delisted = 1 AS relist"
+	    " FROM temp.staging AS s JOIN models AS m ON m.id = s.id"
+	    " WHERE " CAT_CHANGED " OR m.delisted = 1 ORDER BY s.id") == -1 ||
+	    db_import_sum(db, "SELECT coalesce(sum(is_new), 0)"
+	    " FROM temp.imp_entry", &added) == -1 ||
+	    db_import_sum(db, "SELECT count(*) FROM temp.imp_gone",
+	    &dropped) == -1)
+		return -1;
+	d->added = added;
+	d->dropped = dropped;
+	return 0;
+}
+
 int
 db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
     int *changed)
 {
-	int64_t	 n;
-
-	if (db_query_int(db, "SELECT count(*) FROM models AS m"
-	    " JOIN temp.staging AS s ON s.id = m.id WHERE " CAT_CHANGED,
-	    &n) == -1)
+	if (db_import_sum(db, "SELECT coalesce(sum(counted), 0)"
+	    " FROM temp.imp_model", changed) == -1)
 		return -1;
-	*changed = (int)n;
 	/* Audit first: afterwards the old values are gone. */
 	if (db_run_now(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new) "
@@ -212,9 +236,9 @@ db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
 	    CAT_FIELD("kind") " UNION ALL "
 	    CAT_FIELD("prices") " UNION ALL "
 	    CAT_FIELD("expires_at") " UNION ALL "
-	    "SELECT ?1, ?2, ?3, 'catalog.relist', m.id, 'delisted', '1', '0'"
-	    " FROM models AS m JOIN temp.staging AS s ON s.id = m.id"
-	    " WHERE m.delisted = 1", now, a, "audit catalog updates") == -1)
+	    "SELECT ?1, ?2, ?3, 'catalog.relist', c.id, 'delisted', '1', '0'"
+	    " FROM temp.imp_model AS c WHERE c.relist",
+	    now, a, "audit catalog updates") == -1)
 		return -1;
 	return db_run_now(db, "UPDATE models SET name = s.name,"
 	    " provider = s.provider, description = s.description,"
@@ -223,8 +247,9 @@ db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
 	    " aliases = s.aliases, canonical_slug = s.canonical_slug,"
 	    " kind = s.kind, prices = s.prices, expires_at = s.expires_at,"
 	    " last_seen_at = ?1, delisted = 0"
-	    " FROM temp.staging AS s WHERE models.id = s.id AND (" CAT_CHANGED_OF("models")
-	    " OR models.delisted = 1)", now, NULL, "update synced models");
+	    " FROM (SELECT s.* FROM temp.imp_model AS c JOIN temp.staging AS s"
+	    "  ON s.id = c.id) AS s WHERE models.id = s.id",
+	    now, NULL, "update synced models");
 }
 
 int
@@ -250,26 +275,31 @@ int
 db_catalog_replace(sqlite3 *db, int64_t now)
 {
 	sqlite3_stmt	*st;
+	int64_t		 base;
 
-	st = db_prepare(db, "DELETE FROM catalog WHERE NOT EXISTS"
-	    " (SELECT 1 FROM temp.staging AS s WHERE s.id = catalog.id)");
+	st = db_prepare(db, "DELETE FROM catalog WHERE id IN"
+	    " (SELECT id FROM temp.imp_gone)");
 	if (st == NULL || db_run(db, st, "drop catalog rows") == -1)
 		return -1;
+	/* The new entries' search keys first: indexed in one statement below. */
+	if (db_search_keys(db, "catalog", "SELECT id FROM temp.imp_entry"
+	    " WHERE is_new", &base) == -1)
+		return -1;
 	/*
-	 * Only the rows that are new or changed: an unchanged entry keeps
-	 * its row, and its last_seen (issue 8: an unchanged catalog writes
-	 * nothing). The WHERE also keeps the upsert's ON from parsing as a
-	 * join's.
+	 * Only the rows that are new or changed (temp.imp_entry): an
+	 * unchanged entry keeps its row, and its last_seen (issue 8: an
+	 * unchanged catalog writes nothing). The WHERE also keeps the
+	 * upsert's ON from parsing as a join's.
 	 */
-	return db_run_now(db, "INSERT INTO catalog(id, canonical_slug, name,"
+	if (db_run_now(db, "INSERT INTO catalog(id, canonical_slug, name,"
 	    " provider, description, context_length, prompt_price,"
 	    " completion_price, features, aliases, kind, prices, expires_at,"
 	    " first_seen, last_seen)"
-	    " SELECT id, canonical_slug, name, provider, description,"
-	    "  context_length, prompt_price, completion_price, features,"
-	    "  aliases, kind, prices, expires_at, ?1, ?1 FROM temp.staging AS s"
-	    " WHERE NOT EXISTS (SELECT 1 FROM catalog AS c WHERE c.id = s.id"
-	    "  AND NOT (" CAT_CHANGED_OF("c") "))"
+	    " SELECT s.id, s.canonical_slug, s.name, s.provider, s.description,"
+	    "  s.context_length, s.prompt_price, s.completion_price, s.features,"
+	    "  s.aliases, s.kind, s.prices, s.expires_at, ?1, ?1"
+	    " FROM temp.imp_entry AS e JOIN temp.staging AS s ON s.id = e.id"
+	    " WHERE 1 ORDER BY e.id"
 	    " ON CONFLICT(id) DO UPDATE SET canonical_slug ="
 	    "  excluded.canonical_slug, name = excluded.name,"
 	    "  provider = excluded.provider, description = excluded.description,"
@@ -279,7 +309,10 @@ db_catalog_replace(sqlite3 *db, int64_t now)
 	    "  features = excluded.features, aliases = excluded.aliases,"
 	    "  kind = excluded.kind, prices = excluded.prices,"
 	    "  expires_at = excluded.expires_at,"
-	    "  last_seen = excluded.last_seen", now, NULL, "replace catalog");
+	    "  last_seen = excluded.last_seen", now, NULL,
+	    "replace catalog") == -1)
+		return -1;
+	return db_search_add(db, "catalog", "catalog", base);
 }
 
 int

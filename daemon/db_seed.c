@@ -10,15 +10,21 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_import.h"
 #include "db_int.h"
 #include "db_seed.h"
 #include "log.h"
 #include "registry.h"
 
-/* One audit row per changed field of a registered, staged model. */
+/*
+ * One audit row per changed field of a registered, staged model: over
+ * the set of changed models (temp.imp_model, db_seed_update), not the
+ * whole of staging.
+ */
 #define SEED_FIELD(f) \
 	"SELECT ?1, ?2, ?3, 'seed.update', m.id, '" f "', m." f ", s." f \
-	" FROM models AS m JOIN temp.staging AS s ON s.id = m.id" \
+	" FROM temp.imp_model AS c JOIN models AS m ON m.id = c.id" \
+	" JOIN temp.staging AS s ON s.id = c.id" \
 	" WHERE m." f " IS NOT s." f
 
 #define SEED_CHANGED \
@@ -156,13 +162,17 @@ db_seed_rule_set(sqlite3 *db, const char *id, int active)
 int
 db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 {
-	int64_t	 n;
-
-	if (db_query_int(db, "SELECT count(*) FROM models AS m"
-	    " JOIN temp.staging AS s ON s.id = m.id WHERE " SEED_CHANGED,
-	    &n) == -1)
+	/*
+	 * One pass over staging finds the models to write; counted is the
+	 * old count, which leaves out a row whose only change is a
+	 * canonical_slug filled in.
+	 */
+	if (db_import_set(db, "imp_model", "SELECT s.id AS id, (" SEED_CHANGED
+	    ") AS counted FROM temp.staging AS s JOIN models AS m"
+	    " ON m.id = s.id WHERE " SEED_CHANGED_OF("m") " ORDER BY s.id") == -1 ||
+	    db_import_sum(db, "SELECT coalesce(sum(counted), 0)"
+	    " FROM temp.imp_model", changed) == -1)
 		return -1;
-	*changed = (int)n;
 	if (db_run_now(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new) "
 	    SEED_FIELD("name") " UNION ALL "
@@ -185,16 +195,26 @@ db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 	    " expires_at = s.expires_at,"
 	    " canonical_slug = coalesce(s.canonical_slug, models.canonical_slug),"
 	    " last_seen_at = ?1"
-	    " FROM temp.staging AS s WHERE models.id = s.id AND (" SEED_CHANGED_OF("models")
-	    ")", now, a, "seed: update models");
+	    " FROM (SELECT s.* FROM temp.imp_model AS c JOIN temp.staging AS s"
+	    "  ON s.id = c.id) AS s WHERE models.id = s.id",
+	    now, a, "seed: update models");
 }
+
+/* The staged ids not registered yet (db_seed_add). */
+#define SEED_NEW \
+	"SELECT s.id AS id FROM temp.staging AS s WHERE NOT EXISTS" \
+	" (SELECT 1 FROM models AS m WHERE m.id = s.id)"
 
 int
 db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
     int *added)
 {
 	sqlite3_stmt	*st;
+	int64_t		 base;
 
+	/* Their search keys first: the rows are indexed in one statement below. */
+	if (db_search_keys(db, "model", SEED_NEW, &base) == -1)
+		return -1;
 	/* Audit first: afterwards the new rows cannot be told from the old. */
 	st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new)"
@@ -240,5 +260,5 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 	if (db_run(db, st, "seed: add models") == -1)
 		return -1;
 	*added = sqlite3_changes(db);
-	return 0;
+	return db_search_add(db, "models", "model", base);
 }

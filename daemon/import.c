@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "fetch.h"
 #include "db.h"
+#include "db_import.h"
 #include "import.h"
 #include "log.h"
 #include "proto.h"
@@ -125,6 +126,10 @@ import_thread(void *unused)
 
 	(void)unused;
 	db = db_open(imp.dbpath);
+	if (db != NULL && db_import_tune(db) == -1) {
+		db_close(db);
+		db = NULL;
+	}
 	pthread_mutex_lock(&imp.lock);
 	imp.db = db;
 	stop = imp.stop;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_catalog.h"
+#include "db_import.h"
 #include "digest.h"
 #include "events.h"
 #include "log.h"
@@ -199,6 +200,7 @@ reg_catalog_apply(sqlite3 *db, const struct reg_catalog_settings *s,
 	    db_catalog_held_clear(db) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
+	db_import_drop(db);
 	if (!in->notify_later)
 		events_notify();
 	/* The summary counts the marks written, as it always has. */

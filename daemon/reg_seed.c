@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "db_import.h"
 #include "db_seed.h"
 #include "log.h"
 #include "registry.h"
@@ -276,6 +277,7 @@ reg_seed_apply(sqlite3 *db, const struct reg_settings *s,
 	    db_state_set(db, "last_seed_at", now_s) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
+	db_import_drop(db);
 	free(rs.v);
 	if (res->default_set)
 		reg_msg(msg, len, "%lld models listed: %d added, %d updated, "

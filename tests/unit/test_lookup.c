@@ -342,6 +342,57 @@ test_migration(void)
 	}
 }
 
+/*
+ * 4 -> 5 (issue 8, import speed): the search index is made again without
+ * positions, from the rows that were there; an alias still lands in
+ * model_aliases when a row lists one, and only then.
+ */
+static void
+test_migration5(void)
+{
+	char		 path[] = "/tmp/test_lookup_db5.XXXXXX", wal[64];
+	struct list_query q;
+	sqlite3		*db;
+	int		 fd, n;
+
+	if ((fd = mkstemp(path)) == -1) {
+		ok(0, "migration 5: temp file");
+		return;
+	}
+	close(fd);
+	unlink(path);
+	ok(sqlite3_open(path, &db) == SQLITE_OK, "migration 5: a raw connection");
+	ok(db_migrate_to(db, path, 4) == 0, "migration 5: schema version 4");
+	ok(exec(db, ADD_MODEL("old-one", "[\"elder\"]")
+	    ADD_ENTRY("entry-one", "[]")) == 0, "migration 5: v4 rows");
+	sqlite3_close(db);
+	db = db_open(path);
+	ok(db != NULL, "migration 5: db_open migrates");
+	if (db != NULL) {
+		is_int(db_schema_version(db), 5, "migration 5: at 5");
+		memset(&q, 0, sizeof(q));
+		q.search = "ELDE";
+		n = 0;
+		ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 1,
+		    "migration 5: a model of 4 is found by its alias");
+		is_int(qint(db, "SELECT count(*) FROM catalog_fts WHERE"
+		    " catalog_fts MATCH '\"try\"'"), 1,
+		    "migration 5: the catalog's rows are indexed again");
+		ok(exec(db, ADD_MODEL("new-one", "[]")) == 0,
+		    "migration 5: a row without aliases");
+		is_int(qint(db, "SELECT count(*) FROM model_aliases"), 1,
+		    "migration 5: it claims none");
+		ok(exec(db, "INSERT INTO model_fts(model_fts) VALUES"
+		    " ('integrity-check')") == 0, "migration 5: consistent");
+		db_close(db);
+	}
+	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	unlink(wal);
+}
+
 static void
 test_cache(void)
 {
@@ -416,6 +467,15 @@ test_search(void)
 	n = 0;
 	ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 0,
 	    "search: case folds ASCII only, as before the index");
+	/* The index finds every trigram; only the exact substring is kept. */
+	q.search = "lait au";
+	n = 0;
+	ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 0,
+	    "search: all the trigrams, not in that order, find nothing");
+	q.search = "caf\xc3\xa9 au lait";
+	n = 0;
+	ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 1,
+	    "search: a longer text with a character of two bytes");
 	q.search = "\"x\" OR a";
 	n = 0;
 	ok(db_models_list(db, &q, count_cb, &n) == 0 && n == 0,
@@ -770,6 +830,7 @@ main(void)
 	tap_run(test_show_plan());
 	tap_run(test_conflicts());
 	tap_run(test_migration());
+	tap_run(test_migration5());
 	tap_run(test_cache());
 	tap_run(test_search());
 	tap_run(test_stream_stmt());

@@ -1,0 +1,127 @@
+/* db_import.c: what a seed's and a catalog's apply share: scratch sets over staging, and the search index of the rows they add, in one statement each. */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "db.h"
+#include "db_import.h"
+#include "db_int.h"
+#include "log.h"
+
+/*
+ * Why scratch sets: each apply compares the 100k staged rows with the
+ * stored ones once, into a small set of ids (what is new, what changed,
+ * what is gone), and every later statement (audit rows, the update,
+ * events, the search index) reads only that set. Before, each of those
+ * statements joined the whole of staging with the whole table again.
+ */
+int
+db_import_set(sqlite3 *db, const char *name, const char *select)
+{
+	struct buf	 sql = { NULL, 0, 0 };
+	int		 rc;
+
+	if (buf_printf(&sql, "DROP TABLE IF EXISTS temp.%s;"
+	    " CREATE TEMP TABLE %s AS %s", name, name, select) == -1) {
+		log_warnx("database: import: out of memory");
+		return -1;
+	}
+	rc = db_exec(db, sql.data);
+	buf_free(&sql);
+	return rc;
+}
+
+void
+db_import_drop(sqlite3 *db)
+{
+	(void)db_exec(db, "DROP TABLE IF EXISTS temp.imp_model;"
+	    " DROP TABLE IF EXISTS temp.imp_entry;"
+	    " DROP TABLE IF EXISTS temp.imp_gone;");
+}
+
+int
+db_import_sum(sqlite3 *db, const char *sql, int *n)
+{
+	int64_t	 v;
+
+	if (db_query_int(db, sql, &v) == -1)
+		return -1;
+	*n = (int)v;
+	return 0;
+}
+
+int
+db_search_keys(sqlite3 *db, const char *p, const char *ids_sql,
+    int64_t *base)
+{
+	struct buf	 sql = { NULL, 0, 0 };
+	int		 rc = -1;
+
+	if (buf_printf(&sql, "SELECT coalesce(max(key), 0) FROM %s_keys",
+	    p) == -1)
+		goto nomem;
+	if (db_query_int(db, sql.data, base) == -1)
+		goto done;
+	buf_reset(&sql);
+	if (buf_printf(&sql, "INSERT INTO %s_keys(id) SELECT i.id FROM (%s)"
+	    " AS i WHERE NOT EXISTS (SELECT 1 FROM %s_keys AS k"
+	    " WHERE k.id = i.id) ORDER BY i.id", p, ids_sql, p) == -1)
+		goto nomem;
+	rc = db_exec(db, sql.data);
+	goto done;
+nomem:
+	log_warnx("database: import: out of memory");
+done:
+	buf_free(&sql);
+	return rc;
+}
+
+int
+db_search_add(sqlite3 *db, const char *t, const char *p, int64_t base)
+{
+	struct buf	 sql = { NULL, 0, 0 };
+	int		 rc;
+
+	/* The text of each row as the insert trigger gives it (db.c, SEARCH_ADD). */
+	if (buf_printf(&sql, "INSERT INTO %s_fts(rowid, id, name, provider,"
+	    " description, aliases) SELECT k.key, r.id, r.name, r.provider,"
+	    " r.description, (SELECT group_concat(value, ' ') FROM"
+	    " json_each(CASE WHEN json_valid(r.aliases) THEN r.aliases"
+	    " ELSE '[]' END) WHERE type = 'text') FROM %s_keys AS k"
+	    " JOIN %s AS r ON r.id = k.id WHERE k.key > %lld ORDER BY k.key",
+	    p, p, t, (long long)base) == -1) {
+		log_warnx("database: import: out of memory");
+		return -1;
+	}
+	rc = db_exec(db, sql.data);
+	buf_free(&sql);
+	return rc;
+}
+
+/*
+ * The import worker's connection (import.c): a page cache of
+ * DB_IMPORT_CACHE_KIB for the main database, where an apply's writes go.
+ * SQLite's default of 2 MiB cannot hold the index pages a 100k-row
+ * apply touches, so each is written out and read back many times (cache
+ * spills into the WAL); the cache is allocated as it fills and freed
+ * with the connection at the job's end. The temp database (staging,
+ * the scratch sets) keeps SQLite's default, and temp_store stays a file:
+ * staging is as big as the catalog's rows (30 MB at 100k).
+ */
+#define DB_IMPORT_CACHE_KIB	16384
+
+int
+db_import_tune(sqlite3 *db)
+{
+	char	 sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA main.cache_size = -%d",
+	    DB_IMPORT_CACHE_KIB);
+	return db_exec(db, sql);
+}

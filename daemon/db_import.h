@@ -1,0 +1,35 @@
+/* db_import.h: what a seed's and a catalog's apply share (db_import.c): scratch sets over staging, and the search index of the rows they add. */
+#ifndef MODELREG_DB_IMPORT_H
+#define MODELREG_DB_IMPORT_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+/*
+ * Unless said otherwise: 0, or -1 when SQLite failed (logged); in the
+ * caller's transaction.
+ *
+ * db_import_set: the temp table name (a fixed name of ours) made anew
+ * from select, whose rows come in the order the later statements read
+ * them (by id). CREATE TABLE ... AS is not counted by
+ * sqlite3_total_changes(): a scratch set is not a write of the apply.
+ * db_import_drop forgets the sets of both applies.
+ */
+int	 db_import_set(sqlite3 *, const char *name, const char *select);
+void	 db_import_drop(sqlite3 *);
+int	 db_import_sum(sqlite3 *, const char *sql, int *n);	/* one count, as an int */
+/*
+ * The search index of the rows an apply adds to table t (p: "model" or
+ * "catalog", schema 5 in db.c): db_search_keys gives a key to every id of
+ * ids_sql (ids not keyed yet, in id order) before the rows are inserted,
+ * so that their insert trigger has nothing to do, and returns in *base
+ * the last key before them; db_search_add indexes, in one statement, the
+ * rows of the keys after base.
+ */
+int	 db_search_keys(sqlite3 *, const char *p, const char *ids_sql,
+	    int64_t *base);
+int	 db_search_add(sqlite3 *, const char *t, const char *p, int64_t base);
+/* The pragmas of the import worker's connection (import.c, db_import.c says why). */
+int	 db_import_tune(sqlite3 *);
+
+#endif
