@@ -109,6 +109,23 @@
 	"CREATE INDEX " t "_sort_price_desc ON " t "(prompt_price IS NULL," \
 	"  prompt_price DESC, id);"
 
+/* A sort key's two indexes within one provider (schema 5). */
+#define PROVIDER_SORT_INDEX(t, name, key) \
+	"CREATE INDEX " t "_provider_" name " ON " t "(provider COLLATE NOCASE," \
+	"  " key ", id);" \
+	"CREATE INDEX " t "_provider_" name "_desc ON " t "(provider COLLATE" \
+	"  NOCASE, " key " DESC, id);"
+#define PROVIDER_SORT_INDEXES(t) \
+	PROVIDER_SORT_INDEX(t, "name", "name COLLATE NOCASE") \
+	"CREATE INDEX " t "_provider_context ON " t "(provider COLLATE NOCASE," \
+	"  context_length IS NULL, context_length, id);" \
+	"CREATE INDEX " t "_provider_context_desc ON " t "(provider COLLATE" \
+	"  NOCASE, context_length IS NULL, context_length DESC, id);" \
+	"CREATE INDEX " t "_provider_price ON " t "(provider COLLATE NOCASE," \
+	"  prompt_price IS NULL, prompt_price, id);" \
+	"CREATE INDEX " t "_provider_price_desc ON " t "(provider COLLATE" \
+	"  NOCASE, prompt_price IS NULL, prompt_price DESC, id);"
+
 /* A row's aliases as one text, for the search index. */
 #define SEARCH_ALIASES(row) \
 	"(SELECT group_concat(value, ' ') FROM " ALIAS_EACH(row) \
@@ -375,6 +392,20 @@ static const char *const db_migrations[] = {
 	SEARCH_FILL("models", "model")
 	SEARCH_SCHEMA("catalog", "catalog")
 	SEARCH_FILL("catalog", "catalog"),
+
+	/*
+	 * 4 -> 5 (issue 8): a provider's models in any order, read off an
+	 * index. LIST provider=X sort=price limit=100 found X's rows in the
+	 * provider index and sorted them, reading every row for its price
+	 * (2,000 table pages at 100k models); with the provider first and
+	 * the sort key after it, the page is a range of limit entries. Both
+	 * directions, ties by ascending id (db_sort_sql); sort=provider
+	 * needs none (all its rows have the one provider: models_sort_provider
+	 * orders them by id).
+	 */
+	PROVIDER_SORT_INDEXES("models")
+	PROVIDER_SORT_INDEX("models", "status", "status")
+	PROVIDER_SORT_INDEXES("catalog"),
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -815,8 +846,22 @@ int
 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
     const char *provider, const char *search)
 {
-	if (provider != NULL &&
-	    buf_puts(sql, " AND provider = :provider COLLATE NOCASE") == -1)
+	return db_filter_plan_sql(sql, tbl, fts, provider, search, 0);
+}
+
+/*
+ * db_filter_sql, and with noindex the same rows found another way: the
+ * provider term is written +provider (no index may use it) and search=
+ * skips the trigram candidates, keeping the exact instr() test, so the
+ * sort key's index drives the query (reg_cursor.c picks this plan when
+ * the filters keep many rows).
+ */
+int
+db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
+    const char *provider, const char *search, int noindex)
+{
+	if (provider != NULL && buf_printf(sql, " AND %sprovider = :provider"
+	    " COLLATE NOCASE", noindex ? "+" : "") == -1)
 		return -1;
 	if (search == NULL)
 		return 0;
@@ -826,7 +871,7 @@ db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	 * below keeps exactly the rows it always kept. Shorter text cannot
 	 * use trigrams and reads every row, as before.
 	 */
-	if (db_utf8_chars(search) >= 3 && buf_printf(sql,
+	if (!noindex && db_utf8_chars(search) >= 3 && buf_printf(sql,
 	    " AND %s.id IN (SELECT k.id FROM %s_keys AS k WHERE k.key IN"
 	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH"
 	    " '\"' || replace(:search, '\"', '\"\"') || '\"'))", tbl, fts, fts,

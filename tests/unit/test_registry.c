@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 4, "schema version is 4");
+	is_int(db_schema_version(db), 5, "schema version is 5");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -270,7 +270,10 @@ test_schema(sqlite3 *db)
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
 	    "catalog_aliases_update,catalog_fts,catalog_fts_config,"
 	    "catalog_fts_data,catalog_fts_docsize,catalog_fts_idx,catalog_keys,"
-	    "catalog_kind,catalog_search_delete,catalog_search_insert,"
+	    "catalog_kind,catalog_provider_context,"
+	    "catalog_provider_context_desc,catalog_provider_name,"
+	    "catalog_provider_name_desc,catalog_provider_price,"
+	    "catalog_provider_price_desc,catalog_search_delete,catalog_search_insert,"
 	    "catalog_search_update,catalog_slug,catalog_sort_context,"
 	    "catalog_sort_context_desc,catalog_sort_name,catalog_sort_name_desc,"
 	    "catalog_sort_price,catalog_sort_price_desc,catalog_sort_provider,"
@@ -282,13 +285,17 @@ test_schema(sqlite3 *db)
 	    "model_keys,model_search_delete,model_search_insert,"
 	    "model_search_update,model_view,models,models_default_is_chat,"
 	    "models_default_is_chat_insert,models_keep_default,models_kind,"
-	    "models_one_default,models_sort_context,models_sort_context_desc,"
+	    "models_one_default,models_provider_context,"
+	    "models_provider_context_desc,models_provider_name,"
+	    "models_provider_name_desc,models_provider_price,"
+	    "models_provider_price_desc,models_provider_status,"
+	    "models_provider_status_desc,models_sort_context,models_sort_context_desc,"
 	    "models_sort_name,models_sort_name_desc,models_sort_price,"
 	    "models_sort_price_desc,models_sort_provider,"
 	    "models_sort_provider_desc,models_sort_status,"
 	    "models_sort_status_desc,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v4");
+	    "tables, views, indexes and triggers of schema v5");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -978,7 +985,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 4, "file database migrated to 4");
+	is_int(db_schema_version(db), 5, "file database migrated to 5");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1001,7 +1008,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 4, "second open: still version 4");
+	is_int(db_schema_version(db), 5, "second open: still version 5");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
