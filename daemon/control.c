@@ -46,7 +46,14 @@
 #define CONTROL_TURN_BYTES	(256 * 1024)
 /* A streamed reply is produced while less than this is queued, this many records at a call. */
 #define CONTROL_PRODUCE_HIWAT	(256 * 1024)
-#define CONTROL_PRODUCE_BATCH	64
+#define CONTROL_PRODUCE_BATCH	16
+/*
+ * One turn of a streamed reply: this much, then the others' turn. Smaller
+ * than a turn of requests: fifty clients that each start a LIST at once
+ * (and never read) cost fifty such turns before a PING on another
+ * connection is read again, about a millisecond each.
+ */
+#define CONTROL_PRODUCE_TURN	(16 * 1024)
 /* File descriptors kept beyond max_clients: the database, curl, logs, pipes. */
 #define CONTROL_SPARE_FDS	64
 /* After a timeout's ERR line, how long the peer has to take it before the close. */
@@ -521,7 +528,7 @@ client_produce(struct client *c)
 	mark = unread > md.cfg->reply_budget ? CONTROL_WRITE_SQUEEZED :
 	    CONTROL_PRODUCE_HIWAT;
 	while (c->prod_left > 0 && evbuffer_get_length(out) < mark) {
-		if (turn >= CONTROL_TURN_BYTES) {
+		if (turn >= CONTROL_PRODUCE_TURN) {
 			client_yield(c);
 			return;
 		}

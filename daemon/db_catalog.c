@@ -405,6 +405,10 @@ db_catalog_stream_sql(struct buf *sql, const struct catalog_query *q,
 {
 	int	 noindex = plan == DB_PLAN_SORT;
 
+	if (count && limit == 0 && q->zdr == -1 && q->synced == -1 &&
+	    q->provider == NULL && q->search == NULL && q->kind == NULL &&
+	    q->after == NULL)
+		return buf_puts(sql, "SELECT count(*) FROM catalog");
 	if (count) {
 		if (buf_puts(sql, "SELECT count(*) FROM (SELECT 1 FROM"
 		    " catalog AS c") == -1 ||

@@ -767,6 +767,12 @@ test_stream_stmt(void)
 	 */
 	memset(&q, 0, sizeof(q));
 	q.sort = SORT_PRICE;
+	st = db_models_list_stmt(db, &q, 1, 0, 0, DB_PLAN_FILTER);
+	ok(st != NULL && strcmp(sqlite3_sql(st), "SELECT count(*) FROM models")
+	    == 0 && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == 2,
+	    "stream: the whole LIST's count is models' count, not the view's");
+	sqlite3_finalize(st);
 	q.desc = 1;
 	q.provider = "acme";
 	st = db_models_list_stmt(db, &q, 1, 0, 101, DB_PLAN_FILTER);
