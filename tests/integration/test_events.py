@@ -306,12 +306,14 @@ def test_watch(tap):
     tap.eq(e, events(d, "limit=1")[0], "the streamed record is the EVENTS record")
 
     # The CLI follows the same stream.
+    watchers = d.log_text().count("events: watcher added")
     p = subprocess.Popen([harness.MODELREGCTL, "-s", d.sock, "events", "--follow"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if k != "MODELREG_SOCKET"})
     try:
-        d.wait_for(lambda: int(status_recs(d)[0]["clients"]) >= 5, 10,
-            "modelregctl events --follow to connect")
+        # Its WATCH registered, not merely its connection: the daemon logs each watcher.
+        d.wait_for(lambda: d.log_text().count("events: watcher added") > watchers, 10,
+            "modelregctl events --follow's WATCH to be registered")
         w2.close()
         srv.set(PATH, "status", code=500)
         st, _ = d.request("SEED")
