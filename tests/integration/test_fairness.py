@@ -1,6 +1,7 @@
 # test_fairness.py: connection slots (request and idle timeouts, the per-uid limit, slots kept for admins and root), fair service between clients, and replies that stream.
 import json
 import os
+import select
 import signal
 import socket
 import time
@@ -261,6 +262,60 @@ def test_fair(tap):
     d.wait_for(lambda: int(status_daemon(d)["clients"]) <= 2, 10, "the hogs to go")
     tap.ok(int(status_daemon(d)["unread_bytes"]) < 64 * 1024,
         "their unread replies are released when they close")
+    d.cleanup()
+
+
+def watchdog_times(sock, until):
+    """The arrival times of WATCHDOG=1 datagrams on sock until the monotonic time until."""
+    times = []
+    while True:
+        left = until - time.monotonic()
+        if left <= 0:
+            return times
+        r, _, _ = select.select([sock], [], [], left)
+        if r and b"WATCHDOG=1" in sock.recv(4096).split(b"\n"):
+            times.append(time.monotonic())
+
+
+def test_watchdog_flood(tap):
+    """With NOTIFY_SOCKET and WATCHDOG_USEC, clients that pipeline LIST and never read, and others that flood PINGs, do not stop the watchdog pings (no gap reaches WATCHDOG_USEC, the point where systemd would kill the daemon) nor the request timer."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
+        access=ACCESS, extra=daemon_conf(reply_budget="2M", request_timeout=1,
+        max_clients_per_uid=64), start=False)
+    npath = os.path.join(d.dir, "notify")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(npath)
+    d.env.update({"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "2000000"})
+    d.start()
+    d.wait_seeded(timeout=30)
+    hogs = [connect_as(d.sock, NOBODY) for _ in range(20)]
+    for h in hogs:
+        flood(h, b"LIST status=all\n")
+    pingers = [connect_as(d.sock, NOBODY) for _ in range(5)]
+    half = harness.RawConn(d.sock)
+    half.send(b"PIN")
+    t0 = time.monotonic()
+    times = []
+    end = t0 + 5
+    while time.monotonic() < end:
+        for p in pingers:
+            flood(p, b"PING\n")
+            try:
+                p.sock.recv(1 << 20)
+            except (BlockingIOError, InterruptedError):
+                pass
+        times += watchdog_times(ns, min(end, time.monotonic() + 0.05))
+    gaps = [b - a for a, b in zip([t0] + times, times + [time.monotonic()])]
+    tap.ok(len(times) >= 3 and max(gaps) < 2.0,
+        "watchdog pings go on during the flood, no gap of WATCHDOG_USEC (2 s)",
+        "%d pings, largest gap %.2f s" % (len(times), max(gaps)))
+    line = half.recv_line(timeout=10)
+    tap.like(line or "", r"^ERR timeout", "the request timer fired during the flood too")
+    with harness.RawConn(d.sock) as r:
+        tap.eq(r.request("PING", timeout=10)[0], "OK 1", "and another client's PING is answered")
+    for c in hogs + pingers + [half]:
+        c.close()
+    ns.close()
     d.cleanup()
 
 
@@ -552,6 +607,7 @@ def run(tap):
     test_idle_timeout(tap)
     test_fair(tap)
     test_turn_bound(tap)
+    test_watchdog_flood(tap)
     test_catalog_stream(tap)
     test_stream(tap)
 
