@@ -545,6 +545,7 @@ client_produce(struct client *c)
 	    CONTROL_TURN_BYTES;
 	while (c->prod_left > 0 && evbuffer_get_length(out) < mark) {
 		if (turn >= maxturn) {
+			buf_free(&b);
 			client_yield(c);
 			return;
 		}
