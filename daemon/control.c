@@ -46,7 +46,16 @@
 #define CONTROL_TURN_BYTES	(256 * 1024)
 /* A streamed reply is produced while less than this is queued, this many records at a call. */
 #define CONTROL_PRODUCE_HIWAT	(256 * 1024)
-#define CONTROL_PRODUCE_BATCH	64
+#define CONTROL_PRODUCE_BATCH	16
+/*
+ * One turn of a streamed reply while other streams are being produced:
+ * this much, then the others' turn. Smaller than a turn of requests:
+ * fifty clients that each start a LIST at once (and never read) cost
+ * fifty such turns before a PING on another connection is read again,
+ * a fraction of a millisecond each. A lone stream keeps the request
+ * turn's 256 KiB, so a large reply is not cut into many loop passes.
+ */
+#define CONTROL_PRODUCE_TURN	(16 * 1024)
 /* File descriptors kept beyond max_clients: the database, curl, logs, pipes. */
 #define CONTROL_SPARE_FDS	64
 /* After a timeout's ERR line, how long the peer has to take it before the close. */
@@ -500,6 +509,18 @@ client_produce_end(struct client *c)
 	}
 }
 
+/* Is another client's streamed reply being produced too? */
+static int
+client_streams_others(const struct client *c)
+{
+	const struct client	*o;
+
+	TAILQ_FOREACH(o, &clients, entry)
+		if (o != c && o->produce != NULL)
+			return 1;
+	return 0;
+}
+
 /*
  * Queue the next records of a streamed reply while the client's backlog
  * is small: at most CONTROL_PRODUCE_HIWAT queued (64 KiB past the reply
@@ -515,13 +536,16 @@ client_produce(struct client *c)
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	struct buf	 b = { 0 };
 	struct timeval	 tv = { CONTROL_LINGER, 0 };
-	size_t		 mark, turn = 0;
+	size_t		 mark, maxturn, turn = 0;
 	int		 k, max;
 
 	mark = unread > md.cfg->reply_budget ? CONTROL_WRITE_SQUEEZED :
 	    CONTROL_PRODUCE_HIWAT;
+	maxturn = client_streams_others(c) ? CONTROL_PRODUCE_TURN :
+	    CONTROL_TURN_BYTES;
 	while (c->prod_left > 0 && evbuffer_get_length(out) < mark) {
-		if (turn >= CONTROL_TURN_BYTES) {
+		if (turn >= maxturn) {
+			buf_free(&b);
 			client_yield(c);
 			return;
 		}

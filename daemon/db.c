@@ -109,6 +109,13 @@
 	"CREATE INDEX " t "_sort_price_desc ON " t "(prompt_price IS NULL," \
 	"  prompt_price DESC, id);"
 
+/* A sort key's two indexes within one provider (schema 5). */
+#define PROVIDER_SORT_INDEX(t, name, key) \
+	"CREATE INDEX " t "_provider_" name " ON " t "(provider COLLATE NOCASE," \
+	"  " key ", id);" \
+	"CREATE INDEX " t "_provider_" name "_desc ON " t "(provider COLLATE" \
+	"  NOCASE, " key " DESC, id);"
+
 /* A row's aliases as one text, for the search index. */
 #define SEARCH_ALIASES(row) \
 	"(SELECT group_concat(value, ' ') FROM " ALIAS_EACH(row) \
@@ -583,7 +590,25 @@ static const char *const db_migrations[] = {
 	ALIAS_INSERT5("models", "model_aliases", "model")
 	ALIAS_INSERT5("catalog", "catalog_aliases", "entry")
 	SEARCH_SCHEMA5("models", "model")
-	SEARCH_SCHEMA5("catalog", "catalog"),
+	SEARCH_SCHEMA5("catalog", "catalog")
+	/*
+	 * Also 4 -> 5 (issue 8): a provider's models by name (LIST's default
+	 * order) and by price, read off an index. LIST provider=X sort=price
+	 * limit=100 found X's rows in the provider index and sorted them,
+	 * reading every row for its price (2,000 table pages at 100k
+	 * models); with the provider first and the sort key after it, the
+	 * page is a range of limit entries. Both directions, ties by
+	 * ascending id (db_sort_sql). Only these two keys and only models:
+	 * every index is paid for by every import (each row written writes
+	 * an entry), and the other orders within a provider (context,
+	 * status, and CATALOG's) cost one provider's rows, which the plan of
+	 * reg_cursor.c keeps to a sort of at most 2,048 of them.
+	 */
+	PROVIDER_SORT_INDEX("models", "name", "name COLLATE NOCASE")
+	"CREATE INDEX models_provider_price ON models(provider COLLATE NOCASE,"
+	"  prompt_price IS NULL, prompt_price, id);"
+	"CREATE INDEX models_provider_price_desc ON models(provider COLLATE"
+	"  NOCASE, prompt_price IS NULL, prompt_price DESC, id);",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -1086,8 +1111,22 @@ int
 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
     const char *provider, const char *search)
 {
-	if (provider != NULL &&
-	    buf_puts(sql, " AND provider = :provider COLLATE NOCASE") == -1)
+	return db_filter_plan_sql(sql, tbl, fts, provider, search, 0);
+}
+
+/*
+ * db_filter_sql, and with noindex the same rows found another way: the
+ * provider term is written +provider (no index may use it) and search=
+ * skips the trigram candidates, keeping the exact instr() test, so the
+ * sort key's index drives the query (reg_cursor.c picks this plan when
+ * the filters keep many rows).
+ */
+int
+db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
+    const char *provider, const char *search, int noindex)
+{
+	if (provider != NULL && buf_printf(sql, " AND %sprovider = :provider"
+	    " COLLATE NOCASE", noindex ? "+" : "") == -1)
 		return -1;
 	if (search == NULL)
 		return 0;
@@ -1097,7 +1136,7 @@ db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	 * below keeps exactly the rows it always kept. Shorter text cannot
 	 * use trigrams and reads every row, as before.
 	 */
-	if (db_utf8_chars(search) >= 3 && buf_printf(sql,
+	if (!noindex && db_utf8_chars(search) >= 3 && buf_printf(sql,
 	    " AND %s.id IN (SELECT k.id FROM %s_keys AS k WHERE k.key IN"
 	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH :ftsq))", tbl, fts,
 	    fts, fts) == -1)

@@ -85,8 +85,17 @@ int	 db_models_list(sqlite3 *, const struct list_query *, db_model_cb, void *);
  * (db_list_phases: 1 or 2). db_page_cursor_model: the cursor after m (0,
  * -1 when its sort key does not fit one).
  */
+/*
+ * Which index finds a streamed reply's rows (reg_cursor.c chooses):
+ * the filter's (provider, status, kind, search), sorting what it keeps,
+ * or the sort key's, testing the filters row by row.
+ */
+enum db_plan {
+	DB_PLAN_FILTER,
+	DB_PLAN_SORT,
+};
 sqlite3_stmt *db_models_list_stmt(sqlite3 *, const struct list_query *,
-	    int count, int phase, int limit);
+	    int count, int phase, int limit, enum db_plan);
 int	 db_list_phases(const struct page_cursor *after);
 int	 db_page_cursor_model(struct page_cursor *, const struct list_query *,
 	    const struct model *);

@@ -352,45 +352,119 @@ db_catalog_stage_only(sqlite3 *db, const char *const *names, size_t n,
 	return db_query_int(db, "SELECT count(*) FROM temp.staging", kept);
 }
 
+/*
+ * CATALOG's conditions over alias tbl (a catalog row with zdr and
+ * synced computed, or with noindex the catalog itself, "c"), and its
+ * order: as LIST's (db_models_where, db_models.c). With noindex no
+ * filter may drive the query, so the sort key's index does.
+ */
+static int
+db_catalog_where(struct buf *sql, const struct catalog_query *q,
+    const char *tbl, int phase, int noindex)
+{
+	int	 raw = strcmp(tbl, "c") == 0;
+
+	if (buf_puts(sql, " WHERE 1") == -1)
+		return -1;
+	if (q->zdr == 1 && buf_puts(sql, raw ? " AND (" CATALOG_ZDR ") IS 1" :
+	    " AND zdr IS 1") == -1)
+		return -1;
+	if (q->zdr == 0 && buf_puts(sql, raw ? " AND (" CATALOG_ZDR
+	    ") IS NOT 1" : " AND zdr IS NOT 1") == -1)
+		return -1;
+	if (q->synced == 1 && buf_puts(sql, raw ? " AND " SYNCED("c") :
+	    " AND synced") == -1)
+		return -1;
+	if (q->synced == 0 && buf_puts(sql, raw ? " AND NOT " SYNCED("c") :
+	    " AND NOT synced") == -1)
+		return -1;
+	if (db_filter_plan_sql(sql, tbl, "catalog", q->provider, q->search,
+	    noindex) == -1)
+		return -1;
+	if (q->kind != NULL && buf_printf(sql, " AND %skind = :kind",
+	    noindex ? "+" : "") == -1)
+		return -1;
+	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+db_catalog_order(struct buf *sql, const struct catalog_query *q,
+    const char *order, int phase)
+{
+	const char	*ko;
+
+	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
+	if (ko != NULL && ko[0] == '\0')
+		return buf_puts(sql, " ORDER BY id");
+	if (buf_puts(sql, " ORDER BY ") == -1 ||
+	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
+	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(sql, ", id") == -1)
+		return -1;
+	return 0;
+}
+
+#define CATALOG_LIST_COLS \
+	"SELECT id, name, provider, description," \
+	" canonical_slug, context_length, prompt_price, completion_price," \
+	" features, aliases, zdr, synced, first_seen, last_seen, kind," \
+	" prices, expires_at FROM" \
+	" (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced" \
+	"  FROM catalog AS c) AS v"
+
 /* CATALOG's query for one phase of a page (db_models_list's, db_models.c). */
 static int
 db_catalog_list_sql(struct buf *sql, const struct catalog_query *q,
     const char *order, int phase, int limit)
 {
-	const char	*ko;
-
-	/* Only fixed fragments go into the SQL; the user's text is bound. */
-	if (buf_puts(sql, "SELECT id, name, provider, description,"
-	    " canonical_slug, context_length, prompt_price, completion_price,"
-	    " features, aliases, zdr, synced, first_seen, last_seen, kind,"
-	    " prices, expires_at FROM"
-	    " (SELECT c.*, " CATALOG_ZDR " AS zdr, " SYNCED("c") " AS synced"
-	    "  FROM catalog AS c) AS v WHERE 1") == -1)
-		return -1;
-	if (q->zdr == 1 && buf_puts(sql, " AND zdr IS 1") == -1)
-		return -1;
-	if (q->zdr == 0 && buf_puts(sql, " AND zdr IS NOT 1") == -1)
-		return -1;
-	if (q->synced == 1 && buf_puts(sql, " AND synced") == -1)
-		return -1;
-	if (q->synced == 0 && buf_puts(sql, " AND NOT synced") == -1)
-		return -1;
-	if (db_filter_sql(sql, "v", "catalog", q->provider, q->search) == -1)
-		return -1;
-	if (q->kind != NULL && buf_puts(sql, " AND kind = :kind") == -1)
-		return -1;
-	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
-		return -1;
-	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
-	if (ko != NULL && ko[0] == '\0') {
-		if (buf_puts(sql, " ORDER BY id") == -1)
-			return -1;
-	} else if (buf_puts(sql, " ORDER BY ") == -1 ||
-	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
-	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
-	    buf_puts(sql, ", id") == -1)
+	if (buf_puts(sql, CATALOG_LIST_COLS) == -1 ||
+	    db_catalog_where(sql, q, "v", phase, 0) == -1 ||
+	    db_catalog_order(sql, q, order, phase) == -1)
 		return -1;
 	if (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The streamed reply's SQL, as LIST's (db_models_stream_sql): a count
+ * reads the catalog alone, unordered, at most limit rows; a page's rows
+ * are chosen and cut in the catalog, then their zdr and synced computed.
+ */
+static int
+db_catalog_stream_sql(struct buf *sql, const struct catalog_query *q,
+    const char *order, int count, int phase, int limit, enum db_plan plan)
+{
+	int	 noindex = plan == DB_PLAN_SORT;
+
+	if (count && limit == 0 && q->zdr == -1 && q->synced == -1 &&
+	    q->provider == NULL && q->search == NULL && q->kind == NULL &&
+	    q->after == NULL)
+		return buf_puts(sql, "SELECT count(*) FROM catalog");
+	if (count) {
+		if (buf_puts(sql, "SELECT count(*) FROM (SELECT 1 FROM"
+		    " catalog AS c") == -1 ||
+		    db_catalog_where(sql, q, "c", phase, 0) == -1 ||
+		    (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1) ||
+		    buf_puts(sql, ")") == -1)
+			return -1;
+		return 0;
+	}
+	if (limit == 0) {
+		if (buf_puts(sql, CATALOG_LIST_COLS) == -1 ||
+		    db_catalog_where(sql, q, "v", phase, noindex) == -1 ||
+		    db_catalog_order(sql, q, order, phase) == -1)
+			return -1;
+		return 0;
+	}
+	if (buf_puts(sql, CATALOG_LIST_COLS " WHERE id IN (SELECT id FROM"
+	    " catalog AS c") == -1 ||
+	    db_catalog_where(sql, q, "c", phase, noindex) == -1 ||
+	    db_catalog_order(sql, q, order, phase) == -1 ||
+	    buf_printf(sql, " LIMIT %d)", limit) == -1 ||
+	    db_catalog_order(sql, q, order, phase) == -1)
 		return -1;
 	return 0;
 }
@@ -502,7 +576,7 @@ fail:
  */
 sqlite3_stmt *
 db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
-    int phase, int limit)
+    int phase, int limit, enum db_plan plan)
 {
 	struct buf		 sql = { 0 };
 	sqlite3_stmt		*st = NULL;
@@ -518,9 +592,8 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
 		log_warnx("database: catalog: a cursor of another sort");
 		return NULL;
 	}
-	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
-	    db_catalog_list_sql(&sql, q, order, phase, limit) == -1 ||
-	    (count && buf_puts(&sql, ")") == -1)) {
+	if (db_catalog_stream_sql(&sql, q, order, count, phase, limit,
+	    plan) == -1) {
 		log_warnx("database: catalog: list: out of memory");
 		goto fail;
 	}

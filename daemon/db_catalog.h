@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "db.h"		/* enum db_plan */
 #include "reg_catalog.h"	/* struct catalog_query, catalog_entry */
 
 /*
@@ -72,7 +73,7 @@ int	 db_catalog_list(sqlite3 *, const struct catalog_query *,
  * outlive it), and one row at a time: 1, 0 at the end, -1.
  */
 sqlite3_stmt *db_catalog_list_stmt(sqlite3 *, const struct catalog_query *,
-	    int count, int phase, int limit);
+	    int count, int phase, int limit, enum db_plan);
 int	 db_page_cursor_entry(struct page_cursor *, const struct catalog_query *,
 	    const struct catalog_entry *);
 int	 db_catalog_step(sqlite3 *, sqlite3_stmt *, struct catalog_entry *);

@@ -35,6 +35,8 @@ int	 db_run_now(sqlite3 *, const char *sql, int64_t now, const struct actor *,
 const char *db_sort_sql(enum reg_sort);
 int	 db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
 	    const char *provider, const char *search);
+int	 db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
+	    const char *provider, const char *search, int noindex);
 int	 db_bind_filters(sqlite3_stmt *, const char *provider, const char *search);
 /*
  * Paging (issue 8): the rows after cursor c take db_keyset_phases(c)

@@ -426,45 +426,114 @@ db_page_cb(const struct model *m, void *arg)
 }
 
 /*
- * LIST's query, built only from the fixed fragments below; the user's
- * text is always bound, never put into the SQL. Unknown numbers sort last
- * in both directions; ties go by id. With a limit, one row more than the
- * page is read: it tells whether a next page exists. A page after a
- * cursor may take two queries (db_keyset_phases): phase picks one.
+ * LIST's conditions over table or alias tbl, built only from the fixed
+ * fragments below; the user's text is always bound, never put into the
+ * SQL. With noindex no filter may drive the query (+status, +kind, and
+ * db_filter_plan_sql's), so the sort key's index does: see
+ * db_models_list_stmt.
+ */
+static int
+db_models_where(struct buf *sql, const struct list_query *q, const char *tbl,
+    int phase, int noindex)
+{
+	const char	*plus = noindex ? "+" : "";
+
+	if (buf_puts(sql, " WHERE 1") == -1)
+		return -1;
+	if (q->status == RS_ACTIVE && buf_printf(sql,
+	    " AND %sstatus = 'active'", plus) == -1)
+		return -1;
+	if (q->status == RS_INACTIVE && buf_printf(sql,
+	    " AND %sstatus = 'inactive'", plus) == -1)
+		return -1;
+	if (db_filter_plan_sql(sql, tbl, "model", q->provider, q->search,
+	    noindex) == -1)
+		return -1;
+	if (q->kind != NULL && buf_printf(sql, " AND %skind = :kind",
+	    plus) == -1)
+		return -1;
+	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
+		return -1;
+	return 0;
+}
+
+/* LIST's ORDER BY: unknown numbers last in both directions, ties by ascending id. */
+static int
+db_models_order(struct buf *sql, const struct list_query *q, int phase)
+{
+	const char	*order = db_sort_sql(q->sort), *ko;
+
+	if (order == NULL)
+		return -1;
+	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
+	if (ko != NULL && ko[0] == '\0')
+		return buf_puts(sql, " ORDER BY id");
+	if (buf_puts(sql, " ORDER BY ") == -1 ||
+	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
+	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
+	    buf_puts(sql, ", id") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * LIST's query. With a limit, one row more than the page is read: it
+ * tells whether a next page exists. A page after a cursor may take two
+ * queries (db_keyset_phases): phase picks one.
  */
 static int
 db_models_list_sql(struct buf *sql, const struct list_query *q, int phase,
     int limit)
 {
-	const char	*order = db_sort_sql(q->sort), *ko;
-
-	if (order == NULL || buf_puts(sql, "SELECT " MODEL_COLS
-	    " FROM " MODEL_FROM " WHERE 1") == -1)
-		return -1;
-	if (q->status == RS_ACTIVE && buf_puts(sql,
-	    " AND status = 'active'") == -1)
-		return -1;
-	if (q->status == RS_INACTIVE && buf_puts(sql,
-	    " AND status = 'inactive'") == -1)
-		return -1;
-	if (db_filter_sql(sql, "model_view", "model", q->provider,
-	    q->search) == -1)
-		return -1;
-	if (q->kind != NULL && buf_puts(sql, " AND kind = :kind") == -1)
-		return -1;
-	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
-		return -1;
-	/* Ties always go by ascending id, whatever the direction. */
-	ko = q->after != NULL ? db_keyset_order(q->after, phase) : NULL;
-	if (ko != NULL && ko[0] == '\0') {
-		if (buf_puts(sql, " ORDER BY id") == -1)
-			return -1;
-	} else if (buf_puts(sql, " ORDER BY ") == -1 ||
-	    buf_puts(sql, ko != NULL ? ko : order) == -1 ||
-	    buf_puts(sql, q->desc ? "DESC" : "ASC") == -1 ||
-	    buf_puts(sql, ", id") == -1)
+	if (buf_puts(sql, "SELECT " MODEL_COLS " FROM " MODEL_FROM) == -1 ||
+	    db_models_where(sql, q, "model_view", phase, 0) == -1 ||
+	    db_models_order(sql, q, phase) == -1)
 		return -1;
 	if (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The streamed reply's SQL (db_models_list_stmt). A count reads models
+ * alone, with no order and at most limit rows: model_view's columns (the
+ * catalog's slug, ZDR, the latest uptime sample) cost a join and three
+ * lookups a row, and a COUNT over the view computed them for every row
+ * of the registry (0.7 s at 100k models, on the loop). A page's rows
+ * are chosen in models too, sorted and cut, and only then joined to the
+ * view, so the view's columns are computed for the page's rows only.
+ */
+static int
+db_models_stream_sql(struct buf *sql, const struct list_query *q, int count,
+    int phase, int limit, enum db_plan plan)
+{
+	int	 noindex = plan == DB_PLAN_SORT;
+
+	if (count && limit == 0 && q->status == RS_ALL && q->provider == NULL &&
+	    q->search == NULL && q->kind == NULL && q->after == NULL)
+		/* No WHERE at all: SQLite counts the smallest index's pages, 20 times faster. */
+		return buf_puts(sql, "SELECT count(*) FROM models");
+	if (count) {
+		if (buf_puts(sql, "SELECT count(*) FROM (SELECT 1 FROM models") ==
+		    -1 || db_models_where(sql, q, "models", phase, 0) == -1 ||
+		    (limit > 0 && buf_printf(sql, " LIMIT %d", limit) == -1) ||
+		    buf_puts(sql, ")") == -1)
+			return -1;
+		return 0;
+	}
+	if (limit == 0) {
+		if (buf_puts(sql, "SELECT " MODEL_COLS " FROM " MODEL_FROM) ==
+		    -1 || db_models_where(sql, q, "model_view", phase,
+		    noindex) == -1 || db_models_order(sql, q, phase) == -1)
+			return -1;
+		return 0;
+	}
+	if (buf_puts(sql, "SELECT " MODEL_COLS " FROM " MODEL_FROM " WHERE id IN"
+	    " (SELECT id FROM models") == -1 ||
+	    db_models_where(sql, q, "models", phase, noindex) == -1 ||
+	    db_models_order(sql, q, phase) == -1 ||
+	    buf_printf(sql, " LIMIT %d)", limit) == -1 ||
+	    db_models_order(sql, q, phase) == -1)
 		return -1;
 	return 0;
 }
@@ -538,7 +607,7 @@ fail:
  */
 sqlite3_stmt *
 db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
-    int phase, int limit)
+    int phase, int limit, enum db_plan plan)
 {
 	struct buf	 sql = { 0 };
 	sqlite3_stmt	*st = NULL;
@@ -558,9 +627,7 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
 		log_warnx("database: list: a cursor of another sort");
 		return NULL;
 	}
-	if ((count && buf_puts(&sql, "SELECT count(*) FROM (") == -1) ||
-	    db_models_list_sql(&sql, q, phase, limit) == -1 ||
-	    (count && buf_puts(&sql, ")") == -1)) {
+	if (db_models_stream_sql(&sql, q, count, phase, limit, plan) == -1) {
 		log_warnx("database: list: out of memory");
 		goto fail;
 	}

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "db_events.h"
 #include "events.h"
+#include "import.h"
 #include "log.h"
 #include "proto.h"
 
@@ -230,6 +231,8 @@ events_watch(struct client *c, const char *filter)
 	w->client = c;
 	TAILQ_INSERT_TAIL(&ev.watchers, w, entry);
 	client_on_close(c, events_unwatch, w);
+	/* Tests wait for this line: a watcher is registered once it is logged. */
+	log_debug("events: watcher added for uid %u", (unsigned)client_uid(c));
 	return 0;
 }
 
@@ -268,6 +271,15 @@ events_prune(evutil_socket_t fd, short what, void *arg)
 	char	 shown[32];
 	int	 n;
 
+	if (import_busy()) {
+		struct timeval	 later = { 0, 100000 };
+
+		/* The worker holds the write lock: wait our turn on a timer, not in SQLite's busy handler. */
+		log_debug("events: pruning waits for the import under way");
+		if (evtimer_add(ev.prune, &later) == -1)
+			log_warnx("events: cannot arm the retention timer");
+		return;
+	}
 	ev.retention = md.cfg->event_retention;
 	/* The parser bounds it; a config filled by hand may leave 0: keep everything. */
 	if (ev.retention <= 0) {

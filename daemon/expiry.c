@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "expiry.h"
+#include "import.h"
 #include "log.h"
 #include "registry.h"
 
@@ -20,6 +21,8 @@
  * model expiring), so events come on time rather than up to an hour late.
  */
 #define EXPIRY_EVERY	3600
+/* While an import runs, the check is tried again this often (microseconds). */
+#define EXPIRY_IMPORT_WAIT	100000
 
 static struct event	*expiry_timer;
 
@@ -45,10 +48,21 @@ expiry_run(evutil_socket_t fd, short what, void *arg)
 	struct reg_settings	 rs;
 	int64_t			 now = (int64_t)time(NULL);
 	struct reg_expiry_in	 in = { now };
+	struct timeval		 later = { 0, EXPIRY_IMPORT_WAIT };
 
 	(void)fd;
 	(void)what;
 	(void)arg;
+	if (import_busy()) {
+		/*
+		 * The worker holds the write lock: the check waits its turn
+		 * here, a timer, not in SQLite's busy handler with the loop.
+		 */
+		log_debug("expiry: the check waits for the import under way");
+		if (evtimer_add(expiry_timer, &later) == -1)
+			fatalx("expiry: cannot arm the timer");
+		return;
+	}
 	if (reg_expiry_check(md.db, reg_settings_cfg(md.cfg, &rs), &in, &res,
 	    NULL, 0) != REG_OK) {
 		log_warnx("expiry: the check failed; next try in %d s",

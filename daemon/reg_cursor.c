@@ -31,21 +31,67 @@ struct reg_cursor {
 	struct page_cursor	 after, next;
 	int			 catalog;
 	int			 phase, phases;
+	enum db_plan		 plan[2];	/* per phase: which index drives */
 	int64_t			 rows, sent;
 	int			 more;		/* a next= record is due */
 	int			 ended;		/* it was handed out */
 };
 
+/*
+ * Readers kept open between replies, so that a LIST does not open the
+ * file, parse the schema and start with a cold page cache every time
+ * (a few ms of a small page, at 100k models). At most REG_READERS_IDLE
+ * idle ones (256 KiB of page cache each at most), all of the same file;
+ * an idle reader holds no transaction, so no snapshot.
+ */
+#define REG_READERS_IDLE	4
+
+static sqlite3	*readers[REG_READERS_IDLE];
+static int	 nreaders;
+static char	*readers_path;
+
+static sqlite3 *
+reg_reader_get(const char *path)
+{
+	if (readers_path == NULL || strcmp(readers_path, path) != 0) {
+		while (nreaders > 0)
+			sqlite3_close(readers[--nreaders]);
+		free(readers_path);
+		readers_path = strdup(path);
+	}
+	if (nreaders > 0)
+		return readers[--nreaders];
+	return db_open_reader(path);
+}
+
+/* A reader whose transaction ended well goes back to the pool, or is closed. */
+static void
+reg_reader_put(sqlite3 *db, int reuse)
+{
+	if (db == NULL)
+		return;
+	if (reuse && readers_path != NULL && nreaders < REG_READERS_IDLE &&
+	    sqlite3_get_autocommit(db) && sqlite3_next_stmt(db, NULL) == NULL) {
+		readers[nreaders++] = db;
+		return;
+	}
+	sqlite3_close(db);
+}
+
 void
 reg_cursor_close(struct reg_cursor *cur)
 {
+	int	 reuse = 1;
+
 	if (cur == NULL)
 		return;
 	sqlite3_finalize(cur->st);
 	if (cur->intx && sqlite3_exec(cur->db, "COMMIT", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+	    SQLITE_OK) {
 		log_warnx("database: reader: commit: %s", sqlite3_errmsg(cur->db));
-	sqlite3_close(cur->db);
+		reuse = 0;
+	}
+	reg_reader_put(cur->db, reuse);
 	free(cur->provider);
 	free(cur->search);
 	free(cur->kind);
@@ -90,7 +136,7 @@ reg_cursor_new(sqlite3 *main, const char *provider, const char *search,
 	    reg_cursor_dup(&cur->search, search) == -1 ||
 	    reg_cursor_dup(&cur->kind, kind) == -1)
 		goto fail;
-	if ((cur->db = db_open_reader(dbpath)) == NULL)
+	if ((cur->db = reg_reader_get(dbpath)) == NULL)
 		goto fail;
 	if (sqlite3_exec(cur->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_warnx("database: reader: begin: %s", sqlite3_errmsg(cur->db));
@@ -121,21 +167,37 @@ reg_cursor_count(sqlite3 *db, sqlite3_stmt *st, int64_t *n)
 	return 0;
 }
 
+/*
+ * The filters keep few rows when they keep at most this many: then their
+ * index finds them and they are sorted (at most this many ids, and only
+ * the page's rows get the view's columns); past it the sort key's index
+ * is read in order and the filters tested row by row, which meets a page
+ * of limit rows after about limit * total / kept rows, at most limit *
+ * total / REG_CURSOR_FEW. Either way the first page costs some thousands
+ * of index steps at 100k models, not a sort of everything the filters
+ * keep (doc/design.md, "Streamed replies").
+ */
+#define REG_CURSOR_FEW	2048
+
 /* The statement of the cursor's phase, or (count) its count, capped at limit rows (0: all). */
 static sqlite3_stmt *
 reg_cursor_stmt(struct reg_cursor *cur, int count, int phase, int limit)
 {
+	enum db_plan	 plan = count ? DB_PLAN_FILTER : cur->plan[phase];
+
 	if (cur->catalog)
 		return db_catalog_list_stmt(cur->db, &cur->cq, count, phase,
-		    limit);
-	return db_models_list_stmt(cur->db, &cur->lq, count, phase, limit);
+		    limit, plan);
+	return db_models_list_stmt(cur->db, &cur->lq, count, phase, limit,
+	    plan);
 }
 
 /*
  * Count a LIST or CATALOG reply in the cursor's snapshot: the rows of
  * each phase up to one more than the page (limit, 0: no page), so that
  * rows is what the page holds and more says whether a next= record ends
- * it; *n counts both. Then the first phase's statement is opened.
+ * it; *n counts both. A phase is counted up to REG_CURSOR_FEW rows at
+ * least, which picks its plan. Then the first phase's statement is opened.
  */
 static int
 reg_cursor_start(struct reg_cursor *cur, int limit, int64_t *n)
@@ -145,13 +207,18 @@ reg_cursor_start(struct reg_cursor *cur, int limit, int64_t *n)
 
 	cur->phases = db_list_phases(cur->catalog ? cur->cq.after :
 	    cur->lq.after);
+	cur->plan[0] = cur->plan[1] = DB_PLAN_SORT;
 	for (phase = 0; phase < cur->phases; phase++) {
 		cap = limit > 0 ? limit + 1 - (int)total : 0;
 		if (limit > 0 && cap <= 0)
 			break;
+		if (limit > 0 && cap < REG_CURSOR_FEW + 1)
+			cap = REG_CURSOR_FEW + 1;
 		if (reg_cursor_count(cur->db, reg_cursor_stmt(cur, 1, phase,
 		    cap), &c) == -1)
 			return -1;
+		cur->plan[phase] = c <= REG_CURSOR_FEW ? DB_PLAN_FILTER :
+		    DB_PLAN_SORT;
 		total += c;
 	}
 	cur->more = limit > 0 && total > limit;

@@ -306,12 +306,14 @@ def test_watch(tap):
     tap.eq(e, events(d, "limit=1")[0], "the streamed record is the EVENTS record")
 
     # The CLI follows the same stream.
+    watchers = d.log_text().count("events: watcher added")
     p = subprocess.Popen([harness.MODELREGCTL, "-s", d.sock, "events", "--follow"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if k != "MODELREG_SOCKET"})
     try:
-        d.wait_for(lambda: int(status_recs(d)[0]["clients"]) >= 5, 10,
-            "modelregctl events --follow to connect")
+        # Its WATCH registered, not merely its connection: the daemon logs each watcher.
+        d.wait_for(lambda: d.log_text().count("events: watcher added") > watchers, 10,
+            "modelregctl events --follow's WATCH to be registered")
         w2.close()
         srv.set(PATH, "status", code=500)
         st, _ = d.request("SEED")
@@ -862,8 +864,44 @@ def test_people(tap):
     d.cleanup()
 
 
+def test_writers_wait_import(tap):
+    """The loop's own writers (the expiry check, event pruning) wait their turn behind a held import, on a timer, instead of stopping the loop in SQLite's busy handler; they run once it commits."""
+    srv = httpd.Server()
+    srv.set(PATH, "file", file=MISTRAL)
+    d = harness.Daemon(seed_url=srv.url(PATH), start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    d.start()
+    harness.wait_for(lambda: os.path.exists(held), 60, "the seed to wait at its commit")
+    # A reload runs the expiry check at once, and pruning too when the retention changes.
+    d.extra = "[daemon]\nevent_retention = 30d\n"
+    d.write_config()
+    d.reload()
+
+    def waits():
+        t = d.log_text()
+        return (t.count("expiry: the check waits for the import under way"),
+                t.count("events: pruning waits for the import under way"))
+    harness.wait_for(lambda: min(waits()) >= 2, 10,
+        "the expiry check and pruning to wait (and try again) for the import")
+    with d.raw() as c:
+        tap.eq(c.request("PING")[0], "OK 1", "PING is answered while they wait")
+    tap.ok(os.path.exists(held) and not d.log_text().count("database is locked"),
+        "the import is still held, and nothing met a locked database")
+    open(gate, "w").close()
+    d.wait_seeded(timeout=30)
+    # Once it has committed, they run: the counts of waits stop growing.
+    time.sleep(0.5)
+    a = waits()
+    time.sleep(0.5)
+    tap.eq(waits(), a, "after the commit both have run (no more waits)")
+    tap.ok("database is locked" not in d.log_text(), "no writer met a locked database")
+    d.cleanup()
+
+
 def run(tap):
-    for fn in (test_people, test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
+    for fn in (test_writers_wait_import, test_people, test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
                test_exec_missing,
                test_webhook, test_webhook_restart, test_reconfigure,
                test_retention, test_retention_alerts):

@@ -1,6 +1,8 @@
 # test_fairness.py: connection slots (request and idle timeouts, the per-uid limit, slots kept for admins and root), fair service between clients, and replies that stream.
 import json
 import os
+import select
+import signal
 import socket
 import time
 
@@ -263,6 +265,133 @@ def test_fair(tap):
     d.cleanup()
 
 
+def watchdog_times(sock, until):
+    """The arrival times of WATCHDOG=1 datagrams on sock until the monotonic time until."""
+    times = []
+    while True:
+        left = until - time.monotonic()
+        if left <= 0:
+            return times
+        r, _, _ = select.select([sock], [], [], left)
+        if r and b"WATCHDOG=1" in sock.recv(4096).split(b"\n"):
+            times.append(time.monotonic())
+
+
+def test_watchdog_flood(tap):
+    """With NOTIFY_SOCKET and WATCHDOG_USEC, clients that pipeline LIST and never read, and others that flood PINGs, do not stop the watchdog pings (no gap reaches WATCHDOG_USEC, the point where systemd would kill the daemon) nor the request timer."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), socket_mode="0666",
+        access=ACCESS, extra=daemon_conf(reply_budget="2M", request_timeout=1,
+        max_clients_per_uid=64), start=False)
+    npath = os.path.join(d.dir, "notify")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns.bind(npath)
+    d.env.update({"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "2000000"})
+    d.start()
+    d.wait_seeded(timeout=30)
+    hogs = [connect_as(d.sock, NOBODY) for _ in range(20)]
+    for h in hogs:
+        flood(h, b"LIST status=all\n")
+    pingers = [connect_as(d.sock, NOBODY) for _ in range(5)]
+    half = harness.RawConn(d.sock)
+    half.send(b"PIN")
+    t0 = time.monotonic()
+    times = []
+    end = t0 + 5
+    while time.monotonic() < end:
+        for p in pingers:
+            flood(p, b"PING\n")
+            try:
+                p.sock.recv(1 << 20)
+            except (BlockingIOError, InterruptedError):
+                pass
+        times += watchdog_times(ns, min(end, time.monotonic() + 0.05))
+    gaps = [b - a for a, b in zip([t0] + times, times + [time.monotonic()])]
+    tap.ok(len(times) >= 3 and max(gaps) < 2.0,
+        "watchdog pings go on during the flood, no gap of WATCHDOG_USEC (2 s)",
+        "%d pings, largest gap %.2f s" % (len(times), max(gaps)))
+    line = half.recv_line(timeout=10)
+    tap.like(line or "", r"^ERR timeout", "the request timer fired during the flood too")
+    with harness.RawConn(d.sock) as r:
+        tap.eq(r.request("PING", timeout=10)[0], "OK 1", "and another client's PING is answered")
+    for c in hogs + pingers + [half]:
+        c.close()
+    ns.close()
+    d.cleanup()
+
+
+def test_turn_bound(tap):
+    """One connection pipelines thousands of requests with large replies; another's PING, sent after them, is served in the next turns, not after the whole batch: at its answer the first has at most a few turns' replies queued. The daemon is stopped while both send, so both are ready when it resumes, the first one first."""
+    d = harness.Daemon(seed_url=harness.file_url(CATALOG), wait_seed=True)
+    st, recs = d.request_lines("HELP")
+    one = sum(len(r) + 1 for r in recs) + 8
+    n = 5000
+    tap.ok(st.startswith("OK") and one * n > 8 * 1024 * 1024,
+        "the batch asks for far more than the 4 MiB backlog mark", "HELP is %d bytes" % one)
+    first = harness.RawConn(d.sock)
+    second = harness.RawConn(d.sock)
+    tap.eq(second.request("PING")[0], "OK 1", "both connected")
+    os.kill(d.pid, signal.SIGSTOP)
+    try:
+        sent = 0
+        data = b"HELP\n" * n
+        first.sock.setblocking(True)
+        first.sock.settimeout(5)
+        first.sock.sendall(data)
+        time.sleep(0.05)
+        second.send(b"PING\nSTATUS\n")
+    finally:
+        os.kill(d.pid, signal.SIGCONT)
+    st, _ = second.read_reply(20)
+    tap.eq(st, "OK 1", "the second connection's PING is answered while the first's batch is unanswered")
+    st, recs = second.read_reply(20)
+    queued = int(harness.parse_logfmt(recs[0])["unread_bytes"]) if st.startswith("OK") else -1
+    tap.ok(0 <= queued < 1024 * 1024,
+        "the first had under 1 MiB of its replies queued then (a turn is 16 requests or 256 KiB)",
+        "unread_bytes %d; without the bound a turn runs to the 4 MiB mark" % queued)
+    # The first still gets every reply, in order.
+    first.sock.settimeout(20)
+    raw = b"\n"
+    deadline = time.monotonic() + 60
+    while raw.count(b"\nOK ") < n and time.monotonic() < deadline:
+        chunk = first.sock.recv(1 << 20)
+        if not chunk:
+            break
+        raw += chunk
+    got = raw.count(b"\nOK ")
+    tap.eq(got, n, "the first connection gets all %d replies" % n)
+    first.close()
+    second.close()
+    d.cleanup()
+
+
+def test_noread_ping(tap, d, nmodels):
+    """Ten clients start a LIST of the whole registry and never read: they hold their backlogs (a few hundred KiB each, not the reply), and PINGs on another connection are answered meanwhile."""
+    base = rss_kib(d.pid)
+    hogs = []
+    for _ in range(10):
+        h = harness.RawConn(d.sock)
+        h.send(b"LIST status=all\n")
+        hogs.append(h)
+    d.wait_for(lambda: int(status_daemon(d)["unread_bytes"]) >= 10 * 64 * 1024, 20,
+        "the ten backlogs to fill")
+    answered = 0
+    with harness.RawConn(d.sock) as p:
+        for _ in range(50):
+            st, _ = p.request("PING", timeout=10)
+            if st != "OK 1":
+                break
+            answered += 1
+    tap.eq(answered, 50, "50 PINGs on another connection are answered while the ten hold their backlogs")
+    unread = int(status_daemon(d)["unread_bytes"])
+    tap.ok(unread < 10 * 512 * 1024, "the ten hold under 512 KiB each, not their replies",
+        "unread %d" % unread)
+    grown = rss_kib(d.pid) - base
+    rss_check(tap, d, grown, 24, "the daemon's RSS grew less than 24 MiB")
+    for h in hogs:
+        h.close()
+    d.wait_for(lambda: int(status_daemon(d)["clients"]) == 1, 10, "the ten to go")
+
+
 def big_catalog(path, n):
     """An OpenRouter-shaped catalog of n models."""
     data = []
@@ -374,6 +503,7 @@ def test_stream(tap):
     tap.ok(int(status_daemon(d)["unread_bytes"]) < 64 * 1024, "its reply is dropped with it")
     tap.ok(d.alive(), "the daemon is fine")
     test_stream_page(tap, d)
+    test_noread_ping(tap, d, nmodels)
     d.cleanup()
 
 
@@ -476,6 +606,8 @@ def run(tap):
     test_request_timeout(tap)
     test_idle_timeout(tap)
     test_fair(tap)
+    test_turn_bound(tap)
+    test_watchdog_flood(tap)
     test_catalog_stream(tap)
     test_stream(tap)
 

@@ -651,8 +651,8 @@ test_sort_plans(void)
 	n = 0;
 	ok(db_models_list(db, &q, count_cb, &n) == 0, "LIST provider=");
 	plan_sorts(db, traced, plan, sizeof(plan));
-	ok(strstr(plan, "models_sort_provider") != NULL,
-	    "LIST provider= searches the provider index: %s", plan);
+	ok(strstr(plan, "(provider=?)") != NULL,
+	    "LIST provider= searches a provider index: %s", plan);
 	q.provider = NULL;
 	q.search = "abc";
 	ok(db_models_list(db, &q, count_cb, &n) == 0, "LIST search=");
@@ -755,7 +755,7 @@ test_stream_stmt(void)
 	    ADD_ENTRY("other", "[]")) == 0, "stream: models and entries");
 	memset(&q, 0, sizeof(q));
 	q.sort = SORT_NAME;
-	st = db_models_list_stmt(db, &q, 0, 0, 0);
+	st = db_models_list_stmt(db, &q, 0, 0, 0, DB_PLAN_FILTER);
 	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
 	    sizeof(plan)) == 0 && strstr(plan, "models_sort_name") != NULL,
 	    "stream: LIST sort=name reads the sort index: %s", plan);
@@ -765,7 +765,7 @@ test_stream_stmt(void)
 	sqlite3_finalize(st);
 	is_int(n, 2, "stream: LIST gives every row");
 	q.search = "g-m";
-	st = db_models_list_stmt(db, &q, 0, 0, 0);
+	st = db_models_list_stmt(db, &q, 0, 0, 0, DB_PLAN_FILTER);
 	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
 	    sizeof(plan)) != -1 && strstr(plan, "model_fts") != NULL,
 	    "stream: LIST search= reads the trigram index: %s", plan);
@@ -774,7 +774,7 @@ test_stream_stmt(void)
 		n++;
 	sqlite3_finalize(st);
 	is_int(n, 1, "stream: LIST search= gives the match");
-	st = db_models_list_stmt(db, &q, 1, 0, 0);
+	st = db_models_list_stmt(db, &q, 1, 0, 0, DB_PLAN_FILTER);
 	ok(st != NULL && strstr(sqlite3_sql(st), "model_fts") != NULL &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
 	    "stream: LIST's count is of the same query");
@@ -787,35 +787,121 @@ test_stream_stmt(void)
 	strcpy(after.text, "Big-Model");
 	strcpy(after.id, "Big-Model");
 	q.after = &after;
-	st = db_models_list_stmt(db, &q, 0, 0, 1);
+	st = db_models_list_stmt(db, &q, 0, 0, 1, DB_PLAN_FILTER);
 	ok(st != NULL && strstr(sqlite3_sql(st), "LIMIT 1") != NULL &&
 	    db_models_step(db, st, &m) == 1 && strcmp(m.id, "small") == 0 &&
 	    db_models_step(db, st, &m) == 0,
 	    "stream: LIST after= limit: the row after the cursor");
 	sqlite3_finalize(st);
 	after.desc = 1;
-	ok(db_models_list_stmt(db, &q, 0, 0, 0) == NULL,
+	ok(db_models_list_stmt(db, &q, 0, 0, 0, DB_PLAN_FILTER) == NULL,
 	    "stream: a cursor of another order is refused");
 	q.after = NULL;
 
 	memset(&c, 0, sizeof(c));
 	c.zdr = c.synced = -1;
 	c.sort = SORT_NAME;
-	st = db_catalog_list_stmt(db, &c, 0, 0, 0);
+	st = db_catalog_list_stmt(db, &c, 0, 0, 0, DB_PLAN_FILTER);
 	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
 	    sizeof(plan)) == 0 && strstr(plan, "catalog_sort_name") != NULL,
 	    "stream: CATALOG sort=name reads the sort index: %s", plan);
 	sqlite3_finalize(st);
 	c.search = "g-e";
-	st = db_catalog_list_stmt(db, &c, 1, 0, 0);
+	st = db_catalog_list_stmt(db, &c, 1, 0, 0, DB_PLAN_FILTER);
 	ok(st != NULL && strstr(sqlite3_sql(st), "catalog_fts") != NULL &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
 	    "stream: CATALOG's count searches the trigram index");
 	sqlite3_finalize(st);
-	st = db_catalog_list_stmt(db, &c, 1, 0, 0);
+	st = db_catalog_list_stmt(db, &c, 1, 0, 0, DB_PLAN_FILTER);
 	ok(st != NULL && strstr(sqlite3_sql(st), "LIMIT") == NULL &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1,
 	    "stream: CATALOG without a limit has no LIMIT");
+	sqlite3_finalize(st);
+
+	/*
+	 * The streamed reply's plans (issue 8): a count reads models alone
+	 * (no view, no order); a page of a filtered, sorted LIST sorts the
+	 * filter's ids only (DB_PLAN_FILTER) or reads the sort index with
+	 * the filter tested (DB_PLAN_SORT), and the view's columns are
+	 * computed for the page's rows only, in the outer query.
+	 */
+	memset(&q, 0, sizeof(q));
+	q.sort = SORT_PRICE;
+	st = db_models_list_stmt(db, &q, 1, 0, 0, DB_PLAN_FILTER);
+	ok(st != NULL && strcmp(sqlite3_sql(st), "SELECT count(*) FROM models")
+	    == 0 && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == 2,
+	    "stream: the whole LIST's count is models' count, not the view's");
+	sqlite3_finalize(st);
+	q.desc = 1;
+	q.provider = "acme";
+	st = db_models_list_stmt(db, &q, 1, 0, 101, DB_PLAN_FILTER);
+	ok(st != NULL && strstr(sqlite3_sql(st), "model_view") == NULL &&
+	    strstr(sqlite3_sql(st), "ORDER BY") == NULL &&
+	    plan_sorts(db, sqlite3_sql(st), plan, sizeof(plan)) == 0 &&
+	    strstr(plan, "SEARCH models USING COVERING INDEX") != NULL &&
+	    strstr(plan, "(provider=?)") != NULL,
+	    "stream: a filtered count reads the filter's index of models: %s",
+	    plan);
+	sqlite3_finalize(st);
+	st = db_models_list_stmt(db, &q, 0, 0, 100, DB_PLAN_FILTER);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) == 1 && strstr(plan, "LIST SUBQUERY") != NULL &&
+	    strstr(plan, "models_provider_price_desc (provider=?)") != NULL &&
+	    strstr(plan, "TEMP B-TREE") > strstr(plan, "LEFT-JOIN"),
+	    "stream: a provider's page is a range of its index, only the"
+	    " page sorted: %s", plan);
+	sqlite3_finalize(st);
+	q.provider = NULL;
+	q.kind = "chat";
+	st = db_models_list_stmt(db, &q, 0, 0, 100, DB_PLAN_FILTER);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) == 1 && strstr(plan, "models_kind") != NULL,
+	    "stream: a page of few rows sorts the filter's ids: %s", plan);
+	sqlite3_finalize(st);
+	q.kind = NULL;
+	q.provider = "acme";
+	st = db_models_list_stmt(db, &q, 0, 0, 100, DB_PLAN_SORT);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) != -1 && strstr(plan, "SCAN models USING INDEX"
+	    " models_sort_price_desc") != NULL &&
+	    strstr(plan, "models_sort_provider") == NULL,
+	    "stream: a page of many rows reads the sort index: %s", plan);
+	sqlite3_finalize(st);
+	q.provider = NULL;
+	q.status = RS_INACTIVE;
+	q.kind = "chat";
+	q.search = "mod";
+	st = db_models_list_stmt(db, &q, 0, 0, 0, DB_PLAN_SORT);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) == 0 && strstr(plan, "models_sort_price_desc") !=
+	    NULL && strstr(plan, "model_fts") == NULL,
+	    "stream: status, kind and search tested on the sort index: %s",
+	    plan);
+	n = 0;
+	while (st != NULL && db_models_step(db, st, &m) == 1)
+		n++;
+	sqlite3_finalize(st);
+	st = db_models_list_stmt(db, &q, 1, 0, 0, DB_PLAN_FILTER);
+	ok(st != NULL && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == n && n == 1,
+	    "stream: both plans and the count agree (%d rows)", n);
+	sqlite3_finalize(st);
+	c.search = NULL;
+	c.provider = "acme";
+	c.sort = SORT_PRICE;
+	st = db_catalog_list_stmt(db, &c, 0, 0, 100, DB_PLAN_SORT);
+	ok(st != NULL && plan_sorts(db, sqlite3_sql(st), plan,
+	    sizeof(plan)) != -1 && strstr(plan, "catalog_sort_price") != NULL,
+	    "stream: CATALOG's page of many rows reads the sort index: %s",
+	    plan);
+	sqlite3_finalize(st);
+	st = db_catalog_list_stmt(db, &c, 1, 0, 101, DB_PLAN_FILTER);
+	ok(st != NULL && strstr(sqlite3_sql(st), "ORDER BY") == NULL &&
+	    plan_sorts(db, sqlite3_sql(st), plan, sizeof(plan)) == 0 &&
+	    strstr(plan, "USING COVERING INDEX catalog_") != NULL &&
+	    strstr(plan, "(provider=?)") != NULL,
+	    "stream: CATALOG's count reads the filter's index: %s", plan);
 	sqlite3_finalize(st);
 	db_close(db);
 }
