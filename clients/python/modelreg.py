@@ -388,7 +388,8 @@ class _Secret:
 
 
 def _check_secret(s, where):
-    if not s or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7f for c in s) or len(s) > 256:
+    if (not isinstance(s, str) or not s or len(s) > 256 or
+            any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7f for c in s)):
         raise UsageError("usage", "%s holds no usable key" % where)
     return s
 
@@ -513,10 +514,12 @@ class Client:
         if self._sock is None or self._buf:
             return True
         try:
-            r, _, _ = select.select([self._sock], [], [], 0)
+            # poll, not select: a server may hold more than 1024 descriptors.
+            p = select.poll()
+            p.register(self._sock, select.POLLIN)
+            return bool(p.poll(0))
         except (OSError, ValueError):
             return True
-        return bool(r)
 
     def close(self):
         """Close the connection (the next request opens a new one)."""

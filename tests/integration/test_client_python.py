@@ -123,8 +123,7 @@ def test_fakes(tap):
         "connect() to a socket nobody listens on: ConnectionLost, code connection", repr(e))
     for s in held:
         s.close()
-    os.environ.pop("MODELREG_SOCKET", None)
-    old = os.environ.get("MODELREG_SOCKET")
+    old = os.environ.pop("MODELREG_SOCKET", None)
     os.environ["MODELREG_SOCKET"] = path
     tap.eq(modelreg.Client().socket, path, "the socket defaults to $MODELREG_SOCKET")
     del os.environ["MODELREG_SOCKET"]
