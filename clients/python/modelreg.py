@@ -359,11 +359,12 @@ def merge_params(record, requested=None):
     """The parameters to call the model with: the registry's as defaults, the
     caller's over them, except the enforced ones, which keep the registry's
     value whatever the caller asked. requested is a dict (e.g. the keyword
-    arguments for the OpenAI SDK); a new dict is returned."""
+    arguments for the OpenAI SDK), where None means "not chosen"; a new
+    dict is returned."""
     out = params(record)
     enforced = set(record.get("enforced") or ())
     for k, v in (requested or {}).items():
-        if k not in enforced or k not in out:
+        if v is not None and (k not in enforced or k not in out):
             out[k] = v
     return out
 

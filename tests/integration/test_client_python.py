@@ -76,6 +76,8 @@ def test_parser(tap):
     tap.eq(modelreg.merge_params(rec, {"temperature": 1.5, "top_p": 0.5, "max_tokens": 10}),
         {"temperature": 0.3, "top_p": 0.5, "max_tokens": 10},
         "merge_params(): the caller's values over the defaults, the enforced ones kept")
+    tap.eq(modelreg.merge_params(rec, {"top_p": None}), {"temperature": 0.3, "top_p": 0.9},
+        "merge_params(): a value of None is not chosen: the default stays")
 
 
 def fake_server(path, behaviour):
