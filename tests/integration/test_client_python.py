@@ -478,6 +478,22 @@ def test_list(tap):
         t.join(60)
     tap.eq((errors, len(seen)), ([], 180), "six threads sharing one client: every reply is its own")
 
+    # a forked child opens its own connection instead of using the parent's
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            ok = c2.ping() and c2._pid == os.getpid()
+            os.write(wfd, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    got = os.read(rfd, 1)
+    os.close(rfd)
+    os.waitpid(pid, 0)
+    tap.eq(got, b"1", "after fork() the child's requests go over a connection of its own")
+    tap.ok(c2.ping(), "and the parent's connection still serves the parent")
+
     # the daemon gone: ConnectionLost
     d.stop()
     e = raises(c2.ping)
