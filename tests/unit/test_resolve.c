@@ -218,6 +218,76 @@ test_failover(sqlite3 *db)
 	    r.warning);
 }
 
+/*
+ * The plan of the cached statement whose SQL contains marker (as
+ * test_lookup.c's): 1 when every step is a SEARCH (or a subquery around
+ * one) and none a SCAN or a temp B-tree.
+ */
+static int
+plan_searches_only(sqlite3 *db, const char *marker, char *plan, size_t len)
+{
+	sqlite3_stmt	*st, *ep;
+	const char	*sql = NULL, *d;
+	char		*q;
+	int		 searches = 0, scans = 0;
+
+	plan[0] = '\0';
+	for (st = sqlite3_next_stmt(db, NULL); st != NULL;
+	    st = sqlite3_next_stmt(db, st))
+		if (strstr(sqlite3_sql(st), marker) != NULL) {
+			sql = sqlite3_sql(st);
+			break;
+		}
+	if (sql == NULL)
+		return -1;
+	if ((q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql)) == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(db, q, -1, &ep, NULL) != SQLITE_OK) {
+		sqlite3_free(q);
+		return -1;
+	}
+	sqlite3_free(q);
+	sqlite3_bind_text(ep, 1, "x", -1, SQLITE_STATIC);
+	while (sqlite3_step(ep) == SQLITE_ROW) {
+		d = (const char *)sqlite3_column_text(ep, 3);
+		if (strlen(plan) + strlen(d) + 4 < len) {
+			if (plan[0] != '\0')
+				strcat(plan, " | ");
+			strcat(plan, d);
+		}
+		if (strncmp(d, "SEARCH", 6) == 0)
+			searches++;
+		if (strncmp(d, "SCAN", 4) == 0 || strstr(d, "TEMP B-TREE"))
+			scans++;
+	}
+	sqlite3_finalize(ep);
+	return searches > 0 && scans == 0 ? 1 : 0;
+}
+
+/* RESOLVE stays index searches with the settings, zdr and health read. */
+static void
+test_plans(sqlite3 *db)
+{
+	struct reg_resolve_in	 in;
+	struct reg_resolve_out	 r;
+	char			 msg[512], plan[2048];
+
+	memset(&in, 0, sizeof(in));
+	in.now = NOW;
+	in.model = "b";
+	reg_resolve(db, &in, &r, msg, sizeof(msg));
+	in.model = NULL;
+	reg_resolve(db, &in, &r, msg, sizeof(msg));
+	ok(plan_searches_only(db, "WHERE model_view.id = coalesce", plan,
+	    sizeof(plan)) == 1, "RESOLVE's model is index searches: %s", plan);
+	ok(strstr(plan, "uptime_samples_model_at") != NULL && strstr(plan,
+	    "SEARCH z USING PRIMARY KEY") != NULL && strstr(plan,
+	    "SEARCH ms USING PRIMARY KEY") != NULL,
+	    "and reads health, ZDR and the settings: %s", plan);
+	ok(plan_searches_only(db, "WHERE model_view.is_default = 1", plan,
+	    sizeof(plan)) == 1, "RESOLVE's default is index searches: %s", plan);
+}
+
 int
 main(void)
 {
@@ -233,6 +303,7 @@ main(void)
 	add_model(db, "c", 3);
 	add_model(db, "d", 2);
 	raw(db, "UPDATE models SET is_default = 1 WHERE id = 'a'");
+	tap_run(test_plans(db));
 	tap_run(test_settings(db));
 	tap_run(test_zdr(db));
 	tap_run(test_failover(db));
