@@ -26,6 +26,7 @@ static int	render_key(const struct ctl *, struct record *, int);
 static int	run_events(struct ctl *);
 static int	run_key(struct ctl *);
 static int	run_resolve(struct ctl *);
+static int	render_resolve(const struct ctl *, struct record *, int);
 static int	run_help(struct ctl *);
 
 static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
@@ -194,10 +195,13 @@ const struct command commands[] = {
 	    "for (default), or standing in for a model that is inactive, expired\n"
 	    "or removed (fallback). With an API key (from --key-file, else\n"
 	    "$MODELREG_KEY; never on the command line) only a model the key may\n"
-	    "use is answered.\n",
+	    "use is answered. The record carries the model's label, parameters\n"
+	    "and the enforced ones; with [resolve] failover = yes a red model is\n"
+	    "replaced by a healthy alternative (failover); with [zdr] enforce =\n"
+	    "yes a model without ZDR is never answered.\n",
 	    "  --key-file FILE               read the key's secret from FILE (its\n"
 	    "                                first line)\n",
-	    NULL, run_resolve, render_record },
+	    NULL, run_resolve, render_resolve },
 	/* Issue 9: one command, its subcommand the first operand (run_key). */
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
@@ -397,6 +401,17 @@ render_record(const struct ctl *ctl, struct record *recs, int n)
 {
 	if (ctl->json)
 		out_record_json(n > 0 ? &recs[0] : NULL);
+	else if (n > 0)
+		out_record_text(&recs[0], NULL, NULL);
+	return CTL_EXIT_OK;
+}
+
+/* resolve: the record as key=value lines, or RESOLVE's object with -j. */
+static int
+render_resolve(const struct ctl *ctl, struct record *recs, int n)
+{
+	if (ctl->json)
+		out_resolve_json(n > 0 ? &recs[0] : NULL);
 	else if (n > 0)
 		out_record_text(&recs[0], NULL, NULL);
 	return CTL_EXIT_OK;

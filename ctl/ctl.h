@@ -126,6 +126,7 @@ void	 out_keys_json(const struct record *, int n);
 void	 out_key_json(const struct record *);	/* key show, and the reply of a change */
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
+void	 out_resolve_json(const struct record *);	/* issue 9: RESOLVE's record */
 
 /* An outcome of one model of activate, deactivate, delete, sync or default. */
 struct outcome {

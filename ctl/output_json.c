@@ -165,6 +165,23 @@ static const struct jfield out_key_fields[] = {
 	{ "note",		J_STR },
 };
 
+/* Issue 9: RESOLVE's record. */
+static const struct jfield out_resolve_fields[] = {
+	{ "id",			J_STR },
+	{ "name",		J_STR },
+	{ "label",		J_STR },
+	{ "provider",		J_STR },
+	{ "kind",		J_STR },
+	{ "params",		J_PARAMS },	/* the param.NAME= pairs */
+	{ "enforced",		J_LIST },
+	{ "reason",		J_STR },
+	{ "requested",		J_STR },
+	{ "why",		J_STR },
+	{ "replaced",		J_STR },
+	{ "warning",		J_STR },
+	{ "key_name",		J_STR },
+};
+
 static const struct jfield out_refresh_fields[] = {
 	{ "source",		J_STR },
 	{ "outcome",		J_STR },
@@ -406,6 +423,21 @@ out_model_json(const struct record *r)
 		buf_puts(&b, "null");
 	else
 		out_model_object(&b, r);
+	buf_putc(&b, '\n');
+	out_flush(&b);
+}
+
+/* resolve: one object of RESOLVE's fields; {} without a record. */
+void
+out_resolve_json(const struct record *r)
+{
+	struct buf	 b = { 0 };
+
+	if (r == NULL)
+		buf_puts(&b, "{}");
+	else
+		out_fields_object(&b, r, out_resolve_fields,
+		    NFIELDS(out_resolve_fields));
 	buf_putc(&b, '\n');
 	out_flush(&b);
 }

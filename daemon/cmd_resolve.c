@@ -4,12 +4,30 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "control.h"
 #include "daemon.h"
 #include "import.h"
 #include "log.h"
 #include "proto.h"
 #include "reg_resolve.h"
+#include "registry.h"
+
+/* param.NAME= and enforced=, by the model record's own formatter. */
+static int
+resolve_settings(struct buf *b, const struct reg_resolved *r)
+{
+	struct model	 m;
+	int		 i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < SP_COUNT; i++) {
+		m.has_param[i] = r->has_param[i];
+		m.param[i] = r->param[i];
+	}
+	m.enforced = r->enforced;
+	return cmd_settings_record(b, &m) != 0 ? -1 : 0;
+}
 
 enum cmd_ret
 cmd_resolve(struct cmd_ctx *ctx)
@@ -24,6 +42,8 @@ cmd_resolve(struct cmd_ctx *ctx)
 	memset(&in, 0, sizeof(in));
 	in.model = req->argc > 1 ? req->argv[1] : NULL;
 	in.secret = proto_opt(req, "key");
+	in.failover = md.cfg->resolve_failover;
+	in.zdr_enforce = md.cfg->zdr_enforce;
 	rc = reg_resolve(md.db, &in, &out, msg, sizeof(msg));
 	switch (rc) {
 	case RES_OK:
@@ -51,11 +71,17 @@ cmd_resolve(struct cmd_ctx *ctx)
 		log_warnx("key %s: cannot record its use", out.key.name);
 	if (lf_str(b, "id", out.m.id) == -1 ||
 	    lf_str(b, "name", out.m.name) == -1 ||
+	    lf_str(b, "label", out.m.has_label ? out.m.label : NULL) == -1 ||
 	    lf_str(b, "provider", out.m.provider) == -1 ||
 	    lf_str(b, "kind", out.m.kind) == -1 ||
+	    resolve_settings(b, &out.m) == -1 ||
 	    lf_str(b, "reason", out.reason) == -1 ||
 	    lf_str(b, "requested", in.model) == -1 ||
 	    lf_str(b, "why", out.why) == -1 ||
+	    lf_str(b, "replaced", out.replaced[0] != '\0' ? out.replaced :
+	    NULL) == -1 ||
+	    lf_str(b, "warning", out.warning[0] != '\0' ? out.warning :
+	    NULL) == -1 ||
 	    lf_str(b, "key_name", out.has_key ? out.key.name : NULL) == -1 ||
 	    lf_end(b) == -1)
 		return cmd_err(ctx, "internal", "out of memory");

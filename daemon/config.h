@@ -125,6 +125,8 @@ struct config {
 	size_t		 reply_budget;		/* unread replies of all clients together, default 64 MiB */
 	/* [daemon], issue 8: the bound of the read path's cache (cache.h). */
 	size_t		 cache_size;		/* bytes, default 4 MiB */
+	/* [resolve], issue 9: RESOLVE answers a red model's best healthy alternative. */
+	int		 resolve_failover;	/* failover = yes; default 0 */
 };
 
 /*

@@ -56,6 +56,7 @@ enum section {
 	SEC_UPTIME,
 	SEC_ALERTS,
 	SEC_DEFAULTS,
+	SEC_RESOLVE,		/* issue 9: RESOLVE's policy */
 	SEC_COUNT
 };
 
@@ -127,6 +128,7 @@ enum key {
 	K_IDLE_TIMEOUT,
 	K_REPLY_BUDGET,
 	K_CACHE_SIZE,
+	K_RES_FAILOVER,
 	K_COUNT
 };
 

@@ -158,6 +158,10 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_REPLY_BUDGET] =	{ SEC_DAEMON, "reply_budget", T_SIZE, AT(reply_budget) },
 	/* [daemon], issue 8: the read path's cache (cmd_model.c, cache.c). */
 	[K_CACHE_SIZE] =	{ SEC_DAEMON, "cache_size", T_SIZE, AT(cache_size) },
+
+	/* [resolve], issue 9: answer a red model's healthy alternative. */
+	[K_RES_FAILOVER] =	{ SEC_RESOLVE, "failover", T_BOOL, AT(resolve_failover),
+				  .yes = "yes", .no = "no" },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

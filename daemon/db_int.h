@@ -111,4 +111,28 @@ int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
 	" (SELECT id FROM models WHERE id = ?1)," \
 	" (SELECT model FROM model_aliases WHERE alias = ?1))"
 
+/*
+ * Issue 9: the organisation's settings, from model_settings (MODEL_FROM's
+ * join on its primary key) and model_org_aliases (its index by model,
+ * alias: read in that order, so the list comes sorted, and no sort), read
+ * only for a model with a settings row, which every model with an
+ * organisation alias has (the trigger model_org_aliases_row): most
+ * models have none, and their records cost one search, not two.
+ */
+#define MODEL_SETTINGS_COLS \
+	" ms.label, ms.temperature, ms.top_p, ms.max_tokens," \
+	" ms.frequency_penalty, ms.presence_penalty, ms.enforced," \
+	" CASE WHEN ms.model IS NULL THEN NULL ELSE" \
+	"  (SELECT group_concat(alias, ',') FROM model_org_aliases AS oa" \
+	"  WHERE oa.model = model_view.id) END"
+#define MODEL_FROM \
+	"model_view LEFT JOIN model_settings AS ms ON ms.model = model_view.id"
+/*
+ * Fill m's settings fields (label, has_param, param, enforced,
+ * org_aliases) from MODEL_SETTINGS_COLS at column c on: the one reader
+ * of those columns, for the model record and for RESOLVE. The pointers
+ * live until the next step.
+ */
+void	 db_row_settings(sqlite3_stmt *, int c, struct model *);
+
 #endif

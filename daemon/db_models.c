@@ -22,25 +22,10 @@
 	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at," \
 	MODEL_SETTINGS_COLS
 
-/*
- * Issue 9: the organisation's settings, from model_settings (MODEL_FROM's
- * join on its primary key) and model_org_aliases (its index by model,
- * alias: read in that order, so the list comes sorted, and no sort), read
- * only for a model with a settings row, which every model with an
- * organisation alias has (the trigger model_org_aliases_row): most
- * models have none, and their records cost one search, not two.
- */
-#define MODEL_SETTINGS_COLS \
-	" ms.label, ms.temperature, ms.top_p, ms.max_tokens," \
-	" ms.frequency_penalty, ms.presence_penalty, ms.enforced," \
-	" CASE WHEN ms.model IS NULL THEN NULL ELSE" \
-	"  (SELECT group_concat(alias, ',') FROM model_org_aliases AS oa" \
-	"  WHERE oa.model = model_view.id) END"
-#define MODEL_FROM \
-	"model_view LEFT JOIN model_settings AS ms ON ms.model = model_view.id"
+/* MODEL_SETTINGS_COLS and MODEL_FROM are in db_int.h: RESOLVE reads them too (db_resolve.c). */
 
-/* Issue 9: the settings columns of MODEL_COLS, from column c on. */
-static void
+/* Issue 9: the settings columns of MODEL_COLS, from column c on (db_int.h). */
+void
 db_row_settings(sqlite3_stmt *st, int c, struct model *m)
 {
 	int	 i;

@@ -9,15 +9,26 @@
 #include "db_int.h"
 #include "db_resolve.h"
 #include "log.h"
+#include "registry.h"
+#include "settings.h"
 
+/*
+ * model_view for its derived zdr and health (the state key, the catalog
+ * row and zdr_slugs; the latest uptime sample: each one index search),
+ * and the settings through the model record's own columns and reader
+ * (MODEL_FROM, MODEL_SETTINGS_COLS, db_row_settings: db_int.h).
+ */
 #define RESOLVED_COLS \
-	"m.id, m.name, m.provider, m.kind, m.status = 'active', m.expires_at," \
-	" coalesce((SELECT i.gen FROM model_ids AS i WHERE i.id = m.id), 0)"
+	"model_view.id, name, provider, kind, status = 'active', expires_at," \
+	" coalesce((SELECT i.gen FROM model_ids AS i WHERE i.id = model_view.id), 0)," \
+	" zdr, health," MODEL_SETTINGS_COLS
+#define RESOLVED_SETTINGS	9	/* the column MODEL_SETTINGS_COLS begins at */
 
 static int
 db_resolved_step(sqlite3 *db, sqlite3_stmt *st, struct reg_resolved *m)
 {
-	int	 rc, r;
+	struct model	 sm;
+	int		 rc, r, i;
 
 	memset(m, 0, sizeof(*m));
 	rc = sqlite3_step(st);
@@ -30,6 +41,20 @@ db_resolved_step(sqlite3 *db, sqlite3_stmt *st, struct reg_resolved *m)
 		m->active = sqlite3_column_int(st, 4) == 1;
 		m->expires_at = sqlite3_column_int64(st, 5);
 		m->gen = sqlite3_column_int64(st, 6);
+		m->zdr = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 7) == 1;
+		snprintf(m->health, sizeof(m->health), "%s", db_coltext(st, 8));
+		memset(&sm, 0, sizeof(sm));
+		db_row_settings(st, RESOLVED_SETTINGS, &sm);
+		if (sm.label != NULL) {
+			m->has_label = 1;
+			snprintf(m->label, sizeof(m->label), "%s", sm.label);
+		}
+		for (i = 0; i < SP_COUNT; i++) {
+			m->has_param[i] = sm.has_param[i];
+			m->param[i] = sm.param[i];
+		}
+		m->enforced = sm.enforced;
 		r = 0;
 	} else if (rc == SQLITE_DONE)
 		r = 1;
@@ -48,7 +73,7 @@ db_resolve_model(sqlite3 *db, const char *name, struct reg_resolved *m)
 
 	/* The one resolution of a name every verb uses: index seeks only. */
 	if ((st = db_stmt(db, DB_STMT_RESOLVE_MODEL, "SELECT " RESOLVED_COLS
-	    " FROM models AS m WHERE m.id = " RESOLVE_SQL)) == NULL)
+	    " FROM " MODEL_FROM " WHERE model_view.id = " RESOLVE_SQL)) == NULL)
 		return -1;
 	if (db_bind_text(st, 1, name) == -1) {
 		db_stmt_done(db, st);
@@ -64,7 +89,7 @@ db_resolve_default(sqlite3 *db, struct reg_resolved *m)
 
 	/* models_one_default is a partial index on is_default = 1. */
 	if ((st = db_stmt(db, DB_STMT_RESOLVE_DEFAULT, "SELECT " RESOLVED_COLS
-	    " FROM models AS m WHERE m.is_default = 1")) == NULL)
+	    " FROM " MODEL_FROM " WHERE model_view.is_default = 1")) == NULL)
 		return -1;
 	return db_resolved_step(db, st, m);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db.h"
 #include "db_keys.h"
 #include "db_resolve.h"
 #include "keysecret.h"
@@ -68,6 +69,91 @@ res_grant(sqlite3 *db, const struct reg_key *k, const char *id)
 	return g;
 }
 
+/* What happened to the model asked for, for a message: "is inactive", "has no ZDR endpoint". */
+static const char *
+res_state(const char *why, int zdr, char *buf, size_t len)
+{
+	if (strcmp(why, "no_zdr") == 0)
+		snprintf(buf, len, "%s", zdr == 0 ? "has no ZDR endpoint" :
+		    "has an unknown ZDR status");
+	else
+		snprintf(buf, len, "is %s", why);
+	return buf;
+}
+
+/* Whether the key may use m now (1), not (0, why set), -1 on error. */
+static int
+res_allowed(sqlite3 *db, const struct reg_key *k, const struct reg_resolved *m,
+    int64_t now, char *why, size_t len)
+{
+	int64_t	 g;
+
+	if ((g = res_grant(db, k, m->id)) == -1)
+		return -1;
+	return reg_key_may_use(k, m->id, g, m->gen, now, why, len);
+}
+
+#define FAILOVER_MAX	16	/* alternatives of a red model looked at */
+
+/*
+ * failover: cand (about to be answered) is red; answer its first
+ * alternative the key may use and, with zdr_enforce, that has ZDR.
+ * The alternatives are db_alternatives' (active, of its kind, not
+ * expired, not red, its features, at least its context, cheapest
+ * first): the one rule UPTIME's suggestions use. None left: cand stays,
+ * with a warning. The query runs only here, on a red model.
+ */
+static enum reg_resolve_rc
+res_failover(sqlite3 *db, const struct reg_resolve_in *in,
+    struct reg_resolve_out *out, int64_t now, char *msg, size_t len)
+{
+	char			 ids[FAILOVER_MAX][256], kwhy[512];
+	struct reg_resolved	 a;
+	int			 n, i, r, nkey = 0, nzdr = 0;
+
+	if ((n = db_alternatives(db, out->m.id, now, 0, 0, ids,
+	    FAILOVER_MAX)) == -1)
+		return res_msg(RES_INTERNAL, msg, len, "database error");
+	for (i = 0; i < n; i++) {
+		if ((r = db_resolve_model(db, ids[i], &a)) == -1)
+			return res_msg(RES_INTERNAL, msg, len, "database error");
+		/* An id an organisation alias shadows is not that model. */
+		if (r == 1 || strcmp(a.id, ids[i]) != 0 || !a.active ||
+		    strcmp(a.health, "red") == 0)
+			continue;
+		/* ZDR first: it is read with the model, the grant is one seek more. */
+		if (in->zdr_enforce && a.zdr != 1) {
+			nzdr++;
+			continue;
+		}
+		if (out->has_key) {
+			if ((r = res_allowed(db, &out->key, &a, now, kwhy,
+			    sizeof(kwhy))) == -1)
+				return res_msg(RES_INTERNAL, msg, len,
+				    "database error");
+			if (r == 0) {
+				nkey++;
+				continue;
+			}
+		}
+		snprintf(out->replaced, sizeof(out->replaced), "%s", out->m.id);
+		out->m = a;
+		out->reason = "failover";
+		out->why = "red";
+		return RES_OK;
+	}
+	if (n == 0)
+		snprintf(out->warning, sizeof(out->warning), "%s is red and "
+		    "has no healthy alternative", out->m.id);
+	else
+		snprintf(out->warning, sizeof(out->warning), "%s is red and "
+		    "none of its %d healthy alternatives may be answered "
+		    "(%d not allowed for the key, %d without ZDR)", out->m.id,
+		    n, nkey, nzdr);
+	reg_sanitize(out->warning);
+	return RES_OK;
+}
+
 enum reg_resolve_rc
 reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
     struct reg_resolve_out *out, char *msg, size_t len)
@@ -76,7 +162,7 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 	struct reg_key		*k = &out->key;
 	enum reg_resolve_rc	 rc;
 	const char		*why = NULL;
-	char			 kwhy[512];
+	char			 kwhy[512], st[64];
 	int64_t			 now = reg_clock(in->now), g = 0;
 	int			 r;
 
@@ -108,6 +194,9 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 			why = "inactive";
 		else if (m.expires_at != 0 && m.expires_at <= now)
 			why = "expired";
+		/* As SYNC: unknown ZDR (no refresh yet) is not ZDR. */
+		else if (in->zdr_enforce && m.zdr != 1)
+			why = "no_zdr";
 		/*
 		 * A key asks only for models it names: one it was never
 		 * given is refused whatever its state, and a fallback is only
@@ -128,7 +217,7 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 				return res_msg(RES_DENIED, msg, len, "%s", kwhy);
 			out->m = m;
 			out->reason = "requested";
-			return RES_OK;
+			goto health;
 		}
 	}
 
@@ -137,9 +226,9 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 		return res_msg(RES_INTERNAL, msg, len, "database error");
 	if (r == 1) {
 		if (why != NULL)
-			return res_msg(RES_UNAVAILABLE, msg, len, "%s is %s and "
+			return res_msg(RES_UNAVAILABLE, msg, len, "%s %s and "
 			    "there is no default model to fall back to", m.id,
-			    why);
+			    res_state(why, m.zdr, st, sizeof(st)));
 		return res_msg(RES_UNAVAILABLE, msg, len, "there is no default "
 		    "model");
 	}
@@ -149,15 +238,33 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 		if (!reg_key_may_use(k, out->m.id, g, out->m.gen, now, kwhy,
 		    sizeof(kwhy))) {
 			if (why != NULL)
-				return res_msg(RES_DENIED, msg, len, "%s is %s and "
+				return res_msg(RES_DENIED, msg, len, "%s %s and "
 				    "its fallback, the default %s, is not "
-				    "allowed: %s", m.id, why, out->m.id, kwhy);
+				    "allowed: %s", m.id, res_state(why, m.zdr, st,
+				    sizeof(st)), out->m.id, kwhy);
 			return res_msg(RES_DENIED, msg, len, "the default is "
 			    "%s: %s", out->m.id, kwhy);
 		}
 	}
+	/* A default without ZDR is nothing to answer: the registry's state, not the caller's. */
+	if (in->zdr_enforce && out->m.zdr != 1) {
+		if (why != NULL)
+			return res_msg(RES_UNAVAILABLE, msg, len, "%s %s and "
+			    "its fallback, the default %s, has %s ([zdr] "
+			    "enforce = yes)", m.id, res_state(why, m.zdr, st,
+			    sizeof(st)), out->m.id,
+			    out->m.zdr == 0 ? "no ZDR endpoint" :
+			    "an unknown ZDR status");
+		return res_msg(RES_UNAVAILABLE, msg, len, "the default %s has "
+		    "%s ([zdr] enforce = yes)", out->m.id, out->m.zdr == 0 ?
+		    "no ZDR endpoint" : "an unknown ZDR status");
+	}
 	out->reason = why != NULL ? "fallback" : "default";
 	out->why = why;
+health:
+	/* Health is read with the model: failover costs nothing until one is red. */
+	if (in->failover && strcmp(out->m.health, "red") == 0)
+		return res_failover(db, in, out, now, msg, len);
 	return RES_OK;
 }
 

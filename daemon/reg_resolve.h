@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "reg_keys.h"
+#include "settings.h"
 
 /* A model as RESOLVE answers it. */
 struct reg_resolved {
@@ -17,6 +18,14 @@ struct reg_resolved {
 	int	 active;
 	int64_t	 expires_at;		/* 0: none */
 	int64_t	 gen;			/* its generation (model_ids) */
+	/* The rest of item 3: what RESOLVE needs to decide and to answer. */
+	int	 zdr;			/* 1, 0, or -1 unknown (model_view) */
+	char	 health[16];		/* "green" "yellow" "red" "unknown" */
+	int	 has_label;
+	char	 label[SETTINGS_LABEL_MAX + 1];	/* the organisation's label */
+	int	 has_param[SP_COUNT];	/* its default parameters (settings.h) */
+	double	 param[SP_COUNT];
+	unsigned enforced;		/* bit i: parameter i may not be overridden */
 };
 
 enum reg_resolve_rc {
@@ -31,14 +40,19 @@ struct reg_resolve_in {
 	const char	*model;		/* NULL: the default */
 	const char	*secret;	/* key=, NULL: none (any service peer) */
 	int64_t		 now;		/* 0: the current time */
+	/* The policy, from the config ([resolve] failover, [zdr] enforce). */
+	int		 failover;	/* answer a red model's healthy alternative */
+	int		 zdr_enforce;	/* never answer a model without ZDR */
 };
 
 struct reg_resolve_out {
 	struct reg_resolved	 m;		/* the model answered */
-	const char		*reason;	/* "requested", "default", "fallback" */
-	const char		*why;		/* fallback: "inactive", "expired", "removed"; else NULL */
+	const char		*reason;	/* "requested", "default", "fallback", "failover" */
+	const char		*why;		/* fallback: "inactive", "expired", "removed", "no_zdr"; failover: "red"; else NULL */
 	int			 has_key;
 	struct reg_key		 key;		/* the key used, when has_key */
+	char			 replaced[256];	/* failover: the red model's id; else "" */
+	char			 warning[512];	/* a red model answered for want of an alternative; else "" */
 };
 
 /*
@@ -46,7 +60,15 @@ struct reg_resolve_out {
  * not expired and (with a key) allowed, reason requested; the default
  * when none is asked for (default) or when the one asked for is inactive,
  * expired or was removed (fallback). Never a model the key may not use
- * (reg_key_may_use decides): RES_DENIED with why in msg. Reads only.
+ * (reg_key_may_use decides): RES_DENIED with why in msg. With
+ * zdr_enforce, a model without ZDR (zdr 0 or unknown) is never answered:
+ * the one asked for falls back (why no_zdr), a default without ZDR is
+ * RES_UNAVAILABLE, an alternative without it is skipped. With failover,
+ * a red model about to be answered is replaced by its first alternative
+ * (db_alternatives: the rule of UPTIME's suggestions) that the key may
+ * use and, with zdr_enforce, has ZDR (reason failover, why red,
+ * replaced its id); when none is left the red model is answered with a
+ * warning. Reads only.
  */
 enum reg_resolve_rc reg_resolve(sqlite3 *, const struct reg_resolve_in *,
 	    struct reg_resolve_out *, char *msg, size_t len);

@@ -151,6 +151,7 @@ same_settings(const struct config *a, const struct config *b)
 	    a->alert_retries == b->alert_retries &&
 	    a->alert_timeout == b->alert_timeout &&
 	    lists_equal(&a->default_fallback, &b->default_fallback) &&
+	    a->resolve_failover == b->resolve_failover &&
 	    a->event_retention == b->event_retention;
 #undef STREQ
 }
@@ -226,6 +227,7 @@ test_defaults(void)
 	is_int(d->alert_retries, 5, "default alert retries");
 	is_int(d->alert_timeout, 30, "default alert timeout");
 	is_int(d->default_fallback.n, 0, "default: empty fallback");
+	is_int(d->resolve_failover, 0, "default: no [resolve] failover");
 
 	cfg = accepted("", "empty file");
 	ok(cfg != NULL && same_settings(cfg, d), "empty file gives the defaults");
@@ -498,7 +500,7 @@ test_errors(void)
 
 	refused("[daemon]\nlog_level = info\n\n[sources]\nurl = x\n",
 	    "t.conf:4: unknown section [sources] (known sections: daemon, access, "
-	    "seed, catalog, zdr, uptime, alerts, defaults)",
+	    "seed, catalog, zdr, uptime, alerts, defaults, resolve)",
 	    "unknown section, its keys not reported again");
 	refused("[alert]\n", "t.conf:1: unknown section [alert]", "[alert]");
 	refused("[ZDR]\n", "t.conf:1: unknown section [ZDR]: did you mean [zdr]?",
@@ -1367,6 +1369,24 @@ test_fallback(void)
 	    "fallback twice");
 }
 
+/* Issue 9: [resolve] failover, yes or no (one spelling, like [zdr] enforce). */
+static void
+test_resolve_failover(void)
+{
+	struct config	*cfg;
+
+	cfg = accepted("[resolve]\nfailover = yes\n", "failover = yes");
+	if (cfg != NULL)
+		is_int(cfg->resolve_failover, 1, "failover = yes sets it");
+	cfg_free(cfg);
+	cfg = accepted("[resolve]\nfailover = no\n", "failover = no");
+	if (cfg != NULL)
+		is_int(cfg->resolve_failover, 0, "failover = no clears it");
+	cfg_free(cfg);
+	refused("[resolve]\nfailover = on\n", "t.conf:2: ",
+	    "failover = on is refused");
+}
+
 /* Where the seed comes from, and which built-in lists hold, for each way of writing [seed] and [catalog]. */
 static void
 test_seed_defaults(void)
@@ -1655,6 +1675,7 @@ main(void)
 	tap_run(test_uptime_template());
 	tap_run(test_exec());
 	tap_run(test_fallback());
+	tap_run(test_resolve_failover());
 	tap_run(test_event_retention());
 	tap_run(test_load());
 	tap_run(test_access());
