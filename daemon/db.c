@@ -908,6 +908,29 @@ db_stmt(sqlite3 *db, enum db_stmt_id id, const char *sql)
 	return c->st[id];
 }
 
+/*
+ * Step a one-row, one-column query: 0 and *v its integer, 1 no row, -1
+ * an error (logged with what). Hands st back (db_stmt_done) either way.
+ */
+int
+db_stmt_int64(sqlite3 *db, sqlite3_stmt *st, int64_t *v, const char *what)
+{
+	int	 rc, r;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = 1;
+	else {
+		db_logerr(db, what);
+		r = -1;
+	}
+	db_stmt_done(db, st);
+	return r;
+}
+
 void
 db_stmt_done(sqlite3 *db, sqlite3_stmt *st)
 {

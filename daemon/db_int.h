@@ -86,6 +86,8 @@ enum db_stmt_id {
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);
 void	 db_stmt_done(sqlite3 *, sqlite3_stmt *);
+/* Step a one-row, one-column integer query: 0 (*v set), 1 no row, -1. Hands st back. */
+int	 db_stmt_int64(sqlite3 *, sqlite3_stmt *, int64_t *, const char *what);
 /* How many statements this connection has cached (for the tests). */
 int	 db_stmt_cached(sqlite3 *);
 /* Migrate the schema up to version target (db_open goes to the last): 0 or -1. */

@@ -78,7 +78,6 @@ int
 db_model_gen(sqlite3 *db, const char *id, int64_t *gen)
 {
 	sqlite3_stmt	*st;
-	int		 rc, r;
 
 	*gen = 0;
 	if ((st = db_stmt(db, DB_STMT_MODEL_GEN, "SELECT gen FROM model_ids"
@@ -88,18 +87,7 @@ db_model_gen(sqlite3 *db, const char *id, int64_t *gen)
 		db_stmt_done(db, st);
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*gen = sqlite3_column_int64(st, 0);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else {
-		db_logerr(db, "a model's generation");
-		r = -1;
-	}
-	db_stmt_done(db, st);
-	return r;
+	return db_stmt_int64(db, st, gen, "a model's generation");
 }
 
 int
@@ -228,7 +216,6 @@ int
 db_key_grant_gen(sqlite3 *db, int64_t key, const char *id, int64_t *gen)
 {
 	sqlite3_stmt	*st;
-	int		 rc, r;
 
 	*gen = 0;
 	if ((st = db_stmt(db, DB_STMT_KEY_GRANT, "SELECT gen FROM api_key_models"
@@ -239,18 +226,7 @@ db_key_grant_gen(sqlite3 *db, int64_t key, const char *id, int64_t *gen)
 		db_stmt_done(db, st);
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*gen = sqlite3_column_int64(st, 0);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else {
-		db_logerr(db, "a key's grant");
-		r = -1;
-	}
-	db_stmt_done(db, st);
-	return r;
+	return db_stmt_int64(db, st, gen, "a key's grant");
 }
 
 int
