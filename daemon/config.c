@@ -38,6 +38,7 @@ const char *const cfg_section_names[SEC_COUNT] = {
 	[SEC_UPTIME] = "uptime",
 	[SEC_ALERTS] = "alerts",
 	[SEC_DEFAULTS] = "defaults",
+	[SEC_RESOLVE] = "resolve",
 };
 
 static char *
@@ -118,6 +119,8 @@ cfg_default(void)
 	cfg->idle_timeout = 600;
 	cfg->reply_budget = 64UL * 1024 * 1024;
 	cfg->cache_size = 4UL * 1024 * 1024;
+	cfg->session_ttl = 30 * 60;
+	cfg->max_sessions = 100000;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

@@ -125,6 +125,9 @@ struct config {
 	size_t		 reply_budget;		/* unread replies of all clients together, default 64 MiB */
 	/* [daemon], issue 8: the bound of the read path's cache (cache.h). */
 	size_t		 cache_size;		/* bytes, default 4 MiB */
+	/* [resolve], issue 9 item 4: RESOLVE's sessions (sessions.h). */
+	int		 session_ttl;		/* seconds after the last renewal, default 30m */
+	int		 max_sessions;		/* live sessions in all, default 100000 */
 };
 
 /*

@@ -44,6 +44,9 @@
 #define MAX_CLIENTS_MAX	65536
 #define RESERVED_CLIENTS_MAX	1023	/* below the default max_clients, so the key alone is valid */
 #define IDLE_TIMEOUT_MAX	(30 * 86400)
+/* Issue 9 item 4: [resolve] sessions. */
+#define SESSION_TTL_MAX		(30 * 86400)
+#define MAX_SESSIONS_MAX	10000000
 
 enum section {
 	SEC_NONE = 0,		/* before the first header */
@@ -56,6 +59,7 @@ enum section {
 	SEC_UPTIME,
 	SEC_ALERTS,
 	SEC_DEFAULTS,
+	SEC_RESOLVE,		/* issue 9 */
 	SEC_COUNT
 };
 
@@ -127,6 +131,8 @@ enum key {
 	K_IDLE_TIMEOUT,
 	K_REPLY_BUDGET,
 	K_CACHE_SIZE,
+	K_RES_SESSION_TTL,	/* issue 9 item 4: [resolve] */
+	K_RES_MAX_SESSIONS,
 	K_COUNT
 };
 

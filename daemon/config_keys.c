@@ -158,6 +158,11 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_REPLY_BUDGET] =	{ SEC_DAEMON, "reply_budget", T_SIZE, AT(reply_budget) },
 	/* [daemon], issue 8: the read path's cache (cmd_model.c, cache.c). */
 	[K_CACHE_SIZE] =	{ SEC_DAEMON, "cache_size", T_SIZE, AT(cache_size) },
+	/* [resolve], issue 9 item 4: sessions (sessions.c, resolve_batch.c). */
+	[K_RES_SESSION_TTL] =	{ SEC_RESOLVE, "session_ttl", T_DURATION,
+				  AT(session_ttl), 1, SESSION_TTL_MAX },
+	[K_RES_MAX_SESSIONS] =	{ SEC_RESOLVE, "max_sessions", T_INT,
+				  AT(max_sessions), 1, MAX_SESSIONS_MAX },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

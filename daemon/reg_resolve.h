@@ -8,6 +8,8 @@
 
 #include "reg_keys.h"
 
+struct sessions;
+
 /* A model as RESOLVE answers it. */
 struct reg_resolved {
 	char	 id[256];
@@ -31,6 +33,10 @@ struct reg_resolve_in {
 	const char	*model;		/* NULL: the default */
 	const char	*secret;	/* key=, NULL: none (any service peer) */
 	int64_t		 now;		/* 0: the current time */
+	/* Issue 9 item 4: session= (NULL: none) and the live sessions (sessions.h). */
+	const char		*session;
+	struct sessions		*sessions;
+	const struct reg_key	*key;		/* already resolved (reg_resolve_session), else NULL */
 };
 
 struct reg_resolve_out {
@@ -39,6 +45,9 @@ struct reg_resolve_out {
 	const char		*why;		/* fallback: "inactive", "expired", "removed"; else NULL */
 	int			 has_key;
 	struct reg_key		 key;		/* the key used, when has_key */
+	/* Issue 9 item 4: what was asked when a session asked for its model; NULL: in->model. */
+	const char		*requested;
+	char			 asked[256];
 };
 
 /*
