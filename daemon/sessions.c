@@ -39,6 +39,7 @@ struct sessions {
 	struct slist	  live;		/* oldest renewal first */
 	struct slist	  ended;
 	size_t		  ndirty;
+	size_t		  npruned;	/* expired since the last clean: rows to prune */
 	int64_t		  ttl;
 	size_t		  max;
 };
@@ -295,8 +296,10 @@ void
 sessions_prune(struct sessions *t, int64_t now)
 {
 	/* Renewals go to the tail: the expired ones are a prefix. */
-	while (t->live.head != NULL && expired(t, t->live.head, now))
+	while (t->live.head != NULL && expired(t, t->live.head, now)) {
 		session_free(t, t->live.head);
+		t->npruned++;
+	}
 }
 
 const char *
@@ -490,10 +493,12 @@ sessions_clean(struct sessions *t)
 	for (s = t->live.head; s != NULL; s = s->next)
 		s->dirty = 0;
 	t->ndirty = 0;
+	t->npruned = 0;
 }
 
 size_t
 sessions_pending(struct sessions *t)
 {
-	return t->ndirty;
+	/* An expiry is work too: the batch prunes the stored rows. */
+	return t->ndirty + t->npruned;
 }

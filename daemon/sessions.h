@@ -72,7 +72,7 @@ struct sessions_writer {
 };
 int	 sessions_write(struct sessions *, const struct sessions_writer *);
 void	 sessions_clean(struct sessions *);
-/* Marks waiting for the writer (ended + changed). */
+/* Marks waiting for the writer (ended + changed), and expiries since the last clean (their rows are pruned). */
 size_t	 sessions_pending(struct sessions *);
 
 #endif

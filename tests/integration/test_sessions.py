@@ -237,7 +237,6 @@ def run(tap):
     tap.ok(True, "unrenewed, it expires (sessions=0)")
     st, _ = d.request("DELETE mistral-medium-2505")
     tap.eq(st, "OK 1", "DELETE after the session expired is allowed")
-    one(d, "RESOLVE mistral-large-latest session=trigger")      # a batch with work
     tap.ok(harness.wait_for(lambda: db_rows(d, "SELECT count(*) FROM sessions WHERE"
         " id IN ('short', 'conv-2')") == [(0,)], 10, "the prune"),
         "expired sessions are pruned from the database")
@@ -246,7 +245,7 @@ def run(tap):
     d.access = {"admin": ["root"], "viewer": ["*"]}
     d.write_config()
     d.request("RELOAD")
-    p = d.ctl("release", "--session", "trigger", as_user=OTHER)
+    p = d.ctl("release", "--session", "conv-4", as_user=OTHER)
     tap.eq(p.returncode, 4, "a viewer cannot release (exit 4)")
     d.stop()
 

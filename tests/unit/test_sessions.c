@@ -117,6 +117,9 @@ test_table(void)
 	is_int((int)sessions_live(t, 118), 0, "none left");
 	is_str(written(t, &s), "", "expired sessions are not written (the "
 	    "database drops them by renewed_at)");
+	ok(sessions_pending(t) > 0, "but an expiry makes a batch (to prune)");
+	sessions_clean(t);
+	is_int((int)sessions_pending(t), 0, "nothing pending after clean");
 
 	/* Move. */
 	is_int(sessions_touch(t, 5, "c", "m1", 200), 0, "open c on m1");
