@@ -79,12 +79,15 @@ const struct command commands[] = {
 	    "Without MODEL, show the default model; with MODEL, make that active\n"
 	    "model the default (member or admin).\n",
 	    NULL, "set as default", NULL, render_default },
-	{ "delete", "DELETE", 1, -1, CMD_MULTI | CMD_CONFIRM, 0, "model", NULL,
-	    "MODEL...", "remove models from the registry",
+	{ "delete", "DELETE", 1, -1, CMD_MULTI | CMD_CONFIRM, OS_DELETE, "model",
+	    NULL, "MODEL... [--force]", "remove models from the registry",
 	    "Remove models and their settings from the registry (admin). On a\n"
 	    "terminal, asks first unless -y is given. The default cannot be\n"
-	    "deleted.\n",
-	    "  -y, --yes                     do not ask for confirmation\n",
+	    "deleted, nor a model that live sessions use (deactivate it\n"
+	    "instead) unless an admin gives --force.\n",
+	    "  -y, --yes                     do not ask for confirmation\n"
+	    "  --force                       delete even while sessions use it\n"
+	    "                                (admin); they fall back to the default\n",
 	    "deleted", NULL, NULL },
 	/* Issue 9: a model's settings. */
 	{ "set", "SET", 1, 1, 0, OS_SET, "model", NULL,
@@ -188,7 +191,7 @@ const struct command commands[] = {
 	    "                                at most 10000)\n",
 	    NULL, NULL, render_audit },
 	{ "resolve", "RESOLVE", 0, 1, 0, OS_RESOLVE, "model", NULL,
-	    "[MODEL] [--key-file FILE]",
+	    "[MODEL] [--key-file FILE] [--session ID]",
 	    "the model an application should use now (service)",
 	    "Ask which model to use now (service, member or admin): MODEL when it\n"
 	    "is active and allowed (reason requested), else the default: asked\n"
@@ -200,8 +203,21 @@ const struct command commands[] = {
 	    "replaced by a healthy alternative (failover); with [zdr] enforce =\n"
 	    "yes a model without ZDR is never answered.\n",
 	    "  --key-file FILE               read the key's secret from FILE (its\n"
-	    "                                first line)\n",
+	    "                                first line)\n"
+	    "  --session ID                  open or renew session ID on the\n"
+	    "                                answer; without MODEL, ask for the\n"
+	    "                                session's model\n",
 	    NULL, run_resolve, render_resolve },
+	/* Issue 9 item 4: the key is read as resolve reads it. */
+	{ "release", "RELEASE", 0, 0, 0, OS_RELEASE, NULL, NULL,
+	    "--session ID [--key-file FILE]",
+	    "end a session (service)",
+	    "End a session opened by resolve --session (service, member or\n"
+	    "admin), so that it no longer keeps its model in use. A session is\n"
+	    "the key's: give the same key (--key-file, else $MODELREG_KEY).\n",
+	    "  --session ID                  the session to end\n"
+	    "  --key-file FILE               read the key's secret from FILE\n",
+	    NULL, run_resolve, render_record },
 	/* Issue 9: one command, its subcommand the first operand (run_key). */
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "

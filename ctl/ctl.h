@@ -151,6 +151,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_PRES_PENALTY, O_ENFORCE,
     O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_GRACE,	/* issue 9: key */
     O_KEYFILE,	/* issue 9: resolve */
+    O_SESSION,	/* issue 9: resolve and release */
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -164,6 +165,8 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_UNSET	0x80	/* unset's --alias and --enforce */
 #define OS_KEY		0x100	/* key's --models, --all, --expires, --note, --grace */
 #define OS_RESOLVE	0x200	/* resolve's --key-file */
+#define OS_RELEASE	0x400	/* release's --session and --key-file (issue 9) */
+#define OS_DELETE	0x800	/* delete's --force (issue 9) */
 
 /* How parser.c checks an option's value. */
 enum optcheck {

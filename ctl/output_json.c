@@ -94,6 +94,12 @@ static const struct jfield out_model_fields[] = {
 	{ "org_aliases",	J_LIST },
 	{ "params",		J_PARAMS },	/* the param.NAME= pairs */
 	{ "enforced",		J_LIST },
+	/* Issue 9 item 4: live sessions, and RESOLVE's answers per reason. */
+	{ "sessions",		J_NUM },
+	{ "resolves_requested",	J_NUM },
+	{ "resolves_default",	J_NUM },
+	{ "resolves_fallback",	J_NUM },
+	{ "resolves_failover",	J_NUM },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -163,6 +169,11 @@ static const struct jfield out_key_fields[] = {
 	{ "revoked_by",		J_STR },
 	{ "old_secret_until",	J_STR },
 	{ "note",		J_STR },
+	/* Issue 9 item 4: RESOLVE's answers for the key, per reason. */
+	{ "resolves_requested",	J_NUM },
+	{ "resolves_default",	J_NUM },
+	{ "resolves_fallback",	J_NUM },
+	{ "resolves_failover",	J_NUM },
 };
 
 /* Issue 9: RESOLVE's record. */

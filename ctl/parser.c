@@ -99,7 +99,12 @@ const struct optdef optdefs[] = {
 	{ "grace",	O_GRACE,	"grace",	NULL,	OS_KEY,
 	    V_DURATION,	NULL,		C_NONE },
 	/* resolve: a file the secret is read from; never the secret itself. */
-	{ "key-file",	O_KEYFILE,	NULL,		NULL,	OS_RESOLVE,
+	{ "key-file",	O_KEYFILE,	NULL,		NULL,	OS_RESOLVE | OS_RELEASE,
+	    V_ANY,	NULL,		C_NONE },
+	/* Issue 9 item 4: sessions, and a delete that ends them. */
+	{ "session",	O_SESSION,	"session",	NULL,	OS_RESOLVE | OS_RELEASE,
+	    V_ANY,	NULL,		C_NONE },
+	{ "force",	O_FORCE,	"force",	"yes",	OS_DELETE,
 	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);

@@ -486,6 +486,7 @@ run_models(struct ctl *ctl)
 			exit(CTL_EXIT_USAGE);
 		}
 		req_word(&req, NULL, argv[i], cmd, off[i]);
+		req_options(ctl, cmd, &req);	/* issue 9: delete --force */
 		req_end(&req);
 		o[i].model = argv[i];
 	}

@@ -42,8 +42,9 @@ const struct cmd cmd_table[] = {
 	{ "DEFAULT", "[MODEL]", 0, 1, NULL, ROLE_VIEWER, ROLE_MEMBER,
 	    cmd_default, "show the default model, or set it (raises "
 	    "default.changed)" },
-	{ "DELETE", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_delete,
-	    "remove a model from the registry (raises model.deleted)" },
+	{ "DELETE", "MODEL [force=yes]", 1, 1, "force", ROLE_MEMBER, 0,
+	    cmd_delete, "remove a model from the registry (raises "
+	    "model.deleted); force=yes (admin) even while sessions use it" },
 	{ "SET", "MODEL [label=TEXT] [alias=NAME[,NAME...]] [temperature=X] "
 	    "[top_p=X] [max_tokens=N] [frequency_penalty=X] [presence_penalty=X] "
 	    "[enforce=PARAM[,PARAM...]]", 1, 1, "label alias temperature top_p "
@@ -79,9 +80,13 @@ const struct cmd cmd_table[] = {
 	    "force wait", ROLE_ADMIN, 0, cmd_refresh,
 	    "refresh a source now and report its outcome; force=yes applies "
 	    "the response that was held" },
-	{ "RESOLVE", "[MODEL] [key=SECRET]", 0, 1, "key", ROLE_SERVICE, 0,
+	{ "RESOLVE", "[MODEL] [key=SECRET] [session=ID]", 0, 1, "key session",
+	    ROLE_SERVICE, 0,
 	    cmd_resolve, "the model an application should use now: the one "
 	    "asked for, the default, or the default as its fallback" },
+	{ "RELEASE", "session=ID [key=SECRET]", 0, 0, "session key",
+	    ROLE_SERVICE, 0, cmd_release,
+	    "end a session, so that it no longer keeps its model in use" },
 	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
 	    "[models=M,...] [all=yes] [expires=DURATION] [note=TEXT] "
 	    "[grace=DURATION]", 1, PROTO_MAXARGS - 1,

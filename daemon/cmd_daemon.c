@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
+#include "resolve_batch.h"
 #include "registry.h"
 #include "seed.h"
 #include "events.h"
@@ -108,6 +109,8 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_int(b, "cache_max", (int64_t)cs.max);
 	lf_int(b, "cache_hits", (int64_t)cs.hits);
 	lf_int(b, "cache_misses", (int64_t)cs.misses);
+	/* Issue 9: live sessions and every RESOLVE answered, per reason. */
+	resolve_status(b);
 	lf_end(b);
 
 	ctx->n = 1;

@@ -12,6 +12,7 @@
 #include "keysecret.h"
 #include "log.h"
 #include "proto.h"
+#include "resolve_batch.h"
 #include "reg_keys.h"
 
 /* Which options each subverb takes (the table's list is their union). */
@@ -72,12 +73,14 @@ cmd_key_record(const struct reg_key *k, const char *models, const char *gone,
 	    lf_time(b, "created_at", k->created_at) == -1 ||
 	    lf_str(b, "created_by", k->created_by) == -1 ||
 	    lf_time(b, "expires_at", k->expires_at) == -1 ||
-	    lf_time(b, "last_used_at", k->last_used_at) == -1 ||
+	    lf_time(b, "last_used_at", resolve_key_last_used(k->id,
+	    k->last_used_at)) == -1 ||
 	    lf_time(b, "revoked_at", k->revoked_at) == -1 ||
 	    (k->revoked_at != 0 ? lf_str(b, "revoked_by", k->revoked_by) :
 	    lf_null(b, "revoked_by")) == -1 ||
 	    lf_time(b, "old_secret_until", k->old_until) == -1 ||
-	    lf_str(b, "note", k->note) == -1 || lf_end(b) == -1)
+	    lf_str(b, "note", k->note) == -1 ||
+	    resolve_key_usage(b, k->id) == -1 || lf_end(b) == -1)
 		return -1;
 	ctx->n++;
 	return 0;

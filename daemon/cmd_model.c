@@ -14,6 +14,7 @@
 #include "proto.h"
 #include "registry.h"
 #include "reg_cursor.h"
+#include "resolve_batch.h"
 
 static const struct {
 	unsigned	 bit;
@@ -113,6 +114,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 struct collect {
 	struct cmd_ctx	*ctx;
 	int		 failed;
+	char		 id[256];	/* issue 9: the last record's id (resolve_usage_append) */
 };
 
 static int
@@ -124,6 +126,7 @@ cmd_collect_model(const struct model *m, void *arg)
 		col->failed = 1;
 		return 1;
 	}
+	snprintf(col->id, sizeof(col->id), "%s", m->id);
 	col->ctx->n++;
 	return 0;
 }
@@ -141,6 +144,8 @@ cmd_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
 		return cmd_err(ctx, "conflict", "%s", msg);
 	case REG_USAGE:
 		return cmd_err(ctx, "usage", "%s", msg);
+	case REG_DENIED:
+		return cmd_err(ctx, "denied", "%s", msg);
 	case REG_INTERNAL:
 	default:
 		return cmd_err(ctx, "internal", "%s",
@@ -173,7 +178,8 @@ cmd_list_produce(void *arg, struct buf *out, int max)
 				return -1;
 			return k + 1;
 		}
-		if (cmd_model_record(out, &m) == -1)
+		if (cmd_model_record(out, &m) == -1 ||
+		    resolve_usage_append(out, m.id) == -1)
 			return -1;
 	}
 	return k;
@@ -268,10 +274,31 @@ cmd_model_cache(void)
 	return show_cache;	/* NULL (out of memory): nothing is cached */
 }
 
+/*
+ * Issue 9: a cached record is stored as its id's length (a byte), the
+ * id, then the record; the live part (sessions=, the counts) is appended
+ * from memory after it on every answer, so no flush of RESOLVE's batch
+ * has to empty the cache (resolve_batch.h).
+ */
+static int
+cmd_show_put(struct cache *cache, uint64_t gen, const char *name, size_t nlen,
+    const char *id, const char *rec, size_t rlen)
+{
+	struct buf	 v = { 0 };
+	size_t		 idlen = strlen(id);
+	int		 r = -1;
+
+	if (idlen <= 255 && buf_putc(&v, (char)idlen) != -1 &&
+	    buf_append(&v, id, idlen) != -1 && buf_append(&v, rec, rlen) != -1)
+		r = cache_put(cache, gen, name, nlen, SHOW_FOUND, v.data, v.len);
+	buf_free(&v);
+	return r;
+}
+
 enum cmd_ret
 cmd_show(struct cmd_ctx *ctx)
 {
-	struct collect	 col = { ctx, 0 };
+	struct collect	 col = { ctx, 0, "" };
 	struct cache	*cache = cmd_model_cache();
 	const char	*name = ctx->req->argv[1], *v;
 	size_t		 nlen = strlen(name), vlen, start = ctx->out->len;
@@ -281,21 +308,30 @@ cmd_show(struct cmd_ctx *ctx)
 	char		 msg[300];
 
 	if ((v = cache_get(cache, gen, name, nlen, &tag, &vlen)) != NULL &&
-	    tag == SHOW_FOUND) {
-		if (buf_append(ctx->out, v, vlen) == -1)
+	    tag == SHOW_FOUND && vlen > 0 && (size_t)(unsigned char)v[0] < vlen) {
+		size_t	 idlen = (unsigned char)v[0];
+		char	 id[256];
+
+		memcpy(id, v + 1, idlen);
+		id[idlen] = '\0';
+		if (buf_append(ctx->out, v + 1 + idlen, vlen - 1 - idlen) == -1 ||
+		    resolve_usage_append(ctx->out, id) == -1)
 			return cmd_err(ctx, "internal", "out of memory");
 		ctx->n = 1;
 		return CMD_OK;
 	}
-	if (v != NULL)
+	if (v != NULL && tag == SHOW_NOTFOUND)
 		rc = REG_NOTFOUND;
 	else {
 		rc = reg_show(md.db, name, cmd_collect_model, &col);
 		if (col.failed)
 			return cmd_err(ctx, "internal", "out of memory");
-		if (rc == REG_OK && ctx->n == 1)
-			(void)cache_put(cache, gen, name, nlen, SHOW_FOUND,
+		if (rc == REG_OK && ctx->n == 1) {
+			(void)cmd_show_put(cache, gen, name, nlen, col.id,
 			    ctx->out->data + start, ctx->out->len - start);
+			if (resolve_usage_append(ctx->out, col.id) == -1)
+				return cmd_err(ctx, "internal", "out of memory");
+		}
 		else if (rc == REG_NOTFOUND)
 			(void)cache_put(cache, gen, name, nlen, SHOW_NOTFOUND,
 			    NULL, 0);
@@ -308,6 +344,7 @@ cmd_show(struct cmd_ctx *ctx)
 static void
 cmd_model_in(struct cmd_ctx *ctx, struct actor *a, struct reg_model_in *in)
 {
+	memset(in, 0, sizeof(*in));
 	a->uid = client_uid(ctx->client);
 	a->user = client_user(ctx->client);
 	a->source = "manual";
@@ -392,7 +429,17 @@ cmd_delete(struct cmd_ctx *ctx)
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
 
+	const char		*force;
+
 	cmd_model_in(ctx, &a, &in);
+	/* Issue 9 item 4: live sessions refuse it, unless an admin forces it. */
+	if ((force = proto_opt(ctx->req, "force")) != NULL &&
+	    strcmp(force, "yes") != 0)
+		return cmd_err(ctx, "usage", "bad force \"%.16s\": use "
+		    "force=yes", force);
+	in.force = force != NULL;
+	in.admin = client_role(ctx->client) >= ROLE_ADMIN;
+	in.sessions = resolve_sessions();
 	rc = reg_delete(md.db, &in, &out, msg, sizeof(msg));
 	return cmd_change_reply(ctx, rc, "delete", &a, out.id, NULL, NULL, msg);
 }
@@ -415,13 +462,14 @@ cmd_set_default(struct cmd_ctx *ctx)
 enum cmd_ret
 cmd_default(struct cmd_ctx *ctx)
 {
-	struct collect	 col = { ctx, 0 };
+	struct collect	 col = { ctx, 0, "" };
 	enum reg_rc	 rc;
 
 	if (ctx->req->argc == 2)
 		return cmd_set_default(ctx);
 	rc = reg_default(md.db, cmd_collect_model, &col);
-	if (col.failed)
+	if (col.failed || (ctx->n == 1 &&
+	    resolve_usage_append(ctx->out, col.id) == -1))
 		return cmd_err(ctx, "internal", "out of memory");
 	if (rc == REG_NOTFOUND)
 		return CMD_OK;	/* OK 0: there is no default */

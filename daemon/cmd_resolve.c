@@ -28,6 +28,9 @@ resolve_settings(struct buf *b, const struct reg_resolved *r)
 	m.enforced = r->enforced;
 	return cmd_settings_record(b, &m) != 0 ? -1 : 0;
 }
+#include "reg_sessions.h"
+#include "resolve_batch.h"
+#include "sessions.h"
 
 enum cmd_ret
 cmd_resolve(struct cmd_ctx *ctx)
@@ -44,7 +47,16 @@ cmd_resolve(struct cmd_ctx *ctx)
 	in.secret = proto_opt(req, "key");
 	in.failover = md.cfg->resolve_failover;
 	in.zdr_enforce = md.cfg->zdr_enforce;
+	/* Issue 9 item 4: session= (resolve_batch.c keeps them). */
+	if ((in.session = proto_opt(req, "session")) != NULL &&
+	    !sessions_id_valid(in.session))
+		return cmd_err(ctx, "usage", "bad session id: 1 to %d letters, "
+		    "digits, \".\", \"_\", \"-\" or \":\"", SESSION_ID_MAX);
+	in.sessions = resolve_sessions();
 	rc = reg_resolve(md.db, &in, &out, msg, sizeof(msg));
+	if (rc == RES_OK)
+		rc = reg_resolve_note(in.sessions, resolve_counts(), &in, &out,
+		    msg, sizeof(msg));
 	switch (rc) {
 	case RES_OK:
 		break;
@@ -62,13 +74,10 @@ cmd_resolve(struct cmd_ctx *ctx)
 		    "database error");
 	}
 	/*
-	 * last_used_at, at most once a minute per key; never while an import
-	 * holds the write lock (the loop must not wait for it): the next
-	 * RESOLVE records it.
+	 * Issue 9: the session, the counts and the key's last_used_at wait
+	 * in memory for resolve_batch.c's one transaction a second
+	 * (reg_resolve_note): RESOLVE itself writes nothing.
 	 */
-	if (out.has_key && !import_busy() &&
-	    reg_key_touch(md.db, &out.key, 0) == -1)
-		log_warnx("key %s: cannot record its use", out.key.name);
 	if (lf_str(b, "id", out.m.id) == -1 ||
 	    lf_str(b, "name", out.m.name) == -1 ||
 	    lf_str(b, "label", out.m.has_label ? out.m.label : NULL) == -1 ||
@@ -76,13 +85,15 @@ cmd_resolve(struct cmd_ctx *ctx)
 	    lf_str(b, "kind", out.m.kind) == -1 ||
 	    resolve_settings(b, &out.m) == -1 ||
 	    lf_str(b, "reason", out.reason) == -1 ||
-	    lf_str(b, "requested", in.model) == -1 ||
+	    lf_str(b, "requested", out.requested != NULL ? out.requested :
+	    in.model) == -1 ||
 	    lf_str(b, "why", out.why) == -1 ||
 	    lf_str(b, "replaced", out.replaced[0] != '\0' ? out.replaced :
 	    NULL) == -1 ||
 	    lf_str(b, "warning", out.warning[0] != '\0' ? out.warning :
 	    NULL) == -1 ||
 	    lf_str(b, "key_name", out.has_key ? out.key.name : NULL) == -1 ||
+	    (in.session != NULL && lf_str(b, "session", in.session) == -1) ||
 	    lf_end(b) == -1)
 		return cmd_err(ctx, "internal", "out of memory");
 	ctx->n = 1;

@@ -120,6 +120,8 @@ cfg_default(void)
 	cfg->reply_budget = 64UL * 1024 * 1024;
 	cfg->cache_size = 4UL * 1024 * 1024;
 	cfg->resolve_failover = 0;
+	cfg->session_ttl = 30 * 60;
+	cfg->max_sessions = 100000;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

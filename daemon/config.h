@@ -127,6 +127,9 @@ struct config {
 	size_t		 cache_size;		/* bytes, default 4 MiB */
 	/* [resolve], issue 9: RESOLVE answers a red model's best healthy alternative. */
 	int		 resolve_failover;	/* failover = yes; default 0 */
+	/* [resolve], issue 9 item 4: RESOLVE's sessions (sessions.h). */
+	int		 session_ttl;		/* seconds after the last renewal, default 30m */
+	int		 max_sessions;		/* live sessions in all, default 100000 */
 };
 
 /*

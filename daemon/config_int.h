@@ -44,6 +44,9 @@
 #define MAX_CLIENTS_MAX	65536
 #define RESERVED_CLIENTS_MAX	1023	/* below the default max_clients, so the key alone is valid */
 #define IDLE_TIMEOUT_MAX	(30 * 86400)
+/* Issue 9 item 4: [resolve] sessions. */
+#define SESSION_TTL_MAX		(30 * 86400)
+#define MAX_SESSIONS_MAX	10000000
 
 enum section {
 	SEC_NONE = 0,		/* before the first header */
@@ -129,6 +132,8 @@ enum key {
 	K_REPLY_BUDGET,
 	K_CACHE_SIZE,
 	K_RES_FAILOVER,
+	K_RES_SESSION_TTL,	/* issue 9 item 4: [resolve] */
+	K_RES_MAX_SESSIONS,
 	K_COUNT
 };
 

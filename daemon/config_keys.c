@@ -162,6 +162,11 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	/* [resolve], issue 9: answer a red model's healthy alternative. */
 	[K_RES_FAILOVER] =	{ SEC_RESOLVE, "failover", T_BOOL, AT(resolve_failover),
 				  .yes = "yes", .no = "no" },
+	/* [resolve], issue 9 item 4: sessions (sessions.c, resolve_batch.c). */
+	[K_RES_SESSION_TTL] =	{ SEC_RESOLVE, "session_ttl", T_DURATION,
+				  AT(session_ttl), 1, SESSION_TTL_MAX },
+	[K_RES_MAX_SESSIONS] =	{ SEC_RESOLVE, "max_sessions", T_INT,
+				  AT(max_sessions), 1, MAX_SESSIONS_MAX },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

@@ -609,6 +609,37 @@ static const char *const db_migrations[] = {
 	"  prompt_price IS NULL, prompt_price, id);"
 	"CREATE INDEX models_provider_price_desc ON models(provider COLLATE"
 	"  NOCASE, prompt_price IS NULL, prompt_price DESC, id);",
+
+	/*
+	 * 5 -> 6 (issue 9 item 4): RESOLVE's sessions and counters, written
+	 * by the batch writer (reg_sessions.c) once a second, never per
+	 * request. A session is per key (key_id 0: RESOLVE without key=)
+	 * and names its model by id, with no foreign key: a session on a
+	 * deleted model (DELETE --force, a ZDR removal) must still say what
+	 * it was on, so that its next RESOLVE falls back with requested=
+	 * that id (orphan 1: it no longer counts for the id). Counts are
+	 * totals per model id, key and reason, kept after a delete (they are
+	 * statistics of what was answered).
+	 */
+	"CREATE TABLE sessions ("
+	"  key_id INTEGER NOT NULL,"
+	"  id TEXT NOT NULL CHECK (length(id) BETWEEN 1 AND 128),"
+	"  model TEXT NOT NULL,"
+	"  renewed_at INTEGER NOT NULL,"
+	"  orphan INTEGER NOT NULL DEFAULT 0 CHECK (orphan IN (0, 1)),"
+	"  PRIMARY KEY (key_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX sessions_renewed ON sessions(renewed_at);"
+	"CREATE TABLE resolve_counts ("
+	"  model TEXT NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL CHECK (reason IN ('requested', 'default',"
+	"   'fallback', 'failover')),"
+	"  n INTEGER NOT NULL CHECK (n >= 0),"
+	"  last_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (model, key_id, reason)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX resolve_counts_key ON resolve_counts(key_id);",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -778,11 +809,27 @@ db_generation_bump(void)
 	__atomic_add_fetch(&db_gen, 1, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * Issue 9: RESOLVE's batch writer commits sessions, counters and keys'
+ * last use, which nothing the cache keeps reads (those values are read
+ * from memory): its commit leaves the generation alone, so that a flush
+ * a second does not empty the cache a second. Per thread: only the
+ * loop's own commit, between db_generation_quiet(1) and (0), is quiet.
+ */
+static __thread int	db_gen_quiet;
+
+void
+db_generation_quiet(int on)
+{
+	db_gen_quiet = on;
+}
+
 static int
 db_gen_commit(void *unused)
 {
 	(void)unused;
-	db_generation_bump();
+	if (!db_gen_quiet)
+		db_generation_bump();
 	return 0;
 }
 
@@ -792,7 +839,8 @@ static int
 db_gen_wal(void *unused, sqlite3 *db, const char *name, int pages)
 {
 	(void)unused;
-	db_generation_bump();
+	if (!db_gen_quiet)
+		db_generation_bump();
 	if (pages >= DB_WAL_CHECKPOINT_PAGES)
 		(void)sqlite3_wal_checkpoint_v2(db, name,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

@@ -27,6 +27,8 @@ sqlite3	*db_open(const char *path);
  */
 uint64_t db_generation(void);
 void	 db_generation_bump(void);	/* for a change made outside SQLite */
+/* Issue 9: commits of this thread between quiet(1) and quiet(0) do not move it (RESOLVE's batch writer). */
+void	 db_generation_quiet(int);
 void	 db_close(sqlite3 *);		/* finalizes every statement first */
 int	 db_schema_version(sqlite3 *);
 

@@ -82,6 +82,12 @@ enum db_stmt_id {
 	DB_STMT_RESOLVE_MODEL,	/* db_resolve_model */
 	DB_STMT_RESOLVE_DEFAULT,	/* db_resolve_default */
 	DB_STMT_ID_DELETED,	/* db_id_deleted */
+	/* Issue 9 item 4: RESOLVE's batched writes (db_sessions.c). */
+	DB_STMT_SESSION_PUT,
+	DB_STMT_SESSION_DEL,
+	DB_STMT_SESSION_PRUNE,
+	DB_STMT_RCOUNT_ADD,
+	DB_STMT_KEY_USED,
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

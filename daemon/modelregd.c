@@ -28,6 +28,7 @@
 #include "fetch.h"
 #include "import.h"
 #include "log.h"
+#include "resolve_batch.h"
 #include "registry.h"
 #include "seed.h"
 #include "uptime.h"
@@ -328,6 +329,7 @@ main(int argc, char *argv[])
 	zdr_init();
 	uptime_init();
 	expiry_init();
+	resolve_batch_init();	/* issue 9: sessions and counts read back */
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %lld models on %s",
 	    (long long)rc.models, control_path());
 
@@ -335,6 +337,7 @@ main(int argc, char *argv[])
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	import_shutdown();	/* first: its job reports to the seeder */
+	resolve_batch_shutdown();	/* the last batch, now that nothing holds the lock */
 	expiry_shutdown();
 	uptime_shutdown();
 	zdr_shutdown();

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "registry.h"
 #include "reg_int.h"
+#include "sessions.h"
 
 /* ACTIVATE and DEACTIVATE. */
 static enum reg_rc
@@ -135,6 +136,7 @@ reg_delete(sqlite3 *db, const struct reg_model_in *in,
     struct reg_delete_out *out, char *msg, size_t len)
 {
 	struct db_modelref	 ref;
+	size_t			 live = 0;
 	int			 r;
 
 	memset(out, 0, sizeof(*out));
@@ -148,12 +150,32 @@ reg_delete(sqlite3 *db, const struct reg_model_in *in,
 	if (ref.is_default)
 		return reg_refuse(db, REG_CONFLICT, msg, len,
 		    "%s is the default: set another default first", ref.id);
+	/* Issue 9 item 4: a model in use is deactivated, not deleted. */
+	if (in->force && !in->admin)
+		return reg_refuse(db, REG_DENIED, msg, len,
+		    "force=yes needs the admin role");
+	if (in->sessions != NULL && (live = sessions_count(in->sessions,
+	    ref.id, reg_clock(in->now))) > 0 && !in->force)
+		return reg_refuse(db, REG_CONFLICT, msg, len, "%s is in use by "
+		    "%zu session%s; deactivate it instead", ref.id, live,
+		    live == 1 ? "" : "s");
 	if (db_model_delete(db, ref.id, reg_clock(in->now), in->actor) == -1 ||
 	    reg_event(db, "model.deleted", ref.id, in->actor, NULL,
 	    "deleted") == -1 || db_commit(db) == -1)
 		return reg_fail(db, msg, len);
 	events_notify();
 	memcpy(out->id, ref.id, sizeof(out->id));
-	reg_msg(msg, len, "%s deleted", ref.id);
+	if (live > 0) {
+		/* They stay, naming the id: their next RESOLVE falls back. */
+		sessions_model_gone(in->sessions, ref.id);
+		if (live == 1)
+			reg_msg(msg, len, "%s deleted; its session falls back "
+			    "to the default at its next RESOLVE", ref.id);
+		else
+			reg_msg(msg, len, "%s deleted; its %zu sessions fall "
+			    "back to the default at their next RESOLVE", ref.id,
+			    live);
+	} else
+		reg_msg(msg, len, "%s deleted", ref.id);
 	return REG_OK;
 }

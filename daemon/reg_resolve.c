@@ -12,6 +12,7 @@
 #include "reg_int.h"
 #include "reg_keys.h"
 #include "reg_resolve.h"
+#include "reg_sessions.h"
 
 static enum reg_resolve_rc
 res_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
@@ -168,11 +169,17 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 
 	memset(out, 0, sizeof(*out));
 	memset(&m, 0, sizeof(m));
-	if (in->secret != NULL) {
+	if (in->key != NULL) {
+		*k = *in->key;		/* issue 9: a session's second step */
+		out->has_key = 1;
+	} else if (in->secret != NULL) {
 		if ((rc = res_key(db, in->secret, now, k, msg, len)) != RES_OK)
 			return rc;
 		out->has_key = 1;
 	}
+	/* Issue 9 item 4: without MODEL, a live session asks for its model. */
+	if (in->model == NULL && in->session != NULL && in->sessions != NULL)
+		return reg_resolve_session(db, in, out, msg, len);
 	/* Ids are at most 255 bytes: a longer name is none, and is not echoed. */
 	if (in->model != NULL && strlen(in->model) > 255)
 		return res_msg(RES_NOTFOUND, msg, len, "no such model: a name "

@@ -9,6 +9,8 @@
 #include "reg_keys.h"
 #include "settings.h"
 
+struct sessions;
+
 /* A model as RESOLVE answers it. */
 struct reg_resolved {
 	char	 id[256];
@@ -43,6 +45,10 @@ struct reg_resolve_in {
 	/* The policy, from the config ([resolve] failover, [zdr] enforce). */
 	int		 failover;	/* answer a red model's healthy alternative */
 	int		 zdr_enforce;	/* never answer a model without ZDR */
+	/* Issue 9 item 4: session= (NULL: none) and the live sessions (sessions.h). */
+	const char		*session;
+	struct sessions		*sessions;
+	const struct reg_key	*key;		/* already resolved (reg_resolve_session), else NULL */
 };
 
 struct reg_resolve_out {
@@ -53,6 +59,9 @@ struct reg_resolve_out {
 	struct reg_key		 key;		/* the key used, when has_key */
 	char			 replaced[256];	/* failover: the red model's id; else "" */
 	char			 warning[512];	/* a red model answered for want of an alternative; else "" */
+	/* Issue 9 item 4: what was asked when a session asked for its model; NULL: in->model. */
+	const char		*requested;
+	char			 asked[256];
 };
 
 /*

@@ -10,6 +10,7 @@
 #include "settings.h"	/* SP_COUNT */
 
 struct config;
+struct sessions;
 
 /* Result codes; the protocol layer maps them to ERR codes of the same name. */
 enum reg_rc {
@@ -18,6 +19,7 @@ enum reg_rc {
 	REG_CONFLICT,		/* ERR conflict */
 	REG_USAGE,		/* ERR usage (a bad filter or sort key) */
 	REG_INTERNAL,		/* ERR internal (SQLite failed; nothing changed) */
+	REG_DENIED,		/* ERR denied (issue 9: DELETE force=yes needs admin) */
 };
 
 /* Who makes a change: written to the audit log. */
@@ -115,6 +117,10 @@ struct reg_model_in {
 	const char		*model;		/* the user's name: an id or an alias */
 	const struct actor	*actor;
 	int64_t			 now;		/* unix seconds; 0: the current time */
+	/* Issue 9 item 4, DELETE: the live sessions (sessions.h), force=yes, and whether the actor is an admin. */
+	struct sessions		*sessions;	/* NULL: none are counted */
+	int			 force;
+	int			 admin;
 };
 
 /* ACTIVATE and DEACTIVATE: REG_CONFLICT when already so, or (deactivate) when it is the default. */

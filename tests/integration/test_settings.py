@@ -54,7 +54,9 @@ def test_set_each_field(tap, d):
         "enforced": "temperature,max_tokens"}, "SHOW carries every setting")
     keys = list(r.keys())
     tap.eq(keys[keys.index("name") + 1], "label", "label comes beside the catalog's name")
-    tap.eq(keys[-2:], ["enforced", "description"], "param.* and enforced before description")
+    # Issue 9 item 4: the live part (sessions=, resolves_*) follows description.
+    tap.eq(keys[keys.index("description") - 1:keys.index("description") + 1],
+        ["enforced", "description"], "param.* and enforced before description")
     st, recs = d.request("LIST search=small")
     tap.eq(settings(recs[0]) if recs else None, settings(r), "LIST carries them too")
 

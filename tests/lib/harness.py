@@ -135,7 +135,10 @@ MODEL_KEYS = ["id", "name", "label", "provider", "kind", "status", "default", "c
     "prompt_price", "completion_price", "prices", "features", "aliases", "org_aliases",
     "status_source", "status_reason",
     "added_at", "status_changed_at", "last_seen_at", "expires_at", "canonical_slug", "zdr",
-    "delisted", "health", "uptime_30m", "enforced", "description"]
+    "delisted", "health", "uptime_30m", "enforced", "description",
+    # Issue 9 item 4: the live part, appended from memory.
+    "sessions", "resolves_requested", "resolves_default", "resolves_fallback",
+    "resolves_failover"]
 # Issue 9: a model record also has param.NAME= keys, before enforced, for the parameters set.
 VERBS = ["PING", "VERSION", "HELP", "WHOAMI", "STATUS", "LIST", "SHOW",
     "ACTIVATE", "DEACTIVATE", "DEFAULT", "DELETE", "SEED", "RELOAD", "QUIT"]

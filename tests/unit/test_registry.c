@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 5, "schema version is 5");
+	is_int(db_schema_version(db), 6, "schema version is 6");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -294,9 +294,10 @@ test_schema(sqlite3 *db)
 	    "models_sort_name,models_sort_name_desc,models_sort_price,"
 	    "models_sort_price_desc,models_sort_provider,"
 	    "models_sort_provider_desc,models_sort_status,"
-	    "models_sort_status_desc,state,"
+	    "models_sort_status_desc,resolve_counts,resolve_counts_key,"
+	    "sessions,sessions_renewed,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v5");
+	    "tables, views, indexes and triggers of schema v6");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -986,7 +987,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 5, "file database migrated to 5");
+	is_int(db_schema_version(db), 6, "file database migrated to 6");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1009,7 +1010,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 5, "second open: still version 5");
+	is_int(db_schema_version(db), 6, "second open: still version 6");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",

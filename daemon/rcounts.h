@@ -1,0 +1,56 @@
+/* rcounts.h: RESOLVE's counters (issue 9) in memory: totals per model, per key and in all, per reason, and the counts and last uses not yet written. */
+#ifndef MODELREG_RCOUNTS_H
+#define MODELREG_RCOUNTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum rc_reason { RC_REQUESTED = 0, RC_DEFAULT, RC_FALLBACK, RC_FAILOVER, RC_N };
+
+/* The reason's name ("requested"...), and its number (-1: unknown). */
+const char *rcounts_reason_name(int);
+int	 rcounts_reason(const char *);
+
+struct rcounts;
+
+/* At most max (model, key) pairs waiting for the writer. NULL: out of memory. */
+struct rcounts *rcounts_new(size_t max);
+void	 rcounts_free(struct rcounts *);
+
+/*
+ * One RESOLVE answered model for key (0: none) with reason, at now: the
+ * totals move at once, the count waits for the writer, and so does the
+ * key's last use. 0; 1 when the pairs waiting are at their bound (the
+ * count is shown but will not be written); -1 out of memory.
+ */
+int	 rcounts_add(struct rcounts *, const char *model, int64_t key,
+	    int reason, int64_t now);
+
+/* Totals read back at start (not written again). 0 or -1. */
+int	 rcounts_load_model(struct rcounts *, const char *model, int reason,
+	    uint64_t n);
+int	 rcounts_load_key(struct rcounts *, int64_t key, int reason,
+	    uint64_t n, int64_t last_used);
+
+/* Totals per reason (n[RC_N]); a model or key never counted has zeros. */
+void	 rcounts_model(struct rcounts *, const char *model, uint64_t *n);
+void	 rcounts_key(struct rcounts *, int64_t key, uint64_t *n);
+void	 rcounts_total(struct rcounts *, uint64_t *n);
+/* The key's last use as RESOLVE saw it (0: none since the start). */
+int64_t	 rcounts_last_used(struct rcounts *, int64_t key);
+/* Counts that could not wait for the writer (the bound), since the start. */
+uint64_t rcounts_dropped(struct rcounts *);
+
+/* The writer: every waiting count, then every waiting last use; -1 from a callback stops (-1). */
+struct rcounts_writer {
+	int	(*count)(void *arg, const char *model, int64_t key, int reason,
+		    uint64_t n, int64_t at);
+	int	(*used)(void *arg, int64_t key, int64_t at);
+	void	*arg;
+};
+int	 rcounts_write(struct rcounts *, const struct rcounts_writer *);
+/* After the commit: nothing waits any more. */
+void	 rcounts_clean(struct rcounts *);
+size_t	 rcounts_pending(struct rcounts *);
+
+#endif

@@ -1,0 +1,39 @@
+/* resolve_batch.h: RESOLVE's state in the daemon (issue 9): the live sessions and counters, read back at start, written once a second and at stop by one transaction. */
+#ifndef MODELREG_RESOLVE_BATCH_H
+#define MODELREG_RESOLVE_BATCH_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+#define RESOLVE_FLUSH_EVERY	1	/* seconds between batches */
+
+struct sessions;
+struct rcounts;
+
+/* Read the stored sessions and counts back and arm the timer (fatal when they cannot be read). */
+void	 resolve_batch_init(void);
+/* Write what waits, then free it all (at stop, after the import worker). */
+void	 resolve_batch_shutdown(void);
+/* Write what waits now, unless an import holds the write lock: 0 written, 1 busy, -1. */
+int	 resolve_batch_flush(void);
+
+/* The daemon's tables, with [resolve]'s limits applied; NULL before init. */
+struct sessions	*resolve_sessions(void);
+struct rcounts	*resolve_counts(void);
+
+/*
+ * A model record's live part, appended from memory (never cached):
+ * the record's LF is taken off, then " sessions=N resolves_requested=N
+ * resolves_default=N resolves_fallback=N resolves_failover=N" and the LF.
+ * 0 or -1 (out of memory).
+ */
+int	 resolve_usage_append(struct buf *, const char *model);
+/* The same counters for a key (no sessions=, no LF handling). */
+int	 resolve_key_usage(struct buf *, int64_t key);
+/* A key's last use: the stored one, or a later one not written yet. */
+int64_t	 resolve_key_last_used(int64_t key, int64_t stored);
+/* STATUS: sessions= and the totals per reason. */
+int	 resolve_status(struct buf *);
+
+#endif

@@ -1,0 +1,291 @@
+/* test_sessions.c: unit tests of RESOLVE's sessions table (sessions.c) and counters (rcounts.c): open, renew, move, expire in renewal order, release, a deleted model's sessions, the bound, what the writer is given; and the batch's commit, which leaves the write generation alone. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "daemon.h"
+#include "db.h"
+#include "db_int.h"
+#include "db_sessions.h"
+#include "rcounts.h"
+#include "reg_sessions.h"
+#include "sessions.h"
+#include "tap.h"
+
+/* The rules link the daemon's globals; no loop runs here. */
+struct modelregd md;
+int daemon_reload(char *err, size_t len) { (void)err; (void)len; return -1; }
+void daemon_stop(void) { }
+void daemon_status(const char *fmt, ...) { (void)fmt; }
+
+/* What a write pass saw: "d:KEY:SID" and "p:KEY:SID:MODEL:AT:ORPHAN", space-separated. */
+struct seen {
+	char	 text[2048];
+	int	 fail_at;	/* the call that fails, 0: none */
+	int	 calls;
+};
+
+static int
+seen_del(void *arg, int64_t key, const char *sid)
+{
+	struct seen	*s = arg;
+
+	if (++s->calls == s->fail_at)
+		return -1;
+	snprintf(s->text + strlen(s->text), sizeof(s->text) - strlen(s->text),
+	    "%sd:%lld:%s", s->text[0] ? " " : "", (long long)key, sid);
+	return 0;
+}
+
+static int
+seen_put(void *arg, int64_t key, const char *sid, const char *model,
+    int64_t at, int orphan)
+{
+	struct seen	*s = arg;
+
+	if (++s->calls == s->fail_at)
+		return -1;
+	snprintf(s->text + strlen(s->text), sizeof(s->text) - strlen(s->text),
+	    "%sp:%lld:%s:%s:%lld:%d", s->text[0] ? " " : "", (long long)key,
+	    sid, model, (long long)at, orphan);
+	return 0;
+}
+
+static const char *
+written(struct sessions *t, struct seen *s)
+{
+	struct sessions_writer	 w = { seen_del, seen_put, s };
+
+	s->text[0] = '\0';
+	s->calls = 0;
+	if (sessions_write(t, &w) == -1)
+		return "(failed)";
+	return s->text;
+}
+
+static void
+test_ids(void)
+{
+	char	 longid[SESSION_ID_MAX + 2];
+
+	ok(sessions_id_valid("conv-42"), "id: letters, digits and -");
+	ok(sessions_id_valid("3f2a.b_c:d"), "id: . _ and :");
+	ok(!sessions_id_valid(""), "id: empty is refused");
+	ok(!sessions_id_valid("a b"), "id: a blank is refused");
+	ok(!sessions_id_valid("a=b"), "id: = is refused");
+	ok(!sessions_id_valid("caf\xc3\xa9"), "id: a byte over 0x7f is refused");
+	memset(longid, 'x', sizeof(longid));
+	longid[SESSION_ID_MAX] = '\0';
+	ok(sessions_id_valid(longid), "id: %d bytes are allowed", SESSION_ID_MAX);
+	longid[SESSION_ID_MAX] = 'x';
+	longid[SESSION_ID_MAX + 1] = '\0';
+	ok(!sessions_id_valid(longid), "id: %d bytes are refused",
+	    SESSION_ID_MAX + 1);
+}
+
+static void
+test_table(void)
+{
+	struct sessions	*t = sessions_new(10, 3);
+	struct seen	 s;
+	const char	*m;
+
+	memset(&s, 0, sizeof(s));
+	ok(t != NULL, "a table");
+	ok(sessions_model(t, 1, "a", 100) == NULL, "no session yet");
+	is_int(sessions_touch(t, 1, "a", "m1", 100), 0, "open a on m1");
+	m = sessions_model(t, 1, "a", 105);
+	is_str(m != NULL ? m : "(none)", "m1", "a keeps m1");
+	ok(sessions_model(t, 2, "a", 105) == NULL,
+	    "the same id with another key is another session");
+	is_int((int)sessions_count(t, "m1", 105), 1, "m1 is used by 1");
+	is_str(written(t, &s), "p:1:a:m1:100:0", "the writer gets the new session");
+	sessions_clean(t);
+	is_str(written(t, &s), "", "after clean: nothing to write");
+
+	/* Renewal extends; a second session on m1; expiry by renewal order. */
+	is_int(sessions_touch(t, 1, "b", "m1", 102), 0, "open b on m1");
+	is_int(sessions_touch(t, 1, "a", "m1", 108), 0, "renew a at 108");
+	is_int((int)sessions_count(t, "m1", 113), 1,
+	    "at 113 b (102) expired, a (renewed at 108) lives");
+	ok(sessions_model(t, 1, "a", 117) != NULL, "a lives until 118");
+	ok(sessions_model(t, 1, "a", 118) == NULL, "a expired at 118 (ttl 10)");
+	is_int((int)sessions_live(t, 118), 0, "none left");
+	is_str(written(t, &s), "", "expired sessions are not written (the "
+	    "database drops them by renewed_at)");
+	ok(sessions_pending(t) > 0, "but an expiry makes a batch (to prune)");
+	sessions_clean(t);
+	is_int((int)sessions_pending(t), 0, "nothing pending after clean");
+
+	/* Move. */
+	is_int(sessions_touch(t, 5, "c", "m1", 200), 0, "open c on m1");
+	is_int(sessions_touch(t, 5, "c", "m2", 201), 0, "c moves to m2");
+	is_int((int)sessions_count(t, "m1", 201), 0, "m1: 0 after the move");
+	is_int((int)sessions_count(t, "m2", 201), 1, "m2: 1 after the move");
+	is_str(written(t, &s), "p:5:c:m2:201:0", "the writer gets the move once");
+	sessions_clean(t);
+
+	/* Release, then open again before a write. */
+	is_int(sessions_release(t, 5, "c", 202), 1, "release c");
+	is_int(sessions_release(t, 5, "c", 202), 0, "release again: none");
+	is_int((int)sessions_count(t, "m2", 202), 0, "m2: 0 after release");
+	is_str(written(t, &s), "d:5:c", "the writer deletes it");
+	is_int(sessions_touch(t, 5, "c", "m2", 203), 0, "open c again before the write");
+	is_int((int)sessions_count(t, "m2", 203), 1, "m2: 1 again");
+	is_str(written(t, &s), "p:5:c:m2:203:0", "a put, no delete");
+	s.fail_at = 1;
+	is_str(written(t, &s), "(failed)", "a failing writer stops the walk");
+	s.fail_at = 0;
+	is_str(written(t, &s), "p:5:c:m2:203:0", "nothing lost: written again");
+	sessions_clean(t);
+
+	/* The bound: 3 sessions; renewals are never refused. */
+	is_int(sessions_touch(t, 5, "d", "m2", 204), 0, "d");
+	is_int(sessions_touch(t, 5, "e", "m2", 204), 0, "e");
+	is_int(sessions_touch(t, 5, "f", "m2", 204), 1, "a fourth is refused (max 3)");
+	is_int(sessions_touch(t, 5, "e", "m3", 205), 0, "a move at the bound is not");
+	is_int(sessions_release(t, 5, "d", 205), 1, "release d");
+	is_int(sessions_touch(t, 5, "f", "m2", 205), 1,
+	    "an ended session counts until it is written");
+	sessions_clean(t);
+	is_int(sessions_touch(t, 5, "f", "m2", 205), 0, "after the write: room");
+
+	/* A deleted model: its sessions stay, counting nowhere. */
+	sessions_model_gone(t, "m2");
+	is_int((int)sessions_count(t, "m2", 206), 0, "m2 gone: counts 0");
+	m = sessions_model(t, 5, "c", 206);
+	is_str(m != NULL ? m : "(none)", "m2", "c still names m2 (for its fallback)");
+	is_str(written(t, &s), "p:5:c:m2:203:1 p:5:f:m2:205:1",
+	    "orphans are written as such");
+	sessions_clean(t);
+	is_int(sessions_touch(t, 5, "c", "m2", 207), 0,
+	    "c resolved to a new m2");
+	is_int((int)sessions_count(t, "m2", 207), 1, "counts for the new m2");
+	is_int((int)sessions_count(t, "m3", 207), 1, "e is on m3");
+	sessions_free(t);
+
+	/* Read back: order by renewal, orphans, and a bad id skipped. */
+	t = sessions_new(10, 100);
+	is_int(sessions_load(t, 1, "x", "m1", 50, 0), 0, "load x");
+	is_int(sessions_load(t, 1, "y", "m1", 52, 1), 0, "load an orphan y");
+	is_int(sessions_load(t, 1, "bad id", "m1", 52, 0), 0,
+	    "a stored bad id is skipped");
+	is_int((int)sessions_live(t, 55), 2, "two loaded");
+	is_int((int)sessions_count(t, "m1", 55), 1, "the orphan does not count");
+	is_str(written(t, &s), "", "loaded sessions are not written again");
+	sessions_free(t);
+}
+
+static void
+test_many(void)
+{
+	struct sessions	*t = sessions_new(1000, 100000);
+	char		 id[32];
+	int		 i, good = 1;
+
+	for (i = 0; i < 20000 && good; i++) {
+		snprintf(id, sizeof(id), "s%d", i);
+		good = sessions_touch(t, i % 7, id, i % 2 ? "odd" : "even",
+		    i / 100) == 0;
+	}
+	ok(good, "20000 sessions (the tables grow)");
+	is_int((int)sessions_count(t, "odd", 199), 10000, "10000 on odd");
+	/* At 1100, those renewed at 100 and before (i < 10100) expired. */
+	is_int((int)sessions_live(t, 1100), 9900, "expiry by renewal order");
+	ok(sessions_model(t, 10200 % 7, "s10200", 1100) != NULL, "s10200 lives");
+	ok(sessions_model(t, 5 % 7, "s5", 1100) == NULL, "s5 expired");
+	sessions_free(t);
+}
+
+static void
+test_counts(void)
+{
+	struct rcounts	*rc = rcounts_new(2);
+	uint64_t	 n[RC_N];
+
+	is_int(rcounts_reason("fallback"), RC_FALLBACK, "reason by name");
+	is_int(rcounts_reason("nope"), -1, "an unknown reason");
+	is_int(rcounts_add(rc, "m1", 7, RC_REQUESTED, 100), 0, "count one");
+	is_int(rcounts_add(rc, "m1", 7, RC_REQUESTED, 101), 0, "and another");
+	is_int(rcounts_add(rc, "m1", 0, RC_DEFAULT, 101), 0, "without a key");
+	is_int(rcounts_add(rc, "m2", 8, RC_FALLBACK, 102), 1,
+	    "a third pair waiting: over the bound (2)");
+	rcounts_model(rc, "m1", n);
+	is_int((int)n[RC_REQUESTED] * 10 + (int)n[RC_DEFAULT], 21, "m1: 2 requested, 1 default");
+	rcounts_key(rc, 8, n);
+	is_int((int)n[RC_FALLBACK], 1, "the total counts even over the bound");
+	rcounts_total(rc, n);
+	is_int((int)(n[0] + n[1] + n[2] + n[3]), 4, "4 in all");
+	is_int((int)rcounts_last_used(rc, 7), 101, "key 7 last used at 101");
+	is_int((int)rcounts_dropped(rc), 1, "one count not written");
+	is_int((int)rcounts_pending(rc), 4, "2 pairs and 2 keys' last use wait");
+	rcounts_clean(rc);
+	is_int((int)rcounts_pending(rc), 0, "nothing waits after clean");
+	is_int(rcounts_load_model(rc, "m3", RC_FAILOVER, 5), 0, "load m3");
+	rcounts_total(rc, n);
+	is_int((int)n[RC_FAILOVER], 5, "loaded counts are in the total");
+	rcounts_free(rc);
+}
+
+/* The batch's transaction on a real database: written, read back, the generation not moved. */
+static void
+test_batch(void)
+{
+	char		 path[] = "/tmp/test_sessions.XXXXXX";
+	char		 db_path[64];
+	struct sessions	*t = sessions_new(60, 100), *t2 = sessions_new(60, 100);
+	struct rcounts	*rc = rcounts_new(100), *rc2 = rcounts_new(100);
+	sqlite3		*db;
+	uint64_t	 g, n[RC_N];
+	int		 fd;
+	const char	*m;
+
+	if ((fd = mkstemp(path)) != -1)
+		close(fd);
+	snprintf(db_path, sizeof(db_path), "%s.db", path);
+	unlink(path);
+	db = db_open(db_path);
+	ok(db != NULL, "a file database");
+	if (db == NULL)
+		return;
+	sessions_touch(t, 0, "conv", "m1", 1000);
+	rcounts_add(rc, "m1", 0, RC_REQUESTED, 1000);
+	g = db_generation();
+	is_int(reg_batch_flush(db, t, rc, 1001, 60), 0, "the batch commits");
+	ok(db_generation() == g, "and does not move the write generation");
+	is_int(reg_batch_flush(db, t, rc, 1002, 60), 0,
+	    "nothing waits: no transaction");
+	is_int(reg_batch_load(db, t2, rc2, 1030, 60), 0, "read back");
+	m = sessions_model(t2, 0, "conv", 1030);
+	is_str(m != NULL ? m : "(none)", "m1", "the session is back");
+	rcounts_model(rc2, "m1", n);
+	is_int((int)n[RC_REQUESTED], 1, "the count is back");
+	sessions_free(t2);
+	t2 = sessions_new(60, 100);
+	is_int(reg_batch_load(db, t2, rc2, 1061, 60), 0, "read back after the ttl");
+	is_int((int)sessions_live(t2, 1061), 0, "an expired session is not read back");
+	g = db_generation();
+	ok(db_exec(db, "INSERT INTO state(key, value) VALUES ('probe', '1')") == 0 && db_generation() != g,
+	    "an ordinary commit still moves it");
+	db_close(db);
+	unlink(db_path);
+	sessions_free(t);
+	sessions_free(t2);
+	rcounts_free(rc);
+	rcounts_free(rc2);
+}
+
+int
+main(void)
+{
+	tap_run(test_ids());
+	tap_run(test_table());
+	tap_run(test_many());
+	tap_run(test_counts());
+	tap_run(test_batch());
+	return done_testing();
+}
