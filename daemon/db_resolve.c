@@ -119,21 +119,3 @@ db_id_deleted(sqlite3 *db, const char *id)
 	db_stmt_done(db, st);
 	return r;
 }
-
-int
-db_key_touch(sqlite3 *db, int64_t key, int64_t now, int64_t every)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = db_prepare(db, "UPDATE api_keys SET last_used_at = ?2"
-	    " WHERE id = ?1 AND (last_used_at IS NULL OR"
-	    " last_used_at <= ?2 - ?3)")) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, key) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, every) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return -1;
-	}
-	return db_run(db, st, "a key's last use");
-}

@@ -14,6 +14,5 @@ int	 db_resolve_default(sqlite3 *, struct reg_resolved *);
 /* Whether id was in the registry and is deleted now (model_ids): 1 yes, 0 no, -1. */
 int	 db_id_deleted(sqlite3 *, const char *id);
 /* last_used_at = now when it is older than now - every: 0 or -1. */
-int	 db_key_touch(sqlite3 *, int64_t key, int64_t now, int64_t every);
 
 #endif

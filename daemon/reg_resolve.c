@@ -274,13 +274,3 @@ health:
 		return res_failover(db, in, out, now, msg, len);
 	return RES_OK;
 }
-
-int
-reg_key_touch(sqlite3 *db, const struct reg_key *k, int64_t now)
-{
-	now = reg_clock(now);
-	/* Most requests write nothing: the stored time is recent enough. */
-	if (k->last_used_at != 0 && now - k->last_used_at < KEY_TOUCH_EVERY)
-		return 0;
-	return db_key_touch(db, k->id, now, KEY_TOUCH_EVERY);
-}

@@ -82,8 +82,5 @@ struct reg_resolve_out {
 enum reg_resolve_rc reg_resolve(sqlite3 *, const struct reg_resolve_in *,
 	    struct reg_resolve_out *, char *msg, size_t len);
 
-/* Record that key was used at now, at most once a minute (one UPDATE then): 0 or -1. */
-int	 reg_key_touch(sqlite3 *, const struct reg_key *, int64_t now);
-#define KEY_TOUCH_EVERY	60
 
 #endif
