@@ -50,6 +50,7 @@ static struct {
 	int		 seed_none_said;	/* "nothing to seed" already logged */
 	struct event	*held_ev;	/* a forced run applies the held response from here */
 	char		 counts[256];	/* of a hold, for sync.held */
+	int		 forget_pending;	/* a reload's forget waits for an import */
 } cat;
 
 static void
@@ -646,6 +647,9 @@ catalog_has_held(struct source *src)
 	struct db_catalog_held	 h;
 
 	(void)src;
+	/* What is held is the old source's, about to be forgotten. */
+	if (cat.forget_pending)
+		return 0;
 	return reg_catalog_held(md.db, &h, 0) == 0;
 }
 
@@ -694,7 +698,7 @@ catalog_run(struct source *src, int force)
 	 * Validators only when there is a catalog they describe; a forced
 	 * run asks for the whole response, to judge it again.
 	 */
-	if (!force) {
+	if (!force && !cat.forget_pending) {
 		reg_catalog_validators(md.db, &etag, &lm);
 		req.etag = etag;
 		req.last_modified = lm;
@@ -724,6 +728,16 @@ catalog_run(struct source *src, int force)
 	    cfg_format_name(cat.format), force ? ", forced" : "");
 }
 
+/* The reload's forget, after the import that held the write lock then. */
+static void
+catalog_forget_after(void *arg, int cancelled)
+{
+	(void)arg;
+	cat.forget_pending = 0;
+	if (!cancelled)
+		(void)reg_catalog_forget(md.db);
+}
+
 /* Follow the config: enabled with a url; validators belong to one URL. */
 static void
 catalog_configure(void)
@@ -735,8 +749,20 @@ catalog_configure(void)
 	    (url = strdup(cfg->catalog.url)) == NULL)
 		fatal("catalog");
 	if (cat.url != NULL && (url == NULL || strcmp(cat.url, url) != 0)) {
-		/* Another source: its validators and held response are not for this one. */
-		(void)reg_catalog_forget(md.db);
+		/*
+		 * Another source: its validators and held response are not
+		 * for this one. While an import holds the write lock the
+		 * forget waits its turn (issue 8), rather than the loop in
+		 * SQLite's busy handler; meanwhile nothing old is used.
+		 * A stop before it runs forgets nothing, just as a URL
+		 * changed while the daemon is stopped forgets nothing.
+		 */
+		if (import_busy() && !cat.forget_pending &&
+		    import_after("catalog: forgetting the old validators",
+		    catalog_forget_after, NULL) == 0)
+			cat.forget_pending = 1;
+		else if (!cat.forget_pending)
+			(void)reg_catalog_forget(md.db);
 		cat.src.held[0] = '\0';
 	}
 	free(cat.url);
