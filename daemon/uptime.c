@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
+#include "events.h"
 #include "fetch.h"
 #include "import.h"
 #include "log.h"
@@ -234,87 +235,188 @@ uptime_settings(struct reg_uptime_settings *s, const struct config *cfg)
 }
 
 /*
- * Hand the samples to the rule (reg_uptime_record: one transaction, or
- * nothing) and mark the models deleted meanwhile as failed. Returns the
- * number of models sampled, or -1 (nothing changed).
+ * A pass's record off the loop (issue 8): reg_uptime_record runs on
+ * import.c's worker, with its own connection, on the pass's items
+ * (moved here from the run: a reload cannot free them) and a copy of
+ * the settings; uptime_job_done reports on the loop. At 100k models the
+ * transaction takes seconds, which the loop no longer waits for; writes
+ * that come meanwhile wait in the import's queue, as for any import.
  */
-static int
-uptime_record(int64_t now, int *pruned)
-{
-	struct reg_uptime_sample	*v = NULL;
-	struct reg_uptime_in		 in;
+struct uptime_job {
+	struct reg_uptime_settings	 s;
+	struct uptime_item		*items;
+	size_t				 n;
+	struct reg_uptime_sample	*v;
+	const char			**health;
+	size_t				*at, nv;
+	int64_t				 now;
+	struct timespec			 t0;	/* the job's start, for the log */
+	/* What the worker found. */
+	int				 ran;
+	enum reg_rc			 rc;
 	struct reg_uptime_out		 out;
-	const char			**health = NULL;
-	size_t				*at = NULL, i, n = 0;
 	char				 msg[256];
-	int				 rc = -1;
+};
 
-	if (up.n > 0 && ((v = calloc(up.n, sizeof(*v))) == NULL ||
-	    (health = calloc(up.n, sizeof(*health))) == NULL ||
-	    (at = calloc(up.n, sizeof(*at))) == NULL))
-		goto out;
+static void
+uptime_job_free(struct uptime_job *j)
+{
+	size_t	 i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < j->n; i++)
+		free(j->items[i].id);
+	free(j->items);
+	free(j->v);
+	free(j->health);
+	free(j->at);
+	free(j);
+}
+
+/* On the worker: one transaction, or nothing. */
+static void
+uptime_job_work(sqlite3 *db, void *arg)
+{
+	struct uptime_job	*j = arg;
+	struct reg_uptime_in	 in;
+
+	j->ran = 1;
+	memset(&in, 0, sizeof(in));
+	in.v = j->v;
+	in.n = j->nv;
+	in.now = j->now;
+	in.notify_later = 1;
+	j->out.health = j->health;
+	j->rc = reg_uptime_record(db, &j->s, &in, &j->out, j->msg,
+	    sizeof(j->msg));
+}
+
+static double
+uptime_ms_since(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void	uptime_end(int sampled, int pruned, const char *fail);
+
+/* Back on the loop: the items return to the run, which reports as before. */
+static void
+uptime_job_done(void *arg, int cancelled)
+{
+	struct uptime_job	*j = arg;
+	struct timespec		 t0;
+	size_t			 i;
+
+	if (cancelled) {
+		/* The daemon stops: nothing was recorded; the run ends with it. */
+		uptime_job_free(j);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_debug("uptime: the record took %.1f ms off the loop",
+	    uptime_ms_since(&j->t0));
+	up.items = j->items;
+	up.n = up.next = j->n;
+	j->items = NULL;
+	j->n = 0;
+	if (!j->ran || j->rc != REG_OK) {
+		uptime_job_free(j);
+		uptime_end(-1, 0, NULL);
+		return;
+	}
+	events_notify();
+	for (i = 0; i < j->nv; i++) {
+		if ((up.items[j->at[i]].health = j->health[i]) != NULL)
+			continue;
+		/* Deleted while its endpoints were being fetched. */
+		up.items[j->at[i]].state = IT_FAILED;
+		snprintf(up.items[j->at[i]].err, sizeof(up.items[j->at[i]].err),
+		    "no longer in the registry");
+	}
+	uptime_end(j->out.sampled, j->out.pruned, NULL);
+	uptime_job_free(j);
+	log_debug("uptime: reporting the pass held the loop %.1f ms",
+	    uptime_ms_since(&t0));
+}
+
+/*
+ * Hand the samples to the rule off the loop; the job's done ends the
+ * run. Without a thread the job runs here, as before issue 8; out of
+ * memory, the run fails and nothing changes.
+ */
+static void
+uptime_record(int64_t now)
+{
+	struct uptime_job	*j;
+	struct timespec		 t0;
+	size_t			 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (up.n > 0 && ((j->v = calloc(up.n, sizeof(*j->v))) == NULL ||
+	    (j->health = calloc(up.n, sizeof(*j->health))) == NULL ||
+	    (j->at = calloc(up.n, sizeof(*j->at))) == NULL))) {
+		uptime_job_free(j);
+		uptime_end(-1, 0, NULL);
+		return;
+	}
+	j->s = up.settings;
+	j->now = now;
+	j->t0 = t0;
 	for (i = 0; i < up.n; i++) {
 		if (up.items[i].state != IT_SAMPLED)
 			continue;
-		v[n].id = up.items[i].id;
-		v[n].reading = up.items[i].reading;
-		at[n++] = i;
+		j->v[j->nv].id = up.items[i].id;
+		j->v[j->nv].reading = up.items[i].reading;
+		j->at[j->nv++] = i;
 	}
-	in.v = v;
-	in.n = n;
-	in.now = now;
-	out.health = health;
-	if (reg_uptime_record(md.db, &up.settings, &in, &out, msg,
-	    sizeof(msg)) != REG_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if ((up.items[at[i]].health = health[i]) != NULL)
-			continue;
-		/* Deleted while its endpoints were being fetched. */
-		up.items[at[i]].state = IT_FAILED;
-		snprintf(up.items[at[i]].err, sizeof(up.items[at[i]].err),
-		    "no longer in the registry");
+	/* The items are the job's until its done: a reload cannot free them. */
+	j->items = up.items;
+	j->n = up.n;
+	up.items = NULL;
+	up.n = up.next = 0;
+	if (import_start(md.cfg->database, uptime_job_work, uptime_job_done,
+	    j) == 0) {
+		log_debug("uptime: recording %zu samples off the loop (%.1f ms "
+		    "here)", j->nv, uptime_ms_since(&t0));
+		return;
 	}
-	*pruned = out.pruned;
-	rc = out.sampled;
-out:
-	free(v);
-	free(health);
-	free(at);
-	return rc;
+	/* No thread: here, as before. */
+	log_warnx("uptime: cannot record off the loop: recording here");
+	uptime_job_work(md.db, j);
+	uptime_job_done(j, 0);
 }
 
-/* Every transfer has ended: record, report, and hand the outcome to the source. */
+/* The pass's record waited for another import: try again now. */
+static void
+uptime_finish_after(void *arg, int cancelled)
+{
+	(void)arg;
+	if (!cancelled)
+		uptime_schedule_finish();
+}
+
+/* Every transfer has ended: record off the loop (uptime_end reports). */
 static void
 uptime_finish(evutil_socket_t fd, short what, void *arg)
 {
-	enum source_outcome	 outcome = SRC_FAILED;
-	const char		*first = NULL, *firsterr = "";
 	char			 msg[256];
 	size_t			 i;
-	int			 sampled, failed = 0, pruned = 0;
-	int			 green = 0, yellow = 0, red = 0, unknown = 0;
 
+	(void)fd;
+	(void)what;
+	(void)arg;
 	if (!up.active)
 		return;
-	/*
-	 * An import runs on its worker (issue 8): record after it, rather
-	 * than wait in SQLite's busy handler with the loop stopped. A
-	 * reload that frees the items meanwhile clears up.active, and the
-	 * retry returns above.
-	 */
-	if (import_busy()) {
-		static const struct timeval	 later = { 0, 50000 };
-
-		if (evtimer_add(up.finish, &later) == -1)
-			fatalx("uptime: cannot arm a timer");
-		return;
-	}
 	if (up.fail[0] != '\0') {
 		snprintf(msg, sizeof(msg), "%s", up.fail);
-		outcome = SRC_FAILED;
-		sampled = 0;
-		goto end;
+		uptime_end(0, 0, msg);
+		return;
 	}
 	for (i = 0; i < up.n; i++)
 		if (up.items[i].state == IT_SAMPLED)
@@ -324,14 +426,50 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 		snprintf(msg, sizeof(msg), "no model could be sampled (%zu "
 		    "failed; first: %.80s: %.100s)", up.n, up.items[0].id,
 		    up.items[0].err);
-		outcome = SRC_FAILED;
+		uptime_end(0, 0, msg);
+		return;
+	}
+	/*
+	 * Another import runs on the worker: record after it, in order with
+	 * its queue, rather than wait in SQLite's busy handler with the loop
+	 * stopped. A reload meanwhile changes nothing of the run.
+	 */
+	if (import_busy()) {
+		static const struct timeval	 later = { 0, 50000 };
+
+		if (import_after("uptime: the pass's record",
+		    uptime_finish_after, NULL) == 0)
+			return;
+		if (evtimer_add(up.finish, &later) == -1)
+			fatalx("uptime: cannot arm a timer");
+		return;
+	}
+	/* No synced model still prunes: the job runs with no sample. */
+	uptime_record((int64_t)time(NULL));
+}
+
+/*
+ * End the run: sampled models (-1: the record failed, nothing changed),
+ * old samples pruned, or fail: why it failed before recording.
+ */
+static void
+uptime_end(int sampled, int pruned, const char *fail)
+{
+	enum source_outcome	 outcome = SRC_FAILED;
+	const char		*first = NULL, *firsterr = "";
+	char			 msg[256];
+	size_t			 i;
+	int			 failed = 0;
+	int			 green = 0, yellow = 0, red = 0, unknown = 0;
+
+	if (fail != NULL) {
+		snprintf(msg, sizeof(msg), "%s", fail);
 		sampled = 0;
 		goto end;
 	}
-	if ((sampled = uptime_record((int64_t)time(NULL), &pruned)) == -1) {
+	if (sampled == -1) {
 		snprintf(msg, sizeof(msg), "database error while recording "
 		    "samples; nothing was changed");
-		outcome = SRC_FAILED;
 		sampled = 0;
 		goto end;
 	}
@@ -388,6 +526,7 @@ static void
 uptime_run(struct source *src, int force)
 {
 	const struct config	*cfg = md.cfg;
+	struct timespec		 t0;
 	char			**ids = NULL;
 	size_t			 n = 0, i;
 
@@ -429,6 +568,7 @@ uptime_run(struct source *src, int force)
 			return;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (reg_uptime_models(md.db, &ids, &n) == -1) {
 		snprintf(up.fail, sizeof(up.fail), "database error while "
 		    "listing the synced models");
@@ -446,8 +586,8 @@ uptime_run(struct source *src, int force)
 		up.items[i].id = ids[i];
 	free(ids);
 	up.n = n;
-	log_debug("uptime: sampling %zu models, %d at a time", n,
-	    up.concurrency);
+	log_debug("uptime: sampling %zu models, %d at a time (listed in %.1f "
+	    "ms)", n, up.concurrency, uptime_ms_since(&t0));
 	uptime_pump();
 }
 
