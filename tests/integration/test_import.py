@@ -201,6 +201,44 @@ def reload_waits(tap):
     d.stop()
 
 
+def first_boot_catalog_seed(tap):
+    """The first boot without [seed] url seeds from the catalog in the
+    catalog's job, off the loop (issue 8): held at its commit, PING is
+    answered; after it the models the config names are seeded."""
+    srv = httpd.Server()
+    srv.set("/catalog", "bytes", data=catalog(N, "c1"))
+    d = harness.Daemon(seed_url="", always_active=["gen/3"], default_model="gen/4",
+        extra="[catalog]\nurl = %s\nformat = openrouter\ninterval = 1d\n"
+        % srv.url("/catalog"), start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    d.start()
+    harness.wait_for(lambda: os.path.exists(held), 60,
+        "the first catalog apply, which also seeds, to wait at its commit off the loop")
+    other = d.raw()
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING is answered during it")
+    st, recs = other.request("LIST")
+    tap.eq((st, recs), ("OK 0", []), "LIST: nothing is seeded before the commit")
+    open(gate, "w").close()
+    harness.wait_for(lambda: d.sources()["catalog"].get("last_ok"), 60,
+        "the first catalog refresh to end")
+    st, recs = other.request("LIST")
+    got = sorted((harness.parse_logfmt(r).get("id"), harness.parse_logfmt(r).get("status"))
+        for r in recs)
+    tap.eq(([i for i, _ in got], dict(got).get("gen/3")), (["gen/3", "gen/4"], "active"),
+        "the models the config names are seeded from the catalog (always_active active)",
+        (st, got))
+    st, recs = other.request("DEFAULT")
+    tap.eq(harness.parse_logfmt(recs[0]).get("id") if recs else None, "gen/4",
+        "... with the configured default")
+    log = d.log_text()
+    tap.ok("seeded from the catalog" in log and "cannot apply off the loop" not in log,
+        "the seed ran in the job", log[-2000:])
+    tap.ok("database is locked" not in log, "nothing met a locked database")
+    d.stop()
+
+
 def run(tap):
     srv = httpd.Server()
     srv.set(PATH, "bytes", data=catalog(N, "v1"))
@@ -297,6 +335,7 @@ def run(tap):
     d.stop()
     catalog_off_loop(tap)
     reload_waits(tap)
+    first_boot_catalog_seed(tap)
 
 
 harness.main(run)
