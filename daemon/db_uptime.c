@@ -177,6 +177,53 @@ db_uptime_stmt(sqlite3 *db, sqlite3_stmt **stp, const char *sql)
 }
 
 int
+db_uptime_models_page(sqlite3 *db, const char *after, int limit,
+    char ***idsp, size_t *np, size_t *capp)
+{
+	sqlite3_stmt	*st;
+	char		**nids;
+	size_t		 cap;
+	int		 rc, added = 0;
+
+	/* The primary key's order: each page is one short index range. */
+	st = db_prepare(db, "SELECT id FROM models WHERE ?1 IS NULL OR id > ?1"
+	    " ORDER BY id LIMIT ?2");
+	if (st == NULL)
+		return -1;
+	if ((after != NULL ? sqlite3_bind_text(st, 1, after, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, limit) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*np == *capp) {
+			cap = *capp ? *capp * 2 : 1024;
+			if ((nids = reallocarray(*idsp, cap, sizeof(**idsp))) ==
+			    NULL)
+				goto nomem;
+			*idsp = nids;
+			*capp = cap;
+		}
+		if (((*idsp)[*np] = strdup(db_coltext(st, 0))) == NULL)
+			goto nomem;
+		(*np)++;
+		added++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "list models");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return added;
+nomem:
+	log_warnx("uptime: out of memory listing models");
+	sqlite3_finalize(st);
+	return -1;
+}
+
+int
 db_uptime_previous(sqlite3 *db, struct db_uptime_stmts *sts, const char *id,
     struct uptime_prev *p)
 {

@@ -30,6 +30,13 @@ int	 db_uptime_parse(sqlite3 *, const char *body, size_t len,
 
 /* The ids of every synced model, sorted. *ids is an array of *n strings; free with db_uptime_ids_free. */
 int	 db_uptime_models(sqlite3 *, char ***ids, size_t *n);
+/*
+ * At most limit ids after after (NULL: from the first), in id order,
+ * appended to *ids (*n of them, room for *cap). The number added, or -1
+ * (what was there stays; free it with db_uptime_ids_free).
+ */
+int	 db_uptime_models_page(sqlite3 *, const char *after, int limit,
+	    char ***ids, size_t *n, size_t *cap);
 void	 db_uptime_ids_free(char **ids, size_t n);
 
 /*

@@ -269,6 +269,13 @@ reg_uptime_models(sqlite3 *db, char ***ids, size_t *n)
 	return db_uptime_models(db, ids, n);
 }
 
+int
+reg_uptime_models_page(sqlite3 *db, const char *after, int limit,
+    char ***ids, size_t *n, size_t *cap)
+{
+	return db_uptime_models_page(db, after, limit, ids, n, cap);
+}
+
 void
 reg_uptime_ids_free(char **ids, size_t n)
 {

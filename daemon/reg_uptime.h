@@ -61,6 +61,9 @@ int	 reg_uptime_parse(sqlite3 *, const char *body, size_t len,
 /* The ids of every synced model, sorted; free with reg_uptime_ids_free. 0, or -1. */
 int	 reg_uptime_models(sqlite3 *, char ***ids, size_t *n);
 void	 reg_uptime_ids_free(char **ids, size_t n);
+/* A page of them after after (db_uptime_models_page): the number added, or -1. */
+int	 reg_uptime_models_page(sqlite3 *, const char *after, int limit,
+	    char ***ids, size_t *n, size_t *cap);
 
 /* Are any samples stored at all? 0 (n set), or -1. */
 int	 reg_uptime_count(sqlite3 *, int64_t *n);

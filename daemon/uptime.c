@@ -27,6 +27,11 @@
 
 #define UPTIME_URL_MAX	8192	/* bytes of an expanded URL */
 #define UPTIME_KEY_MAX	4096	/* bytes of api_key_file we accept */
+/*
+ * Ids listed per loop callback at a run's start (issue 8): about 1 ms
+ * each, where listing 100k models at once held the loop 49 ms.
+ */
+#define UPTIME_LIST_PAGE	2000
 
 /* One synced model in the run: its fetch and what came of it. */
 enum item_state { IT_QUEUED = 0, IT_FETCHING, IT_SAMPLED, IT_FAILED };
@@ -37,7 +42,6 @@ struct uptime_item {
 	struct fetch		*fetch;
 	struct uptime_reading	 reading;
 	char			 err[256];
-	const char		*health;	/* the rule's colour, once recorded */
 };
 
 /*
@@ -48,7 +52,11 @@ struct uptime_item {
 static struct {
 	struct source		 src;
 	struct event		*finish;	/* ends a run from the loop */
+	struct event		*list;		/* lists the next page of models */
 	int			 inited;
+	char			**ids;		/* listed so far, while listing */
+	size_t			 nids, capids;
+	struct timespec		 list_t0;
 
 	int			 active;	/* a run is under way */
 	struct uptime_item	*items;
@@ -139,6 +147,11 @@ uptime_clear_run(void)
 	free(up.items);
 	up.items = NULL;
 	up.n = up.next = up.inflight = 0;
+	if (up.list != NULL)
+		evtimer_del(up.list);
+	reg_uptime_ids_free(up.ids, up.nids);
+	up.ids = NULL;
+	up.nids = up.capids = 0;
 	free(up.tmpl);
 	up.tmpl = NULL;
 	if (up.bearer != NULL) {
@@ -235,61 +248,109 @@ uptime_settings(struct reg_uptime_settings *s, const struct config *cfg)
 }
 
 /*
- * A pass's record off the loop (issue 8): reg_uptime_record runs on
- * import.c's worker, with its own connection, on the pass's items
- * (moved here from the run: a reload cannot free them) and a copy of
- * the settings; uptime_job_done reports on the loop. At 100k models the
- * transaction takes seconds, which the loop no longer waits for; writes
- * that come meanwhile wait in the import's queue, as for any import.
+ * A pass's record off the loop (issue 8): the pass's items move into the
+ * job (a reload cannot free them), and on import.c's worker, with its
+ * own connection, the job builds the samples, runs reg_uptime_record
+ * (one transaction, as before), counts what the report needs and frees
+ * the items; uptime_job_done reports on the loop. So the loop's share of
+ * a pass of any size is O(1) here: at 100k models the transaction takes
+ * seconds, and building, counting and freeing 100k items took the loop
+ * 45 ms. Writes that come meanwhile wait in the import's queue.
  */
 struct uptime_job {
 	struct reg_uptime_settings	 s;
 	struct uptime_item		*items;
 	size_t				 n;
-	struct reg_uptime_sample	*v;
-	const char			**health;
-	size_t				*at, nv;
 	int64_t				 now;
 	struct timespec			 t0;	/* the job's start, for the log */
 	/* What the worker found. */
-	int				 ran;
+	int				 ran, nomem;
 	enum reg_rc			 rc;
 	struct reg_uptime_out		 out;
+	int				 failed;
+	char				 first[256], firsterr[256];
 	char				 msg[256];
 };
 
 static void
-uptime_job_free(struct uptime_job *j)
+uptime_items_free(struct uptime_item *items, size_t n)
 {
 	size_t	 i;
 
+	if (items == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(items[i].id);
+	free(items);
+}
+
+static void
+uptime_job_free(struct uptime_job *j)
+{
 	if (j == NULL)
 		return;
-	for (i = 0; i < j->n; i++)
-		free(j->items[i].id);
-	free(j->items);
-	free(j->v);
-	free(j->health);
-	free(j->at);
+	uptime_items_free(j->items, j->n);
 	free(j);
 }
 
-/* On the worker: one transaction, or nothing. */
+/* A model that yields no sample: the first one's id and why go in the report. */
+static void
+uptime_job_failed(struct uptime_job *j, const char *id, const char *err)
+{
+	if (j->failed++ == 0) {
+		snprintf(j->first, sizeof(j->first), "%s", id);
+		snprintf(j->firsterr, sizeof(j->firsterr), "%s", err);
+	}
+}
+
+/* On the worker (or the loop, without a thread): one transaction, or nothing. */
 static void
 uptime_job_work(sqlite3 *db, void *arg)
 {
-	struct uptime_job	*j = arg;
-	struct reg_uptime_in	 in;
+	struct uptime_job		*j = arg;
+	struct reg_uptime_in		 in;
+	struct reg_uptime_sample	*v = NULL;
+	const char			**health = NULL;
+	size_t				*at = NULL, i, nv = 0;
 
 	j->ran = 1;
+	if (j->n > 0 && ((v = calloc(j->n, sizeof(*v))) == NULL ||
+	    (health = calloc(j->n, sizeof(*health))) == NULL ||
+	    (at = calloc(j->n, sizeof(*at))) == NULL)) {
+		j->nomem = 1;
+		goto done;
+	}
+	for (i = 0; i < j->n; i++) {
+		if (j->items[i].state != IT_SAMPLED) {
+			uptime_job_failed(j, j->items[i].id, j->items[i].err);
+			continue;
+		}
+		v[nv].id = j->items[i].id;
+		v[nv].reading = j->items[i].reading;
+		at[nv++] = i;
+	}
 	memset(&in, 0, sizeof(in));
-	in.v = j->v;
-	in.n = j->nv;
+	in.v = v;
+	in.n = nv;
 	in.now = j->now;
 	in.notify_later = 1;
-	j->out.health = j->health;
+	j->out.health = health;
 	j->rc = reg_uptime_record(db, &j->s, &in, &j->out, j->msg,
 	    sizeof(j->msg));
+	j->out.health = NULL;
+	if (j->rc == REG_OK)
+		for (i = 0; i < nv; i++)
+			if (health[i] == NULL)
+				/* Deleted while its endpoints were being fetched. */
+				uptime_job_failed(j, j->items[at[i]].id,
+				    "no longer in the registry");
+ done:
+	free(v);
+	free(health);
+	free(at);
+	/* Freed here, not on the loop: 100k of them. */
+	uptime_items_free(j->items, j->n);
+	j->items = NULL;
 }
 
 static double
@@ -302,91 +363,87 @@ uptime_ms_since(const struct timespec *t0)
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static void	uptime_end(int sampled, int pruned, const char *fail);
+static void	uptime_end(enum source_outcome, int, const char *);
 
-/* Back on the loop: the items return to the run, which reports as before. */
+/* Back on the loop: report as the pass always has. */
 static void
 uptime_job_done(void *arg, int cancelled)
 {
 	struct uptime_job	*j = arg;
-	struct timespec		 t0;
-	size_t			 i;
+	const struct reg_uptime_out *o = &j->out;
+	char			 msg[256];
+	size_t			 n = j->n;
 
 	if (cancelled) {
 		/* The daemon stops: nothing was recorded; the run ends with it. */
 		uptime_job_free(j);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_debug("uptime: the record took %.1f ms off the loop",
 	    uptime_ms_since(&j->t0));
-	up.items = j->items;
-	up.n = up.next = j->n;
-	j->items = NULL;
-	j->n = 0;
-	if (!j->ran || j->rc != REG_OK) {
+	if (!j->ran || j->nomem || j->rc != REG_OK) {
+		snprintf(msg, sizeof(msg), "%s", j->nomem ? "out of memory" :
+		    "database error while recording samples; nothing was "
+		    "changed");
 		uptime_job_free(j);
-		uptime_end(-1, 0, NULL);
+		uptime_end(SRC_FAILED, 0, msg);
 		return;
 	}
 	events_notify();
-	for (i = 0; i < j->nv; i++) {
-		if ((up.items[j->at[i]].health = j->health[i]) != NULL)
-			continue;
-		/* Deleted while its endpoints were being fetched. */
-		up.items[j->at[i]].state = IT_FAILED;
-		snprintf(up.items[j->at[i]].err, sizeof(up.items[j->at[i]].err),
-		    "no longer in the registry");
-	}
-	uptime_end(j->out.sampled, j->out.pruned, NULL);
+	if (o->pruned > 0)
+		log_info("uptime: pruned %d samples older than %d s", o->pruned,
+		    j->s.retention);
+	if (n == 0)
+		snprintf(msg, sizeof(msg), "no synced models");
+	else if (o->sampled == 0) {
+		/* Every model answered but was deleted meanwhile. */
+		snprintf(msg, sizeof(msg), "no model could be sampled (%d "
+		    "failed; first: %.80s: %.100s)", j->failed, j->first,
+		    j->firsterr);
+		uptime_job_free(j);
+		uptime_end(SRC_FAILED, 0, msg);
+		return;
+	} else if (j->failed == 0)
+		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
+		    "%d yellow, %d red, %d unknown", o->sampled, o->green,
+		    o->yellow, o->red, o->unknown);
+	else
+		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
+		    "%d yellow, %d red, %d unknown; %d failed (first: %.60s: %.80s)",
+		    o->sampled, o->green, o->yellow, o->red, o->unknown,
+		    j->failed, j->first, j->firsterr);
+	n = (size_t)o->sampled;
 	uptime_job_free(j);
-	log_debug("uptime: reporting the pass held the loop %.1f ms",
-	    uptime_ms_since(&t0));
+	uptime_end(SRC_OK, (int)n, msg);
 }
 
-/*
- * Hand the samples to the rule off the loop; the job's done ends the
- * run. Without a thread the job runs here, as before issue 8; out of
- * memory, the run fails and nothing changes.
- */
+/* Hand the samples to the rule off the loop; the job's done ends the run. */
 static void
 uptime_record(int64_t now)
 {
 	struct uptime_job	*j;
 	struct timespec		 t0;
-	size_t			 i;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (up.n > 0 && ((j->v = calloc(up.n, sizeof(*j->v))) == NULL ||
-	    (j->health = calloc(up.n, sizeof(*j->health))) == NULL ||
-	    (j->at = calloc(up.n, sizeof(*j->at))) == NULL))) {
-		uptime_job_free(j);
-		uptime_end(-1, 0, NULL);
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		uptime_end(SRC_FAILED, 0, "out of memory");
 		return;
 	}
 	j->s = up.settings;
 	j->now = now;
 	j->t0 = t0;
-	for (i = 0; i < up.n; i++) {
-		if (up.items[i].state != IT_SAMPLED)
-			continue;
-		j->v[j->nv].id = up.items[i].id;
-		j->v[j->nv].reading = up.items[i].reading;
-		j->at[j->nv++] = i;
-	}
-	/* The items are the job's until its done: a reload cannot free them. */
+	/* The items are the job's from here: a reload cannot free them. */
 	j->items = up.items;
 	j->n = up.n;
 	up.items = NULL;
 	up.n = up.next = 0;
 	if (import_start(md.cfg->database, uptime_job_work, uptime_job_done,
 	    j) == 0) {
-		log_debug("uptime: recording %zu samples off the loop (%.1f ms "
-		    "here)", j->nv, uptime_ms_since(&t0));
+		log_debug("uptime: recording %zu models' samples off the loop",
+		    j->n);
 		return;
 	}
-	/* No thread: here, as before. */
+	/* No thread: here, as before issue 8. */
 	log_warnx("uptime: cannot record off the loop: recording here");
 	uptime_job_work(md.db, j);
 	uptime_job_done(j, 0);
@@ -401,7 +458,7 @@ uptime_finish_after(void *arg, int cancelled)
 		uptime_schedule_finish();
 }
 
-/* Every transfer has ended: record off the loop (uptime_end reports). */
+/* Every transfer has ended: record off the loop (its done reports). */
 static void
 uptime_finish(evutil_socket_t fd, short what, void *arg)
 {
@@ -415,7 +472,7 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (up.fail[0] != '\0') {
 		snprintf(msg, sizeof(msg), "%s", up.fail);
-		uptime_end(0, 0, msg);
+		uptime_end(SRC_FAILED, 0, msg);
 		return;
 	}
 	for (i = 0; i < up.n; i++)
@@ -426,7 +483,7 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 		snprintf(msg, sizeof(msg), "no model could be sampled (%zu "
 		    "failed; first: %.80s: %.100s)", up.n, up.items[0].id,
 		    up.items[0].err);
-		uptime_end(0, 0, msg);
+		uptime_end(SRC_FAILED, 0, msg);
 		return;
 	}
 	/*
@@ -448,77 +505,70 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 	uptime_record((int64_t)time(NULL));
 }
 
-/*
- * End the run: sampled models (-1: the record failed, nothing changed),
- * old samples pruned, or fail: why it failed before recording.
- */
+/* End the run with its outcome, items (models sampled) and message. */
 static void
-uptime_end(int sampled, int pruned, const char *fail)
+uptime_end(enum source_outcome outcome, int sampled, const char *msg)
 {
-	enum source_outcome	 outcome = SRC_FAILED;
-	const char		*first = NULL, *firsterr = "";
-	char			 msg[256];
-	size_t			 i;
-	int			 failed = 0;
-	int			 green = 0, yellow = 0, red = 0, unknown = 0;
+	char	 m[256];
 
-	if (fail != NULL) {
-		snprintf(msg, sizeof(msg), "%s", fail);
-		sampled = 0;
-		goto end;
-	}
-	if (sampled == -1) {
-		snprintf(msg, sizeof(msg), "database error while recording "
-		    "samples; nothing was changed");
-		sampled = 0;
-		goto end;
-	}
-	for (i = 0; i < up.n; i++) {
-		if (up.items[i].state != IT_SAMPLED) {
-			if (failed++ == 0) {
-				first = up.items[i].id;
-				firsterr = up.items[i].err;
-			}
-			continue;
-		}
-		if (strcmp(up.items[i].health, "green") == 0)
-			green++;
-		else if (strcmp(up.items[i].health, "yellow") == 0)
-			yellow++;
-		else if (strcmp(up.items[i].health, "red") == 0)
-			red++;
-		else
-			unknown++;
-	}
-	if (up.n == 0)
-		snprintf(msg, sizeof(msg), "no synced models");
-	else if (sampled == 0) {
-		/* Every model answered but was deleted meanwhile. */
-		snprintf(msg, sizeof(msg), "no model could be sampled (%d "
-		    "failed; first: %.80s: %.100s)", failed, first ? first : "",
-		    firsterr);
-		outcome = SRC_FAILED;
-		goto end;
-	} else if (failed == 0)
-		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
-		    "%d yellow, %d red, %d unknown", sampled, green, yellow,
-		    red, unknown);
-	else
-		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
-		    "%d yellow, %d red, %d unknown; %d failed (first: %.60s: %.80s)",
-		    sampled, green, yellow, red, unknown, failed,
-		    first ? first : "", firsterr);
-	if (pruned > 0)
-		log_info("uptime: pruned %d samples older than %d s", pruned,
-		    up.settings.retention);
-	outcome = SRC_OK;
-end:
+	/* A copy: msg may be the run's own up.fail, which the clear empties. */
+	snprintf(m, sizeof(m), "%s", msg);
 	/*
 	 * source_done logs the outcome. Clear first: a waiter told of the
 	 * outcome may start the next run.
 	 */
 	uptime_clear_run();
-	source_done(&up.src, outcome, sampled, msg);
+	source_done(&up.src, outcome, sampled, m);
+}
+
+/*
+ * List the synced models a page per callback (the loop serves clients
+ * between pages), then fetch their endpoints. A model added meanwhile
+ * before the page under way waits for the next pass; one deleted is
+ * "no longer in the registry" when the pass records.
+ */
+static void
+uptime_list(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval	 now = { 0, 0 };
+	size_t				 i;
+	int				 got;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!up.active)
+		return;
+	got = reg_uptime_models_page(md.db, up.nids > 0 ?
+	    up.ids[up.nids - 1] : NULL, UPTIME_LIST_PAGE, &up.ids, &up.nids,
+	    &up.capids);
+	if (got == -1) {
+		snprintf(up.fail, sizeof(up.fail), "database error while "
+		    "listing the synced models");
+		uptime_schedule_finish();
+		return;
+	}
+	if (got == UPTIME_LIST_PAGE) {
+		if (evtimer_add(up.list, &now) == -1)
+			fatalx("uptime: cannot arm a timer");
+		return;
+	}
+	if (up.nids > 0 &&
+	    (up.items = calloc(up.nids, sizeof(*up.items))) == NULL) {
+		snprintf(up.fail, sizeof(up.fail), "out of memory");
+		uptime_schedule_finish();
+		return;
+	}
+	/* The items take the strings over. */
+	for (i = 0; i < up.nids; i++)
+		up.items[i].id = up.ids[i];
+	free(up.ids);
+	up.n = up.nids;
+	up.ids = NULL;
+	up.nids = up.capids = 0;
+	log_debug("uptime: sampling %zu models, %d at a time (listed in %.1f "
+	    "ms)", up.n, up.concurrency, uptime_ms_since(&up.list_t0));
+	uptime_pump();
 }
 
 /* The source starts a run: list the synced models and fetch their endpoints. */
@@ -526,9 +576,6 @@ static void
 uptime_run(struct source *src, int force)
 {
 	const struct config	*cfg = md.cfg;
-	struct timespec		 t0;
-	char			**ids = NULL;
-	size_t			 n = 0, i;
 
 	(void)src;
 	(void)force;	/* nothing is ever held back */
@@ -568,27 +615,8 @@ uptime_run(struct source *src, int force)
 			return;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (reg_uptime_models(md.db, &ids, &n) == -1) {
-		snprintf(up.fail, sizeof(up.fail), "database error while "
-		    "listing the synced models");
-		uptime_schedule_finish();
-		return;
-	}
-	if (n > 0 && (up.items = calloc(n, sizeof(*up.items))) == NULL) {
-		reg_uptime_ids_free(ids, n);
-		snprintf(up.fail, sizeof(up.fail), "out of memory");
-		uptime_schedule_finish();
-		return;
-	}
-	/* The items take the strings over. */
-	for (i = 0; i < n; i++)
-		up.items[i].id = ids[i];
-	free(ids);
-	up.n = n;
-	log_debug("uptime: sampling %zu models, %d at a time (listed in %.1f "
-	    "ms)", n, up.concurrency, uptime_ms_since(&t0));
-	uptime_pump();
+	clock_gettime(CLOCK_MONOTONIC, &up.list_t0);
+	uptime_list(-1, 0, NULL);
 }
 
 void
@@ -597,7 +625,8 @@ uptime_init(void)
 	if (!up.inited) {
 		source_init(&up.src, "uptime", uptime_run, NULL);
 		if ((up.finish = evtimer_new(md.base, uptime_finish,
-		    NULL)) == NULL)
+		    NULL)) == NULL || (up.list = evtimer_new(md.base,
+		    uptime_list, NULL)) == NULL)
 			fatalx("uptime: cannot create a timer");
 		up.inited = 1;
 	}
@@ -628,5 +657,7 @@ uptime_shutdown(void)
 	source_shutdown(&up.src);
 	event_free(up.finish);
 	up.finish = NULL;
+	event_free(up.list);
+	up.list = NULL;
 	up.inited = 0;
 }
