@@ -54,6 +54,8 @@ static struct {
 	struct event		*finish;	/* ends a run from the loop */
 	struct event		*list;		/* lists the next page of models */
 	int			 inited;
+	/* The run's longest loop callback of each kind, ms (debug log). */
+	double			 max_list, max_parse, max_end;
 	char			**ids;		/* listed so far, while listing */
 	size_t			 nids, capids;
 	struct timespec		 list_t0;
@@ -133,6 +135,8 @@ nomem:
 	return NULL;
 }
 
+static double	uptime_ms_since(const struct timespec *);
+
 /* Forget the run: cancel its transfers, free what it holds. */
 static void
 uptime_clear_run(void)
@@ -160,6 +164,7 @@ uptime_clear_run(void)
 		up.bearer = NULL;
 	}
 	up.fail[0] = '\0';
+	up.max_list = up.max_parse = up.max_end = 0;
 	up.active = 0;
 }
 
@@ -217,7 +222,10 @@ static void
 uptime_fetched(const struct fetch_result *fr, void *arg)
 {
 	struct uptime_item	*it = arg;
+	struct timespec		 t0;
+	double			 ms;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	it->fetch = NULL;
 	up.inflight--;
 	it->state = IT_FAILED;
@@ -236,6 +244,8 @@ uptime_fetched(const struct fetch_result *fr, void *arg)
 		    it->id, it->reading.endpoints, it->reading.working,
 		    it->reading.best, it->reading.has_best ? "" : " (unknown)");
 	uptime_pump();
+	if ((ms = uptime_ms_since(&t0)) > up.max_parse)
+		up.max_parse = ms;
 }
 
 /* The rule's settings, read from the config in this one place (copied at the run's start). */
@@ -373,6 +383,7 @@ uptime_job_done(void *arg, int cancelled)
 	const struct reg_uptime_out *o = &j->out;
 	char			 msg[256];
 	size_t			 n = j->n;
+	double			 ms;
 
 	if (cancelled) {
 		/* The daemon stops: nothing was recorded; the run ends with it. */
@@ -381,6 +392,7 @@ uptime_job_done(void *arg, int cancelled)
 	}
 	log_debug("uptime: the record took %.1f ms off the loop",
 	    uptime_ms_since(&j->t0));
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
 	if (!j->ran || j->nomem || j->rc != REG_OK) {
 		snprintf(msg, sizeof(msg), "%s", j->nomem ? "out of memory" :
 		    "database error while recording samples; nothing was "
@@ -413,6 +425,11 @@ uptime_job_done(void *arg, int cancelled)
 		    o->sampled, o->green, o->yellow, o->red, o->unknown,
 		    j->failed, j->first, j->firsterr);
 	n = (size_t)o->sampled;
+	if ((ms = uptime_ms_since(&j->t0)) > up.max_end)
+		up.max_end = ms;
+	log_debug("uptime: the pass's longest loop callbacks: %.2f ms listing "
+	    "a page, %.2f ms a response, %.2f ms starting or ending the record",
+	    up.max_list, up.max_parse, up.max_end);
 	uptime_job_free(j);
 	uptime_end(SRC_OK, (int)n, msg);
 }
@@ -439,6 +456,7 @@ uptime_record(int64_t now)
 	up.n = up.next = 0;
 	if (import_start(md.cfg->database, uptime_job_work, uptime_job_done,
 	    j) == 0) {
+		up.max_end = uptime_ms_since(&t0);
 		log_debug("uptime: recording %zu models' samples off the loop",
 		    j->n);
 		return;
@@ -531,14 +549,17 @@ static void
 uptime_list(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timeval	 now = { 0, 0 };
+	struct timespec			 t0;
 	size_t				 i;
 	int				 got;
+	double				 ms;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
 	if (!up.active)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	got = reg_uptime_models_page(md.db, up.nids > 0 ?
 	    up.ids[up.nids - 1] : NULL, UPTIME_LIST_PAGE, &up.ids, &up.nids,
 	    &up.capids);
@@ -548,6 +569,8 @@ uptime_list(evutil_socket_t fd, short what, void *arg)
 		uptime_schedule_finish();
 		return;
 	}
+	if ((ms = uptime_ms_since(&t0)) > up.max_list)
+		up.max_list = ms;
 	if (got == UPTIME_LIST_PAGE) {
 		if (evtimer_add(up.list, &now) == -1)
 			fatalx("uptime: cannot arm a timer");
