@@ -21,6 +21,7 @@
 #include "db.h"
 #include "db_events.h"
 #include "fetch.h"
+#include "import.h"
 #include "log.h"
 #include "proto.h"
 
@@ -56,6 +57,8 @@ struct channel {
 	int64_t			 delivered, failed;
 	char			 last_error[256];	/* "" after a delivery */
 	struct event		*retry;		/* backoff timer */
+	int			 state_wait;	/* 1 save, 2 forget: after the import (issue 8) */
+	int			 state_queued;	/* import_after holds alert_state_after */
 
 	/* exec: our copy of the argv (NULL-terminated), the child, its deadline. */
 	char			**argv;
@@ -111,16 +114,67 @@ alert_timeout(void)
 	return md.cfg->alert_timeout > 0 ? md.cfg->alert_timeout : 30;
 }
 
-/* Persist the cursor: undelivered events survive a restart. */
+/* Write the cursor's state key now: save it (op 1) or forget it (op 2). */
 static void
-alert_save_cursor(struct channel *ch)
+alert_state_write(struct channel *ch, int op)
 {
-	char	 v[32];
+	char	 v[32], *old;
 
+	if (op == 2) {
+		/* Nothing saved: nothing to write (every reload asks). */
+		if ((old = db_state_get(md.db, ch->key)) == NULL)
+			return;
+		free(old);
+		if (db_state_set(md.db, ch->key, NULL) == -1)
+			log_warnx("alert %s: cannot forget the cursor", ch->name);
+		return;
+	}
 	snprintf(v, sizeof(v), "%lld", (long long)ch->cursor);
 	if (db_state_set(md.db, ch->key, v) == -1)
 		log_warnx("alert %s: cannot save the cursor at event %lld",
 		    ch->name, (long long)ch->cursor);
+}
+
+/* After the import that held the write lock: the last op asked for, with the cursor of now. */
+static void
+alert_state_after(void *arg, int cancelled)
+{
+	struct channel	*ch = arg;
+	int		 op = ch->state_wait;
+
+	ch->state_queued = 0;
+	ch->state_wait = 0;
+	if (!cancelled && op != 0)
+		alert_state_write(ch, op);
+}
+
+/*
+ * While an import holds the write lock (issue 8) the write waits its
+ * turn, rather than the loop in SQLite's busy handler: a crash before
+ * it only delivers an event again, as a crash before any save does.
+ */
+static void
+alert_state(struct channel *ch, int op)
+{
+	if (!import_busy()) {
+		alert_state_write(ch, op);
+		return;
+	}
+	ch->state_wait = op;
+	if (!ch->state_queued && import_after("alerts: the channel's cursor",
+	    alert_state_after, ch) == 0)
+		ch->state_queued = 1;
+	else if (!ch->state_queued) {
+		ch->state_wait = 0;
+		alert_state_write(ch, op);
+	}
+}
+
+/* Persist the cursor: undelivered events survive a restart. */
+static void
+alert_save_cursor(struct channel *ch)
+{
+	alert_state(ch, 1);
 }
 
 /*
@@ -582,8 +636,8 @@ alert_disable(struct channel *ch, int forget)
 	free(ch->url);
 	ch->url = NULL;
 	/* A channel configured again later starts from the events of then. */
-	if (forget && db_state_set(md.db, ch->key, NULL) == -1)
-		log_warnx("alert %s: cannot forget the cursor", ch->name);
+	if (forget)
+		alert_state(ch, 2);
 }
 
 /* The cursor of a channel being enabled: the saved one, else the newest event. */
@@ -593,7 +647,9 @@ alert_load_cursor(struct channel *ch)
 	char		*v, *end;
 	long long	 n;
 
-	if ((v = db_state_get(md.db, ch->key)) != NULL) {
+	/* A forget that waits for an import has already happened, for us. */
+	if (ch->state_wait != 2 &&
+	    (v = db_state_get(md.db, ch->key)) != NULL) {
 		errno = 0;
 		n = strtoll(v, &end, 10);
 		if (errno == 0 && end != v && *end == '\0' && n >= 0) {

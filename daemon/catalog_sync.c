@@ -50,6 +50,7 @@ static struct {
 	int		 seed_none_said;	/* "nothing to seed" already logged */
 	struct event	*held_ev;	/* a forced run applies the held response from here */
 	char		 counts[256];	/* of a hold, for sync.held */
+	int		 forget_pending;	/* a reload's forget waits for an import */
 } cat;
 
 static void
@@ -134,93 +135,94 @@ catalog_apply(const struct catalog_body *b, int force, int64_t *items,
 	return SRC_HELD;
 }
 
-/* Raise seed.failed once per streak of failed catalog seeds. */
-static void
-catalog_seed_failed(const char *why)
+/* What a first boot's seed from the catalog came to (catalog_seed_run). */
+enum catalog_seeded {
+	CSEED_NO = 0,		/* not a first boot: nothing to do */
+	CSEED_NONE_NAMED,	/* nothing names a model to seed */
+	CSEED_FAILED,
+	CSEED_DONE,
+};
+
+/* Raise seed.failed once per streak of failed catalog seeds (failed_before: the streak's). */
+static enum catalog_seeded
+catalog_seed_failed(sqlite3 *db, int failed_before, const char *why)
 {
 	struct buf	 d = { NULL, 0, 0 };
 
 	log_warnx("seed from the catalog failed: %s", why);
-	if (cat.seed_failed)
-		return;
-	cat.seed_failed = 1;
+	if (failed_before)
+		return CSEED_FAILED;
 	if (buf_puts(&d, "{\"source\":\"catalog\",\"reason\":") == 0 &&
 	    buf_json_str(&d, why) == 0 && buf_puts(&d, "}") == 0)
-		events_add(md.db, "seed.failed", NULL, d.data,
+		events_add(db, "seed.failed", NULL, d.data,
 		    "seeding from the catalog failed: %s", why);
 	buf_free(&d);
-	events_notify();
+	return CSEED_FAILED;
 }
 
 /*
  * First boot without a [seed] url: the catalog gives the models the
  * always lists and default_model name, through the seed rules
- * (reg_seed_apply), so that there is one implementation of them. Staging
- * still holds the catalog just applied.
+ * (reg_seed_apply), so that there is one implementation of them. db's
+ * staging still holds the catalog just applied: the loop's connection
+ * (no thread), or the worker's, in the job that applied it (issue 8).
+ * rs and the flags are copies; it touches nothing else of the daemon.
  */
-static void
-catalog_seed(void)
+static enum catalog_seeded
+catalog_seed_run(sqlite3 *db, const struct reg_settings *rs,
+    int failed_before, int none_said)
 {
-	const struct config	*cfg = md.cfg;
 	struct reg_counts	 rc;
 	struct seed_result	 res;
 	struct actor		 a;
 	struct buf		 d = { NULL, 0, 0 };
 	const char		**names;
+	size_t			 nact, ninact, n = 0, i;
 	char			 msg[512];
 	int64_t			 kept;
-	size_t			 n = 0, i;
+	int			 has_default;
 
-	if (cfg->seed.url != NULL)
-		return;
-	if (reg_counts(md.db, &rc) != REG_OK || rc.models > 0 ||
+	if (reg_counts(db, &rc) != REG_OK || rc.models > 0 ||
 	    rc.seeded_at != 0)
-		return;
-	if (cfg->always_active.n + cfg->always_inactive.n == 0 &&
-	    (cfg->default_model == NULL || cfg->default_model[0] == '\0')) {
+		return CSEED_NO;
+	nact = rs->always_active != NULL ? rs->always_active->n : 0;
+	ninact = rs->always_inactive != NULL ? rs->always_inactive->n : 0;
+	has_default = rs->default_model != NULL && rs->default_model[0] != '\0';
+	if (nact + ninact == 0 && !has_default) {
 		/* Nothing names a model to seed: sync adds them one by one. */
-		if (!cat.seed_none_said)
+		if (!none_said)
 			log_info("catalog: the first boot seeds from the catalog, "
 			    "but no always_active, always_inactive or "
 			    "default_model names a model: nothing seeded "
 			    "(modelregctl sync adds models)");
-		cat.seed_none_said = 1;
-		return;
+		return CSEED_NONE_NAMED;
 	}
-	names = calloc(cfg->always_active.n + cfg->always_inactive.n + 1,
-	    sizeof(*names));
-	if (names == NULL) {
-		catalog_seed_failed("out of memory");
-		return;
-	}
-	for (i = 0; i < cfg->always_active.n; i++)
-		names[n++] = cfg->always_active.v[i];
-	for (i = 0; i < cfg->always_inactive.n; i++)
-		names[n++] = cfg->always_inactive.v[i];
-	if (cfg->default_model != NULL && cfg->default_model[0] != '\0')
-		names[n++] = cfg->default_model;
-	if (reg_catalog_stage_only(md.db, names, n, &kept) == -1) {
+	if ((names = calloc(nact + ninact + 1, sizeof(*names))) == NULL)
+		return catalog_seed_failed(db, failed_before, "out of memory");
+	for (i = 0; i < nact; i++)
+		names[n++] = rs->always_active->v[i];
+	for (i = 0; i < ninact; i++)
+		names[n++] = rs->always_inactive->v[i];
+	if (has_default)
+		names[n++] = rs->default_model;
+	if (reg_catalog_stage_only(db, names, n, &kept) == -1) {
 		free(names);
-		catalog_seed_failed("database error while staging");
-		return;
+		return catalog_seed_failed(db, failed_before,
+		    "database error while staging");
 	}
 	free(names);
-	if (kept == 0) {
-		catalog_seed_failed("the catalog lists none of the models "
-		    "always_active, always_inactive and default_model name");
-		return;
-	}
+	if (kept == 0)
+		return catalog_seed_failed(db, failed_before, "the catalog "
+		    "lists none of the models always_active, always_inactive "
+		    "and default_model name");
 	a.uid = geteuid();
 	a.user = "catalog";
 	a.source = "seed";
 	msg[0] = '\0';
-	if (reg_seed_apply(md.db,
-	    reg_settings_cfg(cfg, &(struct reg_settings){ 0 }),
-	    &(struct reg_seed_in){ &a, 0 }, &res, msg, sizeof(msg)) != REG_OK) {
-		catalog_seed_failed(msg[0] ? msg : "cannot apply the seed rules");
-		return;
-	}
-	cat.seed_failed = 0;
+	if (reg_seed_apply(db, rs, &(struct reg_seed_in){ &a, 0 }, &res, msg,
+	    sizeof(msg)) != REG_OK)
+		return catalog_seed_failed(db, failed_before,
+		    msg[0] ? msg : "cannot apply the seed rules");
 	log_info("seeded from the catalog: %s", msg);
 	if (res.warnings[0] != '\0')
 		log_warnx("seed: %s", res.warnings);
@@ -229,10 +231,42 @@ catalog_seed(void)
 	    "\"warnings\":", res.added, res.activated, res.deactivated,
 	    res.default_set ? "true" : "false") == 0 &&
 	    buf_json_str(&d, res.warnings) == 0 && buf_puts(&d, "}") == 0)
-		events_add(md.db, "seed.done", NULL, d.data,
+		events_add(db, "seed.done", NULL, d.data,
 		    "seeded from the catalog: %s", msg);
 	buf_free(&d);
+	return CSEED_DONE;
+}
+
+/* On the loop: remember what the seed came to, and tell the watchers. */
+static void
+catalog_seeded(enum catalog_seeded r)
+{
+	switch (r) {
+	case CSEED_NO:
+		return;
+	case CSEED_NONE_NAMED:
+		cat.seed_none_said = 1;
+		return;
+	case CSEED_FAILED:
+		cat.seed_failed = 1;
+		break;
+	case CSEED_DONE:
+		cat.seed_failed = 0;
+		break;
+	}
 	events_notify();
+}
+
+/* The seed on the loop (no thread could run the job). */
+static void
+catalog_seed(void)
+{
+	struct reg_settings	 rs;
+
+	if (md.cfg->seed.url != NULL)
+		return;
+	catalog_seeded(catalog_seed_run(md.db, reg_settings_cfg(md.cfg, &rs),
+	    cat.seed_failed, cat.seed_none_said));
 }
 
 /*
@@ -253,7 +287,13 @@ struct catalog_job {
 	struct reg_catalog_settings	 s;
 	struct actor			 a;
 	int64_t				 now;
+	/* The first boot without [seed] url: this apply seeds too (issue 8). */
+	int				 seed_due, seed_failed, seed_none_said;
+	struct reg_settings		 rs;
+	struct cfg_list			 act, inact, fallback;
+	char				*default_model;
 	/* What the worker found. */
+	enum catalog_seeded		 seeded;
 	int				 ran, same, parsed;
 	struct catalog_stats		 cs;
 	enum cat_look			 look;
@@ -273,7 +313,35 @@ catalog_job_free(struct catalog_job *j)
 		close(j->fd);
 	free(j->etag);
 	free(j->last_modified);
+	import_list_free(&j->act);
+	import_list_free(&j->inact);
+	import_list_free(&j->fallback);
+	free(j->default_model);
 	free(j);
+}
+
+/* The seed's settings, copied: a reload may free the config before the job ends. */
+static int
+catalog_job_seed_copy(struct catalog_job *j)
+{
+	struct reg_settings	 s;
+
+	reg_settings_cfg(md.cfg, &s);
+	j->rs = s;
+	if (import_list_copy(&j->act, s.always_active) == -1 ||
+	    import_list_copy(&j->inact, s.always_inactive) == -1 ||
+	    import_list_copy(&j->fallback, s.fallback) == -1 ||
+	    (s.default_model != NULL &&
+	    (j->default_model = strdup(s.default_model)) == NULL))
+		return -1;
+	j->rs.always_active = &j->act;
+	j->rs.always_inactive = &j->inact;
+	j->rs.fallback = &j->fallback;
+	j->rs.default_model = j->default_model;
+	j->seed_due = 1;
+	j->seed_failed = cat.seed_failed;
+	j->seed_none_said = cat.seed_none_said;
+	return 0;
 }
 
 /* A job for the body in fd (dup'ed: the job's own), or for the held response (fd -1). */
@@ -366,6 +434,11 @@ catalog_job_work(sqlite3 *db, void *arg)
 		goto done;
 	j->rc = reg_catalog_apply(db, &j->s, &in, &j->out, j->msg,
 	    sizeof(j->msg));
+	/* The first boot's seed, from this connection's staging. */
+	if (j->rc == REG_OK && !j->out.held && j->seed_due &&
+	    !import_stopping())
+		j->seeded = catalog_seed_run(db, &j->rs, j->seed_failed,
+		    j->seed_none_said);
  done:
 	if (blob != NULL)
 		sqlite3_blob_close(blob);
@@ -418,6 +491,7 @@ catalog_job_done(void *arg, int cancelled)
 		source_hold(&cat.src, j->msg, cat.counts);
 	} else {
 		events_notify();
+		catalog_seeded(j->seeded);
 		/* Expiry dates may have come or changed. */
 		expiry_check_soon();
 		if (j->cs.skipped > 0 || j->cs.duplicates > 0)
@@ -429,7 +503,7 @@ catalog_job_done(void *arg, int cancelled)
 	catalog_job_free(j);
 }
 
-/* Would this apply seed the registry from the catalog (catalog_seed)? Then it stays on the loop. */
+/* Would this apply seed the registry from the catalog (catalog_seed_run)? */
 static int
 catalog_seed_due(void)
 {
@@ -442,10 +516,10 @@ catalog_seed_due(void)
 }
 
 /*
- * Import a body: off the loop as a job, unless this apply also seeds the
- * registry (the first boot without [seed] url: catalog_seed needs the
- * loop's staging). fd: the spooled body, len bytes; -1: the held
- * response, read from the database.
+ * Import a body: off the loop as a job; the first boot without [seed]
+ * url seeds in the same job, from the worker's staging (issue 8). Here
+ * only when no job can start. fd: the spooled body, len bytes; -1: the
+ * held response, read from the database.
  */
 static void
 catalog_import(int fd, uint64_t len, const char *etag,
@@ -460,11 +534,12 @@ catalog_import(int fd, uint64_t len, const char *etag,
 	int64_t			 items = 0;
 	int			 rc;
 
-	if (!catalog_seed_due()) {
+	{
 		struct catalog_job	*job;
 
 		if ((job = catalog_job_new(fd, len, etag,
 		    last_modified)) != NULL &&
+		    (!catalog_seed_due() || catalog_job_seed_copy(job) == 0) &&
 		    import_start(md.cfg->database, catalog_job_work,
 		    catalog_job_done, job) == 0)
 			return;
@@ -646,6 +721,9 @@ catalog_has_held(struct source *src)
 	struct db_catalog_held	 h;
 
 	(void)src;
+	/* What is held is the old source's, about to be forgotten. */
+	if (cat.forget_pending)
+		return 0;
 	return reg_catalog_held(md.db, &h, 0) == 0;
 }
 
@@ -694,7 +772,7 @@ catalog_run(struct source *src, int force)
 	 * Validators only when there is a catalog they describe; a forced
 	 * run asks for the whole response, to judge it again.
 	 */
-	if (!force) {
+	if (!force && !cat.forget_pending) {
 		reg_catalog_validators(md.db, &etag, &lm);
 		req.etag = etag;
 		req.last_modified = lm;
@@ -724,6 +802,16 @@ catalog_run(struct source *src, int force)
 	    cfg_format_name(cat.format), force ? ", forced" : "");
 }
 
+/* The reload's forget, after the import that held the write lock then. */
+static void
+catalog_forget_after(void *arg, int cancelled)
+{
+	(void)arg;
+	cat.forget_pending = 0;
+	if (!cancelled)
+		(void)reg_catalog_forget(md.db);
+}
+
 /* Follow the config: enabled with a url; validators belong to one URL. */
 static void
 catalog_configure(void)
@@ -735,8 +823,20 @@ catalog_configure(void)
 	    (url = strdup(cfg->catalog.url)) == NULL)
 		fatal("catalog");
 	if (cat.url != NULL && (url == NULL || strcmp(cat.url, url) != 0)) {
-		/* Another source: its validators and held response are not for this one. */
-		(void)reg_catalog_forget(md.db);
+		/*
+		 * Another source: its validators and held response are not
+		 * for this one. While an import holds the write lock the
+		 * forget waits its turn (issue 8), rather than the loop in
+		 * SQLite's busy handler; meanwhile nothing old is used.
+		 * A stop before it runs forgets nothing, just as a URL
+		 * changed while the daemon is stopped forgets nothing.
+		 */
+		if (import_busy() && !cat.forget_pending &&
+		    import_after("catalog: forgetting the old validators",
+		    catalog_forget_after, NULL) == 0)
+			cat.forget_pending = 1;
+		else if (!cat.forget_pending)
+			(void)reg_catalog_forget(md.db);
 		cat.src.held[0] = '\0';
 	}
 	free(cat.url);

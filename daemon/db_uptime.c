@@ -154,14 +154,84 @@ fail:
 	return -1;
 }
 
+void
+db_uptime_stmts_free(struct db_uptime_stmts *sts)
+{
+	sqlite3_finalize(sts->prev);
+	sqlite3_finalize(sts->del);
+	sqlite3_finalize(sts->ins);
+	memset(sts, 0, sizeof(*sts));
+}
+
+/* *stp, prepared on first use, reset and unbound for this one. */
+static sqlite3_stmt *
+db_uptime_stmt(sqlite3 *db, sqlite3_stmt **stp, const char *sql)
+{
+	if (*stp == NULL)
+		*stp = db_prepare(db, sql);
+	else {
+		sqlite3_reset(*stp);
+		sqlite3_clear_bindings(*stp);
+	}
+	return *stp;
+}
+
 int
-db_uptime_previous(sqlite3 *db, const char *id, struct uptime_prev *p)
+db_uptime_models_page(sqlite3 *db, const char *after, int limit,
+    char ***idsp, size_t *np, size_t *capp)
+{
+	sqlite3_stmt	*st;
+	char		**nids;
+	size_t		 cap;
+	int		 rc, added = 0;
+
+	/* The primary key's order: each page is one short index range. */
+	st = db_prepare(db, "SELECT id FROM models WHERE ?1 IS NULL OR id > ?1"
+	    " ORDER BY id LIMIT ?2");
+	if (st == NULL)
+		return -1;
+	if ((after != NULL ? sqlite3_bind_text(st, 1, after, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 1)) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, limit) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*np == *capp) {
+			cap = *capp ? *capp * 2 : 1024;
+			if ((nids = reallocarray(*idsp, cap, sizeof(**idsp))) ==
+			    NULL)
+				goto nomem;
+			*idsp = nids;
+			*capp = cap;
+		}
+		if (((*idsp)[*np] = strdup(db_coltext(st, 0))) == NULL)
+			goto nomem;
+		(*np)++;
+		added++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "list models");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return added;
+nomem:
+	log_warnx("uptime: out of memory listing models");
+	sqlite3_finalize(st);
+	return -1;
+}
+
+int
+db_uptime_previous(sqlite3 *db, struct db_uptime_stmts *sts, const char *id,
+    struct uptime_prev *p)
 {
 	sqlite3_stmt	*st;
 	int		 rc, r = -1;
 
 	memset(p, 0, sizeof(*p));
-	st = db_prepare(db, "SELECT status, is_default,"
+	st = db_uptime_stmt(db, &sts->prev, "SELECT status, is_default,"
 	    " (SELECT s.health FROM uptime_samples AS s WHERE s.model = m.id"
 	    "  AND s.health <> 'unknown' ORDER BY s.at DESC, s.rowid DESC"
 	    "  LIMIT 1)"
@@ -183,41 +253,52 @@ db_uptime_previous(sqlite3 *db, const char *id, struct uptime_prev *p)
 		r = 0;
 	}
 done:
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return r;
 }
 
+/* Step a write of the pass; it stays prepared for the next model. */
+static int
+db_uptime_step(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, what);
+		return -1;
+	}
+	return 0;
+}
+
 int
-db_uptime_record(sqlite3 *db, const char *id, int64_t at, int has_uptime,
-    double uptime, const char *health)
+db_uptime_record(sqlite3 *db, struct db_uptime_stmts *sts, const char *id,
+    int64_t at, int has_uptime, double uptime, const char *health)
 {
 	sqlite3_stmt	*st;
 
-	st = db_prepare(db, "DELETE FROM uptime_samples"
+	st = db_uptime_stmt(db, &sts->del, "DELETE FROM uptime_samples"
 	    " WHERE model = ?1 AND at = ?2");
 	if (st == NULL)
 		return -1;
 	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, at) != SQLITE_OK) {
-		sqlite3_finalize(st);
+	    sqlite3_bind_int64(st, 2, at) != SQLITE_OK)
 		return -1;
-	}
-	if (db_run(db, st, "replace sample") == -1)
+	if (db_uptime_step(db, st, "replace sample") == -1)
 		return -1;
 
-	st = db_prepare(db, "INSERT INTO uptime_samples(model, at, uptime,"
-	    " health) VALUES (?1, ?2, ?3, ?4)");
+	st = db_uptime_stmt(db, &sts->ins, "INSERT INTO uptime_samples(model,"
+	    " at, uptime, health) VALUES (?1, ?2, ?3, ?4)");
 	if (st == NULL)
 		return -1;
 	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, at) != SQLITE_OK ||
 	    (has_uptime ? sqlite3_bind_double(st, 3, uptime) :
 	    sqlite3_bind_null(st, 3)) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, health, -1, SQLITE_STATIC) != SQLITE_OK) {
-		sqlite3_finalize(st);
+	    sqlite3_bind_text(st, 4, health, -1, SQLITE_STATIC) != SQLITE_OK)
 		return -1;
-	}
-	return db_run(db, st, "record sample");
+	return db_uptime_step(db, st, "record sample");
 }
 
 int

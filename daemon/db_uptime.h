@@ -30,6 +30,13 @@ int	 db_uptime_parse(sqlite3 *, const char *body, size_t len,
 
 /* The ids of every synced model, sorted. *ids is an array of *n strings; free with db_uptime_ids_free. */
 int	 db_uptime_models(sqlite3 *, char ***ids, size_t *n);
+/*
+ * At most limit ids after after (NULL: from the first), in id order,
+ * appended to *ids (*n of them, room for *cap). The number added, or -1
+ * (what was there stays; free it with db_uptime_ids_free).
+ */
+int	 db_uptime_models_page(sqlite3 *, const char *after, int limit,
+	    char ***ids, size_t *n, size_t *cap);
 void	 db_uptime_ids_free(char **ids, size_t n);
 
 /*
@@ -43,15 +50,26 @@ struct uptime_prev {
 	int	 is_default;
 	char	 health[8];
 };
-int	 db_uptime_previous(sqlite3 *, const char *id, struct uptime_prev *);
+/*
+ * A pass's statements, prepared at their first use and reused for every
+ * model of the pass (issue 8: preparing three statements per model was
+ * most of a pass's cost); free them with db_uptime_stmts_free. Zeroed
+ * to start.
+ */
+struct db_uptime_stmts {
+	sqlite3_stmt	*prev, *del, *ins;
+};
+void	 db_uptime_stmts_free(struct db_uptime_stmts *);
+int	 db_uptime_previous(sqlite3 *, struct db_uptime_stmts *, const char *id,
+	    struct uptime_prev *);
 
 /*
  * Record one sample (inside the caller's transaction). A sample of the
  * same model at the same second replaces it, so that "the latest sample"
  * is always one row. has_uptime 0 stores NULL.
  */
-int	 db_uptime_record(sqlite3 *, const char *id, int64_t at, int has_uptime,
-	    double uptime, const char *health);
+int	 db_uptime_record(sqlite3 *, struct db_uptime_stmts *, const char *id,
+	    int64_t at, int has_uptime, double uptime, const char *health);
 
 /* Delete every sample older than before (inside the caller's transaction); *pruned counts them. */
 int	 db_uptime_prune(sqlite3 *, int64_t before, int *pruned);

@@ -78,15 +78,87 @@ events_kind_ok(const char *kind)
 	return 1;
 }
 
+/* Insert one event now, and log it. */
+static int
+events_insert(sqlite3 *db, int64_t at, const char *kind, const char *model,
+    const char *details_json, const char *msg)
+{
+	char		 shown[512];
+	int64_t		 id;
+	size_t		 i;
+	int		 replaced;
+
+	if (db_event_insert(db, at, kind, model, msg,
+	    details_json, EVENTS_DETAILS_MAX, &replaced, &id) == -1) {
+		log_warnx("event %s: cannot record it", kind);
+		return -1;
+	}
+	if (replaced)
+		log_warnx("event %s: details are not a JSON object of at most "
+		    "%d bytes; recorded as {}", kind, EVENTS_DETAILS_MAX);
+	/* The log is line-based: a message quoting a catalog stays one line. */
+	buf_fit(shown, sizeof(shown), "%s", msg);
+	for (i = 0; shown[i] != '\0'; i++)
+		if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
+			shown[i] = '?';
+	log_info("event %lld %s: %s", (long long)id, kind, shown);
+	return 0;
+}
+
+/* An event that waits for the import under way (events_add). */
+struct events_later {
+	int64_t	 at;
+	char	*kind, *model, *details, *msg;
+};
+
+static void
+events_later_run(void *arg, int cancelled)
+{
+	struct events_later	*l = arg;
+
+	if (!cancelled) {
+		(void)events_insert(md.db, l->at, l->kind, l->model,
+		    l->details, l->msg);
+		events_notify();
+	}
+	free(l->kind);
+	free(l->model);
+	free(l->details);
+	free(l->msg);
+	free(l);
+}
+
+static int
+events_add_later(int64_t at, const char *kind, const char *model,
+    const char *details_json, const char *msg)
+{
+	struct events_later	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		goto nomem;
+	l->at = at;
+	if ((l->kind = strdup(kind)) == NULL ||
+	    (model != NULL && (l->model = strdup(model)) == NULL) ||
+	    (details_json != NULL && (l->details = strdup(details_json)) ==
+	    NULL) || (l->msg = strdup(msg)) == NULL ||
+	    import_after("events: an event", events_later_run, l) == -1) {
+		events_later_run(l, 1);
+		goto nomem;
+	}
+	return 0;
+nomem:
+	log_warnx("event %s: out of memory while an import runs; not "
+	    "recorded", kind);
+	return -1;
+}
+
 int
 events_add(sqlite3 *db, const char *kind, const char *model,
     const char *details_json, const char *fmt, ...)
 {
-	char		 msg[EVENTS_MSG_MAX + 4], shown[512];
+	char		 msg[EVENTS_MSG_MAX + 4];
 	va_list		 ap;
-	int64_t		 id;
-	size_t		 i;
-	int		 n, replaced;
+	int		 n;
 
 	if (kind == NULL || !events_kind_ok(kind)) {
 		log_warnx("event: bad kind \"%.64s\"", kind ? kind : "(null)");
@@ -105,22 +177,20 @@ events_add(sqlite3 *db, const char *kind, const char *model,
 		log_warnx("event %s: cannot format the message", kind);
 		return -1;
 	}
-	if (db_event_insert(db, (int64_t)time(NULL), kind, model, msg,
-	    details_json, EVENTS_DETAILS_MAX, &replaced, &id) == -1) {
-		log_warnx("event %s: cannot record it", kind);
-		return -1;
-	}
-	if (replaced)
-		log_warnx("event %s: details are not a JSON object of at most "
-		    "%d bytes; recorded as {}", kind, EVENTS_DETAILS_MAX);
-	/* The log is line-based: a message quoting a catalog stays one line. */
-	buf_fit(shown, sizeof(shown), "%s", msg);
-	for (i = 0; shown[i] != '\0'; i++)
-		if ((unsigned char)shown[i] < 0x20 || shown[i] == 0x7f)
-			shown[i] = '?';
-	log_info("event %lld %s: %s", (long long)id, kind, shown);
-	return 0;
+	/*
+	 * The loop's own event outside a transaction (a source that failed
+	 * before its fetch, a seed that cannot start) while an import holds
+	 * the write lock (issue 8): recorded after it, with its own time,
+	 * rather than with the loop stopped in SQLite's busy handler. The
+	 * worker's own connection is never md.db, so it never asks.
+	 */
+	if (db == md.db && sqlite3_get_autocommit(db) && import_busy())
+		return events_add_later((int64_t)time(NULL), kind, model,
+		    details_json, msg);
+	return events_insert(db, (int64_t)time(NULL), kind, model,
+	    details_json, msg);
 }
+
 
 int
 events_kind_match(const char *filter, const char *kind)

@@ -43,8 +43,9 @@
 /* A request that waits for the import, or a source's fetch result that does. */
 struct import_wait {
 	TAILQ_ENTRY(import_wait) entry;
-	struct client		*c;		/* NULL: a fetch result */
+	struct client		*c;		/* NULL: a fetch result, or after */
 	struct proto_req	 req;
+	import_after_fn		 after;		/* non-NULL: import_after's call */
 	fetch_cb		 cb;
 	void			*cbarg;
 	struct fetch_result	 fr;		/* its strings below, owned */
@@ -325,7 +326,7 @@ import_defer(struct client *c, const struct proto_req *req,
 static void
 import_wait_free(struct import_wait *w)
 {
-	if (w->c == NULL && w->fr.fd != -1)
+	if (w->c == NULL && w->after == NULL && w->fr.fd != -1)
 		close(w->fr.fd);
 	free(w->body);
 	free(w->etag);
@@ -384,6 +385,25 @@ import_later(const char *what, fetch_cb cb, const struct fetch_result *fr,
 	return 0;
 }
 
+int
+import_after(const char *what, import_after_fn fn, void *arg)
+{
+	struct import_wait	*w;
+
+	if (!imp.busy) {
+		fn(arg, 0);
+		return 0;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->after = fn;
+	w->cbarg = arg;
+	w->fr.fd = -1;
+	TAILQ_INSERT_TAIL(&imp.queue, w, entry);
+	log_debug("%s waits for the import under way", what);
+	return 0;
+}
+
 /* Run the queued requests and results in order, until one starts another job. */
 static void
 import_drain(evutil_socket_t fd, short what, void *unused)
@@ -398,6 +418,11 @@ import_drain(evutil_socket_t fd, short what, void *unused)
 	(void)unused;
 	while (!imp.busy && (w = TAILQ_FIRST(&imp.queue)) != NULL) {
 		TAILQ_REMOVE(&imp.queue, w, entry);
+		if (w->after != NULL) {
+			w->after(w->cbarg, 0);
+			import_wait_free(w);
+			continue;
+		}
 		if (w->c == NULL) {
 			w->cb(&w->fr, w->cbarg);
 			import_wait_free(w);
@@ -462,6 +487,8 @@ import_shutdown(void)
 		TAILQ_REMOVE(&imp.queue, w, entry);
 		if (w->c != NULL)
 			client_on_close(w->c, NULL, NULL);
+		if (w->after != NULL)
+			w->after(w->cbarg, 1);
 		import_wait_free(w);
 	}
 	event_free(imp.ev);

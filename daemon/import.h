@@ -41,6 +41,16 @@ enum cmd_ret import_defer(struct client *, const struct proto_req *,
 int	 import_later(const char *what, fetch_cb, const struct fetch_result *,
 	    void *arg);	/* what: the source, for the log */
 
+/*
+ * A write of the loop's own (a timer's, a reload's) that meets a job:
+ * fn(arg, 0) runs on the loop after the job, in order with the queue;
+ * at once when no job runs. At shutdown a call still waiting gets
+ * fn(arg, 1), to free arg and write nothing. 0, or -1 (out of memory:
+ * nothing was queued).
+ */
+typedef void	(*import_after_fn)(void *arg, int cancelled);
+int	 import_after(const char *what, import_after_fn, void *arg);
+
 /* On the worker: has the daemon asked the job to stop? (Check between steps.) */
 int	 import_stopping(void);
 

@@ -172,6 +172,7 @@ reg_uptime_record(sqlite3 *db, const struct reg_uptime_settings *s,
     size_t len)
 {
 	struct reg_uptime_seen	*seen = NULL;
+	struct db_uptime_stmts	 sts = { NULL, NULL, NULL };
 	const char		**health = out->health;
 	size_t			 i, k = 0;
 	int			 rc;
@@ -193,7 +194,8 @@ reg_uptime_record(sqlite3 *db, const struct reg_uptime_settings *s,
 		struct reg_uptime_seen	*it = &seen[k];
 
 		it->s = &in->v[i];
-		if ((rc = db_uptime_previous(db, it->s->id, &it->prev)) == -1)
+		if ((rc = db_uptime_previous(db, &sts, it->s->id,
+		    &it->prev)) == -1)
 			goto fail;
 		if (rc == 1) {
 			/* Deleted while its endpoints were being fetched. */
@@ -202,7 +204,7 @@ reg_uptime_record(sqlite3 *db, const struct reg_uptime_settings *s,
 		}
 		it->health = reg_uptime_health(&it->s->reading, s->green,
 		    s->yellow);
-		if (db_uptime_record(db, it->s->id, in->now,
+		if (db_uptime_record(db, &sts, it->s->id, in->now,
 		    it->s->reading.working > 0 && it->s->reading.has_best,
 		    it->s->reading.best, it->health) == -1)
 			goto fail;
@@ -229,15 +231,19 @@ reg_uptime_record(sqlite3 *db, const struct reg_uptime_settings *s,
 			goto fail;
 		out->events++;
 	}
+	/* Finalized before the commit: a statement never outlives the pass. */
+	db_uptime_stmts_free(&sts);
 	if (db_commit(db) == -1)
 		goto fail;
 	free(seen);
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 	reg_msg(msg, len, "%d models sampled: %d green, %d yellow, %d red, "
 	    "%d unknown", out->sampled, out->green, out->yellow, out->red,
 	    out->unknown);
 	return REG_OK;
 fail:
+	db_uptime_stmts_free(&sts);
 	db_rollback(db);
 fail_nobegin:
 	free(seen);
@@ -261,6 +267,13 @@ int
 reg_uptime_models(sqlite3 *db, char ***ids, size_t *n)
 {
 	return db_uptime_models(db, ids, n);
+}
+
+int
+reg_uptime_models_page(sqlite3 *db, const char *after, int limit,
+    char ***ids, size_t *n, size_t *cap)
+{
+	return db_uptime_models_page(db, after, limit, ids, n, cap);
 }
 
 void

@@ -20,7 +20,8 @@
  * (turning yellow after a known colour) or model.up (green after red or
  * yellow), naming up to three alternatives. REG_OK, or REG_INTERNAL
  * (nothing changed, msg says so). The events commit with the samples;
- * events_notify() is called.
+ * events_notify() is called, unless in->notify_later (a job on the
+ * import worker, issue 8: its done calls it on the loop).
  */
 struct reg_uptime_settings {
 	int	 green;		/* [uptime] green, percent */
@@ -35,6 +36,7 @@ struct reg_uptime_in {
 	const struct reg_uptime_sample	*v;
 	size_t				 n;
 	int64_t				 now;
+	int				 notify_later;	/* off the loop: the caller calls events_notify() */
 };
 struct reg_uptime_out {
 	/* The caller's array of in->n (may be NULL): each sample's colour, NULL for a model no longer in the registry. */
@@ -59,6 +61,9 @@ int	 reg_uptime_parse(sqlite3 *, const char *body, size_t len,
 /* The ids of every synced model, sorted; free with reg_uptime_ids_free. 0, or -1. */
 int	 reg_uptime_models(sqlite3 *, char ***ids, size_t *n);
 void	 reg_uptime_ids_free(char **ids, size_t n);
+/* A page of them after after (db_uptime_models_page): the number added, or -1. */
+int	 reg_uptime_models_page(sqlite3 *, const char *after, int limit,
+	    char ***ids, size_t *n, size_t *cap);
 
 /* Are any samples stored at all? 0 (n set), or -1. */
 int	 reg_uptime_count(sqlite3 *, int64_t *n);

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
+#include "events.h"
 #include "fetch.h"
 #include "import.h"
 #include "log.h"
@@ -26,6 +27,11 @@
 
 #define UPTIME_URL_MAX	8192	/* bytes of an expanded URL */
 #define UPTIME_KEY_MAX	4096	/* bytes of api_key_file we accept */
+/*
+ * Ids listed per loop callback at a run's start (issue 8): about 1 ms
+ * each, where listing 100k models at once held the loop 49 ms.
+ */
+#define UPTIME_LIST_PAGE	2000
 
 /* One synced model in the run: its fetch and what came of it. */
 enum item_state { IT_QUEUED = 0, IT_FETCHING, IT_SAMPLED, IT_FAILED };
@@ -36,7 +42,6 @@ struct uptime_item {
 	struct fetch		*fetch;
 	struct uptime_reading	 reading;
 	char			 err[256];
-	const char		*health;	/* the rule's colour, once recorded */
 };
 
 /*
@@ -47,7 +52,13 @@ struct uptime_item {
 static struct {
 	struct source		 src;
 	struct event		*finish;	/* ends a run from the loop */
+	struct event		*list;		/* lists the next page of models */
 	int			 inited;
+	/* The run's longest loop callback of each kind, ms (debug log). */
+	double			 max_list, max_parse, max_end;
+	char			**ids;		/* listed so far, while listing */
+	size_t			 nids, capids;
+	struct timespec		 list_t0;
 
 	int			 active;	/* a run is under way */
 	struct uptime_item	*items;
@@ -124,6 +135,8 @@ nomem:
 	return NULL;
 }
 
+static double	uptime_ms_since(const struct timespec *);
+
 /* Forget the run: cancel its transfers, free what it holds. */
 static void
 uptime_clear_run(void)
@@ -138,6 +151,11 @@ uptime_clear_run(void)
 	free(up.items);
 	up.items = NULL;
 	up.n = up.next = up.inflight = 0;
+	if (up.list != NULL)
+		evtimer_del(up.list);
+	reg_uptime_ids_free(up.ids, up.nids);
+	up.ids = NULL;
+	up.nids = up.capids = 0;
 	free(up.tmpl);
 	up.tmpl = NULL;
 	if (up.bearer != NULL) {
@@ -146,6 +164,7 @@ uptime_clear_run(void)
 		up.bearer = NULL;
 	}
 	up.fail[0] = '\0';
+	up.max_list = up.max_parse = up.max_end = 0;
 	up.active = 0;
 }
 
@@ -203,7 +222,10 @@ static void
 uptime_fetched(const struct fetch_result *fr, void *arg)
 {
 	struct uptime_item	*it = arg;
+	struct timespec		 t0;
+	double			 ms;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	it->fetch = NULL;
 	up.inflight--;
 	it->state = IT_FAILED;
@@ -222,6 +244,8 @@ uptime_fetched(const struct fetch_result *fr, void *arg)
 		    it->id, it->reading.endpoints, it->reading.working,
 		    it->reading.best, it->reading.has_best ? "" : " (unknown)");
 	uptime_pump();
+	if ((ms = uptime_ms_since(&t0)) > up.max_parse)
+		up.max_parse = ms;
 }
 
 /* The rule's settings, read from the config in this one place (copied at the run's start). */
@@ -234,87 +258,240 @@ uptime_settings(struct reg_uptime_settings *s, const struct config *cfg)
 }
 
 /*
- * Hand the samples to the rule (reg_uptime_record: one transaction, or
- * nothing) and mark the models deleted meanwhile as failed. Returns the
- * number of models sampled, or -1 (nothing changed).
+ * A pass's record off the loop (issue 8): the pass's items move into the
+ * job (a reload cannot free them), and on import.c's worker, with its
+ * own connection, the job builds the samples, runs reg_uptime_record
+ * (one transaction, as before), counts what the report needs and frees
+ * the items; uptime_job_done reports on the loop. So the loop's share of
+ * a pass of any size is O(1) here: at 100k models the transaction takes
+ * seconds, and building, counting and freeing 100k items took the loop
+ * 45 ms. Writes that come meanwhile wait in the import's queue.
  */
-static int
-uptime_record(int64_t now, int *pruned)
-{
-	struct reg_uptime_sample	*v = NULL;
-	struct reg_uptime_in		 in;
+struct uptime_job {
+	struct reg_uptime_settings	 s;
+	struct uptime_item		*items;
+	size_t				 n;
+	int64_t				 now;
+	struct timespec			 t0;	/* the job's start, for the log */
+	/* What the worker found. */
+	int				 ran, nomem;
+	enum reg_rc			 rc;
 	struct reg_uptime_out		 out;
-	const char			**health = NULL;
-	size_t				*at = NULL, i, n = 0;
+	int				 failed;
+	char				 first[256], firsterr[256];
 	char				 msg[256];
-	int				 rc = -1;
+};
 
-	if (up.n > 0 && ((v = calloc(up.n, sizeof(*v))) == NULL ||
-	    (health = calloc(up.n, sizeof(*health))) == NULL ||
-	    (at = calloc(up.n, sizeof(*at))) == NULL))
-		goto out;
-	for (i = 0; i < up.n; i++) {
-		if (up.items[i].state != IT_SAMPLED)
-			continue;
-		v[n].id = up.items[i].id;
-		v[n].reading = up.items[i].reading;
-		at[n++] = i;
+static void
+uptime_items_free(struct uptime_item *items, size_t n)
+{
+	size_t	 i;
+
+	if (items == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(items[i].id);
+	free(items);
+}
+
+static void
+uptime_job_free(struct uptime_job *j)
+{
+	if (j == NULL)
+		return;
+	uptime_items_free(j->items, j->n);
+	free(j);
+}
+
+/* A model that yields no sample: the first one's id and why go in the report. */
+static void
+uptime_job_failed(struct uptime_job *j, const char *id, const char *err)
+{
+	if (j->failed++ == 0) {
+		snprintf(j->first, sizeof(j->first), "%s", id);
+		snprintf(j->firsterr, sizeof(j->firsterr), "%s", err);
 	}
+}
+
+/* On the worker (or the loop, without a thread): one transaction, or nothing. */
+static void
+uptime_job_work(sqlite3 *db, void *arg)
+{
+	struct uptime_job		*j = arg;
+	struct reg_uptime_in		 in;
+	struct reg_uptime_sample	*v = NULL;
+	const char			**health = NULL;
+	size_t				*at = NULL, i, nv = 0;
+
+	j->ran = 1;
+	if (j->n > 0 && ((v = calloc(j->n, sizeof(*v))) == NULL ||
+	    (health = calloc(j->n, sizeof(*health))) == NULL ||
+	    (at = calloc(j->n, sizeof(*at))) == NULL)) {
+		j->nomem = 1;
+		goto done;
+	}
+	for (i = 0; i < j->n; i++) {
+		if (j->items[i].state != IT_SAMPLED) {
+			uptime_job_failed(j, j->items[i].id, j->items[i].err);
+			continue;
+		}
+		v[nv].id = j->items[i].id;
+		v[nv].reading = j->items[i].reading;
+		at[nv++] = i;
+	}
+	memset(&in, 0, sizeof(in));
 	in.v = v;
-	in.n = n;
-	in.now = now;
-	out.health = health;
-	if (reg_uptime_record(md.db, &up.settings, &in, &out, msg,
-	    sizeof(msg)) != REG_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if ((up.items[at[i]].health = health[i]) != NULL)
-			continue;
-		/* Deleted while its endpoints were being fetched. */
-		up.items[at[i]].state = IT_FAILED;
-		snprintf(up.items[at[i]].err, sizeof(up.items[at[i]].err),
-		    "no longer in the registry");
-	}
-	*pruned = out.pruned;
-	rc = out.sampled;
-out:
+	in.n = nv;
+	in.now = j->now;
+	in.notify_later = 1;
+	j->out.health = health;
+	j->rc = reg_uptime_record(db, &j->s, &in, &j->out, j->msg,
+	    sizeof(j->msg));
+	j->out.health = NULL;
+	if (j->rc == REG_OK)
+		for (i = 0; i < nv; i++)
+			if (health[i] == NULL)
+				/* Deleted while its endpoints were being fetched. */
+				uptime_job_failed(j, j->items[at[i]].id,
+				    "no longer in the registry");
+ done:
 	free(v);
 	free(health);
 	free(at);
-	return rc;
+	/* Freed here, not on the loop: 100k of them. */
+	uptime_items_free(j->items, j->n);
+	j->items = NULL;
 }
 
-/* Every transfer has ended: record, report, and hand the outcome to the source. */
+static double
+uptime_ms_since(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void	uptime_end(enum source_outcome, int, const char *);
+
+/* Back on the loop: report as the pass always has. */
+static void
+uptime_job_done(void *arg, int cancelled)
+{
+	struct uptime_job	*j = arg;
+	const struct reg_uptime_out *o = &j->out;
+	char			 msg[256];
+	size_t			 n = j->n;
+	double			 ms;
+
+	if (cancelled) {
+		/* The daemon stops: nothing was recorded; the run ends with it. */
+		uptime_job_free(j);
+		return;
+	}
+	log_debug("uptime: the record took %.1f ms off the loop",
+	    uptime_ms_since(&j->t0));
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	if (!j->ran || j->nomem || j->rc != REG_OK) {
+		snprintf(msg, sizeof(msg), "%s", j->nomem ? "out of memory" :
+		    "database error while recording samples; nothing was "
+		    "changed");
+		uptime_job_free(j);
+		uptime_end(SRC_FAILED, 0, msg);
+		return;
+	}
+	events_notify();
+	if (o->pruned > 0)
+		log_info("uptime: pruned %d samples older than %d s", o->pruned,
+		    j->s.retention);
+	if (n == 0)
+		snprintf(msg, sizeof(msg), "no synced models");
+	else if (o->sampled == 0) {
+		/* Every model answered but was deleted meanwhile. */
+		snprintf(msg, sizeof(msg), "no model could be sampled (%d "
+		    "failed; first: %.80s: %.100s)", j->failed, j->first,
+		    j->firsterr);
+		uptime_job_free(j);
+		uptime_end(SRC_FAILED, 0, msg);
+		return;
+	} else if (j->failed == 0)
+		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
+		    "%d yellow, %d red, %d unknown", o->sampled, o->green,
+		    o->yellow, o->red, o->unknown);
+	else
+		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
+		    "%d yellow, %d red, %d unknown; %d failed (first: %.60s: %.80s)",
+		    o->sampled, o->green, o->yellow, o->red, o->unknown,
+		    j->failed, j->first, j->firsterr);
+	n = (size_t)o->sampled;
+	if ((ms = uptime_ms_since(&j->t0)) > up.max_end)
+		up.max_end = ms;
+	log_debug("uptime: the pass's longest loop callbacks: %.2f ms listing "
+	    "a page, %.2f ms a response, %.2f ms starting or ending the record",
+	    up.max_list, up.max_parse, up.max_end);
+	uptime_job_free(j);
+	uptime_end(SRC_OK, (int)n, msg);
+}
+
+/* Hand the samples to the rule off the loop; the job's done ends the run. */
+static void
+uptime_record(int64_t now)
+{
+	struct uptime_job	*j;
+	struct timespec		 t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		uptime_end(SRC_FAILED, 0, "out of memory");
+		return;
+	}
+	j->s = up.settings;
+	j->now = now;
+	j->t0 = t0;
+	/* The items are the job's from here: a reload cannot free them. */
+	j->items = up.items;
+	j->n = up.n;
+	up.items = NULL;
+	up.n = up.next = 0;
+	if (import_start(md.cfg->database, uptime_job_work, uptime_job_done,
+	    j) == 0) {
+		up.max_end = uptime_ms_since(&t0);
+		log_debug("uptime: recording %zu models' samples off the loop",
+		    j->n);
+		return;
+	}
+	/* No thread: here, as before issue 8. */
+	log_warnx("uptime: cannot record off the loop: recording here");
+	uptime_job_work(md.db, j);
+	uptime_job_done(j, 0);
+}
+
+/* The pass's record waited for another import: try again now. */
+static void
+uptime_finish_after(void *arg, int cancelled)
+{
+	(void)arg;
+	if (!cancelled)
+		uptime_schedule_finish();
+}
+
+/* Every transfer has ended: record off the loop (its done reports). */
 static void
 uptime_finish(evutil_socket_t fd, short what, void *arg)
 {
-	enum source_outcome	 outcome = SRC_FAILED;
-	const char		*first = NULL, *firsterr = "";
 	char			 msg[256];
 	size_t			 i;
-	int			 sampled, failed = 0, pruned = 0;
-	int			 green = 0, yellow = 0, red = 0, unknown = 0;
 
+	(void)fd;
+	(void)what;
+	(void)arg;
 	if (!up.active)
 		return;
-	/*
-	 * An import runs on its worker (issue 8): record after it, rather
-	 * than wait in SQLite's busy handler with the loop stopped. A
-	 * reload that frees the items meanwhile clears up.active, and the
-	 * retry returns above.
-	 */
-	if (import_busy()) {
-		static const struct timeval	 later = { 0, 50000 };
-
-		if (evtimer_add(up.finish, &later) == -1)
-			fatalx("uptime: cannot arm a timer");
-		return;
-	}
 	if (up.fail[0] != '\0') {
 		snprintf(msg, sizeof(msg), "%s", up.fail);
-		outcome = SRC_FAILED;
-		sampled = 0;
-		goto end;
+		uptime_end(SRC_FAILED, 0, msg);
+		return;
 	}
 	for (i = 0; i < up.n; i++)
 		if (up.items[i].state == IT_SAMPLED)
@@ -324,63 +501,97 @@ uptime_finish(evutil_socket_t fd, short what, void *arg)
 		snprintf(msg, sizeof(msg), "no model could be sampled (%zu "
 		    "failed; first: %.80s: %.100s)", up.n, up.items[0].id,
 		    up.items[0].err);
-		outcome = SRC_FAILED;
-		sampled = 0;
-		goto end;
+		uptime_end(SRC_FAILED, 0, msg);
+		return;
 	}
-	if ((sampled = uptime_record((int64_t)time(NULL), &pruned)) == -1) {
-		snprintf(msg, sizeof(msg), "database error while recording "
-		    "samples; nothing was changed");
-		outcome = SRC_FAILED;
-		sampled = 0;
-		goto end;
+	/*
+	 * Another import runs on the worker: record after it, in order with
+	 * its queue, rather than wait in SQLite's busy handler with the loop
+	 * stopped. A reload meanwhile changes nothing of the run.
+	 */
+	if (import_busy()) {
+		static const struct timeval	 later = { 0, 50000 };
+
+		if (import_after("uptime: the pass's record",
+		    uptime_finish_after, NULL) == 0)
+			return;
+		if (evtimer_add(up.finish, &later) == -1)
+			fatalx("uptime: cannot arm a timer");
+		return;
 	}
-	for (i = 0; i < up.n; i++) {
-		if (up.items[i].state != IT_SAMPLED) {
-			if (failed++ == 0) {
-				first = up.items[i].id;
-				firsterr = up.items[i].err;
-			}
-			continue;
-		}
-		if (strcmp(up.items[i].health, "green") == 0)
-			green++;
-		else if (strcmp(up.items[i].health, "yellow") == 0)
-			yellow++;
-		else if (strcmp(up.items[i].health, "red") == 0)
-			red++;
-		else
-			unknown++;
-	}
-	if (up.n == 0)
-		snprintf(msg, sizeof(msg), "no synced models");
-	else if (sampled == 0) {
-		/* Every model answered but was deleted meanwhile. */
-		snprintf(msg, sizeof(msg), "no model could be sampled (%d "
-		    "failed; first: %.80s: %.100s)", failed, first ? first : "",
-		    firsterr);
-		outcome = SRC_FAILED;
-		goto end;
-	} else if (failed == 0)
-		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
-		    "%d yellow, %d red, %d unknown", sampled, green, yellow,
-		    red, unknown);
-	else
-		snprintf(msg, sizeof(msg), "%d models sampled: %d green, "
-		    "%d yellow, %d red, %d unknown; %d failed (first: %.60s: %.80s)",
-		    sampled, green, yellow, red, unknown, failed,
-		    first ? first : "", firsterr);
-	if (pruned > 0)
-		log_info("uptime: pruned %d samples older than %d s", pruned,
-		    up.settings.retention);
-	outcome = SRC_OK;
-end:
+	/* No synced model still prunes: the job runs with no sample. */
+	uptime_record((int64_t)time(NULL));
+}
+
+/* End the run with its outcome, items (models sampled) and message. */
+static void
+uptime_end(enum source_outcome outcome, int sampled, const char *msg)
+{
+	char	 m[256];
+
+	/* A copy: msg may be the run's own up.fail, which the clear empties. */
+	snprintf(m, sizeof(m), "%s", msg);
 	/*
 	 * source_done logs the outcome. Clear first: a waiter told of the
 	 * outcome may start the next run.
 	 */
 	uptime_clear_run();
-	source_done(&up.src, outcome, sampled, msg);
+	source_done(&up.src, outcome, sampled, m);
+}
+
+/*
+ * List the synced models a page per callback (the loop serves clients
+ * between pages), then fetch their endpoints. A model added meanwhile
+ * before the page under way waits for the next pass; one deleted is
+ * "no longer in the registry" when the pass records.
+ */
+static void
+uptime_list(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval	 now = { 0, 0 };
+	struct timespec			 t0;
+	size_t				 i;
+	int				 got;
+	double				 ms;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!up.active)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	got = reg_uptime_models_page(md.db, up.nids > 0 ?
+	    up.ids[up.nids - 1] : NULL, UPTIME_LIST_PAGE, &up.ids, &up.nids,
+	    &up.capids);
+	if (got == -1) {
+		snprintf(up.fail, sizeof(up.fail), "database error while "
+		    "listing the synced models");
+		uptime_schedule_finish();
+		return;
+	}
+	if ((ms = uptime_ms_since(&t0)) > up.max_list)
+		up.max_list = ms;
+	if (got == UPTIME_LIST_PAGE) {
+		if (evtimer_add(up.list, &now) == -1)
+			fatalx("uptime: cannot arm a timer");
+		return;
+	}
+	if (up.nids > 0 &&
+	    (up.items = calloc(up.nids, sizeof(*up.items))) == NULL) {
+		snprintf(up.fail, sizeof(up.fail), "out of memory");
+		uptime_schedule_finish();
+		return;
+	}
+	/* The items take the strings over. */
+	for (i = 0; i < up.nids; i++)
+		up.items[i].id = up.ids[i];
+	free(up.ids);
+	up.n = up.nids;
+	up.ids = NULL;
+	up.nids = up.capids = 0;
+	log_debug("uptime: sampling %zu models, %d at a time (listed in %.1f "
+	    "ms)", up.n, up.concurrency, uptime_ms_since(&up.list_t0));
+	uptime_pump();
 }
 
 /* The source starts a run: list the synced models and fetch their endpoints. */
@@ -388,8 +599,6 @@ static void
 uptime_run(struct source *src, int force)
 {
 	const struct config	*cfg = md.cfg;
-	char			**ids = NULL;
-	size_t			 n = 0, i;
 
 	(void)src;
 	(void)force;	/* nothing is ever held back */
@@ -429,26 +638,8 @@ uptime_run(struct source *src, int force)
 			return;
 		}
 	}
-	if (reg_uptime_models(md.db, &ids, &n) == -1) {
-		snprintf(up.fail, sizeof(up.fail), "database error while "
-		    "listing the synced models");
-		uptime_schedule_finish();
-		return;
-	}
-	if (n > 0 && (up.items = calloc(n, sizeof(*up.items))) == NULL) {
-		reg_uptime_ids_free(ids, n);
-		snprintf(up.fail, sizeof(up.fail), "out of memory");
-		uptime_schedule_finish();
-		return;
-	}
-	/* The items take the strings over. */
-	for (i = 0; i < n; i++)
-		up.items[i].id = ids[i];
-	free(ids);
-	up.n = n;
-	log_debug("uptime: sampling %zu models, %d at a time", n,
-	    up.concurrency);
-	uptime_pump();
+	clock_gettime(CLOCK_MONOTONIC, &up.list_t0);
+	uptime_list(-1, 0, NULL);
 }
 
 void
@@ -457,7 +648,8 @@ uptime_init(void)
 	if (!up.inited) {
 		source_init(&up.src, "uptime", uptime_run, NULL);
 		if ((up.finish = evtimer_new(md.base, uptime_finish,
-		    NULL)) == NULL)
+		    NULL)) == NULL || (up.list = evtimer_new(md.base,
+		    uptime_list, NULL)) == NULL)
 			fatalx("uptime: cannot create a timer");
 		up.inited = 1;
 	}
@@ -488,5 +680,7 @@ uptime_shutdown(void)
 	source_shutdown(&up.src);
 	event_free(up.finish);
 	up.finish = NULL;
+	event_free(up.list);
+	up.list = NULL;
 	up.inited = 0;
 }

@@ -47,6 +47,7 @@ static struct {
 	char		*etag;
 	char		*url;		/* the configured URL, to notice a change */
 	struct event	*held_ev;	/* a forced run applies the held response from here */
+	int		 forget_pending;	/* a reload's forget waits for an import */
 } zdr;
 
 /* The clock, in one place. */
@@ -104,7 +105,7 @@ zdr_run(struct source *src, int force)
 	 * an ordinary run.
 	 */
 	if (force) {
-		switch (reg_zdr_held(md.db, NULL, 0)) {
+		switch (zdr.forget_pending ? 0 : reg_zdr_held(md.db, NULL, 0)) {
 		case 1:
 			if (evtimer_add(zdr.held_ev, &now) == -1)
 				fatalx("zdr: cannot schedule a forced run");
@@ -309,13 +310,25 @@ zdr_fetched(const struct fetch_result *res, void *arg)
 	zdr_apply(REG_ZDR_BODY, res->body, res->len, res->etag, zdr.force);
 }
 
+static void	zdr_held_cb(int, short, void *);
+
+static void
+zdr_held_after(void *arg, int cancelled)
+{
+	if (!cancelled)
+		zdr_held_cb(-1, 0, arg);
+}
+
 /* refresh zdr --force: apply the held response, from the loop. */
 static void
 zdr_held_cb(int fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
-	(void)arg;
+	/* An import holds the write lock: apply after it (issue 8), not here in the busy handler. */
+	if (import_busy() &&
+	    import_after("zdr: the held response", zdr_held_after, arg) == 0)
+		return;
 	zdr_apply(REG_ZDR_HELD, NULL, 0, NULL, 1);
 }
 
@@ -323,7 +336,20 @@ static int
 zdr_has_held(struct source *src)
 {
 	(void)src;
+	/* What is held is the old source's, about to be forgotten. */
+	if (zdr.forget_pending)
+		return 0;
 	return reg_zdr_held(md.db, NULL, 0);
+}
+
+/* The reload's forget, after the import that held the write lock then. */
+static void
+zdr_forget_after(void *arg, int cancelled)
+{
+	(void)arg;
+	zdr.forget_pending = 0;
+	if (!cancelled)
+		(void)reg_zdr_forget_held(md.db);
 }
 
 void
@@ -354,7 +380,13 @@ zdr_reconfigure(void)
 	if (cfg->zdr.url != NULL && (url = strdup(cfg->zdr.url)) == NULL)
 		fatal("zdr");
 	if (zdr.url != NULL && (url == NULL || strcmp(zdr.url, url) != 0)) {
-		(void)reg_zdr_forget_held(md.db);
+		/* During an import it waits its turn (issue 8), like catalog's. */
+		if (import_busy() && !zdr.forget_pending &&
+		    import_after("zdr: forgetting the held response",
+		    zdr_forget_after, NULL) == 0)
+			zdr.forget_pending = 1;
+		else if (!zdr.forget_pending)
+			(void)reg_zdr_forget_held(md.db);
 		zdr.src.held[0] = '\0';
 	}
 	free(zdr.url);

@@ -900,8 +900,59 @@ def test_writers_wait_import(tap):
     d.cleanup()
 
 
+def test_event_waits_import(tap):
+    """An event the loop raises outside any transaction (a source that fails
+    before its fetch) while an import holds the write lock is recorded after
+    the import's commit, with the time it happened, and the loop answers meanwhile."""
+    srv = httpd.Server()
+    srv.set(PATH, "file", file=MISTRAL)
+    d = harness.Daemon(seed_url=srv.url(PATH), start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    d.start()
+    harness.wait_for(lambda: os.path.exists(held), 60, "the seed to wait at its commit")
+    # Enabling a source runs it at once; without its key it fails before any fetch.
+    d.extra = ("[uptime]\nurl = %s\napi_key_file = %s\n"
+        % (srv.url("/u/{id}"), os.path.join(d.dir, "no-such-key")))
+    d.write_config()
+    t0 = int(time.time())
+    d.reload()
+    harness.wait_for(lambda: "events: an event waits for the import under way" in d.log_text(),
+        30, "the uptime source's sync.failed to wait for the import")
+    with d.raw() as c:
+        tap.eq(c.request("PING")[0], "OK 1", "PING is answered while the event waits")
+    db = d.open_db()
+    n = db.execute("SELECT count(*) FROM events WHERE kind = 'sync.failed'").fetchone()[0]
+    db.close()
+    tap.eq(n, 0, "... and it is not recorded while the seed is open")
+    tap.ok(os.path.exists(held), "... which it still is")
+    open(gate, "w").close()
+    d.wait_seeded(timeout=30)
+
+    def failed():
+        db = d.open_db()
+        try:
+            return db.execute("SELECT id, at, details FROM events WHERE kind = 'sync.failed'"
+                ).fetchall()
+        finally:
+            db.close()
+    rows = harness.wait_for(failed, 30, "the sync.failed event after the commit")
+    db = d.open_db()
+    seed = db.execute("SELECT max(id) FROM events WHERE kind = 'seed.done'").fetchone()[0]
+    db.close()
+    tap.ok(len(rows) == 1 and json.loads(rows[0][2]).get("source") == "uptime",
+        "one sync.failed of the uptime source", rows)
+    tap.ok(seed is not None and rows[0][0] > seed,
+        "recorded after the seed's commit (after its seed.done)", (seed, rows))
+    tap.ok(rows[0][1] <= int(time.time()) and rows[0][1] >= t0 - 1,
+        "with the time it happened", rows)
+    tap.ok("database is locked" not in d.log_text(), "nothing met a locked database")
+    d.cleanup()
+
+
 def run(tap):
-    for fn in (test_writers_wait_import, test_people, test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
+    for fn in (test_event_waits_import, test_writers_wait_import, test_people, test_seed_events, test_filters, test_watch, test_exec, test_exec_shutdown,
                test_exec_missing,
                test_webhook, test_webhook_restart, test_reconfigure,
                test_retention, test_retention_alerts):

@@ -134,6 +134,111 @@ def catalog_off_loop(tap):
         "the pipelined SHOW sees the write and the new ZDR list")
 
 
+def state_keys(d, *keys):
+    db = d.open_db()
+    try:
+        return {k for (k,) in db.execute("SELECT key FROM state WHERE key IN (%s)"
+            % ",".join("?" * len(keys)), keys)}
+    finally:
+        db.close()
+
+
+def reload_waits(tap):
+    """A SIGHUP that changes the catalog's URL and removes an alert channel
+    during a held import: the loop answers at once, and the writes of that
+    reload (forgetting the old catalog's validators, the channel's cursor)
+    wait for the import's commit instead of SQLite's busy handler."""
+    srv = httpd.Server()
+    srv.set(PATH, "bytes", data=catalog(3, "seed"))
+    srv.set("/catalog", "bytes", data=catalog(200, "c1"))
+    srv.set("/other", "bytes", data=catalog(200, "c1"))
+    base = ("[catalog]\nurl = %s\nformat = openrouter\ninterval = 1d\n"
+        % srv.url("/catalog"))
+    d = harness.Daemon(seed_url=srv.url(PATH), seed_format="openrouter",
+        extra=base + "[alerts]\nexec = /bin/true\n", start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    open(gate, "w").close()
+    d.start()
+    d.wait_seeded(timeout=60)
+    harness.wait_for(lambda: d.sources()["catalog"].get("last_ok"), 60,
+        "the first catalog refresh")
+    keys = ("catalog_digest", "catalog_etag", "alerts_exec_cursor")
+    tap.eq(state_keys(d, *keys), set(keys),
+        "the catalog's validators and the channel's cursor are stored")
+
+    # A seed that waits at its commit holds the write lock.
+    os.unlink(gate)
+    srv.set(PATH, "bytes", data=catalog(N, "v2"))
+    seeder = d.raw()
+    seeder.send("SEED\n")
+    harness.wait_for(lambda: os.path.exists(held), 60, "the seed to wait at its commit")
+    d.extra = ("[catalog]\nurl = %s\nformat = openrouter\ninterval = 1d\n"
+        % srv.url("/other"))
+    d.write_config()
+    os.kill(d.pid, signal.SIGHUP)
+
+    def waits():
+        t = d.log_text()
+        return (t.count("catalog: forgetting the old validators waits for the import"),
+                t.count("alerts: the channel's cursor waits for the import"))
+    harness.wait_for(lambda: min(waits()) >= 1, 30,
+        "the reload's two writes to wait for the import")
+    other = d.raw()
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING is answered while they wait")
+    tap.ok(os.path.exists(held), "... the seed is still open")
+    tap.eq(state_keys(d, *keys), set(keys), "... and nothing is forgotten yet")
+    tap.eq(seeder.pending(0.2), b"", "the SEED is not answered yet")
+    open(gate, "w").close()
+    st, _ = seeder.read_reply(timeout=60)
+    tap.eq(st, "OK 1", "the SEED is answered once it commits")
+    harness.wait_for(lambda: not state_keys(d, *keys), 30,
+        "the old validators and the cursor to be forgotten after the commit")
+    tap.eq(state_keys(d, *keys), set(), "after the commit both are forgotten")
+    log = d.log_text()
+    tap.ok("database is locked" not in log, "nothing met a locked database")
+    d.stop()
+
+
+def first_boot_catalog_seed(tap):
+    """The first boot without [seed] url seeds from the catalog in the
+    catalog's job, off the loop (issue 8): held at its commit, PING is
+    answered; after it the models the config names are seeded."""
+    srv = httpd.Server()
+    srv.set("/catalog", "bytes", data=catalog(N, "c1"))
+    d = harness.Daemon(seed_url="", always_active=["gen/3"], default_model="gen/4",
+        extra="[catalog]\nurl = %s\nformat = openrouter\ninterval = 1d\n"
+        % srv.url("/catalog"), start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    d.start()
+    harness.wait_for(lambda: os.path.exists(held), 60,
+        "the first catalog apply, which also seeds, to wait at its commit off the loop")
+    other = d.raw()
+    tap.like(other.request("PING")[0] or "", r"^OK ", "PING is answered during it")
+    st, recs = other.request("LIST")
+    tap.eq((st, recs), ("OK 0", []), "LIST: nothing is seeded before the commit")
+    open(gate, "w").close()
+    harness.wait_for(lambda: d.sources()["catalog"].get("last_ok"), 60,
+        "the first catalog refresh to end")
+    st, recs = other.request("LIST")
+    got = sorted((harness.parse_logfmt(r).get("id"), harness.parse_logfmt(r).get("status"))
+        for r in recs)
+    tap.eq(([i for i, _ in got], dict(got).get("gen/3")), (["gen/3", "gen/4"], "active"),
+        "the models the config names are seeded from the catalog (always_active active)",
+        (st, got))
+    st, recs = other.request("DEFAULT")
+    tap.eq(harness.parse_logfmt(recs[0]).get("id") if recs else None, "gen/4",
+        "... with the configured default")
+    log = d.log_text()
+    tap.ok("seeded from the catalog" in log and "cannot apply off the loop" not in log,
+        "the seed ran in the job", log[-2000:])
+    tap.ok("database is locked" not in log, "nothing met a locked database")
+    d.stop()
+
+
 def run(tap):
     srv = httpd.Server()
     srv.set(PATH, "bytes", data=catalog(N, "v1"))
@@ -229,6 +334,8 @@ def run(tap):
     tap.eq(m.get("name"), "Gen 7 v2", "the interrupted seed changed nothing")
     d.stop()
     catalog_off_loop(tap)
+    reload_waits(tap)
+    first_boot_catalog_seed(tap)
 
 
 harness.main(run)

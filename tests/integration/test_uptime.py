@@ -1,5 +1,6 @@
 # test_uptime.py: uptime tracking against a local OpenRouter-like server: colours, list/show, events with alternatives, history, retention, concurrency, timeouts and failures.
 import json
+import os
 import re
 import sqlite3
 import time
@@ -409,9 +410,89 @@ def run_interval(t):
     t.eq(d.stop(), 0, "the daemon stops cleanly", d.log_text()[-3000:])
 
 
+def run_off_loop(t):
+    """A pass's record runs on the import worker (issue 8): held at its
+    commit, PING and SHOW are answered (SHOW without the new samples), a
+    write waits and is answered after the commit, and a pass that ends
+    while another import runs waits its turn."""
+    srv = httpd.Server()
+    srv.set(API, "file", file=MODELS)
+    d = harness.Daemon(seed_url=srv.url(API), seed_format="openrouter",
+        always_active=ALWAYS, default_model="acme/alpha",
+        extra=uptime_conf(srv, concurrency=4, timeout=60), start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    open(gate, "w").close()
+    d.start()
+    wait_seeded(d)
+    wait_idle(d)
+    for mid in ROUTES:
+        serve(srv, mid, "green")
+    os.unlink(gate)
+    next_second()
+    runner = d.raw()
+    runner.send("REFRESH uptime\n")
+    harness.wait_for(lambda: os.path.exists(held), 30,
+        "the pass's record to wait at its commit, off the loop")
+    other = d.raw()
+    t.like(other.request("PING")[0] or "", r"^OK ", "PING is answered during the record")
+    st, lines = other.request("SHOW acme/alpha")
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    t.eq((st, rec.get("health")), ("OK 1", "unknown"),
+        "SHOW is answered from the snapshot: no sample yet")
+    writer = d.raw()
+    writer.send("DEACTIVATE acme/beta\nSHOW acme/beta\n")
+    t.eq(writer.pending(0.5), b"", "a write during the record waits")
+    t.eq(runner.pending(0.2), b"", "REFRESH uptime is not answered before the commit")
+    open(gate, "w").close()
+    st, lines = runner.read_reply(timeout=30)
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    t.eq((st, rec.get("outcome")), ("OK 1", "ok"), "the pass is answered once it commits")
+    st, _ = writer.read_reply(timeout=30)
+    t.like(st or "", r"^OK ", "the DEACTIVATE is answered after it")
+    st, lines = writer.read_reply(timeout=30)
+    rec = harness.parse_logfmt(lines[0]) if lines else {}
+    t.eq((rec.get("status"), rec.get("health")), ("inactive", "green"),
+        "the pipelined SHOW sees the write and the pass's sample")
+    db = d.open_db()
+    at = db.execute("SELECT max(at) FROM uptime_samples").fetchone()[0]
+    ch = db.execute("SELECT at FROM audit WHERE action = 'deactivate'"
+        " AND model = 'acme/beta'").fetchone()
+    db.close()
+    t.ok(at is not None and ch is not None and ch[0] >= at,
+        "the write committed after the samples", (at, ch))
+
+    # A pass that ends while another import runs waits for it, then records.
+    # One endpoint hangs, so that the pass is still fetching when the seed starts.
+    os.unlink(gate)
+    next_second()
+    srv.set(ROUTES["acme/gamma"], "hang")
+    srv.clear_log()
+    t.eq(runner.request("REFRESH uptime wait=no")[0], "OK 1", "a pass starts")
+    harness.wait_for(lambda: any(q["path"] == ROUTES["acme/gamma"] for q in srv.requests),
+        30, "the hanging endpoint to be asked")
+    seeder = d.raw()
+    seeder.send("SEED\n")
+    harness.wait_for(lambda: os.path.exists(held), 30, "a seed to wait at its commit")
+    # The hang ends (without an answer): the pass's fetches are over.
+    serve(srv, "acme/gamma", "green")
+    harness.wait_for(lambda: "uptime: the pass's record waits for the import under way"
+        in d.log_text(), 30, "the pass's record to wait for the seed")
+    t.like(other.request("PING")[0] or "", r"^OK ", "PING is answered meanwhile")
+    n = sum(int(v["samples"]) for v in history(d).values())
+    open(gate, "w").close()
+    t.eq(seeder.read_reply(timeout=30)[0], "OK 1", "the seed commits")
+    d.wait_for(lambda: sum(int(v["samples"]) for v in history(d).values()) > n, 30,
+        "the pass to record after the seed")
+    t.ok("database is locked" not in d.log_text(), "nothing met a locked database")
+    t.eq(d.stop(), 0, "the daemon stops cleanly")
+
+
 def main(t):
     run(t)
     run_interval(t)
+    run_off_loop(t)
 
 
 if __name__ == "__main__":

@@ -528,6 +528,7 @@ test_uptime(void)
 	in.v = v;
 	in.n = 3;
 	in.now = now;
+	in.notify_later = 0;
 	out.health = health;
 	is_int(reg_uptime_record(db, &s, &in, &out, msg, sizeof(msg)), REG_OK,
 	    "uptime: a pass records");
