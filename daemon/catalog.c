@@ -109,18 +109,19 @@ static const char sql_shape[] =
 	"(CASE WHEN json_type(o, '" path "') = 'true'"			\
 	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
 
-/* Does an array at path hold one of the strings of list (SQL)? */
-#define SQL_HAS(path, list, bit)					\
-	"(CASE WHEN json_type(o, '" path "') = 'array' AND EXISTS"	\
-	" (SELECT 1 FROM json_each(o, '" path "') AS x"			\
-	" WHERE x.type = 'text' AND x.value IN " list ")"		\
-	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
+/*
+ * Does the array at path hold one of the strings of list (SQL literals,
+ * comma-separated)? catalog_has reads the array's text that json_extract
+ * returns from the element's one cached parse: a json_each(o, path)
+ * would parse the whole element again, once per array looked at.
+ */
+#define SQL_HOLDS(path, list)						\
+	"catalog_has(json_type(o, '" path "'), json_extract(o, '" path "'), " \
+	list ")"
 
-/* Does the array at path hold the string v (an SQL literal)? */
-#define SQL_HOLDS(path, v)						\
-	"(json_type(o, '" path "') = 'array' AND EXISTS"		\
-	" (SELECT 1 FROM json_each(o, '" path "') AS x"			\
-	" WHERE x.type = 'text' AND x.value IN " v "))"
+#define SQL_HAS(path, list, bit)					\
+	"(CASE WHEN " SQL_HOLDS(path, list)				\
+	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
 
 /* Is the member at path JSON true? */
 #define SQL_TRUE(path)	"(json_type(o, '" path "') = 'true')"
@@ -175,13 +176,13 @@ static const char sql_shape[] =
 	"CASE WHEN json_type(o, '$.architecture.output_modalities') IS NOT 'array'" \
 	"  OR json_array_length(o, '$.architecture.output_modalities') = 0" \
 	"  THEN 'chat'"							\
-	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('text')") \
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "'text'") \
 	"  THEN 'chat'"							\
 	" WHEN " SQL_HOLDS("$.architecture.output_modalities",		\
-	    "('embedding', 'embeddings')") " THEN 'embedding'"		\
-	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('image')") \
+	    "'embedding', 'embeddings'") " THEN 'embedding'"		\
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "'image'") \
 	"  THEN 'image'"						\
-	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('audio')") \
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "'audio'") \
 	"  THEN 'audio'"						\
 	" ELSE 'other' END"
 
@@ -242,11 +243,11 @@ static const char sql_raw_openrouter[] =
 	"   json_extract(o, '$.pricing.completion')),"
 	/* OpenRouter streams every model. */
 	"  " CAT_XSTR(FEAT_STREAMING)
-	"  | " SQL_HAS("$.architecture.input_modalities", "('image')",
+	"  | " SQL_HAS("$.architecture.input_modalities", "'image'",
 	    FEAT_VISION)
 	"  | " SQL_HAS("$.supported_parameters",
-	    "('reasoning', 'include_reasoning')", FEAT_REASONING)
-	"  | " SQL_HAS("$.supported_parameters", "('tools')", FEAT_TOOLS) ","
+	    "'reasoning', 'include_reasoning'", FEAT_REASONING)
+	"  | " SQL_HAS("$.supported_parameters", "'tools'", FEAT_TOOLS) ","
 	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX) ","
 	"  " SQL_KIND_OPENROUTER ", " SQL_PRICES("$.pricing") ","
 	"  " SQL_TIME("$.expiration_date")

@@ -485,6 +485,116 @@ null:
 	sqlite3_result_null(ctx);
 }
 
+/*
+ * Decode the JSON string token at p (just after its opening quote) into
+ * out (at most outlen bytes); *end is set past the closing quote. 1 when
+ * the decoded string fits and is ASCII without NUL (the only strings
+ * catalog_has compares with), else 0. The token is valid JSON: SQLite
+ * rendered it (json_extract).
+ */
+static int
+cat_str_ascii(const char *p, const char *lim, const char **end, char *out,
+    size_t outlen, size_t *outn)
+{
+	size_t	 n = 0;
+	int	 ok = 1;
+	unsigned c;
+	int	 i;
+
+	while (p < lim && *p != '"') {
+		c = (unsigned char)*p++;
+		if (c == '\\' && p < lim) {
+			c = (unsigned char)*p++;
+			switch (c) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				for (c = 0, i = 0; i < 4 && p < lim; i++, p++) {
+					c <<= 4;
+					if (*p >= '0' && *p <= '9')
+						c |= (unsigned)(*p - '0');
+					else if (*p >= 'a' && *p <= 'f')
+						c |= (unsigned)(*p - 'a' + 10);
+					else if (*p >= 'A' && *p <= 'F')
+						c |= (unsigned)(*p - 'A' + 10);
+				}
+				break;
+			default:	/* " \ / */
+				break;
+			}
+		}
+		if (c == 0 || c > 0x7f || n >= outlen)
+			ok = 0;
+		else
+			out[n++] = (char)c;
+	}
+	*end = p < lim ? p + 1 : lim;
+	*outn = n;
+	return ok;
+}
+
+/*
+ * catalog_has(type, value, s1, s2...): 1 when value is a JSON array (type
+ * 'array', value its JSON text from json_extract) with a string element
+ * equal to one of s1... (ASCII), else 0. What
+ * EXISTS (SELECT 1 FROM json_each(o, path) WHERE type = 'text' AND value
+ * IN (s1...)) says, without json_each parsing the whole element again
+ * (issue 8: that subquery was most of a parse's time).
+ */
+static void
+cat_fn_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*s, *lim, *end, *w;
+	char		 buf[64];
+	size_t		 n;
+	int		 depth = 0, i;
+
+	if (argc < 3 || !cat_is_type(argv[0], "array") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
+	    (s = (const char *)sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	lim = s + sqlite3_value_bytes(argv[1]);
+	while (s < lim) {
+		switch (*s) {
+		case '[':
+		case '{':
+			depth++;
+			s++;
+			break;
+		case ']':
+		case '}':
+			depth--;
+			s++;
+			break;
+		case '"':
+			if (!cat_str_ascii(s + 1, lim, &end, buf, sizeof(buf),
+			    &n) || depth != 1) {
+				s = end;
+				break;
+			}
+			s = end;
+			for (i = 2; i < argc; i++) {
+				w = (const char *)sqlite3_value_text(argv[i]);
+				if (w != NULL && (size_t)sqlite3_value_bytes(argv[i]) ==
+				    n && memcmp(w, buf, n) == 0) {
+					sqlite3_result_int(ctx, 1);
+					return;
+				}
+			}
+			break;
+		default:
+			s++;
+			break;
+		}
+	}
+	sqlite3_result_int(ctx, 0);
+}
+
 int
 catalog_fn_register(sqlite3 *db)
 {
@@ -499,6 +609,7 @@ catalog_fn_register(sqlite3 *db)
 		{ "catalog_price", 2, cat_fn_price },
 		{ "catalog_number", 2, cat_fn_number },
 		{ "catalog_time", 2, cat_fn_time },
+		{ "catalog_has", -1, cat_fn_has },
 	};
 	sqlite3_stmt	*st = NULL;
 	size_t		 i;

@@ -651,6 +651,52 @@ test_unicode(sqlite3 *db)
 	    "\xef\xbf\xbd", "unicode: a name of one lone surrogate");
 }
 
+/*
+ * Features and kinds come from arrays of strings (catalog_has in
+ * catalog_fn.c reads the array's JSON text): an element counts when it is
+ * a string equal to the name once decoded, at the array's top level.
+ */
+static void
+test_arrays(sqlite3 *db)
+{
+	is_int(parse_str(db, FMT_OPENROUTER, "{\"data\":["
+	    "{\"id\":\"a/esc\",\"pricing\":{},\"supported_parameters\":"
+	    "[\"to\\u006fls\",\"include_re\\u0061soning\"],"
+	    "\"architecture\":{\"output_modalities\":[\"\\u0069mage\"]}},"
+	    "{\"id\":\"a/nested\",\"pricing\":{},\"supported_parameters\":"
+	    "[[\"tools\"],{\"tools\":\"tools\"},\"reasoning\\u00e9\"],"
+	    "\"architecture\":{\"input_modalities\":[\"\\\"image\",\"imag\"],"
+	    "\"output_modalities\":[[\"text\"],\"embeddings\"]}},"
+	    "{\"id\":\"a/odd\",\"pricing\":{},\"supported_parameters\":"
+	    "[1,null,true,\"tools \",\"x\\\"tools\"],"
+	    "\"architecture\":{\"input_modalities\":\"image\","
+	    "\"output_modalities\":{\"0\":\"text\"}}},"
+	    "{\"id\":\"a/plain\",\"pricing\":{},\"supported_parameters\":"
+	    "[\"x\",\"tools\"],\"architecture\":{\"input_modalities\":"
+	    "[\"text\",\"image\"],\"output_modalities\":[\"audio\",\"text\"]}}"
+	    "]}"), 0, "arrays: parsed");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/esc"), FEAT_STREAMING | FEAT_REASONING | FEAT_TOOLS,
+	    "arrays: escaped names count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/esc", "image",
+	    "arrays: an escaped output modality counts");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/nested"), FEAT_STREAMING,
+	    "arrays: nested, quoted and non-ASCII strings do not count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/nested",
+	    "embedding", "arrays: a nested text is not an output");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/odd"), FEAT_STREAMING, "arrays: non-strings and objects do not"
+	    " count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/odd", "chat",
+	    "arrays: outputs that are not an array: chat");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/plain"), FEAT_STREAMING | FEAT_VISION | FEAT_TOOLS,
+	    "arrays: plain strings count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/plain", "chat",
+	    "arrays: text anywhere in the outputs: chat");
+}
+
 static void
 test_bigdesc(sqlite3 *db)
 {
@@ -1108,6 +1154,7 @@ main(void)
 	tap_run(test_hostile(db));
 	tap_run(test_bad_ids(db));
 	tap_run(test_unicode(db));
+	tap_run(test_arrays(db));
 	tap_run(test_bigdesc(db));
 	tap_run(test_duplicates(db));
 	tap_run(test_errors(db));
