@@ -34,8 +34,6 @@
 #define CAT_PROVIDER_MAX 200		/* bytes in a provider */
 #define CAT_SLUG_MAX	256		/* bytes in canonical_slug */
 #define CAT_ALIASES_MAX	64		/* aliases kept per model */
-#define CAT_PRICES_MAX	32		/* other prices kept per model */
-#define CAT_PRICE_NAME_MAX 64		/* bytes in the name of another price */
 
 
 /* Turn a macro's value into an SQL literal, so FEAT_* bits come from db.h. */
@@ -130,18 +128,11 @@ static const char sql_shape[] =
  * The prices of pricing other than prompt and completion, as given (USD
  * per unit: per request, per image, per token of cache...): a JSON
  * object of at most CAT_PRICES_MAX names of [a-z0-9_], each a finite
- * non-negative number. Anything else is dropped; '{}' when none.
+ * non-negative number. Anything else is dropped; '{}' when none
+ * (catalog_prices in catalog_fn.c, over json_extract's text).
  */
 #define SQL_PRICES(path)						\
-	"(SELECT json_group_object(k, v) FROM (SELECT p.key AS k,"	\
-	"  catalog_number(p.type, p.value) AS v"			\
-	"  FROM json_each(o, '" path "') AS p"				\
-	"  WHERE json_type(o, '" path "') = 'object'"			\
-	"  AND p.key NOT IN ('prompt', 'completion')"			\
-	"  AND length(p.key) BETWEEN 1 AND " CAT_XSTR(CAT_PRICE_NAME_MAX) \
-	"  AND p.key NOT GLOB '*[^a-z0-9_]*'"				\
-	"  AND catalog_number(p.type, p.value) IS NOT NULL"		\
-	"  ORDER BY p.key LIMIT " CAT_XSTR(CAT_PRICES_MAX) "))"
+	"catalog_prices(json_type(o, '" path "'), json_extract(o, '" path "'))"
 
 /* A date (RFC 3339, or a plain YYYY-MM-DD) at path as unix seconds; else NULL. */
 #define SQL_TIME(path)							\
