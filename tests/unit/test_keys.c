@@ -366,6 +366,9 @@ test_migration(void)
 	    " DROP TRIGGER model_org_aliases_id_conflict;"
 	    " DROP TRIGGER model_org_aliases_alias_conflict;"
 	    " DROP TABLE model_org_aliases; DROP TABLE model_settings;"
+	    " DROP INDEX models_provider_name; DROP INDEX models_provider_name_desc;"
+	    " DROP INDEX models_provider_price;"
+	    " DROP INDEX models_provider_price_desc;"
 	    " PRAGMA user_version = 4");
 	raw(db, "INSERT INTO audit(at, uid, actor, action, model)"
 	    " VALUES (5, 1000, 'alice', 'delete', 'old')");
