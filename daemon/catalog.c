@@ -34,8 +34,6 @@
 #define CAT_PROVIDER_MAX 200		/* bytes in a provider */
 #define CAT_SLUG_MAX	256		/* bytes in canonical_slug */
 #define CAT_ALIASES_MAX	64		/* aliases kept per model */
-#define CAT_PRICES_MAX	32		/* other prices kept per model */
-#define CAT_PRICE_NAME_MAX 64		/* bytes in the name of another price */
 
 
 /* Turn a macro's value into an SQL literal, so FEAT_* bits come from db.h. */
@@ -109,18 +107,19 @@ static const char sql_shape[] =
 	"(CASE WHEN json_type(o, '" path "') = 'true'"			\
 	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
 
-/* Does an array at path hold one of the strings of list (SQL)? */
-#define SQL_HAS(path, list, bit)					\
-	"(CASE WHEN json_type(o, '" path "') = 'array' AND EXISTS"	\
-	" (SELECT 1 FROM json_each(o, '" path "') AS x"			\
-	" WHERE x.type = 'text' AND x.value IN " list ")"		\
-	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
+/*
+ * Does the array at path hold one of the strings of list (SQL literals,
+ * comma-separated)? catalog_has reads the array's text that json_extract
+ * returns from the element's one cached parse: a json_each(o, path)
+ * would parse the whole element again, once per array looked at.
+ */
+#define SQL_HOLDS(path, list)						\
+	"catalog_has(json_type(o, '" path "'), json_extract(o, '" path "'), " \
+	list ")"
 
-/* Does the array at path hold the string v (an SQL literal)? */
-#define SQL_HOLDS(path, v)						\
-	"(json_type(o, '" path "') = 'array' AND EXISTS"		\
-	" (SELECT 1 FROM json_each(o, '" path "') AS x"			\
-	" WHERE x.type = 'text' AND x.value IN " v "))"
+#define SQL_HAS(path, list, bit)					\
+	"(CASE WHEN " SQL_HOLDS(path, list)				\
+	" THEN " CAT_XSTR(bit) " ELSE 0 END)"
 
 /* Is the member at path JSON true? */
 #define SQL_TRUE(path)	"(json_type(o, '" path "') = 'true')"
@@ -129,18 +128,11 @@ static const char sql_shape[] =
  * The prices of pricing other than prompt and completion, as given (USD
  * per unit: per request, per image, per token of cache...): a JSON
  * object of at most CAT_PRICES_MAX names of [a-z0-9_], each a finite
- * non-negative number. Anything else is dropped; '{}' when none.
+ * non-negative number. Anything else is dropped; '{}' when none
+ * (catalog_prices in catalog_fn.c, over json_extract's text).
  */
 #define SQL_PRICES(path)						\
-	"(SELECT json_group_object(k, v) FROM (SELECT p.key AS k,"	\
-	"  catalog_number(p.type, p.value) AS v"			\
-	"  FROM json_each(o, '" path "') AS p"				\
-	"  WHERE json_type(o, '" path "') = 'object'"			\
-	"  AND p.key NOT IN ('prompt', 'completion')"			\
-	"  AND length(p.key) BETWEEN 1 AND " CAT_XSTR(CAT_PRICE_NAME_MAX) \
-	"  AND p.key NOT GLOB '*[^a-z0-9_]*'"				\
-	"  AND catalog_number(p.type, p.value) IS NOT NULL"		\
-	"  ORDER BY p.key LIMIT " CAT_XSTR(CAT_PRICES_MAX) "))"
+	"catalog_prices(json_type(o, '" path "'), json_extract(o, '" path "'))"
 
 /* A date (RFC 3339, or a plain YYYY-MM-DD) at path as unix seconds; else NULL. */
 #define SQL_TIME(path)							\
@@ -175,13 +167,13 @@ static const char sql_shape[] =
 	"CASE WHEN json_type(o, '$.architecture.output_modalities') IS NOT 'array'" \
 	"  OR json_array_length(o, '$.architecture.output_modalities') = 0" \
 	"  THEN 'chat'"							\
-	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('text')") \
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "'text'") \
 	"  THEN 'chat'"							\
 	" WHEN " SQL_HOLDS("$.architecture.output_modalities",		\
-	    "('embedding', 'embeddings')") " THEN 'embedding'"		\
-	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('image')") \
+	    "'embedding', 'embeddings'") " THEN 'embedding'"		\
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "'image'") \
 	"  THEN 'image'"						\
-	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "('audio')") \
+	" WHEN " SQL_HOLDS("$.architecture.output_modalities", "'audio'") \
 	"  THEN 'audio'"						\
 	" ELSE 'other' END"
 
@@ -242,11 +234,11 @@ static const char sql_raw_openrouter[] =
 	"   json_extract(o, '$.pricing.completion')),"
 	/* OpenRouter streams every model. */
 	"  " CAT_XSTR(FEAT_STREAMING)
-	"  | " SQL_HAS("$.architecture.input_modalities", "('image')",
+	"  | " SQL_HAS("$.architecture.input_modalities", "'image'",
 	    FEAT_VISION)
 	"  | " SQL_HAS("$.supported_parameters",
-	    "('reasoning', 'include_reasoning')", FEAT_REASONING)
-	"  | " SQL_HAS("$.supported_parameters", "('tools')", FEAT_TOOLS) ","
+	    "'reasoning', 'include_reasoning'", FEAT_REASONING)
+	"  | " SQL_HAS("$.supported_parameters", "'tools'", FEAT_TOOLS) ","
 	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX) ","
 	"  " SQL_KIND_OPENROUTER ", " SQL_PRICES("$.pricing") ","
 	"  " SQL_TIME("$.expiration_date")

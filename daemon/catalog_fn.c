@@ -316,6 +316,21 @@ null:
 	sqlite3_result_null(ctx);
 }
 
+/* A JSON number as another price: read back from 15 digits, as catalog_number does. */
+static int
+cat_number_of(double v, double *out)
+{
+	char	 tmp[64];
+	int	 n;
+
+	if (!isfinite(v))
+		return -1;
+	n = snprintf(tmp, sizeof(tmp), "%.15g", v);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -1;
+	return cat_decimal(tmp, (size_t)n, 0, out);
+}
+
 /*
  * catalog_number(type, value): another price, as given: a finite
  * non-negative decimal string or JSON number; else NULL. Read like the
@@ -325,17 +340,11 @@ static void
 cat_fn_number(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const unsigned char	*s;
-	char			 tmp[64];
 	double			 d;
 	int			 n;
 
 	if (cat_is_type(argv[0], "integer") || cat_is_type(argv[0], "real")) {
-		d = sqlite3_value_double(argv[1]);
-		if (!isfinite(d))
-			goto null;
-		n = snprintf(tmp, sizeof(tmp), "%.15g", d);
-		if (n < 0 || (size_t)n >= sizeof(tmp) ||
-		    cat_decimal(tmp, (size_t)n, 0, &d) == -1)
+		if (cat_number_of(sqlite3_value_double(argv[1]), &d) == -1)
 			goto null;
 	} else if (cat_is_type(argv[0], "text") &&
 	    sqlite3_value_type(argv[1]) == SQLITE_TEXT) {
@@ -485,6 +494,304 @@ null:
 	sqlite3_result_null(ctx);
 }
 
+/*
+ * Decode the JSON string token at p (just after its opening quote) into
+ * out (at most outlen bytes); *end is set past the closing quote. 1 when
+ * the decoded string fits and is ASCII without NUL (the only strings
+ * catalog_has compares with), else 0. The token is valid JSON: SQLite
+ * rendered it (json_extract).
+ */
+static int
+cat_str_ascii(const char *p, const char *lim, const char **end, char *out,
+    size_t outlen, size_t *outn)
+{
+	size_t	 n = 0;
+	int	 ok = 1;
+	unsigned c;
+	int	 i;
+
+	while (p < lim && *p != '"') {
+		c = (unsigned char)*p++;
+		if (c == '\\' && p < lim) {
+			c = (unsigned char)*p++;
+			switch (c) {
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				for (c = 0, i = 0; i < 4 && p < lim; i++, p++) {
+					c <<= 4;
+					if (*p >= '0' && *p <= '9')
+						c |= (unsigned)(*p - '0');
+					else if (*p >= 'a' && *p <= 'f')
+						c |= (unsigned)(*p - 'a' + 10);
+					else if (*p >= 'A' && *p <= 'F')
+						c |= (unsigned)(*p - 'A' + 10);
+				}
+				break;
+			default:	/* " \ / */
+				break;
+			}
+		}
+		if (c == 0 || c > 0x7f || n >= outlen)
+			ok = 0;
+		else
+			out[n++] = (char)c;
+	}
+	*end = p < lim ? p + 1 : lim;
+	*outn = n;
+	return ok;
+}
+
+/*
+ * catalog_has(type, value, s1, s2...): 1 when value is a JSON array (type
+ * 'array', value its JSON text from json_extract) with a string element
+ * equal to one of s1... (ASCII), else 0. What
+ * EXISTS (SELECT 1 FROM json_each(o, path) WHERE type = 'text' AND value
+ * IN (s1...)) says, without json_each parsing the whole element again
+ * (issue 8: that subquery was most of a parse's time).
+ */
+static void
+cat_fn_has(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char	*s, *lim, *end, *w;
+	char		 buf[64];
+	size_t		 n;
+	int		 depth = 0, i;
+
+	if (argc < 3 || !cat_is_type(argv[0], "array") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
+	    (s = (const char *)sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	lim = s + sqlite3_value_bytes(argv[1]);
+	while (s < lim) {
+		switch (*s) {
+		case '[':
+		case '{':
+			depth++;
+			s++;
+			break;
+		case ']':
+		case '}':
+			depth--;
+			s++;
+			break;
+		case '"':
+			if (!cat_str_ascii(s + 1, lim, &end, buf, sizeof(buf),
+			    &n) || depth != 1) {
+				s = end;
+				break;
+			}
+			s = end;
+			for (i = 2; i < argc; i++) {
+				w = (const char *)sqlite3_value_text(argv[i]);
+				if (w != NULL && (size_t)sqlite3_value_bytes(argv[i]) ==
+				    n && memcmp(w, buf, n) == 0) {
+					sqlite3_result_int(ctx, 1);
+					return;
+				}
+			}
+			break;
+		default:
+			s++;
+			break;
+		}
+	}
+	sqlite3_result_int(ctx, 0);
+}
+
+#define CAT_PRICES_MAX	32		/* other prices kept per model */
+#define CAT_PRICE_NAME_MAX 64		/* bytes in the name of another price */
+
+struct cat_price_kv {
+	char	 k[CAT_PRICE_NAME_MAX + 1];
+	size_t	 kn;
+	size_t	 pos;
+	double	 v;
+};
+
+static int
+cat_price_cmp(const void *a, const void *b)
+{
+	const struct cat_price_kv *x = a, *y = b;
+	int	 c;
+
+	c = memcmp(x->k, y->k, x->kn < y->kn ? x->kn : y->kn);
+	if (c == 0)
+		c = x->kn < y->kn ? -1 : x->kn > y->kn;
+	if (c == 0)
+		c = x->pos < y->pos ? -1 : x->pos > y->pos;
+	return c;
+}
+
+/* Past the JSON value at p (valid JSON, as SQLite rendered it). */
+static const char *
+cat_skip_value(const char *p, const char *lim)
+{
+	int	 depth = 0;
+
+	do {
+		if (p >= lim)
+			return lim;
+		switch (*p) {
+		case '"':
+			for (p++; p < lim && *p != '"'; p++)
+				if (*p == '\\' && p + 1 < lim)
+					p++;
+			p++;
+			break;
+		case '[':
+		case '{':
+			depth++;
+			p++;
+			break;
+		case ']':
+		case '}':
+			if (depth == 0)
+				return p;
+			depth--;
+			p++;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			p++;
+			break;
+		default:
+			p++;
+			break;
+		}
+	} while (depth > 0 || (p < lim && *p != ',' && *p != '}' &&
+	    *p != ']'));
+	return p;
+}
+
+static int
+cat_price_name_ok(const char *k, size_t n)
+{
+	size_t	 i;
+
+	if (n < 1 || n > CAT_PRICE_NAME_MAX ||
+	    (n == 6 && memcmp(k, "prompt", 6) == 0) ||
+	    (n == 10 && memcmp(k, "completion", 10) == 0))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || CAT_DIGIT(k[i]) ||
+		    k[i] == '_'))
+			return 0;
+	return 1;
+}
+
+#define CAT_WS(c)	((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
+
+/*
+ * catalog_prices(type, value): the other prices of a pricing object (type
+ * 'object', value its JSON text from json_extract), as a JSON object:
+ * members other than prompt and completion named by 1 to 64 bytes of
+ * [a-z0-9_] whose value catalog_number reads, at most 32 in name order;
+ * '{}' when none. It replaced a json_group_object over json_each(o,
+ * '$.pricing'), which parsed the whole element again and sorted in a
+ * sorter of its own: a third of a parse's time (issue 8).
+ */
+static void
+cat_fn_prices(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct cat_price_kv	*kv = NULL, *nkv;
+	sqlite3_str		*out;
+	const char		*s, *lim, *end;
+	char			 sbuf[256], *vb, *e;
+	size_t			 n, cap = 0, len = 0, pos = 0, i;
+	double			 d;
+	int			 ok;
+
+	(void)argc;
+	if (!cat_is_type(argv[0], "object") ||
+	    sqlite3_value_type(argv[1]) != SQLITE_TEXT ||
+	    (s = (const char *)sqlite3_value_text(argv[1])) == NULL) {
+		sqlite3_result_text(ctx, "{}", 2, SQLITE_STATIC);
+		return;
+	}
+	lim = s + sqlite3_value_bytes(argv[1]);
+	while (s < lim && *s != '{')
+		s++;
+	s++;
+	for (;;) {
+		while (s < lim && (CAT_WS(*s) || *s == ','))
+			s++;
+		if (s >= lim || *s != '"')
+			break;
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			if ((nkv = sqlite3_realloc64(kv, cap * sizeof(*kv))) ==
+			    NULL)
+				goto nomem;
+			kv = nkv;
+		}
+		ok = cat_str_ascii(s + 1, lim, &end, kv[len].k,
+		    sizeof(kv[len].k) - 1, &kv[len].kn) &&
+		    cat_price_name_ok(kv[len].k, kv[len].kn);
+		s = end;
+		while (s < lim && (CAT_WS(*s) || *s == ':'))
+			s++;
+		if (s >= lim)
+			break;
+		if (*s == '"') {
+			/* A decoded string is never longer than its token. */
+			end = cat_skip_value(s, lim);
+			n = (size_t)(end - s);
+			vb = n <= sizeof(sbuf) ? sbuf : sqlite3_malloc64(n);
+			if (vb == NULL)
+				goto nomem;
+			if (ok && (!cat_str_ascii(s + 1, lim, &end, vb, n, &n) ||
+			    cat_decimal(vb, n, 0, &d) == -1))
+				ok = 0;
+			if (vb != sbuf)
+				sqlite3_free(vb);
+			s = end;
+		} else if (*s == '-' || CAT_DIGIT(*s)) {
+			/* modelregd never calls setlocale(): '.' it is. */
+			d = strtod(s, &e);
+			if (ok && cat_number_of(d, &d) == -1)
+				ok = 0;
+			s = cat_skip_value(e > s ? e : s + 1, lim);
+		} else {
+			ok = 0;		/* true, false, null, an object, an array */
+			s = cat_skip_value(s, lim);
+		}
+		if (ok && !(d < 0) && isfinite(d)) {
+			kv[len].v = d + 0.0;	/* -0 becomes 0 */
+			kv[len].pos = pos;
+			len++;
+		}
+		pos++;
+	}
+	if (len > 1)
+		qsort(kv, len, sizeof(*kv), cat_price_cmp);
+	out = sqlite3_str_new(sqlite3_context_db_handle(ctx));
+	sqlite3_str_appendchar(out, 1, '{');
+	for (i = 0; i < len && i < CAT_PRICES_MAX; i++)
+		/* As json_group_object renders a REAL. */
+		sqlite3_str_appendf(out, "%s\"%.*s\":%!0.15g", i ? "," : "",
+		    (int)kv[i].kn, kv[i].k, kv[i].v);
+	sqlite3_str_appendchar(out, 1, '}');
+	sqlite3_free(kv);
+	if (sqlite3_str_errcode(out) != SQLITE_OK) {
+		sqlite3_free(sqlite3_str_finish(out));
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = (size_t)sqlite3_str_length(out);
+	sqlite3_result_text(ctx, sqlite3_str_finish(out), (int)n, sqlite3_free);
+	return;
+nomem:
+	sqlite3_free(kv);
+	sqlite3_result_error_nomem(ctx);
+}
+
 int
 catalog_fn_register(sqlite3 *db)
 {
@@ -499,6 +806,8 @@ catalog_fn_register(sqlite3 *db)
 		{ "catalog_price", 2, cat_fn_price },
 		{ "catalog_number", 2, cat_fn_number },
 		{ "catalog_time", 2, cat_fn_time },
+		{ "catalog_has", -1, cat_fn_has },
+		{ "catalog_prices", 2, cat_fn_prices },
 	};
 	sqlite3_stmt	*st = NULL;
 	size_t		 i;

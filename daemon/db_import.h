@@ -29,6 +29,17 @@ int	 db_import_sum(sqlite3 *, const char *sql, int *n);	/* one count, as an int 
 int	 db_search_keys(sqlite3 *, const char *p, const char *ids_sql,
 	    int64_t *base);
 int	 db_search_add(sqlite3 *, const char *t, const char *p, int64_t base);
+/*
+ * A bulk load into table (db_import.c says why): when adding (rows about
+ * to be inserted) is at least 1000 and at least the rows the table holds,
+ * db_import_bulk_begin drops its non-unique indexes and keeps their SQL
+ * in saved (empty otherwise); db_import_bulk_end creates them again and
+ * frees saved (always call it, or buf_free(saved) on an error path).
+ */
+struct buf;
+int	 db_import_bulk_begin(sqlite3 *, const char *table, int64_t adding,
+	    struct buf *saved);
+int	 db_import_bulk_end(sqlite3 *, struct buf *saved);
 /* The pragmas of the import worker's connection (import.c, db_import.c says why). */
 int	 db_import_tune(sqlite3 *);
 

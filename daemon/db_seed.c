@@ -209,8 +209,10 @@ int
 db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
     int *added)
 {
+	struct buf	 idx = { NULL, 0, 0 };
 	sqlite3_stmt	*st;
 	int64_t		 base;
+	int		 nnew;
 
 	/* Their search keys first: the rows are indexed in one statement below. */
 	if (db_search_keys(db, "model", SEED_NEW, &base) == -1)
@@ -236,6 +238,11 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 	if (db_run(db, st, "seed: audit additions") == -1)
 		return -1;
 
+	/* A first load builds the sort indexes after its rows (db_import.c). */
+	if (db_import_sum(db, "SELECT count(*) FROM (" SEED_NEW ")",
+	    &nnew) == -1 || db_import_bulk_begin(db, "models", nnew,
+	    &idx) == -1)
+		return -1;
 	st = db_prepare(db, "INSERT INTO models(id, name, provider,"
 	    " description, context_length, prompt_price, completion_price,"
 	    " features, aliases, canonical_slug, kind, prices, expires_at,"
@@ -250,15 +257,22 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 	    "  ON r.id = s.id"
 	    " WHERE NOT EXISTS (SELECT 1 FROM models AS m WHERE m.id = s.id)"
 	    " ORDER BY s.id");
-	if (st == NULL)
+	if (st == NULL) {
+		buf_free(&idx);
 		return -1;
+	}
 	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, new_active ? 1 : 0) != SQLITE_OK) {
 		sqlite3_finalize(st);
+		buf_free(&idx);
 		return -1;
 	}
-	if (db_run(db, st, "seed: add models") == -1)
+	if (db_run(db, st, "seed: add models") == -1) {
+		buf_free(&idx);
 		return -1;
+	}
 	*added = sqlite3_changes(db);
+	if (db_import_bulk_end(db, &idx) == -1)
+		return -1;
 	return db_search_add(db, "models", "model", base);
 }

@@ -145,7 +145,7 @@ def test_keys(tap):
         "with grace, show says until when the old secret works", until)
     d.wait_for(lambda: key_show(d, "app1").get("old_secret_until") is None, 10,
         "the grace period to end")
-    tap.ok(True if key_show(d, "app1").get("old_secret_until") is None else False,
+    tap.ok(key_show(d, "app1").get("old_secret_until") is None,
         "after the grace period the old secret is no longer kept")
     st, _ = d.request("KEY ROTATE app1 grace=31d")
     tap.err(st, "usage", "a grace over 30d is refused")

@@ -651,6 +651,91 @@ test_unicode(sqlite3 *db)
 	    "\xef\xbf\xbd", "unicode: a name of one lone surrogate");
 }
 
+/*
+ * Features and kinds come from arrays of strings (catalog_has in
+ * catalog_fn.c reads the array's JSON text): an element counts when it is
+ * a string equal to the name once decoded, at the array's top level.
+ */
+static void
+test_arrays(sqlite3 *db)
+{
+	is_int(parse_str(db, FMT_OPENROUTER, "{\"data\":["
+	    "{\"id\":\"a/esc\",\"pricing\":{},\"supported_parameters\":"
+	    "[\"to\\u006fls\",\"include_re\\u0061soning\"],"
+	    "\"architecture\":{\"output_modalities\":[\"\\u0069mage\"]}},"
+	    "{\"id\":\"a/nested\",\"pricing\":{},\"supported_parameters\":"
+	    "[[\"tools\"],{\"tools\":\"tools\"},\"reasoning\\u00e9\"],"
+	    "\"architecture\":{\"input_modalities\":[\"\\\"image\",\"imag\"],"
+	    "\"output_modalities\":[[\"text\"],\"embeddings\"]}},"
+	    "{\"id\":\"a/odd\",\"pricing\":{},\"supported_parameters\":"
+	    "[1,null,true,\"tools \",\"x\\\"tools\"],"
+	    "\"architecture\":{\"input_modalities\":\"image\","
+	    "\"output_modalities\":{\"0\":\"text\"}}},"
+	    "{\"id\":\"a/plain\",\"pricing\":{},\"supported_parameters\":"
+	    "[\"x\",\"tools\"],\"architecture\":{\"input_modalities\":"
+	    "[\"text\",\"image\"],\"output_modalities\":[\"audio\",\"text\"]}}"
+	    "]}"), 0, "arrays: parsed");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/esc"), FEAT_STREAMING | FEAT_REASONING | FEAT_TOOLS,
+	    "arrays: escaped names count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/esc", "image",
+	    "arrays: an escaped output modality counts");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/nested"), FEAT_STREAMING,
+	    "arrays: nested, quoted and non-ASCII strings do not count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/nested",
+	    "embedding", "arrays: a nested text is not an output");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/odd"), FEAT_STREAMING, "arrays: non-strings and objects do not"
+	    " count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/odd", "chat",
+	    "arrays: outputs that are not an array: chat");
+	is_int(query_int(db, "SELECT features FROM staging WHERE id = ?1",
+	    "a/plain"), FEAT_STREAMING | FEAT_VISION | FEAT_TOOLS,
+	    "arrays: plain strings count");
+	is_col(db, "SELECT kind FROM staging WHERE id = ?1", "a/plain", "chat",
+	    "arrays: text anywhere in the outputs: chat");
+}
+
+/*
+ * The other prices (catalog_prices in catalog_fn.c reads the pricing
+ * object's JSON text): names decoded, then checked; at most 32 in name
+ * order; a name with a NUL in it is not a name.
+ */
+static void
+test_prices_text(sqlite3 *db)
+{
+	struct buf	 b = { 0 };
+	char		 name[32];
+	int		 i;
+
+	is_int(parse_str(db, FMT_OPENROUTER, "{\"data\":["
+	    "{\"id\":\"q/esc\",\"pricing\":{\"prompt\":\"1\","
+	    "\"w\\u0065b\":\"\\u0030.5\",\"im\\u0000age\":\"1\","
+	    "\"Image\":\"1\",\"caf\\u00e9\":\"1\",\"a\":{\"b\":1},"
+	    "\"c\":[1],\"d\":true,\"e\":null,\"f\":-0,\"g\":\" 2e-3 \","
+	    "\"h\":1e400,\"i\":\"-1\",\"b\":12345678901234567890}},"
+	    "{\"id\":\"q/none\",\"pricing\":[\"request\",1]}]}"), 0,
+	    "prices text: parsed");
+	is_col(db, PRICES_SQL, "q/esc", "{\"b\":1.23456789012346e+19,"
+	    "\"f\":0.0,\"g\":0.002,\"web\":0.5}",
+	    "prices text: decoded names, numbers as read, the rest dropped");
+	is_col(db, PRICES_SQL, "q/none", "{}", "prices text: not an object");
+	buf_puts(&b, "{\"data\":[{\"id\":\"q/many\",\"pricing\":{");
+	for (i = 40; i > 0; i--) {
+		snprintf(name, sizeof(name), "%s\"p%02d\":%d",
+		    i < 40 ? "," : "", i, i);
+		buf_puts(&b, name);
+	}
+	buf_puts(&b, "}}]}");
+	is_int(catalog_parse(db, FMT_OPENROUTER, b.data, b.len, &st, err,
+	    sizeof(err)), 0, "prices text: 40 prices parsed");
+	is_int(query_int(db, "SELECT count(*) FROM staging AS s,"
+	    " json_each(s.prices) AS p WHERE s.id = ?1 AND p.key <= 'p32'",
+	    "q/many"), 32, "prices text: the first 32 by name are kept");
+	free(b.data);
+}
+
 static void
 test_bigdesc(sqlite3 *db)
 {
@@ -1108,6 +1193,8 @@ main(void)
 	tap_run(test_hostile(db));
 	tap_run(test_bad_ids(db));
 	tap_run(test_unicode(db));
+	tap_run(test_arrays(db));
+	tap_run(test_prices_text(db));
 	tap_run(test_bigdesc(db));
 	tap_run(test_duplicates(db));
 	tap_run(test_errors(db));

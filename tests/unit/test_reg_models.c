@@ -191,6 +191,59 @@ test_seed(void)
 	sqlite3_close(db);
 }
 
+/*
+ * A first load of 1000 models or more drops the sort indexes and builds
+ * them after its rows (db_import.c): the schema is the same afterwards,
+ * the rows are found by them, and a later seed that adds a few keeps them.
+ */
+static void
+test_seed_bulk(void)
+{
+	struct reg_settings	 s;
+	struct reg_seed_in	 in = { &seeder, NOW };
+	struct seed_result	 res;
+	sqlite3			*db;
+	char			 before[8192], after[8192], id[32], msg[512];
+	const char		*idx = "SELECT group_concat(sql, ';') FROM"
+	    " (SELECT sql FROM sqlite_schema WHERE type = 'index'"
+	    " AND tbl_name = 'models' AND sql IS NOT NULL ORDER BY name)";
+	int			 i;
+
+	if ((db = db_open(":memory:")) == NULL) {
+		ok(0, "bulk: open");
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	qtext(db, idx, before, sizeof(before));
+	ok(strstr(before, "models_sort_name") != NULL, "bulk: sort indexes to"
+	    " begin with");
+	stage_reset(db);
+	raw(db, "BEGIN");
+	for (i = 0; i < 1500; i++) {
+		snprintf(id, sizeof(id), "bulk-%04d", i);
+		stage(db, id, id, "[]", "chat", 0);
+	}
+	raw(db, "COMMIT");
+	is_int(reg_seed_apply(db, &s, &in, &res, msg, sizeof(msg)), REG_OK,
+	    "bulk: seeded");
+	is_int(res.added, 1500, "bulk: every model added");
+	qtext(db, idx, after, sizeof(after));
+	is_str(after, before, "bulk: the same indexes afterwards");
+	is_int(qint(db, "SELECT count(*) FROM models INDEXED BY"
+	    " models_sort_name WHERE name >= 'bulk-1000' COLLATE NOCASE"), 500,
+	    "bulk: the rows are in the rebuilt indexes");
+	stage(db, "bulk-new", "bulk-new", "[]", "chat", 0);
+	is_int(reg_seed_apply(db, &s, &in, &res, msg, sizeof(msg)), REG_OK,
+	    "bulk: a later seed");
+	is_int(res.added, 1, "bulk: one added");
+	qtext(db, idx, after, sizeof(after));
+	is_str(after, before, "bulk: the indexes kept by a seed that adds few");
+	is_int(qint(db, "SELECT count(*) FROM models INDEXED BY"
+	    " models_sort_name WHERE name >= 'bulk-1000' COLLATE NOCASE"), 501,
+	    "bulk: ... and kept up to date");
+	db_close(db);
+}
+
 static void
 test_status(void)
 {
@@ -471,6 +524,7 @@ main(void)
 {
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
 	tap_run(test_seed());
+	tap_run(test_seed_bulk());
 	tap_run(test_status());
 	tap_run(test_default());
 	tap_run(test_delete());
