@@ -14,11 +14,7 @@
 #include "reg_resolve.h"
 #include "reg_sessions.h"
 
-static enum reg_resolve_rc
-res_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum reg_resolve_rc
+enum reg_resolve_rc
 res_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
 {
 	va_list	 ap;

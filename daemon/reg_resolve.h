@@ -79,6 +79,9 @@ struct reg_resolve_out {
  * replaced its id); when none is left the red model is answered with a
  * warning. Reads only.
  */
+/* Write a sanitized message to msg (when not NULL) and return rc: RESOLVE's and the sessions' refusals. */
+enum reg_resolve_rc res_msg(enum reg_resolve_rc, char *msg, size_t len,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 enum reg_resolve_rc reg_resolve(sqlite3 *, const struct reg_resolve_in *,
 	    struct reg_resolve_out *, char *msg, size_t len);
 

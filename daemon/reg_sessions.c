@@ -10,25 +10,8 @@
 #include "keysecret.h"
 #include "log.h"
 #include "reg_int.h"
+#include "reg_resolve.h"
 #include "reg_sessions.h"
-
-static enum reg_resolve_rc
-ses_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static enum reg_resolve_rc
-ses_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (msg != NULL && len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-		reg_sanitize(msg);
-	}
-	return rc;
-}
 
 enum reg_resolve_rc
 reg_resolve_session(sqlite3 *db, const struct reg_resolve_in *in,
@@ -69,11 +52,11 @@ reg_resolve_note(struct sessions *ses, struct rcounts *rc,
 		/* The session goes where the answer is: a fallback moves it. */
 		r = sessions_touch(ses, key, in->session, out->m.id, now);
 		if (r == 1)
-			return ses_msg(RES_UNAVAILABLE, msg, len, "too many "
+			return res_msg(RES_UNAVAILABLE, msg, len, "too many "
 			    "live sessions: RELEASE the ones that ended, or "
 			    "raise [resolve] max_sessions");
 		if (r == -1)
-			return ses_msg(RES_INTERNAL, msg, len, "out of memory");
+			return res_msg(RES_INTERNAL, msg, len, "out of memory");
 	}
 	/* Statistics: a count that cannot be kept is only not written. */
 	if (rc != NULL && (r = rcounts_reason(out->reason)) >= 0)
@@ -98,17 +81,17 @@ reg_release(sqlite3 *db, struct sessions *ses, const struct reg_release_in *in,
 		 * a session only gives back), never echoed.
 		 */
 		if (!keysecret_valid(in->secret))
-			return ses_msg(RES_DENIED, msg, len, "key= is not an API "
+			return res_msg(RES_DENIED, msg, len, "key= is not an API "
 			    "key (mr_ and 43 base64url characters)");
 		if (keysecret_hash(in->secret, h) == -1)
-			return ses_msg(RES_INTERNAL, msg, len, "cannot hash "
+			return res_msg(RES_INTERNAL, msg, len, "cannot hash "
 			    "the key");
 		r = db_key_by_hash(db, h, now, &k);
 		keysecret_wipe(h, sizeof(h));
 		if (r == -1)
-			return ses_msg(RES_INTERNAL, msg, len, "database error");
+			return res_msg(RES_INTERNAL, msg, len, "database error");
 		if (r == 1)
-			return ses_msg(RES_DENIED, msg, len, "unknown API key (or "
+			return res_msg(RES_DENIED, msg, len, "unknown API key (or "
 			    "a rotated-out secret past its grace period)");
 		key = k.id;
 		snprintf(out->key_name, sizeof(out->key_name), "%s", k.name);
@@ -117,10 +100,10 @@ reg_release(sqlite3 *db, struct sessions *ses, const struct reg_release_in *in,
 		snprintf(out->model, sizeof(out->model), "%s", m);
 	out->released = sessions_release(ses, key, in->session, now);
 	if (out->released)
-		ses_msg(RES_OK, msg, len, "session %s on %s ended", in->session,
+		res_msg(RES_OK, msg, len, "session %s on %s ended", in->session,
 		    out->model);
 	else
-		ses_msg(RES_OK, msg, len, "no live session %s%s%s (ended or "
+		res_msg(RES_OK, msg, len, "no live session %s%s%s (ended or "
 		    "expired already)", in->session, key != 0 ? " for key " :
 		    "", out->key_name);
 	return RES_OK;
