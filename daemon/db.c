@@ -1449,6 +1449,27 @@ db_bind_kind(sqlite3_stmt *st, const char *kind)
 	return 0;
 }
 
+/*
+ * Prepare a LIST or CATALOG stream statement built in sql and bind its
+ * filters, kind and cursor; frees sql either way. The statement, or NULL.
+ */
+sqlite3_stmt *
+db_stream_prepare(sqlite3 *db, struct buf *sql, const char *provider,
+    const char *search, const char *kind, const struct page_cursor *after)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, sql->data)) != NULL &&
+	    (db_bind_filters(st, provider, search) == -1 ||
+	    db_bind_kind(st, kind) == -1 ||
+	    (after != NULL && db_bind_keyset(st, after) == -1))) {
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	buf_free(sql);
+	return st;
+}
+
 /* Run a statement binding now to ?1 and, if it has them, the actor to ?2 (uid) and ?3 (user). */
 int
 db_run_now(sqlite3 *db, const char *sql, int64_t now, const struct actor *a,

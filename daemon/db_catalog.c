@@ -579,7 +579,6 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
     int phase, int limit, enum db_plan plan)
 {
 	struct buf		 sql = { 0 };
-	sqlite3_stmt		*st = NULL;
 	const char		*order;
 
 	/* A catalog entry has no status: that key is LIST's only. */
@@ -597,16 +596,9 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
 		log_warnx("database: catalog: list: out of memory");
 		goto fail;
 	}
-	if ((st = db_prepare(db, sql.data)) == NULL)
-		goto fail;
-	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1 ||
-	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
-		goto fail;
-	buf_free(&sql);
-	return st;
+	return db_stream_prepare(db, &sql, q->provider, q->search, q->kind,
+	    q->after);
 fail:
-	sqlite3_finalize(st);
 	buf_free(&sql);
 	return NULL;
 }

@@ -56,6 +56,9 @@ int	 db_cursor_set(struct page_cursor *, enum reg_sort, int desc,
 	    int has_context, int64_t context, int has_price, double price);
 /* Bind :kind, when the statement has it (the kind filter of LIST and CATALOG). */
 int	 db_bind_kind(sqlite3_stmt *, const char *kind);
+/* Prepare a stream statement built in sql and bind its filters, kind and cursor; frees sql. */
+sqlite3_stmt	*db_stream_prepare(sqlite3 *, struct buf *sql, const char *provider,
+	    const char *search, const char *kind, const struct page_cursor *);
 /* Step st (selecting kind, expires_at) into kind and expires_at: 0, 1 no row, -1. Hands st back (db_stmt_done). */
 int	 db_kind_step(sqlite3 *, sqlite3_stmt *st, char *kind, size_t klen,
 	    int64_t *expires_at);

@@ -595,7 +595,6 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
     int phase, int limit, enum db_plan plan)
 {
 	struct buf	 sql = { 0 };
-	sqlite3_stmt	*st = NULL;
 
 	if (db_sort_sql(q->sort) == NULL) {
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
@@ -616,16 +615,9 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
 		log_warnx("database: list: out of memory");
 		goto fail;
 	}
-	if ((st = db_prepare(db, sql.data)) == NULL)
-		goto fail;
-	if (db_bind_filters(st, q->provider, q->search) == -1 ||
-	    db_bind_kind(st, q->kind) == -1 ||
-	    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
-		goto fail;
-	buf_free(&sql);
-	return st;
+	return db_stream_prepare(db, &sql, q->provider, q->search, q->kind,
+	    q->after);
 fail:
-	sqlite3_finalize(st);
 	buf_free(&sql);
 	return NULL;
 }
