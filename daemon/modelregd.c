@@ -28,6 +28,7 @@
 #include "fetch.h"
 #include "import.h"
 #include "log.h"
+#include "reg_cursor.h"
 #include "resolve_batch.h"
 #include "registry.h"
 #include "seed.h"
@@ -344,7 +345,8 @@ main(int argc, char *argv[])
 	catalog_sync_shutdown();
 	seed_shutdown();
 	events_shutdown();
-	control_shutdown();
+	control_shutdown();	/* closes the connections' cursors */
+	reg_readers_close();
 	fetch_shutdown();
 	db_close(md.db);
 	if (ev_watchdog != NULL)

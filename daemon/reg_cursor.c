@@ -79,6 +79,15 @@ reg_reader_put(sqlite3 *db, int reuse)
 }
 
 void
+reg_readers_close(void)
+{
+	while (nreaders > 0)
+		sqlite3_close(readers[--nreaders]);
+	free(readers_path);
+	readers_path = NULL;
+}
+
+void
 reg_cursor_close(struct reg_cursor *cur)
 {
 	int	 reuse = 1;

@@ -52,5 +52,7 @@ int	 reg_audit_next(struct reg_cursor *, struct db_audit_row *);
  */
 const struct page_cursor *reg_cursor_next_page(struct reg_cursor *);
 void	 reg_cursor_close(struct reg_cursor *);	/* NULL is fine */
+/* At exit, after every cursor is closed: the idle readers kept for the next reply. */
+void	 reg_readers_close(void);
 
 #endif
