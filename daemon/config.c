@@ -39,6 +39,7 @@ const char *const cfg_section_names[SEC_COUNT] = {
 	[SEC_ALERTS] = "alerts",
 	[SEC_DEFAULTS] = "defaults",
 	[SEC_RESOLVE] = "resolve",
+	[SEC_METRICS] = "metrics",
 };
 
 static char *
@@ -122,6 +123,9 @@ cfg_default(void)
 	cfg->resolve_failover = 0;
 	cfg->session_ttl = 30 * 60;
 	cfg->max_sessions = 100000;
+	cfg->metrics_max_models = 1000;
+	cfg->metrics_max_connections = 16;
+	cfg->metrics_timeout = 10;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;
@@ -162,6 +166,7 @@ cfg_free(struct config *cfg)
 	cfg_list_free(&cfg->always_active);
 	cfg_list_free(&cfg->always_inactive);
 	free(cfg->default_model);
+	free(cfg->metrics_listen);
 	free(cfg->catalog.url);
 	free(cfg->catalog.api_key_file);
 	free(cfg->zdr.url);

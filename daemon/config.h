@@ -130,6 +130,11 @@ struct config {
 	/* [resolve], issue 9 item 4: RESOLVE's sessions (sessions.h). */
 	int		 session_ttl;		/* seconds after the last renewal, default 30m */
 	int		 max_sessions;		/* live sessions in all, default 100000 */
+	/* [metrics], issue 10 item 4: the Prometheus endpoint (metrics.h). */
+	char		*metrics_listen;	/* ADDRESS:PORT or a socket path; NULL: off (the default) */
+	int		 metrics_max_models;	/* active models with per-model series, default 1000 */
+	int		 metrics_max_connections;	/* HTTP connections at once, default 16 */
+	int		 metrics_timeout;	/* seconds a connection may live, default 10 */
 };
 
 /*

@@ -60,6 +60,7 @@ enum section {
 	SEC_ALERTS,
 	SEC_DEFAULTS,
 	SEC_RESOLVE,		/* issue 9: RESOLVE's policy */
+	SEC_METRICS,		/* issue 10: the Prometheus endpoint */
 	SEC_COUNT
 };
 
@@ -134,6 +135,10 @@ enum key {
 	K_RES_FAILOVER,
 	K_RES_SESSION_TTL,	/* issue 9 item 4: [resolve] */
 	K_RES_MAX_SESSIONS,
+	K_MET_LISTEN,		/* issue 10 item 4: [metrics] */
+	K_MET_MAX_MODELS,
+	K_MET_MAX_CONNECTIONS,
+	K_MET_TIMEOUT,
 	K_COUNT
 };
 
@@ -152,6 +157,7 @@ enum cfg_type {
 	T_LOG_LEVEL,	/* int: a syslog priority, by name */
 	T_MODEL,	/* char *: one model id; empty: NULL */
 	T_ARGV,		/* struct cfg_list, NULL-terminated: a command line without a shell */
+	T_LISTEN,	/* char *: ADDRESS:PORT or a socket path (metrics_addr_parse); empty: NULL */
 };
 
 /* Flags of a key. */

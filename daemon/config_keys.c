@@ -11,6 +11,7 @@
 #include "config.h"
 #include "config_int.h"
 #include "log.h"
+#include "metrics.h"
 #include "url.h"
 
 /* Where a key's value goes. */
@@ -167,6 +168,16 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 				  AT(session_ttl), 1, SESSION_TTL_MAX },
 	[K_RES_MAX_SESSIONS] =	{ SEC_RESOLVE, "max_sessions", T_INT,
 				  AT(max_sessions), 1, MAX_SESSIONS_MAX },
+
+	/* [metrics], issue 10 item 4: the Prometheus endpoint (metrics.c). */
+	[K_MET_LISTEN] =	{ SEC_METRICS, "listen", T_LISTEN, AT(metrics_listen) },
+	/* 0: no per-model series at all, only the counts. */
+	[K_MET_MAX_MODELS] =	{ SEC_METRICS, "max_models", T_INT,
+				  AT(metrics_max_models), 0, 10000 },
+	[K_MET_MAX_CONNECTIONS] = { SEC_METRICS, "max_connections", T_INT,
+				  AT(metrics_max_connections), 1, 256 },
+	[K_MET_TIMEOUT] =	{ SEC_METRICS, "timeout", T_DURATION,
+				  AT(metrics_timeout), 1, 300 },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */
@@ -686,6 +697,25 @@ set_model(struct pctx *c, enum key k, const char *v, char **dst)
 	cfg_set_string(c, dst, v);
 }
 
+/* [metrics] listen (issue 10): checked by the same parser metrics.c binds with; empty: off. */
+static void
+set_listen(struct pctx *c, enum key k, const char *v, char **dst)
+{
+	struct metrics_addr	 a;
+	char			 shown[CFG_SHOW_MAX], why[160];
+
+	if (v[0] == '\0') {
+		cfg_set_string(c, dst, NULL);
+		return;
+	}
+	if (metrics_addr_parse(v, &a, why, sizeof(why)) == -1) {
+		pctx_error(c, c->lineno, "bad %s \"%s\": %s", cfg_keys[k].name,
+		    cfg_show(shown, sizeof(shown), v), why);
+		return;
+	}
+	cfg_set_string(c, dst, v);
+}
+
 void
 cfg_set_value(struct pctx *c, enum key k, const char *v)
 {
@@ -728,6 +758,9 @@ cfg_set_value(struct pctx *c, enum key k, const char *v)
 		return;
 	case T_ARGV:
 		set_exec(c, k, v);
+		return;
+	case T_LISTEN:
+		set_listen(c, k, v, dst);
 		return;
 	case T_LIST:
 		break;

@@ -26,6 +26,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 
 #define CONTROL_BACKLOG		128
@@ -96,6 +97,7 @@ struct client {
 	int			 active;	/* a request was read since the timer was armed */
 	void			(*on_close)(void *);
 	void			*on_close_arg;
+	int			 mverb;		/* issue 10: a deferred reply's verb for /metrics, -1 none */
 };
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -381,6 +383,10 @@ client_reply_ok(struct client *c, int n, const struct buf *records)
 
 	len = snprintf(head, sizeof(head), "OK %d\n", n);
 	client_write_reply(c, head, (size_t)len, records);
+	if (c->busy && c->mverb >= 0) {
+		metrics_count_request(c->mverb, NULL);
+		c->mverb = -1;
+	}
 	if (c->busy) {
 		c->busy = 0;
 		client_yield(c);
@@ -405,6 +411,10 @@ client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 			line[i] = '?';
 	strcat(line, "\n");
 	client_write_reply(c, line, strlen(line), NULL);
+	if (c->busy && c->mverb >= 0) {
+		metrics_count_request(c->mverb, code);
+		c->mverb = -1;
+	}
 	if (c->busy) {
 		c->busy = 0;
 		client_yield(c);
@@ -443,6 +453,7 @@ client_request(struct client *c, const char *line, size_t len)
 		return;
 	}
 	if (proto_tokenize(line, len, req, &err) == -1) {
+		metrics_count_request(metrics_verb(NULL), "usage");
 		client_reply_err(c, "usage", "%s", err);
 		free(req);
 		return;
@@ -457,6 +468,12 @@ client_request(struct client *c, const char *line, size_t len)
 	ctx.req = req;
 	ctx.out = &out;
 	rv = cmd_dispatch(c, req, &ctx);
+	/* Issue 10: every answer counts for /metrics once, a deferred one when it is sent. */
+	if (rv == CMD_DEFERRED)
+		c->mverb = metrics_verb(req->argv[0]);
+	else
+		metrics_count_request(metrics_verb(req->argv[0]),
+		    rv == CMD_ERR ? ctx.code : NULL);
 	switch (rv) {
 	case CMD_OK:
 	case CMD_CLOSE:
@@ -1004,7 +1021,9 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		close(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) != NULL)
+		c->mverb = -1;
+	if (c == NULL) {
 		control_refuse(fd, "ERR internal out of memory\n");
 		return;
 	}

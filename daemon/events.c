@@ -22,6 +22,7 @@
 #include "events.h"
 #include "import.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 
 #define EVENTS_MSG_MAX		1024	/* bytes of a message; a longer one is cut */
@@ -227,6 +228,7 @@ events_dispatch_one(const struct db_event *e, void *arg)
 	struct buf	 rec = { 0 };
 
 	ev.cursor = e->id;
+	metrics_count_event(e->kind);	/* issue 10: committed events by kind */
 	if (TAILQ_EMPTY(&ev.watchers))
 		return 0;
 	if (events_record(&rec, e) == -1) {

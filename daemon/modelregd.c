@@ -28,6 +28,7 @@
 #include "fetch.h"
 #include "import.h"
 #include "log.h"
+#include "metrics.h"
 #include "reg_cursor.h"
 #include "resolve_batch.h"
 #include "registry.h"
@@ -175,6 +176,7 @@ daemon_reload(char *err, size_t errlen)
 	zdr_reconfigure();
 	uptime_reconfigure();
 	expiry_reconfigure();
+	metrics_reconfigure();
 	cfg_free(old);
 	log_info("configuration reloaded from %s", md.cfg->path);
 	sd_notify(0, "READY=1\nSTATUS=Serving; configuration reloaded");
@@ -331,12 +333,15 @@ main(int argc, char *argv[])
 	uptime_init();
 	expiry_init();
 	resolve_batch_init();	/* issue 9: sessions and counts read back */
+	if (metrics_init() == -1)	/* issue 10: [metrics] listen */
+		fatalx("cannot serve the metrics on %s", md.cfg->metrics_listen);
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %lld models on %s",
 	    (long long)rc.models, control_path());
 
 	event_base_dispatch(md.base);
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	metrics_shutdown();
 	import_shutdown();	/* first: its job reports to the seeder */
 	resolve_batch_shutdown();	/* the last batch, now that nothing holds the lock */
 	expiry_shutdown();

@@ -162,6 +162,13 @@ resolve_status(struct buf *b)
 	return 0;
 }
 
+void
+resolve_totals(uint64_t *n)
+{
+	if (cnt != NULL)
+		rcounts_total(cnt, n);
+}
+
 int64_t
 resolve_key_last_used(int64_t key, int64_t stored)
 {

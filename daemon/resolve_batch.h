@@ -35,5 +35,7 @@ int	 resolve_key_usage(struct buf *, int64_t key);
 int64_t	 resolve_key_last_used(int64_t key, int64_t stored);
 /* STATUS: sessions= and the totals per reason. */
 int	 resolve_status(struct buf *);
+/* /metrics (issue 10): every RESOLVE answered, per reason (n[RC_N], rcounts.h). */
+void	 resolve_totals(uint64_t *n);
 
 #endif

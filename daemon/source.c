@@ -51,6 +51,16 @@ static TAILQ_HEAD(, source)	 sources = TAILQ_HEAD_INITIALIZER(sources);
 
 static void	source_timer(evutil_socket_t, short, void *);
 
+/* Issue 10: a run's duration is measured on the monotonic clock. */
+static int64_t
+source_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Raise kind ("sync.failed", "sync.held") for src with why; a hold adds its counts. */
 static void
 source_event(struct source *src, const char *kind, const char *why)
@@ -223,6 +233,7 @@ source_timer(evutil_socket_t fd, short what, void *arg)
 	evtimer_del(src->timer);
 	src->force_next |= SRC_F_STARTED;
 	src->last_attempt = (int64_t)time(NULL);
+	src->started_ms = source_now_ms();
 	src->next_run = 0;
 	log_debug("%s: run %d starts%s", src->name, src->run_id,
 	    (src->force_next & SRC_F_CUR) ? " (forced)" : "");
@@ -319,6 +330,10 @@ source_done(struct source *src, enum source_outcome o, int items,
 		return;
 	}
 	log_oneline(one, sizeof(one), msg != NULL ? msg : "");
+	if (src->force_next & SRC_F_STARTED)
+		src->last_duration_ms = source_now_ms() - src->started_ms;
+	if (o == SRC_FAILED)
+		src->last_failed = (int64_t)time(NULL);
 	src->running = 0;
 	queued = (src->force_next & SRC_F_NEXT) != 0;
 	src->force_next = 0;

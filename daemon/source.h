@@ -73,11 +73,19 @@ struct source {
 	int			(*has_held)(struct source *);
 	/* JSON members with the counts of a hold (",\"dropped\":7"), for sync.held. */
 	char			 held_counts[256];
+	/*
+	 * Issue 10 (/metrics): when the last failure ended (unix seconds, 0
+	 * never) and how long the last run took, start to end, in
+	 * milliseconds (0 before the first run).
+	 */
+	int64_t			 last_failed;
+	int64_t			 last_duration_ms;
 
 	/* Private to source.c. */
 	struct event		*timer;
 	int			 force_next;
 	int			 run_id;
+	int64_t			 started_ms;	/* CLOCK_MONOTONIC at the run's start */
 	TAILQ_HEAD(, source_waiter) waiters;
 	TAILQ_ENTRY(source)	 entry;
 };

@@ -47,6 +47,8 @@ sample(const struct cfg_key *k, char *buf, size_t len)
 		return "some-model";
 	case T_ARGV:
 		return "/bin/true";
+	case T_LISTEN:
+		return "127.0.0.1:9464";
 	}
 	return "?";
 }
@@ -123,6 +125,7 @@ main(void)
 		case T_PATH:
 		case T_URL:
 		case T_MODEL:
+		case T_LISTEN:
 			width = sizeof(char *);
 			break;
 		default:

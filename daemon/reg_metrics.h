@@ -1,0 +1,18 @@
+/* reg_metrics.h: the read side /metrics uses (issue 10 item 4): counts and the first active models, bounded. */
+#ifndef MODELREG_REG_METRICS_H
+#define MODELREG_REG_METRICS_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "db_metrics.h"
+#include "registry.h"
+
+/* Models in all and active ones, off indexes (no scan of the table's rows). */
+enum reg_rc reg_metrics_counts(sqlite3 *, int64_t *models, int64_t *active);
+/* The first max active models by id with their latest sample; *n how many. */
+enum reg_rc reg_metrics_models(sqlite3 *, int max,
+	    int (*cb)(const struct db_metrics_model *, void *), void *arg,
+	    int *n);
+
+#endif
