@@ -117,6 +117,8 @@ resolve_batch_shutdown(void)
 		event_free(ev_flush);
 	ev_flush = NULL;
 	/* The import worker is stopped: nothing holds the write lock. */
+	if (ses != NULL)
+		sessions_mark_renewed(ses);
 	if (resolve_batch_flush() != 0)
 		log_warnx("RESOLVE's last sessions and counts were not written");
 	sessions_free(ses);
