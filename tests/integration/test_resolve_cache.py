@@ -193,6 +193,8 @@ def test_sources(t):
         "the first uptime and ZDR runs")
 
     # ZDR lost: a REFRESH zdr that no longer names acme/gamma
+    st, r = resolve(d, "RESOLVE acme/gamma session=zs")
+    t.eq((st, r.get("id")), ("OK 1", "acme/gamma"), "a session on gamma")
     st, r = warm(t, d, "RESOLVE acme/gamma", "a model with ZDR")
     t.eq((r.get("id"), r.get("reason")), ("acme/gamma", "requested"), "gamma has ZDR")
     srv.set("/zdr", "bytes", data=json.dumps({"data": [{"model_id": s} for s in ZDR[:2]]}),
@@ -206,6 +208,30 @@ def test_sources(t):
     t.ok((r.get("id"), r.get("reason")) == ("acme/alpha", "fallback")
         and r.get("why") in ("no_zdr", "inactive"),
         "after ZDR is lost: fallback (why %s), not the cached answer" % r.get("why"))
+
+    # Leftover (c) of issue 9: the held list applied (force=yes) removes
+    # gamma; its session stops counting for the id at once (stored as an
+    # orphan by the next batch) and falls back at its next RESOLVE.
+    st, recs = d.request("REFRESH zdr force=yes", timeout=30)
+    t.ok(st == "OK 1" and recs[0].get("outcome") == "ok",
+        "REFRESH zdr force=yes applies the list (%s)" % (recs[0] if recs else st))
+    st, _ = d.request("SHOW acme/gamma")
+    t.err(st, "notfound", "gamma was removed")
+
+    def orphaned():
+        c = sqlite3.connect(d.db, timeout=10)
+        try:
+            row = c.execute("SELECT orphan FROM sessions WHERE id = 'zs'").fetchone()
+        finally:
+            c.close()
+        return row is not None and row[0] == 1
+    d.wait_for(orphaned, 10, "the session to be stored as an orphan")
+    t.ok(orphaned(), "a ZDR removal ends the counting of its model's sessions "
+        "(the stored session is an orphan)")
+    st, r = resolve(d, "RESOLVE session=zs")
+    t.eq((r.get("id"), r.get("reason"), r.get("requested"), r.get("why")),
+        ("acme/alpha", "fallback", "acme/gamma", "removed"),
+        "the session's next RESOLVE falls back, requested= the removed id")
 
     # red with failover on
     st, r = warm(t, d, "RESOLVE acme/alpha", "a green model")
