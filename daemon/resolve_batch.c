@@ -119,6 +119,8 @@ resolve_batch_shutdown(void)
 	/* The import worker is stopped: nothing holds the write lock. */
 	if (ses != NULL)
 		sessions_mark_renewed(ses);
+	if (cnt != NULL)
+		rcounts_mark_used(cnt);
 	if (resolve_batch_flush() != 0)
 		log_warnx("RESOLVE's last sessions and counts were not written");
 	sessions_free(ses);

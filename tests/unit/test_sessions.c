@@ -316,6 +316,32 @@ test_slack(void)
 	sessions_free(t);
 }
 
+/* Issue 9 item 7: a key's last use is written at first, then once the stored one is 60 s old. */
+static void
+test_used_slack(void)
+{
+	struct rcounts	*rc = rcounts_new(100);
+
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1000);
+	is_int((int)rcounts_pending(rc), 2, "used: a first use waits (and its pair)");
+	rcounts_clean(rc);
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1030);
+	is_int((int)rcounts_pending(rc), 1, "used: 30 s later only the count waits");
+	is_int((int)rcounts_last_used(rc, 9), 1030, "used: memory has the last use");
+	rcounts_clean(rc);
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1060);
+	is_int((int)rcounts_pending(rc), 2, "used: 60 s after the stored one it waits");
+	rcounts_clean(rc);
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1070);
+	rcounts_clean(rc);
+	rcounts_mark_used(rc);
+	is_int((int)rcounts_pending(rc), 1, "used: a stop writes the last use");
+	rcounts_clean(rc);
+	rcounts_mark_used(rc);
+	is_int((int)rcounts_pending(rc), 0, "used: then nothing is left");
+	rcounts_free(rc);
+}
+
 int
 main(void)
 {
@@ -325,5 +351,6 @@ main(void)
 	tap_run(test_counts());
 	tap_run(test_batch());
 	tap_run(test_slack());
+	tap_run(test_used_slack());
 	return done_testing();
 }
