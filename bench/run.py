@@ -167,6 +167,23 @@ def cache_counts(d):
         return None
 
 
+# RESOLVE's rows (issue 9 item 7): the loads, and RESOLVE's cache bound.
+RESOLVE_CONNS = (1, 50)
+RESOLVE_CACHE = "128M"
+
+
+def catalog_order(n):
+    """Every id of the catalog of n, in catalog order."""
+    out = []
+    for i in range(n):
+        mid = "%s/%s-%d" % (PROVIDERS[i % len(PROVIDERS)],
+            FAMILIES[(i // len(PROVIDERS)) % len(FAMILIES)], i)
+        if i % 17 == 0:
+            mid += ":free"
+        out.append(mid)
+    return out
+
+
 def catalog_ids(n, count=1000):
     """count ids of the catalog of n, chosen the same way every run."""
     rnd = random.Random(n)
@@ -903,17 +920,218 @@ SELECT count(*) FROM models;
                             name, self.size_name(n), cn, "s" if cn > 1 else "", dp),
                             v, target, result)
 
+    # -- RESOLVE (issue 9 item 7)
+
+    def resolve_daemon(self, n):
+        """A registry of n models, all active, the first the default, with
+        RESOLVE's cache ([daemon] cache_size) large enough for the load."""
+        body = catalog(n)
+        self.http.routes.set("/resolve-%d.json" % n, body)
+        d = self.new_daemon("resolve-%d" % n, self.url("/resolve-%d.json" % n))
+        # A chat model (the default must be one): catalog index 1.
+        default = catalog_order(n)[1]
+        text = ("[daemon]\nsocket = %s\ndatabase = %s\nlog_level = info\n"
+            "cache_size = %s\n"
+            "[seed]\nurl = %s\nformat = openrouter\nnew_model_status = active\n"
+            "default_model = %s\nalways_active =\nalways_inactive =\n"
+            "timeout = 10m\nretry_min = 1s\nretry_max = 5s\nmax_size = 256M\n"
+            "[resolve]\nmax_sessions = %d\n" % (d.sock, d.db, RESOLVE_CACHE,
+            self.url("/resolve-%d.json" % n), default, 4 * n))
+        with open(d.conf, "w") as f:
+            f.write(text)
+        d.start()
+        deadline = time.monotonic() + 300
+        while True:
+            st, recs = d.request("STATUS")
+            r = logfmt(recs[0]) if recs else {}
+            if r.get("active") == str(n) and r.get("default"):
+                break
+            if time.monotonic() > deadline:
+                d.fail("the RESOLVE registry did not fill: %r" % r)
+            time.sleep(0.2)
+        return d
+
+    def resolve_keys(self, d, n, nkeys, per):
+        """nkeys keys, key i allowed models i*per .. i*per+per-1 (every model
+        once), created by KEY CREATE pipelined 500 at a time on one
+        connection, as an admin script would: [(secret, [model ids])]."""
+        ids = catalog_order(n)
+        c = d.conn()
+        out = []
+        t0 = time.monotonic()
+        for b0 in range(0, nkeys, 500):
+            batch = []
+            lines = []
+            for i in range(b0, min(nkeys, b0 + 500)):
+                models = [ids[(i * per + j) % n] for j in range(per)]
+                batch.append(models)
+                lines.append("KEY CREATE bench%05d models=%s" % (i, ",".join(models)))
+            c.s.sendall(("\n".join(lines) + "\n").encode())
+            for models in batch:
+                st, recs = c.reply()
+                if st != "OK 1":
+                    d.fail("KEY CREATE: %s" % st)
+                out.append((logfmt(recs[0])["secret"], models))
+        c.close()
+        self.row("RESOLVE setup: %d KEY CREATE, pipelined 500 on one connection"
+            % nkeys, "%.1f s" % (time.monotonic() - t0))
+        return out
+
+    def resolve_counts(self, d):
+        st, recs = d.request("STATUS")
+        r = logfmt(recs[0]) if recs else {}
+        return tuple(int(r.get(k, 0)) for k in ("resolve_cache_hits",
+            "resolve_cache_misses", "resolve_cache_key_hits",
+            "resolve_cache_key_misses"))
+
+    def resolve_redis(self, n, vlen):
+        """A redis-server of its own, with n values of vlen bytes; then
+        redis-benchmark GET (-r n) at each load: {(c, P): rps}, or None."""
+        found = self.redis_find()
+        bm = shutil.which("redis-benchmark")
+        if found is None or bm is None or self.args.no_redis:
+            return None
+        exe, argv0 = found
+        rdir = os.path.join(self.tmp, "redis-resolve")
+        os.makedirs(rdir, exist_ok=True)
+        sock = os.path.join(rdir, "redis.sock")
+        logf = open(os.path.join(rdir, "redis.log"), "wb")
+        p = subprocess.Popen([argv0, "--port", "0", "--unixsocket", sock,
+            "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+            "--dir", rdir, "--daemonize", "no"], executable=exe,
+            stdout=logf, stderr=logf, stdin=subprocess.DEVNULL)
+        logf.close()
+        self.procs.append(p)
+        try:
+            deadline = time.monotonic() + 10
+            while not os.path.exists(sock):
+                if p.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("redis-server did not start (see %s)" % rdir)
+                time.sleep(0.05)
+            time.sleep(0.1)
+            redis_populate(sock, n, vlen)
+            res = {}
+            for cn in RESOLVE_CONNS:
+                for dp in self.depths:
+                    cnt = 20000 * dp * (2 if cn > 1 else 1)
+                    if self.quick:
+                        cnt //= 4
+                    r = subprocess.run([bm, "-s", sock, "-c", str(cn), "-P",
+                        str(dp), "-n", str(cnt), "-t", "get", "-r", str(n),
+                        "--csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        timeout=300)
+                    for ln in r.stdout.decode().splitlines():
+                        f = [x.strip('"') for x in ln.split(",")]
+                        if len(f) > 1 and f[0] != "test":
+                            try:
+                                res[(cn, dp)] = float(f[1])
+                            except ValueError:
+                                pass
+            return res
+        finally:
+            p.terminate()
+            p.wait(10)
+            self.procs.remove(p)
+
+    def run_resolve(self):
+        n = self.big
+        per = 10
+        nkeys = n // per
+        sz = self.size_name(n)
+        say("RESOLVE: a %s registry, every model active" % sz)
+        d = self.resolve_daemon(n)
+        keys = self.resolve_keys(d, n, nkeys, per)
+        files = {}
+        for sess in (False, True):
+            path = os.path.join(self.tmp, "resolve-%s.txt" % ("session" if sess else "key"))
+            with open(path, "w") as f:
+                for i, (secret, models) in enumerate(keys):
+                    for j, m in enumerate(models):
+                        f.write("RESOLVE %s key=%s%s\n" % (m, secret,
+                            " session=conv-%d" % j if sess else ""))
+            files[sess] = path
+        st, recs = d.request("RESOLVE %s key=%s" % (keys[0][1][0], keys[0][0]))
+        if st != "OK 1":
+            d.fail("RESOLVE: %s" % st)
+        vlen = len(recs[0])
+        # A warm pass first: 4 draws per line (about 98% of the lines
+        # drawn at least once), so the cache holds the whole working set
+        # and the rows measure the hot path; each row gives its hit rates.
+        # loadgen draws lines from one fixed pseudo-random sequence, so
+        # every row asks for the same lines in the same order.
+        for sess in (False, True):
+            self.loadgen_run(d.sock, "-c", 50, "-P", 16, "-n", 4 * len(keys) * per,
+                "-t", 900, "-w", 300, "-f", files[sess], timeout=1800)
+        ours = {}
+        for sess in (False, True):
+            for cn in RESOLVE_CONNS:
+                for dp in self.depths:
+                    c0 = self.resolve_counts(d)
+                    r = self.loadgen_run(d.sock, "-c", cn, "-P", dp, "-t",
+                        self.load_secs, "-w", 300, "-n", 5000000, "-f",
+                        files[sess], timeout=900)
+                    if r["errors"] != "0" or r["protoerrs"] != "0":
+                        d.fail("RESOLVE load: %s" % r)
+                    c1 = self.resolve_counts(d)
+                    dl = [b - a for a, b in zip(c0, c1)]
+                    r["hits"] = 100.0 * dl[0] / max(dl[0] + dl[1], 1)
+                    r["key_hits"] = 100.0 * dl[2] / max(dl[2] + dl[3], 1)
+                    ours[(sess, cn, dp)] = r
+                    self.settle(d)
+                    say("RESOLVE session=%s c=%d P=%d: %s/s" % (sess, cn, dp, r["rps"]))
+        st, recs = d.request("STATUS")
+        stat = logfmt(recs[0]) if recs else {}
+        rss = d.rss().get("VmRSS", 0)
+        d.stop()
+        redis = self.resolve_redis(n, vlen)
+        for sess in (False, True):
+            for cn in RESOLVE_CONNS:
+                for dp in self.depths:
+                    r = ours[(sess, cn, dp)]
+                    rps = float(r["rps"])
+                    rr = redis.get((cn, dp)) if redis else None
+                    v = "%s/s, p99 %s ms" % (fmt_n(rps), fmt_ms(r["p99_ms"]))
+                    if rr:
+                        v += "; %sx Redis GET (%s/s, %d-byte values, %s keys)" % (
+                            fmt_ratio(rps / rr), fmt_n(rr), vlen, sz)
+                    else:
+                        v += "; no Redis"
+                    v += "; %.0f%% answer hits, %.0f%% key hits" % (r["hits"],
+                        r["key_hits"])
+                    target = result = ""
+                    if cn == 50:
+                        target = "≥ 0.5x Redis GET"
+                        result = (self.verdict(rps / rr >= 0.5) if rr else
+                            "n/a (no Redis)")
+                        if self.quick:
+                            result = self.verdict(False)
+                    self.row("RESOLVE MODEL key=%s, a random line of %s: %d keys "
+                        "x %d models each = all %s models, %d conn%s, pipeline %d"
+                        % (" session=conv-J" if sess else "", fmt_n(nkeys * per),
+                        nkeys, per, sz, cn, "s" if cn > 1 else "", dp),
+                        v, target, result)
+        self.row("RESOLVE's cache after the loads ([daemon] cache_size = %s)"
+            % RESOLVE_CACHE, "%s entries, %.0f MiB; daemon RSS %.0f MiB" % (
+            stat.get("resolve_cache_entries", "?"),
+            int(stat.get("resolve_cache_bytes", 0)) / 1048576.0, rss))
+
     # -- all of it
 
     def run(self):
         t0 = time.monotonic()
         self.load_before = os.getloadavg()[0]
         say("temp folder %s; daemon %s" % (self.tmp, self.modelregd))
+        if self.args.resolve_only:
+            self.run_resolve()
+            self.elapsed = time.monotonic() - t0
+            self.load_after = os.getloadavg()[0]
+            return
         for n in self.sizes:
             self.run_size(n)
         load_start = len(self.rows)
         redis = self.redis_run()
         self.load_rows(redis)
+        self.run_resolve()
         # The request rates first, as the issue lists them.
         self.rows = self.rows[load_start:] + self.rows[:load_start]
         self.elapsed = time.monotonic() - t0
@@ -1006,6 +1224,8 @@ def main():
         help="1k and 10k models, fewer connections, shorter runs")
     ap.add_argument("--keep", action="store_true", help="keep the temp folder")
     ap.add_argument("--no-redis", action="store_true", help="no Redis ratios")
+    ap.add_argument("--resolve-only", action="store_true",
+        help="only the RESOLVE rows (issue 9 item 7), with their own Redis GET")
     args = ap.parse_args()
     b = Bench(args)
     ok = False

@@ -52,6 +52,7 @@ const struct command commands[] = {
 	    "  --provider P                  only models of provider P\n"
 	    "  --search TEXT                 only models whose id, name, provider,\n"
 	    "                                description or alias contains TEXT\n"
+	    "                                (the label and org aliases too)\n"
 	    "  --sort name|provider|context|price|status\n"
 	    "                                sort key (default name)\n"
 	    "  --desc                        sort in descending order\n"

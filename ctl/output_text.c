@@ -300,36 +300,57 @@ static const struct column out_model_cols[] = {
 };
 #define MODEL_NCOLS	(int)(sizeof(out_model_cols) / sizeof(out_model_cols[0]))
 
+/*
+ * Issue 9: when a listed model has an organisation label, a LABEL column
+ * follows ID (the catalog's NAME stays beside it, whole as before); a
+ * list without labels prints the table it always printed.
+ */
+static const struct column out_model_label_cols[] = {
+	{ "ID", 0 }, { "LABEL", 0 }, { "NAME", 0 }, { "KIND", 0 },
+	{ "STATUS", 0 }, { "HEALTH", 0 }, { "ZDR", 0 }, { "CONTEXT", 1 },
+	{ "PROMPT $/1M", 1 }, { "COMPL $/1M", 1 }, { "FEATURES", 0 },
+};
+#define LABEL_WIDTH	28	/* LABEL column: a label is at most 64 bytes */
+
 /* The aligned table of `list`. */
 void
 out_models_text(struct record *recs, int n)
 {
 	char	**cells;
-	int	 i;
+	int	 i, c, labels = 0, ncols = MODEL_NCOLS;
 
 	if (n == 0) {
 		printf("no models\n");
 		return;
 	}
-	if ((cells = out_cells(MODEL_NCOLS, n)) == NULL)
+	for (i = 0; i < n && !labels; i++)
+		labels = record_get(&recs[i], "label") != NULL &&
+		    record_get(&recs[i], "label")[0] != '\0';
+	if (labels)
+		ncols++;
+	if ((cells = out_cells(ncols, n)) == NULL)
 		return;
 	for (i = 0; i < n; i++) {
 		const struct record	*r = &recs[i];
 		char			**row;
 
-		row = cells + (size_t)(i + 1) * MODEL_NCOLS;
-		row[0] = out_cell(record_pair(r, "id"), 0);
-		row[1] = out_cell(record_pair(r, "name"), NAME_WIDTH);
-		row[2] = out_cell(record_pair(r, "kind"), 16);
-		row[3] = out_cell_status(r);
-		row[4] = out_cell_health(r);
-		row[5] = out_cell_yesno(r, "zdr");
-		row[6] = out_cell(record_pair(r, "context_length"), 0);
-		row[7] = out_cell_price(r, "prompt_price", 0);
-		row[8] = out_cell_price(r, "completion_price", 1);
-		row[9] = out_cell(record_pair(r, "features"), 0);
+		row = cells + (size_t)(i + 1) * ncols;
+		c = 0;
+		row[c++] = out_cell(record_pair(r, "id"), 0);
+		if (labels)
+			row[c++] = out_cell(record_pair(r, "label"), LABEL_WIDTH);
+		row[c++] = out_cell(record_pair(r, "name"), NAME_WIDTH);
+		row[c++] = out_cell(record_pair(r, "kind"), 16);
+		row[c++] = out_cell_status(r);
+		row[c++] = out_cell_health(r);
+		row[c++] = out_cell_yesno(r, "zdr");
+		row[c++] = out_cell(record_pair(r, "context_length"), 0);
+		row[c++] = out_cell_price(r, "prompt_price", 0);
+		row[c++] = out_cell_price(r, "completion_price", 1);
+		row[c++] = out_cell(record_pair(r, "features"), 0);
 	}
-	out_table(out_model_cols, MODEL_NCOLS, cells, n);
+	out_table(labels ? out_model_label_cols : out_model_cols, ncols, cells,
+	    n);
 }
 
 /*

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "config.h"
@@ -10,8 +11,13 @@
 #include "import.h"
 #include "log.h"
 #include "proto.h"
+#include "rcounts.h"
 #include "reg_resolve.h"
+#include "reg_sessions.h"
 #include "registry.h"
+#include "resolve_batch.h"
+#include "resolve_cache.h"
+#include "sessions.h"
 
 /* param.NAME= and enforced=, by the model record's own formatter. */
 static int
@@ -28,38 +34,35 @@ resolve_settings(struct buf *b, const struct reg_resolved *r)
 	m.enforced = r->enforced;
 	return cmd_settings_record(b, &m) != 0 ? -1 : 0;
 }
-#include "reg_sessions.h"
-#include "resolve_batch.h"
-#include "sessions.h"
 
-enum cmd_ret
-cmd_resolve(struct cmd_ctx *ctx)
+/* The record's fields up to key_name= (what the cache keeps): 0 or -1. */
+static int
+resolve_fields(struct buf *b, const struct reg_resolve_out *out,
+    const char *asked)
 {
-	const struct proto_req	*req = ctx->req;
-	struct reg_resolve_in	 in;
-	struct reg_resolve_out	 out;
-	struct buf		*b = ctx->out;
-	char			 msg[1200] = "";	/* cmd_err fits it at a word */
-	enum reg_resolve_rc	 rc;
+	if (lf_str(b, "id", out->m.id) == -1 ||
+	    lf_str(b, "name", out->m.name) == -1 ||
+	    lf_str(b, "label", out->m.has_label ? out->m.label : NULL) == -1 ||
+	    lf_str(b, "provider", out->m.provider) == -1 ||
+	    lf_str(b, "kind", out->m.kind) == -1 ||
+	    resolve_settings(b, &out->m) == -1 ||
+	    lf_str(b, "reason", out->reason) == -1 ||
+	    lf_str(b, "requested", out->requested != NULL ? out->requested :
+	    asked) == -1 ||
+	    lf_str(b, "why", out->why) == -1 ||
+	    lf_str(b, "replaced", out->replaced[0] != '\0' ? out->replaced :
+	    NULL) == -1 ||
+	    lf_str(b, "warning", out->warning[0] != '\0' ? out->warning :
+	    NULL) == -1 ||
+	    lf_str(b, "key_name", out->has_key ? out->key.name : NULL) == -1)
+		return -1;
+	return 0;
+}
 
-	memset(&in, 0, sizeof(in));
-	in.model = req->argc > 1 ? req->argv[1] : NULL;
-	in.secret = proto_opt(req, "key");
-	in.failover = md.cfg->resolve_failover;
-	in.zdr_enforce = md.cfg->zdr_enforce;
-	/* Issue 9 item 4: session= (resolve_batch.c keeps them). */
-	if ((in.session = proto_opt(req, "session")) != NULL &&
-	    !sessions_id_valid(in.session))
-		return cmd_err(ctx, "usage", "bad session id: 1 to %d letters, "
-		    "digits, \".\", \"_\", \"-\" or \":\"", SESSION_ID_MAX);
-	in.sessions = resolve_sessions();
-	rc = reg_resolve(md.db, &in, &out, msg, sizeof(msg));
-	if (rc == RES_OK)
-		rc = reg_resolve_note(in.sessions, resolve_counts(), &in, &out,
-		    msg, sizeof(msg));
+static enum cmd_ret
+resolve_refuse(struct cmd_ctx *ctx, enum reg_resolve_rc rc, const char *msg)
+{
 	switch (rc) {
-	case RES_OK:
-		break;
 	case RES_NOTFOUND:
 		return cmd_err(ctx, "notfound", "%s", msg);
 	case RES_DENIED:
@@ -73,29 +76,118 @@ cmd_resolve(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
 		    "database error");
 	}
-	/*
-	 * Issue 9: the session, the counts and the key's last_used_at wait
-	 * in memory for resolve_batch.c's one transaction a second
-	 * (reg_resolve_note): RESOLVE itself writes nothing.
-	 */
-	if (lf_str(b, "id", out.m.id) == -1 ||
-	    lf_str(b, "name", out.m.name) == -1 ||
-	    lf_str(b, "label", out.m.has_label ? out.m.label : NULL) == -1 ||
-	    lf_str(b, "provider", out.m.provider) == -1 ||
-	    lf_str(b, "kind", out.m.kind) == -1 ||
-	    resolve_settings(b, &out.m) == -1 ||
-	    lf_str(b, "reason", out.reason) == -1 ||
-	    lf_str(b, "requested", out.requested != NULL ? out.requested :
-	    in.model) == -1 ||
-	    lf_str(b, "why", out.why) == -1 ||
-	    lf_str(b, "replaced", out.replaced[0] != '\0' ? out.replaced :
-	    NULL) == -1 ||
-	    lf_str(b, "warning", out.warning[0] != '\0' ? out.warning :
-	    NULL) == -1 ||
-	    lf_str(b, "key_name", out.has_key ? out.key.name : NULL) == -1 ||
-	    (in.session != NULL && lf_str(b, "session", in.session) == -1) ||
-	    lf_end(b) == -1)
+}
+
+/* The session= field and the record's end. */
+static enum cmd_ret
+resolve_end(struct cmd_ctx *ctx, const char *session)
+{
+	if ((session != NULL && lf_str(ctx->out, "session", session) == -1) ||
+	    lf_end(ctx->out) == -1)
 		return cmd_err(ctx, "internal", "out of memory");
 	ctx->n = 1;
 	return CMD_OK;
+}
+
+/*
+ * Issue 9 item 7: the hot path. The key comes from RESOLVE's cache by
+ * its secret's digest, and the answer for (policy, key, name asked) from
+ * the same cache: both under the write generation read before anything
+ * else, so any commit voids them, and each with the instant it stops
+ * being true (an expiry), checked against now. A hit is the same bytes
+ * and the same refusal reg_resolve would give; the session and the
+ * counts are kept in memory either way (reg_resolve_note_ids), for
+ * resolve_batch.c's one transaction a second: RESOLVE itself writes
+ * nothing.
+ */
+enum cmd_ret
+cmd_resolve(struct cmd_ctx *ctx)
+{
+	const struct proto_req	*req = ctx->req;
+	struct reg_resolve_in	 in;
+	struct reg_resolve_out	 out;
+	struct rcache_answer	 a;
+	struct rcache		*cache = resolve_cache();
+	struct reg_key		 k;
+	struct buf		*b = ctx->out;
+	const char		*session, *asked;
+	char			 msg[1200] = "";	/* cmd_err fits it at a word */
+	char			 abuf[256];
+	enum reg_resolve_rc	 rc;
+	uint64_t		 gen = reg_generation();
+	int64_t			 now = (int64_t)time(NULL), key = 0;
+	unsigned		 policy;
+	size_t			 start;
+
+	memset(&in, 0, sizeof(in));
+	in.model = req->argc > 1 ? req->argv[1] : NULL;
+	in.failover = md.cfg->resolve_failover;
+	in.zdr_enforce = md.cfg->zdr_enforce;
+	in.now = now;
+	policy = (in.failover ? RCACHE_FAILOVER : 0) |
+	    (in.zdr_enforce ? RCACHE_ZDR : 0);
+	/* Issue 9 item 4: session= (resolve_batch.c keeps them). */
+	if ((session = proto_opt(req, "session")) != NULL &&
+	    !sessions_id_valid(session))
+		return cmd_err(ctx, "usage", "bad session id: 1 to %d letters, "
+		    "digits, \".\", \"_\", \"-\" or \":\"", SESSION_ID_MAX);
+	if ((in.secret = proto_opt(req, "key")) != NULL) {
+		if ((rc = reg_resolve_key(md.db, cache, gen, in.secret, now, &k,
+		    msg, sizeof(msg))) != RES_OK)
+			return resolve_refuse(ctx, rc, msg);
+		in.secret = NULL;
+		in.key = &k;
+		key = k.id;
+	}
+	/* Without MODEL, a live session asks for its model. */
+	asked = reg_resolve_asked(resolve_sessions(), key, in.model, session,
+	    now, abuf, sizeof(abuf));
+
+	if (rcache_answer_get(cache, gen, policy, key, asked, now, &a)) {
+		if (a.rc != RES_OK) {
+			snprintf(msg, sizeof(msg), "%.*s", (int)a.len, a.bytes);
+			return resolve_refuse(ctx, a.rc, msg);
+		}
+		if ((rc = reg_resolve_note_ids(resolve_sessions(),
+		    resolve_counts(), session, key, a.model, a.reason, now,
+		    msg, sizeof(msg))) != RES_OK)
+			return resolve_refuse(ctx, rc, msg);
+		if (buf_append(b, a.bytes, a.len) == -1)
+			return cmd_err(ctx, "internal", "out of memory");
+		return resolve_end(ctx, session);
+	}
+
+	in.model = asked;
+	rc = reg_resolve(md.db, &in, &out, msg, sizeof(msg));
+	if (rc != RES_OK) {
+		/* The model's refusals are kept; the database's are not. */
+		if (rc != RES_INTERNAL && !out.nocache) {
+			memset(&a, 0, sizeof(a));
+			a.until = out.until;
+			a.rc = rc;
+			a.reason = -1;
+			a.bytes = msg;
+			a.len = strlen(msg);
+			rcache_answer_put(cache, gen, policy, key, asked, &a);
+		}
+		return resolve_refuse(ctx, rc, msg);
+	}
+	if ((rc = reg_resolve_note_ids(resolve_sessions(), resolve_counts(),
+	    session, key, out.m.id, rcounts_reason(out.reason), now, msg,
+	    sizeof(msg))) != RES_OK)
+		return resolve_refuse(ctx, rc, msg);
+	start = b->len;
+	if (resolve_fields(b, &out, asked) == -1)
+		return cmd_err(ctx, "internal", "out of memory");
+	if (!out.nocache) {
+		memset(&a, 0, sizeof(a));
+		a.until = out.until;
+		a.rc = RES_OK;
+		a.reason = rcounts_reason(out.reason);
+		snprintf(a.model, sizeof(a.model), "%s", out.m.id);
+		a.bytes = b->data + start;
+		a.len = b->len - start;
+		rcache_answer_put(cache, gen, policy, key, asked, &a);
+	}
+	return resolve_end(ctx, session);
 }

@@ -411,6 +411,37 @@ db_page_cb(const struct model *m, void *arg)
 }
 
 /*
+ * provider= and search= (db_filter_plan_sql's), where search= also
+ * matches the organisation's label and org aliases (issue 9's settings):
+ * ((the catalog's fields) OR a label OR an org alias holding the text).
+ * Only models with settings have rows in those two tables, so their
+ * terms read a few rows; with noindex they are written +id, so they
+ * cannot drive the query either.
+ */
+static int
+db_models_search_sql(struct buf *sql, const struct list_query *q,
+    const char *tbl, int noindex)
+{
+	const char	*plus = noindex ? "+" : "";
+
+	if (db_filter_plan_sql(sql, tbl, "model", q->provider, NULL,
+	    noindex) == -1)
+		return -1;
+	if (q->search == NULL)
+		return 0;
+	if (buf_puts(sql, " AND ((1") == -1 ||
+	    db_filter_plan_sql(sql, tbl, "model", NULL, q->search,
+	    noindex) == -1 ||
+	    buf_printf(sql, ") OR %s%s.id IN (SELECT s.model FROM"
+	    " model_settings AS s WHERE instr(lower(s.label), lower(:search))"
+	    " > 0) OR %s%s.id IN (SELECT a.model FROM model_org_aliases AS a"
+	    " WHERE instr(lower(a.alias), lower(:search)) > 0))", plus, tbl,
+	    plus, tbl) == -1)
+		return -1;
+	return 0;
+}
+
+/*
  * LIST's conditions over table or alias tbl, built only from the fixed
  * fragments below; the user's text is always bound, never put into the
  * SQL. With noindex no filter may drive the query (+status, +kind, and
@@ -431,8 +462,7 @@ db_models_where(struct buf *sql, const struct list_query *q, const char *tbl,
 	if (q->status == RS_INACTIVE && buf_printf(sql,
 	    " AND %sstatus = 'inactive'", plus) == -1)
 		return -1;
-	if (db_filter_plan_sql(sql, tbl, "model", q->provider, q->search,
-	    noindex) == -1)
+	if (db_models_search_sql(sql, q, tbl, noindex) == -1)
 		return -1;
 	if (q->kind != NULL && buf_printf(sql, " AND %skind = :kind",
 	    plus) == -1)

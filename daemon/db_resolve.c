@@ -119,3 +119,22 @@ db_id_deleted(sqlite3 *db, const char *id)
 	db_stmt_done(db, st);
 	return r;
 }
+
+int
+db_secret_until(sqlite3 *db, const unsigned char *hash, size_t hlen,
+    int64_t *until)
+{
+	sqlite3_stmt	*st;
+
+	/* The digest is api_key_secrets' primary key: one seek. */
+	*until = 0;
+	if ((st = db_stmt(db, DB_STMT_SECRET_UNTIL, "SELECT coalesce(until, 0)"
+	    " FROM api_key_secrets WHERE hash = ?1")) == NULL)
+		return -1;
+	if (sqlite3_bind_blob(st, 1, hash, (int)hlen, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		db_stmt_done(db, st);
+		return -1;
+	}
+	return db_stmt_int64(db, st, until, "a secret's end");
+}

@@ -39,8 +39,17 @@ struct rkey {
 	int64_t		 id;
 	uint64_t	 n[RC_N];
 	int64_t		 used;
+	int64_t		 written;	/* the last use the database has (0: none) */
 	int		 dirty;
 };
+
+/*
+ * Issue 9 item 7: a key's last use is written once the stored one is
+ * this old (the first use at once), not every second it is used; key
+ * show reads memory (rcounts_last_used), so only a crash loses up to
+ * this much of it. rcounts_mark_used writes the rest at stop.
+ */
+#define RCOUNTS_USED_SLACK	60
 
 /* Counts of one (model, key) waiting for the writer. */
 struct rpair {
@@ -241,7 +250,8 @@ rcounts_add(struct rcounts *rc, const char *model, int64_t key, int reason,
 		k->n[reason]++;
 		if (now > k->used) {
 			k->used = now;
-			if (!k->dirty) {
+			if (!k->dirty && (k->written == 0 ||
+			    now - k->written >= RCOUNTS_USED_SLACK)) {
 				k->dirty = 1;
 				rc->ndirtykeys++;
 			}
@@ -293,7 +303,23 @@ rcounts_load_key(struct rcounts *rc, int64_t key, int reason, uint64_t n,
 		k->n[reason] += n;
 	if (last_used > k->used)
 		k->used = last_used;
+	if (k->used > k->written)
+		k->written = k->used;
 	return 0;
+}
+
+void
+rcounts_mark_used(struct rcounts *rc)
+{
+	struct rkey	*k;
+	size_t		 i;
+
+	for (i = 0; i < rc->keys.nb; i++)
+		for (k = rc->keys.b[i]; k != NULL; k = k->hnext)
+			if (!k->dirty && k->used > k->written) {
+				k->dirty = 1;
+				rc->ndirtykeys++;
+			}
 }
 
 void
@@ -378,8 +404,11 @@ rcounts_clean(struct rcounts *rc)
 	rc->pairs.n = 0;
 	if (rc->ndirtykeys > 0)
 		for (i = 0; i < rc->keys.nb; i++)
-			for (k = rc->keys.b[i]; k != NULL; k = k->hnext)
+			for (k = rc->keys.b[i]; k != NULL; k = k->hnext) {
+				if (k->dirty)
+					k->written = k->used;
 				k->dirty = 0;
+			}
 	rc->ndirtykeys = 0;
 }
 

@@ -31,6 +31,8 @@ int	 rcounts_load_model(struct rcounts *, const char *model, int reason,
 	    uint64_t n);
 int	 rcounts_load_key(struct rcounts *, int64_t key, int reason,
 	    uint64_t n, int64_t last_used);
+/* Issue 9 item 7: mark every key whose last use is not written yet (a use waits up to 60 s to be written): for the last batch at stop. */
+void	 rcounts_mark_used(struct rcounts *);
 
 /* Totals per reason (n[RC_N]); a model or key never counted has zeros. */
 void	 rcounts_model(struct rcounts *, const char *model, uint64_t *n);

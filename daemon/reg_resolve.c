@@ -13,6 +13,7 @@
 #include "reg_keys.h"
 #include "reg_resolve.h"
 #include "reg_sessions.h"
+#include "resolve_cache.h"
 
 enum reg_resolve_rc
 res_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
@@ -28,22 +29,42 @@ res_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
 	return rc;
 }
 
-/* The key of a secret, usable now: RES_OK, or RES_DENIED with why. */
-static enum reg_resolve_rc
-res_key(sqlite3 *db, const char *secret, int64_t now, struct reg_key *k,
-    char *msg, size_t len)
+/*
+ * The key of a secret, usable now: RES_OK, or RES_DENIED with why.
+ * Issue 9 item 7: through rc (NULL: none) by the secret's digest, under
+ * gen; an entry lasts until the secret stops working (db_secret_until)
+ * and is checked against now, and reg_key_usable runs on every request,
+ * cached or not, so an expiry between two requests is seen.
+ */
+enum reg_resolve_rc
+reg_resolve_key(sqlite3 *db, struct rcache *rc, uint64_t gen,
+    const char *secret, int64_t now, struct reg_key *k, char *msg, size_t len)
 {
 	unsigned char	 h[KEY_HASH_LEN];
 	char		 why[512];
+	int64_t		 until = 0;
 	int		 r;
 
+	now = reg_clock(now);
 	/* Never echo it: a secret in a message would reach logs. */
 	if (!keysecret_valid(secret))
 		return res_msg(RES_DENIED, msg, len, "key= is not an API key "
 		    "(mr_ and 43 base64url characters)");
 	if (keysecret_hash(secret, h) == -1)
 		return res_msg(RES_INTERNAL, msg, len, "cannot hash the key");
-	r = db_key_by_hash(db, h, now, k);
+	if (rcache_key_get(rc, gen, h, now, k))
+		r = 0;
+	else {
+		r = db_key_by_hash(db, h, now, k);
+		/* Unknown digests are not kept: a flood of them evicts nothing. */
+		if (r == 0 && rc != NULL && gen != 0) {
+			if (db_secret_until(db, h, sizeof(h), &until) == -1)
+				r = -1;
+			else
+				rcache_key_put(rc, gen, h, until != 0 ? until :
+				    INT64_MAX, k);
+		}
+	}
 	keysecret_wipe(h, sizeof(h));
 	if (r == -1)
 		return res_msg(RES_INTERNAL, msg, len, "database error");
@@ -53,6 +74,21 @@ res_key(sqlite3 *db, const char *secret, int64_t now, struct reg_key *k,
 	if (!reg_key_usable(k, now, why, sizeof(why)))
 		return res_msg(RES_DENIED, msg, len, "%s", why);
 	return RES_OK;
+}
+
+static enum reg_resolve_rc
+res_key(sqlite3 *db, const char *secret, int64_t now, struct reg_key *k,
+    char *msg, size_t len)
+{
+	return reg_resolve_key(db, NULL, 0, secret, now, k, msg, len);
+}
+
+/* The answer stops being true at t (an expiry): keep the earliest. */
+static void
+res_until(struct reg_resolve_out *out, int64_t t, int64_t now)
+{
+	if (t > now && t < out->until)
+		out->until = t;
 }
 
 /* The generation of the key's grant for id (0: none); -1 on error. */
@@ -108,6 +144,12 @@ res_failover(sqlite3 *db, const struct reg_resolve_in *in,
 	struct reg_resolved	 a;
 	int			 n, i, r, nkey = 0, nzdr = 0;
 
+	/*
+	 * Issue 9 item 7: an answer that went through here is never cached:
+	 * the alternatives are chosen with the clock (not expired) and the
+	 * path runs only while a model is red.
+	 */
+	out->nocache = 1;
 	if ((n = db_alternatives(db, out->m.id, now, 0, 0, ids,
 	    FAILOVER_MAX)) == -1)
 		return res_msg(RES_INTERNAL, msg, len, "database error");
@@ -165,6 +207,7 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 
 	memset(out, 0, sizeof(*out));
 	memset(&m, 0, sizeof(m));
+	out->until = INT64_MAX;
 	if (in->key != NULL) {
 		*k = *in->key;		/* issue 9: a session's second step */
 		out->has_key = 1;
@@ -173,6 +216,8 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 			return rc;
 		out->has_key = 1;
 	}
+	if (out->has_key)
+		res_until(out, k->expires_at, now);
 	/* Issue 9 item 4: without MODEL, a live session asks for its model. */
 	if (in->model == NULL && in->session != NULL && in->sessions != NULL)
 		return reg_resolve_session(db, in, out, msg, len);
@@ -183,6 +228,9 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 	if (in->model != NULL) {
 		if ((r = db_resolve_model(db, in->model, &m)) == -1)
 			return res_msg(RES_INTERNAL, msg, len, "database error");
+		/* An active model's answer changes when it expires. */
+		if (r == 0 && m.active)
+			res_until(out, m.expires_at, now);
 		if (r == 1) {
 			/* Not here now: removed, or never here at all. */
 			if ((r = db_id_deleted(db, in->model)) == -1)

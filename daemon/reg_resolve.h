@@ -62,6 +62,13 @@ struct reg_resolve_out {
 	/* Issue 9 item 4: what was asked when a session asked for its model; NULL: in->model. */
 	const char		*requested;
 	char			 asked[256];
+	/*
+	 * Issue 9 item 7: the earliest instant the answer stops being true
+	 * (the model asked for expiring, the key expiring; INT64_MAX for
+	 * none), and whether it may not be cached at all (a failover).
+	 */
+	int64_t			 until;
+	int			 nocache;
 };
 
 /*
@@ -84,6 +91,16 @@ enum reg_resolve_rc res_msg(enum reg_resolve_rc, char *msg, size_t len,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 enum reg_resolve_rc reg_resolve(sqlite3 *, const struct reg_resolve_in *,
 	    struct reg_resolve_out *, char *msg, size_t len);
+
+struct rcache;
+/*
+ * Issue 9 item 7: the key of secret, usable at now (RES_OK, k set) or
+ * RES_DENIED with why, read through rc (NULL: straight from the
+ * database) under the write generation gen read before it.
+ */
+enum reg_resolve_rc reg_resolve_key(sqlite3 *, struct rcache *rc,
+	    uint64_t gen, const char *secret, int64_t now, struct reg_key *k,
+	    char *msg, size_t len);
 
 
 #endif

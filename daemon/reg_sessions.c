@@ -39,18 +39,41 @@ reg_resolve_session(sqlite3 *db, const struct reg_resolve_in *in,
 	return rc;
 }
 
+const char *
+reg_resolve_asked(struct sessions *ses, int64_t key, const char *model,
+    const char *session, int64_t now, char *buf, size_t len)
+{
+	const char	*sm;
+
+	if (model != NULL || session == NULL || ses == NULL)
+		return model;
+	/* As reg_resolve_session: a live session asks for its model. */
+	if ((sm = sessions_model(ses, key, session, reg_clock(now))) == NULL)
+		return NULL;
+	snprintf(buf, len, "%s", sm);
+	return buf;
+}
+
 enum reg_resolve_rc
 reg_resolve_note(struct sessions *ses, struct rcounts *rc,
     const struct reg_resolve_in *in, const struct reg_resolve_out *out,
     char *msg, size_t len)
 {
-	int64_t	 key = out->has_key ? out->key.id : 0;
-	int64_t	 now = reg_clock(in->now);
+	return reg_resolve_note_ids(ses, rc, in->session,
+	    out->has_key ? out->key.id : 0, out->m.id,
+	    rcounts_reason(out->reason), reg_clock(in->now), msg, len);
+}
+
+enum reg_resolve_rc
+reg_resolve_note_ids(struct sessions *ses, struct rcounts *rc,
+    const char *session, int64_t key, const char *model, int reason,
+    int64_t now, char *msg, size_t len)
+{
 	int	 r;
 
-	if (in->session != NULL && ses != NULL) {
+	if (session != NULL && ses != NULL) {
 		/* The session goes where the answer is: a fallback moves it. */
-		r = sessions_touch(ses, key, in->session, out->m.id, now);
+		r = sessions_touch(ses, key, session, model, now);
 		if (r == 1)
 			return res_msg(RES_UNAVAILABLE, msg, len, "too many "
 			    "live sessions: RELEASE the ones that ended, or "
@@ -59,8 +82,8 @@ reg_resolve_note(struct sessions *ses, struct rcounts *rc,
 			return res_msg(RES_INTERNAL, msg, len, "out of memory");
 	}
 	/* Statistics: a count that cannot be kept is only not written. */
-	if (rc != NULL && (r = rcounts_reason(out->reason)) >= 0)
-		(void)rcounts_add(rc, out->m.id, key, r, now);
+	if (rc != NULL && reason >= 0)
+		(void)rcounts_add(rc, model, key, reason, now);
 	return RES_OK;
 }
 

@@ -29,6 +29,21 @@ enum reg_resolve_rc reg_resolve_session(sqlite3 *,
 enum reg_resolve_rc reg_resolve_note(struct sessions *, struct rcounts *,
 	    const struct reg_resolve_in *, const struct reg_resolve_out *,
 	    char *msg, size_t len);
+/*
+ * Issue 9 item 7: the name RESOLVE asks for: model when given, else the
+ * model of key's live session (copied to buf), else NULL (the default).
+ */
+const char *reg_resolve_asked(struct sessions *, int64_t key,
+	    const char *model, const char *session, int64_t now, char *buf,
+	    size_t len);
+/*
+ * The same from what RESOLVE's cache keeps (issue 9 item 7): session
+ * (NULL: none), key (0: none), the model answered and the reason
+ * (rcounts_reason), at now.
+ */
+enum reg_resolve_rc reg_resolve_note_ids(struct sessions *, struct rcounts *,
+	    const char *session, int64_t key, const char *model, int reason,
+	    int64_t now, char *msg, size_t len);
 
 /* RELEASE session=ID [key=SECRET]: the key's session ends. */
 struct reg_release_in {

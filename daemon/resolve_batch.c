@@ -15,6 +15,7 @@
 #include "rcounts.h"
 #include "reg_sessions.h"
 #include "resolve_batch.h"
+#include "resolve_cache.h"
 #include "sessions.h"
 
 #define RCOUNTS_PENDING_MAX	100000	/* (model, key) pairs waiting for a batch */
@@ -22,6 +23,7 @@
 static struct sessions	*ses;
 static struct rcounts	*cnt;
 static struct event	*ev_flush;
+static struct rcache	*rcache;	/* issue 9 item 7: RESOLVE's hot path */
 static int64_t		 last_fail_log;
 
 static void
@@ -43,6 +45,21 @@ struct rcounts *
 resolve_counts(void)
 {
 	return cnt;
+}
+
+/*
+ * RESOLVE's cache, bounded by [daemon] cache_size like SHOW's (each has
+ * its own bound of that size), which a reload may change. Made on first
+ * use; NULL (out of memory) caches nothing.
+ */
+struct rcache *
+resolve_cache(void)
+{
+	if (rcache == NULL)
+		rcache = rcache_new(md.cfg->cache_size);
+	else if (rcache_max(rcache) != md.cfg->cache_size)
+		rcache_set_max(rcache, md.cfg->cache_size);
+	return rcache;
 }
 
 int
@@ -100,12 +117,18 @@ resolve_batch_shutdown(void)
 		event_free(ev_flush);
 	ev_flush = NULL;
 	/* The import worker is stopped: nothing holds the write lock. */
+	if (ses != NULL)
+		sessions_mark_renewed(ses);
+	if (cnt != NULL)
+		rcounts_mark_used(cnt);
 	if (resolve_batch_flush() != 0)
 		log_warnx("RESOLVE's last sessions and counts were not written");
 	sessions_free(ses);
 	rcounts_free(cnt);
+	rcache_free(rcache);
 	ses = NULL;
 	cnt = NULL;
+	rcache = NULL;
 }
 
 static int
@@ -146,6 +169,23 @@ resolve_key_usage(struct buf *b, int64_t key)
 	return counts_fields(b, n) != 0 ? -1 : 0;
 }
 
+/* Issue 9 item 7: RESOLVE's cache in STATUS, as SHOW's cache_* fields. */
+static int
+resolve_cache_fields(struct buf *b)
+{
+	struct rcache_stats	 st;
+
+	rcache_get_stats(resolve_cache(), &st);
+	return lf_int(b, "resolve_cache_entries", (int64_t)st.c.entries) |
+	    lf_int(b, "resolve_cache_bytes", (int64_t)st.c.bytes) |
+	    lf_int(b, "resolve_cache_max", (int64_t)st.c.max) |
+	    lf_int(b, "resolve_cache_hits", (int64_t)st.hits) |
+	    lf_int(b, "resolve_cache_misses", (int64_t)st.misses) |
+	    lf_int(b, "resolve_cache_key_hits", (int64_t)st.key_hits) |
+	    lf_int(b, "resolve_cache_key_misses", (int64_t)st.key_misses) |
+	    lf_int(b, "resolve_cache_flushes", (int64_t)st.c.flushes);
+}
+
 int
 resolve_status(struct buf *b)
 {
@@ -157,7 +197,7 @@ resolve_status(struct buf *b)
 	if (cnt != NULL)
 		rcounts_total(cnt, n);
 	if (lf_int(b, "sessions", (int64_t)live) == -1 ||
-	    counts_fields(b, n) != 0)
+	    counts_fields(b, n) != 0 || resolve_cache_fields(b) == -1)
 		return -1;
 	return 0;
 }

@@ -21,6 +21,8 @@ int	 resolve_batch_flush(void);
 /* The daemon's tables, with [resolve]'s limits applied; NULL before init. */
 struct sessions	*resolve_sessions(void);
 struct rcounts	*resolve_counts(void);
+/* Issue 9 item 7: RESOLVE's cache (resolve_cache.h), [daemon] cache_size applied; NULL: none. */
+struct rcache	*resolve_cache(void);
 
 /*
  * A model record's live part, appended from memory (never cached):

@@ -19,6 +19,7 @@ struct session {
 	struct smodel	*m;
 	int64_t		 key;
 	int64_t		 renewed;
+	int64_t		 written;	/* the renewal the database has (0: none) */
 	unsigned	 dirty:1;	/* opened, renewed or moved: to write */
 	unsigned	 ended:1;	/* released: to delete, then free */
 	unsigned	 orphan:1;	/* its model was deleted: counts nowhere */
@@ -335,6 +336,17 @@ session_place(struct sessions *t, struct session *s, const char *model)
 	return 0;
 }
 
+/* How old a stored renewal may get before a renewal is written: a quarter of the TTL, at most a minute. */
+#define SESSIONS_WRITE_SLACK	60
+
+static int64_t
+write_slack(const struct sessions *t)
+{
+	int64_t	 q = t->ttl / 4;
+
+	return q < SESSIONS_WRITE_SLACK ? q : SESSIONS_WRITE_SLACK;
+}
+
 static void
 mark(struct sessions *t, struct session *s)
 {
@@ -380,7 +392,7 @@ sessions_touch(struct sessions *t, int64_t key, const char *sid,
     const char *model, int64_t now)
 {
 	struct session	*s;
-	int		 r;
+	int		 r, reopened;
 
 	sessions_prune(t, now);
 	s = *find_session(t, key, sid);
@@ -390,6 +402,7 @@ sessions_touch(struct sessions *t, int64_t key, const char *sid,
 		mark(t, s);
 		return 0;
 	}
+	reopened = s->ended;
 	if (s->ended) {
 		/* Released, not yet written: open again in place. */
 		slist_remove(&t->ended, s);
@@ -400,7 +413,17 @@ sessions_touch(struct sessions *t, int64_t key, const char *sid,
 		slist_remove(&t->live, s);
 	s->renewed = now;
 	slist_append(&t->live, s);
-	mark(t, s);
+	/*
+	 * Issue 9 item 7: a plain renewal is written only once the stored
+	 * one is write_slack old, so a busy session costs one upsert a
+	 * minute, not one a second; opening, moving and reopening are
+	 * written at once. What the database may lag by is only the
+	 * read-back after a crash (a session ends up to the slack early);
+	 * a clean stop writes every renewal (sessions_mark_renewed).
+	 */
+	if (reopened || s->orphan || strcmp(s->m->id, model) != 0 ||
+	    now - s->written >= write_slack(t))
+		mark(t, s);
 	/* Out of memory: renewed, on its old model. */
 	return session_place(t, s, model);
 }
@@ -462,10 +485,23 @@ sessions_load(struct sessions *t, int64_t key, const char *sid,
     const char *model, int64_t renewed_at, int orphan)
 {
 	struct session	*s;
+	int		 r;
 
 	if (!sessions_id_valid(sid) || *find_session(t, key, sid) != NULL)
 		return 0;	/* not ours to judge: skip it */
-	return session_new(t, key, sid, model, renewed_at, orphan, &s);
+	if ((r = session_new(t, key, sid, model, renewed_at, orphan, &s)) == 0)
+		s->written = renewed_at;
+	return r;
+}
+
+void
+sessions_mark_renewed(struct sessions *t)
+{
+	struct session	*s;
+
+	for (s = t->live.head; s != NULL; s = s->next)
+		if (s->renewed != s->written)
+			mark(t, s);
 }
 
 int
@@ -490,8 +526,11 @@ sessions_clean(struct sessions *t)
 
 	while (t->ended.head != NULL)
 		session_free(t, t->ended.head);
-	for (s = t->live.head; s != NULL; s = s->next)
+	for (s = t->live.head; s != NULL; s = s->next) {
+		if (s->dirty)
+			s->written = s->renewed;
 		s->dirty = 0;
+	}
 	t->ndirty = 0;
 	t->npruned = 0;
 }

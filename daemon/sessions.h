@@ -53,6 +53,13 @@ size_t	 sessions_live(struct sessions *, int64_t now);
  */
 void	 sessions_model_gone(struct sessions *, const char *model);
 
+/*
+ * Issue 9 item 7: mark every session whose last renewal is not written
+ * yet (a plain renewal waits up to a quarter of the TTL, at most 60 s,
+ * to be written): for the last batch at stop.
+ */
+void	 sessions_mark_renewed(struct sessions *);
+
 /* A session read back at start (not marked for the writer). 0, 1 full, -1. */
 int	 sessions_load(struct sessions *, int64_t key, const char *sid,
 	    const char *model, int64_t renewed_at, int orphan);

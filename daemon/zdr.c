@@ -21,6 +21,8 @@
 #include "log.h"
 #include "reg_zdr.h"
 #include "registry.h"
+#include "resolve_batch.h"
+#include "sessions.h"
 #include "source.h"
 #include "zdr.h"
 
@@ -203,6 +205,25 @@ zdr_job_work(sqlite3 *db, void *arg)
 	j->rc = reg_zdr_apply(db, &j->s, &in, &j->out, j->msg, sizeof(j->msg));
 }
 
+/*
+ * Issue 9: the models an enforced apply removed (every loss, the default
+ * too) stop counting their sessions now, as a DELETE with force=yes does:
+ * each session keeps the id, so its next RESOLVE falls back with
+ * requested= it, and a model synced later under the id starts at 0. On
+ * the loop: the sessions are the loop's.
+ */
+static void
+zdr_sessions_gone(const struct zdr_job *j)
+{
+	struct sessions	*ses = resolve_sessions();
+	size_t		 i;
+
+	if (ses == NULL || !j->s.enforce || j->out.removed == 0)
+		return;
+	for (i = 0; i < j->out.nlosses; i++)
+		sessions_model_gone(ses, j->out.losses[i].id);
+}
+
 /* Back on the loop: end the run with the rule's outcome. */
 static void
 zdr_job_done(void *arg, int cancelled)
@@ -233,6 +254,7 @@ zdr_job_done(void *arg, int cancelled)
 			zdr.etag = j->out.etag[0] != '\0' ? strdup(j->out.etag) :
 			    NULL;
 		}
+		zdr_sessions_gone(j);
 		source_done(&zdr.src, SRC_OK, j->out.stats.endpoints, j->msg);
 	}
 	zdr_job_free(j);

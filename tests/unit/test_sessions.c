@@ -279,6 +279,69 @@ test_batch(void)
 	rcounts_free(rc2);
 }
 
+/* Issue 9 item 7: a plain renewal is written once the stored one is a quarter of the TTL (at most 60 s) old. */
+static void
+test_slack(void)
+{
+	struct sessions	*t = sessions_new(1800, 10);
+	struct seen	 s;
+
+	memset(&s, 0, sizeof(s));
+	is_int(sessions_touch(t, 1, "a", "m1", 1000), 0, "slack: open a");
+	is_str(written(t, &s), "p:1:a:m1:1000:0", "slack: an open is written");
+	sessions_clean(t);
+	is_int(sessions_touch(t, 1, "a", "m1", 1030), 0, "slack: renew at +30 s");
+	is_str(written(t, &s), "", "slack: a renewal 30 s after the stored one waits");
+	is_int((int)sessions_pending(t), 0, "slack: nothing pending for it");
+	is_int(sessions_touch(t, 1, "a", "m1", 1060), 0, "slack: renew at +60 s");
+	is_str(written(t, &s), "p:1:a:m1:1060:0", "slack: at 60 s it is written");
+	sessions_clean(t);
+	is_int(sessions_touch(t, 1, "a", "m2", 1061), 0, "slack: a move at +1 s");
+	is_str(written(t, &s), "p:1:a:m2:1061:0", "slack: a move is written at once");
+	sessions_clean(t);
+	is_int(sessions_touch(t, 1, "a", "m2", 1070), 0, "slack: renew at +9 s");
+	is_str(written(t, &s), "", "slack: waits");
+	sessions_mark_renewed(t);
+	is_str(written(t, &s), "p:1:a:m2:1070:0", "slack: a stop writes the last renewal");
+	sessions_clean(t);
+	sessions_mark_renewed(t);
+	is_str(written(t, &s), "", "slack: then nothing is left");
+	sessions_free(t);
+	/* A short TTL (the tests' 2 s): every renewal is written. */
+	t = sessions_new(2, 10);
+	(void)sessions_touch(t, 1, "b", "m1", 1000);
+	sessions_clean(t);
+	(void)sessions_touch(t, 1, "b", "m1", 1001);
+	is_str(written(t, &s), "p:1:b:m1:1001:0", "slack: a 2 s TTL writes every renewal");
+	sessions_free(t);
+}
+
+/* Issue 9 item 7: a key's last use is written at first, then once the stored one is 60 s old. */
+static void
+test_used_slack(void)
+{
+	struct rcounts	*rc = rcounts_new(100);
+
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1000);
+	is_int((int)rcounts_pending(rc), 2, "used: a first use waits (and its pair)");
+	rcounts_clean(rc);
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1030);
+	is_int((int)rcounts_pending(rc), 1, "used: 30 s later only the count waits");
+	is_int((int)rcounts_last_used(rc, 9), 1030, "used: memory has the last use");
+	rcounts_clean(rc);
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1060);
+	is_int((int)rcounts_pending(rc), 2, "used: 60 s after the stored one it waits");
+	rcounts_clean(rc);
+	(void)rcounts_add(rc, "m1", 9, RC_REQUESTED, 1070);
+	rcounts_clean(rc);
+	rcounts_mark_used(rc);
+	is_int((int)rcounts_pending(rc), 1, "used: a stop writes the last use");
+	rcounts_clean(rc);
+	rcounts_mark_used(rc);
+	is_int((int)rcounts_pending(rc), 0, "used: then nothing is left");
+	rcounts_free(rc);
+}
+
 int
 main(void)
 {
@@ -287,5 +350,7 @@ main(void)
 	tap_run(test_many());
 	tap_run(test_counts());
 	tap_run(test_batch());
+	tap_run(test_slack());
+	tap_run(test_used_slack());
 	return done_testing();
 }

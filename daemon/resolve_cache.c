@@ -1,0 +1,220 @@
+/* resolve_cache.c: RESOLVE's hot path: keys by digest and decided answers in one bounded LRU, each valid for a write generation and until an instant (resolve_cache.h). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+#include "resolve_cache.h"
+
+/*
+ * The cache key's first byte tells the kinds apart, so one bound and one
+ * recency order serve both: 'K' then the digest; 'A', the policy, the
+ * key id, then '-' (no name) or '=' and the name.
+ */
+#define RC_TAG_KEY	1
+#define RC_TAG_ANSWER	2
+#define RC_NAME_MAX	255	/* longer names are never cached */
+#define RC_AKEY_MAX	(2 + sizeof(int64_t) + 1 + RC_NAME_MAX)
+
+struct rcache {
+	struct cache	*c;
+	uint64_t	 key_hits, key_misses, hits, misses;
+};
+
+/* What an answer's value starts with; the id, then the bytes, follow. */
+struct rc_ahead {
+	int64_t		 until;
+	int32_t		 rc;
+	int32_t		 reason;
+	uint32_t	 idlen;
+};
+
+struct rc_khead {
+	int64_t		 until;
+};
+
+struct rcache *
+rcache_new(size_t max)
+{
+	struct rcache	*rc;
+
+	if ((rc = calloc(1, sizeof(*rc))) == NULL)
+		return NULL;
+	if ((rc->c = cache_new(max)) == NULL) {
+		free(rc);
+		return NULL;
+	}
+	return rc;
+}
+
+void
+rcache_free(struct rcache *rc)
+{
+	if (rc == NULL)
+		return;
+	cache_free(rc->c);
+	free(rc);
+}
+
+void
+rcache_set_max(struct rcache *rc, size_t max)
+{
+	cache_set_max(rc->c, max);
+}
+
+size_t
+rcache_max(const struct rcache *rc)
+{
+	struct cache_stats	 st;
+
+	cache_get_stats(rc->c, &st);
+	return st.max;
+}
+
+int
+rcache_key_get(struct rcache *rc, uint64_t gen,
+    const unsigned char h[KEY_HASH_LEN], int64_t now, struct reg_key *k)
+{
+	char		 key[1 + KEY_HASH_LEN];
+	struct rc_khead	 hd;
+	const char	*v;
+	size_t		 vlen;
+	int		 tag;
+
+	if (rc == NULL)
+		return 0;
+	key[0] = 'K';
+	memcpy(key + 1, h, KEY_HASH_LEN);
+	v = cache_get(rc->c, gen, key, sizeof(key), &tag, &vlen);
+	if (v == NULL || tag != RC_TAG_KEY ||
+	    vlen != sizeof(hd) + sizeof(*k)) {
+		rc->key_misses++;
+		return 0;
+	}
+	memcpy(&hd, v, sizeof(hd));
+	/* A rotated-out secret past its grace end is unknown: read again. */
+	if (now >= hd.until) {
+		rc->key_misses++;
+		return 0;
+	}
+	memcpy(k, v + sizeof(hd), sizeof(*k));
+	rc->key_hits++;
+	return 1;
+}
+
+void
+rcache_key_put(struct rcache *rc, uint64_t gen,
+    const unsigned char h[KEY_HASH_LEN], int64_t until,
+    const struct reg_key *k)
+{
+	char		 key[1 + KEY_HASH_LEN];
+	char		 val[sizeof(struct rc_khead) + sizeof(*k)];
+	struct rc_khead	 hd = { until };
+
+	if (rc == NULL)
+		return;
+	key[0] = 'K';
+	memcpy(key + 1, h, KEY_HASH_LEN);
+	memcpy(val, &hd, sizeof(hd));
+	memcpy(val + sizeof(hd), k, sizeof(*k));
+	(void)cache_put(rc->c, gen, key, sizeof(key), RC_TAG_KEY, val,
+	    sizeof(val));
+}
+
+/* The cache key of an answer into buf: its length, 0 when the name is too long to cache. */
+static size_t
+rc_akey(char *buf, unsigned policy, int64_t key, const char *name)
+{
+	size_t	 n = 0, nl;
+
+	buf[n++] = 'A';
+	buf[n++] = (char)policy;
+	memcpy(buf + n, &key, sizeof(key));
+	n += sizeof(key);
+	if (name == NULL) {
+		buf[n++] = '-';
+		return n;
+	}
+	if ((nl = strlen(name)) > RC_NAME_MAX)
+		return 0;
+	buf[n++] = '=';
+	memcpy(buf + n, name, nl);
+	return n + nl;
+}
+
+int
+rcache_answer_get(struct rcache *rc, uint64_t gen, unsigned policy,
+    int64_t key, const char *name, int64_t now, struct rcache_answer *a)
+{
+	char		 k[RC_AKEY_MAX];
+	struct rc_ahead	 hd;
+	const char	*v;
+	size_t		 klen, vlen;
+	int		 tag;
+
+	if (rc == NULL)
+		return 0;
+	if ((klen = rc_akey(k, policy, key, name)) == 0) {
+		rc->misses++;
+		return 0;
+	}
+	v = cache_get(rc->c, gen, k, klen, &tag, &vlen);
+	if (v == NULL || tag != RC_TAG_ANSWER || vlen < sizeof(hd)) {
+		rc->misses++;
+		return 0;
+	}
+	memcpy(&hd, v, sizeof(hd));
+	/* The instant it stops being true has come (an expiry): decide again. */
+	if (now >= hd.until || hd.idlen >= sizeof(a->model) ||
+	    vlen < sizeof(hd) + hd.idlen) {
+		rc->misses++;
+		return 0;
+	}
+	a->until = hd.until;
+	a->rc = hd.rc;
+	a->reason = hd.reason;
+	memcpy(a->model, v + sizeof(hd), hd.idlen);
+	a->model[hd.idlen] = '\0';
+	a->bytes = v + sizeof(hd) + hd.idlen;
+	a->len = vlen - sizeof(hd) - hd.idlen;
+	rc->hits++;
+	return 1;
+}
+
+void
+rcache_answer_put(struct rcache *rc, uint64_t gen, unsigned policy,
+    int64_t key, const char *name, const struct rcache_answer *a)
+{
+	char		 k[RC_AKEY_MAX], *v;
+	struct rc_ahead	 hd;
+	size_t		 klen, vlen;
+
+	if (rc == NULL || (klen = rc_akey(k, policy, key, name)) == 0)
+		return;
+	hd.until = a->until;
+	hd.rc = a->rc;
+	hd.reason = a->reason;
+	hd.idlen = (uint32_t)strnlen(a->model, sizeof(a->model) - 1);
+	vlen = sizeof(hd) + hd.idlen + a->len;
+	if ((v = malloc(vlen)) == NULL)
+		return;		/* not kept: the caller has its answer */
+	memcpy(v, &hd, sizeof(hd));
+	memcpy(v + sizeof(hd), a->model, hd.idlen);
+	if (a->len > 0)
+		memcpy(v + sizeof(hd) + hd.idlen, a->bytes, a->len);
+	(void)cache_put(rc->c, gen, k, klen, RC_TAG_ANSWER, v, vlen);
+	free(v);
+}
+
+void
+rcache_get_stats(const struct rcache *rc, struct rcache_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (rc == NULL)
+		return;
+	cache_get_stats(rc->c, &st->c);
+	st->key_hits = rc->key_hits;
+	st->key_misses = rc->key_misses;
+	st->hits = rc->hits;
+	st->misses = rc->misses;
+}

@@ -1,0 +1,71 @@
+/* resolve_cache.h: RESOLVE's hot path (issue 9 item 7): keys by their secret's digest and decided answers, in memory, valid for one write generation and until a stored instant. */
+#ifndef MODELREG_RESOLVE_CACHE_H
+#define MODELREG_RESOLVE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "keysecret.h"
+#include "reg_keys.h"
+
+/*
+ * One bounded LRU (cache.c) holds two kinds of entries:
+ *
+ * - a key, by the SHA-256 of a secret: the whole struct reg_key as
+ *   db_key_by_hash loads it, and the instant the secret stops working
+ *   (a rotated-out secret's grace end; INT64_MAX for none);
+ * - an answer, by (policy, key id or 0, the name asked or none): what
+ *   reg_resolve decided (its rc; for RES_OK the answered id, the reason
+ *   and the record's formatted fields; else the refusal's message) and
+ *   the earliest instant it stops being true (a model's expires_at).
+ *
+ * Both belong to the write generation read before their reads (any
+ * commit empties the cache: cache.h), and an entry whose instant has
+ * come is a miss. Nothing here reads the database or the clock: the
+ * caller passes both in.
+ */
+struct rcache;
+
+#define RCACHE_FAILOVER		0x1	/* policy bits: [resolve] failover */
+#define RCACHE_ZDR		0x2	/* [zdr] enforce */
+
+struct rcache_answer {
+	int64_t		 until;		/* INT64_MAX: no instant */
+	int		 rc;		/* enum reg_resolve_rc */
+	int		 reason;	/* RES_OK: rcounts_reason() of the reason */
+	char		 model[256];	/* RES_OK: the id answered */
+	const char	*bytes;		/* RES_OK: the record's fields; else the message */
+	size_t		 len;
+};
+
+struct rcache_stats {
+	struct cache_stats	 c;	/* entries, bytes, max, flushes of both kinds */
+	uint64_t		 key_hits, key_misses;
+	uint64_t		 hits, misses;	/* answers */
+};
+
+struct rcache	*rcache_new(size_t max);	/* NULL when out of memory */
+void		 rcache_free(struct rcache *);
+void		 rcache_set_max(struct rcache *, size_t max);
+size_t		 rcache_max(const struct rcache *);
+
+/* The key of digest h at gen, usable at now as far as its secret goes: 1 (k set), 0 a miss. */
+int	 rcache_key_get(struct rcache *, uint64_t gen,
+	    const unsigned char h[KEY_HASH_LEN], int64_t now, struct reg_key *k);
+void	 rcache_key_put(struct rcache *, uint64_t gen,
+	    const unsigned char h[KEY_HASH_LEN], int64_t until,
+	    const struct reg_key *k);
+
+/*
+ * The answer for (policy, key, name; NULL: none asked) at gen and now:
+ * 1 (a set; a->bytes valid until the next call), 0 a miss.
+ */
+int	 rcache_answer_get(struct rcache *, uint64_t gen, unsigned policy,
+	    int64_t key, const char *name, int64_t now, struct rcache_answer *a);
+void	 rcache_answer_put(struct rcache *, uint64_t gen, unsigned policy,
+	    int64_t key, const char *name, const struct rcache_answer *a);
+
+void	 rcache_get_stats(const struct rcache *, struct rcache_stats *);
+
+#endif
