@@ -55,6 +55,7 @@ struct import_wait {
 static struct {
 	int			 inited;
 	int			 busy;		/* a job runs (loop only) */
+	int			 quiet;		/* the job commits without moving the generation */
 	int			 pipe[2];
 	struct event		*ev;		/* the pipe's read end */
 	pthread_t		 thread;
@@ -73,6 +74,8 @@ static struct {
 
 static void import_drain(evutil_socket_t, short, void *);
 static void import_wait_free(struct import_wait *);
+static int import_start_job(const char *, import_work_fn, import_done_fn,
+    void *, int);
 
 /*
  * For the tests only: with MODELREGD_TEST_IMPORT_GATE=PATH in the
@@ -126,6 +129,9 @@ import_thread(void *unused)
 	int		 stop;
 
 	(void)unused;
+	/* A quiet job writes nothing a cache reads: not even its open moves the generation. */
+	if (imp.quiet)
+		db_generation_quiet(1);
 	db = db_open(imp.dbpath);
 	if (db != NULL && db_import_tune(db) == -1) {
 		db_close(db);
@@ -266,10 +272,25 @@ int
 import_start(const char *dbpath, import_work_fn work, import_done_fn done,
     void *arg)
 {
+	return import_start_job(dbpath, work, done, arg, 0);
+}
+
+int
+import_start_quiet(const char *dbpath, import_work_fn work,
+    import_done_fn done, void *arg)
+{
+	return import_start_job(dbpath, work, done, arg, 1);
+}
+
+static int
+import_start_job(const char *dbpath, import_work_fn work, import_done_fn done,
+    void *arg, int quiet)
+{
 	int	 rc;
 
 	if (!imp.inited || imp.busy)
 		return -1;
+	imp.quiet = quiet;
 	if ((imp.dbpath = strdup(dbpath)) == NULL) {
 		log_warn("import");
 		return -1;

@@ -22,6 +22,12 @@ typedef void	(*import_done_fn)(void *arg, int cancelled);
 /* One job at a time: 0 started, -1 (busy, or no thread) and done is not called. */
 int	 import_start(const char *dbpath, import_work_fn, import_done_fn,
 	    void *arg);
+/*
+ * The same for a job that writes only what no cache reads (RESOLVE's
+ * sessions and counts): its commits leave the write generation alone.
+ */
+int	 import_start_quiet(const char *dbpath, import_work_fn, import_done_fn,
+	    void *arg);
 int	 import_busy(void);	/* a job runs: the loop must not write */
 
 /*
