@@ -96,6 +96,7 @@ enum cmd_ret cmd_unset(struct cmd_ctx *);
 enum cmd_ret cmd_key(struct cmd_ctx *);
 enum cmd_ret cmd_resolve(struct cmd_ctx *);	/* cmd_resolve.c */
 enum cmd_ret cmd_release(struct cmd_ctx *);	/* cmd_release.c (issue 9) */
+enum cmd_ret cmd_cap(struct cmd_ctx *);	/* cmd_caps.c (issue 10) */
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

@@ -69,6 +69,8 @@ cmd_resolve(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "denied", "%s", msg);
 	case RES_UNAVAILABLE:
 		return cmd_err(ctx, "unavailable", "%s", msg);
+	case RES_LIMIT:
+		return cmd_err(ctx, "limit", "%s", msg);	/* issue 10: caps */
 	default:
 		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
 		    "database error");
