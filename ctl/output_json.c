@@ -176,6 +176,25 @@ static const struct jfield out_key_fields[] = {
 	{ "resolves_failover",	J_NUM },
 };
 
+/* Issue 10: a cap's record (CAP LIST, SHOW, SET). */
+static const struct jfield out_cap_fields[] = {
+	{ "target",		J_STR },
+	{ "model",		J_STR },
+	{ "key",		J_STR },
+	{ "amount",		J_NUM },
+	{ "period",		J_STR },
+	{ "warn",		J_NUM },
+	{ "spent",		J_NUM },
+	{ "remaining",		J_NUM },
+	{ "period_start",	J_STR },
+	{ "period_end",		J_STR },
+	{ "warned",		J_BOOL },
+	{ "exceeded",		J_BOOL },
+	{ "deactivated",	J_BOOL },
+	{ "set_at",		J_STR },
+	{ "set_by",		J_STR },
+};
+
 /* Issue 9: RESOLVE's record. */
 static const struct jfield out_resolve_fields[] = {
 	{ "id",			J_STR },
@@ -580,6 +599,26 @@ out_key_json(const struct record *r)
 
 	if (record_pair(r, "status") != NULL)
 		out_fields_object(&b, r, out_key_fields, NFIELDS(out_key_fields));
+	else
+		out_record_object(&b, r, NULL);
+	buf_putc(&b, '\n');
+	out_flush(&b);
+}
+
+/* Issue 10: cap list, and cap show or set (remove's reply as it came). */
+void
+out_caps_json(const struct record *recs, int n)
+{
+	out_fields_array(recs, n, out_cap_fields, NFIELDS(out_cap_fields));
+}
+
+void
+out_cap_json(const struct record *r)
+{
+	struct buf	 b = { 0 };
+
+	if (record_pair(r, "target") != NULL)
+		out_fields_object(&b, r, out_cap_fields, NFIELDS(out_cap_fields));
 	else
 		out_record_object(&b, r, NULL);
 	buf_putc(&b, '\n');

@@ -203,3 +203,38 @@ cmd_cap(struct cmd_ctx *ctx)
 	ctx->n = 1;
 	return CMD_OK;
 }
+
+int
+cmd_cap_fields(struct buf *b, const char *model, const char *key)
+{
+	struct reg_cap	 c;
+	char		 per[16];
+	double		 left;
+	int		 r;
+
+	if ((r = reg_cap_of(md.db, model, key, 0, &c)) == -1)
+		return -1;
+	if (r == 1)
+		return lf_null(b, "cap") == -1 || lf_null(b, "cap_period") == -1 ||
+		    lf_null(b, "cap_spent") == -1 ||
+		    lf_null(b, "cap_remaining") == -1 ||
+		    lf_null(b, "cap_period_end") == -1 ? -1 : 0;
+	reg_cap_period_name(&c, per, sizeof(per));
+	left = c.amount - c.spent;
+	return lf_num(b, "cap", c.amount) == -1 ||
+	    lf_str(b, "cap_period", per) == -1 ||
+	    lf_num(b, "cap_spent", c.spent) == -1 ||
+	    lf_num(b, "cap_remaining", left > 0 ? left : 0) == -1 ||
+	    lf_time(b, "cap_period_end", c.end) == -1 ? -1 : 0;
+}
+
+int
+cmd_cap_append(struct buf *b, const char *model)
+{
+	/* After the (cached) record: the spend changes without a new record. */
+	if (b->len > 0 && b->data[b->len - 1] == '\n')
+		b->len--;
+	if (cmd_cap_fields(b, model, NULL) == -1 || lf_end(b) == -1)
+		return -1;
+	return 0;
+}

@@ -43,14 +43,18 @@ db_row_cap(sqlite3_stmt *st, struct reg_cap *c)
 	snprintf(c->set_by, sizeof(c->set_by), "%s", db_coltext(st, 16));
 }
 
-/* One cap by a text parameter: 0, 1 none, -1. Finalizes st. */
+/* One cap by a text parameter: 0, 1 none, -1. Finalizes st (hands it back when cached). */
 static int
-db_cap_one(sqlite3 *db, sqlite3_stmt *st, const char *v, struct reg_cap *c)
+db_cap_one(sqlite3 *db, sqlite3_stmt *st, const char *v, struct reg_cap *c,
+    int cached)
 {
 	int	 rc, r;
 
 	if (db_bind_text(st, 1, v) == -1) {
-		sqlite3_finalize(st);
+		if (cached)
+			db_stmt_done(db, st);
+		else
+			sqlite3_finalize(st);
 		return -1;
 	}
 	rc = sqlite3_step(st);
@@ -63,7 +67,10 @@ db_cap_one(sqlite3 *db, sqlite3_stmt *st, const char *v, struct reg_cap *c)
 		db_logerr(db, "read a cap");
 		r = -1;
 	}
-	sqlite3_finalize(st);
+	if (cached)
+		db_stmt_done(db, st);
+	else
+		sqlite3_finalize(st);
 	return r;
 }
 
@@ -72,10 +79,11 @@ db_cap_model(sqlite3 *db, const char *model, struct reg_cap *c)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = db_prepare(db, "SELECT " CAP_COLS CAP_FROM
+	/* Cached: SHOW and every charge ask, most often of a model with none. */
+	if ((st = db_stmt(db, DB_STMT_CAP_MODEL, "SELECT " CAP_COLS CAP_FROM
 	    " WHERE c.model = ?1")) == NULL)
 		return -1;
-	return db_cap_one(db, st, model, c);
+	return db_cap_one(db, st, model, c, 1);
 }
 
 int
@@ -86,7 +94,7 @@ db_cap_key(sqlite3 *db, const char *name, struct reg_cap *c)
 	if ((st = db_prepare(db, "SELECT " CAP_COLS CAP_FROM
 	    " WHERE k.name = ?1")) == NULL)
 		return -1;
-	return db_cap_one(db, st, name, c);
+	return db_cap_one(db, st, name, c, 0);
 }
 
 int
