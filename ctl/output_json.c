@@ -100,6 +100,12 @@ static const struct jfield out_model_fields[] = {
 	{ "resolves_default",	J_NUM },
 	{ "resolves_fallback",	J_NUM },
 	{ "resolves_failover",	J_NUM },
+	/* Issue 10 item 2: the model's spending cap. */
+	{ "cap",		J_NUM },
+	{ "cap_period",		J_STR },
+	{ "cap_spent",		J_NUM },
+	{ "cap_remaining",	J_NUM },
+	{ "cap_period_end",	J_STR },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -174,6 +180,12 @@ static const struct jfield out_key_fields[] = {
 	{ "resolves_default",	J_NUM },
 	{ "resolves_fallback",	J_NUM },
 	{ "resolves_failover",	J_NUM },
+	/* Issue 10 item 2: the key's spending cap. */
+	{ "cap",		J_NUM },
+	{ "cap_period",		J_STR },
+	{ "cap_spent",		J_NUM },
+	{ "cap_remaining",	J_NUM },
+	{ "cap_period_end",	J_STR },
 };
 
 /* Issue 10: a cap's record (CAP LIST, SHOW, SET). */

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "daemon.h"
+#include "keysecret.h"
 #include "log.h"
 #include "proto.h"
 #include "reg_caps.h"
@@ -118,6 +119,10 @@ cmd_cap(struct cmd_ctx *ctx)
 			    "\"%.32s\"; usage: %s", sub, req->optk[j],
 			    cap_subs[i].usage);
 	}
+	/* A secret is a well-formed name too: never echo or log one. */
+	if (key != NULL && keysecret_valid(key))
+		return cmd_err(ctx, "usage", "key= takes the key's name, not its "
+		    "secret");
 	/* Bounded before any message can echo them. */
 	if (key != NULL && !reg_key_name_ok(key))
 		return cmd_err(ctx, "notfound", "no such key: a key name is 1 to "

@@ -179,7 +179,8 @@ cmd_list_produce(void *arg, struct buf *out, int max)
 			return k + 1;
 		}
 		if (cmd_model_record(out, &m) == -1 ||
-		    resolve_usage_append(out, m.id) == -1)
+		    resolve_usage_append(out, m.id) == -1 ||
+		    cmd_cap_append(out, m.id) == -1)
 			return -1;
 	}
 	return k;
@@ -471,7 +472,8 @@ cmd_default(struct cmd_ctx *ctx)
 		return cmd_set_default(ctx);
 	rc = reg_default(md.db, cmd_collect_model, &col);
 	if (col.failed || (ctx->n == 1 &&
-	    resolve_usage_append(ctx->out, col.id) == -1))
+	    (resolve_usage_append(ctx->out, col.id) == -1 ||
+	    cmd_cap_append(ctx->out, col.id) == -1)))
 		return cmd_err(ctx, "internal", "out of memory");
 	if (rc == REG_NOTFOUND)
 		return CMD_OK;	/* OK 0: there is no default */

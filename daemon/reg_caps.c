@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_caps.h"
+#include "db_int.h"
 #include "db_keys.h"
 #include "events.h"
 #include "log.h"
@@ -712,12 +713,37 @@ reg_cap_list(sqlite3 *db, int64_t now, reg_cap_cb cb, void *arg, char *msg,
 	return REG_OK;
 }
 
+/*
+ * Whether any model has a cap, remembered per write generation: LIST
+ * carries the cap fields on every row, and without caps (the usual case)
+ * they cost no query at all.
+ */
+static int
+reg_caps_none(sqlite3 *db)
+{
+	static uint64_t	 gen;
+	static int64_t	 n;
+	uint64_t	 g = reg_generation();
+
+	if (g != 0 && g == gen)
+		return n == 0;
+	if (db_query_int(db, "SELECT EXISTS (SELECT 1 FROM caps"
+	    " WHERE model IS NOT NULL)", &n) == -1) {
+		gen = 0;
+		return 0;
+	}
+	gen = g;
+	return n == 0;
+}
+
 int
 reg_cap_of(sqlite3 *db, const char *model, const char *key, int64_t now,
     struct reg_cap *c)
 {
 	int	 r;
 
+	if (key == NULL && reg_caps_none(db))
+		return 1;
 	r = key != NULL ? db_cap_key(db, key, c) : db_cap_model(db, model, c);
 	if (r == 0)
 		reg_cap_current(c, reg_clock(now));

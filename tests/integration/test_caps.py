@@ -59,6 +59,12 @@ def test_caps(tap):
     st, recs = d.request("SHOW " + LARGE)
     tap.eq((st, recs[0].get("cap"), recs[0].get("cap_remaining"), recs[0].get("cap_period")),
         ("OK 1", "50", "50", "day"), "SHOW carries the cap and what remains")
+    j = d.ctl_json("show", LARGE)
+    tap.eq((j.get("cap"), j.get("cap_period"), j.get("cap_remaining")), (50, "day", 50),
+        "show --json: the cap as numbers")
+    st, recs = d.request("LIST")
+    tap.eq([r.get("cap") for r in recs if r.get("id") == LARGE], ["50"],
+        "LIST's record carries the cap as SHOW's does")
     st, recs = d.request("SHOW " + PIXTRAL)
     tap.eq((recs[0].get("cap"), recs[0].get("cap_remaining")), (None, None),
         "SHOW of a model without a cap: cap=null")
@@ -175,6 +181,9 @@ def test_caps(tap):
     tap.like(st, r"^ERR limit key app1 has spent its cap for this period; refused until ",
         "RESOLVE for a key whose cap is spent: ERR limit")
     tap.ok(secret not in st, "the reply never carries the secret")
+    st, _ = d.request("CAP SHOW key=" + secret)
+    tap.eq(st, "ERR usage key= takes the key's name, not its secret",
+        "CAP with a secret for key=: refused without echoing it")
     st, recs = d.request("RESOLVE %s" % LARGE)
     tap.eq(st, "OK 1", "RESOLVE without the key is not limited")
     p = d.ctl("cap", "remove", "--key", "app1")
