@@ -328,6 +328,24 @@ test_model_cap(void)
 		is_int(res.reactivated, 0, "nothing reactivated");
 		is_str(status_of(db, "a", t, sizeof(t)), "inactive/manual/-",
 		    "a person's deactivation stays");
+		is_int(charge(db, "a", NULL, 8.5, end + 601, msg, sizeof(msg)), 0,
+		    "85%% in the new period");
+		is_int(events_of(db, "cap.warning"), 2, "a new period warns again");
+		{
+			struct reg_cap	 c;
+
+			is_int(reg_cap_of(db, "a", NULL, end + 1199, &c), 0,
+			    "the cap as it stands");
+			ok(c.spent == 8.5 && c.warned && !c.exceeded,
+			    "8.50 spent, warned, not exceeded");
+			is_int(reg_cap_of(db, "a", NULL, end + 1200, &c), 0,
+			    "and at the period's end, before any tick");
+			ok(c.spent == 0 && !c.warned && c.start == end + 1200,
+			    "shown as the next period, nothing spent");
+			is_int(reg_caps_tick(db, end + 1200, &res, msg,
+			    sizeof(msg)), REG_OK, "the tick");
+			is_int(res.reset, 1, "a warned period is reset: cap.reset");
+		}
 	}
 
 	/* A restart after periods ended: the charge moves the period too. */
@@ -337,6 +355,8 @@ test_model_cap(void)
 	    "it counts in the current period only");
 	is_int(qint(db, "SELECT period_start FROM caps"), NOW + 9 * 600,
 	    "the current window");
+	is_int(events_of(db, "cap.reset"), 3, "no reset for windows with "
+	    "nothing in them");
 
 	/* The caller's rollback takes the charge back. */
 	{
@@ -352,7 +372,7 @@ test_model_cap(void)
 		    "rolled back by the caller: nothing spent");
 		is_int(charge(db, "b", NULL, 4.5, NOW + 1, msg, sizeof(msg)), 0,
 		    "4.50 of 5");
-		is_int(events_of(db, "cap.warning"), 1, "warn=0: no warning");
+		is_int(events_of(db, "cap.warning"), 2, "warn=0: no warning");
 	}
 
 	/* Removing a cap undoes what it did. */
