@@ -247,7 +247,7 @@ cap_deactivate(sqlite3 *db, struct reg_cap *c, int64_t now,
 	    "inactive") == -1 ||
 	    events_add(db, "model.deactivated", c->model,
 	    "{\"reason\":\"cap\"}", "deactivated automatically: it reached its "
-	    "spending cap of %s USD a %s; it is reactivated when the period "
+	    "spending cap of %s USD per %s; it is reactivated when the period "
 	    "ends at %s", amt, per, end) == -1)
 		return -1;
 	c->tripped = 1;
@@ -301,12 +301,23 @@ cap_settle(sqlite3 *db, struct reg_cap *c, int64_t now, const struct actor *a,
 	cap_usd(c->spent, spent, sizeof(spent));
 	reg_rfc3339(c->end, end, sizeof(end));
 	if (over && !c->exceeded) {
+		int act = 0, isdef, bycap, r = 1;
+
+		if (c->key_id == 0 && (r = db_cap_model_state(db, c->model, &act,
+		    &isdef, &bycap)) == -1)
+			return -1;
 		c->exceeded = 1;
 		c->warned = 1;
-		snprintf(line, sizeof(line), "%s has spent %s USD, its cap is %s "
-		    "USD: %s until the period ends at %s", tgt, spent, amt,
-		    c->key_id != 0 ? "RESOLVE and USAGE answer ERR limit for it" :
-		    "it is deactivated", end);
+		if (c->key_id != 0 || act)
+			snprintf(line, sizeof(line), "%s has spent %s USD, its cap "
+			    "is %s USD: %s until the period ends at %s", tgt,
+			    spent, amt, c->key_id != 0 ? "RESOLVE and USAGE "
+			    "answer ERR limit for it" : "it is deactivated", end);
+		else
+			snprintf(line, sizeof(line), "%s has spent %s USD, its cap "
+			    "is %s USD for the period that ends at %s; it is %s",
+			    tgt, spent, amt, end, r == 1 ? "not in the registry "
+			    "now" : "inactive already");
 		if (cap_event(db, c, "cap.exceeded", line) == -1)
 			return -1;
 		if (c->key_id != 0) {
@@ -342,6 +353,7 @@ cap_roll(sqlite3 *db, struct reg_cap *c, int64_t now, const struct actor *a,
 {
 	char	 tgt[300], amt[32], spent[32], per[16], end[32], line[768];
 	int	 had = c->warned || c->exceeded || c->tripped, n = 0;
+	int	 limited = c->exceeded && c->key_id != 0;
 	double	 was = c->spent;
 
 	if (c->end > now)
@@ -366,9 +378,9 @@ cap_roll(sqlite3 *db, struct reg_cap *c, int64_t now, const struct actor *a,
 		reg_cap_period_name(c, per, sizeof(per));
 		reg_rfc3339(c->end, end, sizeof(end));
 		snprintf(line, sizeof(line), "the cap of %s starts a new period "
-		    "(%s USD a %s, until %s; %s USD spent in the last)%s", tgt,
+		    "(%s USD per %s, until %s; %s USD spent in the last)%s", tgt,
 		    amt, per, end, spent, n > 0 ? ": reactivated" :
-		    c->key_id != 0 ? ": the key is no longer limited" : "");
+		    limited ? ": the key is no longer limited" : "");
 		if (cap_event(db, c, "cap.reset", line) == -1)
 			return -1;
 		if (reset != NULL)
@@ -532,7 +544,7 @@ cap_find(sqlite3 *db, const struct reg_cap_in *in, int64_t now,
 	return REG_OK;
 }
 
-/* "100.00 USD a day, warning at 80%" */
+/* "100.00 USD per day, warning at 80%" */
 static void
 cap_summary(const struct reg_cap *c, char *out, size_t len)
 {
@@ -541,10 +553,10 @@ cap_summary(const struct reg_cap *c, char *out, size_t len)
 	cap_usd(c->amount, amt, sizeof(amt));
 	reg_cap_period_name(c, per, sizeof(per));
 	if (c->warn > 0)
-		snprintf(out, len, "%s USD a %s, warning at %d%%", amt, per,
+		snprintf(out, len, "%s USD per %s, warning at %d%%", amt, per,
 		    c->warn);
 	else
-		snprintf(out, len, "%s USD a %s, no warning", amt, per);
+		snprintf(out, len, "%s USD per %s, no warning", amt, per);
 }
 
 /* A person's change of a cap: audited, and cap.set or cap.removed. */
