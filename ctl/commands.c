@@ -25,6 +25,8 @@ static int	render_version(const struct ctl *, struct record *, int);
 static int	render_key(const struct ctl *, struct record *, int);
 static int	run_events(struct ctl *);
 static int	run_key(struct ctl *);
+static int	run_cap(struct ctl *);
+static int	render_cap(const struct ctl *, struct record *, int);
 static int	run_resolve(struct ctl *);
 static int	render_resolve(const struct ctl *, struct record *, int);
 static int	run_help(struct ctl *);
@@ -245,6 +247,30 @@ const struct command commands[] = {
 	    "  --grace DURATION              rotate: the old secret keeps working\n"
 	    "                                that long (default 0, at most 30d)\n",
 	    NULL, run_key, render_key },
+	/* Issue 10: spending caps, one command, its subcommand first (run_cap). */
+	{ "cap", "CAP", 1, 3, 0, OS_CAP, NULL, NULL,
+	    "set|remove|list|show [MODEL] [AMOUNT] [--key NAME] "
+	    "[--period day|week|month|DURATION] [--warn PERCENT]",
+	    "manage the spending caps of models and keys (admin)",
+	    "Manage spending caps in USD (admin):\n"
+	    "  cap set MODEL AMOUNT --period P [--warn PERCENT]\n"
+	    "  cap set --key NAME AMOUNT --period P [--warn PERCENT]\n"
+	    "  cap list\n"
+	    "  cap show MODEL | --key NAME\n"
+	    "  cap remove MODEL | --key NAME\n"
+	    "At the warning share cap.warning is raised, once a period. At 100%\n"
+	    "a model's cap deactivates the model until the period ends; a key's\n"
+	    "cap makes RESOLVE and USAGE for that key answer ERR limit until\n"
+	    "then. At the next period the model is reactivated, unless a person\n"
+	    "changed its status since.\n",
+	    "  --key NAME                    the cap of an API key, not a model\n"
+	    "  --period day|week|month|DURATION\n"
+	    "                                calendar periods in UTC, or windows of\n"
+	    "                                that length from when the cap is set\n"
+	    "                                (90s, 10m, 1h, 7d)\n"
+	    "  --warn PERCENT                the warning share, 0 (none) to 99\n"
+	    "                                (default 80)\n",
+	    NULL, run_cap, render_cap },
 	{ "seed", "SEED", 0, 0, 0, 0, NULL, NULL, "",
 	    "run the seed rules now (admin)",
 	    "Run the seed rules now (admin) and report what they changed.\n",
@@ -533,6 +559,82 @@ run_key(struct ctl *ctl)
 		usage_error(ctl->cmd, "options --models and --all exclude each "
 		    "other");
 	return run_single(ctl);
+}
+
+/* Issue 10: cap's subcommands, their operands and options (--key stands for MODEL). */
+static const struct {
+	const char	*name;
+	int		 minargs, maxargs;	/* with --key counted as one */
+	int		 opts[4];		/* O_* it takes, O_COUNT ends */
+	const char	*takes;
+} cap_subs[] = {
+	{ "set", 2, 2, { O_CAPKEY, O_PERIOD, O_WARN, O_COUNT },
+	    "MODEL AMOUNT, or --key NAME and AMOUNT" },
+	{ "remove", 1, 1, { O_CAPKEY, O_COUNT }, "MODEL or --key NAME" },
+	{ "list", 0, 0, { O_COUNT }, "no operand" },
+	{ "show", 1, 1, { O_CAPKEY, O_COUNT }, "MODEL or --key NAME" },
+};
+
+static int
+run_cap(struct ctl *ctl)
+{
+	size_t	 i, j;
+	int	 o, k, n = ctl->argc - 1 + (ctl->opt[O_CAPKEY] != NULL);
+
+	for (i = 0; i < sizeof(cap_subs) / sizeof(cap_subs[0]); i++)
+		if (strcmp(ctl->argv[0], cap_subs[i].name) == 0)
+			break;
+	if (i == sizeof(cap_subs) / sizeof(cap_subs[0]))
+		usage_error(ctl->cmd, "bad subcommand %s: set, remove, list or "
+		    "show", ctl->argv[0]);
+	if (n < cap_subs[i].minargs || n > cap_subs[i].maxargs)
+		usage_error(ctl->cmd, "cap %s takes %s", cap_subs[i].name,
+		    cap_subs[i].takes);
+	for (o = O_CAPKEY; o <= O_WARN; o++) {
+		if (ctl->opt[o] == NULL)
+			continue;
+		for (k = 0, j = 0; cap_subs[i].opts[j] != O_COUNT; j++)
+			k |= cap_subs[i].opts[j] == o;
+		if (!k)
+			usage_error(ctl->cmd, "cap %s takes no option --%s",
+			    cap_subs[i].name, ctl->optname[o]);
+	}
+	if (strcmp(ctl->argv[0], "set") == 0 && ctl->opt[O_PERIOD] == NULL)
+		usage_error(ctl->cmd, "cap set needs --period day, week, month "
+		    "or a duration like 10m");
+	return run_single(ctl);
+}
+
+/* list: a table (JSON array with -j); show and set: the cap; remove: the message. */
+static int
+render_cap(const struct ctl *ctl, struct record *recs, int n)
+{
+	const char	*sub = ctl->argv[0], *msg;
+	struct buf	 b = { 0 };
+
+	if (strcmp(sub, "list") == 0) {
+		if (ctl->json)
+			out_caps_json(recs, n);
+		else
+			out_caps_text(recs, n);
+		return CTL_EXIT_OK;
+	}
+	if (n == 0) {
+		ctl_warnx("%s: malformed reply: no cap record", ctl->socket);
+		return CTL_EXIT_CONN;
+	}
+	if (ctl->json) {
+		out_cap_json(&recs[0]);
+		return CTL_EXIT_OK;
+	}
+	if ((msg = record_get(&recs[0], "message")) != NULL) {
+		out_sanitize(&b, msg, strlen(msg));
+		printf("%s\n", b.data != NULL ? b.data : "");
+		buf_free(&b);
+		return CTL_EXIT_OK;
+	}
+	out_record_text(&recs[0], NULL, NULL);
+	return CTL_EXIT_OK;
 }
 
 /*

@@ -124,6 +124,9 @@ void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on st
 void	 out_keys_text(const struct record *, int n);	/* key list (issue 9) */
 void	 out_keys_json(const struct record *, int n);
 void	 out_key_json(const struct record *);	/* key show, and the reply of a change */
+void	 out_caps_text(const struct record *, int n);	/* cap list (issue 10) */
+void	 out_caps_json(const struct record *, int n);
+void	 out_cap_json(const struct record *);	/* cap show and set */
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
 void	 out_resolve_json(const struct record *);	/* issue 9: RESOLVE's record */
@@ -152,6 +155,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_GRACE,	/* issue 9: key */
     O_KEYFILE,	/* issue 9: resolve */
     O_SESSION,	/* issue 9: resolve and release */
+    O_CAPKEY, O_PERIOD, O_WARN,	/* issue 10: cap */
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -167,6 +171,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_RESOLVE	0x200	/* resolve's --key-file */
 #define OS_RELEASE	0x400	/* release's --session and --key-file (issue 9) */
 #define OS_DELETE	0x800	/* delete's --force (issue 9) */
+#define OS_CAP		0x1000	/* cap's --key, --period, --warn (issue 10) */
 
 /* How parser.c checks an option's value. */
 enum optcheck {

@@ -100,6 +100,12 @@ static const struct jfield out_model_fields[] = {
 	{ "resolves_default",	J_NUM },
 	{ "resolves_fallback",	J_NUM },
 	{ "resolves_failover",	J_NUM },
+	/* Issue 10 item 2: the model's spending cap. */
+	{ "cap",		J_NUM },
+	{ "cap_period",		J_STR },
+	{ "cap_spent",		J_NUM },
+	{ "cap_remaining",	J_NUM },
+	{ "cap_period_end",	J_STR },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -174,6 +180,31 @@ static const struct jfield out_key_fields[] = {
 	{ "resolves_default",	J_NUM },
 	{ "resolves_fallback",	J_NUM },
 	{ "resolves_failover",	J_NUM },
+	/* Issue 10 item 2: the key's spending cap. */
+	{ "cap",		J_NUM },
+	{ "cap_period",		J_STR },
+	{ "cap_spent",		J_NUM },
+	{ "cap_remaining",	J_NUM },
+	{ "cap_period_end",	J_STR },
+};
+
+/* Issue 10: a cap's record (CAP LIST, SHOW, SET). */
+static const struct jfield out_cap_fields[] = {
+	{ "target",		J_STR },
+	{ "model",		J_STR },
+	{ "key",		J_STR },
+	{ "amount",		J_NUM },
+	{ "period",		J_STR },
+	{ "warn",		J_NUM },
+	{ "spent",		J_NUM },
+	{ "remaining",		J_NUM },
+	{ "period_start",	J_STR },
+	{ "period_end",		J_STR },
+	{ "warned",		J_BOOL },
+	{ "exceeded",		J_BOOL },
+	{ "deactivated",	J_BOOL },
+	{ "set_at",		J_STR },
+	{ "set_by",		J_STR },
 };
 
 /* Issue 9: RESOLVE's record. */
@@ -580,6 +611,26 @@ out_key_json(const struct record *r)
 
 	if (record_pair(r, "status") != NULL)
 		out_fields_object(&b, r, out_key_fields, NFIELDS(out_key_fields));
+	else
+		out_record_object(&b, r, NULL);
+	buf_putc(&b, '\n');
+	out_flush(&b);
+}
+
+/* Issue 10: cap list, and cap show or set (remove's reply as it came). */
+void
+out_caps_json(const struct record *recs, int n)
+{
+	out_fields_array(recs, n, out_cap_fields, NFIELDS(out_cap_fields));
+}
+
+void
+out_cap_json(const struct record *r)
+{
+	struct buf	 b = { 0 };
+
+	if (record_pair(r, "target") != NULL)
+		out_fields_object(&b, r, out_cap_fields, NFIELDS(out_cap_fields));
 	else
 		out_record_object(&b, r, NULL);
 	buf_putc(&b, '\n');

@@ -740,3 +740,61 @@ out_keys_text(const struct record *recs, int n)
 		}
 	out_table(out_key_cols, KEY_NCOLS, cells, n);
 }
+
+/* Issue 10: `cap list`, one row a cap: the model or key:NAME, and what is left. */
+static const struct column out_cap_cols[] = {
+	{ "TARGET", 0 }, { "AMOUNT", 1 }, { "PERIOD", 0 }, { "SPENT", 1 },
+	{ "REMAINING", 1 }, { "WARN", 1 }, { "PERIOD END", 0 }, { "STATE", 0 },
+};
+#define CAP_NCOLS	(int)(sizeof(out_cap_cols) / sizeof(out_cap_cols[0]))
+
+void
+out_caps_text(const struct record *recs, int n)
+{
+	static const char *const keys[] = { NULL, "amount", "period", "spent",
+	    "remaining", "warn", "period_end", NULL };
+	const char	*v, *state;
+	char		**cells, t[300];
+	int		 i, j;
+
+	if (n == 0) {
+		printf("no caps\n");
+		return;
+	}
+	if ((cells = out_cells(CAP_NCOLS, n)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < CAP_NCOLS; j++) {
+			char **cell = &cells[(size_t)(i + 1) * CAP_NCOLS + j];
+
+			if (keys[j] != NULL) {
+				*cell = out_cell(record_pair(&recs[i], keys[j]), 0);
+				continue;
+			}
+			if (j == 0) {
+				struct buf b = { 0 };
+
+				/* Names are sanitized as every cell is. */
+				if ((v = record_get(&recs[i], "key")) != NULL) {
+					buf_puts(&b, "key:");
+					out_sanitize(&b, v, strlen(v));
+				} else if ((v = record_get(&recs[i], "model")) !=
+				    NULL)
+					out_sanitize(&b, v, strlen(v));
+				*cell = strdup(b.data != NULL ? b.data : "-");
+				buf_free(&b);
+				continue;
+			} else {
+				state = "ok";
+				if ((v = record_get(&recs[i], "exceeded")) != NULL &&
+				    strcmp(v, "true") == 0)
+					state = "exceeded";
+				else if ((v = record_get(&recs[i], "warned")) !=
+				    NULL && strcmp(v, "true") == 0)
+					state = "warned";
+				snprintf(t, sizeof(t), "%s", state);
+			}
+			*cell = strdup(t);
+		}
+	out_table(out_cap_cols, CAP_NCOLS, cells, n);
+}

@@ -106,6 +106,13 @@ const struct optdef optdefs[] = {
 	    V_ANY,	NULL,		C_NONE },
 	{ "force",	O_FORCE,	"force",	"yes",	OS_DELETE,
 	    V_ANY,	NULL,		C_NONE },
+	/* Issue 10: cap; the daemon checks the amount, period and share. */
+	{ "key",	O_CAPKEY,	"key",		NULL,	OS_CAP,
+	    V_ANY,	NULL,		C_NONE },
+	{ "period",	O_PERIOD,	"period",	NULL,	OS_CAP,
+	    V_ANY,	NULL,		C_NONE },
+	{ "warn",	O_WARN,		"warn",		NULL,	OS_CAP,
+	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);
 

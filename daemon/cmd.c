@@ -93,6 +93,13 @@ const struct cmd cmd_table[] = {
 	    "models all expires note grace", ROLE_ADMIN, 0, cmd_key,
 	    "API keys for applications: create (the secret is shown once), "
 	    "list, show, revoke, rotate, allow or deny models" },
+	/* Issue 10 item 2: spending caps (cmd_caps.c). */
+	{ "CAP", "set|remove|list|show [MODEL] [AMOUNT] [key=NAME] "
+	    "[period=day|week|month|DURATION] [warn=PERCENT]", 1, 3,
+	    "key period warn", ROLE_ADMIN, 0, cmd_cap,
+	    "spending caps of models and keys: set, remove, list or show "
+	    "(raises cap.set, cap.removed; cap.warning, cap.exceeded, "
+	    "cap.reset as they are spent)" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
 	    "fetch the seed source and apply the seed rules now" },
 	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,

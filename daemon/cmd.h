@@ -96,6 +96,14 @@ enum cmd_ret cmd_unset(struct cmd_ctx *);
 enum cmd_ret cmd_key(struct cmd_ctx *);
 enum cmd_ret cmd_resolve(struct cmd_ctx *);	/* cmd_resolve.c */
 enum cmd_ret cmd_release(struct cmd_ctx *);	/* cmd_release.c (issue 9) */
+enum cmd_ret cmd_cap(struct cmd_ctx *);	/* cmd_caps.c (issue 10) */
+/*
+ * Issue 10: a model's (SHOW) or a key's (KEY SHOW, LIST) cap fields:
+ * cap, cap_period, cap_spent, cap_remaining, cap_period_end (null
+ * without a cap). cmd_cap_append adds them to the record that ends b.
+ */
+int	 cmd_cap_fields(struct buf *, const char *model, const char *key);
+int	 cmd_cap_append(struct buf *, const char *model);
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

@@ -179,7 +179,8 @@ cmd_list_produce(void *arg, struct buf *out, int max)
 			return k + 1;
 		}
 		if (cmd_model_record(out, &m) == -1 ||
-		    resolve_usage_append(out, m.id) == -1)
+		    resolve_usage_append(out, m.id) == -1 ||
+		    cmd_cap_append(out, m.id) == -1)
 			return -1;
 	}
 	return k;
@@ -315,7 +316,8 @@ cmd_show(struct cmd_ctx *ctx)
 		memcpy(id, v + 1, idlen);
 		id[idlen] = '\0';
 		if (buf_append(ctx->out, v + 1 + idlen, vlen - 1 - idlen) == -1 ||
-		    resolve_usage_append(ctx->out, id) == -1)
+		    resolve_usage_append(ctx->out, id) == -1 ||
+		    cmd_cap_append(ctx->out, id) == -1)
 			return cmd_err(ctx, "internal", "out of memory");
 		ctx->n = 1;
 		return CMD_OK;
@@ -329,7 +331,8 @@ cmd_show(struct cmd_ctx *ctx)
 		if (rc == REG_OK && ctx->n == 1) {
 			(void)cmd_show_put(cache, gen, name, nlen, col.id,
 			    ctx->out->data + start, ctx->out->len - start);
-			if (resolve_usage_append(ctx->out, col.id) == -1)
+			if (resolve_usage_append(ctx->out, col.id) == -1 ||
+			    cmd_cap_append(ctx->out, col.id) == -1)
 				return cmd_err(ctx, "internal", "out of memory");
 		}
 		else if (rc == REG_NOTFOUND)
@@ -469,7 +472,8 @@ cmd_default(struct cmd_ctx *ctx)
 		return cmd_set_default(ctx);
 	rc = reg_default(md.db, cmd_collect_model, &col);
 	if (col.failed || (ctx->n == 1 &&
-	    resolve_usage_append(ctx->out, col.id) == -1))
+	    (resolve_usage_append(ctx->out, col.id) == -1 ||
+	    cmd_cap_append(ctx->out, col.id) == -1)))
 		return cmd_err(ctx, "internal", "out of memory");
 	if (rc == REG_NOTFOUND)
 		return CMD_OK;	/* OK 0: there is no default */

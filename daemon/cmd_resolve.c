@@ -72,6 +72,8 @@ resolve_refuse(struct cmd_ctx *ctx, enum reg_resolve_rc rc, const char *msg)
 		return cmd_err(ctx, "denied", "%s", msg);
 	case RES_UNAVAILABLE:
 		return cmd_err(ctx, "unavailable", "%s", msg);
+	case RES_LIMIT:
+		return cmd_err(ctx, "limit", "%s", msg);	/* issue 10: caps */
 	default:
 		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
 		    "database error");

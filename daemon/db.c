@@ -640,6 +640,43 @@ static const char *const db_migrations[] = {
 	"  PRIMARY KEY (model, key_id, reason)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX resolve_counts_key ON resolve_counts(key_id);",
+
+	/*
+	 * 6 -> 7 (issue 10 item 2): spending caps, one per model id or per
+	 * key (reg_caps.c). A cap keeps its current period (start, end) and
+	 * what was spent in it, and what it has done in that period: warned
+	 * (cap.warning raised), exceeded (cap.exceeded raised), tripped (it
+	 * deactivated its model). period is a calendar period in UTC, or
+	 * 'window': window_secs long, counted from anchor (when it was set).
+	 * A model's cap names the id, with no foreign key, as grants do: a
+	 * cap outlives a deletion and holds for a model synced again. A
+	 * key's limited_until is when RESOLVE stops answering ERR limit for
+	 * it: read with the key (struct reg_key), no query more.
+	 */
+	"CREATE TABLE caps ("
+	"  id INTEGER PRIMARY KEY,"
+	"  model TEXT UNIQUE CHECK(model IS NULL OR length(model) BETWEEN 1 AND 255),"
+	"  key_id INTEGER UNIQUE REFERENCES api_keys(id) ON DELETE CASCADE,"
+	"  amount REAL NOT NULL CHECK(typeof(amount) = 'real' AND amount > 0),"
+	"  period TEXT NOT NULL"
+	"    CHECK(period IN ('day', 'week', 'month', 'window')),"
+	"  window_secs INTEGER NOT NULL DEFAULT 0"
+	"    CHECK((period = 'window') = (window_secs > 0) AND window_secs >= 0),"
+	"  warn INTEGER NOT NULL DEFAULT 80 CHECK(warn BETWEEN 0 AND 99),"
+	"  anchor INTEGER NOT NULL,"
+	"  period_start INTEGER NOT NULL,"
+	"  period_end INTEGER NOT NULL CHECK(period_end > period_start),"
+	"  spent REAL NOT NULL DEFAULT 0 CHECK(spent >= 0),"
+	"  warned INTEGER NOT NULL DEFAULT 0 CHECK(warned IN (0, 1)),"
+	"  exceeded INTEGER NOT NULL DEFAULT 0 CHECK(exceeded IN (0, 1)),"
+	"  tripped INTEGER NOT NULL DEFAULT 0 CHECK(tripped IN (0, 1)),"
+	"  set_at INTEGER NOT NULL,"
+	"  set_uid INTEGER,"
+	"  set_by TEXT NOT NULL,"
+	"  CHECK((model IS NULL) <> (key_id IS NULL))"
+	");"
+	"CREATE INDEX caps_end ON caps(period_end);"
+	"ALTER TABLE api_keys ADD COLUMN limited_until INTEGER;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

@@ -92,6 +92,7 @@ enum db_stmt_id {
 	DB_STMT_RCOUNT_ADD,
 	DB_STMT_KEY_USED,
 	DB_STMT_SECRET_UNTIL,	/* db_secret_until (issue 9 item 7) */
+	DB_STMT_CAP_MODEL,	/* db_cap_model (issue 10): every SHOW asks */
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

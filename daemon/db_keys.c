@@ -15,7 +15,7 @@
 	"k.id, k.name, k.all_models, k.note, k.created_at, k.created_by," \
 	" k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by," \
 	" (SELECT max(s.until) FROM api_key_secrets AS s WHERE s.key = k.id" \
-	"  AND s.until > :now)"
+	"  AND s.until > :now), k.limited_until"
 
 static void
 db_copy(char *dst, size_t len, const char *src)
@@ -38,6 +38,7 @@ db_row_key(sqlite3_stmt *st, struct reg_key *k)
 	k->revoked_at = sqlite3_column_int64(st, 8);
 	db_copy(k->revoked_by, sizeof(k->revoked_by), db_coltext(st, 9));
 	k->old_until = sqlite3_column_int64(st, 10);
+	k->limited_until = sqlite3_column_int64(st, 11);	/* issue 10: caps */
 }
 
 static int

@@ -25,6 +25,7 @@
 #include "db.h"
 #include "events.h"
 #include "expiry.h"
+#include "caps.h"
 #include "fetch.h"
 #include "import.h"
 #include "log.h"
@@ -177,6 +178,7 @@ daemon_reload(char *err, size_t errlen)
 	uptime_reconfigure();
 	expiry_reconfigure();
 	metrics_reconfigure();
+	caps_reconfigure();	/* issue 10 */
 	cfg_free(old);
 	log_info("configuration reloaded from %s", md.cfg->path);
 	sd_notify(0, "READY=1\nSTATUS=Serving; configuration reloaded");
@@ -332,6 +334,7 @@ main(int argc, char *argv[])
 	zdr_init();
 	uptime_init();
 	expiry_init();
+	caps_init();	/* issue 10: periods that ended while the daemon was down */
 	resolve_batch_init();	/* issue 9: sessions and counts read back */
 	if (metrics_init() == -1)	/* issue 10: [metrics] listen */
 		fatalx("cannot serve the metrics on %s", md.cfg->metrics_listen);
@@ -345,6 +348,7 @@ main(int argc, char *argv[])
 	import_shutdown();	/* first: its job reports to the seeder */
 	resolve_batch_shutdown();	/* the last batch, now that nothing holds the lock */
 	expiry_shutdown();
+	caps_shutdown();
 	uptime_shutdown();
 	zdr_shutdown();
 	catalog_sync_shutdown();

@@ -32,6 +32,8 @@ struct reg_key {
 	char	 revoked_by[257];
 	int64_t	 old_until;		/* a rotated-out secret works until then */
 	char	 note[KEY_NOTE_MAX + 1];
+	/* Issue 10: its cap is spent until then (reg_caps.c): RESOLVE answers ERR limit. */
+	int64_t	 limited_until;
 };
 
 /*

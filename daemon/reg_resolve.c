@@ -218,6 +218,14 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 	}
 	if (out->has_key)
 		res_until(out, k->expires_at, now);
+	/* Issue 10: a key whose cap is spent waits for its next period. */
+	if (out->has_key && k->limited_until > now) {
+		/* RESOLVE's cache keeps this refusal only until then. */
+		res_until(out, k->limited_until, now);
+		reg_rfc3339(k->limited_until, st, sizeof(st));
+		return res_msg(RES_LIMIT, msg, len, "key %s has spent its cap "
+		    "for this period; refused until %s", k->name, st);
+	}
 	/* Issue 9 item 4: without MODEL, a live session asks for its model. */
 	if (in->model == NULL && in->session != NULL && in->sessions != NULL)
 		return reg_resolve_session(db, in, out, msg, len);

@@ -36,6 +36,7 @@ enum reg_resolve_rc {
 	RES_DENIED,		/* ERR denied: the key, or the model for the key */
 	RES_UNAVAILABLE,	/* ERR unavailable: no default to answer */
 	RES_INTERNAL,		/* ERR internal */
+	RES_LIMIT,		/* ERR limit: the key's cap is spent (issue 10) */
 };
 
 struct reg_resolve_in {

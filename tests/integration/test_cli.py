@@ -37,7 +37,7 @@ def test_unconfigured(tap):
 
 COMMANDS = ["status", "list", "show", "activate", "deactivate", "default", "delete",
     "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "release", "key",
-    "seed", "reload", "whoami", "ping", "version", "help"]
+    "cap", "seed", "reload", "whoami", "ping", "version", "help"]
 
 
 def ctl(*args):

@@ -138,7 +138,9 @@ MODEL_KEYS = ["id", "name", "label", "provider", "kind", "status", "default", "c
     "delisted", "health", "uptime_30m", "enforced", "description",
     # Issue 9 item 4: the live part, appended from memory.
     "sessions", "resolves_requested", "resolves_default", "resolves_fallback",
-    "resolves_failover"]
+    "resolves_failover",
+    # Issue 10 item 2: the model's spending cap, null without one.
+    "cap", "cap_period", "cap_spent", "cap_remaining", "cap_period_end"]
 # Issue 9: a model record also has param.NAME= keys, before enforced, for the parameters set.
 VERBS = ["PING", "VERSION", "HELP", "WHOAMI", "STATUS", "LIST", "SHOW",
     "ACTIVATE", "DEACTIVATE", "DEFAULT", "DELETE", "SEED", "RELOAD", "QUIT"]
