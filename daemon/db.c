@@ -640,6 +640,17 @@ static const char *const db_migrations[] = {
 	"  PRIMARY KEY (model, key_id, reason)"
 	") WITHOUT ROWID;"
 	"CREATE INDEX resolve_counts_key ON resolve_counts(key_id);",
+
+	/*
+	 * 6 -> 7 (issue 11, speed): the expiry check (expiry.c, on the
+	 * loop after every seed and refresh) read the whole of models four
+	 * times to find the few rows with an expiry date: 0.1-0.4 s of the
+	 * loop at 100k models, the longest stall of a catalog refresh. A
+	 * partial index holds only the rows that have a date, so an import
+	 * of rows without one (most of them) writes no entry for it.
+	 */
+	"CREATE INDEX models_expires ON models(expires_at)"
+	"  WHERE expires_at IS NOT NULL;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 6, "schema version is 6");
+	is_int(db_schema_version(db), 7, "schema version is 7");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -287,7 +287,7 @@ test_schema(sqlite3 *db)
 	    "model_search_delete,model_search_insert,"
 	    "model_search_update,model_settings,model_view,models,"
 	    "models_default_is_chat,"
-	    "models_default_is_chat_insert,models_keep_default,models_kind,"
+	    "models_default_is_chat_insert,models_expires,models_keep_default,models_kind,"
 	    "models_one_default,models_provider_name,"
 	    "models_provider_name_desc,models_provider_price,"
 	    "models_provider_price_desc,models_sort_context,models_sort_context_desc,"
@@ -297,7 +297,7 @@ test_schema(sqlite3 *db)
 	    "models_sort_status_desc,resolve_counts,resolve_counts_key,"
 	    "sessions,sessions_renewed,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v6");
+	    "tables, views, indexes and triggers of schema v7");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -987,7 +987,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 6, "file database migrated to 6");
+	is_int(db_schema_version(db), 7, "file database migrated to 7");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1010,7 +1010,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 6, "second open: still version 6");
+	is_int(db_schema_version(db), 7, "second open: still version 7");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
@@ -1343,6 +1343,54 @@ test_expiry(void)
 	db_close(db);
 }
 
+/* Every statement's table and index steps, summed as each one ends. */
+static int
+expiry_steps_cb(unsigned what, void *arg, void *p, void *x)
+{
+	(void)what;
+	(void)x;
+	*(int *)arg += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_FULLSCAN_STEP,
+	    0) + sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 0) / 1000;
+	return 0;
+}
+
+/*
+ * Issue 11: the check runs on the loop after every seed and refresh, so
+ * it must read the few rows with a date (schema 7's models_expires), not
+ * every model: 4,000 without a date and two with one.
+ */
+static void
+test_expiry_index(void)
+{
+	const int64_t		 now = 1750000000, day = 86400;
+	struct expiry_result	 res;
+	sqlite3			*db;
+	int			 steps = 0;
+
+	db = db_open(":memory:");
+	ok(db != NULL, "expiry index: an in-memory database");
+	if (db == NULL)
+		return;
+	raw(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+	    " FROM n WHERE i < 4000) INSERT INTO models(id, name, status,"
+	    " status_source, added_at, status_changed_at, description)"
+	    " SELECT 'm' || i, 'm' || i, 'active', 'seed', 1, 1,"
+	    " printf('%.500c', 'x') FROM n");
+	put_model(db, "soon", "chat", 0, 1, 1, 1, now + 3 * day);
+	put_model(db, "past", "chat", 0, 1, 1, 1, now - 3600);
+	sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, expiry_steps_cb, &steps);
+	is_int(t_expiry_check(db, now, 14 * day, &res), REG_OK,
+	    "expiry index: the check runs");
+	sqlite3_trace_v2(db, 0, NULL, NULL);
+	ok(res.expiring == 1 && res.expired == 1 && res.next == now + 3 * day,
+	    "expiry index: the same answer (%d, %d)", res.expiring,
+	    res.expired);
+	ok(steps < 400, "expiry index: the check does not read every model "
+	    "(%d steps for 4,002 models)",
+	    steps);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1377,5 +1425,6 @@ main(void)
 	tap_run(test_files());
 	tap_run(test_kinds_and_default());
 	tap_run(test_expiry());
+	tap_run(test_expiry_index());
 	return done_testing();
 }
