@@ -744,6 +744,8 @@ dberr:
 	cat_err(err, errlen, "database error: %s", cp.dberr ? cp.dbmsg :
 	    sqlite3_errmsg(db));
 refuse:
+	if (cp.dg != NULL)
+		digest_sha256_free(cp.dg);
 	cat_pass_close(&cp);
 	if (in_sp) {
 		sqlite3_exec(db, "ROLLBACK TO catalog_parse", NULL, NULL, NULL);
