@@ -10,7 +10,7 @@
 
 /*
  * libcrypto's SHA-256 (the CPU's SHA instructions where it has them)
- * hashes the 78 MB of a 100k catalog in about a tenth of the time of the
+ * hashes the 78 MB of a 100k catalog in about a quarter of the time of the
  * portable code below (issue 11: 0.45 s of a seed's CPU). The portable
  * code stays for one case: EVP_MD_CTX_new failing (out of memory), since
  * the streaming API cannot fail, and a digest that is wrong could make a

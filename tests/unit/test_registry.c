@@ -1398,6 +1398,8 @@ main(void)
 	sqlite3		*db;
 
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
+	/* Issue 11: as modelregd's main does, before SQLite is used. */
+	ok(db_library_init() == 0, "SQLite set up without memory statistics");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.always_active.v = aa_v;
 	cfg.always_active.n = 3;
@@ -1416,6 +1418,9 @@ main(void)
 	tap_run(test_rules(db));
 	tap_run(test_failures(db));
 	tap_run(test_reseed(db, &cfg));
+	ok(sqlite3_memory_used() == 0, "SQLite counted no memory (%lld bytes)",
+	    (long long)sqlite3_memory_used());
+	ok(db_library_init() == -1, "too late once SQLite runs: refused");
 	db_close(db);
 
 	tap_run(test_default_seed());
