@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # run.py: the benchmark of issue 8: drive the built modelregd with bench/loadgen, beside Redis and the sqlite3 shell, and print one markdown table.
-"""Usage: python3 bench/run.py [--build DIR] [--quick] [--keep] [--no-redis]
+"""Usage: python3 bench/run.py [--build DIR] [--quick] [--imports N] [--keep] [--no-redis]
 
 Not a test (CI never runs it): it measures. Everything it starts runs in one
 temp folder, on UNIX sockets and one loopback HTTP port of this machine, and
@@ -40,6 +40,10 @@ VmHWM is the refresh's alone).
 --quick: 1k and 10k models instead of 1k, 10k and 100k (the "large" rows
 are then at 10k and their targets say n/a), 1 and 10 connections, shorter
 runs: about a minute.
+
+--imports N: only the seed and catalog refresh rows at N models (with the
+sqlite3 floor, and at the largest size the PING probe and the peak RSS of
+the seed and of the changed refresh): no LIST, load, memory or Redis rows.
 """
 
 import argparse
@@ -460,6 +464,10 @@ class Bench:
         self.redis = None
         self.rows = []      # (measure, value, target, result)
         self.sizes = [1000, 10000] if self.quick else [1000, 10000, 100000]
+        # --imports N: only the seed and catalog rows, at N models.
+        self.imports_only = args.imports is not None
+        if self.imports_only:
+            self.sizes = [args.imports]
         self.big = self.sizes[-1]
         self.conns = [1, 10] if self.quick else [1, 10, 50]
         self.depths = [1, 16]
@@ -631,7 +639,7 @@ SELECT count(*) FROM models;
             self.row("RSS at the peak of a %s seed" % sz, "%.0f MiB" % peak,
                 "< 96 MiB", self.verdict(peak < 96))
         d.stop()
-        if big:
+        if big and not self.imports_only:
             self.file_seed(apath, n)
 
         # The catalog: first load, changed, unchanged (200), unchanged (304).
@@ -688,6 +696,9 @@ SELECT count(*) FROM models;
         check_refresh(d, st, recs)
         self.row("catalog refresh %s, unchanged (304)" % sz, "%.1f ms" % (nm_t * 1000))
         c.close()
+        if self.imports_only:
+            d.stop()
+            return
 
         # LIST.
         reps = 3 if n >= 100000 or self.quick else 5
@@ -1129,9 +1140,10 @@ SELECT count(*) FROM models;
         for n in self.sizes:
             self.run_size(n)
         load_start = len(self.rows)
-        redis = self.redis_run()
-        self.load_rows(redis)
-        self.run_resolve()
+        redis = None if self.imports_only else self.redis_run()
+        if not self.imports_only:
+            self.load_rows(redis)
+            self.run_resolve()
         # The request rates first, as the issue lists them.
         self.rows = self.rows[load_start:] + self.rows[:load_start]
         self.elapsed = time.monotonic() - t0
@@ -1226,6 +1238,9 @@ def main():
     ap.add_argument("--no-redis", action="store_true", help="no Redis ratios")
     ap.add_argument("--resolve-only", action="store_true",
         help="only the RESOLVE rows (issue 9 item 7), with their own Redis GET")
+    ap.add_argument("--imports", type=int, metavar="N",
+        help="only the seed and catalog refresh rows (with their PING and "
+        "RSS rows), at N models: a few minutes at 100000")
     args = ap.parse_args()
     b = Bench(args)
     ok = False
@@ -1238,6 +1253,7 @@ def main():
         print("modelregd benchmark, %s, %d CPUs, %s run%s, %.0f s; load "
             "average %.1f before, %.1f after" % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(),
+            "imports %d" % args.imports if b.imports_only else
             "quick" if args.quick else "full",
             "" if b.sqlite3 else ", no sqlite3 shell", b.elapsed,
             b.load_before, b.load_after))

@@ -135,8 +135,10 @@ body_digest(const struct body_src *b, char *hex, char *err, size_t errlen)
 	struct digest_sha256	 d;
 
 	digest_sha256_init(&d);
-	if (body_each(b, body_digest_chunk, &d, err, errlen) != 0)
+	if (body_each(b, body_digest_chunk, &d, err, errlen) != 0) {
+		digest_sha256_free(&d);
 		return -1;
+	}
 	digest_sha256_final(&d, hex);
 	return 0;
 }

@@ -217,38 +217,75 @@ static const char sql_raw_mistral[] =
 	"  " SQL_KIND_MISTRAL ", '{}', " SQL_TIME("$.deprecation")
 	SQL_ELEMENT;
 
+/*
+ * The plain formats' rows, as a SELECT (issue 11: read into staging by
+ * cat_plain_row) and as the INSERT into catalog_raw it was: the columns
+ * are those of the INSERT's list, in its order.
+ */
+#define SQL_SEL_OPENROUTER						\
+	" SELECT seq, id,"	\
+	"  " SQL_TEXT("$.name", CAT_NAME_MAX) ","	\
+	"  CASE WHEN instr(id, '/') > 0"	\
+	"   THEN substr(id, 1, instr(id, '/') - 1) ELSE '' END,"	\
+	"  " SQL_TEXT("$.description", CAT_DESC_MAX) ","	\
+	"  catalog_int(json_type(o, '$.context_length'),"	\
+	"   json_extract(o, '$.context_length')),"	\
+	"  catalog_price(json_type(o, '$.pricing.prompt'),"	\
+	"   json_extract(o, '$.pricing.prompt')),"	\
+	"  catalog_price(json_type(o, '$.pricing.completion'),"	\
+	"   json_extract(o, '$.pricing.completion')),"	\
+	/* OpenRouter streams every model. */	\
+	"  " CAT_XSTR(FEAT_STREAMING)	\
+	"  | " SQL_HAS("$.architecture.input_modalities", "'image'",	\
+	    FEAT_VISION)	\
+	"  | " SQL_HAS("$.supported_parameters",	\
+	    "'reasoning', 'include_reasoning'", FEAT_REASONING)	\
+	"  | " SQL_HAS("$.supported_parameters", "'tools'", FEAT_TOOLS) ","	\
+	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX) ","	\
+	"  " SQL_KIND_OPENROUTER ", " SQL_PRICES("$.pricing") ","	\
+	"  " SQL_TIME("$.expiration_date")				\
+	SQL_ELEMENT
+
+#define SQL_SEL_OPENAI							\
+	" SELECT seq, id, " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ", 0," \
+	"  " SQL_KIND_OPENAI						\
+	SQL_ELEMENT
+
 static const char sql_raw_openrouter[] =
 	"INSERT INTO temp.catalog_raw(seq, id, name, provider, description,"
 	" context_length, prompt_price, completion_price, features,"
 	" canonical_slug, kind, prices, expires_at, look)"
-	" SELECT seq, id,"
-	"  " SQL_TEXT("$.name", CAT_NAME_MAX) ","
-	"  CASE WHEN instr(id, '/') > 0"
-	"   THEN substr(id, 1, instr(id, '/') - 1) ELSE '' END,"
-	"  " SQL_TEXT("$.description", CAT_DESC_MAX) ","
-	"  catalog_int(json_type(o, '$.context_length'),"
-	"   json_extract(o, '$.context_length')),"
-	"  catalog_price(json_type(o, '$.pricing.prompt'),"
-	"   json_extract(o, '$.pricing.prompt')),"
-	"  catalog_price(json_type(o, '$.pricing.completion'),"
-	"   json_extract(o, '$.pricing.completion')),"
-	/* OpenRouter streams every model. */
-	"  " CAT_XSTR(FEAT_STREAMING)
-	"  | " SQL_HAS("$.architecture.input_modalities", "'image'",
-	    FEAT_VISION)
-	"  | " SQL_HAS("$.supported_parameters",
-	    "'reasoning', 'include_reasoning'", FEAT_REASONING)
-	"  | " SQL_HAS("$.supported_parameters", "'tools'", FEAT_TOOLS) ","
-	"  " SQL_TEXT("$.canonical_slug", CAT_SLUG_MAX) ","
-	"  " SQL_KIND_OPENROUTER ", " SQL_PRICES("$.pricing") ","
-	"  " SQL_TIME("$.expiration_date")
-	SQL_ELEMENT;
+	SQL_SEL_OPENROUTER;
 
 static const char sql_raw_openai[] =
 	"INSERT INTO temp.catalog_raw(seq, id, provider, features, kind, look)"
-	" SELECT seq, id, " SQL_TEXT("$.owned_by", CAT_PROVIDER_MAX) ", 0,"
-	"  " SQL_KIND_OPENAI
-	SQL_ELEMENT;
+	SQL_SEL_OPENAI;
+
+static const char sql_sel_openrouter[] = SQL_SEL_OPENROUTER;
+static const char sql_sel_openai[] = SQL_SEL_OPENAI;
+
+/*
+ * Where each column of a plain format's SELECT goes in sql_stage_row:
+ * the parameter number, 0 for none (seq), -1 for the look (the last).
+ */
+static const int	 cat_map_openrouter[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, -1
+};
+static const int	 cat_map_openai[] = { 0, 1, 3, 8, 10, -1 };
+
+/*
+ * One row of a plain format straight into staging, with the defaults of
+ * sql_stage_plain; a duplicate id inserts nothing (the first one wins,
+ * as sql_dedupe keeps it).
+ */
+static const char sql_stage_row[] =
+	"INSERT INTO temp.staging(id, name, provider, description,"
+	" context_length, prompt_price, completion_price, features, aliases,"
+	" canonical_slug, kind, prices, expires_at)"
+	" VALUES (?1, coalesce(?2, ?1), coalesce(?3, ''), coalesce(?4, ''),"
+	"  ?5, ?6, ?7, coalesce(?8, 0), '[]', ?9, coalesce(?10, 'chat'),"
+	"  coalesce(?11, '{}'), ?12)"
+	" ON CONFLICT(id) DO NOTHING";
 
 static const char sql_count[] =
 	"SELECT count(*), count(id) FROM temp.catalog_raw";
@@ -391,7 +428,14 @@ struct cat_pass {
 	int			 detect_only;
 	enum cat_format		 fmt;		/* the rows' format */
 	int			 decided;	/* 0: FMT_AUTO, no object seen yet */
-	sqlite3_stmt		*ins;		/* the INSERT of fmt */
+	sqlite3_stmt		*ins;		/* the INSERT of fmt (Mistral) */
+	sqlite3_stmt		*sel;		/* else the SELECT of fmt */
+	const int		*map;		/* and where its columns go */
+	int			 ncol;
+	sqlite3_stmt		*stage;		/* sql_stage_row */
+	/* The plain rows read into staging: what catalog_raw would count. */
+	int			 entries, skipped, duplicates;
+	struct catalog_shape	 looks;
 	sqlite3_stmt		*probe;		/* sql_probe */
 	sqlite3_stmt		*valid;		/* sql_valid */
 	struct catalog_shape	 shape;		/* detect_only: counted here */
@@ -428,21 +472,121 @@ cat_dberr(struct cat_pass *cp)
 	cp->dberr = 1;
 }
 
-/* Read the rows in fmt from now on: 0, or -1 (dberr). */
+/*
+ * Bind a piece as ?1. jsplit ends every piece with a NUL byte and
+ * refuses one inside; said so (a length of -1), SQLite takes the text
+ * as it is. With the length instead, each JSON function's
+ * sqlite3_value_text() on ?1 copied the element to add the NUL, about
+ * thirty copies of each element per statement (issue 11: a sixth of a
+ * parse's instructions). The memchr makes sure of it whatever the
+ * splitter does.
+ */
+static int
+cat_bind_piece(sqlite3_stmt *st, const struct jsplit_piece *pc)
+{
+	if (pc->len < INT_MAX && pc->text[pc->len] == '\0' &&
+	    memchr(pc->text, '\0', pc->len) == NULL)
+		return sqlite3_bind_text(st, 1, pc->text, -1, SQLITE_STATIC);
+	return sqlite3_bind_text(st, 1, pc->text, (int)pc->len,
+	    SQLITE_STATIC);
+}
+
+/*
+ * Read the rows in fmt from now on: 0, or -1 (dberr). Mistral's rows go
+ * to catalog_raw, since its entries are grouped after the pass; a plain
+ * format's go straight to staging (issue 11), which saves writing every
+ * row twice and the sort of sql_dedupe.
+ */
 static int
 cat_use(struct cat_pass *cp, enum cat_format fmt)
 {
-	if (cp->ins != NULL && cp->fmt == fmt)
+	const char	*sel;
+
+	if ((cp->ins != NULL || cp->sel != NULL) && cp->fmt == fmt)
 		return 0;
 	sqlite3_finalize(cp->ins);
-	cp->ins = NULL;
+	sqlite3_finalize(cp->sel);
+	cp->ins = cp->sel = NULL;
 	cp->fmt = fmt;
-	if (sqlite3_prepare_v2(cp->db, cat_sql_raw(fmt), -1, &cp->ins,
-	    NULL) != SQLITE_OK) {
-		cat_dberr(cp);
-		return -1;
+	if (fmt == FMT_MISTRAL) {
+		if (sqlite3_prepare_v2(cp->db, cat_sql_raw(fmt), -1, &cp->ins,
+		    NULL) != SQLITE_OK)
+			goto fail;
+		return 0;
 	}
+	if (fmt == FMT_OPENROUTER) {
+		sel = sql_sel_openrouter;
+		cp->map = cat_map_openrouter;
+		cp->ncol = (int)(sizeof(cat_map_openrouter) /
+		    sizeof(cat_map_openrouter[0]));
+	} else {
+		sel = sql_sel_openai;
+		cp->map = cat_map_openai;
+		cp->ncol = (int)(sizeof(cat_map_openai) /
+		    sizeof(cat_map_openai[0]));
+	}
+	if (sqlite3_prepare_v2(cp->db, sel, -1, &cp->sel, NULL) !=
+	    SQLITE_OK || sqlite3_column_count(cp->sel) != cp->ncol ||
+	    (cp->stage == NULL && sqlite3_prepare_v2(cp->db, sql_stage_row,
+	    -1, &cp->stage, NULL) != SQLITE_OK))
+		goto fail;
 	return 0;
+fail:
+	cat_dberr(cp);
+	return -1;
+}
+
+/*
+ * One element of a plain format: SQLite reads it once (the SELECT), and
+ * its row goes to staging unless its id is unusable or seen before. The
+ * counts are catalog_raw's: a valid element is an entry, its look is
+ * counted (before duplicates go), an entry without an id is skipped.
+ * Non-zero stops.
+ */
+static int
+cat_plain_row(struct cat_pass *cp, const struct jsplit_piece *pc)
+{
+	sqlite3_stmt	*st = cp->sel;
+	int		 rc, i, look;
+
+	if (cat_bind_piece(st, pc) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)pc->index) != SQLITE_OK)
+		goto dberr;
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+		sqlite3_reset(st);
+		cp->invalid = 1;	/* json_valid said no */
+		return 1;
+	}
+	if (rc != SQLITE_ROW)
+		goto dberr;
+	cp->entries++;
+	if (sqlite3_column_type(st, cp->ncol - 1) != SQLITE_NULL) {
+		look = sqlite3_column_int(st, cp->ncol - 1);
+		cp->looks.entries++;
+		cp->looks.mistral += look & 1;
+		cp->looks.openrouter += look >> 1;
+	}
+	if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
+		cp->skipped++;
+		sqlite3_reset(st);
+		return 0;
+	}
+	for (i = 1; i < cp->ncol - 1; i++)
+		if (cp->map[i] > 0 && sqlite3_bind_value(cp->stage, cp->map[i],
+		    sqlite3_column_value(st, i)) != SQLITE_OK)
+			goto dberr;
+	rc = sqlite3_step(cp->stage);
+	sqlite3_reset(cp->stage);
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	if (sqlite3_changes(cp->db) == 0)
+		cp->duplicates++;
+	sqlite3_reset(st);
+	return 0;
+dberr:
+	cat_dberr(cp);
+	sqlite3_reset(st);
+	return 1;
 }
 
 /* Step st with the piece as ?1: its first column, or INT_MIN (dberr). */
@@ -451,8 +595,7 @@ cat_probe(struct cat_pass *cp, sqlite3_stmt *st, const struct jsplit_piece *pc)
 {
 	int	 v = INT_MIN;
 
-	if (sqlite3_bind_text(st, 1, pc->text, (int)pc->len,
-	    SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+	if (cat_bind_piece(st, pc) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
 		cat_dberr(cp);
 	else
 		v = sqlite3_column_int(st, 0);
@@ -502,8 +645,9 @@ cat_piece(void *arg, const struct jsplit_piece *pc)
 			cp->decided = 1;
 		}
 	}
-	if (sqlite3_bind_text(cp->ins, 1, pc->text, (int)pc->len,
-	    SQLITE_STATIC) != SQLITE_OK ||
+	if (cp->sel != NULL)
+		return cat_plain_row(cp, pc);
+	if (cat_bind_piece(cp->ins, pc) != SQLITE_OK ||
 	    sqlite3_bind_int64(cp->ins, 2, (sqlite3_int64)pc->index) !=
 	    SQLITE_OK || sqlite3_step(cp->ins) != SQLITE_DONE) {
 		cat_dberr(cp);
@@ -581,9 +725,22 @@ static void
 cat_pass_close(struct cat_pass *cp)
 {
 	sqlite3_finalize(cp->ins);
+	sqlite3_finalize(cp->sel);
+	sqlite3_finalize(cp->stage);
 	sqlite3_finalize(cp->probe);
 	sqlite3_finalize(cp->valid);
-	cp->ins = cp->probe = cp->valid = NULL;
+	cp->ins = cp->sel = cp->stage = cp->probe = cp->valid = NULL;
+}
+
+/* Forget the rows a pass read: the scratch tables, staging, the counts. */
+static int
+cat_pass_clear(struct cat_pass *cp)
+{
+	cp->entries = cp->skipped = cp->duplicates = 0;
+	memset(&cp->looks, 0, sizeof(cp->looks));
+	return sqlite3_exec(cp->db, sql_clear_scratch, NULL, NULL, NULL) ==
+	    SQLITE_OK && sqlite3_exec(cp->db, "DELETE FROM temp.staging;",
+	    NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 int
@@ -656,6 +813,15 @@ catalog_run(sqlite3 *db, enum cat_format fmt, int check,
 		    NULL) != SQLITE_OK)
 			goto dberr;
 		in_sp = 1;
+		/*
+		 * A checked parse empties staging only now, in the
+		 * savepoint: a plain format's rows go there during the
+		 * pass, and a body refused for its format rolls back to
+		 * the staging of before.
+		 */
+		if (check == 1 && sqlite3_exec(db, "DELETE FROM temp.staging;",
+		    NULL, NULL, NULL) != SQLITE_OK)
+			goto dberr;
 		/* Until an object decides, FMT_AUTO reads rows as OpenAI's. */
 		cp.decided = fmt != FMT_AUTO;
 		if (cat_use(&cp, cp.decided ? fmt : FMT_OPENAI) == -1)
@@ -679,9 +845,10 @@ catalog_run(sqlite3 *db, enum cat_format fmt, int check,
 			sqlite3_finalize(q);
 			goto dberr;
 		}
-		shape->entries = sqlite3_column_int(q, 0);
-		shape->mistral = sqlite3_column_int(q, 1);
-		shape->openrouter = sqlite3_column_int(q, 2);
+		shape->entries = sqlite3_column_int(q, 0) + cp.looks.entries;
+		shape->mistral = sqlite3_column_int(q, 1) + cp.looks.mistral;
+		shape->openrouter = sqlite3_column_int(q, 2) +
+		    cp.looks.openrouter;
 		sqlite3_finalize(q);
 	}
 	l = catalog_look_of(shape);
@@ -699,25 +866,22 @@ catalog_run(sqlite3 *db, enum cat_format fmt, int check,
 		}
 		if (cp.decided && use != cp.fmt) {
 			/* The first object misled FMT_AUTO: read the body again. */
-			if (sqlite3_exec(db, sql_clear_scratch, NULL, NULL,
-			    NULL) != SQLITE_OK || cat_use(&cp, use) == -1)
+			if (cat_pass_clear(&cp) == -1 || cat_use(&cp, use) == -1)
 				goto dberr;
 			if (cat_pass_run(&cp, src, err, errlen) == -1)
 				goto refuse;
 		}
-		if (sqlite3_exec(db, "DELETE FROM temp.staging;", NULL, NULL,
-		    NULL) != SQLITE_OK)
-			goto dberr;
 	}
 	cat_pass_close(&cp);
 
+	/* Mistral's rows are in catalog_raw; a plain format's were counted. */
 	if (cat_ints(db, sql_count, counts, 2) == -1)
 		goto dberr;
-	stats->entries = counts[0];
-	stats->skipped = counts[0] - counts[1];
+	stats->entries = counts[0] + cp.entries;
+	stats->skipped = counts[0] - counts[1] + cp.skipped;
 	if (cat_run(db, sql_dedupe, NULL, 0) == -1)
 		goto dberr;
-	stats->duplicates = sqlite3_changes(db);
+	stats->duplicates = sqlite3_changes(db) + cp.duplicates;
 
 	if (use == FMT_MISTRAL) {
 		if (cat_run(db, sql_mistral_groups, NULL, 0) == -1 ||
@@ -744,6 +908,8 @@ dberr:
 	cat_err(err, errlen, "database error: %s", cp.dberr ? cp.dbmsg :
 	    sqlite3_errmsg(db));
 refuse:
+	if (cp.dg != NULL)
+		digest_sha256_free(cp.dg);
 	cat_pass_close(&cp);
 	if (in_sp) {
 		sqlite3_exec(db, "ROLLBACK TO catalog_parse", NULL, NULL, NULL);

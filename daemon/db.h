@@ -20,6 +20,12 @@
  */
 sqlite3	*db_open(const char *path);
 /*
+ * Issue 11: set SQLite's process-wide options, before anything else
+ * calls SQLite (main, first thing): no memory statistics. 0, or -1 when
+ * SQLite was already initialized (then nothing changes).
+ */
+int	 db_library_init(void);
+/*
  * The write generation (issue 8): moved by every commit on every
  * connection db_open opened, in any thread; 0 when it cannot be trusted
  * (a database not in WAL mode): then nothing may be cached. Read the

@@ -23,8 +23,12 @@
 #define EXPIRING_DUE \
 	"expires_at IS NOT NULL AND expires_at > ?1 AND ?2 > 0" \
 	" AND expires_at - ?2 <= ?1 AND expiring_raised IS NOT expires_at"
+/*
+ * +status: the rows come from models_expires (schema 7, only the rows
+ * with a date), not from the status index, which holds every active row.
+ */
 #define EXPIRED_DUE \
-	"expires_at IS NOT NULL AND expires_at <= ?1 AND status = 'active'" \
+	"expires_at IS NOT NULL AND expires_at <= ?1 AND +status = 'active'" \
 	" AND expired_raised IS NOT expires_at"
 
 int

@@ -1,10 +1,21 @@
-/* digest.c: SHA-256 (FIPS 180-4), written here because the daemon links no crypto library; used to tell an unchanged catalog body without parsing it. */
+/* digest.c: SHA-256 (FIPS 180-4) of a body, with libcrypto's EVP, to tell an unchanged catalog body without parsing it. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "digest.h"
+
+/*
+ * libcrypto's SHA-256 (the CPU's SHA instructions where it has them)
+ * hashes the 78 MB of a 100k catalog in about a quarter of the time of the
+ * portable code below (issue 11: 0.45 s of a seed's CPU). The portable
+ * code stays for one case: EVP_MD_CTX_new failing (out of memory), since
+ * the streaming API cannot fail, and a digest that is wrong could make a
+ * changed body look unchanged.
+ */
 
 static const uint32_t	 k256[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
@@ -49,8 +60,8 @@ sha256_block(uint32_t h[8], const unsigned char *p)
 	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
-void
-digest_sha256_init(struct digest_sha256 *d)
+static void
+sha256_init(struct digest_sha256 *d)
 {
 	static const uint32_t	 iv[8] = {
 		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -62,8 +73,8 @@ digest_sha256_init(struct digest_sha256 *d)
 	d->fill = 0;
 }
 
-void
-digest_sha256_update(struct digest_sha256 *d, const void *data, size_t len)
+static void
+sha256_update(struct digest_sha256 *d, const void *data, size_t len)
 {
 	const unsigned char	*p = data;
 	size_t			 n;
@@ -88,8 +99,8 @@ digest_sha256_update(struct digest_sha256 *d, const void *data, size_t len)
 	}
 }
 
-void
-digest_sha256_final(struct digest_sha256 *d, char *hex)
+static void
+sha256_final(struct digest_sha256 *d, char *hex)
 {
 	unsigned char	 last[128];
 	uint64_t	 bits = d->len * 8;
@@ -106,6 +117,65 @@ digest_sha256_final(struct digest_sha256 *d, char *hex)
 		sha256_block(d->h, last + 64);
 	for (i = 0; i < 8; i++)
 		snprintf(hex + 8 * i, 9, "%08x", (unsigned)d->h[i]);
+}
+
+static void
+digest_hex(const unsigned char *md, char *hex)
+{
+	size_t	 i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+digest_sha256_init(struct digest_sha256 *d)
+{
+	d->failed = 0;
+	if ((d->evp = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(d->evp, EVP_sha256(), NULL) == 1)
+		return;
+	EVP_MD_CTX_free(d->evp);
+	d->evp = NULL;
+	sha256_init(d);
+}
+
+void
+digest_sha256_update(struct digest_sha256 *d, const void *data, size_t len)
+{
+	if (d->evp == NULL)
+		sha256_update(d, data, len);
+	else if (EVP_DigestUpdate(d->evp, data, len) != 1)
+		d->failed = 1;
+}
+
+void
+digest_sha256_final(struct digest_sha256 *d, char *hex)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0;
+
+	if (d->evp == NULL) {
+		sha256_final(d, hex);
+		return;
+	}
+	/*
+	 * EVP_DigestUpdate does not fail for SHA-256 in practice; if it
+	 * did, the hex is of nothing a body can have ("-" is no hex digit),
+	 * so that it matches no stored digest.
+	 */
+	if (EVP_DigestFinal_ex(d->evp, md, &n) != 1 || n != 32 || d->failed)
+		snprintf(hex, DIGEST_HEX_LEN, "-");
+	else
+		digest_hex(md, hex);
+	digest_sha256_free(d);
+}
+
+void
+digest_sha256_free(struct digest_sha256 *d)
+{
+	EVP_MD_CTX_free(d->evp);
+	d->evp = NULL;
 }
 
 void

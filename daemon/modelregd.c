@@ -240,6 +240,8 @@ main(int argc, char *argv[])
 	int			 ch, checkonly = 0;
 	size_t			 i;
 
+	/* Before anything calls SQLite (issue 11: no memory statistics). */
+	(void)db_library_init();
 	while ((ch = getopt(argc, argv, "c:thvV")) != -1) {
 		switch (ch) {
 		case 'c':

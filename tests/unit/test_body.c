@@ -77,6 +77,12 @@ test_digest(void)
 	digest_sha256_final(&d, got);
 	is_str(got, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 	    "sha256: abc in pieces (FIPS 180-4 vector)");
+	/* Issue 11: libcrypto's SHA-256, not the portable code. */
+	digest_sha256_init(&d);
+	ok(d.evp != NULL, "sha256: hashed by libcrypto");
+	digest_sha256_free(&d);
+	ok(d.evp == NULL, "sha256: free without a digest lets it go");
+	digest_sha256_free(&d);
 }
 
 /* body_each gives every byte in order, from memory, a file and a blob. */

@@ -787,6 +787,44 @@ test_duplicates(sqlite3 *db)
 	    "first B", "duplicates: the first dup/b is kept");
 }
 
+/*
+ * Issue 11: a plain format's rows go straight to staging, each written
+ * once: the parse changes as many rows as it stages (it used to write
+ * each to catalog_raw, delete the duplicates there, copy the rest and
+ * empty catalog_raw: 15 rows for these 3), with the counts as before
+ * (an entry without an id is skipped, the first of an id wins).
+ */
+static void
+test_plain_once(sqlite3 *db)
+{
+	static const char body[] = "{\"data\": [{\"id\": \"p/a\","
+	    " \"name\": \"first\"}, 7, {\"name\": \"no id\"},"
+	    " {\"id\": \"p/b\"}, {\"id\": \"p/a\", \"name\": \"second\"},"
+	    " {\"id\": \"p/c\", \"pricing\": {\"prompt\": \"0.5\"}}]}";
+	enum cat_look		 look;
+	int			 before;
+
+	/* Leave staging empty first, so that the count is of this parse. */
+	sqlite3_exec(db, "DELETE FROM staging", NULL, NULL, NULL);
+	before = sqlite3_total_changes(db);
+	is_int(catalog_parse(db, FMT_OPENROUTER, body, strlen(body), &st, err,
+	    sizeof(err)), 0, "plain once: parsed");
+	is_int(sqlite3_total_changes(db) - before, 3,
+	    "plain once: each staged row written once, nothing else");
+	is_stats(6, 3, 2, 1, "plain once");
+	is_ids(db, "p/a p/b p/c", "plain once: ids in the list's order");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "p/a", "first",
+	    "plain once: the first p/a is kept");
+	is_col(db, "SELECT name FROM staging WHERE id = ?1", "p/b", "p/b",
+	    "plain once: a row without a name is named by its id");
+	/* The checked parse counts what the rows look like, as before. */
+	is_int(catalog_parse_checked(db, FMT_AUTO, body, strlen(body), &st,
+	    &look, err, sizeof(err)), 0, "plain once: a checked parse");
+	is_int(look, LOOK_OPENROUTER, "plain once: it looks like OpenRouter's");
+	is_ids(db, "p/a p/b p/c", "plain once: checked, the same ids");
+	is_stats(6, 3, 2, 1, "plain once, checked");
+}
+
 /* After an error: the message, zero stats, and an empty staging. */
 static void
 check_error(sqlite3 *db, int rc, const char *want, const char *what)
@@ -1197,6 +1235,7 @@ main(void)
 	tap_run(test_prices_text(db));
 	tap_run(test_bigdesc(db));
 	tap_run(test_duplicates(db));
+	tap_run(test_plain_once(db));
 	tap_run(test_errors(db));
 	tap_run(test_odd_bytes(db));
 	tap_run(test_big(db));

@@ -287,7 +287,7 @@ test_schema(sqlite3 *db)
 	    "model_search_delete,model_search_insert,"
 	    "model_search_update,model_settings,model_view,models,"
 	    "models_default_is_chat,"
-	    "models_default_is_chat_insert,models_keep_default,models_kind,"
+	    "models_default_is_chat_insert,models_expires,models_keep_default,models_kind,"
 	    "models_one_default,models_provider_name,"
 	    "models_provider_name_desc,models_provider_price,"
 	    "models_provider_price_desc,models_sort_context,models_sort_context_desc,"
@@ -1343,6 +1343,54 @@ test_expiry(void)
 	db_close(db);
 }
 
+/* Every statement's table and index steps, summed as each one ends. */
+static int
+expiry_steps_cb(unsigned what, void *arg, void *p, void *x)
+{
+	(void)what;
+	(void)x;
+	*(int *)arg += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_FULLSCAN_STEP,
+	    0) + sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 0) / 1000;
+	return 0;
+}
+
+/*
+ * Issue 11: the check runs on the loop after every seed and refresh, so
+ * it must read the few rows with a date (schema 7's models_expires), not
+ * every model: 4,000 without a date and two with one.
+ */
+static void
+test_expiry_index(void)
+{
+	const int64_t		 now = 1750000000, day = 86400;
+	struct expiry_result	 res;
+	sqlite3			*db;
+	int			 steps = 0;
+
+	db = db_open(":memory:");
+	ok(db != NULL, "expiry index: an in-memory database");
+	if (db == NULL)
+		return;
+	raw(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+	    " FROM n WHERE i < 4000) INSERT INTO models(id, name, status,"
+	    " status_source, added_at, status_changed_at, description)"
+	    " SELECT 'm' || i, 'm' || i, 'active', 'seed', 1, 1,"
+	    " printf('%.500c', 'x') FROM n");
+	put_model(db, "soon", "chat", 0, 1, 1, 1, now + 3 * day);
+	put_model(db, "past", "chat", 0, 1, 1, 1, now - 3600);
+	sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, expiry_steps_cb, &steps);
+	is_int(t_expiry_check(db, now, 14 * day, &res), REG_OK,
+	    "expiry index: the check runs");
+	sqlite3_trace_v2(db, 0, NULL, NULL);
+	ok(res.expiring == 1 && res.expired == 1 && res.next == now + 3 * day,
+	    "expiry index: the same answer (%d, %d)", res.expiring,
+	    res.expired);
+	ok(steps < 400, "expiry index: the check does not read every model "
+	    "(%d steps for 4,002 models)",
+	    steps);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -1350,6 +1398,8 @@ main(void)
 	sqlite3		*db;
 
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
+	/* Issue 11: as modelregd's main does, before SQLite is used. */
+	ok(db_library_init() == 0, "SQLite set up without memory statistics");
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.always_active.v = aa_v;
 	cfg.always_active.n = 3;
@@ -1368,6 +1418,9 @@ main(void)
 	tap_run(test_rules(db));
 	tap_run(test_failures(db));
 	tap_run(test_reseed(db, &cfg));
+	ok(sqlite3_memory_used() == 0, "SQLite counted no memory (%lld bytes)",
+	    (long long)sqlite3_memory_used());
+	ok(db_library_init() == -1, "too late once SQLite runs: refused");
 	db_close(db);
 
 	tap_run(test_default_seed());
@@ -1377,5 +1430,6 @@ main(void)
 	tap_run(test_files());
 	tap_run(test_kinds_and_default());
 	tap_run(test_expiry());
+	tap_run(test_expiry_index());
 	return done_testing();
 }
