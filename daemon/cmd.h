@@ -96,6 +96,10 @@ enum cmd_ret cmd_unset(struct cmd_ctx *);
 enum cmd_ret cmd_key(struct cmd_ctx *);
 enum cmd_ret cmd_resolve(struct cmd_ctx *);	/* cmd_resolve.c */
 enum cmd_ret cmd_release(struct cmd_ctx *);	/* cmd_release.c (issue 9) */
+/* Issue 11: cmd_tags.c. */
+enum cmd_ret cmd_tag(struct cmd_ctx *);
+enum cmd_ret cmd_collection(struct cmd_ctx *);
+enum cmd_ret cmd_batch(struct cmd_ctx *);
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

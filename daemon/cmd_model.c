@@ -105,6 +105,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "health", m->health ? m->health : "unknown");
 	rv |= lf_opt_num(b, "uptime_30m", m->has_uptime, m->uptime_30m);
 	rv |= cmd_settings_record(b, m);
+	rv |= lf_str(b, "tags", m->tags != NULL ? m->tags : "");	/* issue 11 */
 	rv |= lf_str(b, "description", m->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;
@@ -238,6 +239,9 @@ cmd_list(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	/* Issue 11: a tag is matched as stored (lower case), a collection by name. */
+	q.tag = proto_opt(ctx->req, "tag");
+	q.collection = proto_opt(ctx->req, "collection");
 	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
 		return CMD_ERR;
 

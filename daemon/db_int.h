@@ -91,6 +91,8 @@ enum db_stmt_id {
 	DB_STMT_SESSION_PRUNE,
 	DB_STMT_RCOUNT_ADD,
 	DB_STMT_KEY_USED,
+	DB_STMT_SEL_MARK,	/* db_sel_mark (issue 11) */
+	DB_STMT_BATCH_MODEL,	/* db_batch_model (issue 11) */
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);
