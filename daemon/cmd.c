@@ -108,9 +108,9 @@ const struct cmd cmd_table[] = {
 	    ROLE_SERVICE, 0, cmd_release,
 	    "end a session, so that it no longer keeps its model in use" },
 	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
-	    "[models=M,...] [all=yes] [expires=DURATION] [note=TEXT] "
+	    "[models=M,...] [all=yes] [collection=C] [expires=DURATION] [note=TEXT] "
 	    "[grace=DURATION]", 1, PROTO_MAXARGS - 1,
-	    "models all expires note grace", ROLE_ADMIN, 0, cmd_key,
+	    "models all expires note grace collection", ROLE_ADMIN, 0, cmd_key,
 	    "API keys for applications: create (the secret is shown once), "
 	    "list, show, revoke, rotate, allow or deny models" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,

@@ -32,6 +32,13 @@ struct reg_key {
 	char	 revoked_by[257];
 	int64_t	 old_until;		/* a rotated-out secret works until then */
 	char	 note[KEY_NOTE_MAX + 1];
+	/*
+	 * Issue 11: a key that follows a collection (0: none) may use its
+	 * members as they change; its grant generation is then the member's
+	 * current one (db_key_grant_gen), 0 when the model is not in it.
+	 */
+	int64_t	 collection;
+	char	 collection_name[64 + 1];
 };
 
 /*
@@ -58,6 +65,7 @@ struct reg_key_in {
 	int			 all;		/* create: --all */
 	int64_t			 expires;	/* create: seconds from now, 0 never */
 	const char		*note;		/* create: NULL none */
+	const char		*collection;	/* create: follow this collection (issue 11); NULL none */
 	int64_t			 grace;		/* rotate: seconds the old secret still works */
 	const struct actor	*actor;
 	int64_t			 now;
