@@ -59,9 +59,9 @@ const struct cmd cmd_table[] = {
 	    "alias enforce", ROLE_MEMBER, 0, cmd_unset,
 	    "remove settings of a model (raises model.configured)" },
 	{ "CATALOG", "[search=TEXT] [provider=P] [zdr=yes|no] [synced=yes|no] "
-	    "[kind=K] [sort=name|provider|context|price] [order=asc|desc] "
+	    "[kind=K] [tag=T] [sort=name|provider|context|price] [order=asc|desc] "
 	    "[limit=N] [after=CURSOR]", 0, 0,
-	    "search provider zdr synced kind sort order limit after",
+	    "search provider zdr synced kind sort order limit after tag",
 	    ROLE_VIEWER, 0, cmd_catalog,
 	    "list the discovery catalog, each model marked synced or not" },
 	/* Issue 11: tags, collections and batches (cmd_tags.c). */

@@ -164,6 +164,7 @@ cmd_tag(struct cmd_ctx *ctx)
 struct item_stream {
 	struct buf		 head;	/* the summary record, written first */
 	int			 head_done;
+	int			 members;	/* COLLECTION SHOW: id, status, default */
 	struct reg_items	 items;
 	size_t			 next;
 };
@@ -185,6 +186,14 @@ cmd_items_produce(void *arg, struct buf *out, int max)
 	}
 	for (; k < max && s->next < s->items.n; k++) {
 		it = &s->items.v[s->next++];
+		if (s->members) {
+			if (lf_str(out, "id", it->id) == -1 ||
+			    lf_str(out, "status", it->change) == -1 ||
+			    lf_bool(out, "default", it->reason != NULL) == -1 ||
+			    lf_end(out) == -1)
+				return -1;
+			continue;
+		}
 		if (lf_str(out, "id", it->id) == -1 ||
 		    lf_str(out, "outcome", reg_outcome_name(it->outcome)) == -1 ||
 		    lf_str(out, "change", it->change) == -1 ||
@@ -207,7 +216,7 @@ cmd_items_free(void *arg)
 
 /* Hand items (moved out of the rule's result) to the stream after the summary record. */
 static enum cmd_ret
-cmd_items_reply(struct cmd_ctx *ctx, struct reg_items *items)
+cmd_items_reply(struct cmd_ctx *ctx, struct reg_items *items, int members)
 {
 	struct item_stream	*s;
 
@@ -230,6 +239,7 @@ cmd_items_reply(struct cmd_ctx *ctx, struct reg_items *items)
 	}
 	buf_reset(ctx->out);
 	s->items = *items;
+	s->members = members;
 	memset(items, 0, sizeof(*items));
 	ctx->n = 1 + (int)s->items.n;
 	ctx->produce = cmd_items_produce;
@@ -310,7 +320,7 @@ cmd_batch(struct cmd_ctx *ctx)
 		lf_int(ctx->out, "batch", out.batch);
 	lf_str(ctx->out, "message", msg);
 	lf_end(ctx->out);
-	return cmd_items_reply(ctx, &out.items);
+	return cmd_items_reply(ctx, &out.items, 0);
 }
 
 /* Which subverbs COLLECTION has, their operands, options and least role. */
@@ -394,7 +404,33 @@ cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
 		lf_int(ctx->out, "batch", out.batch);
 	lf_str(ctx->out, "message", msg);
 	lf_end(ctx->out);
-	return cmd_items_reply(ctx, &out.items);
+	return cmd_items_reply(ctx, &out.items, 0);
+}
+
+/* COLLECTION SHOW's members, after its record: streamed, as a switch's outcomes. */
+static int
+cmd_coll_member(const char *id, int active, int is_default, void *arg)
+{
+	return reg_items_add(arg, id, OUT_UNCHANGED, active ? "active" :
+	    "inactive", is_default ? "default" : NULL) == -1 ? 1 : 0;
+}
+
+static enum cmd_ret
+cmd_coll_show(struct cmd_ctx *ctx, const char *name)
+{
+	struct reg_items	 items = { 0 };
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	if ((rc = reg_collection_list(md.db, name, cmd_coll_record, ctx, msg,
+	    sizeof(msg))) != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	if ((rc = reg_collection_members(md.db, name, cmd_coll_member, &items,
+	    msg, sizeof(msg))) != REG_OK) {
+		reg_items_free(&items);
+		return cmd_tags_err(ctx, rc, msg);
+	}
+	return cmd_items_reply(ctx, &items, 1);
 }
 
 enum cmd_ret
@@ -444,11 +480,13 @@ cmd_collection(struct cmd_ctx *ctx)
 		    COLLECTION_NAME_MAX);
 	cmd_tags_actor(ctx, &a);
 
-	if (strcasecmp(sub, "list") == 0 || strcasecmp(sub, "show") == 0) {
-		rc = reg_collection_list(md.db, nargs == 1 ? req->argv[2] : NULL,
-		    cmd_coll_record, ctx, msg, sizeof(msg));
+	if (strcasecmp(sub, "list") == 0) {
+		rc = reg_collection_list(md.db, NULL, cmd_coll_record, ctx, msg,
+		    sizeof(msg));
 		return cmd_tags_err(ctx, rc, msg);
 	}
+	if (strcasecmp(sub, "show") == 0)
+		return cmd_coll_show(ctx, req->argv[2]);
 	if (strcasecmp(sub, "switch") == 0)
 		return cmd_coll_switch(ctx, &a);
 

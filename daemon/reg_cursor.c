@@ -304,6 +304,11 @@ reg_catalog_open(sqlite3 *main, const struct catalog_query *q,
 	cur->cq.provider = cur->provider;
 	cur->cq.search = cur->search;
 	cur->cq.kind = cur->kind;
+	if (reg_cursor_dup(&cur->tag, q->tag) == -1) {
+		reg_cursor_close(cur);
+		return REG_INTERNAL;
+	}
+	cur->cq.tag = cur->tag;
 	cur->cq.next = NULL;
 	reg_cursor_after(cur, q->after, &cur->cq.after);
 	if (reg_cursor_start(cur, q->limit, n) == -1) {
