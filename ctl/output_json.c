@@ -223,6 +223,10 @@ static const struct {
 	{ "started_at", J_STR }, { "seeded_at", J_STR }, { "last_ok", J_STR },
 	{ "last_attempt", J_STR }, { "next_run", J_STR }, { "default", J_STR },
 	{ "changes", J_NUM },	/* set and unset (issue 9) */
+	/* Issue 11: tag, batches, switches, collections. */
+	{ "removed", J_NUM }, { "selected", J_NUM }, { "changed", J_NUM },
+	{ "unchanged", J_NUM }, { "refused", J_NUM }, { "skipped", J_NUM },
+	{ "batch", J_NUM }, { "applied", J_BOOL }, { "dry_run", J_BOOL },
 	{ "pong", J_BOOL }, { "default_set", J_BOOL },
 	{ "socket_activated", J_BOOL },
 };

@@ -90,6 +90,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "aliases", aliases);
 	rv |= lf_str(b, "org_aliases", m->org_aliases != NULL ?
 	    m->org_aliases : "");
+	rv |= lf_str(b, "tags", m->tags != NULL ? m->tags : "");	/* issue 11 */
 	rv |= lf_str(b, "status_source", m->status_source);
 	rv |= lf_str(b, "status_reason", m->status_reason);
 	rv |= lf_time(b, "added_at", m->added_at);
@@ -105,7 +106,6 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "health", m->health ? m->health : "unknown");
 	rv |= lf_opt_num(b, "uptime_30m", m->has_uptime, m->uptime_30m);
 	rv |= cmd_settings_record(b, m);
-	rv |= lf_str(b, "tags", m->tags != NULL ? m->tags : "");	/* issue 11 */
 	rv |= lf_str(b, "description", m->description);
 	rv |= lf_end(b);
 	return rv ? -1 : 0;

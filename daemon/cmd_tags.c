@@ -10,6 +10,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "expiry.h"
+#include "import.h"
 #include "log.h"
 #include "proto.h"
 #include "registry.h"
@@ -460,6 +461,13 @@ cmd_collection(struct cmd_ctx *ctx)
 		    access_role_name(client_role(ctx->client)));
 	if (nargs < coll_subs[i].minargs || nargs > coll_subs[i].maxargs)
 		return cmd_err(ctx, "usage", "usage: %s", coll_subs[i].usage);
+	/*
+	 * The table lets viewers in for LIST and SHOW, so the dispatcher's
+	 * "writers wait for an import" (cmd.c) is asked here for the rest:
+	 * the loop must not wait for the worker's write lock.
+	 */
+	if (coll_subs[i].role > ROLE_SERVICE && import_busy())
+		return import_defer(ctx->client, ctx->req, ctx);
 	for (j = 0; j < req->optc; j++) {
 		const char	*o = coll_subs[i].opts;
 		size_t		 kl = strlen(req->optk[j]);

@@ -40,7 +40,7 @@ out:
  * caller's refusal), -1.
  */
 static int
-reg_coll_select(sqlite3 *db, const struct reg_coll_in *in, char *msg,
+reg_coll_select(sqlite3 *db, const struct reg_coll_in *in, char *why,
     size_t len)
 {
 	struct db_modelref	 ref;
@@ -52,7 +52,7 @@ reg_coll_select(sqlite3 *db, const struct reg_coll_in *in, char *msg,
 		if ((r = db_model_resolve(db, in->models[i], &ref)) == -1)
 			return -1;
 		if (r == 1) {
-			reg_msg(msg, len, "no such model: %s", in->models[i]);
+			reg_msg(why, len, "no such model: %s", in->models[i]);
 			return 1;
 		}
 		if (db_sel_add(db, ref.id) == -1)
@@ -68,7 +68,7 @@ reg_collection_create(sqlite3 *db, const struct reg_coll_in *in,
     struct reg_coll_out *out, char *msg, size_t len)
 {
 	int64_t	 now = reg_clock(in->now), id, n, all;
-	char	 what[64];
+	char	 what[64], why[300];
 	int	 r;
 
 	memset(out, 0, sizeof(*out));
@@ -88,10 +88,10 @@ reg_collection_create(sqlite3 *db, const struct reg_coll_in *in,
 	if (all >= COLLECTIONS_MAX)
 		return reg_refuse(db, REG_CONFLICT, msg, len, "at most %d "
 		    "collections", COLLECTIONS_MAX);
-	if ((r = reg_coll_select(db, in, msg, len)) == -1)
+	if ((r = reg_coll_select(db, in, why, sizeof(why))) == -1)
 		return reg_fail(db, msg, len);
 	if (r == 1)
-		return reg_refuse(db, REG_NOTFOUND, msg, len, "%s", msg);
+		return reg_refuse(db, REG_NOTFOUND, msg, len, "%s", why);
 	if (db_collection_create(db, in->name, now, in->actor->user, &id) == -1 ||
 	    (n = db_collection_add_sel(db, id, now)) == -1)
 		return reg_fail(db, msg, len);
@@ -115,7 +115,7 @@ reg_coll_change(sqlite3 *db, const struct reg_coll_in *in, int adding,
 {
 	struct db_modelref	 ref;
 	int64_t			 now = reg_clock(in->now), id, n;
-	char			 what[64];
+	char			 what[64], why[300];
 	int			 i, r;
 
 	memset(out, 0, sizeof(*out));
@@ -127,10 +127,10 @@ reg_coll_change(sqlite3 *db, const struct reg_coll_in *in, int adding,
 		return reg_refuse(db, REG_NOTFOUND, msg, len,
 		    "no such collection: %s", in->name);
 	if (adding) {
-		if ((r = reg_coll_select(db, in, msg, len)) == -1)
+		if ((r = reg_coll_select(db, in, why, sizeof(why))) == -1)
 			return reg_fail(db, msg, len);
 		if (r == 1)
-			return reg_refuse(db, REG_NOTFOUND, msg, len, "%s", msg);
+			return reg_refuse(db, REG_NOTFOUND, msg, len, "%s", why);
 		if ((out->changed = db_collection_add_sel(db, id, now)) == -1)
 			return reg_fail(db, msg, len);
 	} else {

@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 6, "schema version is 6");
+	is_int(db_schema_version(db), 7, "schema version is 7");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -266,7 +266,7 @@ test_schema(sqlite3 *db)
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
 	    "api_key_models,api_key_secrets,api_key_secrets_key,api_keys,"
-	    "audit,catalog,catalog_aliases,catalog_aliases_delete,"
+	    "audit,batch_models,batches,catalog,catalog_aliases,catalog_aliases_delete,"
 	    "catalog_aliases_entry,catalog_aliases_insert,"
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
 	    "catalog_aliases_update,catalog_fts,catalog_fts_config,"
@@ -275,7 +275,8 @@ test_schema(sqlite3 *db)
 	    "catalog_search_update,catalog_slug,catalog_sort_context,"
 	    "catalog_sort_context_desc,catalog_sort_name,catalog_sort_name_desc,"
 	    "catalog_sort_price,catalog_sort_price_desc,catalog_sort_provider,"
-	    "catalog_sort_provider_desc,events,events_at,events_kind_at,"
+	    "catalog_sort_provider_desc,collection_models,"
+	    "collection_models_model,collections,events,events_at,events_kind_at,"
 	    "model_aliases,model_aliases_delete,model_aliases_insert,"
 	    "model_aliases_model,model_aliases_shadowed,"
 	    "model_aliases_shadowed_model,model_aliases_update,model_fts,"
@@ -285,7 +286,8 @@ test_schema(sqlite3 *db)
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
 	    "model_org_aliases_row,"
 	    "model_search_delete,model_search_insert,"
-	    "model_search_update,model_settings,model_view,models,"
+	    "model_search_update,model_settings,model_tags,model_tags_tag,"
+	    "model_view,models,"
 	    "models_default_is_chat,"
 	    "models_default_is_chat_insert,models_keep_default,models_kind,"
 	    "models_one_default,models_provider_name,"
@@ -297,7 +299,7 @@ test_schema(sqlite3 *db)
 	    "models_sort_status_desc,resolve_counts,resolve_counts_key,"
 	    "sessions,sessions_renewed,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v6");
+	    "tables, views, indexes and triggers of schema v7");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -987,7 +989,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 6, "file database migrated to 6");
+	is_int(db_schema_version(db), 7, "file database migrated to 7");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1010,7 +1012,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 6, "second open: still version 6");
+	is_int(db_schema_version(db), 7, "second open: still version 7");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
