@@ -1,7 +1,9 @@
 # test_tags.py: issue 11 items 1-3 through the real daemon and modelregctl: tags (names, limits, list and catalog --tag, --json), collections (create, --from, add, remove, show, delete), collection switch (the default moves, --dry-run changes nothing, one event, an audit row per model), a key that follows a collection, and batches (all or nothing with one refused model, --skip-refused, --dry-run, unchanged, a model in use, 10,000 models in one request).
 import json
 import os
+import pty
 import sqlite3
+import subprocess
 import tempfile
 
 import harness
@@ -234,6 +236,35 @@ def test_batch(tap, d):
         "one batch.applied event per batch that changed something", recs)
 
 
+def ctl_tty(d, answer, *args):
+    """modelregctl with a terminal on stdin (a pty) that answers answer; (exit, stdout, stderr)."""
+    master, slave = pty.openpty()
+    try:
+        os.write(master, answer.encode())
+        env = {k: v for k, v in os.environ.items() if k not in harness._SCRUB}
+        p = subprocess.run([harness.MODELREGCTL, "-s", d.sock] + list(args), stdin=slave,
+            capture_output=True, text=True, env=env, timeout=30)
+    finally:
+        os.close(slave)
+        os.close(master)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_confirm(tap, d):
+    """On a terminal a batch asks first, naming the count and the models; no changes nothing."""
+    tap.eq(sorted(active(d)), ["mistral-large-2411", "pixtral-large-2411"], "two active models")
+    rc, out, err = ctl_tty(d, "n\n", "deactivate", "--status", "active", "--skip-refused")
+    tap.like(err, r"Deactivate mistral-large-2411\? \[y/N\]", "it asks, naming the model it would change")
+    tap.eq(rc, 1, "no: exit 1")
+    tap.eq(sorted(active(d)), ["mistral-large-2411", "pixtral-large-2411"], "and nothing changed")
+    rc, out, err = ctl_tty(d, "y\n", "deactivate", "--status", "active", "--skip-refused")
+    tap.eq(rc, 0, "yes: exit 0 (%s)" % err.strip())
+    tap.eq(active(d), ["pixtral-large-2411"], "and the batch was applied")
+    rc, out, err = ctl_tty(d, "y\n", "delete", "--status", "active")
+    tap.eq(rc, 1, "a batch with a refusal does not ask: it lists the refusal, exit 1")
+    tap.ok("y/N" not in err and "is the default" in out, "no question, the reason", err + out)
+
+
 def test_big(tap):
     tmp = tempfile.mkdtemp(prefix="modelreg-big-")
     path = os.path.join(tmp, "catalog.json")
@@ -279,6 +310,7 @@ def run(tap):
     test_switch(tap, d)
     test_key(tap, d)
     test_batch(tap, d)
+    test_confirm(tap, d)
     d.cleanup()
     test_big(tap)
 
