@@ -299,6 +299,30 @@ db_model_set_default(sqlite3 *db, const char *id)
 	return 0;
 }
 
+/*
+ * The whole row as DELETE audits it (so a deletion can be undone by
+ * hand), over a row of models: one text for the single DELETE and a
+ * batch's (issue 11).
+ */
+#define MODEL_DELETE_JSON \
+	" json_object('name', name, 'provider', provider," \
+	"  'description', description, 'context_length', context_length," \
+	"  'prompt_price', prompt_price, 'completion_price'," \
+	"  completion_price, 'features', features," \
+	"  'aliases', json(aliases), 'status', status," \
+	"  'status_source', status_source, 'added_at', added_at," \
+	"  'status_changed_at', status_changed_at," \
+	"  'last_seen_at', last_seen_at, 'kind', kind," \
+	"  'prices', json(prices), 'expires_at', expires_at," \
+	/* Issue 9: the settings go with it (ON DELETE CASCADE). */ \
+	"  'settings', json((SELECT json_object('label', label, 'temperature'," \
+	"   temperature, 'top_p', top_p, 'max_tokens', max_tokens," \
+	"   'frequency_penalty', frequency_penalty, 'presence_penalty'," \
+	"   presence_penalty, 'enforced', enforced) FROM model_settings" \
+	"   WHERE model = models.id))," \
+	"  'org_aliases', json((SELECT json_group_array(alias) FROM" \
+	"   model_org_aliases WHERE model = models.id)))"
+
 int
 db_model_delete(sqlite3 *db, const char *id, int64_t now,
     const struct actor *a)
@@ -308,24 +332,7 @@ db_model_delete(sqlite3 *db, const char *id, int64_t now,
 	/* The whole row goes into the audit log, so a deletion can be undone by hand. */
 	st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new) SELECT ?2, ?3, ?4, 'delete', id, NULL,"
-	    " json_object('name', name, 'provider', provider,"
-	    "  'description', description, 'context_length', context_length,"
-	    "  'prompt_price', prompt_price, 'completion_price',"
-	    "  completion_price, 'features', features,"
-	    "  'aliases', json(aliases), 'status', status,"
-	    "  'status_source', status_source, 'added_at', added_at,"
-	    "  'status_changed_at', status_changed_at,"
-	    "  'last_seen_at', last_seen_at, 'kind', kind,"
-	    "  'prices', json(prices), 'expires_at', expires_at,"
-	    /* Issue 9: the settings go with it (ON DELETE CASCADE). */
-	    "  'settings', json((SELECT json_object('label', label, 'temperature',"
-	    "   temperature, 'top_p', top_p, 'max_tokens', max_tokens,"
-	    "   'frequency_penalty', frequency_penalty, 'presence_penalty',"
-	    "   presence_penalty, 'enforced', enforced) FROM model_settings"
-	    "   WHERE model = ?1)),"
-	    "  'org_aliases', json((SELECT json_group_array(alias) FROM"
-	    "   model_org_aliases WHERE model = ?1))), NULL"
-	    " FROM models WHERE id = ?1");
+	    MODEL_DELETE_JSON ", NULL FROM models WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1 ||
@@ -724,4 +731,42 @@ db_models_select(sqlite3 *db, const struct list_query *q)
 		return -1;
 	}
 	return db_run(db, st, "select models");
+}
+
+/*
+ * Issue 11 (reg_batch.c): delete every model marked in temp.batch_sel,
+ * set-based: their audit rows (as db_model_delete's), one DELETE, and
+ * model_ids' record of who deleted them (its trigger reads only the last
+ * audit row, which names one of them). Row by row, 10,000 deletes held
+ * the loop for tens of seconds.
+ */
+int
+db_models_delete_sel(sqlite3 *db, int64_t now, const struct actor *a)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action,"
+	    " model, field, old, new) SELECT ?1, ?2, ?3, 'delete', id, NULL,"
+	    MODEL_DELETE_JSON ", NULL FROM models WHERE id IN (SELECT id FROM"
+	    " temp.batch_sel WHERE act = 1) ORDER BY id")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_actor(st, 2, 3, a) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "audit a batch delete") == -1 ||
+	    db_exec(db, "DELETE FROM models WHERE id IN (SELECT id FROM"
+	    " temp.batch_sel WHERE act = 1)") == -1)
+		return -1;
+	if ((st = db_prepare(db, "UPDATE model_ids SET deleted_at = ?1,"
+	    " deleted_uid = ?2, deleted_by = ?3 WHERE id IN (SELECT id FROM"
+	    " temp.batch_sel WHERE act = 1)")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_actor(st, 2, 3, a) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "record a batch's deletes");
 }

@@ -103,20 +103,6 @@ batch_decide(const char *id, int active, int is_default, const char *kind,
 	return 0;
 }
 
-/* Delete every marked model, each as DELETE does (its audit row holds the whole row). */
-static int
-batch_delete(sqlite3 *db, const struct reg_items *it, int64_t now,
-    const struct actor *a)
-{
-	size_t	 i;
-
-	for (i = 0; i < it->n; i++)
-		if (it->v[i].outcome == OUT_CHANGE &&
-		    db_model_delete(db, it->v[i].id, now, a) == -1)
-			return -1;
-	return 0;
-}
-
 /* batch.applied's details: the action, the batch, the counts, the first ids changed. */
 #define BATCH_EVENT_IDS	20
 static int
@@ -222,7 +208,8 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 			goto fail;
 		break;
 	case BATCH_DELETE:
-		if (batch_delete(db, &out->items, now, in->actor) == -1)
+		/* Set-based, audited as DELETE audits one (db_models.c). */
+		if (db_models_delete_sel(db, now, in->actor) == -1)
 			goto fail;
 		break;
 	}

@@ -187,6 +187,12 @@ test_batch_rule(void)
 	is_int(qint(db, "SELECT count(*) FROM batch_models WHERE model = 'c' AND"
 	    " before = 'inactive' AND after = 'deleted'"), 1,
 	    "a deleted model's history row has its status before");
+	is_int(qint(db, "SELECT count(*) FROM model_ids WHERE id = 'c' AND"
+	    " deleted_by = 'alice' AND deleted_uid = 1000"), 1,
+	    "model_ids knows who deleted it");
+	is_int(qint(db, "SELECT count(*) FROM audit WHERE action = 'delete' AND"
+	    " model = 'c' AND json_extract(old, '$.status') = 'inactive'"), 1,
+	    "its audit row keeps the whole row, as DELETE's");
 	reg_items_free(&out.items);
 	db_close(db);
 }
