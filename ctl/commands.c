@@ -47,8 +47,8 @@ const struct command commands[] = {
 	    "default), its seed source, its periodic sources and alert channels.\n",
 	    NULL, NULL, NULL, render_status },
 	{ "list", "LIST", 0, 0, 0, OS_LIST, NULL, NULL,
-	    "[--status S] [--provider P] [--search TEXT] [--kind K] [--sort KEY] "
-	    "[--desc] [--limit N]", "list the models",
+	    "[--status S] [--provider P] [--search TEXT] [--kind K] [--tag T] "
+	    "[--collection C] [--sort KEY] [--desc] [--limit N]", "list the models",
 	    "List the registry's models as a table, or as a JSON array with -j.\n",
 	    "  --status active|inactive|all  only models of that status (default all)\n"
 	    "  --provider P                  only models of provider P\n"
@@ -60,38 +60,114 @@ const struct command commands[] = {
 	    "  --desc                        sort in descending order\n"
 	    "  --kind chat|embedding|moderation|ocr|image|audio|other\n"
 	    "                                only models of that kind\n"
+	    "  --tag T                       only models with tag T\n"
+	    "  --collection C                only models of collection C\n"
 	    "  --limit N                     only the first N models (1 to 10000)\n",
 	    NULL, run_paged, render_models },
 	{ "show", "SHOW", 1, 1, 0, 0, "model", NULL, "MODEL", "show one model",
 	    "Show one model (MODEL: an id or an alias) with every field.\n",
 	    NULL, NULL, NULL, render_show },
-	{ "activate", "ACTIVATE", 1, -1, CMD_MULTI, 0, "model", NULL, "MODEL...",
+	{ "activate", "ACTIVATE", 0, -1, CMD_MULTI, OS_SELECT, "model", NULL,
+	    "[MODEL...] [--tag T] [--collection C] [--provider P] [--search TEXT] "
+	    "[--status S] [--kind K] [--skip-refused] [--dry-run]",
 	    "make models available",
 	    "Make models available (member or admin). Each model's outcome is\n"
-	    "printed on its own line; the exit status is the worst outcome.\n",
-	    NULL, "activated", NULL, NULL },
-	{ "deactivate", "DEACTIVATE", 1, -1, CMD_MULTI | CMD_CONFIRM, 0, "model",
-	    NULL, "MODEL...", "make models unavailable",
+	    "printed on its own line; the exit status is the worst outcome.\n"
+	    "With a selector (or --dry-run, --skip-refused) the models named and\n"
+	    "those selected are one batch: one request, one transaction, all or\n"
+	    "nothing (a refusal changes nothing and is listed with its reason).\n",
+	    "  --tag T                       every model with tag T\n"
+	    "  --collection C                every model of collection C\n"
+	    "  --provider P                  every model of provider P\n"
+	    "  --search TEXT                 every model matching TEXT (as list)\n"
+	    "  --status active|inactive      every model of that status\n"
+	    "  --kind K                      every model of kind K\n"
+	    "  --skip-refused                apply the rest when some are refused\n"
+	    "  --dry-run                     show each model's outcome, change\n"
+	    "                                nothing\n",
+	    "activated", run_change, NULL },
+	{ "deactivate", "DEACTIVATE", 0, -1, CMD_MULTI | CMD_CONFIRM, OS_SELECT,
+	    "model", NULL, "[MODEL...] [--tag T] [--collection C] [--provider P] "
+	    "[--search TEXT] [--status S] [--kind K] [--skip-refused] [--dry-run]",
+	    "make models unavailable",
 	    "Make models unavailable (member or admin). On a terminal, asks\n"
-	    "first unless -y is given. The default cannot be deactivated.\n",
-	    "  -y, --yes                     do not ask for confirmation\n",
-	    "deactivated", NULL, NULL },
+	    "first unless -y is given. The default cannot be deactivated.\n"
+	    "With a selector, one all-or-nothing batch, as activate.\n",
+	    "  -y, --yes                     do not ask for confirmation\n"
+	    "  --tag T                       every model with tag T\n"
+	    "  --collection C                every model of collection C\n"
+	    "  --provider P                  every model of provider P\n"
+	    "  --search TEXT                 every model matching TEXT (as list)\n"
+	    "  --status active|inactive      every model of that status\n"
+	    "  --kind K                      every model of kind K\n"
+	    "  --skip-refused                apply the rest when some are refused\n"
+	    "  --dry-run                     show each model's outcome, change\n"
+	    "                                nothing\n",
+	    "deactivated", run_change, NULL },
 	/* Without MODEL one request; with it, an outcome like activate's. */
 	{ "default", "DEFAULT", 0, 1, CMD_MULTI, 0, "model", NULL, "[MODEL]",
 	    "show or set the default model",
 	    "Without MODEL, show the default model; with MODEL, make that active\n"
 	    "model the default (member or admin).\n",
 	    NULL, "set as default", NULL, render_default },
-	{ "delete", "DELETE", 1, -1, CMD_MULTI | CMD_CONFIRM, OS_DELETE, "model",
-	    NULL, "MODEL... [--force]", "remove models from the registry",
+	{ "delete", "DELETE", 0, -1, CMD_MULTI | CMD_CONFIRM,
+	    OS_DELETE | OS_SELECT, "model", NULL,
+	    "[MODEL...] [--force] [--tag T] [--collection C] [--provider P] "
+	    "[--search TEXT] [--status S] [--kind K] [--skip-refused] [--dry-run]",
+	    "remove models from the registry",
 	    "Remove models and their settings from the registry (admin). On a\n"
 	    "terminal, asks first unless -y is given. The default cannot be\n"
 	    "deleted, nor a model that live sessions use (deactivate it\n"
 	    "instead) unless an admin gives --force.\n",
 	    "  -y, --yes                     do not ask for confirmation\n"
 	    "  --force                       delete even while sessions use it\n"
-	    "                                (admin); they fall back to the default\n",
-	    "deleted", NULL, NULL },
+	    "                                (admin); they fall back to the default\n"
+	    "                                (with model names only)\n"
+	    "  --tag T                       every model with tag T\n"
+	    "  --collection C                every model of collection C\n"
+	    "  --provider P                  every model of provider P\n"
+	    "  --search TEXT                 every model matching TEXT (as list)\n"
+	    "  --status active|inactive      every model of that status\n"
+	    "  --kind K                      every model of kind K\n"
+	    "  --skip-refused                apply the rest when some are refused\n"
+	    "  --dry-run                     show each model's outcome, change\n"
+	    "                                nothing\n",
+	    "deleted", run_change, NULL },
+	/* Issue 11: tags and collections (tags.c). */
+	{ "tag", "TAG", 1, -1, CMD_MULTI, OS_TAG, "model", NULL,
+	    "MODEL... [--add T,...] [--remove T,...]",
+	    "add or remove tags of models",
+	    "Add or remove tags of models (member or admin). A tag is 1 to 64\n"
+	    "lower-case letters, digits, '.', '_' or '-' (upper case is folded),\n"
+	    "a letter or digit first; a model has at most 32. list --tag and\n"
+	    "catalog --tag select by tag; --json model objects have \"tags\".\n",
+	    "  --add T,...                   add these tags\n"
+	    "  --remove T,...                remove these tags\n",
+	    "tagged", NULL, NULL },
+	{ "collection", "COLLECTION", 1, -1, 0, OS_COLL | OS_SWITCH, NULL, NULL,
+	    "create|add|remove|delete|list|show|switch [NAME] [MODEL...] "
+	    "[--from FILTER] [--tag T] [--default M] [--dry-run]",
+	    "named sets of models; switch to one",
+	    "Manage collections, named sets of models (member or admin; list and\n"
+	    "show for everyone):\n"
+	    "  collection create NAME [MODEL...] [--from FILTER] [selectors]\n"
+	    "  collection add NAME [MODEL...] [--from FILTER] [selectors]\n"
+	    "  collection remove NAME MODEL...\n"
+	    "  collection delete NAME\n"
+	    "  collection list\n"
+	    "  collection show NAME\n"
+	    "  collection switch NAME [--default M] [--dry-run]\n"
+	    "switch makes exactly the collection's models active and every other\n"
+	    "model inactive, in one transaction; the default becomes M, or stays\n"
+	    "if it is in the collection, or is the collection's best model.\n",
+	    "  --from FILTER                 KEY=VALUE[,KEY=VALUE...] of tag,\n"
+	    "                                collection, provider, search, status,\n"
+	    "                                kind: the models it selects\n"
+	    "  --tag, --collection, --provider, --search, --status, --kind\n"
+	    "                                the same, as options\n"
+	    "  --default M                   switch: the new default (in NAME)\n"
+	    "  --dry-run                     switch: show what would change\n",
+	    NULL, run_collection, NULL },
 	/* Issue 9: a model's settings. */
 	{ "set", "SET", 1, 1, 0, OS_SET, "model", NULL,
 	    "MODEL [--label TEXT] [--alias NAME[,NAME...]] [--temperature X] "
@@ -128,7 +204,8 @@ const struct command commands[] = {
 	    NULL, run_unset, render_settings },
 	{ "catalog", "CATALOG", 0, 0, 0, OS_CATALOG, NULL, NULL,
 	    "[--search TEXT] [--provider P] [--zdr | --no-zdr] "
-	    "[--synced | --unsynced] [--kind K] [--sort KEY] [--desc] [--limit N]",
+	    "[--synced | --unsynced] [--kind K] [--tag T] [--sort KEY] [--desc] "
+	    "[--limit N]",
 	    "list the discovery catalog",
 	    "List the discovery catalog: every model of the daemon's last good\n"
 	    "catalog refresh, synced into the registry or not. Exits 1 when no\n"
@@ -143,6 +220,8 @@ const struct command commands[] = {
 	    "                                sort key (default name)\n"
 	    "  --desc                        sort in descending order\n"
 	    "  --kind K                      only models of kind K (as list)\n"
+	    "  --tag T                       only models synced into the registry\n"
+	    "                                with tag T (tags are the registry's)\n"
 	    "  --limit N                     only the first N models (1 to 10000)\n",
 	    NULL, run_paged, render_catalog },
 	{ "sync", "SYNC", 1, -1, CMD_MULTI, 0, "catalog", NULL, "MODEL...",
@@ -224,11 +303,12 @@ const struct command commands[] = {
 	/* Issue 9: one command, its subcommand the first operand (run_key). */
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
-	    "[--models M,...] [--all] [--expires DURATION] [--note TEXT] "
-	    "[--grace DURATION]",
+	    "[--models M,...] [--all] [--collection C] [--expires DURATION] "
+	    "[--note TEXT] [--grace DURATION]",
 	    "manage the applications' API keys (admin)",
 	    "Manage API keys (admin):\n"
-	    "  key create NAME [--models M,...] [--all] [--expires D] [--note T]\n"
+	    "  key create NAME [--models M,...] [--all] [--collection C]\n"
+	    "             [--expires D] [--note T]\n"
 	    "  key list\n"
 	    "  key show NAME\n"
 	    "  key revoke NAME\n"
@@ -241,6 +321,8 @@ const struct command commands[] = {
 	    "  --models M,...                the models the key may use (ids or\n"
 	    "                                aliases, stored as ids)\n"
 	    "  --all                         the key may use every model\n"
+	    "  --collection C                the key may use the models of\n"
+	    "                                collection C, as it changes\n"
 	    "  --expires DURATION            the key stops working after that\n"
 	    "                                (90s, 15m, 1h, 7d)\n"
 	    "  --note TEXT                   a note for people (at most 256 bytes)\n"
@@ -517,9 +599,10 @@ run_help(struct ctl *ctl)
 static const struct {
 	const char	*name;
 	int		 minargs, maxargs;	/* after the subcommand; -1 any */
-	int		 opts[5];		/* O_* it takes, O_COUNT ends */
+	int		 opts[6];		/* O_* it takes, O_COUNT ends */
 } key_subs[] = {
-	{ "create", 1, 1, { O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_COUNT } },
+	{ "create", 1, 1, { O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_COLLECTION,
+	    O_COUNT } },
 	{ "list", 0, 0, { O_COUNT } },
 	{ "show", 1, 1, { O_COUNT } },
 	{ "revoke", 1, 1, { O_COUNT } },
@@ -545,8 +628,8 @@ run_key(struct ctl *ctl)
 		usage_error(ctl->cmd, "key %s takes %s", key_subs[i].name,
 		    key_subs[i].minargs == 0 ? "no operand" :
 		    key_subs[i].maxargs == 1 ? "one NAME" : "NAME and MODEL...");
-	for (o = O_MODELS; o <= O_GRACE; o++) {
-		if (ctl->opt[o] == NULL)
+	for (o = O_MODELS; o < O_COUNT; o++) {
+		if (ctl->opt[o] == NULL || (o > O_GRACE && o != O_COLLECTION))
 			continue;
 		for (k = 0, j = 0; key_subs[i].opts[j] != O_COUNT; j++)
 			k |= key_subs[i].opts[j] == o;

@@ -129,6 +129,8 @@ void	 out_caps_json(const struct record *, int n);
 void	 out_cap_json(const struct record *);	/* cap show and set */
 void	 out_record_text(const struct record *, const char *xkey, const char *xval);
 void	 out_record_json(const struct record *);
+/* Append a record as one JSON object (every pair but skip, may be NULL), typed by key (issue 11 shares it). */
+void	 out_record_object(struct buf *, const struct record *, const char *skip);
 void	 out_resolve_json(const struct record *);	/* issue 9: RESOLVE's record */
 
 /* An outcome of one model of activate, deactivate, delete, sync or default. */
@@ -156,6 +158,8 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_KEYFILE,	/* issue 9: resolve */
     O_SESSION,	/* issue 9: resolve and release */
     O_CAPKEY, O_PERIOD, O_WARN,	/* issue 10: cap */
+    /* Issue 11: tag, selectors, collection. */
+    O_ADD, O_REMOVE, O_TAG, O_COLLECTION, O_SKIP, O_DRYRUN, O_DEFAULT, O_FROM,
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -171,7 +175,11 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_RESOLVE	0x200	/* resolve's --key-file */
 #define OS_RELEASE	0x400	/* release's --session and --key-file (issue 9) */
 #define OS_DELETE	0x800	/* delete's --force (issue 9) */
-#define OS_CAP		0x1000	/* cap's --key, --period, --warn (issue 10) */
+#define OS_TAG		0x1000	/* tag's --add and --remove (issue 11) */
+#define OS_SELECT	0x2000	/* activate, deactivate, delete: selectors, --skip-refused, --dry-run */
+#define OS_COLL		0x4000	/* collection create and add: selectors and --from */
+#define OS_SWITCH	0x8000	/* collection switch: --default, --dry-run */
+#define OS_CAP		0x10000	/* cap's --key, --period, --warn (issue 10) */
 
 /* How parser.c checks an option's value. */
 enum optcheck {
@@ -273,6 +281,18 @@ int	 run_models(struct ctl *);	/* one request per operand, pipelined */
 int	 run_follow(struct ctl *);	/* WATCH: events as they come */
 int	 run_unset(struct ctl *);	/* unset: its names in the wire spelling, then run_single */
 int	 ctl_request(struct ctl *, const struct buf *req, struct reply *);
+/* Issue 11 (tags.c) shares request.c's builders: a word (key may be NULL), the LF, the options given. */
+void	 req_word(struct buf *, const char *key, const char *word,
+	    const struct command *, size_t start);
+void	 req_end(struct buf *);
+void	 req_options(const struct ctl *, const struct command *, struct buf *);
+struct record *records_parse(const struct ctl *, const struct reply *);
+/* Ask "Verb N models (a, b, ...)? [y/N]" on a terminal unless --yes: 0 go on, -1 no. */
+int	 ctl_confirm(const struct ctl *, const struct command *, int argc,
+	    char **argv);
+/* tags.c (issue 11): activate, deactivate, delete with selectors (BATCH); tag; collection. */
+int	 run_change(struct ctl *);
+int	 run_collection(struct ctl *);
 
 /* complete.c: the hidden __complete command. */
 int	 complete_main(struct ctl *, int argc, char **argv);

@@ -94,6 +94,7 @@ static const struct jfield out_model_fields[] = {
 	{ "org_aliases",	J_LIST },
 	{ "params",		J_PARAMS },	/* the param.NAME= pairs */
 	{ "enforced",		J_LIST },
+	{ "tags",		J_LIST },	/* issue 11 */
 	/* Issue 9 item 4: live sessions, and RESOLVE's answers per reason. */
 	{ "sessions",		J_NUM },
 	{ "resolves_requested",	J_NUM },
@@ -165,6 +166,7 @@ static const struct jfield out_key_fields[] = {
 	{ "name",		J_STR },
 	{ "status",		J_STR },
 	{ "all",		J_BOOL },
+	{ "collection",		J_STR },	/* issue 11 */
 	{ "models",		J_LIST },
 	{ "gone",		J_LIST },
 	{ "created_at",		J_STR },
@@ -252,6 +254,10 @@ static const struct {
 	{ "started_at", J_STR }, { "seeded_at", J_STR }, { "last_ok", J_STR },
 	{ "last_attempt", J_STR }, { "next_run", J_STR }, { "default", J_STR },
 	{ "changes", J_NUM },	/* set and unset (issue 9) */
+	/* Issue 11: tag, batches, switches, collections. */
+	{ "removed", J_NUM }, { "selected", J_NUM }, { "changed", J_NUM },
+	{ "unchanged", J_NUM }, { "refused", J_NUM }, { "skipped", J_NUM },
+	{ "batch", J_NUM }, { "applied", J_BOOL }, { "dry_run", J_BOOL },
 	{ "pong", J_BOOL }, { "default_set", J_BOOL },
 	{ "socket_activated", J_BOOL },
 };
@@ -378,7 +384,7 @@ out_fields_array(const struct record *recs, int n, const struct jfield *fields,
 }
 
 /* Every pair of a record but skip, typed by key; the first of a repeated key wins. */
-static void
+void
 out_record_object(struct buf *b, const struct record *r, const char *skip)
 {
 	enum jtype	 t;

@@ -17,6 +17,7 @@ static const char *const catalog_sorts[] = { "name", "provider", "context",
 static const char *const model_kinds[] = { "chat", "embedding", "moderation",
     "ocr", "image", "audio", "other", NULL };
 static const char *const uptime_windows[] = { "1h", "24h", "7d", "30d", NULL };
+static const char *const batch_statuses[] = { "active", "inactive", NULL };
 
 /*
  * The command options: the request key each becomes, the value it stands
@@ -28,10 +29,13 @@ static const char *const uptime_windows[] = { "1h", "24h", "7d", "30d", NULL };
 const struct optdef optdefs[] = {
 	{ "status",	O_STATUS,	"status",	NULL,	OS_LIST,
 	    V_SET,	list_statuses,	C_VALUES },
+	/* Issue 11: a selection is of active or inactive models. */
+	{ "status",	O_STATUS,	"status",	NULL,	OS_SELECT | OS_COLL,
+	    V_SET,	batch_statuses,	C_VALUES },
 	{ "provider",	O_PROVIDER,	"provider",	NULL,
-	    OS_LIST | OS_CATALOG,	V_ANY,	NULL,	C_NONE },
+	    OS_LIST | OS_CATALOG | OS_SELECT | OS_COLL,	V_ANY,	NULL,	C_NONE },
 	{ "search",	O_SEARCH,	"search",	NULL,
-	    OS_LIST | OS_CATALOG,	V_ANY,	NULL,	C_NONE },
+	    OS_LIST | OS_CATALOG | OS_SELECT | OS_COLL,	V_ANY,	NULL,	C_NONE },
 	{ "sort",	O_SORT,		"sort",		NULL,	OS_LIST,
 	    V_SET,	list_sorts,	C_VALUES },
 	{ "sort",	O_SORT,		"sort",		NULL,	OS_CATALOG,
@@ -53,7 +57,8 @@ const struct optdef optdefs[] = {
 	/* An event's kind for events; a model's kind for list and catalog. */
 	{ "kind",	O_KIND,		"kind",		NULL,	OS_EVENTS,
 	    V_ANY,	NULL,		C_NONE },
-	{ "kind",	O_KIND,		"kind",		NULL,	OS_LIST | OS_CATALOG,
+	{ "kind",	O_KIND,		"kind",		NULL,
+	    OS_LIST | OS_CATALOG | OS_SELECT | OS_COLL,
 	    V_SET,	model_kinds,	C_NONE },
 	{ "model",	O_MODEL,	"model",	NULL,	OS_EVENTS | OS_AUDIT,
 	    V_ANY,	NULL,		C_MODELS },
@@ -112,6 +117,24 @@ const struct optdef optdefs[] = {
 	{ "period",	O_PERIOD,	"period",	NULL,	OS_CAP,
 	    V_ANY,	NULL,		C_NONE },
 	{ "warn",	O_WARN,		"warn",		NULL,	OS_CAP,
+	    V_ANY,	NULL,		C_NONE },
+	/* Issue 11: tags, collections, selectors; the daemon checks the names. */
+	{ "add",	O_ADD,		"add",		NULL,	OS_TAG,
+	    V_ANY,	NULL,		C_NONE },
+	{ "remove",	O_REMOVE,	"remove",	NULL,	OS_TAG,
+	    V_ANY,	NULL,		C_NONE },
+	{ "tag",	O_TAG,		"tag",		NULL,
+	    OS_LIST | OS_CATALOG | OS_SELECT | OS_COLL,	V_ANY,	NULL,	C_NONE },
+	{ "collection",	O_COLLECTION,	"collection",	NULL,
+	    OS_LIST | OS_SELECT | OS_COLL | OS_KEY,	V_ANY,	NULL,	C_NONE },
+	{ "skip-refused", O_SKIP,	"skip_refused",	"yes",	OS_SELECT,
+	    V_ANY,	NULL,		C_NONE },
+	{ "dry-run",	O_DRYRUN,	"dry_run",	"yes",	OS_SELECT | OS_SWITCH,
+	    V_ANY,	NULL,		C_NONE },
+	{ "default",	O_DEFAULT,	"default",	NULL,	OS_SWITCH,
+	    V_ANY,	NULL,		C_MODELS },
+	/* collection create and add: FILTER is KEY=VALUE[,KEY=VALUE...] (tags.c). */
+	{ "from",	O_FROM,		NULL,		NULL,	OS_COLL,
 	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);

@@ -27,7 +27,7 @@ static volatile int	 follow_fd = -1;
  * Append " word" (quoted) to the request; a request the daemon would
  * refuse as too long is a usage error here.
  */
-static void
+void
 req_word(struct buf *b, const char *key, const char *word,
     const struct command *cmd, size_t start)
 {
@@ -42,7 +42,7 @@ req_word(struct buf *b, const char *key, const char *word,
 		    PROTO_MAXLINE);
 }
 
-static void
+void
 req_end(struct buf *b)
 {
 	if (buf_putc(b, '\n') == -1) {
@@ -85,7 +85,7 @@ ctl_request(struct ctl *ctl, const struct buf *req, struct reply *r)
 }
 
 /* Parse every record line of a reply; NULL (and a message) on a malformed one. */
-static struct record *
+struct record *
 records_parse(const struct ctl *ctl, const struct reply *r)
 {
 	struct record	*recs;
@@ -109,7 +109,7 @@ records_parse(const struct ctl *ctl, const struct reply *r)
 }
 
 /* Append the command options given, as key=value words, in optdefs order. */
-static void
+void
 req_options(const struct ctl *ctl, const struct command *cmd, struct buf *req)
 {
 	size_t	 i;
@@ -384,7 +384,7 @@ done:
  * stdin a terminal and no --yes. Scripts (stdin not a terminal) are not
  * asked. 0 to go on, -1 when the answer is not yes.
  */
-static int
+int
 ctl_confirm(const struct ctl *ctl, const struct command *cmd, int argc,
     char **argv)
 {

@@ -28,9 +28,11 @@ const struct cmd cmd_table[] = {
 	{ "STATUS", "", 0, 0, NULL, ROLE_VIEWER, 0, cmd_status,
 	    "registry counts, and the state of every source and alert channel" },
 	{ "LIST", "[status=active|inactive|all] [provider=P] [search=TEXT] "
-	    "[kind=K] [sort=name|provider|context|price|status] [order=asc|desc] "
+	    "[kind=K] [tag=T] [collection=C] "
+	    "[sort=name|provider|context|price|status] [order=asc|desc] "
 	    "[limit=N] [after=CURSOR]",
-	    0, 0, "status provider search kind sort order limit after",
+	    0, 0, "status provider search kind sort order limit after tag "
+	    "collection",
 	    ROLE_VIEWER, 0, cmd_list,
 	    "list models, filtered and sorted" },
 	{ "SHOW", "MODEL", 1, 1, NULL, ROLE_VIEWER, 0, cmd_show,
@@ -57,11 +59,29 @@ const struct cmd cmd_table[] = {
 	    "alias enforce", ROLE_MEMBER, 0, cmd_unset,
 	    "remove settings of a model (raises model.configured)" },
 	{ "CATALOG", "[search=TEXT] [provider=P] [zdr=yes|no] [synced=yes|no] "
-	    "[kind=K] [sort=name|provider|context|price] [order=asc|desc] "
+	    "[kind=K] [tag=T] [sort=name|provider|context|price] [order=asc|desc] "
 	    "[limit=N] [after=CURSOR]", 0, 0,
-	    "search provider zdr synced kind sort order limit after",
+	    "search provider zdr synced kind sort order limit after tag",
 	    ROLE_VIEWER, 0, cmd_catalog,
 	    "list the discovery catalog, each model marked synced or not" },
+	/* Issue 11: tags, collections and batches (cmd_tags.c). */
+	{ "TAG", "MODEL [add=T,...] [remove=T,...]", 1, 1, "add remove",
+	    ROLE_MEMBER, 0, cmd_tag,
+	    "add or remove a model's tags (raises model.tagged)" },
+	{ "COLLECTION", "create|add|remove|delete|list|show|switch [NAME] "
+	    "[MODEL...] [tag=T] [collection=C] [provider=P] [search=TEXT] "
+	    "[status=S] [kind=K] [default=MODEL] [dry_run=yes]", 1,
+	    PROTO_MAXARGS - 1, "tag collection provider search status kind "
+	    "default dry_run", ROLE_VIEWER, 0, cmd_collection,
+	    "named sets of models: create, add, remove, delete, list, show; "
+	    "switch makes exactly one collection active (member)" },
+	{ "BATCH", "activate|deactivate|delete [MODEL...] [tag=T] "
+	    "[collection=C] [provider=P] [search=TEXT] [status=S] [kind=K] "
+	    "[skip_refused=yes] [dry_run=yes]", 1, PROTO_MAXARGS - 1,
+	    "tag collection provider search status kind skip_refused dry_run",
+	    ROLE_MEMBER, 0, cmd_batch,
+	    "activate, deactivate or delete a selection in one transaction, "
+	    "all or nothing (raises batch.applied)" },
 	{ "SYNC", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_sync,
 	    "add a catalog model to the registry (raises model.synced)" },
 	{ "UPTIME", "[MODEL] [window=1h|24h|7d|30d]", 0, 1, "window",
@@ -88,9 +108,9 @@ const struct cmd cmd_table[] = {
 	    ROLE_SERVICE, 0, cmd_release,
 	    "end a session, so that it no longer keeps its model in use" },
 	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
-	    "[models=M,...] [all=yes] [expires=DURATION] [note=TEXT] "
+	    "[models=M,...] [all=yes] [collection=C] [expires=DURATION] [note=TEXT] "
 	    "[grace=DURATION]", 1, PROTO_MAXARGS - 1,
-	    "models all expires note grace", ROLE_ADMIN, 0, cmd_key,
+	    "models all expires note grace collection", ROLE_ADMIN, 0, cmd_key,
 	    "API keys for applications: create (the secret is shown once), "
 	    "list, show, revoke, rotate, allow or deny models" },
 	/* Issue 10 item 2: spending caps (cmd_caps.c). */

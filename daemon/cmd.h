@@ -104,6 +104,10 @@ enum cmd_ret cmd_cap(struct cmd_ctx *);	/* cmd_caps.c (issue 10) */
  */
 int	 cmd_cap_fields(struct buf *, const char *model, const char *key);
 int	 cmd_cap_append(struct buf *, const char *model);
+/* Issue 11: cmd_tags.c. */
+enum cmd_ret cmd_tag(struct cmd_ctx *);
+enum cmd_ret cmd_collection(struct cmd_ctx *);
+enum cmd_ret cmd_batch(struct cmd_ctx *);
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

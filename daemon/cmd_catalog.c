@@ -156,6 +156,7 @@ cmd_catalog(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	q.tag = proto_opt(ctx->req, "tag");	/* issue 11 */
 	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
 		return CMD_ERR;
 	if (cmd_catalog_unconfigured())

@@ -22,9 +22,9 @@ static const struct {
 	const char	*opts;
 	const char	*usage;
 } key_subs[] = {
-	{ "create", 1, 1, "models all expires note",
-	    "KEY CREATE NAME [models=M,...] [all=yes] [expires=DURATION] "
-	    "[note=TEXT]" },
+	{ "create", 1, 1, "models all expires note collection",
+	    "KEY CREATE NAME [models=M,...] [all=yes] [collection=C] "
+	    "[expires=DURATION] [note=TEXT]" },
 	{ "list", 0, 0, "", "KEY LIST" },
 	{ "show", 1, 1, "", "KEY SHOW NAME" },
 	{ "revoke", 1, 1, "", "KEY REVOKE NAME" },
@@ -68,6 +68,8 @@ cmd_key_record(const struct reg_key *k, const char *models, const char *gone,
 	if (lf_str(b, "name", k->name) == -1 ||
 	    lf_str(b, "status", status) == -1 ||
 	    lf_bool(b, "all", k->all) == -1 ||
+	    (k->collection != 0 ? lf_str(b, "collection", k->collection_name) :
+	    lf_null(b, "collection")) == -1 ||
 	    lf_str(b, "models", models) == -1 ||
 	    lf_str(b, "gone", gone) == -1 ||
 	    lf_time(b, "created_at", k->created_at) == -1 ||
@@ -221,6 +223,7 @@ cmd_key(struct cmd_ctx *ctx)
 			return CMD_ERR;
 		}
 		in.note = proto_opt(req, "note");
+		in.collection = proto_opt(req, "collection");	/* issue 11 */
 		rc = reg_key_create(md.db, &in, &out, msg, sizeof(msg));
 		free(copy);
 	} else if (strcmp(sub, "revoke") == 0)

@@ -90,6 +90,7 @@ cmd_model_record(struct buf *b, const struct model *m)
 	rv |= lf_str(b, "aliases", aliases);
 	rv |= lf_str(b, "org_aliases", m->org_aliases != NULL ?
 	    m->org_aliases : "");
+	rv |= lf_str(b, "tags", m->tags != NULL ? m->tags : "");	/* issue 11 */
 	rv |= lf_str(b, "status_source", m->status_source);
 	rv |= lf_str(b, "status_reason", m->status_reason);
 	rv |= lf_time(b, "added_at", m->added_at);
@@ -239,6 +240,9 @@ cmd_list(struct cmd_ctx *ctx)
 		    REG_KINDS, v);
 	q.provider = proto_opt(ctx->req, "provider");
 	q.search = proto_opt(ctx->req, "search");
+	/* Issue 11: a tag is matched as stored (lower case), a collection by name. */
+	q.tag = proto_opt(ctx->req, "tag");
+	q.collection = proto_opt(ctx->req, "collection");
 	if (cmd_page_opts(ctx, q.sort, q.desc, &q.limit, &after, &q.after) == -1)
 		return CMD_ERR;
 

@@ -686,7 +686,70 @@ static const char *const db_migrations[] = {
 	 * of rows without one (most of them) writes no entry for it.
 	 */
 	"CREATE INDEX models_expires ON models(expires_at)"
-	"  WHERE expires_at IS NOT NULL;",
+	"  WHERE expires_at IS NOT NULL;"
+	/*
+	 * Also (issue 11, items 1-3): tags, collections, a key that
+	 * follows a collection, and the batches (a history an undo can
+	 * read later). Tags and memberships go with their model (ON DELETE
+	 * CASCADE): a model synced again under a deleted id starts with
+	 * none, as its grants do. The CHECKs repeat reg_tags.c's name rule
+	 * as the schema's copy. A collection a live key names cannot be
+	 * deleted (reg_collections.c refuses; the foreign key backs it).
+	 */
+	"CREATE TABLE model_tags ("
+	"  model TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE"
+	"    ON UPDATE CASCADE,"
+	"  tag TEXT NOT NULL CHECK(length(tag) BETWEEN 1 AND 64"
+	"    AND tag NOT GLOB '*[^a-z0-9._-]*' AND tag GLOB '[a-z0-9]*'),"
+	"  PRIMARY KEY (model, tag)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX model_tags_tag ON model_tags(tag, model);"
+	"CREATE TABLE collections ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  name TEXT NOT NULL UNIQUE CHECK(length(name) BETWEEN 1 AND 64"
+	"    AND name NOT GLOB '*[^A-Za-z0-9._-]*' AND name GLOB '[A-Za-z0-9]*'),"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE TABLE collection_models ("
+	"  collection INTEGER NOT NULL REFERENCES collections(id)"
+	"    ON DELETE CASCADE,"
+	"  model TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE"
+	"    ON UPDATE CASCADE,"
+	"  added_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (collection, model)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX collection_models_model ON collection_models(model,"
+	"  collection);"
+	"ALTER TABLE api_keys ADD COLUMN collection INTEGER"
+	"  REFERENCES collections(id);"
+	/*
+	 * One row per batch (activate, deactivate, delete) and per switch,
+	 * and one per model it changed with the status before and after
+	 * ('deleted' for a delete), so a history can list them and an
+	 * undo can see whether a model changed since.
+	 */
+	"CREATE TABLE batches ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  uid INTEGER,"
+	"  user TEXT NOT NULL,"
+	"  action TEXT NOT NULL CHECK(action IN ('activate', 'deactivate',"
+	"    'delete', 'switch')),"
+	"  selection TEXT NOT NULL,"
+	"  changed INTEGER NOT NULL,"
+	"  skipped INTEGER NOT NULL DEFAULT 0,"
+	"  default_before TEXT,"
+	"  default_after TEXT"
+	");"
+	"CREATE TABLE batch_models ("
+	"  batch INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,"
+	"  model TEXT NOT NULL,"
+	"  before TEXT NOT NULL,"
+	"  after TEXT NOT NULL,"
+	"  PRIMARY KEY (batch, model)"
+	") WITHOUT ROWID;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

@@ -108,6 +108,10 @@ int	 db_list_phases(const struct page_cursor *after);
 int	 db_page_cursor_model(struct page_cursor *, const struct list_query *,
 	    const struct model *);
 int	 db_models_step(sqlite3 *, sqlite3_stmt *, struct model *);
+/* Issue 11: the ids LIST would give for q's filters into temp.batch_sel (db_tags.h); 0, -1. */
+int	 db_models_select(sqlite3 *, const struct list_query *);
+/* Issue 11: delete the models marked in temp.batch_sel, audited as DELETE audits one; 0, -1. */
+int	 db_models_delete_sel(sqlite3 *, int64_t now, const struct actor *);
 /*
  * A read-only connection to the registry at path, for a reply streamed
  * from one snapshot (reg_cursor.c): WAL lets it read while md.db writes.

@@ -14,6 +14,7 @@
 #include "db_catalog.h"
 #include "db_import.h"
 #include "db_int.h"
+#include "db_tags.h"
 #include "log.h"
 #include "registry.h"
 
@@ -384,6 +385,9 @@ db_catalog_where(struct buf *sql, const struct catalog_query *q,
 	if (q->kind != NULL && buf_printf(sql, " AND %skind = :kind",
 	    noindex ? "+" : "") == -1)
 		return -1;
+	/* Issue 11: tags are the registry's; an entry has them once synced. */
+	if (db_groups_where(sql, q->tag, NULL) == -1)
+		return -1;
 	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
 		return -1;
 	return 0;
@@ -441,6 +445,7 @@ db_catalog_stream_sql(struct buf *sql, const struct catalog_query *q,
 
 	if (count && limit == 0 && q->zdr == -1 && q->synced == -1 &&
 	    q->provider == NULL && q->search == NULL && q->kind == NULL &&
+	    q->tag == NULL &&
 	    q->after == NULL)
 		return buf_puts(sql, "SELECT count(*) FROM catalog");
 	if (count) {
@@ -503,6 +508,7 @@ db_catalog_list(sqlite3 *db, const struct catalog_query *q,
 			goto fail;
 		if (db_bind_filters(st, q->provider, q->search) == -1 ||
 		    db_bind_kind(st, q->kind) == -1 ||
+		    db_bind_groups(st, q->tag, NULL) == -1 ||
 		    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 			goto fail;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -579,6 +585,7 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
     int phase, int limit, enum db_plan plan)
 {
 	struct buf		 sql = { 0 };
+	sqlite3_stmt	*st;
 	const char		*order;
 
 	/* A catalog entry has no status: that key is LIST's only. */
@@ -596,8 +603,13 @@ db_catalog_list_stmt(sqlite3 *db, const struct catalog_query *q, int count,
 		log_warnx("database: catalog: list: out of memory");
 		goto fail;
 	}
-	return db_stream_prepare(db, &sql, q->provider, q->search, q->kind,
+	st = db_stream_prepare(db, &sql, q->provider, q->search, q->kind,
 	    q->after);
+	if (st != NULL && db_bind_groups(st, q->tag, NULL) == -1) {
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return st;
 fail:
 	buf_free(&sql);
 	return NULL;

@@ -93,6 +93,8 @@ enum db_stmt_id {
 	DB_STMT_KEY_USED,
 	DB_STMT_SECRET_UNTIL,	/* db_secret_until (issue 9 item 7) */
 	DB_STMT_CAP_MODEL,	/* db_cap_model (issue 10): every SHOW asks */
+	DB_STMT_SEL_MARK,	/* db_sel_mark (issue 11) */
+	DB_STMT_BATCH_MODEL,	/* db_batch_model (issue 11) */
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

@@ -15,7 +15,9 @@
 	"k.id, k.name, k.all_models, k.note, k.created_at, k.created_by," \
 	" k.expires_at, k.last_used_at, k.revoked_at, k.revoked_by," \
 	" (SELECT max(s.until) FROM api_key_secrets AS s WHERE s.key = k.id" \
-	"  AND s.until > :now), k.limited_until"
+	"  AND s.until > :now), k.limited_until," \
+	" k.collection, (SELECT c.name FROM collections AS c" \
+	"  WHERE c.id = k.collection)"
 
 static void
 db_copy(char *dst, size_t len, const char *src)
@@ -39,6 +41,9 @@ db_row_key(sqlite3_stmt *st, struct reg_key *k)
 	db_copy(k->revoked_by, sizeof(k->revoked_by), db_coltext(st, 9));
 	k->old_until = sqlite3_column_int64(st, 10);
 	k->limited_until = sqlite3_column_int64(st, 11);	/* issue 10: caps */
+	k->collection = sqlite3_column_int64(st, 12);	/* issue 11 */
+	db_copy(k->collection_name, sizeof(k->collection_name),
+	    db_coltext(st, 13));
 }
 
 static int
@@ -219,8 +224,17 @@ db_key_grant_gen(sqlite3 *db, int64_t key, const char *id, int64_t *gen)
 	sqlite3_stmt	*st;
 
 	*gen = 0;
+	/*
+	 * Issue 11: a key that follows a collection is granted its members
+	 * in their current generation (a member deleted leaves it, ON
+	 * DELETE CASCADE): read here, inside the one decision's inputs, so a
+	 * cache emptied by every commit stays right as the collection changes.
+	 */
 	if ((st = db_stmt(db, DB_STMT_KEY_GRANT, "SELECT gen FROM api_key_models"
-	    " WHERE key = ?1 AND model = ?2")) == NULL)
+	    " WHERE key = ?1 AND model = ?2 UNION ALL SELECT mi.gen FROM"
+	    " api_keys AS k JOIN collection_models AS cm ON cm.collection ="
+	    " k.collection AND cm.model = ?2 JOIN model_ids AS mi ON mi.id ="
+	    " cm.model WHERE k.id = ?1 LIMIT 1")) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, key) != SQLITE_OK ||
 	    db_bind_text(st, 2, id) == -1) {
@@ -342,4 +356,21 @@ db_key_each(sqlite3 *db, int64_t now, db_key_cb cb, void *arg)
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/* Issue 11: the key follows collection cid. */
+int
+db_key_set_collection(sqlite3 *db, int64_t key, int64_t cid)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "UPDATE api_keys SET collection = ?2"
+	    " WHERE id = ?1")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, key) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, cid) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "a key's collection");
 }

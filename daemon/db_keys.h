@@ -31,6 +31,8 @@ int	 db_key_revoke(sqlite3 *, int64_t key, int64_t now, const char *by);
 
 /* The generation key's grant of model id was given for: 0 found, 1 none, -1. */
 int	 db_key_grant_gen(sqlite3 *, int64_t key, const char *id, int64_t *gen);
+/* Issue 11: the key follows collection cid (its id). */
+int	 db_key_set_collection(sqlite3 *, int64_t key, int64_t cid);
 int	 db_key_grant_set(sqlite3 *, int64_t key, const char *id, int64_t gen);
 int	 db_key_grant_del(sqlite3 *, int64_t key, const char *id);
 int	 db_key_grant_count(sqlite3 *, int64_t key, int64_t *n);

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "db.h"
 #include "db_int.h"
+#include "db_tags.h"
 #include "log.h"
 #include "registry.h"
 
@@ -20,7 +21,16 @@
 	" completion_price, features, aliases, status, is_default," \
 	" status_source, added_at, status_changed_at, last_seen_at," \
 	" slug, delisted, zdr, health, uptime_30m, status_reason, kind, prices, expires_at," \
-	MODEL_SETTINGS_COLS
+	MODEL_SETTINGS_COLS "," MODEL_TAGS_COL
+
+/*
+ * Issue 11: the model's tags, read off model_tags' primary key (model,
+ * tag), so they come sorted with no sort: one seek per record.
+ */
+#define MODEL_TAGS_COL \
+	" (SELECT group_concat(tag, ',') FROM model_tags AS mt" \
+	"  WHERE mt.model = model_view.id)"
+#define MODEL_TAGS_AT	(24 + 3 + SP_COUNT)
 
 /* MODEL_SETTINGS_COLS and MODEL_FROM are in db_int.h: RESOLVE reads them too (db_resolve.c). */
 
@@ -87,6 +97,7 @@ db_row_model(sqlite3_stmt *st, struct model *m)
 	if (sqlite3_column_type(st, 23) != SQLITE_NULL)
 		m->expires_at = sqlite3_column_int64(st, 23);
 	db_row_settings(st, 24, m);
+	m->tags = db_coltext(st, MODEL_TAGS_AT);
 }
 
 /* Step st, handing every row to cb. Returns the number of rows, or -1. Hands st back (db_stmt_done). */
@@ -288,6 +299,30 @@ db_model_set_default(sqlite3 *db, const char *id)
 	return 0;
 }
 
+/*
+ * The whole row as DELETE audits it (so a deletion can be undone by
+ * hand), over a row of models: one text for the single DELETE and a
+ * batch's (issue 11).
+ */
+#define MODEL_DELETE_JSON \
+	" json_object('name', name, 'provider', provider," \
+	"  'description', description, 'context_length', context_length," \
+	"  'prompt_price', prompt_price, 'completion_price'," \
+	"  completion_price, 'features', features," \
+	"  'aliases', json(aliases), 'status', status," \
+	"  'status_source', status_source, 'added_at', added_at," \
+	"  'status_changed_at', status_changed_at," \
+	"  'last_seen_at', last_seen_at, 'kind', kind," \
+	"  'prices', json(prices), 'expires_at', expires_at," \
+	/* Issue 9: the settings go with it (ON DELETE CASCADE). */ \
+	"  'settings', json((SELECT json_object('label', label, 'temperature'," \
+	"   temperature, 'top_p', top_p, 'max_tokens', max_tokens," \
+	"   'frequency_penalty', frequency_penalty, 'presence_penalty'," \
+	"   presence_penalty, 'enforced', enforced) FROM model_settings" \
+	"   WHERE model = models.id))," \
+	"  'org_aliases', json((SELECT json_group_array(alias) FROM" \
+	"   model_org_aliases WHERE model = models.id)))"
+
 int
 db_model_delete(sqlite3 *db, const char *id, int64_t now,
     const struct actor *a)
@@ -297,24 +332,7 @@ db_model_delete(sqlite3 *db, const char *id, int64_t now,
 	/* The whole row goes into the audit log, so a deletion can be undone by hand. */
 	st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new) SELECT ?2, ?3, ?4, 'delete', id, NULL,"
-	    " json_object('name', name, 'provider', provider,"
-	    "  'description', description, 'context_length', context_length,"
-	    "  'prompt_price', prompt_price, 'completion_price',"
-	    "  completion_price, 'features', features,"
-	    "  'aliases', json(aliases), 'status', status,"
-	    "  'status_source', status_source, 'added_at', added_at,"
-	    "  'status_changed_at', status_changed_at,"
-	    "  'last_seen_at', last_seen_at, 'kind', kind,"
-	    "  'prices', json(prices), 'expires_at', expires_at,"
-	    /* Issue 9: the settings go with it (ON DELETE CASCADE). */
-	    "  'settings', json((SELECT json_object('label', label, 'temperature',"
-	    "   temperature, 'top_p', top_p, 'max_tokens', max_tokens,"
-	    "   'frequency_penalty', frequency_penalty, 'presence_penalty',"
-	    "   presence_penalty, 'enforced', enforced) FROM model_settings"
-	    "   WHERE model = ?1)),"
-	    "  'org_aliases', json((SELECT json_group_array(alias) FROM"
-	    "   model_org_aliases WHERE model = ?1))), NULL"
-	    " FROM models WHERE id = ?1");
+	    MODEL_DELETE_JSON ", NULL FROM models WHERE id = ?1");
 	if (st == NULL)
 		return -1;
 	if (db_bind_text(st, 1, id) == -1 ||
@@ -467,6 +485,8 @@ db_models_where(struct buf *sql, const struct list_query *q, const char *tbl,
 	if (q->kind != NULL && buf_printf(sql, " AND %skind = :kind",
 	    plus) == -1)
 		return -1;
+	if (db_groups_where(sql, q->tag, q->collection) == -1)
+		return -1;
 	if (q->after != NULL && db_keyset_sql(sql, q->after, phase) == -1)
 		return -1;
 	return 0;
@@ -525,7 +545,8 @@ db_models_stream_sql(struct buf *sql, const struct list_query *q, int count,
 	int	 noindex = plan == DB_PLAN_SORT;
 
 	if (count && limit == 0 && q->status == RS_ALL && q->provider == NULL &&
-	    q->search == NULL && q->kind == NULL && q->after == NULL)
+	    q->search == NULL && q->kind == NULL && q->after == NULL &&
+	    q->tag == NULL && q->collection == NULL)
 		/* No WHERE at all: SQLite counts the smallest index's pages, 20 times faster. */
 		return buf_puts(sql, "SELECT count(*) FROM models");
 	if (count) {
@@ -592,6 +613,7 @@ db_models_list(sqlite3 *db, const struct list_query *q, db_model_cb cb,
 			goto fail;
 		if (db_bind_filters(st, q->provider, q->search) == -1 ||
 		    db_bind_kind(st, q->kind) == -1 ||
+		    db_bind_groups(st, q->tag, q->collection) == -1 ||
 		    (q->after != NULL && db_bind_keyset(st, q->after) == -1))
 			goto fail;
 		if (db_each_model(db, st, db_page_cb, &page) == -1 ||
@@ -625,6 +647,7 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
     int phase, int limit, enum db_plan plan)
 {
 	struct buf	 sql = { 0 };
+	sqlite3_stmt	*st;
 
 	if (db_sort_sql(q->sort) == NULL) {
 		log_warnx("database: list: bad sort key %d", (int)q->sort);
@@ -645,8 +668,13 @@ db_models_list_stmt(sqlite3 *db, const struct list_query *q, int count,
 		log_warnx("database: list: out of memory");
 		goto fail;
 	}
-	return db_stream_prepare(db, &sql, q->provider, q->search, q->kind,
+	st = db_stream_prepare(db, &sql, q->provider, q->search, q->kind,
 	    q->after);
+	if (st != NULL && db_bind_groups(st, q->tag, q->collection) == -1) {
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return st;
 fail:
 	buf_free(&sql);
 	return NULL;
@@ -701,4 +729,74 @@ db_model_counts(sqlite3 *db, int64_t *models, int64_t *active)
 	*active = sqlite3_column_int64(st, 1);
 	db_stmt_done(db, st);
 	return 0;
+}
+
+/*
+ * Issue 11 (reg_batch.c, reg_collections.c): the ids of the models LIST
+ * would give for q's filters (status, provider, search, kind, tag,
+ * collection; no sort, no page) inserted into temp.batch_sel, with
+ * LIST's very conditions, so a batch selects what a list shows. 0, -1.
+ */
+int
+db_models_select(sqlite3 *db, const struct list_query *q)
+{
+	struct buf	 sql = { 0 };
+	sqlite3_stmt	*st;
+
+	if (buf_puts(&sql, "INSERT OR IGNORE INTO temp.batch_sel(id)"
+	    " SELECT id FROM models") == -1 ||
+	    db_models_where(&sql, q, "models", 0, 0) == -1) {
+		buf_free(&sql);
+		log_warnx("database: select: out of memory");
+		return -1;
+	}
+	st = db_prepare(db, sql.data);
+	buf_free(&sql);
+	if (st == NULL)
+		return -1;
+	if (db_bind_filters(st, q->provider, q->search) == -1 ||
+	    db_bind_kind(st, q->kind) == -1 ||
+	    db_bind_groups(st, q->tag, q->collection) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "select models");
+}
+
+/*
+ * Issue 11 (reg_batch.c): delete every model marked in temp.batch_sel,
+ * set-based: their audit rows (as db_model_delete's), one DELETE, and
+ * model_ids' record of who deleted them (its trigger reads only the last
+ * audit row, which names one of them). Row by row, 10,000 deletes held
+ * the loop for tens of seconds.
+ */
+int
+db_models_delete_sel(sqlite3 *db, int64_t now, const struct actor *a)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "INSERT INTO audit(at, uid, actor, action,"
+	    " model, field, old, new) SELECT ?1, ?2, ?3, 'delete', id, NULL,"
+	    MODEL_DELETE_JSON ", NULL FROM models WHERE id IN (SELECT id FROM"
+	    " temp.batch_sel WHERE act = 1) ORDER BY id")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_actor(st, 2, 3, a) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (db_run(db, st, "audit a batch delete") == -1 ||
+	    db_exec(db, "DELETE FROM models WHERE id IN (SELECT id FROM"
+	    " temp.batch_sel WHERE act = 1)") == -1)
+		return -1;
+	if ((st = db_prepare(db, "UPDATE model_ids SET deleted_at = ?1,"
+	    " deleted_uid = ?2, deleted_by = ?3 WHERE id IN (SELECT id FROM"
+	    " temp.batch_sel WHERE act = 1)")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    db_bind_actor(st, 2, 3, a) == -1) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "record a batch's deletes");
 }

@@ -114,6 +114,8 @@ struct catalog_query {
 	int			 limit;
 	const struct page_cursor	*after;
 	struct page_cursor	*next;
+	/* Issue 11: only entries synced as a registry model with this tag; NULL: any. */
+	const char		*tag;
 };
 
 /* A catalog model; pointers valid only during the callback. */

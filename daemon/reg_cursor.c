@@ -21,6 +21,7 @@ struct reg_cursor {
 	/* Copies of the query's strings: the statement binds them static. */
 	char		*provider, *search, *kind;
 	char		*model, *actor, *kind_prefix;	/* EVENTS, AUDIT */
+	char		*tag, *collection;	/* issue 11: LIST's tag= and collection= */
 	/*
 	 * LIST and CATALOG: the query (its strings the copies above, after
 	 * pointing at our copy), the phase being read, the rows promised
@@ -107,6 +108,8 @@ reg_cursor_close(struct reg_cursor *cur)
 	free(cur->model);
 	free(cur->actor);
 	free(cur->kind_prefix);
+	free(cur->tag);
+	free(cur->collection);
 	free(cur);
 }
 
@@ -273,6 +276,13 @@ reg_list_open(sqlite3 *main, const struct list_query *q,
 	cur->lq.provider = cur->provider;
 	cur->lq.search = cur->search;
 	cur->lq.kind = cur->kind;
+	if (reg_cursor_dup(&cur->tag, q->tag) == -1 ||
+	    reg_cursor_dup(&cur->collection, q->collection) == -1) {
+		reg_cursor_close(cur);
+		return REG_INTERNAL;
+	}
+	cur->lq.tag = cur->tag;
+	cur->lq.collection = cur->collection;
 	cur->lq.next = NULL;
 	reg_cursor_after(cur, q->after, &cur->lq.after);
 	if (reg_cursor_start(cur, q->limit, n) == -1) {
@@ -303,6 +313,11 @@ reg_catalog_open(sqlite3 *main, const struct catalog_query *q,
 	cur->cq.provider = cur->provider;
 	cur->cq.search = cur->search;
 	cur->cq.kind = cur->kind;
+	if (reg_cursor_dup(&cur->tag, q->tag) == -1) {
+		reg_cursor_close(cur);
+		return REG_INTERNAL;
+	}
+	cur->cq.tag = cur->tag;
 	cur->cq.next = NULL;
 	reg_cursor_after(cur, q->after, &cur->cq.after);
 	if (reg_cursor_start(cur, q->limit, n) == -1) {

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "db.h"
 #include "db_keys.h"
+#include "db_tags.h"
 #include "events.h"
 #include "keysecret.h"
 #include "log.h"
@@ -58,6 +59,12 @@ reg_key_may_use(const struct reg_key *k, const char *model, int64_t grant_gen,
 	}
 	if (k->all)
 		return 1;
+	/* Issue 11: the collection's members now, whatever it held at create. */
+	if (k->collection != 0 && grant_gen == 0) {
+		reg_msg(why, len, "key %s follows collection %s, which does not "
+		    "hold %s", k->name, k->collection_name, model);
+		return 0;
+	}
 	if (grant_gen == 0) {
 		reg_msg(why, len, "key %s does not allow %s", k->name, model);
 		return 0;
@@ -186,6 +193,7 @@ reg_key_create(sqlite3 *db, const struct reg_key_in *in,
 	const char		*v[KEY_MODELS_MAX];
 	char			 summary[512], exp[32];
 	int64_t			 now = reg_clock(in->now), id, expires_at = 0;
+	int64_t			 cid = 0;
 	int			 i, r;
 
 	memset(out, 0, sizeof(*out));
@@ -199,6 +207,9 @@ reg_key_create(sqlite3 *db, const struct reg_key_in *in,
 	if (in->all && in->nmodels > 0)
 		return reg_refuse(db, REG_USAGE, msg, len, "give a list of "
 		    "models or all, not both");
+	if (in->collection != NULL && (in->all || in->nmodels > 0))
+		return reg_refuse(db, REG_USAGE, msg, len, "a key follows a "
+		    "collection, or has a list of models or all, not two");
 	if (in->nmodels > KEY_MODELS_MAX)
 		return reg_refuse(db, REG_USAGE, msg, len, "at most %d models "
 		    "at once", KEY_MODELS_MAX);
@@ -220,8 +231,16 @@ reg_key_create(sqlite3 *db, const struct reg_key_in *in,
 		db_rollback(db);
 		return REG_NOTFOUND;
 	}
+	if (in->collection != NULL) {
+		if ((r = db_collection_get(db, in->collection, &cid, NULL)) == -1)
+			return reg_fail(db, msg, len);
+		if (r == 1)
+			return reg_refuse(db, REG_NOTFOUND, msg, len,
+			    "no such collection: %s", in->collection);
+	}
 	if (db_key_insert(db, in->name, in->all, in->note, now, in->actor,
-	    expires_at, &id) == -1)
+	    expires_at, &id) == -1 ||
+	    (cid != 0 && db_key_set_collection(db, id, cid) == -1))
 		return reg_fail(db, msg, len);
 	for (i = 0; i < idsp->n; i++) {
 		int64_t gen;
@@ -236,6 +255,9 @@ reg_key_create(sqlite3 *db, const struct reg_key_in *in,
 		snprintf(exp, sizeof(exp), "never");
 	if (in->all)
 		snprintf(summary, sizeof(summary), "all models, expires %s", exp);
+	else if (cid != 0)
+		snprintf(summary, sizeof(summary), "collection %s, expires %s",
+		    in->collection, exp);
 	else
 		snprintf(summary, sizeof(summary), "%d model%s, expires %s",
 		    idsp->n, idsp->n == 1 ? "" : "s", exp);
@@ -253,6 +275,9 @@ reg_key_create(sqlite3 *db, const struct reg_key_in *in,
 	if (in->all)
 		reg_msg(msg, len, "key %s created: it may use every model",
 		    in->name);
+	else if (cid != 0)
+		reg_msg(msg, len, "key %s created: it may use the models of "
+		    "collection %s, as it changes", in->name, in->collection);
 	else if (idsp->n == 0)
 		reg_msg(msg, len, "key %s created: it may use no model until "
 		    "one is allowed", in->name);
@@ -365,6 +390,10 @@ reg_key_grants_change(sqlite3 *db, const struct reg_key_in *in, int allow,
 	if (k.all)
 		return reg_refuse(db, REG_CONFLICT, msg, len, "key %s may use "
 		    "every model (all): it has no list to change", k.name);
+	if (k.collection != 0)
+		return reg_refuse(db, REG_CONFLICT, msg, len, "key %s follows "
+		    "collection %s: change the collection instead", k.name,
+		    k.collection_name);
 	for (i = 0; i < in->nmodels; i++) {
 		const char *id;
 

@@ -34,6 +34,13 @@ struct reg_key {
 	char	 note[KEY_NOTE_MAX + 1];
 	/* Issue 10: its cap is spent until then (reg_caps.c): RESOLVE answers ERR limit. */
 	int64_t	 limited_until;
+	/*
+	 * Issue 11: a key that follows a collection (0: none) may use its
+	 * members as they change; its grant generation is then the member's
+	 * current one (db_key_grant_gen), 0 when the model is not in it.
+	 */
+	int64_t	 collection;
+	char	 collection_name[64 + 1];
 };
 
 /*
@@ -60,6 +67,7 @@ struct reg_key_in {
 	int			 all;		/* create: --all */
 	int64_t			 expires;	/* create: seconds from now, 0 never */
 	const char		*note;		/* create: NULL none */
+	const char		*collection;	/* create: follow this collection (issue 11); NULL none */
 	int64_t			 grace;		/* rotate: seconds the old secret still works */
 	const struct actor	*actor;
 	int64_t			 now;

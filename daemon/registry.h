@@ -66,6 +66,8 @@ struct model {
 	int		 has_param[SP_COUNT];	/* settings.h's parameters */
 	double		 param[SP_COUNT];
 	unsigned	 enforced;		/* bit i: parameter i */
+	/* Issue 11: the model's tags, a sorted comma list, "" when none. */
+	const char	*tags;
 };
 
 typedef int (*reg_model_cb)(const struct model *, void *arg);	/* non-zero stops */
@@ -101,6 +103,9 @@ struct list_query {
 	int			 limit;
 	const struct page_cursor	*after;		/* its sort and desc must be the query's */
 	struct page_cursor	*next;		/* out (may be NULL): where the next page starts, id "" when none */
+	/* Issue 11: only models with this tag, or in this collection (by name); NULL: any. */
+	const char		*tag;
+	const char		*collection;
 };
 
 /*

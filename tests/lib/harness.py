@@ -133,6 +133,7 @@ _SCRUB = ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 MODEL_KEYS = ["id", "name", "label", "provider", "kind", "status", "default", "context_length",
     "prompt_price", "completion_price", "prices", "features", "aliases", "org_aliases",
+    "tags",  # issue 11
     "status_source", "status_reason",
     "added_at", "status_changed_at", "last_seen_at", "expires_at", "canonical_slug", "zdr",
     "delisted", "health", "uptime_30m", "enforced", "description",

@@ -266,7 +266,7 @@ test_schema(sqlite3 *db)
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
 	    "api_key_models,api_key_secrets,api_key_secrets_key,api_keys,"
-	    "audit,caps,caps_end,catalog,catalog_aliases,catalog_aliases_delete,"
+	    "audit,batch_models,batches,caps,caps_end,catalog,catalog_aliases,catalog_aliases_delete,"
 	    "catalog_aliases_entry,catalog_aliases_insert,"
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
 	    "catalog_aliases_update,catalog_fts,catalog_fts_config,"
@@ -275,7 +275,8 @@ test_schema(sqlite3 *db)
 	    "catalog_search_update,catalog_slug,catalog_sort_context,"
 	    "catalog_sort_context_desc,catalog_sort_name,catalog_sort_name_desc,"
 	    "catalog_sort_price,catalog_sort_price_desc,catalog_sort_provider,"
-	    "catalog_sort_provider_desc,events,events_at,events_kind_at,"
+	    "catalog_sort_provider_desc,collection_models,"
+	    "collection_models_model,collections,events,events_at,events_kind_at,"
 	    "model_aliases,model_aliases_delete,model_aliases_insert,"
 	    "model_aliases_model,model_aliases_shadowed,"
 	    "model_aliases_shadowed_model,model_aliases_update,model_fts,"
@@ -285,7 +286,8 @@ test_schema(sqlite3 *db)
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
 	    "model_org_aliases_row,"
 	    "model_search_delete,model_search_insert,"
-	    "model_search_update,model_settings,model_view,models,"
+	    "model_search_update,model_settings,model_tags,model_tags_tag,"
+	    "model_view,models,"
 	    "models_default_is_chat,"
 	    "models_default_is_chat_insert,models_expires,models_keep_default,models_kind,"
 	    "models_one_default,models_provider_name,"

@@ -1,0 +1,530 @@
+/* cmd_tags.c: the verbs of issue 11: TAG, COLLECTION (create, add, remove, list, show, delete, switch) and BATCH, whose long replies are streamed from the rule's outcome list. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "expiry.h"
+#include "import.h"
+#include "log.h"
+#include "proto.h"
+#include "registry.h"
+#include "reg_tags.h"
+#include "resolve_batch.h"
+
+static enum cmd_ret
+cmd_tags_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
+{
+	switch (rc) {
+	case REG_OK:
+		return CMD_OK;
+	case REG_NOTFOUND:
+		return cmd_err(ctx, "notfound", "%s", msg);
+	case REG_CONFLICT:
+		return cmd_err(ctx, "conflict", "%s", msg);
+	case REG_USAGE:
+		return cmd_err(ctx, "usage", "%s", msg);
+	case REG_DENIED:
+		return cmd_err(ctx, "denied", "%s", msg);
+	default:
+		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
+		    "database error; nothing was changed");
+	}
+}
+
+static void
+cmd_tags_actor(struct cmd_ctx *ctx, struct actor *a)
+{
+	a->uid = client_uid(ctx->client);
+	a->user = client_user(ctx->client);
+	a->source = "manual";
+}
+
+/* A yes-only flag option (dry_run=yes): 0 absent, 1 yes, -1 (usage error set). */
+static int
+cmd_yes(struct cmd_ctx *ctx, const char *key)
+{
+	const char	*v;
+
+	if ((v = proto_opt(ctx->req, key)) == NULL)
+		return 0;
+	if (strcmp(v, "yes") != 0) {
+		cmd_err(ctx, "usage", "bad %s \"%.16s\": use %s=yes", key, v, key);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * The selectors (LIST's filters, tag= and collection= included) into q;
+ * returns 1 when any was given, 0 when none, -1 (usage error set). Their
+ * strings stay the request's, which outlives the rule's call.
+ */
+static int
+cmd_selectors(struct cmd_ctx *ctx, struct list_query *q, struct buf *text)
+{
+	static const char *const keys[] = { "tag", "collection", "provider",
+	    "search", "status", "kind" };
+	const char	*v;
+	size_t		 i;
+	int		 any = 0;
+
+	memset(q, 0, sizeof(*q));
+	if ((v = proto_opt(ctx->req, "status")) != NULL &&
+	    (reg_parse_status_filter(v, &q->status) == -1 || q->status == RS_ALL)) {
+		cmd_err(ctx, "usage", "bad status \"%.32s\": use active or "
+		    "inactive", v);
+		return -1;
+	}
+	if ((v = proto_opt(ctx->req, "kind")) != NULL &&
+	    reg_parse_kind(v, &q->kind) == -1) {
+		cmd_err(ctx, "usage", "bad kind \"%.32s\": use " REG_KINDS, v);
+		return -1;
+	}
+	if ((v = proto_opt(ctx->req, "tag")) != NULL) {
+		char	 t[1][TAG_MAX + 1];
+
+		if (reg_tags_parse(v, t, 1, ctx->msg, sizeof(ctx->msg)) != 1 ||
+		    strcmp(t[0], v) != 0) {
+			cmd_err(ctx, "usage", "bad tag \"%.64s\": one tag, in lower "
+			    "case", v);
+			return -1;
+		}
+	}
+	q->tag = proto_opt(ctx->req, "tag");
+	q->collection = proto_opt(ctx->req, "collection");
+	q->provider = proto_opt(ctx->req, "provider");
+	q->search = proto_opt(ctx->req, "search");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = proto_opt(ctx->req, keys[i])) == NULL)
+			continue;
+		any = 1;
+		if (text != NULL && (text->len > 0 && buf_putc(text, ' ') == -1))
+			return -1;
+		if (text != NULL && lf_str(text, keys[i], v) == -1)
+			return -1;
+	}
+	return any;
+}
+
+/* TAG MODEL [add=T,...] [remove=T,...] */
+enum cmd_ret
+cmd_tag(struct cmd_ctx *ctx)
+{
+	static char		 add[TAGS_PER_REQUEST][TAG_MAX + 1];
+	static char		 rem[TAGS_PER_REQUEST][TAG_MAX + 1];
+	struct actor		 a;
+	struct reg_tag_in	 in;
+	struct reg_tag_out	 out;
+	const char		*v;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	memset(&in, 0, sizeof(in));
+	cmd_tags_actor(ctx, &a);
+	in.model = ctx->req->argv[1];
+	in.actor = &a;
+	in.add = add;
+	in.remove = rem;
+	if ((v = proto_opt(ctx->req, "add")) != NULL &&
+	    (in.nadd = reg_tags_parse(v, add, TAGS_PER_REQUEST, msg,
+	    sizeof(msg))) == -1)
+		return cmd_err(ctx, "usage", "%s", msg);
+	if ((v = proto_opt(ctx->req, "remove")) != NULL &&
+	    (in.nremove = reg_tags_parse(v, rem, TAGS_PER_REQUEST, msg,
+	    sizeof(msg))) == -1)
+		return cmd_err(ctx, "usage", "%s", msg);
+	if (in.nadd == 0 && in.nremove == 0)
+		return cmd_err(ctx, "usage", "usage: TAG MODEL [add=T,...] "
+		    "[remove=T,...]: give add= or remove=");
+	rc = reg_tag(md.db, &in, &out, msg, sizeof(msg));
+	if (rc != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	log_info("tag %s by uid %u (%s): %s", out.id, (unsigned)a.uid, a.user,
+	    msg);
+	lf_str(ctx->out, "id", out.id);
+	lf_str(ctx->out, "tags", out.tags);
+	lf_int(ctx->out, "added", out.added);
+	lf_int(ctx->out, "removed", out.removed);
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
+
+/*
+ * A streamed list of outcomes (BATCH, COLLECTION SWITCH): the summary
+ * record is already in ctx->out; produce writes the items as the client
+ * reads, and the list is freed when the reply is out or the client goes.
+ */
+struct item_stream {
+	struct buf		 head;	/* the summary record, written first */
+	int			 head_done;
+	int			 members;	/* COLLECTION SHOW: id, status, default */
+	struct reg_items	 items;
+	size_t			 next;
+};
+
+static int
+cmd_items_produce(void *arg, struct buf *out, int max)
+{
+	struct item_stream	*s = arg;
+	struct reg_item		*it;
+	int			 k;
+
+	k = 0;
+	if (!s->head_done && max > 0) {
+		/* control.c writes only what produce makes: the summary too. */
+		if (buf_append(out, s->head.data, s->head.len) == -1)
+			return -1;
+		s->head_done = 1;
+		k++;
+	}
+	for (; k < max && s->next < s->items.n; k++) {
+		it = &s->items.v[s->next++];
+		if (s->members) {
+			if (lf_str(out, "id", it->id) == -1 ||
+			    lf_str(out, "status", it->change) == -1 ||
+			    lf_bool(out, "default", it->reason != NULL) == -1 ||
+			    lf_end(out) == -1)
+				return -1;
+			continue;
+		}
+		if (lf_str(out, "id", it->id) == -1 ||
+		    lf_str(out, "outcome", reg_outcome_name(it->outcome)) == -1 ||
+		    lf_str(out, "change", it->change) == -1 ||
+		    (it->reason != NULL && lf_str(out, "reason", it->reason) ==
+		    -1) || lf_end(out) == -1)
+			return -1;
+	}
+	return k;
+}
+
+static void
+cmd_items_free(void *arg)
+{
+	struct item_stream	*s = arg;
+
+	reg_items_free(&s->items);
+	buf_free(&s->head);
+	free(s);
+}
+
+/* Hand items (moved out of the rule's result) to the stream after the summary record. */
+static enum cmd_ret
+cmd_items_reply(struct cmd_ctx *ctx, struct reg_items *items, int members)
+{
+	struct item_stream	*s;
+
+	if (items->n == 0) {
+		reg_items_free(items);
+		ctx->n = 1;
+		return CMD_OK;
+	}
+	if (items->n > (size_t)INT32_MAX - 1 ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		reg_items_free(items);
+		return cmd_err(ctx, "internal", "out of memory (the change, if "
+		    "any, was made: see AUDIT)");
+	}
+	if (buf_append(&s->head, ctx->out->data, ctx->out->len) == -1) {
+		reg_items_free(items);
+		free(s);
+		return cmd_err(ctx, "internal", "out of memory (the change, if "
+		    "any, was made: see AUDIT)");
+	}
+	buf_reset(ctx->out);
+	s->items = *items;
+	s->members = members;
+	memset(items, 0, sizeof(*items));
+	ctx->n = 1 + (int)s->items.n;
+	ctx->produce = cmd_items_produce;
+	ctx->produce_free = cmd_items_free;
+	ctx->produce_arg = s;
+	return CMD_PRODUCE;
+}
+
+/* BATCH activate|deactivate|delete [MODEL...] [selectors] [skip_refused=yes] [dry_run=yes] */
+enum cmd_ret
+cmd_batch(struct cmd_ctx *ctx)
+{
+	struct actor		 a;
+	struct reg_batch_in	 in;
+	struct reg_batch_out	 out;
+	struct list_query	 q;
+	struct buf		 text = { 0 };
+	const char		*act = ctx->req->argv[1];
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+	int			 any, skip, dry;
+
+	memset(&in, 0, sizeof(in));
+	if (strcasecmp(act, "activate") == 0)
+		in.action = BATCH_ACTIVATE;
+	else if (strcasecmp(act, "deactivate") == 0)
+		in.action = BATCH_DEACTIVATE;
+	else if (strcasecmp(act, "delete") == 0)
+		in.action = BATCH_DELETE;
+	else
+		return cmd_err(ctx, "usage", "bad action \"%.32s\": use activate, "
+		    "deactivate or delete", act);
+	if ((any = cmd_selectors(ctx, &q, &text)) == -1 ||
+	    (skip = cmd_yes(ctx, "skip_refused")) == -1 ||
+	    (dry = cmd_yes(ctx, "dry_run")) == -1) {
+		buf_free(&text);
+		return CMD_ERR;
+	}
+	if (!any && ctx->req->argc < 3) {
+		buf_free(&text);
+		return cmd_err(ctx, "usage", "BATCH %s: name models or give a "
+		    "selector (tag=, collection=, provider=, search=, status=, "
+		    "kind=)", reg_batch_action_name(in.action));
+	}
+	if (ctx->req->argc > 2 && buf_printf(&text, "%smodels=%d",
+	    text.len > 0 ? " " : "", ctx->req->argc - 2) == -1) {
+		buf_free(&text);
+		return cmd_err(ctx, "internal", "out of memory");
+	}
+	cmd_tags_actor(ctx, &a);
+	in.models = (const char *const *)&ctx->req->argv[2];
+	in.nmodels = ctx->req->argc - 2;
+	in.sel = any ? &q : NULL;
+	in.selection = text.data != NULL ? text.data : "";
+	in.skip_refused = skip;
+	in.dry_run = dry;
+	in.sessions = in.action == BATCH_DELETE ? resolve_sessions() : NULL;
+	in.actor = &a;
+	rc = reg_batch(md.db, &in, &out, msg, sizeof(msg));
+	buf_free(&text);
+	if (rc != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	if (out.applied && out.changed > 0) {
+		log_info("batch %s by uid %u (%s): %s", reg_batch_action_name(
+		    in.action), (unsigned)a.uid, a.user, msg);
+		if (in.action == BATCH_ACTIVATE)
+			expiry_check_soon();
+	}
+	lf_str(ctx->out, "action", reg_batch_action_name(in.action));
+	lf_int(ctx->out, "selected", out.selected);
+	lf_int(ctx->out, "changed", out.changed);
+	lf_int(ctx->out, "unchanged", out.unchanged);
+	lf_int(ctx->out, "refused", out.refused);
+	lf_int(ctx->out, "skipped", out.skipped);
+	lf_bool(ctx->out, "applied", out.applied && !dry);
+	lf_bool(ctx->out, "dry_run", dry);
+	if (out.batch != 0)
+		lf_int(ctx->out, "batch", out.batch);
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	return cmd_items_reply(ctx, &out.items, 0);
+}
+
+/* Which subverbs COLLECTION has, their operands, options and least role. */
+static const struct {
+	const char	*sub;
+	int		 minargs, maxargs;	/* after the subverb */
+	const char	*opts;
+	enum role	 role;
+	const char	*usage;
+} coll_subs[] = {
+	{ "create", 1, PROTO_MAXARGS, "tag collection provider search status kind",
+	    ROLE_MEMBER, "COLLECTION CREATE NAME [MODEL...] [tag=T] "
+	    "[collection=C] [provider=P] [search=TEXT] [status=S] [kind=K]" },
+	{ "add", 1, PROTO_MAXARGS, "tag collection provider search status kind",
+	    ROLE_MEMBER, "COLLECTION ADD NAME [MODEL...] [selectors]" },
+	{ "remove", 2, PROTO_MAXARGS, "", ROLE_MEMBER,
+	    "COLLECTION REMOVE NAME MODEL..." },
+	{ "delete", 1, 1, "", ROLE_MEMBER, "COLLECTION DELETE NAME" },
+	{ "list", 0, 0, "", ROLE_VIEWER, "COLLECTION LIST" },
+	{ "show", 1, 1, "", ROLE_VIEWER, "COLLECTION SHOW NAME" },
+	{ "switch", 1, 1, "default dry_run", ROLE_MEMBER,
+	    "COLLECTION SWITCH NAME [default=MODEL] [dry_run=yes]" },
+};
+
+static int
+cmd_coll_record(const char *name, int64_t n, int64_t active,
+    int64_t created_at, const char *created_by, int64_t updated_at, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+	struct buf	*b = ctx->out;
+
+	if (lf_str(b, "name", name) == -1 || lf_int(b, "models", n) == -1 ||
+	    lf_int(b, "active", active) == -1 ||
+	    lf_time(b, "created_at", created_at) == -1 ||
+	    lf_str(b, "created_by", created_by) == -1 ||
+	    lf_time(b, "updated_at", updated_at) == -1 || lf_end(b) == -1)
+		return -1;
+	ctx->n++;
+	return 0;
+}
+
+static enum cmd_ret
+cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
+{
+	struct reg_switch_in	 in;
+	struct reg_switch_out	 out;
+	struct reg_settings	 rs;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+	int			 dry;
+
+	if ((dry = cmd_yes(ctx, "dry_run")) == -1)
+		return CMD_ERR;
+	memset(&in, 0, sizeof(in));
+	in.name = ctx->req->argv[2];
+	in.default_model = proto_opt(ctx->req, "default");
+	in.dry_run = dry;
+	in.fallback = reg_settings_cfg(md.cfg, &rs)->fallback;
+	in.actor = a;
+	rc = reg_collection_switch(md.db, &in, &out, msg, sizeof(msg));
+	if (rc != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	if (!dry) {
+		log_info("collection switch %s by uid %u (%s): %s", in.name,
+		    (unsigned)a->uid, a->user, msg);
+		if (out.activated > 0)
+			expiry_check_soon();
+	}
+	lf_str(ctx->out, "collection", in.name);
+	lf_int(ctx->out, "activated", out.activated);
+	lf_int(ctx->out, "deactivated", out.deactivated);
+	lf_int(ctx->out, "unchanged", out.unchanged);
+	lf_str(ctx->out, "default", out.default_id);
+	if (out.previous[0] != '\0')
+		lf_str(ctx->out, "previous", out.previous);
+	else
+		lf_null(ctx->out, "previous");
+	lf_bool(ctx->out, "applied", !dry);
+	lf_bool(ctx->out, "dry_run", dry);
+	if (out.batch != 0)
+		lf_int(ctx->out, "batch", out.batch);
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	return cmd_items_reply(ctx, &out.items, 0);
+}
+
+/* COLLECTION SHOW's members, after its record: streamed, as a switch's outcomes. */
+static int
+cmd_coll_member(const char *id, int active, int is_default, void *arg)
+{
+	return reg_items_add(arg, id, OUT_UNCHANGED, active ? "active" :
+	    "inactive", is_default ? "default" : NULL) == -1 ? 1 : 0;
+}
+
+static enum cmd_ret
+cmd_coll_show(struct cmd_ctx *ctx, const char *name)
+{
+	struct reg_items	 items = { 0 };
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	if ((rc = reg_collection_list(md.db, name, cmd_coll_record, ctx, msg,
+	    sizeof(msg))) != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	if ((rc = reg_collection_members(md.db, name, cmd_coll_member, &items,
+	    msg, sizeof(msg))) != REG_OK) {
+		reg_items_free(&items);
+		return cmd_tags_err(ctx, rc, msg);
+	}
+	return cmd_items_reply(ctx, &items, 1);
+}
+
+enum cmd_ret
+cmd_collection(struct cmd_ctx *ctx)
+{
+	const struct proto_req	*req = ctx->req;
+	struct actor		 a;
+	struct reg_coll_in	 in;
+	struct reg_coll_out	 out;
+	struct list_query	 q;
+	const char		*sub = req->argv[1];
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+	size_t			 i;
+	int			 nargs = req->argc - 2, j, any;
+
+	for (i = 0; i < sizeof(coll_subs) / sizeof(coll_subs[0]); i++)
+		if (strcasecmp(sub, coll_subs[i].sub) == 0)
+			break;
+	if (i == sizeof(coll_subs) / sizeof(coll_subs[0]))
+		return cmd_err(ctx, "usage", "bad subverb \"%.32s\": use create, "
+		    "add, remove, delete, list, show or switch", sub);
+	if (client_role(ctx->client) < coll_subs[i].role)
+		return cmd_err(ctx, "denied", "COLLECTION %s needs the %s role; "
+		    "you are %s", coll_subs[i].sub,
+		    access_role_name(coll_subs[i].role),
+		    access_role_name(client_role(ctx->client)));
+	if (nargs < coll_subs[i].minargs || nargs > coll_subs[i].maxargs)
+		return cmd_err(ctx, "usage", "usage: %s", coll_subs[i].usage);
+	/*
+	 * The table lets viewers in for LIST and SHOW, so the dispatcher's
+	 * "writers wait for an import" (cmd.c) is asked here for the rest:
+	 * the loop must not wait for the worker's write lock.
+	 */
+	if (coll_subs[i].role > ROLE_SERVICE && import_busy())
+		return import_defer(ctx->client, ctx->req, ctx);
+	for (j = 0; j < req->optc; j++) {
+		const char	*o = coll_subs[i].opts;
+		size_t		 kl = strlen(req->optk[j]);
+		const char	*p = strstr(o, req->optk[j]);
+
+		while (p != NULL && ((p != o && p[-1] != ' ') ||
+		    (p[kl] != '\0' && p[kl] != ' ')))
+			p = strstr(p + 1, req->optk[j]);
+		if (p == NULL)
+			return cmd_err(ctx, "usage", "COLLECTION %s takes no "
+			    "option \"%.32s\"; usage: %s", coll_subs[i].sub,
+			    req->optk[j], coll_subs[i].usage);
+	}
+	if (nargs >= 1 && strcasecmp(sub, "list") != 0 &&
+	    !reg_collection_name_ok(req->argv[2]))
+		return cmd_err(ctx, "usage", "bad collection name: 1 to %d "
+		    "letters, digits, '.', '_' or '-', a letter or digit first",
+		    COLLECTION_NAME_MAX);
+	cmd_tags_actor(ctx, &a);
+
+	if (strcasecmp(sub, "list") == 0) {
+		rc = reg_collection_list(md.db, NULL, cmd_coll_record, ctx, msg,
+		    sizeof(msg));
+		return cmd_tags_err(ctx, rc, msg);
+	}
+	if (strcasecmp(sub, "show") == 0)
+		return cmd_coll_show(ctx, req->argv[2]);
+	if (strcasecmp(sub, "switch") == 0)
+		return cmd_coll_switch(ctx, &a);
+
+	memset(&in, 0, sizeof(in));
+	in.name = req->argv[2];
+	in.models = (const char *const *)&req->argv[3];
+	in.nmodels = nargs - 1;
+	in.actor = &a;
+	if ((any = cmd_selectors(ctx, &q, NULL)) == -1)
+		return CMD_ERR;
+	in.from = any ? &q : NULL;
+	if (strcasecmp(sub, "create") == 0)
+		rc = reg_collection_create(md.db, &in, &out, msg, sizeof(msg));
+	else if (strcasecmp(sub, "add") == 0) {
+		if (!any && in.nmodels == 0)
+			return cmd_err(ctx, "usage", "usage: %s", coll_subs[i].usage);
+		rc = reg_collection_add(md.db, &in, &out, msg, sizeof(msg));
+	} else if (strcasecmp(sub, "remove") == 0)
+		rc = reg_collection_remove(md.db, &in, &out, msg, sizeof(msg));
+	else
+		rc = reg_collection_delete(md.db, &in, &out, msg, sizeof(msg));
+	if (rc != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	log_info("collection %s %s by uid %u (%s): %s", coll_subs[i].sub,
+	    in.name, (unsigned)a.uid, a.user, msg);
+	lf_str(ctx->out, "collection", in.name);
+	lf_int(ctx->out, "changed", out.changed);
+	lf_int(ctx->out, "models", out.n);
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	ctx->n = 1;
+	return CMD_OK;
+}
