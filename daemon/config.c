@@ -122,6 +122,7 @@ cfg_default(void)
 	cfg->resolve_failover = 0;
 	cfg->session_ttl = 30 * 60;
 	cfg->max_sessions = 100000;
+	cfg->flap_window = 30 * 60;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;
@@ -171,6 +172,16 @@ cfg_free(struct config *cfg)
 	cfg_list_free(&cfg->alert_exec);
 	free(cfg->alert_webhook);
 	cfg_list_free(&cfg->default_fallback);
+	free(cfg->smtp_url);
+	free(cfg->smtp_user);
+	free(cfg->smtp_password_file);
+	if (cfg->smtp_password != NULL)
+		explicit_bzero(cfg->smtp_password, strlen(cfg->smtp_password));
+	free(cfg->smtp_password);
+	free(cfg->smtp_ca_file);
+	free(cfg->mail_from);
+	cfg_list_free(&cfg->mail_to);
+	cfg_list_free(&cfg->mail_kinds);
 	free(cfg);
 }
 
@@ -832,6 +843,11 @@ cfg_load(const char *path, struct cfg_errors *errs)
 	close(fd);
 	cfg = cfg_parse(b.data != NULL ? b.data : "", b.len, path, errs);
 	buf_free(&b);
+	/* Issue 10 item 3: a secret the file names, read now (start, SIGHUP, -t). */
+	if (cfg != NULL && cfg_read_smtp_password(cfg, errs) == -1) {
+		cfg_free(cfg);
+		return NULL;
+	}
 	return cfg;
 fail:
 	close(fd);
