@@ -13,8 +13,9 @@ struct buf;
  * mails an incident twice.
  */
 #define ALERTS_MAIL_FLAPS	"alerts_mail_flaps"
+#define MAIL_FLAPS_MAX		256	/* models the hold-down follows at once */
 
-/* --- pure: one message ---------------------------------------------- */
+/* --- pure (mail_msg.c): one message ---------------------------------------------- */
 
 struct mail_head {
 	const char	*from;		/* a bare address, checked by the config */
@@ -70,6 +71,8 @@ void	 mail_flap_summarised(struct mail_flap *r, int window);
 int	 mail_flap_text(const struct mail_flap *r, int window, struct buf *subject,
 	    struct buf *body);
 
+/* Append s as lower-case hex (a model id in a Message-ID or the saved state). */
+void	 mail_hex(struct buf *, const char *);
 /* The table as text for the state key, and back; -1 on a bad or unreadable text. */
 int	 mail_flaps_format(const struct mail_flap *, size_t n, struct buf *);
 int	 mail_flaps_parse(const char *, struct mail_flap **, size_t *);
