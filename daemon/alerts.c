@@ -184,7 +184,14 @@ alert_state_after(void *arg, int cancelled)
 
 	ch->state_queued = 0;
 	ch->state_wait = 0;
-	if (!cancelled && op != 0)
+	/*
+	 * Cancelled only at shutdown, after import_shutdown() joined the
+	 * worker: nothing holds the lock, so the write is safe now, and
+	 * dropping it made a clean stop deliver the last events again
+	 * (issue 10: a mail sent twice across a restart under load).
+	 */
+	(void)cancelled;
+	if (op != 0)
 		alert_state_write(ch, op);
 }
 

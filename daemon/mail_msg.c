@@ -355,9 +355,10 @@ mail_flap_text(const struct mail_flap *r, int window, struct buf *subject,
 
 	mail_fmt_window(w, sizeof(w), window);
 	proto_fmt_time(r->last_mail, t);
-	if (buf_printf(subject, "[modelreg] model.flapping %s: down %d %s "
-	    "and up %d %s in %s; it is %s now", r->model, r->downs,
-	    times(r->downs), r->ups, times(r->ups), w, now) == -1)
+	if (buf_printf(subject, "[modelreg] model.flapping %s: %d %s in %s "
+	    "(down %d, up %d); it is %s now", r->model, r->downs + r->ups,
+	    r->downs + r->ups == 1 ? "change" : "changes", w, r->downs, r->ups,
+	    now) == -1)
 		return -1;
 	if (buf_printf(body, "%s changed health %d %s in the %s from %s: it "
 	    "went down %d %s and came back up %d %s. It is %s now.\n\n"

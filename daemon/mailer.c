@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,7 @@ mailer_start(struct event_base *base, const struct mailer_req *req,
 {
 	struct mailer_job	*j;
 	struct timeval		 tv;
+	sigset_t		 all, old;
 	int			 rc;
 
 	if (ml.job != NULL) {
@@ -320,7 +322,12 @@ mailer_start(struct event_base *base, const struct mailer_req *req,
 		snprintf(err, errlen, "cannot arm a timer");
 		goto fail;
 	}
-	if ((rc = pthread_create(&j->thread, NULL, mailer_thread, j)) != 0) {
+	/* Signals are the loop's: the thread is started with them all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&j->thread, NULL, mailer_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		snprintf(err, errlen, "cannot start a thread: %s",
 		    strerror(rc));
 		goto fail;

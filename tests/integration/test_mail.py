@@ -204,8 +204,8 @@ def test_flapping(tap):
     tap.eq(len(smtp.messages), base + 1, "no more mail inside the window")
     msgs = smtp.wait_messages(base + 2, timeout=15)
     p = parse(msgs[-1])
-    tap.eq(p["Subject"], "[modelreg] model.flapping acme/alpha: down 1 time and up 2 "
-        "times in 8s; it is up now", "one summary when the window ends, saying how often")
+    tap.eq(p["Subject"], "[modelreg] model.flapping acme/alpha: 3 changes in 8s "
+        "(down 1, up 2); it is up now", "one summary when the window ends, saying how often")
     tap.ok(msgs[-1]["time"] - t0 >= 7, "not before the window ended",
         msgs[-1]["time"] - t0)
     body = p.get_content()
@@ -306,8 +306,45 @@ def test_restart(tap):
     d.restart()
     wait_uptime_idle(d)
     wait_mail_idle(d)
-    tap.eq(len(smtp.messages), 2, "a restart does not resend")
-    # A hold-down's pending summary is kept across a restart too.
+    tap.eq(len(smtp.messages), 2, "a restart does not resend",
+        [(parse(m)["Message-ID"], parse(m)["Subject"]) for m in smtp.messages] +
+        [l for l in d.log_text().splitlines() if "alert" in l])
+    d.cleanup()
+
+
+def test_restart_holddown(tap):
+    """The hold-down's state survives a restart: the held summary comes once, at the window's end."""
+    tmp = TempDir()
+    smtp = smtpd.Server(user=USER, password=PASSWORD)
+    srv, d = start(tap, smtp, tmp, window="6s")
+    smtp.wait_messages(2)
+    serve(srv, "acme/alpha", "red")
+    refresh(d)
+    t0 = time.time()
+    smtp.wait_messages(3)
+    serve(srv, "acme/alpha", "green")
+    refresh(d)
+    wait_mail_idle(d)
+    tap.eq(d.stop(), 0, "stopped inside the window, an up held")
+    c = sqlite3.connect("file:%s?mode=ro" % d.db, uri=True)
+    try:
+        row = c.execute("SELECT value FROM state WHERE key = 'alerts_mail_flaps'").fetchone()
+    finally:
+        c.close()
+    tap.ok(row is not None and "acme/alpha".encode().hex() in row[0],
+        "the hold-down's state is saved with the cursor", row)
+    d.start()
+    msgs = smtp.wait_messages(4, timeout=15)
+    p = parse(msgs[-1])
+    tap.eq(p["Subject"], "[modelreg] model.flapping acme/alpha: 1 change in 6s (down 0, "
+        "up 1); it is up now", "after the restart the summary comes")
+    tap.ok(msgs[-1]["time"] - t0 >= 5, "at the window's end", msgs[-1]["time"] - t0)
+    wait_mail_idle(d)
+    d.restart()
+    wait_uptime_idle(d)
+    wait_mail_idle(d)
+    time.sleep(1)
+    tap.eq(len(smtp.messages), 4, "and only once")
     d.cleanup()
 
 
@@ -440,7 +477,8 @@ def test_smtps(tap):
 
 
 def run(tap):
-    for fn in (test_down_mail, test_flapping, test_retries, test_restart, test_secrets,
+    for fn in (test_down_mail, test_flapping, test_retries, test_restart,
+               test_restart_holddown, test_secrets,
                test_config, test_smtps):
         tap.diag(fn.__name__)
         try:

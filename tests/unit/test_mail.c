@@ -183,7 +183,7 @@ main(void)
 	buf_reset(&s);
 	buf_reset(&text);
 	mail_flap_text(&r, 60, &s, &text);
-	is_str(s.data, "[modelreg] model.flapping m: down 1 time and up 2 times in 1m; "
+	is_str(s.data, "[modelreg] model.flapping m: 3 changes in 1m (down 1, up 2); "
 	    "it is up now", "the summary says how often");
 	mail_flap_summarised(&r, 60);
 	ok(r.open == 0 && r.last_mail == 160 && r.downs == 0 && r.ups == 0,
