@@ -1,4 +1,4 @@
-/* alerts.c: the [alerts] channels: a program run without a shell, and a webhook POST, each a persisted cursor over the events table. */
+/* alerts.c: the [alerts] channels: a program run without a shell, a webhook POST and (alerts_mail.c) a mail, each a persisted cursor over the events table. */
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -15,6 +15,8 @@
 #include <event2/event.h>
 
 #include "alerts.h"
+#include "alerts_mail.h"
+#include "mailer.h"
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
@@ -40,7 +42,11 @@ struct channel;
 
 /* What differs between channels: start an attempt, abandon one. */
 struct channel_ops {
-	/* Start delivering event id; -1 with err set when it cannot even start. */
+	/*
+	 * Start delivering event id; -1 with err set when it cannot even
+	 * start; 1 when there is nothing to send for it (mail: a kind not
+	 * mailed, a change the hold-down counts), and the channel moves on.
+	 */
 	int	(*start)(struct channel *, int64_t id, char *err, size_t errlen);
 	void	(*abandon)(struct channel *);
 };
@@ -80,6 +86,9 @@ static void	 webhook_abandon(struct channel *);
 
 static const struct channel_ops exec_ops = { exec_start, exec_abandon };
 static const struct channel_ops webhook_ops = { webhook_start, webhook_abandon };
+static int	 mailch_start(struct channel *, int64_t, char *, size_t);
+static void	 mailch_abandon(struct channel *);
+static const struct channel_ops mail_ops = { mailch_start, mailch_abandon };
 
 static struct channel ch_exec = {
 	.name = "exec", .key = ALERTS_EXEC_CURSOR, .ops = &exec_ops,
@@ -87,12 +96,16 @@ static struct channel ch_exec = {
 static struct channel ch_webhook = {
 	.name = "webhook", .key = ALERTS_WEBHOOK_CURSOR, .ops = &webhook_ops,
 };
-static struct channel *const channels[] = { &ch_exec, &ch_webhook };
+static struct channel ch_mail = {
+	.name = "mail", .key = ALERTS_MAIL_CURSOR, .ops = &mail_ops,
+};
+static struct channel *const channels[] = { &ch_exec, &ch_webhook, &ch_mail };
 #define NCHANNELS	(sizeof(channels) / sizeof(channels[0]))
 
 static struct event	*ev_sigchld;
 
 static void	 alert_next(struct channel *);
+static void	 alert_state_write_mail(int);
 
 /* Copy src as one line into the channel's last_error. */
 static void
@@ -120,6 +133,10 @@ alert_state_write(struct channel *ch, int op)
 {
 	char	 v[32], *old;
 
+	if (ch == &ch_mail) {
+		alert_state_write_mail(op);
+		return;
+	}
 	if (op == 2) {
 		/* Nothing saved: nothing to write (every reload asks). */
 		if ((old = db_state_get(md.db, ch->key)) == NULL)
@@ -135,6 +152,29 @@ alert_state_write(struct channel *ch, int op)
 		    ch->name, (long long)ch->cursor);
 }
 
+/*
+ * Issue 10 item 3: the mail channel's cursor and its hold-down's state
+ * in one transaction, so that a crash never leaves one without the other.
+ */
+static void
+alert_state_write_mail(int op)
+{
+	char	 v[32], *flaps = NULL;
+
+	if (op == 1)
+		flaps = mail_state_text();
+	snprintf(v, sizeof(v), "%lld", (long long)ch_mail.cursor);
+	if (db_begin(md.db) == -1 ||
+	    db_state_set(md.db, ch_mail.key, op == 1 ? v : NULL) == -1 ||
+	    db_state_set(md.db, ALERTS_MAIL_FLAPS, flaps) == -1 ||
+	    db_commit(md.db) == -1) {
+		db_rollback(md.db);
+		log_warnx("alert mail: cannot %s the cursor", op == 1 ?
+		    "save" : "forget");
+	}
+	free(flaps);
+}
+
 /* After the import that held the write lock: the last op asked for, with the cursor of now. */
 static void
 alert_state_after(void *arg, int cancelled)
@@ -144,7 +184,14 @@ alert_state_after(void *arg, int cancelled)
 
 	ch->state_queued = 0;
 	ch->state_wait = 0;
-	if (!cancelled && op != 0)
+	/*
+	 * Cancelled only at shutdown, after import_shutdown() joined the
+	 * worker: nothing holds the lock, so the write is safe now, and
+	 * dropping it made a clean stop deliver the last events again
+	 * (issue 10: a mail sent twice across a restart under load).
+	 */
+	(void)cancelled;
+	if (op != 0)
 		alert_state_write(ch, op);
 }
 
@@ -245,12 +292,18 @@ static void
 alert_attempt(struct channel *ch)
 {
 	char	 err[256];
+	int	 rc;
 
 	ch->attempts++;
 	ch->state = ALERT_DELIVERING;
 	err[0] = '\0';
-	if (ch->ops->start(ch, ch->cur, err, sizeof(err)) == -1)
+	if ((rc = ch->ops->start(ch, ch->cur, err, sizeof(err))) == -1)
 		alert_failed(ch, err[0] ? err : "cannot start");
+	else if (rc == 1) {
+		/* Nothing to send for it: on to the next, not counted. */
+		ch->last_error[0] = '\0';
+		alert_advance(ch);
+	}
 }
 
 static int
@@ -616,6 +669,55 @@ webhook_abandon(struct channel *ch)
 	}
 }
 
+/* --- mail (alerts_mail.c) --------------------------------------------- */
+
+/* The event after the cursor, or (cur == cursor) only the hold-down's summaries due now. */
+static int
+mailch_start(struct channel *ch, int64_t id, char *err, size_t errlen)
+{
+	return mail_start(id, id <= ch->cursor, err, errlen);
+}
+
+static void
+mailch_abandon(struct channel *ch)
+{
+	mail_abandon();
+}
+
+void
+alerts_mail_done(const char *err)
+{
+	if (ch_mail.state != ALERT_DELIVERING)
+		return;
+	if (err == NULL)
+		alert_delivered(&ch_mail);
+	else
+		alert_failed(&ch_mail, err);
+}
+
+void
+alerts_mail_saved(void)
+{
+	if (ch_mail.enabled)
+		alert_save_cursor(&ch_mail);
+}
+
+/* A summary fell due: send it now unless the channel is busy (the attempt under way sends it first). */
+void
+alerts_mail_kick(void)
+{
+	struct channel	*ch = &ch_mail;
+
+	if (!ch->enabled || ch->state != ALERT_IDLE)
+		return;
+	alert_next(ch);
+	if (ch->state != ALERT_IDLE)
+		return;
+	ch->cur = ch->cursor;
+	ch->attempts = 0;
+	alert_attempt(ch);
+}
+
 /* --- configuration ---------------------------------------------------- */
 
 /* Stop a channel: what runs is abandoned; its cursor is forgotten if forget. */
@@ -635,6 +737,8 @@ alert_disable(struct channel *ch, int forget)
 	ch->argv = NULL;
 	free(ch->url);
 	ch->url = NULL;
+	if (ch == &ch_mail)
+		mail_disable(forget);
 	/* A channel configured again later starts from the events of then. */
 	if (forget)
 		alert_state(ch, 2);
@@ -675,7 +779,9 @@ alert_configure(struct channel *ch)
 	char	**argv = NULL, *url = NULL;
 	int	 want;
 
-	if (ch == &ch_exec) {
+	if (ch == &ch_mail)
+		want = md.cfg->smtp_url != NULL;
+	else if (ch == &ch_exec) {
 		want = md.cfg->alert_exec.n > 0;
 		if (want && (argv = exec_argv_copy(&md.cfg->alert_exec)) ==
 		    NULL) {
@@ -693,6 +799,9 @@ alert_configure(struct channel *ch)
 		alert_disable(ch, 1);
 		return;
 	}
+	/* The mail channel's copies of [alerts] (the password among them) live in alerts_mail.c. */
+	if (ch == &ch_mail && mail_configure() != 0)
+		return;
 	if (!ch->enabled) {
 		if (alert_load_cursor(ch) == -1) {
 			log_warnx("alert %s: cannot read the events; channel "
@@ -789,6 +898,9 @@ alerts_shutdown(void)
 		event_free(ev_sigchld);
 		ev_sigchld = NULL;
 	}
+	/* The mail's memory (its state is saved) and its thread, joined. */
+	mail_disable(1);
+	mailer_shutdown();
 }
 
 int

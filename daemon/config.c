@@ -126,6 +126,7 @@ cfg_default(void)
 	cfg->metrics_max_models = 1000;
 	cfg->metrics_max_connections = 16;
 	cfg->metrics_timeout = 10;
+	cfg->flap_window = 30 * 60;
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;
@@ -176,6 +177,16 @@ cfg_free(struct config *cfg)
 	cfg_list_free(&cfg->alert_exec);
 	free(cfg->alert_webhook);
 	cfg_list_free(&cfg->default_fallback);
+	free(cfg->smtp_url);
+	free(cfg->smtp_user);
+	free(cfg->smtp_password_file);
+	if (cfg->smtp_password != NULL)
+		explicit_bzero(cfg->smtp_password, strlen(cfg->smtp_password));
+	free(cfg->smtp_password);
+	free(cfg->smtp_ca_file);
+	free(cfg->mail_from);
+	cfg_list_free(&cfg->mail_to);
+	cfg_list_free(&cfg->mail_kinds);
 	free(cfg);
 }
 
@@ -837,6 +848,11 @@ cfg_load(const char *path, struct cfg_errors *errs)
 	close(fd);
 	cfg = cfg_parse(b.data != NULL ? b.data : "", b.len, path, errs);
 	buf_free(&b);
+	/* Issue 10 item 3: a secret the file names, read now (start, SIGHUP, -t). */
+	if (cfg != NULL && cfg_read_smtp_password(cfg, errs) == -1) {
+		cfg_free(cfg);
+		return NULL;
+	}
 	return cfg;
 fail:
 	close(fd);

@@ -135,6 +135,21 @@ struct config {
 	int		 metrics_max_models;	/* active models with per-model series, default 1000 */
 	int		 metrics_max_connections;	/* HTTP connections at once, default 16 */
 	int		 metrics_timeout;	/* seconds a connection may live, default 10 */
+	/*
+	 * [alerts], issue 10 item 3: the mail channel; off while smtp_url is
+	 * NULL. smtp_password is the first line of smtp_password_file, read
+	 * by cfg_load (never by cfg_parse, which stays pure) and wiped by
+	 * cfg_free: a secret, never shown.
+	 */
+	char		*smtp_url;		/* smtp:// or smtps://, NULL: no mail */
+	char		*smtp_user;		/* NULL: no AUTH */
+	char		*smtp_password_file;
+	char		*smtp_password;
+	char		*smtp_ca_file;		/* NULL: the system's trust store */
+	char		*mail_from;
+	struct cfg_list	 mail_to;
+	struct cfg_list	 mail_kinds;		/* default in config_mail.c; "*": every kind */
+	int		 flap_window;		/* seconds, default 30m; 0: no hold-down */
 };
 
 /*
@@ -169,6 +184,13 @@ struct config *cfg_parse(const char *text, size_t len, const char *name,
 	    struct cfg_errors *errs);
 
 void	 cfg_free(struct config *);
+/*
+ * Issue 10 item 3: read [alerts] smtp_password_file into smtp_password
+ * (cfg_load does it after parsing). -1, with a message in errs, when the
+ * file cannot be read, is not a regular file, is readable or writable by
+ * others, or is not one line of at most 1 KiB.
+ */
+int	 cfg_read_smtp_password(struct config *, struct cfg_errors *);
 
 /* "90", "90s", "5m", "1h", "2d" -> seconds; -1 if bad or out of 0..10 years. */
 long	 cfg_parse_duration(const char *);

@@ -118,4 +118,5 @@ cfg_check(struct pctx *c)
 		    "default model must be active",
 		    cfg_show(shown, sizeof(shown), cfg->default_model));
 	cfg_check_clients(c);
+	cfg_check_mail(c);
 }

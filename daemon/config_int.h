@@ -139,6 +139,14 @@ enum key {
 	K_MET_MAX_MODELS,
 	K_MET_MAX_CONNECTIONS,
 	K_MET_TIMEOUT,
+	K_AL_SMTP_URL,		/* issue 10 item 3: [alerts] mail (config_mail.c) */
+	K_AL_SMTP_USER,
+	K_AL_SMTP_PASSWORD_FILE,
+	K_AL_SMTP_CA_FILE,
+	K_AL_MAIL_FROM,
+	K_AL_MAIL_TO,
+	K_AL_MAIL_KINDS,
+	K_AL_FLAP_WINDOW,
 	K_COUNT
 };
 
@@ -158,6 +166,9 @@ enum cfg_type {
 	T_MODEL,	/* char *: one model id; empty: NULL */
 	T_ARGV,		/* struct cfg_list, NULL-terminated: a command line without a shell */
 	T_LISTEN,	/* char *: ADDRESS:PORT or a socket path (metrics_addr_parse); empty: NULL */
+	T_SMTP_URL,	/* char *: smtp:// or smtps://, host, no userinfo; empty: NULL */
+	T_MAIL_ADDR,	/* char *: one bare address, local@domain; empty: NULL */
+	T_TEXT,		/* char *: one line of printable text, at most max bytes; empty: NULL */
 };
 
 /* Flags of a key. */
@@ -168,6 +179,8 @@ enum cfg_type {
 #define F_EMPTY_NONE	0x10	/* T_PATH: an empty value is "none" (NULL) */
 #define F_SHOW_MAX	0x20	/* T_PATH: a bad value's message says the limit */
 #define F_ACCESS	0x40	/* T_LIST: user names, @groups and "*", not model ids */
+#define F_MAIL		0x80	/* T_LIST: mail addresses (config_mail.c) */
+#define F_KIND		0x100	/* T_LIST: event kinds, or "*" (config_mail.c) */
 
 /* One key of the file: where it is, what it takes, where it goes. */
 struct cfg_key {
@@ -234,5 +247,16 @@ struct cfg_list *cfg_key_list(struct config *, enum key);
 /* config_check.c: rules over the whole file, once it is read. */
 void	 cfg_seed_defaults(struct pctx *);
 void	 cfg_check(struct pctx *);
+
+/* config_mail.c (issue 10 item 3): the [alerts] mail keys. */
+#define FLAP_WINDOW_MAX	(7 * 86400)
+#define SMTP_USER_MAX	255
+/* A list entry of a F_MAIL or F_KIND key: NULL if good, else why not. */
+const char *cfg_check_mail_word(int flags, const char *w);
+void	 cfg_set_smtp_url(struct pctx *, enum key, const char *, char **);
+void	 cfg_set_mail_addr(struct pctx *, enum key, const char *, char **);
+void	 cfg_set_text(struct pctx *, enum key, const char *, char **);
+/* The keys' whole-file rules and mail_kinds' default. */
+void	 cfg_check_mail(struct pctx *);
 
 #endif

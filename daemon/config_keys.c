@@ -178,6 +178,24 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 				  AT(metrics_max_connections), 1, 256 },
 	[K_MET_TIMEOUT] =	{ SEC_METRICS, "timeout", T_DURATION,
 				  AT(metrics_timeout), 1, 300 },
+	/* [alerts], issue 10 item 3: the mail channel (config_mail.c, alerts_mail.c). */
+	[K_AL_SMTP_URL] =	{ SEC_ALERTS, "smtp_url", T_SMTP_URL, AT(smtp_url) },
+	[K_AL_SMTP_USER] =	{ SEC_ALERTS, "smtp_user", T_TEXT, AT(smtp_user),
+				  .max = SMTP_USER_MAX },
+	[K_AL_SMTP_PASSWORD_FILE] = { SEC_ALERTS, "smtp_password_file", T_PATH,
+				  AT(smtp_password_file), .max = PATH_MAX - 1,
+				  .flags = F_SECRET | F_EMPTY_NONE },
+	[K_AL_SMTP_CA_FILE] =	{ SEC_ALERTS, "smtp_ca_file", T_PATH,
+				  AT(smtp_ca_file), .max = PATH_MAX - 1,
+				  .flags = F_EMPTY_NONE },
+	[K_AL_MAIL_FROM] =	{ SEC_ALERTS, "mail_from", T_MAIL_ADDR, AT(mail_from) },
+	[K_AL_MAIL_TO] =	{ SEC_ALERTS, "mail_to", T_LIST, AT(mail_to),
+				  .flags = F_MAIL },
+	[K_AL_MAIL_KINDS] =	{ SEC_ALERTS, "mail_kinds", T_LIST, AT(mail_kinds),
+				  .flags = F_KIND },
+	/* 0: no hold-down, every listed event is mailed. */
+	[K_AL_FLAP_WINDOW] =	{ SEC_ALERTS, "flap_window", T_DURATION,
+				  AT(flap_window), 0, FLAP_WINDOW_MAX },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */
@@ -263,6 +281,8 @@ cfg_list_add(struct pctx *c, enum key k, const char *value)
 		p += n;
 		if (cfg_keys[k].flags & F_ACCESS)
 			why = check_access_word(word);
+		else if (cfg_keys[k].flags & (F_MAIL | F_KIND))
+			why = cfg_check_mail_word(cfg_keys[k].flags, word);
 		else
 			why = check_model_id(word);
 		if (why != NULL) {
@@ -761,6 +781,15 @@ cfg_set_value(struct pctx *c, enum key k, const char *v)
 		return;
 	case T_LISTEN:
 		set_listen(c, k, v, dst);
+		return;
+	case T_SMTP_URL:
+		cfg_set_smtp_url(c, k, v, dst);
+		return;
+	case T_MAIL_ADDR:
+		cfg_set_mail_addr(c, k, v, dst);
+		return;
+	case T_TEXT:
+		cfg_set_text(c, k, v, dst);
 		return;
 	case T_LIST:
 		break;

@@ -37,6 +37,7 @@
 static const char *const events_cursor_keys[] = {
 	ALERTS_EXEC_CURSOR,
 	ALERTS_WEBHOOK_CURSOR,
+	ALERTS_MAIL_CURSOR,
 	NULL
 };
 

@@ -44,11 +44,21 @@ sample(const struct cfg_key *k, char *buf, size_t len)
 		return "error";
 	case T_MODEL:
 	case T_LIST:
+		if (k->flags & F_MAIL)
+			return "b@example.org";
+		if (k->flags & F_KIND)
+			return "model.up";
 		return "some-model";
 	case T_ARGV:
 		return "/bin/true";
 	case T_LISTEN:
 		return "127.0.0.1:9464";
+	case T_SMTP_URL:
+		return "smtps://mail.example.org";
+	case T_MAIL_ADDR:
+		return "a@example.org";
+	case T_TEXT:
+		return "someone";
 	}
 	return "?";
 }
@@ -105,6 +115,15 @@ main(void)
 
 		snprintf(text, sizeof(text), "[%s]\n%s = %s\n",
 		    cfg_section_names[k->sec], k->name, sample(k, val, sizeof(val)));
+		/* Issue 10 item 3: a mail key needs the server, sender and recipients (their defaults are none). */
+		if (i >= K_AL_SMTP_URL && i <= K_AL_FLAP_WINDOW)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			    "%s%s%s%s",
+			    i != K_AL_SMTP_URL ? "smtp_url = smtp://h\n" : "",
+			    i != K_AL_MAIL_FROM ? "mail_from = a@h.example\n" : "",
+			    i != K_AL_MAIL_TO ? "mail_to = c@h.example\n" : "",
+			    i == K_AL_SMTP_USER ? "smtp_password_file = /tmp/x\n" :
+			    i == K_AL_SMTP_PASSWORD_FILE ? "smtp_user = u\n" : "");
 		cfg_errors_free(&errs);
 		if ((cfg = cfg_parse(text, strlen(text), "t.conf", &errs)) == NULL) {
 			refused++;
@@ -126,6 +145,9 @@ main(void)
 		case T_URL:
 		case T_MODEL:
 		case T_LISTEN:
+		case T_SMTP_URL:
+		case T_MAIL_ADDR:
+		case T_TEXT:
 			width = sizeof(char *);
 			break;
 		default:
