@@ -118,6 +118,11 @@ void	 out_event_text(const struct record *);	/* one line, flushed */
 void	 out_event_json(const struct record *);	/* one JSON Lines object, flushed */
 void	 out_audit_text(const struct record *, int n);
 void	 out_audit_json(const struct record *, int n);
+/* Issue 10: usage's summary rows, and --unused's models. */
+void	 out_usage_text(const struct record *, int n, const char *by);
+void	 out_usage_json(const struct record *, int n, const char *by);
+void	 out_unused_text(const struct record *, int n);
+void	 out_unused_json(const struct record *, int n);
 void	 out_refresh_text(const struct record *, int n);
 void	 out_refresh_json(const struct record *, int n);
 void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */
@@ -152,6 +157,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_MODELS, O_ALL, O_EXPIRES, O_NOTE, O_GRACE,	/* issue 9: key */
     O_KEYFILE,	/* issue 9: resolve */
     O_SESSION,	/* issue 9: resolve and release */
+    O_BY, O_KEYNAME, O_UNUSED,	/* issue 10: usage */
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -167,6 +173,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_RESOLVE	0x200	/* resolve's --key-file */
 #define OS_RELEASE	0x400	/* release's --session and --key-file (issue 9) */
 #define OS_DELETE	0x800	/* delete's --force (issue 9) */
+#define OS_USAGE	0x1000	/* usage's --by, --since, --model, --key, --limit, --unused (issue 10) */
 
 /* How parser.c checks an option's value. */
 enum optcheck {

@@ -100,6 +100,12 @@ static const struct jfield out_model_fields[] = {
 	{ "resolves_default",	J_NUM },
 	{ "resolves_fallback",	J_NUM },
 	{ "resolves_failover",	J_NUM },
+	/* Issue 10: the usage of this month (UTC), in SHOW only. */
+	{ "usage_period",	J_STR },
+	{ "usage_requests",	J_NUM },
+	{ "usage_prompt_tokens", J_NUM },
+	{ "usage_completion_tokens", J_NUM },
+	{ "usage_cost_usd",	J_NUM },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -174,6 +180,12 @@ static const struct jfield out_key_fields[] = {
 	{ "resolves_default",	J_NUM },
 	{ "resolves_fallback",	J_NUM },
 	{ "resolves_failover",	J_NUM },
+	/* Issue 10: the usage reported with the key this month (UTC). */
+	{ "usage_period",	J_STR },
+	{ "usage_requests",	J_NUM },
+	{ "usage_prompt_tokens", J_NUM },
+	{ "usage_completion_tokens", J_NUM },
+	{ "usage_cost_usd",	J_NUM },
 };
 
 /* Issue 9: RESOLVE's record. */
@@ -584,4 +596,32 @@ out_key_json(const struct record *r)
 		out_record_object(&b, r, NULL);
 	buf_putc(&b, '\n');
 	out_flush(&b);
+}
+
+/* Issue 10: usage's rows; the first field is what they are summed by. */
+void
+out_usage_json(const struct record *recs, int n, const char *by)
+{
+	struct jfield	 f[] = {
+		{ "model",		J_STR },
+		{ "requests",		J_NUM },
+		{ "prompt_tokens",	J_NUM },
+		{ "completion_tokens",	J_NUM },
+		{ "cost_usd",		J_NUM },
+	};
+
+	f[0].key = by;
+	out_fields_array(recs, n, f, NFIELDS(f));
+}
+
+static const struct jfield out_unused_fields[] = {
+	{ "model",		J_STR },
+	{ "added_at",		J_STR },
+	{ "last_used_at",	J_STR },
+};
+
+void
+out_unused_json(const struct record *recs, int n)
+{
+	out_fields_array(recs, n, out_unused_fields, NFIELDS(out_unused_fields));
 }

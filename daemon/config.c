@@ -39,6 +39,7 @@ const char *const cfg_section_names[SEC_COUNT] = {
 	[SEC_ALERTS] = "alerts",
 	[SEC_DEFAULTS] = "defaults",
 	[SEC_RESOLVE] = "resolve",
+	[SEC_USAGE] = "usage",
 };
 
 static char *
@@ -122,6 +123,7 @@ cfg_default(void)
 	cfg->resolve_failover = 0;
 	cfg->session_ttl = 30 * 60;
 	cfg->max_sessions = 100000;
+	cfg->usage_max_report_cost = 100;	/* issue 10: USD */
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

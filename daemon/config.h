@@ -130,6 +130,8 @@ struct config {
 	/* [resolve], issue 9 item 4: RESOLVE's sessions (sessions.h). */
 	int		 session_ttl;		/* seconds after the last renewal, default 30m */
 	int		 max_sessions;		/* live sessions in all, default 100000 */
+	/* [usage], issue 10: a report that would cost more is refused as suspicious. */
+	int		 usage_max_report_cost;	/* whole USD, default 100 */
 };
 
 /*

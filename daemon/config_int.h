@@ -60,6 +60,7 @@ enum section {
 	SEC_ALERTS,
 	SEC_DEFAULTS,
 	SEC_RESOLVE,		/* issue 9: RESOLVE's policy */
+	SEC_USAGE,		/* issue 10: USAGE */
 	SEC_COUNT
 };
 
@@ -134,6 +135,7 @@ enum key {
 	K_RES_FAILOVER,
 	K_RES_SESSION_TTL,	/* issue 9 item 4: [resolve] */
 	K_RES_MAX_SESSIONS,
+	K_USAGE_MAX_REPORT_COST,	/* issue 10 */
 	K_COUNT
 };
 

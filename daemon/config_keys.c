@@ -167,6 +167,9 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 				  AT(session_ttl), 1, SESSION_TTL_MAX },
 	[K_RES_MAX_SESSIONS] =	{ SEC_RESOLVE, "max_sessions", T_INT,
 				  AT(max_sessions), 1, MAX_SESSIONS_MAX },
+	/* [usage], issue 10: one report's most plausible cost (usage.c). */
+	[K_USAGE_MAX_REPORT_COST] = { SEC_USAGE, "max_report_cost", T_INT,
+				  AT(usage_max_report_cost), 1, 1000000 },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

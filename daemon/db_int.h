@@ -91,6 +91,12 @@ enum db_stmt_id {
 	DB_STMT_SESSION_PRUNE,
 	DB_STMT_RCOUNT_ADD,
 	DB_STMT_KEY_USED,
+	/* Issue 10 item 1: USAGE's group commit and the period's sums (db_usage.c). */
+	DB_STMT_USAGE_MODEL,
+	DB_STMT_USAGE_INSERT,
+	DB_STMT_USAGE_ROLLUP,
+	DB_STMT_USAGE_MODEL_PERIOD,
+	DB_STMT_USAGE_KEY_PERIOD,
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

@@ -29,6 +29,7 @@
 #include "import.h"
 #include "log.h"
 #include "resolve_batch.h"
+#include "usage.h"
 #include "registry.h"
 #include "seed.h"
 #include "uptime.h"
@@ -330,6 +331,7 @@ main(int argc, char *argv[])
 	uptime_init();
 	expiry_init();
 	resolve_batch_init();	/* issue 9: sessions and counts read back */
+	usage_init();		/* issue 10: USAGE's group commit */
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %lld models on %s",
 	    (long long)rc.models, control_path());
 
@@ -338,6 +340,7 @@ main(int argc, char *argv[])
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	import_shutdown();	/* first: its job reports to the seeder */
 	resolve_batch_shutdown();	/* the last batch, now that nothing holds the lock */
+	usage_shutdown();	/* issue 10: commit and answer the queued reports */
 	expiry_shutdown();
 	uptime_shutdown();
 	zdr_shutdown();
