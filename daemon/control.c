@@ -81,7 +81,7 @@ struct held {
 	char			*data;
 };
 /* Requests of one client whose replies may be queued at once (USAGE). */
-#define CONTROL_QUEUED_MAX	256
+#define CONTROL_QUEUED_MAX	64
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;

@@ -56,7 +56,7 @@ void	 client_stream_send(struct client *, const struct buf *record);
  * Issue 10 (USAGE's group commit): a handler that returns CMD_QUEUED
  * keeps its place in the client's replies and fills it later with
  * exactly one of these; meanwhile the client's next requests are read
- * only while their verb queues too (cmd_queues), at most 256 of them,
+ * only while their verb queues too (cmd_queues), at most 64 of them,
  * and replies of other requests wait behind the queued ones, so replies
  * keep the order of the requests. Places are filled in the order they
  * were queued.

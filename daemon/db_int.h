@@ -97,6 +97,9 @@ enum db_stmt_id {
 	DB_STMT_USAGE_ROLLUP,
 	DB_STMT_USAGE_MODEL_PERIOD,
 	DB_STMT_USAGE_KEY_PERIOD,
+	DB_STMT_USAGE_SAVEPOINT,
+	DB_STMT_USAGE_RELEASE,
+	DB_STMT_USAGE_ROLLBACK_TO,
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

@@ -297,16 +297,28 @@ db_usage_unused(sqlite3 *db, int64_t since, int limit, usage_unused_cb cb,
 	return 0;
 }
 
+/* A cached statement without parameters, run once: 0 or -1. Prepared once, not per report. */
+static int
+usage_run(sqlite3 *db, enum db_stmt_id id, const char *sql)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_stmt(db, id, sql)) == NULL)
+		return -1;
+	return usage_done(db, st, sql);
+}
+
 int
 db_usage_savepoint(sqlite3 *db)
 {
-	return db_exec(db, "SAVEPOINT usage_report");
+	return usage_run(db, DB_STMT_USAGE_SAVEPOINT, "SAVEPOINT usage_report");
 }
 
 int
 db_usage_release(sqlite3 *db, int keep)
 {
-	if (!keep && db_exec(db, "ROLLBACK TO usage_report") == -1)
+	if (!keep && usage_run(db, DB_STMT_USAGE_ROLLBACK_TO,
+	    "ROLLBACK TO usage_report") == -1)
 		return -1;
-	return db_exec(db, "RELEASE usage_report");
+	return usage_run(db, DB_STMT_USAGE_RELEASE, "RELEASE usage_report");
 }

@@ -36,7 +36,7 @@ def test_unconfigured(tap):
 
 
 COMMANDS = ["status", "list", "show", "activate", "deactivate", "default", "delete",
-    "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "release", "key",
+    "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "release", "usage", "key",
     "seed", "reload", "whoami", "ping", "version", "help"]
 
 

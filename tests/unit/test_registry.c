@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 6, "schema version is 6");
+	is_int(db_schema_version(db), 7, "schema version is 7");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -284,6 +284,8 @@ test_schema(sqlite3 *db)
 	    "model_keys,model_org_aliases,model_org_aliases_alias_conflict,"
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
 	    "model_org_aliases_row,"
+	    "model_prices,model_prices_delete,model_prices_insert,"
+	    "model_prices_model,model_prices_update,"
 	    "model_search_delete,model_search_insert,"
 	    "model_search_update,model_settings,model_view,models,"
 	    "models_default_is_chat,"
@@ -296,8 +298,9 @@ test_schema(sqlite3 *db)
 	    "models_sort_provider_desc,models_sort_status,"
 	    "models_sort_status_desc,resolve_counts,resolve_counts_key,"
 	    "sessions,sessions_renewed,state,"
-	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v6");
+	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,"
+	    "usage,usage_at,usage_daily,usage_daily_day,usage_daily_key,zdr_slugs",
+	    "tables, views, indexes and triggers of schema v7");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -987,7 +990,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 6, "file database migrated to 6");
+	is_int(db_schema_version(db), 7, "file database migrated to 7");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1010,7 +1013,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 6, "second open: still version 6");
+	is_int(db_schema_version(db), 7, "second open: still version 7");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
