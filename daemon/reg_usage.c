@@ -83,13 +83,65 @@ judged(struct usage_result *o, enum usage_rc rc, const char *fmt, ...)
 }
 
 /*
+ * The keys a group has looked up: an application's reports come with
+ * one key, so most of a group's reports share a digest, and inside the
+ * group's transaction a key cannot change. found 1: k is the key; 0:
+ * no key has that digest.
+ */
+#define KEY_MEMO	8
+struct key_memo {
+	unsigned char	 h[KEY_HASH_LEN];
+	int		 found;
+	struct reg_key	 k;
+};
+struct key_memos {
+	struct key_memo	 m[KEY_MEMO];
+	size_t		 n, next;
+};
+
+/* The key of digest h (0), none (1), or -1: looked up once a group. */
+static int
+usage_key(sqlite3 *db, struct key_memos *km, const unsigned char *h,
+    int64_t now, struct reg_key *k)
+{
+	struct key_memo	*e;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < km->n; i++)
+		if (memcmp(km->m[i].h, h, KEY_HASH_LEN) == 0) {
+			if (!km->m[i].found)
+				return 1;
+			*k = km->m[i].k;
+			return 0;
+		}
+	if ((r = db_key_by_hash(db, h, now, k)) == -1)
+		return -1;
+	e = &km->m[km->next];
+	km->next = (km->next + 1) % KEY_MEMO;
+	if (km->n < KEY_MEMO)
+		km->n++;
+	memcpy(e->h, h, KEY_HASH_LEN);
+	e->found = r == 0;
+	if (r == 0)
+		e->k = *k;
+	return r;
+}
+
+static void
+usage_key_forget(struct key_memos *km)
+{
+	keysecret_wipe(km, sizeof(*km));
+}
+
+/*
  * One report, inside its SAVEPOINT: every check reads, then the writes.
  * USAGE_OK only when both rows are written; any other result is rolled
  * back by the caller.
  */
 static enum usage_rc
-usage_one(sqlite3 *db, const struct usage_report *r, struct usage_result *o,
-    int64_t now, double max_cost)
+usage_one(sqlite3 *db, struct key_memos *km, const struct usage_report *r,
+    struct usage_result *o, int64_t now, double max_cost)
 {
 	struct db_usage_model	 m;
 	struct reg_key		 k;
@@ -104,7 +156,7 @@ usage_one(sqlite3 *db, const struct usage_report *r, struct usage_result *o,
 	snprintf(o->model, sizeof(o->model), "%s", m.id);
 	if (r->has_key) {
 		/* The one rule every verb that answers for a key uses. */
-		if ((x = db_key_by_hash(db, r->key_hash, now, &k)) == -1)
+		if ((x = usage_key(db, km, r->key_hash, now, &k)) == -1)
 			return judged(o, USAGE_INTERNAL, "database error");
 		if (x == 1)
 			return judged(o, USAGE_DENIED, "unknown API key (or a "
@@ -144,10 +196,12 @@ reg_usage_commit(sqlite3 *db, const struct usage_report *in,
     struct usage_result *out, size_t n, int64_t now, double max_cost,
     int *changed)
 {
+	struct key_memos km;
 	size_t	 i;
 	int	 r, quiet = 1;
 
 	now = reg_clock(now);
+	memset(&km, 0, sizeof(km));
 	*changed = 0;
 	for (i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
@@ -160,7 +214,7 @@ reg_usage_commit(sqlite3 *db, const struct usage_report *in,
 	for (i = 0; i < n; i++) {
 		if (db_usage_savepoint(db) == -1)
 			goto fail;
-		usage_one(db, &in[i], &out[i], now, max_cost);
+		usage_one(db, &km, &in[i], &out[i], now, max_cost);
 		if (db_usage_release(db, out[i].rc == USAGE_OK) == -1)
 			goto fail;
 		if (out[i].models_changed)
@@ -177,10 +231,12 @@ reg_usage_commit(sqlite3 *db, const struct usage_report *in,
 		goto failed;
 	}
 	*changed = !quiet;
+	usage_key_forget(&km);
 	return 0;
 fail:
 	db_rollback(db);
 failed:
+	usage_key_forget(&km);
 	for (i = 0; i < n; i++) {
 		out[i].rc = USAGE_INTERNAL;
 		out[i].id = 0;
