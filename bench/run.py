@@ -756,7 +756,106 @@ SELECT count(*) FROM models;
                         say("%s %s c=%d P=%d: %s/s" % (verb, sz, cn, dp, r["rps"]))
 
         if big:
+            self.usage_rows(d, n)
             self.memory(d, n)
+        d.stop()
+
+    # -- issue 10: USAGE
+
+    def usage_files(self, d, n):
+        """A key for every model, and the request files of the USAGE rows:
+        USAGE of the 1,000 ids the SHOW rows name (each report with the
+        key), USAGE of every id of the registry in a random order (the
+        rollup's rows all over the table), and the 1,000 ids alternately
+        resolved and reported."""
+        st, recs = d.request("KEY create bench-usage all=yes")
+        if st != "OK 1" or not recs:
+            d.fail("KEY create: %s %r" % (st, recs))
+        secret = logfmt(recs[0]).get("secret")
+        act = catalog_ids(n)
+        ufile = os.path.join(self.tmp, "usage-%d.txt" % n)
+        afile = os.path.join(self.tmp, "usage-all-%d.txt" % n)
+        for path, ids in ((ufile, act), (afile, all_ids(n))):
+            with open(path, "w") as f:
+                f.write("".join("USAGE %s prompt_tokens=%d completion_tokens=%d "
+                    "key=%s\n" % (m, 100 + i % 900, 10 + i % 90, secret)
+                    for i, m in enumerate(ids)))
+        # The mix: RESOLVE needs active models and a default.
+        for m in sorted(set(act)):
+            d.request("ACTIVATE " + m)
+        d.request("DEFAULT " + act[0])
+        mfile = os.path.join(self.tmp, "usage-mix-%d.txt" % n)
+        rfile = os.path.join(self.tmp, "usage-resolve-%d.txt" % n)
+        with open(mfile, "w") as f, open(rfile, "w") as g:
+            for i, m in enumerate(act):
+                f.write("RESOLVE %s key=%s\n" % (m, secret))
+                f.write("USAGE %s prompt_tokens=%d completion_tokens=%d "
+                    "key=%s\n" % (m, 100 + i % 900, 10 + i % 90, secret))
+                g.write("RESOLVE %s key=%s\n" % (m, secret))
+        return ufile, afile, mfile, rfile
+
+    def usage_status(self, d):
+        st, recs = d.request("STATUS")
+        r = logfmt(recs[0]) if recs else {}
+        return int(r.get("usage_reports", 0)), int(r.get("usage_groups", 0))
+
+    def usage_rows(self, d, n):
+        """USAGE at 50 connections, pipelined 1 and 16, with a key, on n
+        models: acknowledged reports (each OK comes after its commit) per
+        second, checked against STATUS's committed count; then RESOLVE
+        alone and a half-RESOLVE, half-USAGE mix, in the same run."""
+        sz = self.size_name(n)
+        big = n == self.big and not self.quick
+        ufile, afile, mfile, rfile = self.usage_files(d, n)
+        secs = max(self.load_secs * 2, 1.5)
+        for dp, path, which in ((1, ufile, "1,000 of them"),
+                (16, ufile, "1,000 of them"), (16, afile, "every id")):
+            c0, g0 = self.usage_status(d)
+            r = self.loadgen_run(d.sock, "-c", 50, "-P", dp, "-t", secs, "-w", 300,
+                "-n", 5000000, "-f", path, timeout=900)
+            c1, g1 = self.usage_status(d)
+            if r["errors"] != "0" or r["protoerrs"] != "0":
+                d.fail("USAGE load: %s" % r)
+            rps = float(r["rps"])
+            acked = int(r.get("done", r.get("requests", 0)) or 0)
+            per = (c1 - c0) / max(g1 - g0, 1)
+            self.row("USAGE with a key, %s models (%s), 50 conns, pipeline %d "
+                "(acknowledged = committed)" % (sz, which, dp),
+                "%s/s, p99 %s ms; %d committed in %d group commits (%.0f a "
+                "group)" % (fmt_n(rps), fmt_ms(r["p99_ms"]), c1 - c0, g1 - g0,
+                    per), "≥ 20,000/s" if big and path == ufile else "",
+                self.verdict(rps >= 20000) if big and path == ufile else "")
+            self.settle(d)
+        for what, path in (("RESOLVE with a key alone", rfile),
+                ("RESOLVE + USAGE mix (1:1), with a key", mfile)):
+            for dp in self.depths:
+                r = self.loadgen_run(d.sock, "-c", 50, "-P", dp, "-t", secs,
+                    "-w", 300, "-n", 5000000, "-f", path, timeout=900)
+                if r["errors"] != "0" or r["protoerrs"] != "0":
+                    d.fail("%s load: %s" % (what, r))
+                self.row("%s, %s models, 50 conns, pipeline %d" % (what, sz, dp),
+                    "%s/s, p50 %s ms, p99 %s ms" % (fmt_n(float(r["rps"])),
+                        fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"])))
+                self.settle(d)
+
+    def usage_only(self):
+        """--usage-only: a seeded registry of the largest size, then the USAGE rows."""
+        n = self.big
+        a = catalog(n)
+        gate = threading.Event()
+        self.http.routes.set("/seed-%d.json" % n, a, gate=gate)
+        d = self.new_daemon("registry-usage-%d" % n, self.url("/seed-%d.json" % n))
+        d.start()
+        w = d.conn()
+        w.s.sendall(b"WATCH kind=seed.*\n")
+        if w.line() != "OK 0":
+            d.fail("WATCH refused")
+        gate.set()
+        st, recs = w.reply()
+        w.close()
+        if not recs or "kind=seed.done" not in recs[0]:
+            d.fail("the seed did not succeed: %r" % recs)
+        self.usage_rows(d, n)
         d.stop()
 
     def file_seed(self, path, n):
@@ -1132,8 +1231,11 @@ SELECT count(*) FROM models;
         t0 = time.monotonic()
         self.load_before = os.getloadavg()[0]
         say("temp folder %s; daemon %s" % (self.tmp, self.modelregd))
-        if self.args.resolve_only:
-            self.run_resolve()
+        if self.args.resolve_only or self.args.usage_only:
+            if self.args.resolve_only:
+                self.run_resolve()
+            if self.args.usage_only:
+                self.usage_only()
             self.elapsed = time.monotonic() - t0
             self.load_after = os.getloadavg()[0]
             return
@@ -1241,6 +1343,8 @@ def main():
     ap.add_argument("--imports", type=int, metavar="N",
         help="only the seed and catalog refresh rows (with their PING and "
         "RSS rows), at N models: a few minutes at 100000")
+    ap.add_argument("--usage-only", action="store_true",
+        help="only issue 10's USAGE rows, on the largest registry")
     args = ap.parse_args()
     b = Bench(args)
     ok = False

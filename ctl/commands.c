@@ -30,6 +30,8 @@ static int	render_cap(const struct ctl *, struct record *, int);
 static int	run_resolve(struct ctl *);
 static int	render_resolve(const struct ctl *, struct record *, int);
 static int	run_help(struct ctl *);
+static int	run_usage(struct ctl *);
+static int	render_usage(const struct ctl *, struct record *, int);
 
 static const char *const refresh_sources[] = { "catalog", "zdr", "uptime",
     "all", NULL };
@@ -301,6 +303,26 @@ const struct command commands[] = {
 	    "  --key-file FILE               read the key's secret from FILE\n",
 	    NULL, run_resolve, render_record },
 	/* Issue 9: one command, its subcommand the first operand (run_key). */
+	/* Issue 10 item 1: what applications reported with USAGE. */
+	{ "usage", "SPEND", 0, 0, 0, OS_USAGE, NULL, NULL,
+	    "[--by model|key|day] [--since DURATION] [--model M] [--key NAME] "
+	    "[--limit N] | --unused DURATION",
+	    "usage and cost by model, key or day; or the unused models (admin)",
+	    "Show what applications reported with USAGE (admin): requests,\n"
+	    "prompt and completion tokens and their cost in USD, summed by model,\n"
+	    "key or day, most used (tokens) first. With --unused, the registry's\n"
+	    "models that have had no usage for that long (and were there the\n"
+	    "whole time): candidates for removal.\n",
+	    "  --by model|key|day            what to sum by (default model)\n"
+	    "  --since DURATION              only usage younger than that (1h,\n"
+	    "                                7d, 30d)\n"
+	    "  --model M                     only model M (an id or alias; a\n"
+	    "                                deleted model by its id)\n"
+	    "  --key NAME                    only usage reported with key NAME\n"
+	    "  --limit N                     the first N rows (default 1000)\n"
+	    "  --unused DURATION             the models with no usage for that\n"
+	    "                                long (90d); takes only --limit\n",
+	    NULL, run_usage, render_usage },
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
 	    "[--models M,...] [--all] [--collection C] [--expires DURATION] "
@@ -508,6 +530,34 @@ run_events(struct ctl *ctl)
 	    ctl->opt[O_LIMIT] != NULL)
 		usage_error(ctl->cmd, "--follow takes only --kind");
 	return run_follow(ctl);
+}
+
+/* Issue 10: --unused takes only --limit; the daemon checks the same. */
+static int
+run_usage(struct ctl *ctl)
+{
+	if (ctl->opt[O_UNUSED] != NULL && (ctl->opt[O_BY] != NULL ||
+	    ctl->opt[O_SINCE] != NULL || ctl->opt[O_MODEL] != NULL ||
+	    ctl->opt[O_KEYNAME] != NULL))
+		usage_error(ctl->cmd, "--unused takes only --limit");
+	return run_single(ctl);
+}
+
+static int
+render_usage(const struct ctl *ctl, struct record *recs, int n)
+{
+	const char	*by = ctl->opt[O_BY] != NULL ? ctl->opt[O_BY] : "model";
+
+	if (ctl->opt[O_UNUSED] != NULL) {
+		if (ctl->json)
+			out_unused_json(recs, n);
+		else
+			out_unused_text(recs, n);
+	} else if (ctl->json)
+		out_usage_json(recs, n, by);
+	else
+		out_usage_text(recs, n, by);
+	return CTL_EXIT_OK;
 }
 
 static int

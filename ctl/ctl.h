@@ -118,6 +118,11 @@ void	 out_event_text(const struct record *);	/* one line, flushed */
 void	 out_event_json(const struct record *);	/* one JSON Lines object, flushed */
 void	 out_audit_text(const struct record *, int n);
 void	 out_audit_json(const struct record *, int n);
+/* Issue 10: usage's summary rows, and --unused's models. */
+void	 out_usage_text(const struct record *, int n, const char *by);
+void	 out_usage_json(const struct record *, int n, const char *by);
+void	 out_unused_text(const struct record *, int n);
+void	 out_unused_json(const struct record *, int n);
 void	 out_refresh_text(const struct record *, int n);
 void	 out_refresh_json(const struct record *, int n);
 void	 out_refresh_notes(const struct record *, int n);	/* held and failed, on stderr */
@@ -160,6 +165,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     O_CAPKEY, O_PERIOD, O_WARN,	/* issue 10: cap */
     /* Issue 11: tag, selectors, collection. */
     O_ADD, O_REMOVE, O_TAG, O_COLLECTION, O_SKIP, O_DRYRUN, O_DEFAULT, O_FROM,
+    O_BY, O_KEYNAME, O_UNUSED,	/* issue 10: usage */
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -180,6 +186,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_COLL		0x4000	/* collection create and add: selectors and --from */
 #define OS_SWITCH	0x8000	/* collection switch: --default, --dry-run */
 #define OS_CAP		0x10000	/* cap's --key, --period, --warn (issue 10) */
+#define OS_USAGE	0x20000	/* usage's --by, --since, --model, --key, --limit, --unused (issue 10) */
 
 /* How parser.c checks an option's value. */
 enum optcheck {

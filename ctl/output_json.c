@@ -107,6 +107,12 @@ static const struct jfield out_model_fields[] = {
 	{ "cap_spent",		J_NUM },
 	{ "cap_remaining",	J_NUM },
 	{ "cap_period_end",	J_STR },
+	/* Issue 10: the usage of this month (UTC), in SHOW only. */
+	{ "usage_period",	J_STR },
+	{ "usage_requests",	J_NUM },
+	{ "usage_prompt_tokens", J_NUM },
+	{ "usage_completion_tokens", J_NUM },
+	{ "usage_cost_usd",	J_NUM },
 };
 
 static const struct jfield out_catalog_fields[] = {
@@ -188,6 +194,12 @@ static const struct jfield out_key_fields[] = {
 	{ "cap_spent",		J_NUM },
 	{ "cap_remaining",	J_NUM },
 	{ "cap_period_end",	J_STR },
+	/* Issue 10: the usage reported with the key this month (UTC). */
+	{ "usage_period",	J_STR },
+	{ "usage_requests",	J_NUM },
+	{ "usage_prompt_tokens", J_NUM },
+	{ "usage_completion_tokens", J_NUM },
+	{ "usage_cost_usd",	J_NUM },
 };
 
 /* Issue 10: a cap's record (CAP LIST, SHOW, SET). */
@@ -641,4 +653,32 @@ out_cap_json(const struct record *r)
 		out_record_object(&b, r, NULL);
 	buf_putc(&b, '\n');
 	out_flush(&b);
+}
+
+/* Issue 10: usage's rows; the first field is what they are summed by. */
+void
+out_usage_json(const struct record *recs, int n, const char *by)
+{
+	struct jfield	 f[] = {
+		{ "model",		J_STR },
+		{ "requests",		J_NUM },
+		{ "prompt_tokens",	J_NUM },
+		{ "completion_tokens",	J_NUM },
+		{ "cost_usd",		J_NUM },
+	};
+
+	f[0].key = by;
+	out_fields_array(recs, n, f, NFIELDS(f));
+}
+
+static const struct jfield out_unused_fields[] = {
+	{ "model",		J_STR },
+	{ "added_at",		J_STR },
+	{ "last_used_at",	J_STR },
+};
+
+void
+out_unused_json(const struct record *recs, int n)
+{
+	out_fields_array(recs, n, out_unused_fields, NFIELDS(out_unused_fields));
 }

@@ -798,3 +798,58 @@ out_caps_text(const struct record *recs, int n)
 		}
 	out_table(out_cap_cols, CAP_NCOLS, cells, n);
 }
+
+/* Issue 10: `usage`, one row per model, key or day, most used first. */
+static const struct column out_usage_cols[] = {
+	{ "MODEL", 0 }, { "REQUESTS", 1 }, { "PROMPT TOKENS", 1 },
+	{ "COMPLETION TOKENS", 1 }, { "COST USD", 1 },
+};
+#define USAGE_NCOLS	(int)(sizeof(out_usage_cols) / sizeof(out_usage_cols[0]))
+
+void
+out_usage_text(const struct record *recs, int n, const char *by)
+{
+	static const char *const keys[] = { NULL, "requests", "prompt_tokens",
+	    "completion_tokens", "cost_usd" };
+	char	**cells;
+	int	 i, j;
+
+	if (n == 0) {
+		printf("no usage\n");
+		return;
+	}
+	if ((cells = out_cells(USAGE_NCOLS, n)) == NULL)
+		return;
+	cells[0] = strdup(strcmp(by, "key") == 0 ? "KEY" :
+	    strcmp(by, "day") == 0 ? "DAY" : "MODEL");
+	for (i = 0; i < n; i++)
+		for (j = 0; j < USAGE_NCOLS; j++)
+			cells[(size_t)(i + 1) * USAGE_NCOLS + j] = out_cell(
+			    record_pair(&recs[i], j == 0 ? by : keys[j]), 0);
+	out_table(out_usage_cols, USAGE_NCOLS, cells, n);
+}
+
+static const struct column out_unused_cols[] = {
+	{ "MODEL", 0 }, { "ADDED", 0 }, { "LAST USED", 0 },
+};
+#define UNUSED_NCOLS	(int)(sizeof(out_unused_cols) / sizeof(out_unused_cols[0]))
+
+void
+out_unused_text(const struct record *recs, int n)
+{
+	static const char *const keys[] = { "model", "added_at", "last_used_at" };
+	char	**cells;
+	int	 i, j;
+
+	if (n == 0) {
+		printf("no unused models\n");
+		return;
+	}
+	if ((cells = out_cells(UNUSED_NCOLS, n)) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < UNUSED_NCOLS; j++)
+			cells[(size_t)(i + 1) * UNUSED_NCOLS + j] = out_cell(
+			    record_pair(&recs[i], keys[j]), 0);
+	out_table(out_unused_cols, UNUSED_NCOLS, cells, n);
+}

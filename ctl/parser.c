@@ -18,6 +18,7 @@ static const char *const model_kinds[] = { "chat", "embedding", "moderation",
     "ocr", "image", "audio", "other", NULL };
 static const char *const uptime_windows[] = { "1h", "24h", "7d", "30d", NULL };
 static const char *const batch_statuses[] = { "active", "inactive", NULL };
+static const char *const usage_bys[] = { "model", "key", "day", NULL };
 
 /*
  * The command options: the request key each becomes, the value it stands
@@ -52,7 +53,7 @@ const struct optdef optdefs[] = {
 	    V_ANY,	NULL,		C_NONE },
 	{ "window",	O_WINDOW,	"window",	NULL,	OS_UPTIME,
 	    V_SET,	uptime_windows,	C_VALUES },
-	{ "since",	O_SINCE,	"since",	NULL,	OS_EVENTS | OS_AUDIT,
+	{ "since",	O_SINCE,	"since",	NULL,	OS_EVENTS | OS_AUDIT | OS_USAGE,
 	    V_DURATION,	NULL,		C_NONE },
 	/* An event's kind for events; a model's kind for list and catalog. */
 	{ "kind",	O_KIND,		"kind",		NULL,	OS_EVENTS,
@@ -60,9 +61,9 @@ const struct optdef optdefs[] = {
 	{ "kind",	O_KIND,		"kind",		NULL,
 	    OS_LIST | OS_CATALOG | OS_SELECT | OS_COLL,
 	    V_SET,	model_kinds,	C_NONE },
-	{ "model",	O_MODEL,	"model",	NULL,	OS_EVENTS | OS_AUDIT,
+	{ "model",	O_MODEL,	"model",	NULL,	OS_EVENTS | OS_AUDIT | OS_USAGE,
 	    V_ANY,	NULL,		C_MODELS },
-	{ "limit",	O_LIMIT,	"limit",	NULL,	OS_EVENTS | OS_AUDIT,
+	{ "limit",	O_LIMIT,	"limit",	NULL,	OS_EVENTS | OS_AUDIT | OS_USAGE,
 	    V_COUNT,	NULL,		C_NONE },
 	/* list and catalog: the rows wanted; run_paged sends its own limit=. */
 	{ "limit",	O_LIMIT,	NULL,		NULL,	OS_LIST | OS_CATALOG,
@@ -136,6 +137,13 @@ const struct optdef optdefs[] = {
 	/* collection create and add: FILTER is KEY=VALUE[,KEY=VALUE...] (tags.c). */
 	{ "from",	O_FROM,		NULL,		NULL,	OS_COLL,
 	    V_ANY,	NULL,		C_NONE },
+	/* Issue 10: usage; --key is a key's name here, never a secret. */
+	{ "by",		O_BY,		"by",		NULL,	OS_USAGE,
+	    V_SET,	usage_bys,	C_VALUES },
+	{ "key",	O_KEYNAME,	"key",		NULL,	OS_USAGE,
+	    V_ANY,	NULL,		C_NONE },
+	{ "unused",	O_UNUSED,	"unused",	NULL,	OS_USAGE,
+	    V_DURATION,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);
 

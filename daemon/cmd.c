@@ -107,6 +107,18 @@ const struct cmd cmd_table[] = {
 	{ "RELEASE", "session=ID [key=SECRET]", 0, 0, "session key",
 	    ROLE_SERVICE, 0, cmd_release,
 	    "end a session, so that it no longer keeps its model in use" },
+	/* Issue 10 item 1: usage reports (group-committed) and their summaries. */
+	{ "USAGE", "MODEL prompt_tokens=N completion_tokens=N [key=SECRET] "
+	    "[session=ID] [requests=N]", 1, 1,
+	    "prompt_tokens completion_tokens key session requests",
+	    ROLE_SERVICE, 0, cmd_usage,
+	    "report what an application used; its cost at the model's price "
+	    "in force; OK once committed" },
+	{ "SPEND", "[by=model|key|day] [since=DURATION] [model=MODEL] "
+	    "[key=NAME] [limit=N] | unused=DURATION [limit=N]", 0, 0,
+	    "by since model key limit unused", ROLE_ADMIN, 0, cmd_spend,
+	    "usage and cost summed by model, key or day, most used first; or "
+	    "the models with no usage for that long" },
 	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
 	    "[models=M,...] [all=yes] [collection=C] [expires=DURATION] [note=TEXT] "
 	    "[grace=DURATION]", 1, PROTO_MAXARGS - 1,

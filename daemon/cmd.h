@@ -16,6 +16,7 @@ enum cmd_ret {
 	CMD_CLOSE,	/* reply OK like CMD_OK, then close the connection */
 	CMD_STREAM,	/* reply "OK 0", then the connection streams (WATCH): see control.h */
 	CMD_PRODUCE,	/* reply "OK <ctx->n>", then ctx->produce writes the records as the client reads */
+	CMD_QUEUED,	/* issue 10: the reply comes later through client_reply_queued_*; the client reads on (control.h) */
 };
 
 struct cmd_ctx {
@@ -108,6 +109,11 @@ int	 cmd_cap_append(struct buf *, const char *model);
 enum cmd_ret cmd_tag(struct cmd_ctx *);
 enum cmd_ret cmd_collection(struct cmd_ctx *);
 enum cmd_ret cmd_batch(struct cmd_ctx *);
+/* Issue 10 item 1: cmd_usage.c. */
+enum cmd_ret cmd_usage(struct cmd_ctx *);
+enum cmd_ret cmd_spend(struct cmd_ctx *);
+/* Does a request line that starts with these len bytes queue its reply (CMD_QUEUED: USAGE)? */
+int	 cmd_queues(const char *line, size_t len);
 
 /*
  * Paging (issue 8, cmd_page.c): read limit= (1 to CMD_PAGE_MAX) and

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "proto.h"
 #include "resolve_batch.h"
+#include "usage.h"
 #include "registry.h"
 #include "seed.h"
 #include "events.h"
@@ -111,6 +112,7 @@ cmd_status(struct cmd_ctx *ctx)
 	lf_int(b, "cache_misses", (int64_t)cs.misses);
 	/* Issue 9: live sessions and every RESOLVE answered, per reason. */
 	resolve_status(b);
+	usage_status(b);	/* issue 10: USAGE's reports and groups */
 	lf_end(b);
 
 	ctx->n = 1;

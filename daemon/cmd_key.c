@@ -13,6 +13,7 @@
 #include "log.h"
 #include "proto.h"
 #include "resolve_batch.h"
+#include "usage.h"
 #include "reg_keys.h"
 
 /* Which options each subverb takes (the table's list is their union). */
@@ -83,7 +84,8 @@ cmd_key_record(const struct reg_key *k, const char *models, const char *gone,
 	    lf_time(b, "old_secret_until", k->old_until) == -1 ||
 	    lf_str(b, "note", k->note) == -1 ||
 	    resolve_key_usage(b, k->id) == -1 ||
-	    cmd_cap_fields(b, NULL, k->name) == -1 || lf_end(b) == -1)
+	    cmd_cap_fields(b, NULL, k->name) == -1 ||
+	    usage_key_fields(b, k->id) == -1 || lf_end(b) == -1)
 		return -1;
 	ctx->n++;
 	return 0;

@@ -15,6 +15,7 @@
 #include "registry.h"
 #include "reg_cursor.h"
 #include "resolve_batch.h"
+#include "usage.h"
 
 static const struct {
 	unsigned	 bit;
@@ -321,7 +322,8 @@ cmd_show(struct cmd_ctx *ctx)
 		id[idlen] = '\0';
 		if (buf_append(ctx->out, v + 1 + idlen, vlen - 1 - idlen) == -1 ||
 		    resolve_usage_append(ctx->out, id) == -1 ||
-		    cmd_cap_append(ctx->out, id) == -1)
+		    cmd_cap_append(ctx->out, id) == -1 ||
+		    usage_model_append(ctx->out, id) == -1)
 			return cmd_err(ctx, "internal", "out of memory");
 		ctx->n = 1;
 		return CMD_OK;
@@ -335,8 +337,10 @@ cmd_show(struct cmd_ctx *ctx)
 		if (rc == REG_OK && ctx->n == 1) {
 			(void)cmd_show_put(cache, gen, name, nlen, col.id,
 			    ctx->out->data + start, ctx->out->len - start);
+			/* Issue 10: the month's usage, a rollup seek, never cached. */
 			if (resolve_usage_append(ctx->out, col.id) == -1 ||
-			    cmd_cap_append(ctx->out, col.id) == -1)
+			    cmd_cap_append(ctx->out, col.id) == -1 ||
+			    usage_model_append(ctx->out, col.id) == -1)
 				return cmd_err(ctx, "internal", "out of memory");
 		}
 		else if (rc == REG_NOTFOUND)

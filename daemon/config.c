@@ -40,6 +40,7 @@ const char *const cfg_section_names[SEC_COUNT] = {
 	[SEC_DEFAULTS] = "defaults",
 	[SEC_RESOLVE] = "resolve",
 	[SEC_METRICS] = "metrics",
+	[SEC_USAGE] = "usage",
 };
 
 static char *
@@ -127,6 +128,7 @@ cfg_default(void)
 	cfg->metrics_max_connections = 16;
 	cfg->metrics_timeout = 10;
 	cfg->flap_window = 30 * 60;
+	cfg->usage_max_report_cost = 100;	/* issue 10: USD */
 	if (fail) {
 		cfg_free(cfg);
 		return NULL;

@@ -150,6 +150,8 @@ struct config {
 	struct cfg_list	 mail_to;
 	struct cfg_list	 mail_kinds;		/* default in config_mail.c; "*": every kind */
 	int		 flap_window;		/* seconds, default 30m; 0: no hold-down */
+	/* [usage], issue 10: a report that would cost more is refused as suspicious. */
+	int		 usage_max_report_cost;	/* whole USD, default 100 */
 };
 
 /*

@@ -61,6 +61,7 @@ enum section {
 	SEC_DEFAULTS,
 	SEC_RESOLVE,		/* issue 9: RESOLVE's policy */
 	SEC_METRICS,		/* issue 10: the Prometheus endpoint */
+	SEC_USAGE,		/* issue 10: USAGE */
 	SEC_COUNT
 };
 
@@ -147,6 +148,7 @@ enum key {
 	K_AL_MAIL_TO,
 	K_AL_MAIL_KINDS,
 	K_AL_FLAP_WINDOW,
+	K_USAGE_MAX_REPORT_COST,	/* issue 10 */
 	K_COUNT
 };
 

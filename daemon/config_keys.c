@@ -196,6 +196,9 @@ const struct cfg_key cfg_keys[K_COUNT] = {
 	/* 0: no hold-down, every listed event is mailed. */
 	[K_AL_FLAP_WINDOW] =	{ SEC_ALERTS, "flap_window", T_DURATION,
 				  AT(flap_window), 0, FLAP_WINDOW_MAX },
+	/* [usage], issue 10: one report's most plausible cost (usage.c). */
+	[K_USAGE_MAX_REPORT_COST] = { SEC_USAGE, "max_report_cost", T_INT,
+				  AT(usage_max_report_cost), 1, 1000000 },
 };
 
 /* The value of key k in cfg, as a pointer of the key's type. */

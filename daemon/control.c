@@ -70,6 +70,20 @@ enum client_timer {
 	TIMER_LINGER,		/* told why it goes; closing */
 };
 
+/*
+ * Issue 10 (USAGE's group commit): a reply that waits behind a queued
+ * one, so that replies leave in the order the requests came. ready 0 is
+ * a queued request's place, filled by client_reply_queued_*.
+ */
+struct held {
+	TAILQ_ENTRY(held)	 entry;
+	int			 ready;
+	size_t			 len;
+	char			*data;
+};
+/* Requests of one client whose replies may be queued at once (USAGE). */
+#define CONTROL_QUEUED_MAX	64
+
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	int			 fd;
@@ -98,6 +112,10 @@ struct client {
 	void			(*on_close)(void *);
 	void			*on_close_arg;
 	int			 mverb;		/* issue 10: a deferred reply's verb for /metrics, -1 none */
+	/* Issue 10: queued replies (CMD_QUEUED) and the replies behind them. */
+	TAILQ_HEAD(, held)	 held;
+	int			 queued;	/* places not filled yet */
+	int			 qwait;		/* reading stopped until they are */
 };
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -359,12 +377,59 @@ control_accept_resume(evutil_socket_t fd, short ev, void *arg)
 	event_add(ev_accept, NULL);
 }
 
+/* Issue 10: keep a reply (ready) or a queued request's place (not) in order. 0 or -1. */
+static int
+client_hold(struct client *c, int ready, const char *head, size_t headlen,
+    const struct buf *records)
+{
+	struct held	*h;
+	size_t		 rlen = records != NULL ? records->len : 0;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	if (ready) {
+		if ((h->data = malloc(headlen + rlen + 1)) == NULL) {
+			free(h);
+			return -1;
+		}
+		memcpy(h->data, head, headlen);
+		if (rlen > 0)
+			memcpy(h->data + headlen, records->data, rlen);
+		h->len = headlen + rlen;
+	}
+	h->ready = ready;
+	TAILQ_INSERT_TAIL(&c->held, h, entry);
+	return 0;
+}
+
+static void
+client_held_free(struct client *c)
+{
+	struct held	*h;
+
+	while ((h = TAILQ_FIRST(&c->held)) != NULL) {
+		TAILQ_REMOVE(&c->held, h, entry);
+		free(h->data);
+		free(h);
+	}
+	c->queued = 0;
+}
+
 static void
 client_write_reply(struct client *c, const char *head, size_t headlen,
     const struct buf *records)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
+	/* Behind a queued reply: wait for it (issue 10). */
+	if (!TAILQ_EMPTY(&c->held)) {
+		if (client_hold(c, 1, head, headlen, records) == -1) {
+			log_warnx("client uid %u: out of memory for a reply, "
+			    "closing", (unsigned)c->uid);
+			c->closing = 1;
+		}
+		return;
+	}
 	if (evbuffer_add(out, head, headlen) == -1 ||
 	    (records != NULL && records->len > 0 &&
 	    evbuffer_add(out, records->data, records->len) == -1)) {
@@ -419,6 +484,92 @@ client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 		c->busy = 0;
 		client_yield(c);
 	}
+}
+
+/*
+ * Issue 10: fill the first queued place with its reply, then send every
+ * reply that no longer waits; the last one lets a client that stopped
+ * reading for them go on.
+ */
+static void
+client_fill_queued(struct client *c, const char *data, size_t len,
+    const struct buf *records)
+{
+	size_t		 rlen = records != NULL ? records->len : 0;
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct held	*h;
+	char		*copy;
+
+	TAILQ_FOREACH(h, &c->held, entry)
+		if (!h->ready)
+			break;
+	if (h == NULL)
+		return;		/* nothing was queued: a bug, but harmless */
+	if ((copy = malloc(len + rlen + 1)) == NULL) {
+		log_warnx("client uid %u: out of memory for a reply, closing",
+		    (unsigned)c->uid);
+		c->closing = 1;
+		len = rlen = 0;
+	} else {
+		memcpy(copy, data, len);
+		if (rlen > 0)
+			memcpy(copy + len, records->data, rlen);
+	}
+	h->data = copy;
+	h->len = len + rlen;
+	h->ready = 1;
+	c->queued--;
+	while ((h = TAILQ_FIRST(&c->held)) != NULL && h->ready) {
+		TAILQ_REMOVE(&c->held, h, entry);
+		if (h->len > 0 && !c->closing &&
+		    evbuffer_add(out, h->data, h->len) == -1) {
+			log_warnx("client uid %u: out of memory for a reply, "
+			    "closing", (unsigned)c->uid);
+			c->closing = 1;
+		}
+		free(h->data);
+		free(h);
+	}
+	if (c->queued == 0 && c->qwait) {
+		c->qwait = 0;
+		client_yield(c);
+	} else if (c->queued == 0 && (c->eof || c->closing))
+		client_yield(c);	/* client_process closes it once drained */
+}
+
+void
+client_reply_queued_ok(struct client *c, int n, const struct buf *records)
+{
+	char		 head[32];
+	int		 len;
+
+	len = snprintf(head, sizeof(head), "OK %d\n", n);
+	client_fill_queued(c, head, (size_t)len, records);
+}
+
+void
+client_reply_queued_err(struct client *c, const char *code, const char *fmt, ...)
+{
+	char	 line[PROTO_MAXLINE];
+	size_t	 i;
+	va_list	 ap;
+	int	 len;
+
+	len = snprintf(line, sizeof(line), "ERR %s ", code);
+	va_start(ap, fmt);
+	buf_vfit(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	va_end(ap);
+	for (i = (size_t)len; line[i] != '\0'; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	strcat(line, "\n");
+	client_fill_queued(c, line, strlen(line), NULL);
+}
+
+int
+client_queued(const struct client *c)
+{
+	return c->queued;
 }
 
 void
@@ -486,6 +637,16 @@ client_request(struct client *c, const char *line, size_t len)
 		break;
 	case CMD_DEFERRED:
 		c->busy = 1;
+		break;
+	case CMD_QUEUED:
+		/* Issue 10: its place in the replies; later USAGE lines go on. */
+		if (client_hold(c, 0, NULL, 0, NULL) == -1) {
+			log_warnx("client uid %u: out of memory for a reply, "
+			    "closing", (unsigned)c->uid);
+			c->closing = 1;
+			break;
+		}
+		c->queued++;
 		break;
 	case CMD_STREAM:
 		/* busy for good: no further request is read on a stream. */
@@ -599,7 +760,7 @@ client_try_close(struct client *c)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 
-	if (c->busy)
+	if (c->busy || c->queued > 0)
 		return 0;
 	if (c->eof && !c->closing) {
 		/* The peer closed its side: answer what is complete, then go. */
@@ -610,6 +771,18 @@ client_try_close(struct client *c)
 		return 1;
 	}
 	return 0;
+}
+
+/* Issue 10: does the line of pos bytes at the head of in queue its reply (cmd_queues)? */
+static int
+client_next_queues(struct evbuffer *in, size_t pos)
+{
+	unsigned char	*p;
+	size_t		 n = pos < 16 ? pos : 16;
+
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return 0;
+	return cmd_queues((const char *)p, n);
 }
 
 /* A line of pos bytes before its LF: too long unless its content, less a final CR, fits. */
@@ -699,6 +872,16 @@ client_process(struct client *c)
 			evbuffer_drain(in, (size_t)eol.pos + eol_len);
 			continue;
 		}
+		/*
+		 * Issue 10: while replies are queued, only requests that
+		 * queue theirs too (USAGE) are read, so that a later request
+		 * sees what the queued ones committed; the rest wait.
+		 */
+		if (c->queued > 0 && (c->queued >= CONTROL_QUEUED_MAX ||
+		    !client_next_queues(in, (size_t)eol.pos))) {
+			c->qwait = 1;
+			break;
+		}
 		/* evbuffer_readln gives us the line; it is ours to free. */
 		line = evbuffer_readln(in, &inlen, EVBUFFER_EOL_LF);
 		if (line == NULL) {
@@ -756,7 +939,7 @@ client_arm_timer(struct client *c)
 		 * slot until its replies are out: a reader that stalls must go.
 		 */
 		want = md.cfg->idle_timeout > 0 ? TIMER_IDLE : TIMER_NONE;
-	else if (c->busy)
+	else if (c->busy || c->queued > 0)
 		want = TIMER_NONE;
 	else if (client_partial_line(c))
 		want = TIMER_REQUEST;
@@ -899,6 +1082,7 @@ client_free(struct client *c)
 	}
 	if (c->produce_free != NULL)
 		c->produce_free(c->produce_arg);
+	client_held_free(c);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
 	/* What it never read is no longer ours to hold. */
@@ -1027,6 +1211,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		control_refuse(fd, "ERR internal out of memory\n");
 		return;
 	}
+	TAILQ_INIT(&c->held);
 	c->fd = fd;
 	c->uid = cred.uid;
 	c->gid = cred.gid;

@@ -52,6 +52,20 @@ void	 client_reply_err(struct client *, const char *code, const char *fmt, ...)
  */
 void	 client_stream_send(struct client *, const struct buf *record);
 
+/*
+ * Issue 10 (USAGE's group commit): a handler that returns CMD_QUEUED
+ * keeps its place in the client's replies and fills it later with
+ * exactly one of these; meanwhile the client's next requests are read
+ * only while their verb queues too (cmd_queues), at most 64 of them,
+ * and replies of other requests wait behind the queued ones, so replies
+ * keep the order of the requests. Places are filled in the order they
+ * were queued.
+ */
+void	 client_reply_queued_ok(struct client *, int n, const struct buf *records);
+void	 client_reply_queued_err(struct client *, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int	 client_queued(const struct client *);	/* places not filled yet */
+
 /* Register a function called when the client goes away (to cancel its deferred work). */
 void	 client_on_close(struct client *, void (*fn)(void *), void *arg);
 

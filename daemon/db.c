@@ -749,7 +749,86 @@ static const char *const db_migrations[] = {
 	"  before TEXT NOT NULL,"
 	"  after TEXT NOT NULL,"
 	"  PRIMARY KEY (batch, model)"
-	") WITHOUT ROWID;",
+	") WITHOUT ROWID;"
+	/*
+	 * Also (issue 10 item 1, usage.c, reg_usage.c, db_usage.c): what
+	 * applications report they used (USAGE), its rollup per model, day
+	 * and key, and every model's prices with the interval each was in
+	 * force. Self-contained: it names only models and its own tables.
+	 *
+	 * model_prices is kept by triggers on models, so every path that
+	 * writes a price (a seed, a catalog refresh's set-based UPDATE,
+	 * SYNC, the sqlite3 shell) records it without touching the import
+	 * code: an insert opens an interval, a change of either price closes
+	 * the open one and opens the next, a delete closes it. until NULL is
+	 * the price in force now.
+	 */
+	"CREATE TABLE model_prices ("
+	"  model TEXT NOT NULL,"
+	"  since INTEGER NOT NULL,"
+	"  until INTEGER,"
+	"  prompt_price REAL,"
+	"  completion_price REAL"
+	");"
+	"CREATE INDEX model_prices_model ON model_prices(model, since);"
+	"INSERT INTO model_prices(model, since, prompt_price, completion_price)"
+	"  SELECT id, added_at, prompt_price, completion_price FROM models;"
+	"CREATE TRIGGER model_prices_insert AFTER INSERT ON models BEGIN"
+	"  UPDATE model_prices SET until = unixepoch()"
+	"    WHERE model = new.id AND until IS NULL;"
+	"  INSERT INTO model_prices(model, since, prompt_price, completion_price)"
+	"    VALUES (new.id, unixepoch(), new.prompt_price, new.completion_price);"
+	"END;"
+	"CREATE TRIGGER model_prices_update AFTER UPDATE OF prompt_price,"
+	"  completion_price ON models WHEN old.prompt_price IS NOT"
+	"  new.prompt_price OR old.completion_price IS NOT new.completion_price"
+	"  BEGIN"
+	"  UPDATE model_prices SET until = unixepoch()"
+	"    WHERE model = new.id AND until IS NULL;"
+	"  INSERT INTO model_prices(model, since, prompt_price, completion_price)"
+	"    VALUES (new.id, unixepoch(), new.prompt_price, new.completion_price);"
+	"END;"
+	"CREATE TRIGGER model_prices_delete AFTER DELETE ON models BEGIN"
+	"  UPDATE model_prices SET until = unixepoch()"
+	"    WHERE model = old.id AND until IS NULL;"
+	"END;"
+	/*
+	 * One row a report, with the cost computed when it was committed
+	 * (priced 0: a price was unknown, and that part cost nothing). key_id
+	 * 0 is "no key", as in resolve_counts; no foreign keys, so a report
+	 * outlives its model and its key.
+	 */
+	"CREATE TABLE usage ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  session TEXT,"
+	"  requests INTEGER NOT NULL CHECK (requests >= 1),"
+	"  prompt_tokens INTEGER NOT NULL CHECK (prompt_tokens >= 0),"
+	"  completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),"
+	"  cost REAL NOT NULL CHECK (cost >= 0),"
+	"  priced INTEGER NOT NULL CHECK (priced IN (0, 1))"
+	");"
+	"CREATE INDEX usage_at ON usage(at);"
+	/*
+	 * The rollup, written in the report's own transaction: SHOW's and
+	 * KEY SHOW's month and `usage` read these rows, never the reports
+	 * (day: unix days, at / 86400; last_at: the day's latest report).
+	 */
+	"CREATE TABLE usage_daily ("
+	"  model TEXT NOT NULL,"
+	"  day INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  requests INTEGER NOT NULL,"
+	"  prompt_tokens INTEGER NOT NULL,"
+	"  completion_tokens INTEGER NOT NULL,"
+	"  cost REAL NOT NULL,"
+	"  last_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (model, day, key_id)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX usage_daily_key ON usage_daily(key_id, day);"
+	"CREATE INDEX usage_daily_day ON usage_daily(day);",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

@@ -95,6 +95,15 @@ enum db_stmt_id {
 	DB_STMT_CAP_MODEL,	/* db_cap_model (issue 10): every SHOW asks */
 	DB_STMT_SEL_MARK,	/* db_sel_mark (issue 11) */
 	DB_STMT_BATCH_MODEL,	/* db_batch_model (issue 11) */
+	/* Issue 10 item 1: USAGE's group commit and the period's sums (db_usage.c). */
+	DB_STMT_USAGE_MODEL,
+	DB_STMT_USAGE_INSERT,
+	DB_STMT_USAGE_ROLLUP,
+	DB_STMT_USAGE_MODEL_PERIOD,
+	DB_STMT_USAGE_KEY_PERIOD,
+	DB_STMT_USAGE_SAVEPOINT,
+	DB_STMT_USAGE_RELEASE,
+	DB_STMT_USAGE_ROLLBACK_TO,
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

@@ -467,6 +467,15 @@ import_drain(evutil_socket_t fd, short what, void *unused)
 		case CMD_DEFERRED:
 			/* Queued again, or a handler that replies later: still busy. */
 			break;
+		case CMD_QUEUED:
+			/*
+			 * Issue 10: USAGE is a service verb, answered during an
+			 * import and never queued here; its report is committed
+			 * and its reply, having no place, dropped.
+			 */
+			client_reply_err(w->c, "internal", "a queued reply "
+			    "cannot wait for an import");
+			break;
 		case CMD_PRODUCE:
 			/* Only reads stream, and reads are never queued: refuse rather than guess. */
 			if (ctx.produce_free != NULL)

@@ -32,6 +32,7 @@
 #include "metrics.h"
 #include "reg_cursor.h"
 #include "resolve_batch.h"
+#include "usage.h"
 #include "registry.h"
 #include "seed.h"
 #include "uptime.h"
@@ -340,6 +341,7 @@ main(int argc, char *argv[])
 	resolve_batch_init();	/* issue 9: sessions and counts read back */
 	if (metrics_init() == -1)	/* issue 10: [metrics] listen */
 		fatalx("cannot serve the metrics on %s", md.cfg->metrics_listen);
+	usage_init();		/* issue 10: USAGE's group commit */
 	sd_notifyf(0, "READY=1\nSTATUS=Serving %lld models on %s",
 	    (long long)rc.models, control_path());
 
@@ -349,6 +351,7 @@ main(int argc, char *argv[])
 	metrics_shutdown();
 	import_shutdown();	/* first: its job reports to the seeder */
 	resolve_batch_shutdown();	/* the last batch, now that nothing holds the lock */
+	usage_shutdown();	/* issue 10: commit and answer the queued reports */
 	expiry_shutdown();
 	caps_shutdown();
 	uptime_shutdown();

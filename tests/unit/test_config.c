@@ -500,7 +500,7 @@ test_errors(void)
 
 	refused("[daemon]\nlog_level = info\n\n[sources]\nurl = x\n",
 	    "t.conf:4: unknown section [sources] (known sections: daemon, access, "
-	    "seed, catalog, zdr, uptime, alerts, defaults, resolve, metrics)",
+	    "seed, catalog, zdr, uptime, alerts, defaults, resolve, metrics, usage)",
 	    "unknown section, its keys not reported again");
 	refused("[alert]\n", "t.conf:1: unknown section [alert]", "[alert]");
 	refused("[ZDR]\n", "t.conf:1: unknown section [ZDR]: did you mean [zdr]?",

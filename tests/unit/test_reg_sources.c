@@ -661,9 +661,18 @@ test_catalog_diff(void)
 	is_int(catalog_apply(db, &s, NULL, 0, now + 30, &out, msg,
 	    sizeof(msg)), REG_OK, "diff: the changed catalog applies");
 	is_int(out.updated, 1, "diff: one synced model updated");
-	/* models(c/0) + catalog(c/0) + its audit row + the ETag back to "c1". */
-	is_int(sqlite3_total_changes(db) - before, 4,
-	    "diff: a model row, a catalog row, an audit row, the state row");
+	/*
+	 * models(c/0) + catalog(c/0) + its audit row + the ETag back to "c1";
+	 * issue 10: + model_prices' trigger closing c/0's old price and
+	 * opening the new one.
+	 */
+	is_int(sqlite3_total_changes(db) - before, 6,
+	    "diff: a model row, a catalog row, an audit row, the state row, "
+	    "two price-history rows");
+	is_int(qint(db, "SELECT count(*) FROM model_prices WHERE model = 'c/0'"),
+	    2, "diff: the set-based UPDATE recorded c/0's price history");
+	is_int(qint(db, "SELECT count(*) FROM model_prices WHERE model = 'c/1'"),
+	    1, "diff: c/1's unchanged price keeps one interval");
 	is_int(qint(db, "SELECT count(*) FROM audit") - audit, 1,
 	    "diff: one audit row");
 	is_int(qint(db, "SELECT count(*) FROM audit WHERE action ="

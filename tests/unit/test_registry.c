@@ -285,6 +285,8 @@ test_schema(sqlite3 *db)
 	    "model_keys,model_org_aliases,model_org_aliases_alias_conflict,"
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
 	    "model_org_aliases_row,"
+	    "model_prices,model_prices_delete,model_prices_insert,"
+	    "model_prices_model,model_prices_update,"
 	    "model_search_delete,model_search_insert,"
 	    "model_search_update,model_settings,model_tags,model_tags_tag,"
 	    "model_view,models,"
@@ -298,7 +300,8 @@ test_schema(sqlite3 *db)
 	    "models_sort_provider_desc,models_sort_status,"
 	    "models_sort_status_desc,resolve_counts,resolve_counts_key,"
 	    "sessions,sessions_renewed,state,"
-	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,zdr_slugs",
+	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,"
+	    "usage,usage_at,usage_daily,usage_daily_day,usage_daily_key,zdr_slugs",
 	    "tables, views, indexes and triggers of schema v7");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");

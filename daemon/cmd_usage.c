@@ -1,0 +1,202 @@
+/* cmd_usage.c: USAGE (issue 10 item 1): one report of what an application used, queued for the group commit and answered after it; SPEND: the usage summaries behind `modelregctl usage`. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "keysecret.h"
+#include "log.h"
+#include "proto.h"
+#include "reg_usage.h"
+#include "registry.h"
+#include "sessions.h"
+#include "usage.h"
+
+#define SPEND_LIMIT_DEFAULT	1000
+
+int
+cmd_queues(const char *line, size_t len)
+{
+	/* "USAGE" and a blank: the one verb whose reply is queued. */
+	return len >= 6 && strncasecmp(line, "USAGE", 5) == 0 &&
+	    (line[5] == ' ' || line[5] == '\t');
+}
+
+/* A count from 0 (or 1) to max, digits only: 0 set, -1 with ctx's ERR usage set. */
+static int
+usage_count(struct cmd_ctx *ctx, const char *key, int64_t min, int64_t max,
+    int64_t *n)
+{
+	const char	*v = proto_opt(ctx->req, key);
+	char		*end = NULL;
+	long long	 l = -1;
+
+	if (v == NULL) {
+		cmd_err(ctx, "usage", "USAGE needs %s=N", key);
+		return -1;
+	}
+	if (v[0] >= '0' && v[0] <= '9' && strlen(v) <= 10)
+		l = strtoll(v, &end, 10);
+	if (l < min || l > max || end == NULL || *end != '\0') {
+		cmd_err(ctx, "usage", "bad %s \"%.32s\": expected a whole "
+		    "number from %lld to %lld", key, v, (long long)min,
+		    (long long)max);
+		return -1;
+	}
+	*n = l;
+	return 0;
+}
+
+enum cmd_ret
+cmd_usage(struct cmd_ctx *ctx)
+{
+	const struct proto_req	*req = ctx->req;
+	struct usage_report	 r;
+	const char		*v;
+	enum cmd_ret		 ret;
+
+	memset(&r, 0, sizeof(r));
+	if (strlen(req->argv[1]) >= sizeof(r.model))
+		return cmd_err(ctx, "usage", "a model name is at most %zu "
+		    "bytes", sizeof(r.model) - 1);
+	snprintf(r.model, sizeof(r.model), "%s", req->argv[1]);
+	if (usage_count(ctx, "prompt_tokens", 0, USAGE_TOKENS_MAX,
+	    &r.prompt_tokens) == -1 ||
+	    usage_count(ctx, "completion_tokens", 0, USAGE_TOKENS_MAX,
+	    &r.completion_tokens) == -1)
+		return CMD_ERR;
+	r.requests = 1;
+	if (proto_opt(req, "requests") != NULL && usage_count(ctx, "requests",
+	    1, USAGE_REQUESTS_MAX, &r.requests) == -1)
+		return CMD_ERR;
+	if ((v = proto_opt(req, "session")) != NULL) {
+		if (!sessions_id_valid(v))
+			return cmd_err(ctx, "usage", "bad session id: 1 to %d "
+			    "letters, digits, \".\", \"_\", \"-\" or \":\"",
+			    SESSION_ID_MAX);
+		r.has_session = 1;
+		snprintf(r.session, sizeof(r.session), "%s", v);
+	}
+	if ((v = proto_opt(req, "key")) != NULL) {
+		/* Never echoed, never kept: only its digest waits for the commit. */
+		if (!keysecret_valid(v))
+			return cmd_err(ctx, "denied", "key= is not an API key "
+			    "(mr_ and 43 base64url characters)");
+		if (keysecret_hash(v, r.key_hash) == -1)
+			return cmd_err(ctx, "internal", "cannot hash the key");
+		r.has_key = 1;
+	}
+	/* The OK comes after the commit: usage.c answers in the client's order. */
+	ret = usage_queue(ctx->client, &r) == 0 ? CMD_QUEUED :
+	    cmd_err(ctx, "internal", "out of memory");
+	keysecret_wipe(r.key_hash, sizeof(r.key_hash));
+	return ret;
+}
+
+static int
+spend_row(const char *group, const struct usage_totals *t, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+	const char	*by = proto_opt(ctx->req, "by");
+	struct buf	*b = ctx->out;
+
+	if (lf_str(b, by == NULL ? "model" : by, group[0] != '\0' ? group :
+	    NULL) == -1 ||
+	    lf_int(b, "requests", t->requests) == -1 ||
+	    lf_int(b, "prompt_tokens", t->prompt_tokens) == -1 ||
+	    lf_int(b, "completion_tokens", t->completion_tokens) == -1 ||
+	    lf_num(b, "cost_usd", t->cost) == -1 || lf_end(b) == -1)
+		return -1;
+	ctx->n++;
+	return 0;
+}
+
+static int
+unused_row(const char *id, int64_t added_at, int64_t last_used, void *arg)
+{
+	struct cmd_ctx	*ctx = arg;
+	struct buf	*b = ctx->out;
+
+	if (lf_str(b, "model", id) == -1 ||
+	    lf_time(b, "added_at", added_at) == -1 ||
+	    lf_time(b, "last_used_at", last_used) == -1 || lf_end(b) == -1)
+		return -1;
+	ctx->n++;
+	return 0;
+}
+
+/* since=/unused= as a time: 0 set, -1 with ctx set. */
+static int
+spend_since(struct cmd_ctx *ctx, const char *key, int64_t now, int64_t *at)
+{
+	const char	*v = proto_opt(ctx->req, key);
+	long		 d;
+
+	if (v == NULL)
+		return 0;
+	if ((d = cfg_parse_duration(v)) < 1) {
+		cmd_err(ctx, "usage", "bad %s \"%.64s\": expected a duration "
+		    "like 90s, 15m, 1h or 90d", key, v);
+		return -1;
+	}
+	*at = now - d > 1 ? now - d : 1;
+	return 0;
+}
+
+enum cmd_ret
+cmd_spend(struct cmd_ctx *ctx)
+{
+	const struct proto_req	*req = ctx->req;
+	struct usage_query	 q;
+	const char		*by;
+	int64_t			 unused = 0;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
+
+	memset(&q, 0, sizeof(q));
+	q.now = (int64_t)time(NULL);
+	q.limit = SPEND_LIMIT_DEFAULT;
+	if (cmd_opt_count(ctx, "limit", USAGE_SUMMARY_MAX, &q.limit) == -1 ||
+	    spend_since(ctx, "since", q.now, &q.since) == -1 ||
+	    spend_since(ctx, "unused", q.now, &unused) == -1)
+		return CMD_ERR;
+	if (unused != 0) {
+		if (proto_opt(req, "by") != NULL || q.since != 0 ||
+		    proto_opt(req, "model") != NULL ||
+		    proto_opt(req, "key") != NULL)
+			return cmd_err(ctx, "usage", "unused= takes only "
+			    "limit=");
+		rc = reg_usage_unused(md.db, unused, q.limit, unused_row, ctx,
+		    msg, sizeof(msg));
+	} else {
+		by = proto_opt(req, "by");
+		if (by == NULL || strcmp(by, "model") == 0)
+			q.by = USAGE_BY_MODEL;
+		else if (strcmp(by, "key") == 0)
+			q.by = USAGE_BY_KEY;
+		else if (strcmp(by, "day") == 0)
+			q.by = USAGE_BY_DAY;
+		else
+			return cmd_err(ctx, "usage", "bad by \"%.32s\": "
+			    "expected model, key or day", by);
+		q.model = proto_opt(req, "model");
+		q.key = proto_opt(req, "key");
+		rc = reg_usage_summary(md.db, &q, spend_row, ctx, msg,
+		    sizeof(msg));
+	}
+	switch (rc) {
+	case REG_OK:
+		return CMD_OK;
+	case REG_NOTFOUND:
+		return cmd_err(ctx, "notfound", "%s", msg);
+	default:
+		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
+		    "database error");
+	}
+}

@@ -1,0 +1,312 @@
+/* usage.c: USAGE's group commit in the daemon (issue 10 item 1): the reports of one turn of the loop queue, one zero timer commits them in one transaction (after an import, never during one), then each is answered; and the period's fields of SHOW and KEY SHOW. */
+#include <sys/time.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "import.h"
+#include "keysecret.h"
+#include "log.h"
+#include "proto.h"
+#include "reg_usage.h"
+#include "usage.h"
+
+#define USAGE_GROUP_MAX		4096	/* reports in one transaction; the rest go in the next */
+#define USAGE_BUSY_RETRY_MS	10	/* another writer (the sqlite3 shell) holds the lock */
+#define USAGE_BUSY_TRIES	500	/* ... for about 5 s, then the reports are refused */
+
+struct pending {
+	struct client		*c;	/* NULL: gone; still committed, not answered */
+	struct usage_report	 r;
+};
+
+static struct pending	*q;		/* in arrival order */
+static size_t		 qlen, qcap;
+static struct usage_result *res;
+static struct event	*ev_commit;
+static int		 after_import;	/* import_after holds usage_after */
+static int		 busy_tries;
+static uint64_t		 n_committed, n_refused, n_groups;
+
+static void	usage_commit(void);
+
+/* A client that goes with reports queued: they are committed, not answered. */
+static void
+usage_client_gone(void *arg)
+{
+	struct client	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < qlen; i++)
+		if (q[i].c == c)
+			q[i].c = NULL;
+}
+
+static void
+commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	usage_commit();
+}
+
+static void
+usage_arm(long ms)
+{
+	struct timeval	 tv = { 0, ms * 1000 };
+
+	if (ev_commit != NULL && !evtimer_pending(ev_commit, NULL))
+		evtimer_add(ev_commit, &tv);
+}
+
+static void
+usage_after(void *arg, int cancelled)
+{
+	(void)arg;
+	after_import = 0;
+	if (!cancelled)
+		usage_commit();
+}
+
+int
+usage_queue(struct client *c, const struct usage_report *r)
+{
+	struct pending	*nq;
+	size_t		 ncap;
+
+	if (qlen == qcap) {
+		ncap = qcap > 0 ? qcap * 2 : 256;
+		if ((nq = realloc(q, ncap * sizeof(*q))) == NULL)
+			return -1;
+		q = nq;
+		qcap = ncap;
+	}
+	/* The first of this client's queued replies: learn of its close. */
+	if (client_queued(c) == 0)
+		client_on_close(c, usage_client_gone, c);
+	q[qlen].c = c;
+	q[qlen].r = *r;
+	qlen++;
+	/*
+	 * A zero timer, not event_active: it runs after the loop has polled
+	 * again, so every connection ready in this turn has queued its
+	 * reports first, and they share the commit.
+	 */
+	usage_arm(0);
+	return 0;
+}
+
+static void
+usage_answer(struct client *c, const struct usage_report *r,
+    const struct usage_result *o)
+{
+	struct buf	 b = { 0 };
+
+	switch (o->rc) {
+	case USAGE_OK:
+		if (lf_int(&b, "id", o->id) == -1 ||
+		    lf_str(&b, "model", o->model) == -1 ||
+		    lf_str(&b, "key_name", o->key_name[0] != '\0' ?
+		    o->key_name : NULL) == -1 ||
+		    lf_str(&b, "session", r->has_session ? r->session : NULL) ==
+		    -1 ||
+		    lf_int(&b, "requests", r->requests) == -1 ||
+		    lf_int(&b, "prompt_tokens", r->prompt_tokens) == -1 ||
+		    lf_int(&b, "completion_tokens", r->completion_tokens) == -1 ||
+		    lf_num(&b, "cost_usd", o->cost) == -1 ||
+		    lf_bool(&b, "priced", o->priced) == -1 || lf_end(&b) == -1)
+			client_reply_queued_err(c, "internal", "out of memory "
+			    "(the report was stored)");
+		else
+			client_reply_queued_ok(c, 1, &b);
+		break;
+	case USAGE_NOTFOUND:
+		client_reply_queued_err(c, "notfound", "%s", o->msg);
+		break;
+	case USAGE_DENIED:
+		client_reply_queued_err(c, "denied", "%s", o->msg);
+		break;
+	case USAGE_SUSPICIOUS:
+		client_reply_queued_err(c, "suspicious", "%s", o->msg);
+		break;
+	case USAGE_LIMIT:
+		client_reply_queued_err(c, "limit", "%s", o->msg);
+		break;
+	default:
+		client_reply_queued_err(c, "internal", "%s", o->msg);
+		break;
+	}
+	buf_free(&b);
+	if (client_queued(c) == 0)
+		client_on_close(c, NULL, NULL);
+}
+
+/* Answer the first n queued reports with res[0..n) and drop them. */
+static void
+usage_drop(size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (res[i].rc == USAGE_OK)
+			n_committed++;
+		else
+			n_refused++;
+		if (q[i].c != NULL)
+			usage_answer(q[i].c, &q[i].r, &res[i]);
+		keysecret_wipe(q[i].r.key_hash, sizeof(q[i].r.key_hash));
+	}
+	memmove(q, q + n, (qlen - n) * sizeof(*q));
+	qlen -= n;
+}
+
+static void
+usage_commit(void)
+{
+	struct usage_result	*nr;
+	size_t			 n, i;
+	int			 r, changed;
+
+	if (qlen == 0)
+		return;
+	/* The worker holds the write lock: wait behind it, as every loop write does. */
+	if (import_busy()) {
+		if (!after_import && import_after("USAGE's reports",
+		    usage_after, NULL) == 0)
+			after_import = 1;
+		else if (!after_import)
+			usage_arm(USAGE_BUSY_RETRY_MS);
+		return;
+	}
+	n = qlen < USAGE_GROUP_MAX ? qlen : USAGE_GROUP_MAX;
+	if ((nr = realloc(res, n * sizeof(*res))) == NULL) {
+		usage_arm(USAGE_BUSY_RETRY_MS);
+		return;
+	}
+	res = nr;
+	{
+		struct usage_report *in = malloc(n * sizeof(*in));
+
+		if (in == NULL) {
+			usage_arm(USAGE_BUSY_RETRY_MS);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			in[i] = q[i].r;
+		r = reg_usage_commit(md.db, in, res, n, (int64_t)time(NULL),
+		    (double)md.cfg->usage_max_report_cost, &changed);
+		keysecret_wipe(in, n * sizeof(*in));
+		free(in);
+	}
+	if (r == 1 && ++busy_tries < USAGE_BUSY_TRIES) {
+		usage_arm(USAGE_BUSY_RETRY_MS);
+		return;
+	}
+	if (r == 1) {
+		for (i = 0; i < n; i++) {
+			res[i].rc = USAGE_INTERNAL;
+			snprintf(res[i].msg, sizeof(res[i].msg), "the database "
+			    "is locked by another writer: the report was not "
+			    "stored");
+		}
+		log_warnx("USAGE: the database stayed locked; %zu reports "
+		    "refused", n);
+	} else if (r == -1)
+		log_warnx("USAGE: a group of %zu reports could not be "
+		    "committed; they were refused", n);
+	else
+		n_groups++;
+	busy_tries = 0;
+	usage_drop(n);
+	if (qlen > 0)
+		usage_arm(0);
+}
+
+void
+usage_init(void)
+{
+	if ((ev_commit = evtimer_new(md.base, commit_cb, NULL)) == NULL)
+		fatalx("cannot make USAGE's commit timer");
+}
+
+void
+usage_shutdown(void)
+{
+	if (ev_commit != NULL) {
+		event_free(ev_commit);
+		ev_commit = NULL;
+	}
+	/* The import worker is stopped: what is queued is committed now. */
+	while (qlen > 0) {
+		size_t before = qlen;
+
+		usage_commit();
+		if (qlen == before)
+			break;
+	}
+	free(q);
+	free(res);
+	q = NULL;
+	res = NULL;
+	qlen = qcap = 0;
+}
+
+int
+usage_model_append(struct buf *b, const char *model)
+{
+	struct usage_totals	 t;
+	char			 month[16];
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (reg_usage_model_period(md.db, model, usage_month_start_day(now),
+	    &t) == -1)
+		memset(&t, 0, sizeof(t));
+	if (b->len > 0 && b->data[b->len - 1] == '\n')
+		b->len--;
+	usage_month_name(now, month, sizeof(month));
+	if (lf_str(b, "usage_period", month) == -1 ||
+	    lf_int(b, "usage_requests", t.requests) == -1 ||
+	    lf_int(b, "usage_prompt_tokens", t.prompt_tokens) == -1 ||
+	    lf_int(b, "usage_completion_tokens", t.completion_tokens) == -1 ||
+	    lf_num(b, "usage_cost_usd", t.cost) == -1 || lf_end(b) == -1)
+		return -1;
+	return 0;
+}
+
+int
+usage_key_fields(struct buf *b, int64_t key)
+{
+	struct usage_totals	 t;
+	char			 month[16];
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (reg_usage_key_period(md.db, key, usage_month_start_day(now),
+	    &t) == -1)
+		memset(&t, 0, sizeof(t));
+	usage_month_name(now, month, sizeof(month));
+	if (lf_str(b, "usage_period", month) == -1 ||
+	    lf_int(b, "usage_requests", t.requests) == -1 ||
+	    lf_int(b, "usage_prompt_tokens", t.prompt_tokens) == -1 ||
+	    lf_int(b, "usage_completion_tokens", t.completion_tokens) == -1 ||
+	    lf_num(b, "usage_cost_usd", t.cost) == -1)
+		return -1;
+	return 0;
+}
+
+int
+usage_status(struct buf *b)
+{
+	if (lf_int(b, "usage_reports", (int64_t)n_committed) == -1 ||
+	    lf_int(b, "usage_refused", (int64_t)n_refused) == -1 ||
+	    lf_int(b, "usage_groups", (int64_t)n_groups) == -1)
+		return -1;
+	return 0;
+}
