@@ -396,9 +396,10 @@ cap_roll(sqlite3 *db, struct reg_cap *c, int64_t now, const struct actor *a,
 int
 reg_caps_charge(sqlite3 *db, const char *model_id,
     const char *key_name_or_NULL, double cost_usd, int64_t now, char *msg,
-    size_t msglen)
+    size_t msglen, int *changed)
 {
 	struct reg_cap	 kc, mc;
+	int		 was;
 	struct actor	 a;
 	char		 amt[32], end[32];
 	int		 hk = 0, hm = 0, r;
@@ -429,18 +430,29 @@ reg_caps_charge(sqlite3 *db, const char *model_id,
 		if ((hm = r == 0) && cap_roll(db, &mc, now, &a, NULL, NULL) == -1)
 			return -1;
 	}
+	if (changed != NULL)
+		*changed = 0;
 	if (cost_usd > 0) {
 		if (hk) {
 			kc.spent += cost_usd;
+			was = kc.warned | kc.exceeded << 1;
 			if (cap_settle(db, &kc, now, &a, NULL) == -1 ||
 			    db_cap_save(db, &kc) == -1)
 				return -1;
+			/* Events raised, or a key limited: RESOLVE's cached key must go. */
+			if (changed != NULL && (kc.warned | kc.exceeded << 1) != was)
+				*changed = 1;
 		}
 		if (hm) {
 			mc.spent += cost_usd;
+			was = mc.warned | mc.exceeded << 1 | mc.tripped << 2;
 			if (cap_settle(db, &mc, now, &a, NULL) == -1 ||
 			    db_cap_save(db, &mc) == -1)
 				return -1;
+			/* Events raised, or the model deactivated (the default moved). */
+			if (changed != NULL && (mc.warned | mc.exceeded << 1 |
+			    mc.tripped << 2) != was)
+				*changed = 1;
 		}
 	}
 	reg_msg(msg, msglen, "charged");

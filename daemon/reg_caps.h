@@ -119,12 +119,16 @@ int	 reg_cap_of(sqlite3 *, const char *model, const char *key, int64_t now,
  * key without a cap costs one indexed read each. Returns 0 charged,
  * REG_CAPS_LIMIT refused, REG_CAPS_BAD a cost that is negative or not a
  * number (refused, msg set), -1 a database error (the caller rolls back).
+ * *changed (may be NULL) is set when the charge raised an event
+ * (warned, exceeded, deactivated a model, limited a key): the caller's
+ * commit must then move the write generation, so that SHOW's and
+ * RESOLVE's caches forget the old state, and tell the event watchers.
  */
 #define REG_CAPS_LIMIT	1
 #define REG_CAPS_BAD	2
 int	 reg_caps_charge(sqlite3 *db, const char *model_id,
 	    const char *key_name_or_NULL, double cost_usd, int64_t now,
-	    char *msg, size_t msglen);
+	    char *msg, size_t msglen, int *changed);
 
 /*
  * The period tick (caps.c's timer, and at start): every cap whose period

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "reg_int.h"
 #include "reg_keys.h"
+#include "reg_caps.h"
 #include "reg_usage.h"
 
 #define DAY	86400
@@ -175,15 +176,26 @@ usage_one(sqlite3 *db, struct key_memos *km, const struct usage_report *r,
 		    "charged; check %s's prices and the token counts",
 		    o->cost, max_cost, m.id);
 	/*
-	 * caps: the lead adds, after the merge, exactly here (the cost is
-	 * known, nothing is stored yet):
-	 *	if (reg_caps_charge(db, m.id, r->has_key ? k.name : NULL,
-	 *	    o->cost, now, o->msg, sizeof(o->msg)) != 0)
-	 *		return judged(o, USAGE_LIMIT, "%s", o->msg);
-	 * (ERR limit for this report only: the SAVEPOINT undoes whatever
-	 * the charge wrote, the others go on.) A charge that deactivates a
-	 * model sets o->models_changed = 1.
+	 * Issue 10 item 2: the check and the spend in this report's own
+	 * SAVEPOINT, so concurrent reports cannot overshoot a key's cap by
+	 * more than one, and a refusal (ERR limit) undoes whatever the
+	 * charge wrote while the others go on. A charge that deactivated a
+	 * model or limited a key makes the group's commit move the write
+	 * generation.
 	 */
+	switch (reg_caps_charge(db, m.id, r->has_key ? k.name : NULL,
+	    o->cost, now, why, sizeof(why), &x)) {
+	case 0:
+		if (x)
+			o->models_changed = 1;
+		break;
+	case REG_CAPS_LIMIT:
+		return judged(o, USAGE_LIMIT, "%s", why);
+	case REG_CAPS_BAD:
+		return judged(o, USAGE_SUSPICIOUS, "%s", why);
+	default:
+		return judged(o, USAGE_INTERNAL, "database error");
+	}
 	if (db_usage_insert(db, now, m.id, key, r, o->cost, o->priced,
 	    &o->id) == -1 ||
 	    db_usage_rollup(db, now, m.id, key, r, o->cost) == -1)

@@ -8,9 +8,11 @@
 
 #include <event2/event.h>
 
+#include "caps.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "events.h"
 #include "import.h"
 #include "keysecret.h"
 #include "log.h"
@@ -222,8 +224,14 @@ usage_commit(void)
 	} else if (r == -1)
 		log_warnx("USAGE: a group of %zu reports could not be "
 		    "committed; they were refused", n);
-	else
+	else {
 		n_groups++;
+		/* Issue 10 item 2: a cap's events, and a reset that is due sooner. */
+		if (changed) {
+			events_notify();
+			caps_check_soon();
+		}
+	}
 	busy_tries = 0;
 	usage_drop(n);
 	if (qlen > 0)

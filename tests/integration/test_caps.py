@@ -1,4 +1,4 @@
-# test_caps.py: spending caps (issue 10 item 2) through the real daemon and modelregctl: cap set, list, show and remove for models and keys, the cap fields of show and key show, validation, roles, RESOLVE's ERR limit for a key whose cap is spent, and the reset at start of periods that ended while the daemon was down (a model its cap deactivated comes back, one a person deactivated does not). The spend is written into the database while the daemon is stopped: USAGE, which charges caps, is another item of the issue.
+# test_caps.py: spending caps (issue 10 item 2) through the real daemon and modelregctl: cap set, list, show and remove for models and keys, the cap fields of show and key show, validation, roles, RESOLVE's ERR limit for a key whose cap is spent, and the reset at start of periods that ended while the daemon was down (a model its cap deactivated comes back, one a person deactivated does not). The spend is written into the database while the daemon is stopped here; test_caps_usage.py charges caps with USAGE.
 import calendar
 import os
 import sqlite3

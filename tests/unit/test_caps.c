@@ -119,7 +119,7 @@ charge(sqlite3 *db, const char *model, const char *key, double cost,
 
 	if (db_begin(db) == -1)
 		return -9;
-	r = reg_caps_charge(db, model, key, cost, now, msg, len);
+	r = reg_caps_charge(db, model, key, cost, now, msg, len, NULL);
 	if (r == -1) {
 		db_rollback(db);
 		return r;
@@ -366,7 +366,7 @@ test_model_cap(void)
 		    REG_OK, "cap b at 5 USD a day, no warning");
 		db_begin(db);
 		is_int(reg_caps_charge(db, "b", NULL, 4.5, NOW + 1, msg,
-		    sizeof(msg)), 0, "charged inside a transaction");
+		    sizeof(msg), NULL), 0, "charged inside a transaction");
 		db_rollback(db);
 		ok(before == -1 && spent_of(db, "b", NULL) == 0,
 		    "rolled back by the caller: nothing spent");
@@ -408,9 +408,9 @@ test_model_cap(void)
 		is_str(status_of(db, "b", t, sizeof(t)), "active/auto/-",
 		    "and deactivates nothing");
 	}
-	ok(reg_caps_charge(db, "b", NULL, -1, NOW, msg, sizeof(msg)) ==
+	ok(reg_caps_charge(db, "b", NULL, -1, NOW, msg, sizeof(msg), NULL) ==
 	    REG_CAPS_BAD, "a negative cost is refused");
-	ok(reg_caps_charge(db, "b", NULL, NAN, NOW, msg, sizeof(msg)) ==
+	ok(reg_caps_charge(db, "b", NULL, NAN, NOW, msg, sizeof(msg), NULL) ==
 	    REG_CAPS_BAD, "NaN is refused");
 	close_db(db);
 }
