@@ -104,6 +104,7 @@ enum db_stmt_id {
 	DB_STMT_USAGE_SAVEPOINT,
 	DB_STMT_USAGE_RELEASE,
 	DB_STMT_USAGE_ROLLBACK_TO,
+	DB_STMT_METRICS_USAGE,	/* db_metrics_usage (issue 10): once per shown model a scrape */
 	DB_STMT_MAX
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);

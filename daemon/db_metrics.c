@@ -90,3 +90,26 @@ db_metrics_models(sqlite3 *db, int max,
 	sqlite3_finalize(st);
 	return n;
 }
+
+int
+db_metrics_usage(sqlite3 *db, const char *model, int64_t *prompt,
+    int64_t *completion, double *cost)
+{
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	if ((st = db_stmt(db, DB_STMT_METRICS_USAGE, "SELECT"
+	    " total(prompt_tokens), total(completion_tokens), total(cost)"
+	    " FROM usage_daily WHERE model = ?1")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*prompt = (int64_t)sqlite3_column_double(st, 0);
+		*completion = (int64_t)sqlite3_column_double(st, 1);
+		*cost = sqlite3_column_double(st, 2);
+		rc = 0;
+	} else
+		db_logerr(db, "sum a model's usage for metrics");
+	db_stmt_done(db, st);
+	return rc;
+}

@@ -26,4 +26,11 @@ struct db_metrics_model {
 int	 db_metrics_models(sqlite3 *, int max,
 	    int (*cb)(const struct db_metrics_model *, void *), void *arg);
 
+/*
+ * Issue 10: a model's usage over all time (the rollup usage_daily, one
+ * range of its primary key: the model's days and keys). 0 or -1.
+ */
+int	 db_metrics_usage(sqlite3 *, const char *model, int64_t *prompt,
+	    int64_t *completion, double *cost);
+
 #endif

@@ -142,6 +142,40 @@ usage_sums(sqlite3 *db, sqlite3_stmt *st, struct usage_totals *t)
 	" coalesce(sum(completion_tokens), 0), coalesce(sum(cost), 0.0)"
 
 int
+db_usage_models_since(sqlite3 *db, int64_t day,
+    int (*cb)(const char *, const struct usage_totals *, void *), void *arg)
+{
+	struct usage_totals	 t;
+	sqlite3_stmt		*st = NULL;
+	const char		*m;
+	int			 rc;
+
+	/* At start and at a month's turn only: prepared here, not cached. */
+	if (sqlite3_prepare_v2(db, "SELECT model, " SUMS " FROM usage_daily"
+	    " WHERE day >= ?1 GROUP BY model", -1, &st, NULL) != SQLITE_OK) {
+		db_logerr(db, "prepare the month's usage");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, day);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((m = (const char *)sqlite3_column_text(st, 0)) == NULL)
+			continue;
+		t.requests = sqlite3_column_int64(st, 1);
+		t.prompt_tokens = sqlite3_column_int64(st, 2);
+		t.completion_tokens = sqlite3_column_int64(st, 3);
+		t.cost = sqlite3_column_double(st, 4);
+		if (cb(m, &t, arg) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		db_logerr(db, "read the month's usage");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 db_usage_model_period(sqlite3 *db, const char *id, int64_t day,
     struct usage_totals *t)
 {

@@ -24,6 +24,10 @@ int	 db_usage_rollup(sqlite3 *, int64_t at, const char *model, int64_t key,
 	    const struct usage_report *, double cost);
 
 /* Sums of the rollup since unix day `day`: 0 or -1. */
+/* Every model's totals since the unix day `day`, one row a model: cb for each (-1 stops). 0 or -1. */
+int	 db_usage_models_since(sqlite3 *, int64_t day,
+	    int (*cb)(const char *model, const struct usage_totals *, void *),
+	    void *arg);
 int	 db_usage_model_period(sqlite3 *, const char *id, int64_t day,
 	    struct usage_totals *);
 int	 db_usage_key_period(sqlite3 *, int64_t key, int64_t day,

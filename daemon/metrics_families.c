@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "metrics.h"
 #include "rcounts.h"
+#include "reg_caps.h"
 #include "reg_metrics.h"
 #include "resolve_batch.h"
 #include "source.h"
@@ -250,6 +251,75 @@ fam_resolve(struct buf *b, const struct mfamily *f, struct mscrape *s)
 	return 0;
 }
 
+/*
+ * Issue 10: usage over all time of the models the per-model families
+ * show (active, the first max_models by id): one range of the rollup's
+ * primary key each, so a scrape costs max_models seeks whatever the
+ * number of reports. f->which: 0 tokens (by type), 1 cost.
+ */
+static int
+fam_usage(struct buf *b, const struct mfamily *f, struct mscrape *s)
+{
+	const char	*l[4];
+	int64_t		 pt, ct;
+	double		 cost;
+	int		 i;
+
+	if (mscrape_models(s) == -1)
+		return -1;
+	for (i = 0; i < s->nm; i++) {
+		if (reg_metrics_usage(md.db, s->m[i].id, &pt, &ct, &cost) !=
+		    REG_OK)
+			return -1;
+		l[0] = "model";
+		l[1] = s->m[i].id;
+		if (f->which == 1) {
+			if (metrics_sample(b, f->name, cost, 1, l) == -1)
+				return -1;
+			continue;
+		}
+		l[2] = "type";
+		l[3] = "prompt";
+		if (metrics_sample(b, f->name, (double)pt, 2, l) == -1)
+			return -1;
+		l[3] = "completion";
+		if (metrics_sample(b, f->name, (double)ct, 2, l) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Issue 10: what each cap has left in its current period (caps are few: an admin sets each). */
+struct mcap {
+	struct buf		*b;
+	const struct mfamily	*f;
+};
+
+static int
+cap_cb(const struct reg_cap *c, void *arg)
+{
+	struct mcap	*w = arg;
+	const char	*l[4];
+	double		 left = c->amount - c->spent;
+
+	l[0] = "target";
+	l[1] = c->key_id != 0 ? "key" : "model";
+	l[2] = "name";
+	l[3] = c->key_id != 0 ? c->key : c->model;
+	return metrics_sample(w->b, w->f->name, left > 0 ? left : 0, 2, l);
+}
+
+static int
+fam_caps(struct buf *b, const struct mfamily *f, struct mscrape *s)
+{
+	struct mcap	 w = { b, f };
+	char		 msg[256];
+
+	(void)s;
+	return reg_cap_list(md.db, 0, cap_cb, &w, msg, sizeof(msg)) == REG_OK ?
+	    0 : -1;
+}
+
 static int
 fam_clients(struct buf *b, const struct mfamily *f, struct mscrape *s)
 {
@@ -300,6 +370,15 @@ static const struct mfamily families[] = {
 	    "Connections to the control socket.", fam_clients, 0 },
 	{ "modelreg_events_total", "counter",
 	    "Events committed since the daemon started, by kind.", fam_events, 0 },
+	{ "modelreg_usage_tokens_total", "counter",
+	    "Tokens reported by USAGE for an active model over all time, by "
+	    "type (prompt, completion).", fam_usage, 0 },
+	{ "modelreg_usage_cost_usd_total", "counter",
+	    "Cost in USD of the USAGE reports of an active model over all "
+	    "time.", fam_usage, 1 },
+	{ "modelreg_cap_remaining_usd", "gauge",
+	    "What a spending cap has left in its current period, in USD (0 "
+	    "once spent), by target (model or key) and name.", fam_caps, 0 },
 };
 
 int

@@ -16,3 +16,11 @@ reg_metrics_models(sqlite3 *db, int max,
 		return REG_INTERNAL;
 	return REG_OK;
 }
+
+enum reg_rc
+reg_metrics_usage(sqlite3 *db, const char *model, int64_t *prompt,
+    int64_t *completion, double *cost)
+{
+	return db_metrics_usage(db, model, prompt, completion, cost) == -1 ?
+	    REG_INTERNAL : REG_OK;
+}

@@ -15,4 +15,8 @@ enum reg_rc reg_metrics_models(sqlite3 *, int max,
 	    int (*cb)(const struct db_metrics_model *, void *), void *arg,
 	    int *n);
 
+/* Issue 10: a model's usage over all time (tokens and USD). */
+enum reg_rc reg_metrics_usage(sqlite3 *, const char *model, int64_t *prompt,
+	    int64_t *completion, double *cost);
+
 #endif

@@ -259,6 +259,13 @@ failed:
 }
 
 int
+reg_usage_models_since(sqlite3 *db, int64_t day,
+    int (*cb)(const char *, const struct usage_totals *, void *), void *arg)
+{
+	return db_usage_models_since(db, day, cb, arg);
+}
+
+int
 reg_usage_model_period(sqlite3 *db, const char *id, int64_t day,
     struct usage_totals *t)
 {

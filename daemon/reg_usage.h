@@ -86,6 +86,10 @@ struct usage_totals {
 	double	 cost;
 };
 /* A model's or a key's totals since the unix day `day` (rollup seeks only): 0 or -1. */
+/* Every model's totals since the unix day `day` (at start, and at a month's turn). 0 or -1. */
+int	 reg_usage_models_since(sqlite3 *, int64_t day,
+	    int (*cb)(const char *model, const struct usage_totals *, void *),
+	    void *arg);
 int	 reg_usage_model_period(sqlite3 *, const char *id, int64_t day,
 	    struct usage_totals *);
 int	 reg_usage_key_period(sqlite3 *, int64_t key, int64_t day,

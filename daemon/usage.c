@@ -19,6 +19,7 @@
 #include "proto.h"
 #include "reg_usage.h"
 #include "usage.h"
+#include "usage_month.h"
 
 #define USAGE_GROUP_MAX		4096	/* reports in one transaction; the rest go in the next */
 #define USAGE_BUSY_RETRY_MS	10	/* another writer (the sqlite3 shell) holds the lock */
@@ -32,6 +33,8 @@ struct pending {
 static struct pending	*q;		/* in arrival order */
 static size_t		 qlen, qcap;
 static struct usage_result *res;
+static void um_committed(const struct pending *, const struct usage_result *,
+    size_t, int64_t);
 static struct event	*ev_commit;
 static int		 after_import;	/* import_after holds usage_after */
 static int		 busy_tries;
@@ -175,6 +178,7 @@ usage_commit(void)
 {
 	struct usage_result	*nr;
 	size_t			 n, i;
+	int64_t			 now;
 	int			 r, changed;
 
 	if (qlen == 0)
@@ -203,7 +207,8 @@ usage_commit(void)
 		}
 		for (i = 0; i < n; i++)
 			in[i] = q[i].r;
-		r = reg_usage_commit(md.db, in, res, n, (int64_t)time(NULL),
+		now = (int64_t)time(NULL);
+		r = reg_usage_commit(md.db, in, res, n, now,
 		    (double)md.cfg->usage_max_report_cost, &changed);
 		keysecret_wipe(in, n * sizeof(*in));
 		free(in);
@@ -226,6 +231,7 @@ usage_commit(void)
 		    "committed; they were refused", n);
 	else {
 		n_groups++;
+		um_committed(q, res, n, now);
 		/* Issue 10 item 2: a cap's events, and a reset that is due sooner. */
 		if (changed) {
 			events_notify();
@@ -238,11 +244,67 @@ usage_commit(void)
 		usage_arm(0);
 }
 
+/*
+ * SHOW's live usage fields come from memory (usage_month.c): the month's
+ * rollup read at start and at a month's turn, then each committed group
+ * added. A SHOW served from the record cache then runs no query at all,
+ * as before issue 10; a table that could not be read or grown (out of
+ * memory) is stale and SHOW reads the rollup as the first version did.
+ */
+static struct umonth	*um;
+
+static int
+um_load_cb(const char *model, const struct usage_totals *t, void *arg)
+{
+	return umonth_add(arg, model, t);
+}
+
+/* The month of now in memory: 1 when it was (re)read from the rollup, else 0. */
+static int
+um_sync(int64_t now)
+{
+	int64_t	 day0 = usage_month_start_day(now);
+
+	if (um == NULL || umonth_day0(um) == day0)
+		return 0;
+	umonth_reset(um, day0);
+	if (reg_usage_models_since(md.db, day0, um_load_cb, um) == -1) {
+		log_warnx("USAGE: cannot read the month's usage; SHOW reads it "
+		    "from the database");
+		umonth_reset(um, -1);
+	}
+	return 1;
+}
+
+/* After a committed group: its reports into memory (a month's turn rereads it all). */
+static void
+um_committed(const struct pending *qq, const struct usage_result *rr,
+    size_t n, int64_t now)
+{
+	struct usage_totals	 t;
+	size_t			 i;
+
+	if (um_sync(now))
+		return;
+	for (i = 0; i < n; i++) {
+		if (rr[i].rc != USAGE_OK)
+			continue;
+		t.requests = qq[i].r.requests;
+		t.prompt_tokens = qq[i].r.prompt_tokens;
+		t.completion_tokens = qq[i].r.completion_tokens;
+		t.cost = rr[i].cost;
+		(void)umonth_add(um, rr[i].model, &t);
+	}
+}
+
 void
 usage_init(void)
 {
 	if ((ev_commit = evtimer_new(md.base, commit_cb, NULL)) == NULL)
 		fatalx("cannot make USAGE's commit timer");
+	if ((um = umonth_new()) == NULL)
+		fatalx("out of memory");
+	(void)um_sync((int64_t)time(NULL));
 }
 
 void
@@ -262,6 +324,8 @@ usage_shutdown(void)
 	}
 	free(q);
 	free(res);
+	umonth_free(um);
+	um = NULL;
 	q = NULL;
 	res = NULL;
 	qlen = qcap = 0;
@@ -274,7 +338,9 @@ usage_model_append(struct buf *b, const char *model)
 	char			 month[16];
 	int64_t			 now = (int64_t)time(NULL);
 
-	if (reg_usage_model_period(md.db, model, usage_month_start_day(now),
+	(void)um_sync(now);
+	if ((um == NULL || umonth_get(um, model, &t) == -1) &&
+	    reg_usage_model_period(md.db, model, usage_month_start_day(now),
 	    &t) == -1)
 		memset(&t, 0, sizeof(t));
 	if (b->len > 0 && b->data[b->len - 1] == '\n')

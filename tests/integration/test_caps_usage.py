@@ -1,8 +1,9 @@
-# test_caps_usage.py: spending caps charged by USAGE (issue 10 item 2 with item 1): a model's cap warns once, then trips at 100% and deactivates the model (status source auto, reason cap) after moving the default; RESOLVE falls back; a key's cap makes RESOLVE and USAGE answer ERR limit and a refused report stores nothing; at the next window the model that its cap deactivated comes back, the key's limit lifts, and cap.reset is raised.
+# test_caps_usage.py: spending caps charged by USAGE (issue 10 item 2 with item 1), and their /metrics families (item 4): a model's cap warns once, then trips at 100% and deactivates the model (status source auto, reason cap) after moving the default; RESOLVE falls back; a key's cap makes RESOLVE and USAGE answer ERR limit and a refused report stores nothing; at the next window the model that its cap deactivated comes back, the key's limit lifts, and cap.reset is raised.
 import sqlite3
 
 import harness
 import httpd
+import test_metrics  # its parser and scrape, for the usage and cap families
 
 PATH = "/api/v1/models"
 BASE = harness.data_path("cat-base.json")
@@ -39,8 +40,9 @@ def show(d, m):
 def run(tap):
     srv = httpd.Server()
     srv.set(PATH, "file", file=BASE)
+    port = test_metrics.free_port()
     d = harness.Daemon(extra="[catalog]\nurl = %s\nformat = openrouter\n"
-        "interval = 1h\n" % srv.url(PATH))
+        "interval = 1h\n[metrics]\nlisten = 127.0.0.1:%d\n" % (srv.url(PATH), port))
     harness.wait_for(lambda: len(d.request("CATALOG")[1]) == 10, 10,
         "the catalog to load")
     for line in ("SYNC " + GPT, "SYNC " + CLAUDE, "ACTIVATE " + GPT,
@@ -101,6 +103,25 @@ def run(tap):
         5 * WINDOW, "the key's limit to lift")
     st, _ = d.request("USAGE %s %s key=%s" % (CLAUDE, TOKENS, secret))
     tap.eq(st, "OK 1", "USAGE with the key is charged again in the new window")
+
+    # /metrics: usage over all time of the active models, and what each cap has left.
+    types, samples = test_metrics.scrape(port)
+    v = lambda name, **l: test_metrics.value(samples, name, **l)
+    tap.eq((types.get("modelreg_usage_tokens_total"), types.get("modelreg_cap_remaining_usd")),
+        ("counter", "gauge"), "the usage and cap families are declared")
+    tap.eq((v("modelreg_usage_tokens_total", model=CLAUDE, type="prompt"),
+        v("modelreg_usage_tokens_total", model=CLAUDE, type="completion")), (2000.0, 1000.0),
+        "tokens of the two charged CLAUDE reports (the refused one not counted)")
+    tap.ok(abs((v("modelreg_usage_cost_usd_total", model=GPT) or 0) - 0.015) < 1e-9,
+        "GPT's cost: two reports of 0.0075 USD")
+    tap.ok(abs((v("modelreg_usage_cost_usd_total", model=CLAUDE) or 0) - 0.021) < 1e-9,
+        "CLAUDE's cost: two reports of 0.0105 USD")
+    tap.ok(abs((v("modelreg_cap_remaining_usd", target="model", name=GPT) or -1) - 0.01) < 1e-9,
+        "the model's cap has its whole amount left in the new window")
+    tap.eq(v("modelreg_cap_remaining_usd", target="key", name="app"), 0.0,
+        "the key's cap is spent again in the new window: 0 left")
+    body = test_metrics.get(port)[2]
+    tap.ok(secret not in body, "no secret in the scrape")
     log = d.log_text()
     tap.ok(secret not in log, "the secret never reaches the log")
     d.stop()

@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "tap.h"
 #include "testdb.h"
+#include "usage_month.h"
 
 /* The rules raise events (events.c), which link the daemon's globals; no loop runs here. */
 struct modelregd md;
@@ -198,6 +199,45 @@ test_commit(sqlite3 *db)
 	is_int(qint(db, "SELECT count(*) FROM usage"), 3, "and stored nothing");
 }
 
+/* usage_month.c: the month's totals per model that SHOW reads from memory. */
+static void
+test_month_table(void)
+{
+	struct umonth		*u;
+	struct usage_totals	 t, one = { 1, 10, 5, 0.25 };
+	char			 id[32];
+	int			 i, right = 1;
+
+	if ((u = umonth_new()) == NULL) {
+		ok(0, "umonth_new");
+		return;
+	}
+	ok(umonth_get(u, "a", &t) == -1, "before a month is read: no answer (the rollup is asked)");
+	umonth_reset(u, 20424);
+	is_int((int)umonth_day0(u), 20424, "the month's first day is kept");
+	ok(umonth_get(u, "a", &t) == 0 && t.requests == 0 && t.cost == 0,
+	    "a model without reports: zeros");
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "m%d", i);
+		if (umonth_add(u, id, &one) == -1 || (i % 3 == 0 &&
+		    umonth_add(u, id, &one) == -1))
+			right = 0;
+	}
+	ok(right, "1,000 models added (the table grows past its first 256 buckets)");
+	for (i = 0; i < 1000 && right; i++) {
+		snprintf(id, sizeof(id), "m%d", i);
+		if (umonth_get(u, id, &t) == -1 || t.requests != (i % 3 == 0 ? 2 : 1) ||
+		    t.prompt_tokens != t.requests * 10 || t.completion_tokens !=
+		    t.requests * 5 || t.cost != 0.25 * (double)t.requests)
+			right = 0;
+	}
+	ok(right, "every model's totals add up after the growth");
+	umonth_reset(u, 20454);
+	ok(umonth_get(u, "m0", &t) == 0 && t.requests == 0,
+	    "a new month starts empty");
+	umonth_free(u);
+}
+
 int
 main(void)
 {
@@ -206,6 +246,7 @@ main(void)
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
 	tap_run(test_cost());
 	tap_run(test_month());
+	tap_run(test_month_table());
 	if ((db = db_open(":memory:")) == NULL) {
 		ok(0, "open");
 		done_testing();
