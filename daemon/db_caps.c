@@ -91,10 +91,11 @@ db_cap_key(sqlite3 *db, const char *name, struct reg_cap *c)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = db_prepare(db, "SELECT " CAP_COLS CAP_FROM
+	/* Cached: every USAGE with a key asks (a prepare cost more than the report). */
+	if ((st = db_stmt(db, DB_STMT_CAP_KEY, "SELECT " CAP_COLS CAP_FROM
 	    " WHERE k.name = ?1")) == NULL)
 		return -1;
-	return db_cap_one(db, st, name, c, 0);
+	return db_cap_one(db, st, name, c, 1);
 }
 
 int

@@ -93,6 +93,7 @@ enum db_stmt_id {
 	DB_STMT_KEY_USED,
 	DB_STMT_SECRET_UNTIL,	/* db_secret_until (issue 9 item 7) */
 	DB_STMT_CAP_MODEL,	/* db_cap_model (issue 10): every SHOW asks */
+	DB_STMT_CAP_KEY,	/* db_cap_key (issue 10): every USAGE with a key asks */
 	DB_STMT_SEL_MARK,	/* db_sel_mark (issue 11) */
 	DB_STMT_BATCH_MODEL,	/* db_batch_model (issue 11) */
 	/* Issue 10 item 1: USAGE's group commit and the period's sums (db_usage.c). */

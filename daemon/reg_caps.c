@@ -30,6 +30,8 @@ reg_caps_fallback(const struct cfg_list *l)
 }
 
 /* What the daemon does by itself is audited as "caps", status source auto. */
+static int	 reg_caps_none(sqlite3 *, int keys);
+
 static void
 cap_actor(struct actor *a)
 {
@@ -410,7 +412,8 @@ reg_caps_charge(sqlite3 *db, const char *model_id,
 	}
 	now = reg_clock(now);
 	cap_actor(&a);
-	if (key_name_or_NULL != NULL) {
+	/* With no cap of that kind (the usual case) a charge reads nothing. */
+	if (key_name_or_NULL != NULL && !reg_caps_none(db, 1)) {
 		if ((r = db_cap_key(db, key_name_or_NULL, &kc)) == -1)
 			return -1;
 		if ((hk = r == 0) && cap_roll(db, &kc, now, &a, NULL, NULL) == -1)
@@ -424,7 +427,7 @@ reg_caps_charge(sqlite3 *db, const char *model_id,
 			return REG_CAPS_LIMIT;
 		}
 	}
-	if (model_id != NULL) {
+	if (model_id != NULL && !reg_caps_none(db, 0)) {
 		if ((r = db_cap_model(db, model_id, &mc)) == -1)
 			return -1;
 		if ((hm = r == 0) && cap_roll(db, &mc, now, &a, NULL, NULL) == -1)
@@ -738,26 +741,28 @@ reg_cap_list(sqlite3 *db, int64_t now, reg_cap_cb cb, void *arg, char *msg,
 }
 
 /*
- * Whether any model has a cap, remembered per write generation: LIST
- * carries the cap fields on every row, and without caps (the usual case)
- * they cost no query at all.
+ * Whether no model (keys 0) or no key (keys 1) has a cap, remembered per
+ * write generation: LIST carries the cap fields on every row and every
+ * USAGE charges, and without caps (the usual case) they cost no query.
  */
 static int
-reg_caps_none(sqlite3 *db)
+reg_caps_none(sqlite3 *db, int keys)
 {
-	static uint64_t	 gen;
-	static int64_t	 n;
+	static uint64_t	 gen[2];
+	static int64_t	 n[2];
 	uint64_t	 g = reg_generation();
 
-	if (g != 0 && g == gen)
-		return n == 0;
-	if (db_query_int(db, "SELECT EXISTS (SELECT 1 FROM caps"
-	    " WHERE model IS NOT NULL)", &n) == -1) {
-		gen = 0;
+	keys = keys != 0;
+	if (g != 0 && g == gen[keys])
+		return n[keys] == 0;
+	if (db_query_int(db, keys ? "SELECT EXISTS (SELECT 1 FROM caps"
+	    " WHERE key_id IS NOT NULL)" : "SELECT EXISTS (SELECT 1 FROM caps"
+	    " WHERE model IS NOT NULL)", &n[keys]) == -1) {
+		gen[keys] = 0;
 		return 0;
 	}
-	gen = g;
-	return n == 0;
+	gen[keys] = g;
+	return n[keys] == 0;
 }
 
 int
@@ -766,7 +771,7 @@ reg_cap_of(sqlite3 *db, const char *model, const char *key, int64_t now,
 {
 	int	 r;
 
-	if (key == NULL && reg_caps_none(db))
+	if (reg_caps_none(db, key != NULL))
 		return 1;
 	r = key != NULL ? db_cap_key(db, key, c) : db_cap_model(db, model, c);
 	if (r == 0)
