@@ -244,3 +244,25 @@ cmd_dispatch(struct client *c, const struct proto_req *req,
 	log_debug("uid %u: %s", (unsigned)client_uid(c), cmd->verb);
 	return cmd->fn(ctx);
 }
+
+/* A registry result as the reply: OK, or the ERR code its rc names (every handler maps them the same way). */
+enum cmd_ret
+cmd_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
+{
+	switch (rc) {
+	case REG_OK:
+		return CMD_OK;
+	case REG_NOTFOUND:
+		return cmd_err(ctx, "notfound", "%s", msg);
+	case REG_CONFLICT:
+		return cmd_err(ctx, "conflict", "%s", msg);
+	case REG_USAGE:
+		return cmd_err(ctx, "usage", "%s", msg);
+	case REG_DENIED:
+		return cmd_err(ctx, "denied", "%s", msg);
+	case REG_INTERNAL:
+	default:
+		return cmd_err(ctx, "internal", "%s",
+		    msg[0] ? msg : "database error; nothing was changed");
+	}
+}

@@ -5,6 +5,7 @@
 #include "access.h"
 #include "buf.h"
 #include "proto.h"
+#include "registry.h"	/* enum reg_rc */
 
 struct client;
 
@@ -59,6 +60,8 @@ enum cmd_ret cmd_dispatch(struct client *, const struct proto_req *, struct cmd_
  */
 int	 cmd_opt_count(struct cmd_ctx *, const char *key, int max, int *n);
 
+/* A rules-layer result (registry.h enum reg_rc) as the reply: OK, or ERR notfound, conflict, usage, denied, internal with msg. */
+enum cmd_ret cmd_reg_err(struct cmd_ctx *, enum reg_rc, const char *msg);
 enum cmd_ret cmd_err(struct cmd_ctx *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -31,24 +31,6 @@ static const struct {
 	{ "show", 1, 1, "key", "CAP SHOW MODEL or CAP SHOW key=NAME" },
 };
 
-static enum cmd_ret
-cmd_cap_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
-{
-	switch (rc) {
-	case REG_OK:
-		return CMD_OK;
-	case REG_NOTFOUND:
-		return cmd_err(ctx, "notfound", "%s", msg);
-	case REG_CONFLICT:
-		return cmd_err(ctx, "conflict", "%s", msg);
-	case REG_USAGE:
-		return cmd_err(ctx, "usage", "%s", msg);
-	default:
-		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
-		    "database error; nothing was changed");
-	}
-}
-
 /* One cap record (protocol.md "CAP"). */
 static int
 cmd_cap_record(const struct reg_cap *c, void *arg)
@@ -135,7 +117,7 @@ cmd_cap(struct cmd_ctx *ctx)
 	if (strcmp(sub, "list") == 0) {
 		rc = reg_cap_list(md.db, 0, cmd_cap_record, ctx, msg,
 		    sizeof(msg));
-		return cmd_cap_reg_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	}
 	memset(&in, 0, sizeof(in));
 	a.uid = client_uid(ctx->client);
@@ -191,7 +173,7 @@ cmd_cap(struct cmd_ctx *ctx)
 	}
 	if (rc != REG_OK) {
 		log_debug("cap %s by %s refused: %s", sub, a.user, msg);
-		return cmd_cap_reg_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	}
 	log_info("cap %s by uid %u (%s): %s", sub, (unsigned)a.uid, a.user,
 	    msg);

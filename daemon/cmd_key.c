@@ -34,24 +34,6 @@ static const struct {
 	{ "deny", 2, PROTO_MAXARGS, "", "KEY DENY NAME MODEL..." },
 };
 
-static enum cmd_ret
-cmd_key_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
-{
-	switch (rc) {
-	case REG_OK:
-		return CMD_OK;
-	case REG_NOTFOUND:
-		return cmd_err(ctx, "notfound", "%s", msg);
-	case REG_CONFLICT:
-		return cmd_err(ctx, "conflict", "%s", msg);
-	case REG_USAGE:
-		return cmd_err(ctx, "usage", "%s", msg);
-	default:
-		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
-		    "database error; nothing was changed");
-	}
-}
-
 /* One key record (protocol.md "KEY"). */
 static int
 cmd_key_record(const struct reg_key *k, const char *models, const char *gone,
@@ -193,7 +175,7 @@ cmd_key(struct cmd_ctx *ctx)
 		    reg_key_list(md.db, 0, cmd_key_record, ctx, msg, sizeof(msg)) :
 		    reg_key_show(md.db, req->argv[2], 0, cmd_key_record, ctx, msg,
 		    sizeof(msg));
-		return cmd_key_reg_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	}
 
 	memset(&in, 0, sizeof(in));
@@ -245,7 +227,7 @@ cmd_key(struct cmd_ctx *ctx)
 	if (rc != REG_OK) {
 		log_debug("key %s %s by %s refused: %s", sub, in.name, a.user,
 		    msg);
-		return cmd_key_reg_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	}
 	/* Never the secret: only the reply carries it, once. */
 	log_info("key %s %s by uid %u (%s): %s", sub, out.name,

@@ -133,28 +133,6 @@ cmd_collect_model(const struct model *m, void *arg)
 	return 0;
 }
 
-/* Map a registry result to the reply. */
-static enum cmd_ret
-cmd_reg_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
-{
-	switch (rc) {
-	case REG_OK:
-		return CMD_OK;
-	case REG_NOTFOUND:
-		return cmd_err(ctx, "notfound", "%s", msg);
-	case REG_CONFLICT:
-		return cmd_err(ctx, "conflict", "%s", msg);
-	case REG_USAGE:
-		return cmd_err(ctx, "usage", "%s", msg);
-	case REG_DENIED:
-		return cmd_err(ctx, "denied", "%s", msg);
-	case REG_INTERNAL:
-	default:
-		return cmd_err(ctx, "internal", "%s",
-		    msg[0] ? msg : "database error; nothing was changed");
-	}
-}
-
 /*
  * LIST's rows, streamed (issue 8): a cursor over one snapshot gives the
  * count for the status line, then control.c asks for the records a batch

@@ -17,26 +17,6 @@
 #include "reg_tags.h"
 #include "resolve_batch.h"
 
-static enum cmd_ret
-cmd_tags_err(struct cmd_ctx *ctx, enum reg_rc rc, const char *msg)
-{
-	switch (rc) {
-	case REG_OK:
-		return CMD_OK;
-	case REG_NOTFOUND:
-		return cmd_err(ctx, "notfound", "%s", msg);
-	case REG_CONFLICT:
-		return cmd_err(ctx, "conflict", "%s", msg);
-	case REG_USAGE:
-		return cmd_err(ctx, "usage", "%s", msg);
-	case REG_DENIED:
-		return cmd_err(ctx, "denied", "%s", msg);
-	default:
-		return cmd_err(ctx, "internal", "%s", msg[0] != '\0' ? msg :
-		    "database error; nothing was changed");
-	}
-}
-
 static void
 cmd_tags_actor(struct cmd_ctx *ctx, struct actor *a)
 {
@@ -144,7 +124,7 @@ cmd_tag(struct cmd_ctx *ctx)
 		    "[remove=T,...]: give add= or remove=");
 	rc = reg_tag(md.db, &in, &out, msg, sizeof(msg));
 	if (rc != REG_OK)
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	log_info("tag %s by uid %u (%s): %s", out.id, (unsigned)a.uid, a.user,
 	    msg);
 	lf_str(ctx->out, "id", out.id);
@@ -302,7 +282,7 @@ cmd_batch(struct cmd_ctx *ctx)
 	rc = reg_batch(md.db, &in, &out, msg, sizeof(msg));
 	buf_free(&text);
 	if (rc != REG_OK)
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	if (out.applied && out.changed > 0) {
 		log_info("batch %s by uid %u (%s): %s", reg_batch_action_name(
 		    in.action), (unsigned)a.uid, a.user, msg);
@@ -383,7 +363,7 @@ cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
 	in.actor = a;
 	rc = reg_collection_switch(md.db, &in, &out, msg, sizeof(msg));
 	if (rc != REG_OK)
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	if (!dry) {
 		log_info("collection switch %s by uid %u (%s): %s", in.name,
 		    (unsigned)a->uid, a->user, msg);
@@ -425,11 +405,11 @@ cmd_coll_show(struct cmd_ctx *ctx, const char *name)
 
 	if ((rc = reg_collection_list(md.db, name, cmd_coll_record, ctx, msg,
 	    sizeof(msg))) != REG_OK)
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	if ((rc = reg_collection_members(md.db, name, cmd_coll_member, &items,
 	    msg, sizeof(msg))) != REG_OK) {
 		reg_items_free(&items);
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	}
 	return cmd_items_reply(ctx, &items, 1);
 }
@@ -491,7 +471,7 @@ cmd_collection(struct cmd_ctx *ctx)
 	if (strcasecmp(sub, "list") == 0) {
 		rc = reg_collection_list(md.db, NULL, cmd_coll_record, ctx, msg,
 		    sizeof(msg));
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	}
 	if (strcasecmp(sub, "show") == 0)
 		return cmd_coll_show(ctx, req->argv[2]);
@@ -517,7 +497,7 @@ cmd_collection(struct cmd_ctx *ctx)
 	else
 		rc = reg_collection_delete(md.db, &in, &out, msg, sizeof(msg));
 	if (rc != REG_OK)
-		return cmd_tags_err(ctx, rc, msg);
+		return cmd_reg_err(ctx, rc, msg);
 	log_info("collection %s %s by uid %u (%s): %s", coll_subs[i].sub,
 	    in.name, (unsigned)a.uid, a.user, msg);
 	lf_str(ctx->out, "collection", in.name);
