@@ -1720,3 +1720,28 @@ db_open_reader(const char *path)
 	}
 	return db;
 }
+
+int
+db_step_row(sqlite3 *db, sqlite3_stmt *st, int cached, const char *what,
+    void (*row)(sqlite3_stmt *, void *), void *out)
+{
+	char	 m[64];
+	int	 rc, r;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row(st, out);
+		r = 0;
+	} else if (rc == SQLITE_DONE)
+		r = 1;
+	else {
+		snprintf(m, sizeof(m), "read %s", what);
+		db_logerr(db, m);
+		r = -1;
+	}
+	if (cached)
+		db_stmt_done(db, st);
+	else
+		sqlite3_finalize(st);
+	return r;
+}

@@ -20,6 +20,15 @@
 #define CAP_FROM \
 	" FROM caps AS c LEFT JOIN api_keys AS k ON k.id = c.key_id"
 
+static void db_row_cap(sqlite3_stmt *, struct reg_cap *);
+
+/* db_step_row's row function. */
+static void
+row_cap(sqlite3_stmt *st, void *c)
+{
+	db_row_cap(st, c);
+}
+
 static void
 db_row_cap(sqlite3_stmt *st, struct reg_cap *c)
 {
@@ -48,8 +57,6 @@ static int
 db_cap_one(sqlite3 *db, sqlite3_stmt *st, const char *v, struct reg_cap *c,
     int cached)
 {
-	int	 rc, r;
-
 	if (db_bind_text(st, 1, v) == -1) {
 		if (cached)
 			db_stmt_done(db, st);
@@ -57,21 +64,7 @@ db_cap_one(sqlite3 *db, sqlite3_stmt *st, const char *v, struct reg_cap *c,
 			sqlite3_finalize(st);
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		db_row_cap(st, c);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else {
-		db_logerr(db, "read a cap");
-		r = -1;
-	}
-	if (cached)
-		db_stmt_done(db, st);
-	else
-		sqlite3_finalize(st);
-	return r;
+	return db_step_row(db, st, cached, "a cap", row_cap, c);
 }
 
 int

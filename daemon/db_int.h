@@ -110,6 +110,13 @@ enum db_stmt_id {
 };
 sqlite3_stmt *db_stmt(sqlite3 *, enum db_stmt_id, const char *sql);
 void	 db_stmt_done(sqlite3 *, sqlite3_stmt *);
+/*
+ * Step a statement that selects at most one row: row(st, out) on it.
+ * 0 a row, 1 none, -1 an error (logged as "read WHAT"). Done with st
+ * either way: cached (db_stmt) back to the cache, else finalized.
+ */
+int	 db_step_row(sqlite3 *, sqlite3_stmt *, int cached, const char *what,
+	    void (*row)(sqlite3_stmt *, void *), void *out);
 /* Step a one-row, one-column integer query: 0 (*v set), 1 no row, -1. Hands st back. */
 int	 db_stmt_int64(sqlite3 *, sqlite3_stmt *, int64_t *, const char *what);
 /* How many statements this connection has cached (for the tests). */

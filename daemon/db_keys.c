@@ -25,6 +25,15 @@ db_copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src);
 }
 
+static void db_row_key(sqlite3_stmt *, struct reg_key *);
+
+/* db_step_row's row function. */
+static void
+row_key(sqlite3_stmt *st, void *k)
+{
+	db_row_key(st, k);
+}
+
 static void
 db_row_key(sqlite3_stmt *st, struct reg_key *k)
 {
@@ -61,23 +70,7 @@ db_bind_now(sqlite3_stmt *st, int64_t now)
 static int
 db_key_step(sqlite3 *db, sqlite3_stmt *st, struct reg_key *k, int cached)
 {
-	int	 rc, r;
-
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		db_row_key(st, k);
-		r = 0;
-	} else if (rc == SQLITE_DONE)
-		r = 1;
-	else {
-		db_logerr(db, "read a key");
-		r = -1;
-	}
-	if (cached)
-		db_stmt_done(db, st);
-	else
-		sqlite3_finalize(st);
-	return r;
+	return db_step_row(db, st, cached, "a key", row_key, k);
 }
 
 int
