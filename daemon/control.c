@@ -459,6 +459,22 @@ client_reply_ok(struct client *c, int n, const struct buf *records)
 }
 
 void
+client_reply_produce(struct client *c, const struct cmd_ctx *ctx)
+{
+	/* busy until the last record is out: pipelined requests wait their turn. */
+	client_reply_ok(c, ctx->n, NULL);
+	c->prod_left = ctx->n;
+	c->produce = ctx->produce;
+	c->produce_free = ctx->produce_free;
+	c->produce_arg = ctx->produce_arg;
+	c->busy = 1;
+	if (c->prod_left == 0)
+		client_produce_end(c);
+	else
+		client_yield(c);
+}
+
+void
 client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 {
 	char	 line[PROTO_MAXLINE];
@@ -655,17 +671,7 @@ client_request(struct client *c, const char *line, size_t len)
 		c->busy = 1;
 		break;
 	case CMD_PRODUCE:
-		/* busy until the last record is out: pipelined requests wait their turn. */
-		client_reply_ok(c, ctx.n, NULL);
-		c->prod_left = ctx.n;
-		c->produce = ctx.produce;
-		c->produce_free = ctx.produce_free;
-		c->produce_arg = ctx.produce_arg;
-		c->busy = 1;
-		if (c->prod_left == 0)
-			client_produce_end(c);
-		else
-			client_yield(c);
+		client_reply_produce(c, &ctx);
 		break;
 	}
 	buf_free(&out);

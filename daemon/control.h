@@ -38,6 +38,13 @@ enum role client_role(const struct client *);
  * the caller keeps ownership of the buf.
  */
 void	 client_reply_ok(struct client *, int n, const struct buf *records);
+/*
+ * The same for a streamed reply (CMD_PRODUCE: a BATCH that waited behind
+ * an import job): the OK line now, then ctx's records as the client
+ * reads them, exactly as when it was answered at once.
+ */
+struct cmd_ctx;
+void	 client_reply_produce(struct client *, const struct cmd_ctx *);
 void	 client_reply_err(struct client *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

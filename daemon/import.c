@@ -477,11 +477,8 @@ import_drain(evutil_socket_t fd, short what, void *unused)
 			    "cannot wait for an import");
 			break;
 		case CMD_PRODUCE:
-			/* Only reads stream, and reads are never queued: refuse rather than guess. */
-			if (ctx.produce_free != NULL)
-				ctx.produce_free(ctx.produce_arg);
-			client_reply_err(w->c, "internal", "a streamed reply "
-			    "cannot wait for an import");
+			/* A write whose reply streams (BATCH): as if answered at once. */
+			client_reply_produce(w->c, &ctx);
 			break;
 		}
 		buf_free(&out);
