@@ -9,7 +9,7 @@
 
 /* The options that make activate, deactivate or delete one BATCH request. */
 static const int batch_opts[] = { O_TAG, O_COLLECTION, O_PROVIDER, O_SEARCH,
-    O_STATUS, O_KIND, O_SKIP, O_DRYRUN };
+    O_STATUS, O_KIND, O_SKIP, O_DRYRUN, O_UNUSED };
 
 static int
 batch_wanted(const struct ctl *ctl)
@@ -264,7 +264,7 @@ run_change(struct ctl *ctl)
 		if (ctl->argc == 0)
 			usage_error(ctl->cmd, "%s: name models or give a selector "
 			    "(--tag, --collection, --provider, --search, --status, "
-			    "--kind)", ctl->cmd->name);
+			    "--kind, --unused)", ctl->cmd->name);
 		return run_models(ctl);
 	}
 	if (ctl->opt[O_FORCE] != NULL)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "config.h"
@@ -104,8 +105,7 @@ cmd_selectors(struct cmd_ctx *ctx, struct list_query *q, struct buf *text)
 		if ((v = proto_opt(ctx->req, keys[i])) == NULL)
 			continue;
 		any = 1;
-		if (text != NULL && (text->len > 0 && buf_putc(text, ' ') == -1))
-			return -1;
+		/* lf_str puts the space between words itself. */
 		if (text != NULL && lf_str(text, keys[i], v) == -1)
 			return -1;
 	}
@@ -249,6 +249,33 @@ cmd_items_reply(struct cmd_ctx *ctx, struct reg_items *items, int members)
 	return CMD_PRODUCE;
 }
 
+/*
+ * BATCH's unused=DURATION (issue 11 item 3): *since the time it names
+ * (the first second at the earliest, as SPEND's), 0 when not given; 1
+ * when given, 0 not, -1 (usage error set). The words go into text.
+ */
+static int
+cmd_unused(struct cmd_ctx *ctx, int64_t now, int64_t *since, struct buf *text)
+{
+	const char	*v = proto_opt(ctx->req, "unused");
+	long		 d;
+
+	*since = 0;
+	if (v == NULL)
+		return 0;
+	if ((d = cfg_parse_duration(v)) < 1) {
+		cmd_err(ctx, "usage", "bad unused \"%.64s\": expected a duration "
+		    "like 90s, 15m, 1h or 90d", v);
+		return -1;
+	}
+	*since = now - d > 1 ? now - d : 1;
+	if (lf_str(text, "unused", v) == -1) {
+		cmd_err(ctx, "internal", "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
 /* BATCH activate|deactivate|delete [MODEL...] [selectors] [skip_refused=yes] [dry_run=yes] */
 enum cmd_ret
 cmd_batch(struct cmd_ctx *ctx)
@@ -261,9 +288,10 @@ cmd_batch(struct cmd_ctx *ctx)
 	const char		*act = ctx->req->argv[1];
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
-	int			 any, skip, dry;
+	int			 any, unused, skip, dry;
 
 	memset(&in, 0, sizeof(in));
+	in.now = (int64_t)time(NULL);
 	if (strcasecmp(act, "activate") == 0)
 		in.action = BATCH_ACTIVATE;
 	else if (strcasecmp(act, "deactivate") == 0)
@@ -274,16 +302,17 @@ cmd_batch(struct cmd_ctx *ctx)
 		return cmd_err(ctx, "usage", "bad action \"%.32s\": use activate, "
 		    "deactivate or delete", act);
 	if ((any = cmd_selectors(ctx, &q, &text)) == -1 ||
+	    (unused = cmd_unused(ctx, in.now, &in.unused_since, &text)) == -1 ||
 	    (skip = cmd_yes(ctx, "skip_refused")) == -1 ||
 	    (dry = cmd_yes(ctx, "dry_run")) == -1) {
 		buf_free(&text);
 		return CMD_ERR;
 	}
-	if (!any && ctx->req->argc < 3) {
+	if (!any && !unused && ctx->req->argc < 3) {
 		buf_free(&text);
 		return cmd_err(ctx, "usage", "BATCH %s: name models or give a "
 		    "selector (tag=, collection=, provider=, search=, status=, "
-		    "kind=)", reg_batch_action_name(in.action));
+		    "kind=, unused=)", reg_batch_action_name(in.action));
 	}
 	if (ctx->req->argc > 2 && buf_printf(&text, "%smodels=%d",
 	    text.len > 0 ? " " : "", ctx->req->argc - 2) == -1) {

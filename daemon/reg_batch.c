@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "db.h"
 #include "db_tags.h"
+#include "db_usage.h"
 #include "events.h"
 #include "log.h"
 #include "reg_int.h"
@@ -132,6 +133,7 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
     char *msg, size_t len)
 {
 	struct db_modelref	 ref;
+	struct list_query	 all;
 	struct batch_plan	 plan;
 	struct buf		 x = { 0 };
 	const char		*verb = reg_batch_action_name(in->action);
@@ -140,12 +142,22 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 	int			 i, r;
 
 	memset(out, 0, sizeof(*out));
-	if (in->nmodels == 0 && in->sel == NULL)
+	if (in->nmodels == 0 && in->sel == NULL && in->unused_since == 0)
 		return reg_refuse(db, REG_USAGE, msg, len, "name models or give "
 		    "a selector");
+	memset(&all, 0, sizeof(all));
 	if (db_begin(db) == -1)
 		return reg_fail(db, msg, len);
 	if (db_sel_reset(db) == -1)
+		return reg_fail(db, msg, len);
+	/*
+	 * unused= narrows the other selectors (all models when it is the
+	 * only one), as LIST's filters narrow each other; the named models
+	 * are added after it, as they are beside the other selectors.
+	 */
+	if (in->unused_since != 0 && (db_models_select(db, in->sel != NULL ?
+	    in->sel : &all) == -1 ||
+	    db_usage_sel_unused(db, in->unused_since) == -1))
 		return reg_fail(db, msg, len);
 	for (i = 0; i < in->nmodels; i++) {
 		if ((r = db_model_resolve(db, in->models[i], &ref)) == -1)
@@ -156,7 +168,8 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 		if (db_sel_add(db, ref.id) == -1)
 			return reg_fail(db, msg, len);
 	}
-	if (in->sel != NULL && db_models_select(db, in->sel) == -1)
+	if (in->sel != NULL && in->unused_since == 0 &&
+	    db_models_select(db, in->sel) == -1)
 		return reg_fail(db, msg, len);
 
 	memset(&plan, 0, sizeof(plan));

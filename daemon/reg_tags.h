@@ -150,6 +150,8 @@ struct reg_batch_in {
 	const char *const	*models;
 	int			 nmodels;
 	const struct list_query	*sel;		/* NULL: only the named models */
+	/* unused= (db_usage.c's rule): sel's models (all when sel is NULL) unused since this; 0: no such selector. */
+	int64_t			 unused_since;
 	const char		*selection;	/* the request's selectors, for the history */
 	int			 skip_refused;
 	int			 dry_run;
