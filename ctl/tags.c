@@ -101,7 +101,11 @@ items_json(struct record *recs, int n, const char *key)
 	for (i = 1; i < n; i++) {
 		if (i > 1)
 			buf_puts(&b, ", ");
-		out_record_object(&b, &recs[i], NULL);
+		/* A member's default is a boolean, a summary's a model id. */
+		if (strcmp(key, "members") == 0)
+			out_member_object(&b, &recs[i]);
+		else
+			out_record_object(&b, &recs[i], NULL);
 	}
 	buf_puts(&b, "]}\n");
 	out_flush(&b);
