@@ -687,6 +687,32 @@ client_produce_end(struct client *c)
 	}
 }
 
+void
+client_reply_produce(struct client *c, int n,
+    int (*produce)(void *, struct buf *, int), void (*produce_free)(void *),
+    void *arg)
+{
+	char	 head[32];
+	int	 len;
+
+	len = snprintf(head, sizeof(head), "OK %d\n", n);
+	client_write_reply(c, head, (size_t)len, NULL);
+	if (c->busy && c->mverb >= 0) {
+		metrics_count_request(c->mverb, NULL);
+		c->mverb = -1;
+	}
+	/* As client_request's CMD_PRODUCE: busy until the last record is out. */
+	c->prod_left = n;
+	c->produce = produce;
+	c->produce_free = produce_free;
+	c->produce_arg = arg;
+	c->busy = 1;
+	if (c->prod_left == 0)
+		client_produce_end(c);
+	else
+		client_yield(c);
+}
+
 /* Is another client's streamed reply being produced too? */
 static int
 client_streams_others(const struct client *c)

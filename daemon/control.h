@@ -66,6 +66,16 @@ void	 client_reply_queued_err(struct client *, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int	 client_queued(const struct client *);	/* places not filled yet */
 
+/*
+ * Issue 12: a deferred request answered with a streamed reply (a BATCH
+ * run on the import worker): "OK n", then produce writes the n records
+ * as the client reads, as a handler's CMD_PRODUCE (cmd.h); produce_free
+ * runs once, when they are out or the client goes.
+ */
+void	 client_reply_produce(struct client *, int n,
+	    int (*produce)(void *arg, struct buf *out, int max),
+	    void (*produce_free)(void *arg), void *arg);
+
 /* Register a function called when the client goes away (to cancel its deferred work). */
 void	 client_on_close(struct client *, void (*fn)(void *), void *arg);
 

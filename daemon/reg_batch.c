@@ -74,8 +74,9 @@ batch_decide(const char *id, int active, int is_default, const char *kind,
 			o = OUT_REFUSED;
 			snprintf(why, sizeof(why), "%s is the default: set another "
 			    "default first", id);
-		} else if (p->in->sessions != NULL && (live = sessions_count(
-		    p->in->sessions, id, p->now)) > 0) {
+		} else if ((live = p->in->sessions != NULL ? sessions_count(
+		    p->in->sessions, id, p->now) : p->in->in_use != NULL ?
+		    p->in->in_use(id, p->in->in_use_arg) : 0) > 0) {
 			o = OUT_REFUSED;
 			snprintf(why, sizeof(why), "%s is in use by %zu session%s; "
 			    "deactivate it instead", id, live, live == 1 ? "" : "s");
@@ -236,7 +237,8 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 		goto fail;
 	}
 	buf_free(&x);
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 	out->applied = 1;
 	reg_msg(msg, len, "%s", what);
 	return REG_OK;

@@ -156,6 +156,10 @@ struct reg_batch_in {
 	int			 skip_refused;
 	int			 dry_run;
 	struct sessions		*sessions;	/* delete: live sessions refuse it */
+	/* Issue 12, off the loop (sessions NULL): a copy's live sessions on id. */
+	size_t			(*in_use)(const char *id, void *arg);
+	void			*in_use_arg;
+	int			 notify_later;	/* on the import worker: the caller calls events_notify */
 	const struct actor	*actor;
 	int64_t			 now;
 };
