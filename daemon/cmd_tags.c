@@ -278,6 +278,25 @@ cmd_unused(struct cmd_ctx *ctx, int64_t now, int64_t *since, struct buf *text)
 	return 1;
 }
 
+/* A deferred client answered with what a handler returned into ctx (ctx->out: out). */
+static void
+job_answer(struct client *c, struct cmd_ctx *ctx, struct buf *out,
+    enum cmd_ret rv)
+{
+	switch (rv) {
+	case CMD_PRODUCE:
+		client_reply_produce(c, ctx->n, ctx->produce, ctx->produce_free,
+		    ctx->produce_arg);
+		break;
+	case CMD_ERR:
+		client_reply_err(c, ctx->code, "%s", ctx->msg);
+		break;
+	default:
+		client_reply_ok(c, ctx->n, out);
+		break;
+	}
+}
+
 /* BATCH's reply (and its log line) from the rule's result, on the loop: CMD_PRODUCE, CMD_OK or CMD_ERR. */
 static enum cmd_ret
 batch_reply(struct cmd_ctx *ctx, const struct reg_batch_in *in,
@@ -434,7 +453,6 @@ batch_job_done(void *arg, int cancelled)
 	struct batch_job	*j = arg;
 	struct cmd_ctx		 ctx;
 	struct buf		 out = { 0 };
-	enum cmd_ret		 rv;
 
 	if (cancelled) {
 		/* The daemon stops: work was interrupted (nothing committed) or never ran. */
@@ -456,19 +474,8 @@ batch_job_done(void *arg, int cancelled)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.client = j->c;
 	ctx.out = &out;
-	rv = batch_reply(&ctx, &j->in, &j->out, j->rc, j->msg);
-	switch (rv) {
-	case CMD_PRODUCE:
-		client_reply_produce(j->c, ctx.n, ctx.produce, ctx.produce_free,
-		    ctx.produce_arg);
-		break;
-	case CMD_ERR:
-		client_reply_err(j->c, ctx.code, "%s", ctx.msg);
-		break;
-	default:
-		client_reply_ok(j->c, ctx.n, &out);
-		break;
-	}
+	job_answer(j->c, &ctx, &out, batch_reply(&ctx, &j->in, &j->out,
+	    j->rc, j->msg));
 	buf_free(&out);
 	batch_job_free(j);
 }
@@ -643,6 +650,147 @@ cmd_coll_record(const char *name, int64_t n, int64_t active,
 	return 0;
 }
 
+/* COLLECTION SWITCH's reply (and its log line) from the rule's result, on the loop. */
+static enum cmd_ret
+switch_reply(struct cmd_ctx *ctx, const struct reg_switch_in *in,
+    struct reg_switch_out *out, enum reg_rc rc, const char *msg)
+{
+	int	 dry = in->dry_run;
+
+	if (rc != REG_OK)
+		return cmd_tags_err(ctx, rc, msg);
+	if (!dry) {
+		log_info("collection switch %s by uid %u (%s): %s", in->name,
+		    (unsigned)in->actor->uid, in->actor->user, msg);
+		if (out->activated > 0)
+			expiry_check_soon();
+	}
+	lf_str(ctx->out, "collection", in->name);
+	lf_int(ctx->out, "activated", out->activated);
+	lf_int(ctx->out, "deactivated", out->deactivated);
+	lf_int(ctx->out, "unchanged", out->unchanged);
+	lf_str(ctx->out, "default", out->default_id);
+	if (out->previous[0] != '\0')
+		lf_str(ctx->out, "previous", out->previous);
+	else
+		lf_null(ctx->out, "previous");
+	lf_bool(ctx->out, "applied", !dry);
+	lf_bool(ctx->out, "dry_run", dry);
+	if (out->batch != 0)
+		lf_int(ctx->out, "batch", out->batch);
+	lf_str(ctx->out, "message", msg);
+	lf_end(ctx->out);
+	return cmd_items_reply(ctx, &out->items, 0);
+}
+
+/*
+ * Issue 12: a switch on the import worker, as a BATCH (above): it may
+ * change every model of the registry in one transaction. The job copies
+ * the name, the default asked, [defaults] fallback and the actor.
+ */
+struct switch_job {
+	struct client		*c;		/* NULL once the client has gone */
+	struct reg_switch_in	 in;
+	struct reg_switch_out	 out;
+	enum reg_rc		 rc;
+	struct cfg_list		 fallback;
+	struct actor		 a;
+	char			*name, *def, *user;
+	char			 msg[512];
+};
+
+static void
+switch_job_free(struct switch_job *j)
+{
+	reg_items_free(&j->out.items);
+	import_list_free(&j->fallback);
+	free(j->name);
+	free(j->def);
+	free(j->user);
+	free(j);
+}
+
+static void
+switch_job_gone(void *arg)
+{
+	((struct switch_job *)arg)->c = NULL;
+}
+
+static void
+switch_job_work(sqlite3 *db, void *arg)
+{
+	struct switch_job	*j = arg;
+
+	j->rc = reg_collection_switch(db, &j->in, &j->out, j->msg,
+	    sizeof(j->msg));
+}
+
+static void
+switch_job_done(void *arg, int cancelled)
+{
+	struct switch_job	*j = arg;
+	struct cmd_ctx		 ctx;
+	struct buf		 out = { 0 };
+
+	if (cancelled) {
+		j->rc = REG_INTERNAL;
+		snprintf(j->msg, sizeof(j->msg), "the daemon is stopping; "
+		    "nothing was changed");
+	}
+	if (j->rc == REG_OK && !j->in.dry_run)
+		events_notify();
+	if (j->c == NULL) {
+		if (j->rc == REG_OK && !j->in.dry_run)
+			log_info("collection switch %s by uid %u (%s): %s (the "
+			    "client had gone)", j->in.name, (unsigned)j->a.uid,
+			    j->a.user, j->msg);
+		switch_job_free(j);
+		return;
+	}
+	client_on_close(j->c, NULL, NULL);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.client = j->c;
+	ctx.out = &out;
+	job_answer(j->c, &ctx, &out, switch_reply(&ctx, &j->in, &j->out,
+	    j->rc, j->msg));
+	buf_free(&out);
+	switch_job_free(j);
+}
+
+/* As batch_job_start: CMD_DEFERRED, CMD_ERR, or -1 (run it here). */
+static int
+switch_job_start(struct cmd_ctx *ctx, const struct reg_switch_in *in)
+{
+	struct switch_job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return cmd_err(ctx, "internal", "out of memory");
+	j->in = *in;
+	if (batch_dup(&j->name, in->name) == -1 ||
+	    batch_dup(&j->def, in->default_model) == -1 ||
+	    batch_dup(&j->user, in->actor->user) == -1 ||
+	    import_list_copy(&j->fallback, in->fallback) == -1) {
+		switch_job_free(j);
+		return cmd_err(ctx, "internal", "out of memory; nothing was "
+		    "changed");
+	}
+	j->in.name = j->name;
+	j->in.default_model = j->def;
+	j->in.fallback = &j->fallback;
+	j->a = *in->actor;
+	j->a.user = j->user;
+	j->in.actor = &j->a;
+	j->in.notify_later = 1;
+	j->c = ctx->client;
+	if (import_start(md.cfg->database, switch_job_work, switch_job_done,
+	    j) == -1) {
+		switch_job_free(j);
+		return -1;
+	}
+	client_on_close(ctx->client, switch_job_gone, j);
+	return CMD_DEFERRED;
+}
+
 static enum cmd_ret
 cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
 {
@@ -651,7 +799,7 @@ cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
 	struct reg_settings	 rs;
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
-	int			 dry;
+	int			 dry, r;
 
 	if ((dry = cmd_yes(ctx, "dry_run")) == -1)
 		return CMD_ERR;
@@ -661,31 +809,12 @@ cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
 	in.dry_run = dry;
 	in.fallback = reg_settings_cfg(md.cfg, &rs)->fallback;
 	in.actor = a;
+	in.now = (int64_t)time(NULL);
+	/* Off the loop when a job can start; else here, as before. */
+	if ((r = switch_job_start(ctx, &in)) != -1)
+		return (enum cmd_ret)r;
 	rc = reg_collection_switch(md.db, &in, &out, msg, sizeof(msg));
-	if (rc != REG_OK)
-		return cmd_tags_err(ctx, rc, msg);
-	if (!dry) {
-		log_info("collection switch %s by uid %u (%s): %s", in.name,
-		    (unsigned)a->uid, a->user, msg);
-		if (out.activated > 0)
-			expiry_check_soon();
-	}
-	lf_str(ctx->out, "collection", in.name);
-	lf_int(ctx->out, "activated", out.activated);
-	lf_int(ctx->out, "deactivated", out.deactivated);
-	lf_int(ctx->out, "unchanged", out.unchanged);
-	lf_str(ctx->out, "default", out.default_id);
-	if (out.previous[0] != '\0')
-		lf_str(ctx->out, "previous", out.previous);
-	else
-		lf_null(ctx->out, "previous");
-	lf_bool(ctx->out, "applied", !dry);
-	lf_bool(ctx->out, "dry_run", dry);
-	if (out.batch != 0)
-		lf_int(ctx->out, "batch", out.batch);
-	lf_str(ctx->out, "message", msg);
-	lf_end(ctx->out);
-	return cmd_items_reply(ctx, &out.items, 0);
+	return switch_reply(ctx, &in, &out, rc, msg);
 }
 
 /* COLLECTION SHOW's members, after its record: streamed, as a switch's outcomes. */

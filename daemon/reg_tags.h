@@ -118,6 +118,7 @@ struct reg_switch_in {
 	const char		*default_model;	/* NULL: choose */
 	int			 dry_run;
 	const struct cfg_list	*fallback;	/* [defaults] fallback */
+	int			 notify_later;	/* issue 12, on the import worker: the caller calls events_notify */
 	const struct actor	*actor;
 	int64_t			 now;
 };

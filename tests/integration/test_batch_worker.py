@@ -76,6 +76,28 @@ def run(tap):
         "a delete of models not in use is applied")
     st, _ = other.request("SHOW big/model-00002")
     tap.ok(st.startswith("ERR notfound"), "and they are gone", st)
+
+    # COLLECTION SWITCH runs there too.
+    st, _ = other.request("COLLECTION create bigs provider=big", 30)
+    tap.ok(st.startswith("OK "), "a collection of the big models", st)
+    if os.path.exists(held):
+        os.unlink(held)
+    os.unlink(gate)
+    batcher = d.raw(60)
+    batcher.send("COLLECTION switch bigs default=big/model-00009\n")
+    harness.wait_for(lambda: os.path.exists(held), 30, "the switch to wait at its commit")
+    st, _ = other.request("PING")
+    tap.ok(st is not None and st.startswith("OK "), "PING is answered while the switch runs", st)
+    tap.eq(batcher.pending(0.2), b"", "the switch has not replied yet")
+    open(gate, "w").close()
+    st, lines = batcher.read_reply(60)
+    head = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq((st, head.get("activated"), head.get("default")),
+        ("OK %d" % (N - 2 + 1), str(N - 3), "big/model-00009"),
+        "then its streamed reply: every other big model activated, the default moved")
+    st, lines = other.request("DEFAULT")
+    tap.eq(harness.parse_logfmt(lines[0]).get("id") if lines else None, "big/model-00009",
+        "the default is the one asked")
     batcher.close()
     other.close()
     d.cleanup()
