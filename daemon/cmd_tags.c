@@ -354,6 +354,7 @@ struct batch_job {
 	char			**models;
 	struct live_model	*live;
 	size_t			 nlive, alive;
+	int			 ran;		/* work ran: rc and msg are the rule's */
 	char			 msg[512];
 };
 
@@ -445,6 +446,7 @@ batch_job_work(sqlite3 *db, void *arg)
 	struct batch_job	*j = arg;
 
 	j->rc = reg_batch(db, &j->in, &j->out, j->msg, sizeof(j->msg));
+	j->ran = 1;
 }
 
 static void
@@ -454,8 +456,8 @@ batch_job_done(void *arg, int cancelled)
 	struct cmd_ctx		 ctx;
 	struct buf		 out = { 0 };
 
-	if (cancelled) {
-		/* The daemon stops: work was interrupted (nothing committed) or never ran. */
+	/* The daemon stops: when work ran, its result (committed or rolled back) stands. */
+	if (cancelled && !j->ran) {
 		j->rc = REG_INTERNAL;
 		snprintf(j->msg, sizeof(j->msg), "the daemon is stopping; "
 		    "nothing was changed");
@@ -696,6 +698,7 @@ struct switch_job {
 	struct cfg_list		 fallback;
 	struct actor		 a;
 	char			*name, *def, *user;
+	int			 ran;		/* work ran: rc and msg are the rule's */
 	char			 msg[512];
 };
 
@@ -723,6 +726,7 @@ switch_job_work(sqlite3 *db, void *arg)
 
 	j->rc = reg_collection_switch(db, &j->in, &j->out, j->msg,
 	    sizeof(j->msg));
+	j->ran = 1;
 }
 
 static void
@@ -732,7 +736,7 @@ switch_job_done(void *arg, int cancelled)
 	struct cmd_ctx		 ctx;
 	struct buf		 out = { 0 };
 
-	if (cancelled) {
+	if (cancelled && !j->ran) {
 		j->rc = REG_INTERNAL;
 		snprintf(j->msg, sizeof(j->msg), "the daemon is stopping; "
 		    "nothing was changed");
