@@ -71,7 +71,8 @@ const struct command commands[] = {
 	    NULL, NULL, NULL, render_show },
 	{ "activate", "ACTIVATE", 0, -1, CMD_MULTI, OS_SELECT, "model", NULL,
 	    "[MODEL...] [--tag T] [--collection C] [--provider P] [--search TEXT] "
-	    "[--status S] [--kind K] [--skip-refused] [--dry-run]",
+	    "[--status S] [--kind K] [--unused DURATION] [--skip-refused] "
+	    "[--dry-run]",
 	    "make models available",
 	    "Make models available (member or admin). Each model's outcome is\n"
 	    "printed on its own line; the exit status is the worst outcome.\n"
@@ -84,13 +85,17 @@ const struct command commands[] = {
 	    "  --search TEXT                 every model matching TEXT (as list)\n"
 	    "  --status active|inactive      every model of that status\n"
 	    "  --kind K                      every model of kind K\n"
+	    "  --unused DURATION             only models with no usage and no\n"
+	    "                                resolve for that long (as usage\n"
+	    "                                --unused; all models when alone)\n"
 	    "  --skip-refused                apply the rest when some are refused\n"
 	    "  --dry-run                     show each model's outcome, change\n"
 	    "                                nothing\n",
 	    "activated", run_change, NULL },
 	{ "deactivate", "DEACTIVATE", 0, -1, CMD_MULTI | CMD_CONFIRM, OS_SELECT,
 	    "model", NULL, "[MODEL...] [--tag T] [--collection C] [--provider P] "
-	    "[--search TEXT] [--status S] [--kind K] [--skip-refused] [--dry-run]",
+	    "[--search TEXT] [--status S] [--kind K] [--unused DURATION] "
+	    "[--skip-refused] [--dry-run]",
 	    "make models unavailable",
 	    "Make models unavailable (member or admin). On a terminal, asks\n"
 	    "first unless -y is given. The default cannot be deactivated.\n"
@@ -102,6 +107,9 @@ const struct command commands[] = {
 	    "  --search TEXT                 every model matching TEXT (as list)\n"
 	    "  --status active|inactive      every model of that status\n"
 	    "  --kind K                      every model of kind K\n"
+	    "  --unused DURATION             only models with no usage and no\n"
+	    "                                resolve for that long (as usage\n"
+	    "                                --unused; all models when alone)\n"
 	    "  --skip-refused                apply the rest when some are refused\n"
 	    "  --dry-run                     show each model's outcome, change\n"
 	    "                                nothing\n",
@@ -115,7 +123,8 @@ const struct command commands[] = {
 	{ "delete", "DELETE", 0, -1, CMD_MULTI | CMD_CONFIRM,
 	    OS_DELETE | OS_SELECT, "model", NULL,
 	    "[MODEL...] [--force] [--tag T] [--collection C] [--provider P] "
-	    "[--search TEXT] [--status S] [--kind K] [--skip-refused] [--dry-run]",
+	    "[--search TEXT] [--status S] [--kind K] [--unused DURATION] "
+	    "[--skip-refused] [--dry-run]",
 	    "remove models from the registry",
 	    "Remove models and their settings from the registry (admin). On a\n"
 	    "terminal, asks first unless -y is given. The default cannot be\n"
@@ -131,6 +140,9 @@ const struct command commands[] = {
 	    "  --search TEXT                 every model matching TEXT (as list)\n"
 	    "  --status active|inactive      every model of that status\n"
 	    "  --kind K                      every model of kind K\n"
+	    "  --unused DURATION             only models with no usage and no\n"
+	    "                                resolve for that long (as usage\n"
+	    "                                --unused; all models when alone)\n"
 	    "  --skip-refused                apply the rest when some are refused\n"
 	    "  --dry-run                     show each model's outcome, change\n"
 	    "                                nothing\n",

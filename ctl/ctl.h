@@ -136,6 +136,7 @@ void	 out_record_text(const struct record *, const char *xkey, const char *xval)
 void	 out_record_json(const struct record *);
 /* Append a record as one JSON object (every pair but skip, may be NULL), typed by key (issue 11 shares it). */
 void	 out_record_object(struct buf *, const struct record *, const char *skip);
+void	 out_member_object(struct buf *, const struct record *);	/* collection show's member: id, status, default (a boolean) */
 void	 out_resolve_json(const struct record *);	/* issue 9: RESOLVE's record */
 
 /* An outcome of one model of activate, deactivate, delete, sync or default. */

@@ -395,6 +395,23 @@ out_fields_array(const struct record *recs, int n, const struct jfield *fields,
 	out_flush(&b);
 }
 
+/*
+ * COLLECTION SHOW's member (issue 11): "default" is whether the member is
+ * the default, a boolean; out_record_types has it a string for STATUS's
+ * and a switch's default, which are a model id.
+ */
+static const struct jfield out_member_fields[] = {
+	{ "id",			J_STR },
+	{ "status",		J_STR },
+	{ "default",		J_BOOL },
+};
+
+void
+out_member_object(struct buf *b, const struct record *r)
+{
+	out_fields_object(b, r, out_member_fields, NFIELDS(out_member_fields));
+}
+
 /* Every pair of a record but skip, typed by key; the first of a repeated key wins. */
 void
 out_record_object(struct buf *b, const struct record *r, const char *skip)

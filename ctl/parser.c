@@ -142,7 +142,8 @@ const struct optdef optdefs[] = {
 	    V_SET,	usage_bys,	C_VALUES },
 	{ "key",	O_KEYNAME,	"key",		NULL,	OS_USAGE,
 	    V_ANY,	NULL,		C_NONE },
-	{ "unused",	O_UNUSED,	"unused",	NULL,	OS_USAGE,
+	/* Issue 11 item 3: also a selector of activate, deactivate and delete. */
+	{ "unused",	O_UNUSED,	"unused",	NULL,	OS_USAGE | OS_SELECT,
 	    V_DURATION,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);

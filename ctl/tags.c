@@ -9,7 +9,7 @@
 
 /* The options that make activate, deactivate or delete one BATCH request. */
 static const int batch_opts[] = { O_TAG, O_COLLECTION, O_PROVIDER, O_SEARCH,
-    O_STATUS, O_KIND, O_SKIP, O_DRYRUN };
+    O_STATUS, O_KIND, O_SKIP, O_DRYRUN, O_UNUSED };
 
 static int
 batch_wanted(const struct ctl *ctl)
@@ -101,7 +101,11 @@ items_json(struct record *recs, int n, const char *key)
 	for (i = 1; i < n; i++) {
 		if (i > 1)
 			buf_puts(&b, ", ");
-		out_record_object(&b, &recs[i], NULL);
+		/* A member's default is a boolean, a summary's a model id. */
+		if (strcmp(key, "members") == 0)
+			out_member_object(&b, &recs[i]);
+		else
+			out_record_object(&b, &recs[i], NULL);
 	}
 	buf_puts(&b, "]}\n");
 	out_flush(&b);
@@ -264,7 +268,7 @@ run_change(struct ctl *ctl)
 		if (ctl->argc == 0)
 			usage_error(ctl->cmd, "%s: name models or give a selector "
 			    "(--tag, --collection, --provider, --search, --status, "
-			    "--kind)", ctl->cmd->name);
+			    "--kind, --unused)", ctl->cmd->name);
 		return run_models(ctl);
 	}
 	if (ctl->opt[O_FORCE] != NULL)

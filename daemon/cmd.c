@@ -77,8 +77,10 @@ const struct cmd cmd_table[] = {
 	    "switch makes exactly one collection active (member)" },
 	{ "BATCH", "activate|deactivate|delete [MODEL...] [tag=T] "
 	    "[collection=C] [provider=P] [search=TEXT] [status=S] [kind=K] "
-	    "[skip_refused=yes] [dry_run=yes]", 1, PROTO_MAXARGS - 1,
-	    "tag collection provider search status kind skip_refused dry_run",
+	    "[unused=DURATION] [skip_refused=yes] [dry_run=yes]", 1,
+	    PROTO_MAXARGS - 1,
+	    "tag collection provider search status kind unused skip_refused "
+	    "dry_run",
 	    ROLE_MEMBER, 0, cmd_batch,
 	    "activate, deactivate or delete a selection in one transaction, "
 	    "all or nothing (raises batch.applied)" },

@@ -459,22 +459,6 @@ client_reply_ok(struct client *c, int n, const struct buf *records)
 }
 
 void
-client_reply_produce(struct client *c, const struct cmd_ctx *ctx)
-{
-	/* busy until the last record is out: pipelined requests wait their turn. */
-	client_reply_ok(c, ctx->n, NULL);
-	c->prod_left = ctx->n;
-	c->produce = ctx->produce;
-	c->produce_free = ctx->produce_free;
-	c->produce_arg = ctx->produce_arg;
-	c->busy = 1;
-	if (c->prod_left == 0)
-		client_produce_end(c);
-	else
-		client_yield(c);
-}
-
-void
 client_reply_err(struct client *c, const char *code, const char *fmt, ...)
 {
 	char	 line[PROTO_MAXLINE];
@@ -671,7 +655,8 @@ client_request(struct client *c, const char *line, size_t len)
 		c->busy = 1;
 		break;
 	case CMD_PRODUCE:
-		client_reply_produce(c, &ctx);
+		client_reply_produce(c, ctx.n, ctx.produce, ctx.produce_free,
+		    ctx.produce_arg);
 		break;
 	}
 	buf_free(&out);
@@ -691,6 +676,32 @@ client_produce_end(struct client *c)
 		c->busy = 0;
 		client_yield(c);
 	}
+}
+
+void
+client_reply_produce(struct client *c, int n,
+    int (*produce)(void *, struct buf *, int), void (*produce_free)(void *),
+    void *arg)
+{
+	char	 head[32];
+	int	 len;
+
+	len = snprintf(head, sizeof(head), "OK %d\n", n);
+	client_write_reply(c, head, (size_t)len, NULL);
+	if (c->busy && c->mverb >= 0) {
+		metrics_count_request(c->mverb, NULL);
+		c->mverb = -1;
+	}
+	/* As client_request's CMD_PRODUCE: busy until the last record is out. */
+	c->prod_left = n;
+	c->produce = produce;
+	c->produce_free = produce_free;
+	c->produce_arg = arg;
+	c->busy = 1;
+	if (c->prod_left == 0)
+		client_produce_end(c);
+	else
+		client_yield(c);
 }
 
 /* Is another client's streamed reply being produced too? */

@@ -38,13 +38,6 @@ enum role client_role(const struct client *);
  * the caller keeps ownership of the buf.
  */
 void	 client_reply_ok(struct client *, int n, const struct buf *records);
-/*
- * The same for a streamed reply (CMD_PRODUCE: a BATCH that waited behind
- * an import job): the OK line now, then ctx's records as the client
- * reads them, exactly as when it was answered at once.
- */
-struct cmd_ctx;
-void	 client_reply_produce(struct client *, const struct cmd_ctx *);
 void	 client_reply_err(struct client *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
@@ -72,6 +65,16 @@ void	 client_reply_queued_ok(struct client *, int n, const struct buf *records);
 void	 client_reply_queued_err(struct client *, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int	 client_queued(const struct client *);	/* places not filled yet */
+
+/*
+ * Issue 11: a deferred request answered with a streamed reply (a BATCH
+ * run on the import worker): "OK n", then produce writes the n records
+ * as the client reads, as a handler's CMD_PRODUCE (cmd.h); produce_free
+ * runs once, when they are out or the client goes.
+ */
+void	 client_reply_produce(struct client *, int n,
+	    int (*produce)(void *arg, struct buf *out, int max),
+	    void (*produce_free)(void *arg), void *arg);
 
 /* Register a function called when the client goes away (to cancel its deferred work). */
 void	 client_on_close(struct client *, void (*fn)(void *), void *arg);

@@ -294,6 +294,21 @@ out:
 	return r;
 }
 
+/*
+ * The one rule of "unused since ?1" (issue 10's SPEND unused=, issue 11's
+ * BATCH unused=), over models AS m: a seek in usage_daily's primary key
+ * per model (the model's days from since's), so no report is read, and
+ * one in resolve_counts' (model first). A model added after since has
+ * not been there the whole time and is not unused. A RESOLVE counts once
+ * its one-second batch is written (resolve_batch.c).
+ */
+#define USAGE_UNUSED_WHERE						\
+	"m.added_at <= ?1 AND NOT EXISTS"				\
+	" (SELECT 1 FROM usage_daily AS u WHERE u.model = m.id"		\
+	"  AND u.day >= ?1 / 86400 AND u.last_at >= ?1)"		\
+	" AND NOT EXISTS (SELECT 1 FROM resolve_counts AS r"		\
+	"  WHERE r.model = m.id AND r.last_at >= ?1)"
+
 int
 db_usage_unused(sqlite3 *db, int64_t since, int limit, usage_unused_cb cb,
     void *arg)
@@ -301,16 +316,9 @@ db_usage_unused(sqlite3 *db, int64_t since, int limit, usage_unused_cb cb,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	/*
-	 * A seek in usage_daily's primary key per model (the model's days
-	 * from since's): no report is read. A model added after since has
-	 * not been there the whole time and is not listed.
-	 */
 	if ((st = db_prepare(db, "SELECT m.id, m.added_at,"
 	    " (SELECT max(last_at) FROM usage_daily WHERE model = m.id)"
-	    " FROM models AS m WHERE m.added_at <= ?1 AND NOT EXISTS"
-	    " (SELECT 1 FROM usage_daily AS u WHERE u.model = m.id"
-	    "  AND u.day >= ?1 / 86400 AND u.last_at >= ?1)"
+	    " FROM models AS m WHERE " USAGE_UNUSED_WHERE
 	    " ORDER BY m.id LIMIT ?2")) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, since) != SQLITE_OK ||
@@ -355,4 +363,24 @@ db_usage_release(sqlite3 *db, int keep)
 	    "ROLLBACK TO usage_report") == -1)
 		return -1;
 	return usage_run(db, DB_STMT_USAGE_RELEASE, "RELEASE usage_report");
+}
+
+/*
+ * Issue 11 (reg_batch.c): keep in temp.batch_sel only the models unused
+ * since `since`, by the rule SPEND unused= lists with. 0, -1.
+ */
+int
+db_usage_sel_unused(sqlite3 *db, int64_t since)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "DELETE FROM temp.batch_sel WHERE id NOT IN"
+	    " (SELECT m.id FROM models AS m WHERE " USAGE_UNUSED_WHERE ")"))
+	    == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, since) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "select unused models");
 }

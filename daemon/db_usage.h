@@ -41,6 +41,8 @@ int	 db_usage_summary(sqlite3 *, enum usage_by, int64_t since,
 	    const char *model, int64_t key, int limit, usage_row_cb, void *arg);
 int	 db_usage_unused(sqlite3 *, int64_t since, int limit, usage_unused_cb,
 	    void *arg);
+/* Issue 11: keep in temp.batch_sel (db_tags.h) only the models unused since since; 0, -1. */
+int	 db_usage_sel_unused(sqlite3 *, int64_t since);
 
 /* SAVEPOINT usage_report, and its release or rollback: 0 or -1. */
 int	 db_usage_savepoint(sqlite3 *);

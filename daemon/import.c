@@ -478,7 +478,8 @@ import_drain(evutil_socket_t fd, short what, void *unused)
 			break;
 		case CMD_PRODUCE:
 			/* A write whose reply streams (BATCH): as if answered at once. */
-			client_reply_produce(w->c, &ctx);
+			client_reply_produce(w->c, ctx.n, ctx.produce,
+			    ctx.produce_free, ctx.produce_arg);
 			break;
 		}
 		buf_free(&out);

@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "db.h"
 #include "db_tags.h"
+#include "db_usage.h"
 #include "events.h"
 #include "log.h"
 #include "reg_int.h"
@@ -73,8 +74,9 @@ batch_decide(const char *id, int active, int is_default, const char *kind,
 			o = OUT_REFUSED;
 			snprintf(why, sizeof(why), "%s is the default: set another "
 			    "default first", id);
-		} else if (p->in->sessions != NULL && (live = sessions_count(
-		    p->in->sessions, id, p->now)) > 0) {
+		} else if ((live = p->in->sessions != NULL ? sessions_count(
+		    p->in->sessions, id, p->now) : p->in->in_use != NULL ?
+		    p->in->in_use(id, p->in->in_use_arg) : 0) > 0) {
 			o = OUT_REFUSED;
 			snprintf(why, sizeof(why), "%s is in use by %zu session%s; "
 			    "deactivate it instead", id, live, live == 1 ? "" : "s");
@@ -132,6 +134,7 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
     char *msg, size_t len)
 {
 	struct db_modelref	 ref;
+	struct list_query	 all;
 	struct batch_plan	 plan;
 	struct buf		 x = { 0 };
 	const char		*verb = reg_batch_action_name(in->action);
@@ -140,12 +143,22 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 	int			 i, r;
 
 	memset(out, 0, sizeof(*out));
-	if (in->nmodels == 0 && in->sel == NULL)
+	if (in->nmodels == 0 && in->sel == NULL && in->unused_since == 0)
 		return reg_refuse(db, REG_USAGE, msg, len, "name models or give "
 		    "a selector");
+	memset(&all, 0, sizeof(all));
 	if (db_begin(db) == -1)
 		return reg_fail(db, msg, len);
 	if (db_sel_reset(db) == -1)
+		return reg_fail(db, msg, len);
+	/*
+	 * unused= narrows the other selectors (all models when it is the
+	 * only one), as LIST's filters narrow each other; the named models
+	 * are added after it, as they are beside the other selectors.
+	 */
+	if (in->unused_since != 0 && (db_models_select(db, in->sel != NULL ?
+	    in->sel : &all) == -1 ||
+	    db_usage_sel_unused(db, in->unused_since) == -1))
 		return reg_fail(db, msg, len);
 	for (i = 0; i < in->nmodels; i++) {
 		if ((r = db_model_resolve(db, in->models[i], &ref)) == -1)
@@ -156,7 +169,8 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 		if (db_sel_add(db, ref.id) == -1)
 			return reg_fail(db, msg, len);
 	}
-	if (in->sel != NULL && db_models_select(db, in->sel) == -1)
+	if (in->sel != NULL && in->unused_since == 0 &&
+	    db_models_select(db, in->sel) == -1)
 		return reg_fail(db, msg, len);
 
 	memset(&plan, 0, sizeof(plan));
@@ -223,7 +237,8 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 		goto fail;
 	}
 	buf_free(&x);
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 	out->applied = 1;
 	reg_msg(msg, len, "%s", what);
 	return REG_OK;

@@ -522,7 +522,8 @@ reg_collection_switch(sqlite3 *db, const struct reg_switch_in *in,
 		goto fail;
 	}
 	buf_free(&x);
-	events_notify();
+	if (!in->notify_later)
+		events_notify();
 	reg_msg(msg, len, "collection %s %s", in->name, what);
 	return REG_OK;
 fail:

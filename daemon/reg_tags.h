@@ -118,6 +118,7 @@ struct reg_switch_in {
 	const char		*default_model;	/* NULL: choose */
 	int			 dry_run;
 	const struct cfg_list	*fallback;	/* [defaults] fallback */
+	int			 notify_later;	/* issue 12, on the import worker: the caller calls events_notify */
 	const struct actor	*actor;
 	int64_t			 now;
 };
@@ -150,10 +151,16 @@ struct reg_batch_in {
 	const char *const	*models;
 	int			 nmodels;
 	const struct list_query	*sel;		/* NULL: only the named models */
+	/* unused= (db_usage.c's rule): sel's models (all when sel is NULL) unused since this; 0: no such selector. */
+	int64_t			 unused_since;
 	const char		*selection;	/* the request's selectors, for the history */
 	int			 skip_refused;
 	int			 dry_run;
 	struct sessions		*sessions;	/* delete: live sessions refuse it */
+	/* Issue 12, off the loop (sessions NULL): a copy's live sessions on id. */
+	size_t			(*in_use)(const char *id, void *arg);
+	void			*in_use_arg;
+	int			 notify_later;	/* on the import worker: the caller calls events_notify */
 	const struct actor	*actor;
 	int64_t			 now;
 };

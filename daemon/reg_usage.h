@@ -112,7 +112,7 @@ typedef int (*usage_row_cb)(const char *group, const struct usage_totals *,
 /* Most-used first (tokens, then requests). REG_OK, REG_NOTFOUND (no such key), REG_INTERNAL. */
 enum reg_rc reg_usage_summary(sqlite3 *, const struct usage_query *,
 	    usage_row_cb, void *arg, char *msg, size_t len);
-/* The registry's models with no usage since `since` that were there before it: cb(id, added_at, last_used or 0). */
+/* The registry's models with no usage and no RESOLVE since `since` that were there before it (db_usage.c's one rule): cb(id, added_at, last_used or 0). */
 typedef int (*usage_unused_cb)(const char *id, int64_t added_at,
 	    int64_t last_used, void *arg);
 enum reg_rc reg_usage_unused(sqlite3 *, int64_t since, int limit,

@@ -541,3 +541,18 @@ sessions_pending(struct sessions *t)
 	/* An expiry is work too: the batch prunes the stored rows. */
 	return t->ndirty + t->npruned;
 }
+
+int
+sessions_each_model(struct sessions *t, int64_t now,
+    int (*cb)(const char *model, size_t count, void *arg), void *arg)
+{
+	struct smodel	*m;
+	size_t		 i;
+
+	sessions_prune(t, now);
+	for (i = 0; i < t->nmb; i++)
+		for (m = t->mb[i]; m != NULL; m = m->hnext)
+			if (m->count > 0 && cb(m->id, m->count, arg) != 0)
+				return -1;
+	return 0;
+}

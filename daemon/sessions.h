@@ -43,6 +43,9 @@ int	 sessions_release(struct sessions *, int64_t key, const char *sid,
 
 /* Live sessions on model (its present incarnation: see sessions_model_gone). */
 size_t	 sessions_count(struct sessions *, const char *model, int64_t now);
+/* Issue 12: cb(model, live count) for each model with live sessions (a copy for a job off the loop); non-zero stops. */
+int	 sessions_each_model(struct sessions *, int64_t now,
+	    int (*cb)(const char *model, size_t count, void *arg), void *arg);
 /* Live sessions in all. */
 size_t	 sessions_live(struct sessions *, int64_t now);
 

@@ -109,6 +109,12 @@ def test_collections(tap, d):
     tap.eq(([m["id"] for m in j.get("members", [])], j.get("models")),
         (["magistral-medium-2506", "open-mistral-nemo-2407"], 2),
         "collection show: its models, by id, and their count")
+    j = d.ctl_json("collection", "show", "coding")
+    tap.eq([(m["id"], m["status"], m["default"]) for m in j.get("members", [])],
+        [("mistral-large-2411", "active", True), ("pixtral-large-2411", "active", False)],
+        "collection show --json: each member's default is a JSON boolean")
+    tap.eq(d.ctl_json("status").get("default"), "mistral-large-2411",
+        "status --json: the default stays a model id (a string)")
     j = d.ctl_json("collection", "list")
     tap.eq([(c["name"], c["models"], c["active"]) for c in j],
         [("coding", 2, 2), ("small", 2, 0)], "collection list: counts of models and active ones")
