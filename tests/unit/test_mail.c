@@ -10,7 +10,11 @@
 #include "buf.h"
 #include "tap.h"
 
-static char *const to2[] = { "a@example.org", "b@example.org" };
+/* Writable copies: the header struct holds char *, as the config's lists do. */
+static char to_a[] = "a@example.org", to_b[] = "b@example.org";
+static char *const to2[] = { to_a, to_b };
+
+static char m_id[] = "m", evil_id[] = "acme/evil\nmodel 1";
 
 /* The message's header block (up to the empty line), and its body. */
 static void
@@ -170,7 +174,7 @@ main(void)
 
 	/* The hold-down, window 60 s: open once. */
 	memset(&r, 0, sizeof(r));
-	r.model = "m";
+	r.model = m_id;
 	is_int(mail_flap_event(&r, 0, 100, 60), MAIL_SKIP, "an up with nothing open: nothing");
 	is_int(mail_flap_event(&r, 1, 100, 60), MAIL_SEND, "the first down: mailed");
 	is_int(mail_flap_event(&r, 1, 105, 60), MAIL_SKIP, "down again without an up: nothing");
@@ -199,7 +203,7 @@ main(void)
 
 	/* The saved state, round trip; a bad text is refused. */
 	memset(&r, 0, sizeof(r));
-	long_model = "acme/evil\nmodel 1";
+	long_model = evil_id;
 	r.model = long_model;
 	r.open = 1;
 	r.down = 1;

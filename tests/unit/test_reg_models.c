@@ -247,7 +247,7 @@ test_seed_bulk(void)
 static void
 test_status(void)
 {
-	struct reg_model_in	 in = { "b-alias", &alice, NOW };
+	struct reg_model_in	 in = { .model = "b-alias", .actor = &alice, .now = NOW };
 	struct reg_status_out	 out;
 	sqlite3			*db;
 	char			 msg[512];
@@ -295,7 +295,7 @@ test_status(void)
 static void
 test_default(void)
 {
-	struct reg_model_in	 in = { "b-alias", &alice, NOW };
+	struct reg_model_in	 in = { .model = "b-alias", .actor = &alice, .now = NOW };
 	struct reg_default_out	 out;
 	struct reg_status_out	 st;
 	sqlite3			*db;
@@ -356,7 +356,7 @@ test_default(void)
 static void
 test_delete(void)
 {
-	struct reg_model_in	 in = { "chat-c", &alice, NOW };
+	struct reg_model_in	 in = { .model = "chat-c", .actor = &alice, .now = NOW };
 	struct reg_delete_out	 out;
 	sqlite3			*db;
 	char			 msg[512];
@@ -485,7 +485,7 @@ count_event(const struct db_event *e, void *arg)
 static void
 test_read(void)
 {
-	struct reg_model_in	 in = { "chat-b", &alice, NOW };
+	struct reg_model_in	 in = { .model = "chat-b", .actor = &alice, .now = NOW };
 	struct reg_default_out	 out;
 	struct db_audit_query	 aq;
 	struct db_event_query	 eq;

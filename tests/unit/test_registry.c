@@ -38,7 +38,7 @@ static enum reg_rc
 t_status(sqlite3 *db, const char *model, const struct actor *a, int active,
     char *msg, size_t len)
 {
-	struct reg_model_in	 in = { model, a, 0 };
+	struct reg_model_in	 in = { .model = model, .actor = a, .now = 0 };
 	struct reg_status_out	 out;
 
 	return active ? reg_activate(db, &in, &out, msg, len) :
@@ -63,7 +63,7 @@ static enum reg_rc
 t_set_default(sqlite3 *db, const char *model, const struct actor *a,
     char *msg, size_t len)
 {
-	struct reg_model_in	 in = { model, a, 0 };
+	struct reg_model_in	 in = { .model = model, .actor = a, .now = 0 };
 	struct reg_default_out	 out;
 
 	return reg_set_default(db, &in, &out, msg, len);
@@ -73,7 +73,7 @@ static enum reg_rc
 t_delete(sqlite3 *db, const char *model, const struct actor *a, char *msg,
     size_t len)
 {
-	struct reg_model_in	 in = { model, a, 0 };
+	struct reg_model_in	 in = { .model = model, .actor = a, .now = 0 };
 	struct reg_delete_out	 out;
 
 	return reg_delete(db, &in, &out, msg, len);
