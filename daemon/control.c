@@ -458,23 +458,30 @@ client_reply_ok(struct client *c, int n, const struct buf *records)
 	}
 }
 
-void
-client_reply_err(struct client *c, const char *code, const char *fmt, ...)
+/* "ERR code message\n" into line (PROTO_MAXLINE): a message may quote hostile input, so it stays one line. */
+static void
+client_err_line(char *line, const char *code, const char *fmt, va_list ap)
 {
-	char	 line[PROTO_MAXLINE];
 	size_t	 i;
-	va_list	 ap;
 	int	 len;
 
-	len = snprintf(line, sizeof(line), "ERR %s ", code);
-	va_start(ap, fmt);
-	buf_vfit(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
-	va_end(ap);
-	/* A message may quote hostile input: it must stay one line. */
+	len = snprintf(line, PROTO_MAXLINE, "ERR %s ", code);
+	buf_vfit(line + len, PROTO_MAXLINE - (size_t)len - 1, fmt, ap);
 	for (i = (size_t)len; line[i] != '\0'; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	strcat(line, "\n");
+}
+
+void
+client_reply_err(struct client *c, const char *code, const char *fmt, ...)
+{
+	char	 line[PROTO_MAXLINE];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	client_err_line(line, code, fmt, ap);
+	va_end(ap);
 	client_write_reply(c, line, strlen(line), NULL);
 	if (c->busy && c->mverb >= 0) {
 		metrics_count_request(c->mverb, code);
@@ -551,18 +558,11 @@ void
 client_reply_queued_err(struct client *c, const char *code, const char *fmt, ...)
 {
 	char	 line[PROTO_MAXLINE];
-	size_t	 i;
 	va_list	 ap;
-	int	 len;
 
-	len = snprintf(line, sizeof(line), "ERR %s ", code);
 	va_start(ap, fmt);
-	buf_vfit(line + len, sizeof(line) - (size_t)len - 1, fmt, ap);
+	client_err_line(line, code, fmt, ap);
 	va_end(ap);
-	for (i = (size_t)len; line[i] != '\0'; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
-	strcat(line, "\n");
 	client_fill_queued(c, line, strlen(line), NULL);
 }
 
@@ -683,15 +683,7 @@ client_reply_produce(struct client *c, int n,
     int (*produce)(void *, struct buf *, int), void (*produce_free)(void *),
     void *arg)
 {
-	char	 head[32];
-	int	 len;
-
-	len = snprintf(head, sizeof(head), "OK %d\n", n);
-	client_write_reply(c, head, (size_t)len, NULL);
-	if (c->busy && c->mverb >= 0) {
-		metrics_count_request(c->mverb, NULL);
-		c->mverb = -1;
-	}
+	client_reply_ok(c, n, NULL);
 	/* As client_request's CMD_PRODUCE: busy until the last record is out. */
 	c->prod_left = n;
 	c->produce = produce;
