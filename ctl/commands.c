@@ -182,6 +182,27 @@ const struct command commands[] = {
 	    "  --default M                   switch: the new default (in NAME)\n"
 	    "  --dry-run                     switch: show what would change\n",
 	    NULL, run_collection, NULL },
+	/* Issue 11 item 5: the history of batches and its undo. */
+	{ "history", "HISTORY", 0, 2, 0, OS_HISTORY, NULL, NULL,
+	    "[show ID] [--limit N]",
+	    "the batches, switches and undos, newest first",
+	    "List the batch operations (activate, deactivate, delete with\n"
+	    "selectors), collection switches and undos, newest first: id, when,\n"
+	    "who, action, how many models changed, the default before and after,\n"
+	    "the selection, and whether it was undone. history show ID lists the\n"
+	    "models one changed, each with its status before and after.\n",
+	    "  --limit N                     at most N entries (default 20)\n",
+	    NULL, run_history, NULL },
+	{ "undo", "UNDO", 1, 1, 0, OS_UNDO, NULL, NULL, "ID [--dry-run]",
+	    "reverse a batch or switch of the history",
+	    "Reverse history entry ID in one transaction (member or admin): each\n"
+	    "model back to its status before, a deleted model put back whole,\n"
+	    "the default back. Refused, changing nothing, if any of its models\n"
+	    "changed since; each such model is named with how. An undo is in the\n"
+	    "history itself and can be undone; an entry is undone once.\n",
+	    "  --dry-run                     show what would change, change\n"
+	    "                                nothing\n",
+	    NULL, NULL, render_undo },
 	/* Issue 9: a model's settings. */
 	{ "set", "SET", 1, 1, 0, OS_SET, "model", NULL,
 	    "MODEL [--label TEXT] [--alias NAME[,NAME...]] [--temperature X] "

@@ -118,6 +118,8 @@ void	 out_event_text(const struct record *);	/* one line, flushed */
 void	 out_event_json(const struct record *);	/* one JSON Lines object, flushed */
 void	 out_audit_text(const struct record *, int n);
 void	 out_audit_json(const struct record *, int n);
+/* Issue 11 item 5: one history row as a JSON object (history.c). */
+void	 out_history_object(struct buf *, const struct record *);
 /* Issue 10: usage's summary rows, and --unused's models. */
 void	 out_usage_text(const struct record *, int n, const char *by);
 void	 out_usage_json(const struct record *, int n, const char *by);
@@ -188,6 +190,8 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_SWITCH	0x8000	/* collection switch: --default, --dry-run */
 #define OS_CAP		0x10000	/* cap's --key, --period, --warn (issue 10) */
 #define OS_USAGE	0x20000	/* usage's --by, --since, --model, --key, --limit, --unused (issue 10) */
+#define OS_HISTORY	0x40000	/* history's --limit (issue 11 item 5) */
+#define OS_UNDO		0x80000	/* undo's --dry-run */
 
 /* How parser.c checks an option's value. */
 enum optcheck {
@@ -301,6 +305,12 @@ int	 ctl_confirm(const struct ctl *, const struct command *, int argc,
 /* tags.c (issue 11): activate, deactivate, delete with selectors (BATCH); tag; collection. */
 int	 run_change(struct ctl *);
 int	 run_collection(struct ctl *);
+/* A BATCH-shaped reply (BATCH, UNDO): outcomes, the message; 1 when refused. */
+int	 batch_render(const struct ctl *, struct record *, int n);
+/* history.c (issue 11 item 5): history [show ID]; undo's reply. */
+int	 run_history(struct ctl *);
+int	 render_history(const struct ctl *, struct record *, int n);
+int	 render_undo(const struct ctl *, struct record *, int n);
 
 /* complete.c: the hidden __complete command. */
 int	 complete_main(struct ctl *, int argc, char **argv);

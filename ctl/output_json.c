@@ -167,6 +167,23 @@ static const struct jfield out_audit_fields[] = {
 	{ "new",		J_STR },
 };
 
+/* Issue 11 item 5: a history row (HISTORY); the numbers are numbers, a missing default or undo null. */
+static const struct jfield out_history_fields[] = {
+	{ "id",			J_NUM },
+	{ "at",			J_STR },
+	{ "user",		J_STR },
+	{ "uid",		J_NUM },
+	{ "action",		J_STR },
+	{ "selection",		J_STR },
+	{ "changed",		J_NUM },
+	{ "skipped",		J_NUM },
+	{ "models",		J_NUM },
+	{ "default_before",	J_STR },
+	{ "default_after",	J_STR },
+	{ "undo_of",		J_NUM },
+	{ "undone_by",		J_NUM },
+};
+
 /* Issue 9: a key (KEY LIST, SHOW), and the reply of a change (its secret once). */
 static const struct jfield out_key_fields[] = {
 	{ "name",		J_STR },
@@ -271,6 +288,7 @@ static const struct {
 	{ "unchanged", J_NUM }, { "refused", J_NUM }, { "skipped", J_NUM },
 	{ "batch", J_NUM }, { "applied", J_BOOL }, { "dry_run", J_BOOL },
 	{ "pong", J_BOOL }, { "default_set", J_BOOL },
+	{ "undo_of", J_NUM },	/* issue 11 item 5: UNDO's reply */
 	{ "socket_activated", J_BOOL },
 };
 
@@ -441,6 +459,12 @@ out_record_object(struct buf *b, const struct record *r, const char *skip)
 		out_json_value(b, p, t);
 	}
 	buf_putc(b, '}');
+}
+
+void
+out_history_object(struct buf *b, const struct record *r)
+{
+	out_fields_object(b, r, out_history_fields, NFIELDS(out_history_fields));
 }
 
 void

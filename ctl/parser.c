@@ -63,8 +63,8 @@ const struct optdef optdefs[] = {
 	    V_SET,	model_kinds,	C_NONE },
 	{ "model",	O_MODEL,	"model",	NULL,	OS_EVENTS | OS_AUDIT | OS_USAGE,
 	    V_ANY,	NULL,		C_MODELS },
-	{ "limit",	O_LIMIT,	"limit",	NULL,	OS_EVENTS | OS_AUDIT | OS_USAGE,
-	    V_COUNT,	NULL,		C_NONE },
+	{ "limit",	O_LIMIT,	"limit",	NULL,	OS_EVENTS | OS_AUDIT | OS_USAGE |
+	    OS_HISTORY, V_COUNT,	NULL,		C_NONE },
 	/* list and catalog: the rows wanted; run_paged sends its own limit=. */
 	{ "limit",	O_LIMIT,	NULL,		NULL,	OS_LIST | OS_CATALOG,
 	    V_COUNT,	NULL,		C_NONE },
@@ -130,7 +130,8 @@ const struct optdef optdefs[] = {
 	    OS_LIST | OS_SELECT | OS_COLL | OS_KEY,	V_ANY,	NULL,	C_NONE },
 	{ "skip-refused", O_SKIP,	"skip_refused",	"yes",	OS_SELECT,
 	    V_ANY,	NULL,		C_NONE },
-	{ "dry-run",	O_DRYRUN,	"dry_run",	"yes",	OS_SELECT | OS_SWITCH,
+	{ "dry-run",	O_DRYRUN,	"dry_run",	"yes",	OS_SELECT | OS_SWITCH |
+	    OS_UNDO,
 	    V_ANY,	NULL,		C_NONE },
 	{ "default",	O_DEFAULT,	"default",	NULL,	OS_SWITCH,
 	    V_ANY,	NULL,		C_MODELS },

@@ -49,6 +49,9 @@ batch_done(const char *change, int dry)
 		return dry ? "would be activated" : "activated";
 	if (strcmp(change, "deactivate") == 0)
 		return dry ? "would be deactivated" : "deactivated";
+	/* Issue 11 item 5: an undo puts a deleted model back. */
+	if (strcmp(change, "restore") == 0)
+		return dry ? "would be restored" : "restored";
 	return dry ? "would be deleted" : "deleted";
 }
 
@@ -128,7 +131,7 @@ list_json(struct record *recs, int n)
 }
 
 /* Render a BATCH reply; the exit code: 1 when refused and nothing was applied. */
-static int
+int
 batch_render(const struct ctl *ctl, struct record *recs, int n)
 {
 	const char	*applied, *dry, *refused;

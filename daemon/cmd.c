@@ -84,6 +84,13 @@ const struct cmd cmd_table[] = {
 	    ROLE_MEMBER, 0, cmd_batch,
 	    "activate, deactivate or delete a selection in one transaction, "
 	    "all or nothing (raises batch.applied)" },
+	{ "HISTORY", "[ID] [limit=N] [before=ID]", 0, 1, "limit before",
+	    ROLE_VIEWER, 0, cmd_history,
+	    "the batches, switches and undos, newest first; with ID, the "
+	    "models it changed, before and after" },
+	{ "UNDO", "ID [dry_run=yes]", 1, 1, "dry_run", ROLE_MEMBER, 0, cmd_undo,
+	    "reverse a batch or switch if none of its models changed since "
+	    "(raises batch.undone)" },
 	{ "SYNC", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_sync,
 	    "add a catalog model to the registry (raises model.synced)" },
 	{ "UPTIME", "[MODEL] [window=1h|24h|7d|30d]", 0, 1, "window",

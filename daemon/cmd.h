@@ -112,6 +112,9 @@ int	 cmd_cap_append(struct buf *, const char *model);
 enum cmd_ret cmd_tag(struct cmd_ctx *);
 enum cmd_ret cmd_collection(struct cmd_ctx *);
 enum cmd_ret cmd_batch(struct cmd_ctx *);
+/* Issue 11 item 5: cmd_history.c. */
+enum cmd_ret cmd_history(struct cmd_ctx *);
+enum cmd_ret cmd_undo(struct cmd_ctx *);
 /* Issue 10 item 1: cmd_usage.c. */
 enum cmd_ret cmd_usage(struct cmd_ctx *);
 enum cmd_ret cmd_spend(struct cmd_ctx *);

@@ -49,7 +49,7 @@ cmd_unused(struct cmd_ctx *ctx, int64_t now, int64_t *since, struct buf *text)
 }
 
 /* A deferred client answered with what a handler returned into ctx (ctx->out: out). */
-static void
+void
 job_answer(struct client *c, struct cmd_ctx *ctx, struct buf *out,
     enum cmd_ret rv)
 {
@@ -106,10 +106,6 @@ batch_reply(struct cmd_ctx *ctx, const struct reg_batch_in *in,
  * the same reg_batch, on the worker's connection; the reply is built and
  * streamed on the loop when the job is done.
  */
-struct live_model {
-	char	*id;
-	size_t	 n;
-};
 
 struct batch_job {
 	struct client		*c;		/* NULL once the client has gone */
@@ -122,8 +118,7 @@ struct batch_job {
 	char			*selection;
 	char			*qs[5];		/* q's strings */
 	char			**models;
-	struct live_model	*live;
-	size_t			 nlive, alive;
+	struct live_set		 live;
 	int			 ran;		/* work ran: rc and msg are the rule's */
 	char			 msg[512];
 };
@@ -138,9 +133,7 @@ batch_job_free(struct batch_job *j)
 	for (k = 0; k < j->in.nmodels; k++)
 		free(j->models[k]);
 	free(j->models);
-	for (i = 0; i < j->nlive; i++)
-		free(j->live[i].id);
-	free(j->live);
+	live_set_free(&j->live);
 	for (i = 0; i < sizeof(j->qs) / sizeof(j->qs[0]); i++)
 		free(j->qs[i]);
 	free(j->user);
@@ -165,37 +158,57 @@ live_find(const void *key, const void *m)
 static int
 live_add(const char *model, size_t n, void *arg)
 {
-	struct batch_job	*j = arg;
+	struct live_set		*l = arg;
 	struct live_model	*v;
 
-	if (j->nlive == j->alive) {
-		size_t na = j->alive ? j->alive * 2 : 16;
+	if (l->n == l->alloc) {
+		size_t na = l->alloc ? l->alloc * 2 : 16;
 
-		if ((v = reallocarray(j->live, na, sizeof(*v))) == NULL)
+		if ((v = reallocarray(l->v, na, sizeof(*v))) == NULL)
 			return 1;
-		j->live = v;
-		j->alive = na;
+		l->v = v;
+		l->alloc = na;
 	}
-	if ((j->live[j->nlive].id = strdup(model)) == NULL)
+	if ((l->v[l->n].id = strdup(model)) == NULL)
 		return 1;
-	j->live[j->nlive++].n = n;
+	l->v[l->n++].n = n;
+	return 0;
+}
+
+int
+live_set_copy(struct live_set *l, struct sessions *s, int64_t now)
+{
+	if (sessions_each_model(s, now, live_add, l) == -1)
+		return -1;
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), live_cmp);
 	return 0;
 }
 
 /* On the worker: the copy's live sessions on id. */
-static size_t
+size_t
 live_count(const char *id, void *arg)
 {
-	struct batch_job	*j = arg;
+	struct live_set		*l = arg;
 	struct live_model	*m;
 
-	m = j->nlive > 0 ? bsearch(id, j->live, j->nlive, sizeof(*j->live),
-	    live_find) : NULL;
+	m = l->n > 0 ? bsearch(id, l->v, l->n, sizeof(*l->v), live_find) : NULL;
 	return m != NULL ? m->n : 0;
 }
 
+void
+live_set_free(struct live_set *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].id);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
 /* s copied into *slot (NULL stays NULL): 0, -1. */
-static int
+int
 batch_dup(char **slot, const char *s)
 {
 	*slot = NULL;
@@ -298,14 +311,11 @@ batch_job_start(struct cmd_ctx *ctx, const struct reg_batch_in *in,
 	j->a.user = j->user;
 	j->in.actor = &j->a;
 	if (in->sessions != NULL) {
-		if (sessions_each_model(in->sessions, j->in.now, live_add, j) ==
-		    -1)
+		if (live_set_copy(&j->live, in->sessions, j->in.now) == -1)
 			goto nomem;
-		if (j->nlive > 1)
-			qsort(j->live, j->nlive, sizeof(*j->live), live_cmp);
 		j->in.sessions = NULL;
 		j->in.in_use = live_count;
-		j->in.in_use_arg = j;
+		j->in.in_use_arg = &j->live;
 	}
 	j->in.notify_later = 1;
 	j->c = ctx->client;

@@ -2,6 +2,9 @@
 #ifndef MODELREG_CMD_TAGS_H
 #define MODELREG_CMD_TAGS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "cmd.h"
 #include "reg_tags.h"
 
@@ -18,5 +21,29 @@ int	 cmd_selectors(struct cmd_ctx *, struct list_query *, struct buf *text);
 enum cmd_ret cmd_items_reply(struct cmd_ctx *, struct reg_items *, int members);
 /* COLLECTION SWITCH (cmd_batch.c), called by COLLECTION's dispatcher. */
 enum cmd_ret cmd_coll_switch(struct cmd_ctx *, struct actor *);
+
+/*
+ * For the jobs on the import worker (cmd_batch.c, cmd_history.c): the
+ * live sessions per model copied at the start (the loop's change under
+ * RESOLVE), looked up by live_count(id, set); s copied into *slot (NULL
+ * stays NULL; 0, -1); a deferred client answered with what a handler
+ * returned into ctx (ctx->out: out).
+ */
+struct sessions;
+struct client;
+struct live_model {
+	char	*id;
+	size_t	 n;
+};
+struct live_set {
+	struct live_model	*v;
+	size_t			 n, alloc;
+};
+int	 live_set_copy(struct live_set *, struct sessions *, int64_t now);
+size_t	 live_count(const char *id, void *set);
+void	 live_set_free(struct live_set *);
+int	 batch_dup(char **slot, const char *s);
+void	 job_answer(struct client *, struct cmd_ctx *, struct buf *out,
+	    enum cmd_ret);
 
 #endif

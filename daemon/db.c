@@ -829,6 +829,60 @@ static const char *const db_migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX usage_daily_key ON usage_daily(key_id, day);"
 	"CREATE INDEX usage_daily_day ON usage_daily(day);",
+	/*
+	 * 7 -> 8 (issue 11 item 5, history and undo: reg_history.c). A
+	 * CHECK cannot be altered, so batches is made again with 'import'
+	 * and 'undo' in it, and three columns: undo_of (the row an undo
+	 * reversed), undone_by (the undo that reversed this row: it is
+	 * not undone twice) and audit_to (the last audit id when the row
+	 * committed: an audit row on one of its models after it means the
+	 * model changed since). Rows from before get the last audit id of
+	 * their second. batch_models is made again with it, so that its
+	 * foreign key names the new table (dropping the old batches while
+	 * a table still referred to it would cascade-delete its rows:
+	 * foreign keys are on and cannot be turned off in a transaction),
+	 * plus saved (a deleted model's row and its dependants as JSON, so
+	 * an undo can put it back) and an index by model (a later batch
+	 * that touched the model).
+	 */
+	"CREATE TABLE batches_new ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  uid INTEGER,"
+	"  user TEXT NOT NULL,"
+	"  action TEXT NOT NULL CHECK(action IN ('activate', 'deactivate',"
+	"    'delete', 'switch', 'import', 'undo')),"
+	"  selection TEXT NOT NULL,"
+	"  changed INTEGER NOT NULL,"
+	"  skipped INTEGER NOT NULL DEFAULT 0,"
+	"  default_before TEXT,"
+	"  default_after TEXT,"
+	"  undo_of INTEGER REFERENCES batches_new(id),"
+	"  undone_by INTEGER REFERENCES batches_new(id),"
+	"  audit_to INTEGER,"
+	"  CHECK((action = 'undo') = (undo_of IS NOT NULL))"
+	");"
+	"INSERT INTO batches_new(id, at, uid, user, action, selection, changed,"
+	"  skipped, default_before, default_after, audit_to)"
+	"  SELECT id, at, uid, user, action, selection, changed, skipped,"
+	"  default_before, default_after,"
+	"  (SELECT max(a.id) FROM audit AS a WHERE a.at <= b.at)"
+	"  FROM batches AS b;"
+	"CREATE TABLE batch_models_new ("
+	"  batch INTEGER NOT NULL REFERENCES batches_new(id) ON DELETE CASCADE,"
+	"  model TEXT NOT NULL,"
+	"  before TEXT NOT NULL,"
+	"  after TEXT NOT NULL,"
+	"  saved TEXT CHECK(saved IS NULL OR json_valid(saved)),"
+	"  PRIMARY KEY (batch, model)"
+	") WITHOUT ROWID;"
+	"INSERT INTO batch_models_new(batch, model, before, after)"
+	"  SELECT batch, model, before, after FROM batch_models;"
+	"DROP TABLE batch_models;"
+	"DROP TABLE batches;"
+	"ALTER TABLE batches_new RENAME TO batches;"
+	"ALTER TABLE batch_models_new RENAME TO batch_models;"
+	"CREATE INDEX batch_models_model ON batch_models(model, batch);",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

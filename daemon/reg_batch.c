@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_history.h"
 #include "db_tags.h"
 #include "db_usage.h"
 #include "events.h"
@@ -212,7 +213,9 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 	    db_batch_models(db, out->batch, in->action == BATCH_ACTIVATE ?
 	    "inactive" : in->action == BATCH_DEACTIVATE ? "active" : NULL,
 	    in->action == BATCH_ACTIVATE ? "active" :
-	    in->action == BATCH_DEACTIVATE ? "inactive" : "deleted") == -1)
+	    in->action == BATCH_DEACTIVATE ? "inactive" : "deleted") == -1 ||
+	    /* Issue 11 item 5: a deleted model's whole row, so UNDO can put it back. */
+	    (in->action == BATCH_DELETE && db_history_save(db, out->batch) == -1))
 		goto fail;
 	switch (in->action) {
 	case BATCH_ACTIVATE:
@@ -230,7 +233,9 @@ reg_batch(sqlite3 *db, const struct reg_batch_in *in, struct reg_batch_out *out,
 	snprintf(what, sizeof(what), "%s: %lld changed, %lld unchanged, %lld "
 	    "skipped", verb, (long long)out->changed, (long long)out->unchanged,
 	    (long long)out->skipped);
-	if (batch_extra(&x, in, out) == -1 ||
+	/* The last audit id: a later row on one of its models is a change since (UNDO). */
+	if (db_history_seal(db, out->batch) == -1 ||
+	    batch_extra(&x, in, out) == -1 ||
 	    reg_event(db, "batch.applied", NULL, in->actor, x.data, what) == -1 ||
 	    db_commit(db) == -1) {
 		buf_free(&x);

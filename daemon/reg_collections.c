@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_history.h"
 #include "db_tags.h"
 #include "events.h"
 #include "log.h"
@@ -516,6 +517,7 @@ reg_collection_switch(sqlite3 *db, const struct reg_switch_in *in,
 	    "switch", in->name, out->activated + out->deactivated, 0,
 	    out->previous, out->default_id, &out->batch) == -1 ||
 	    reg_switch_history(db, out->batch, &out->items) == -1 ||
+	    db_history_seal(db, out->batch) == -1 ||	/* issue 11 item 5 */
 	    reg_coll_event(db, "collection.switched", in->name, in->actor,
 	    x.data, what) == -1 || db_commit(db) == -1) {
 		buf_free(&x);
