@@ -1,6 +1,6 @@
 # test_history.py: issue 11 item 5 through the real daemon and modelregctl: history lists batches, switches and undos (who, when, counts, the default), history show lists a batch's models, undo restores each status (and the default of a switch), puts a deleted model back whole, is refused (changing nothing, naming the model) after a later change, an undo can be undone, an entry is undone once, --dry-run changes nothing, and a viewer may read the history but not undo.
 import json
-import sqlite3
+import os
 
 import harness
 
@@ -211,6 +211,52 @@ def test_roles(tap):
     d.cleanup()
 
 
+def test_worker(tap):
+    d = harness.Daemon(seed_url=harness.file_url(MISTRAL),
+        always_active=["mistral-large-latest"], default_model="mistral-large-latest",
+        start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    open(gate, "w").close()
+    d.start()
+    d.wait_seeded(timeout=60)
+    st, recs = d.request("BATCH activate provider=mistralai", 30)
+    bid = int(recs[0]["batch"])
+    if os.path.exists(held):
+        os.unlink(held)
+    os.unlink(gate)
+    undoer, other = d.raw(60), d.raw(60)
+    undoer.send("UNDO %d\n" % bid)
+    harness.wait_for(lambda: os.path.exists(held), 30, "the undo to wait at its commit")
+    st, _ = other.request("PING")
+    tap.ok(st is not None and st.startswith("OK "), "UNDO runs on the import worker: PING "
+        "is answered meanwhile", st)
+    tap.eq(undoer.pending(0.2), b"", "and the undo has not replied yet")
+    open(gate, "w").close()
+    st, lines = undoer.read_reply(60)
+    head = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq((st.split()[0] if st else None, head.get("applied")), ("OK", "true"),
+        "then its reply, applied")
+    # a model put back to deleted must not be in use: the job's copy of the sessions
+    m = "open-mistral-nemo-2407"
+    d.request("BATCH activate %s" % m, 30)
+    st, recs = d.request("BATCH delete %s" % m, 30)
+    st, recs = d.request("UNDO %s" % recs[0]["batch"], 30)
+    tap.eq(recs[0].get("applied"), "true", "a delete undone: the model is back, active", recs)
+    uid = recs[0]["batch"]
+    st, _ = d.request("RESOLVE %s session=s1" % m)
+    tap.eq(st, "OK 1", "a session on the model put back")
+    st, recs = d.request("UNDO %s" % uid, 30)
+    tap.ok(recs and recs[0].get("applied") == "false", "undoing the restore is refused", recs)
+    tap.like(recs[1].get("reason", "") if len(recs) > 1 else "", r"in use by 1 session",
+        "the model is in use")
+    tap.ok(m in ids(d, "LIST"), "and it is still there")
+    undoer.close()
+    other.close()
+    d.cleanup()
+
+
 def run(tap):
     d = harness.Daemon(seed_url=harness.file_url(MISTRAL),
         always_active=["mistral-large-latest", "pixtral-large-2411"],
@@ -223,6 +269,7 @@ def run(tap):
     test_delete_undo(tap, d)
     d.cleanup()
     test_roles(tap)
+    test_worker(tap)
 
 
 harness.main(run)
