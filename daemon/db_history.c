@@ -67,6 +67,13 @@ hist_rows(sqlite3 *db, sqlite3_stmt *st, db_hist_cb cb, void *arg)
 }
 
 int
+db_history_read(sqlite3 *db)
+{
+	/* Deferred: a read takes no write lock, so it never waits for the import worker's. */
+	return db_exec(db, "BEGIN");
+}
+
+int
 db_history_list(sqlite3 *db, int64_t before, int limit, db_hist_cb cb,
     void *arg)
 {

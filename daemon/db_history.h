@@ -12,6 +12,8 @@ struct reg_hist_row;
 /* A batches row (reg_history.h) into cb; its strings live until the next step. */
 typedef int (*db_hist_cb)(const struct reg_hist_row *, void *arg);
 
+/* A read transaction (deferred: it waits for no writer); db_rollback ends it. 0, -1. */
+int	 db_history_read(sqlite3 *);
 /* The rows newest first, at most limit (before: only ids below it, 0 none): the number read, -1. cb non-zero stops. */
 int	 db_history_list(sqlite3 *, int64_t before, int limit, db_hist_cb, void *arg);
 /* Row id into cb: 0, 1 no such row, -1. */

@@ -47,7 +47,7 @@ reg_history_show(sqlite3 *db, int64_t id, reg_hist_cb cb, void *arg,
 	int			 r;
 
 	/* One read transaction: the row and its models agree. */
-	if (db_begin(db) == -1)
+	if (db_history_read(db) == -1)
 		return reg_fail(db, msg, len);
 	if ((r = db_history_get(db, id, cb, arg)) == -1)
 		return reg_fail(db, msg, len);

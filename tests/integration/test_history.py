@@ -232,6 +232,9 @@ def test_worker(tap):
     st, _ = other.request("PING")
     tap.ok(st is not None and st.startswith("OK "), "UNDO runs on the import worker: PING "
         "is answered meanwhile", st)
+    st, _ = other.request("HISTORY %d" % bid, 10)
+    tap.ok(st is not None and st.startswith("OK "), "HISTORY ID is answered meanwhile (a read "
+        "that waits for no write lock)", st)
     tap.eq(undoer.pending(0.2), b"", "and the undo has not replied yet")
     open(gate, "w").close()
     st, lines = undoer.read_reply(60)
