@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cap_args.h"
 #include "caps.h"
 #include "cmd.h"
 #include "control.h"
@@ -15,21 +16,6 @@
 #include "proto.h"
 #include "reg_caps.h"
 #include "reg_keys.h"
-
-/* Which operands and options each subverb takes; key= stands for the MODEL operand. */
-static const struct {
-	const char	*sub;
-	int		 minargs, maxargs;	/* after the subverb, without key= */
-	const char	*opts;
-	const char	*usage;
-} cap_subs[] = {
-	{ "set", 2, 2, "key period warn",
-	    "CAP SET MODEL AMOUNT period=day|week|month|DURATION [warn=PERCENT]"
-	    " or CAP SET AMOUNT key=NAME period=... [warn=PERCENT]" },
-	{ "remove", 1, 1, "key", "CAP REMOVE MODEL or CAP REMOVE key=NAME" },
-	{ "list", 0, 0, "", "CAP LIST" },
-	{ "show", 1, 1, "key", "CAP SHOW MODEL or CAP SHOW key=NAME" },
-};
 
 /* One cap record (protocol.md "CAP"). */
 static int
@@ -66,55 +52,20 @@ cmd_cap_record(const struct reg_cap *c, void *arg)
 enum cmd_ret
 cmd_cap(struct cmd_ctx *ctx)
 {
-	const struct proto_req	*req = ctx->req;
 	struct actor		 a;
 	struct reg_cap_in	 in;
 	struct reg_cap		 c;
-	const char		*sub = req->argv[1], *key, *v;
-	char			 msg[512] = "", period[8];
-	size_t			 i;
-	int			 nargs = req->argc - 2, j, r, arg0 = 2;
+	struct cap_args		 p;
+	struct args_err		 e;
+	const char		*sub;
+	char			 msg[512] = "";
+	int			 r;
 	enum reg_rc		 rc;
 
-	for (i = 0; i < sizeof(cap_subs) / sizeof(cap_subs[0]); i++)
-		if (strcasecmp(sub, cap_subs[i].sub) == 0)
-			break;
-	if (i == sizeof(cap_subs) / sizeof(cap_subs[0]))
-		return cmd_err(ctx, "usage", "bad subverb \"%.32s\": set, remove, "
-		    "list or show", sub);
-	sub = cap_subs[i].sub;
-	key = proto_opt(req, "key");
-	/* key= takes the place of the MODEL operand. */
-	if (nargs + (key != NULL) < cap_subs[i].minargs ||
-	    nargs + (key != NULL) > cap_subs[i].maxargs)
-		return cmd_err(ctx, "usage", "usage: %s", cap_subs[i].usage);
-	for (j = 0; j < req->optc; j++) {
-		const char *o = cap_subs[i].opts, *p;
-		size_t kl = strlen(req->optk[j]);
-
-		for (p = o; (p = strstr(p, req->optk[j])) != NULL; p += kl)
-			if ((p == o || p[-1] == ' ') &&
-			    (p[kl] == ' ' || p[kl] == '\0'))
-				break;
-		if (p == NULL)
-			return cmd_err(ctx, "usage", "CAP %s takes no option "
-			    "\"%.32s\"; usage: %s", sub, req->optk[j],
-			    cap_subs[i].usage);
-	}
-	/* A secret is a well-formed name too: never echo or log one. */
-	if (key != NULL && keysecret_valid(key))
-		return cmd_err(ctx, "usage", "key= takes the key's name, not its "
-		    "secret");
-	/* Bounded before any message can echo them. */
-	if (key != NULL && !reg_key_name_ok(key))
-		return cmd_err(ctx, "notfound", "no such key: a key name is 1 to "
-		    "%d letters, digits, '.', '_' or '-'", KEY_NAME_MAX);
-	if (key == NULL && nargs >= 1 && strcmp(sub, "list") != 0 &&
-	    strlen(req->argv[2]) > 255)
-		return cmd_err(ctx, "notfound", "no such model: a name of %zu "
-		    "bytes", strlen(req->argv[2]));
-
-	if (strcmp(sub, "list") == 0) {
+	if (cap_parse_args(ctx->req, &p, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
+	sub = p.subname;
+	if (p.sub == CAP_SUB_LIST) {
 		rc = reg_cap_list(md.db, 0, cmd_cap_record, ctx, msg,
 		    sizeof(msg));
 		return cmd_reg_err(ctx, rc, msg);
@@ -124,51 +75,26 @@ cmd_cap(struct cmd_ctx *ctx)
 	a.user = client_user(ctx->client);
 	a.source = "manual";
 	in.actor = &a;
-	if (key != NULL)
-		in.key = key;
-	else {
-		in.model = req->argv[2];
-		arg0 = 3;
-	}
-	if (strcmp(sub, "show") == 0) {
+	in.key = p.key;
+	in.model = p.model;
+	if (p.sub == CAP_SUB_SHOW) {
 		if ((r = reg_cap_of(md.db, in.model, in.key, 0, &c)) == -1)
 			return cmd_err(ctx, "internal", "database error");
 		if (r == 1)
 			return cmd_err(ctx, "notfound", "%s %s has no cap (an id "
-			    "or a key name)", key != NULL ? "key" : "model",
-			    key != NULL ? key : in.model);
+			    "or a key name)", p.key != NULL ? "key" : "model",
+			    p.key != NULL ? p.key : in.model);
 		if (cmd_cap_record(&c, ctx) == -1)
 			return cmd_err(ctx, "internal", "out of memory");
 		return CMD_OK;
 	}
-	if (strcmp(sub, "remove") == 0)
+	if (p.sub == CAP_SUB_REMOVE)
 		rc = reg_cap_remove(md.db, &in, msg, sizeof(msg));
 	else {
-		if (reg_cap_parse_amount(req->argv[arg0], &in.amount) == -1)
-			return cmd_err(ctx, "usage", "bad amount \"%.32s\": USD "
-			    "as a plain decimal above 0 and at most 1000000000, "
-			    "like 50 or 12.5", req->argv[arg0]);
-		if ((v = proto_opt(req, "period")) == NULL)
-			return cmd_err(ctx, "usage", "a cap needs a period: "
-			    "period=day, week, month or a duration like 10m");
-		if (reg_cap_parse_period(v, period, sizeof(period),
-		    &in.window) == -1)
-			return cmd_err(ctx, "usage", "bad period \"%.32s\": day, "
-			    "week, month (calendar periods in UTC) or a duration "
-			    "of 1s to 366d like 10m", v);
-		in.period = period;
-		in.warn = CAP_WARN_DEFAULT;
-		if ((v = proto_opt(req, "warn")) != NULL) {
-			char *end;
-			long w;
-
-			w = strtol(v, &end, 10);
-			if (v[0] < '0' || v[0] > '9' || *end != '\0' || w > 99 ||
-			    strlen(v) > 2)
-				return cmd_err(ctx, "usage", "bad warn \"%.32s\": "
-				    "a percent of 0 (no warning) to 99", v);
-			in.warn = (int)w;
-		}
+		in.amount = p.amount;
+		in.period = p.period;
+		in.window = p.window;
+		in.warn = p.warn;
 		rc = reg_cap_set(md.db, &in, &c, msg, sizeof(msg));
 	}
 	if (rc != REG_OK) {

@@ -9,30 +9,13 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "key_args.h"
 #include "keysecret.h"
 #include "log.h"
 #include "proto.h"
 #include "resolve_batch.h"
 #include "usage.h"
 #include "reg_keys.h"
-
-/* Which options each subverb takes (the table's list is their union). */
-static const struct {
-	const char	*sub;
-	int		 minargs, maxargs;	/* after the subverb */
-	const char	*opts;
-	const char	*usage;
-} key_subs[] = {
-	{ "create", 1, 1, "models all expires note collection",
-	    "KEY CREATE NAME [models=M,...] [all=yes] [collection=C] "
-	    "[expires=DURATION] [note=TEXT]" },
-	{ "list", 0, 0, "", "KEY LIST" },
-	{ "show", 1, 1, "", "KEY SHOW NAME" },
-	{ "revoke", 1, 1, "", "KEY REVOKE NAME" },
-	{ "rotate", 1, 1, "grace", "KEY ROTATE NAME [grace=DURATION]" },
-	{ "allow", 2, PROTO_MAXARGS, "", "KEY ALLOW NAME MODEL..." },
-	{ "deny", 2, PROTO_MAXARGS, "", "KEY DENY NAME MODEL..." },
-};
 
 /* One key record (protocol.md "KEY"). */
 static int
@@ -73,107 +56,26 @@ cmd_key_record(const struct reg_key *k, const char *models, const char *gone,
 	return 0;
 }
 
-/* models=a,b,c into v (pointers into copy, which the caller frees): the count, or -1 with ctx set. */
-static int
-cmd_key_models(struct cmd_ctx *ctx, const char *list, char **copy,
-    const char **v, int max)
-{
-	char	*p, *w;
-	int	 n = 0;
-
-	if ((*copy = strdup(list)) == NULL) {
-		cmd_err(ctx, "internal", "out of memory");
-		return -1;
-	}
-	for (p = *copy; (w = strsep(&p, ",")) != NULL; ) {
-		if (strlen(w) > 255) {
-			cmd_err(ctx, "notfound", "no such model: a name of %zu "
-			    "bytes", strlen(w));
-			return -1;
-		}
-		if (w[0] == '\0') {
-			cmd_err(ctx, "usage", "bad models: a comma list of model "
-			    "ids or aliases, without empty names");
-			return -1;
-		}
-		if (n == max) {
-			cmd_err(ctx, "usage", "at most %d models at once", max);
-			return -1;
-		}
-		v[n++] = w;
-	}
-	return n;
-}
-
-/* A duration option: seconds (0 when absent), or -1 with ctx set. */
-static int64_t
-cmd_key_duration(struct cmd_ctx *ctx, const char *key, long max)
-{
-	const char	*v;
-	long		 d;
-
-	if ((v = proto_opt(ctx->req, key)) == NULL)
-		return 0;
-	if ((d = cfg_parse_duration(v)) < 0 || d > max ||
-	    (d == 0 && strcmp(key, "grace") != 0)) {
-		cmd_err(ctx, "usage", "bad %s \"%.32s\": expected a duration "
-		    "like 90s, 15m, 1h or 7d%s", key, v, strcmp(key, "grace") == 0 ?
-		    ", at most 30d" : "");
-		return -1;
-	}
-	return d;
-}
-
 enum cmd_ret
 cmd_key(struct cmd_ctx *ctx)
 {
-	const struct proto_req	*req = ctx->req;
 	struct actor		 a;
 	struct reg_key_in	 in;
 	struct reg_key_out	 out;
-	const char		*models[KEY_MODELS_MAX], *sub = req->argv[1], *v;
-	char			 msg[512] = "", *copy = NULL;
-	size_t			 i;
-	int			 nargs = req->argc - 2, j, n;
+	struct key_args		 k;
+	struct args_err		 e;
+	const char		*sub;
+	char			 msg[512] = "";
 	enum reg_rc		 rc = REG_OK;
 	enum cmd_ret		 ret;
 
-	for (i = 0; i < sizeof(key_subs) / sizeof(key_subs[0]); i++)
-		if (strcasecmp(sub, key_subs[i].sub) == 0)
-			break;
-	if (i == sizeof(key_subs) / sizeof(key_subs[0]))
-		return cmd_err(ctx, "usage", "bad subverb \"%.32s\": create, "
-		    "list, show, revoke, rotate, allow or deny", sub);
-	if (nargs < key_subs[i].minargs || nargs > key_subs[i].maxargs)
-		return cmd_err(ctx, "usage", "usage: %s", key_subs[i].usage);
-	for (j = 0; j < req->optc; j++) {
-		const char *o = key_subs[i].opts, *p;
-		size_t kl = strlen(req->optk[j]);
-
-		for (p = o; (p = strstr(p, req->optk[j])) != NULL; p += kl)
-			if ((p == o || p[-1] == ' ') &&
-			    (p[kl] == ' ' || p[kl] == '\0'))
-				break;
-		if (p == NULL)
-			return cmd_err(ctx, "usage", "KEY %s takes no option "
-			    "\"%.32s\"; usage: %s", key_subs[i].sub,
-			    req->optk[j], key_subs[i].usage);
-	}
-	sub = key_subs[i].sub;
-	/* Bounded before any message can echo them (a name, ids of 255 bytes). */
-	if (nargs >= 1 && !reg_key_name_ok(req->argv[2]) &&
-	    strcmp(sub, "create") != 0)
-		return cmd_err(ctx, "notfound", "no such key: a key name is 1 to "
-		    "%d letters, digits, '.', '_' or '-'", KEY_NAME_MAX);
-	for (j = 3; j < req->argc; j++)
-		if (strlen(req->argv[j]) > 255)
-			return cmd_err(ctx, "notfound", "no such model: a name of "
-			    "%zu bytes", strlen(req->argv[j]));
-
-	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
-		rc = sub[0] == 'l' ?
+	if (key_parse_args(ctx->req, &k, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
+	sub = k.subname;
+	if (k.sub == KEY_SUB_LIST || k.sub == KEY_SUB_SHOW) {
+		rc = k.sub == KEY_SUB_LIST ?
 		    reg_key_list(md.db, 0, cmd_key_record, ctx, msg, sizeof(msg)) :
-		    reg_key_show(md.db, req->argv[2], 0, cmd_key_record, ctx, msg,
+		    reg_key_show(md.db, k.name, 0, cmd_key_record, ctx, msg,
 		    sizeof(msg));
 		return cmd_reg_err(ctx, rc, msg);
 	}
@@ -183,46 +85,29 @@ cmd_key(struct cmd_ctx *ctx)
 	a.user = client_user(ctx->client);
 	a.source = "manual";
 	in.actor = &a;
-	in.name = req->argv[2];
-	if (strcmp(sub, "create") == 0) {
-		if ((v = proto_opt(req, "models")) != NULL &&
-		    (n = cmd_key_models(ctx, v, &copy, models,
-		    KEY_MODELS_MAX)) == -1) {
-			free(copy);
-			return CMD_ERR;
-		}
-		in.models = models;
-		in.nmodels = v != NULL ? n : 0;
-		if ((v = proto_opt(req, "all")) != NULL) {
-			if (strcmp(v, "yes") != 0) {
-				free(copy);
-				return cmd_err(ctx, "usage", "bad all \"%.32s\": "
-				    "all=yes or nothing", v);
-			}
-			in.all = 1;
-		}
-		if ((in.expires = cmd_key_duration(ctx, "expires",
-		    10L * 365 * 86400)) == -1) {
-			free(copy);
-			return CMD_ERR;
-		}
-		in.note = proto_opt(req, "note");
-		in.collection = proto_opt(req, "collection");	/* issue 11 */
+	in.name = k.name;
+	in.models = k.models;
+	in.nmodels = k.nmodels;
+	switch (k.sub) {
+	case KEY_SUB_CREATE:
+		in.all = k.all;
+		in.expires = k.expires;
+		in.note = k.note;
+		in.collection = k.collection;	/* issue 11 */
 		rc = reg_key_create(md.db, &in, &out, msg, sizeof(msg));
-		free(copy);
-	} else if (strcmp(sub, "revoke") == 0)
+		break;
+	case KEY_SUB_REVOKE:
 		rc = reg_key_revoke(md.db, &in, &out, msg, sizeof(msg));
-	else if (strcmp(sub, "rotate") == 0) {
-		if ((in.grace = cmd_key_duration(ctx, "grace", KEY_GRACE_MAX))
-		    == -1)
-			return CMD_ERR;
+		break;
+	case KEY_SUB_ROTATE:
+		in.grace = k.grace;
 		rc = reg_key_rotate(md.db, &in, &out, msg, sizeof(msg));
-	} else {
-		in.models = (const char *const *)&req->argv[3];
-		in.nmodels = req->argc - 3;
-		rc = strcmp(sub, "allow") == 0 ?
+		break;
+	default:
+		rc = k.sub == KEY_SUB_ALLOW ?
 		    reg_key_allow(md.db, &in, &out, msg, sizeof(msg)) :
 		    reg_key_deny(md.db, &in, &out, msg, sizeof(msg));
+		break;
 	}
 	if (rc != REG_OK) {
 		log_debug("key %s %s by %s refused: %s", sub, in.name, a.user,

@@ -17,6 +17,7 @@
 #include "registry.h"
 #include "sessions.h"
 #include "usage.h"
+#include "usage_args.h"
 
 #define SPEND_LIMIT_DEFAULT	1000
 
@@ -28,67 +29,26 @@ cmd_queues(const char *line, size_t len)
 	    (line[5] == ' ' || line[5] == '\t');
 }
 
-/* A count from 0 (or 1) to max, digits only: 0 set, -1 with ctx's ERR usage set. */
-static int
-usage_count(struct cmd_ctx *ctx, const char *key, int64_t min, int64_t max,
-    int64_t *n)
-{
-	const char	*v = proto_opt(ctx->req, key);
-	char		*end = NULL;
-	long long	 l = -1;
-
-	if (v == NULL) {
-		cmd_err(ctx, "usage", "USAGE needs %s=N", key);
-		return -1;
-	}
-	if (v[0] >= '0' && v[0] <= '9' && strlen(v) <= 10)
-		l = strtoll(v, &end, 10);
-	if (l < min || l > max || end == NULL || *end != '\0') {
-		cmd_err(ctx, "usage", "bad %s \"%.32s\": expected a whole "
-		    "number from %lld to %lld", key, v, (long long)min,
-		    (long long)max);
-		return -1;
-	}
-	*n = l;
-	return 0;
-}
-
 enum cmd_ret
 cmd_usage(struct cmd_ctx *ctx)
 {
-	const struct proto_req	*req = ctx->req;
+	struct usage_args	 a;
 	struct usage_report	 r;
-	const char		*v;
+	struct args_err		 e;
 	enum cmd_ret		 ret;
 
+	if (usage_parse_args(ctx->req, &a, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	memset(&r, 0, sizeof(r));
-	if (strlen(req->argv[1]) >= sizeof(r.model))
-		return cmd_err(ctx, "usage", "a model name is at most %zu "
-		    "bytes", sizeof(r.model) - 1);
-	snprintf(r.model, sizeof(r.model), "%s", req->argv[1]);
-	if (usage_count(ctx, "prompt_tokens", 0, USAGE_TOKENS_MAX,
-	    &r.prompt_tokens) == -1 ||
-	    usage_count(ctx, "completion_tokens", 0, USAGE_TOKENS_MAX,
-	    &r.completion_tokens) == -1)
-		return CMD_ERR;
-	r.requests = 1;
-	if (proto_opt(req, "requests") != NULL && usage_count(ctx, "requests",
-	    1, USAGE_REQUESTS_MAX, &r.requests) == -1)
-		return CMD_ERR;
-	if ((v = proto_opt(req, "session")) != NULL) {
-		if (!sessions_id_valid(v))
-			return cmd_err(ctx, "usage", "bad session id: 1 to %d "
-			    "letters, digits, \".\", \"_\", \"-\" or \":\"",
-			    SESSION_ID_MAX);
-		r.has_session = 1;
-		snprintf(r.session, sizeof(r.session), "%s", v);
-	}
-	if ((v = proto_opt(req, "key")) != NULL) {
+	memcpy(r.model, a.model, sizeof(r.model));
+	r.prompt_tokens = a.prompt_tokens;
+	r.completion_tokens = a.completion_tokens;
+	r.requests = a.requests;
+	r.has_session = a.has_session;
+	memcpy(r.session, a.session, sizeof(r.session));
+	if (a.key != NULL) {
 		/* Never echoed, never kept: only its digest waits for the commit. */
-		if (!keysecret_valid(v))
-			return cmd_err(ctx, "denied", "key= is not an API key "
-			    "(mr_ and 43 base64url characters)");
-		if (keysecret_hash(v, r.key_hash) == -1)
+		if (keysecret_hash(a.key, r.key_hash) == -1)
 			return cmd_err(ctx, "internal", "cannot hash the key");
 		r.has_key = 1;
 	}

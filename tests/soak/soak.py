@@ -15,7 +15,9 @@
    body, a gzip bomb, a slow drip, a redirect loop, a redirect to file://,
    1 MiB of headers, 100,000-deep JSON, invalid and truncated bodies, a
    reset): each source is run (REFRESH, SEED) while PING is timed; the
-   registry (ids, statuses, the default) must be unchanged and PING fast.
+   registry (ids, statuses and their source and reason, the default, ZDR,
+   and the uptime source's health and uptime_30m, which soak-000 has from a
+   real endpoints response before the cases) must be unchanged and PING fast.
 
 Prints "soak: C cycles, A acknowledged changes, L lost, H hostile cases, F
 failures" and exits 1 on any loss or failure. Environment as make check's
@@ -200,7 +202,11 @@ def hostile_cases(tmp):
     srv.set(paths["seed"], "bytes", data=good)
     srv.set(paths["catalog"], "bytes", data=good)
     srv.set(paths["zdr"], "bytes", data=b'{"data": []}')
-    srv.set(paths["uptime"], "bytes", data=b'{"data": {"endpoints": []}}')
+    # A real endpoints response (a working endpoint), so soak-000 has an
+    # uptime and a health for the hostile cases to leave as they are.
+    upgood = open(os.path.join(harness.SRCDIR, "tests", "fuzz", "corpus", "uptime",
+                               "up-green.json"), "rb").read()
+    srv.set(paths["uptime"], "bytes", data=upgood)
     extra = ("[catalog]\nurl = %s\nformat = mistral\ninterval = 1h\ntimeout = 3\n"
              "max_size = 8M\n\n[zdr]\nurl = %s\ninterval = 1h\ntimeout = 3\n\n"
              "[uptime]\nurl = %s\ninterval = 1h\ntimeout = 3\n" %
@@ -209,11 +215,23 @@ def hostile_cases(tmp):
     d = harness.Daemon(seed_url=srv.url(paths["seed"]), log_level="info",
                        extra=extra, wait_seed=True)
 
+    # The registry as the sources shape it: status and why, the default,
+    # ZDR, and the uptime source's part (health, uptime_30m).
     def registry():
         st, recs = d.request("LIST limit=1000")
-        return st, sorted((r["id"], r["status"], r.get("default")) for r in recs)
+        return st, sorted((r["id"], r["status"], r.get("default"), r.get("status_source"),
+                           r.get("status_reason"), r.get("zdr"), r.get("health"),
+                           r.get("uptime_30m")) for r in recs)
 
+    st, recs = d.request("REFRESH uptime", timeout=60)
     before = registry()
+    up0 = [m for m in before[1] if m[0] == "soak-000"]
+    if not up0 or up0[0][6] is None or up0[0][7] is None:
+        fail("the uptime source gave soak-000 no health or uptime before the hostile "
+             "cases (%s; %r)" % (st, up0))
+    else:
+        print("soak: hostile: soak-000 before the cases: health %s, uptime_30m %s"
+              % (up0[0][6], up0[0][7]), flush=True)
     bomb = gzip.compress(b"0" * (256 << 20), 9)
     cases = [
         ("huge body", {"mode": "huge", "size": 1 << 30}),

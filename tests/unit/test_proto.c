@@ -575,7 +575,8 @@ test_lf_digits(void)
 		x ^= x << 17;
 		v = i < sizeof(ints) / sizeof(ints[0]) ? ints[i] :
 		    (int64_t)(x >> (i % 60));
-		if (i % 2)
+		/* -INT64_MIN overflows (UB, which UBSan stops at): it stays as it is. */
+		if (i % 2 && v != INT64_MIN)
 			v = -v;
 		buf_reset(&b);
 		lf_int(&b, "k", v);

@@ -1,0 +1,245 @@
+/* test_args.c: the pure argument parsers of USAGE, KEY and CAP (usage_args.c, key_args.c, cap_args.c): what each accepts, and each refusal word for word as the handlers replied it before they were moved out. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cap_args.h"
+#include "daemon.h"
+#include "key_args.h"
+#include "proto.h"
+#include "usage_args.h"
+#include "tap.h"
+
+/* The parsers are pure, but the rules files they share bounds with link the daemon's state. */
+struct modelregd md;
+int daemon_reload(char *err, size_t len) { (void)err; (void)len; return -1; }
+void daemon_stop(void) { }
+void daemon_status(const char *fmt, ...) { (void)fmt; }
+
+#define SECRET	"mr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+static struct proto_req	 req;
+static struct args_err	 e;
+
+static void
+tok(const char *line)
+{
+	const char	*err;
+
+	if (proto_tokenize(line, strlen(line), &req, &err) == -1) {
+		printf("# cannot tokenize %s: %s\n", line, err);
+		memset(&req, 0, sizeof(req));
+	}
+}
+
+/* The line refused with code and msg. */
+static void
+refused(int (*parse)(const char *), const char *line, const char *code,
+    const char *msg)
+{
+	memset(&e, 0, sizeof(e));
+	ok(parse(line) == -1, "%s: refused", line);
+	is_str(e.code, code, "%s: ERR %s", line, code);
+	is_str(e.msg, msg, "%s: the message", line);
+}
+
+static struct usage_args ua;
+static struct key_args ka;
+static struct cap_args ca;
+
+static int
+usage(const char *line)
+{
+	tok(line);
+	return usage_parse_args(&req, &ua, &e);
+}
+
+static int
+key(const char *line)
+{
+	tok(line);
+	return key_parse_args(&req, &ka, &e);
+}
+
+static int
+cap(const char *line)
+{
+	tok(line);
+	return cap_parse_args(&req, &ca, &e);
+}
+
+static void
+test_word_in(void)
+{
+	ok(args_word_in("models all grace", "grace"), "a word at the end");
+	ok(args_word_in("models all grace", "models"), "a word at the start");
+	ok(!args_word_in("models all grace", "grac"), "not a prefix");
+	ok(!args_word_in("models all grace", "all grace"), "not two words");
+	ok(!args_word_in("gracefully", "grace"), "not inside a word");
+	ok(!args_word_in("", "grace"), "nothing in an empty list");
+	ok(!args_word_in("a b", ""), "the empty word in no list");
+}
+
+static void
+test_usage(void)
+{
+	char	 line[600];
+
+	ok(usage("USAGE m1 prompt_tokens=10 completion_tokens=0") == 0,
+	    "USAGE: the two counts");
+	is_str(ua.model, "m1", "USAGE: the model");
+	ok(ua.prompt_tokens == 10 && ua.completion_tokens == 0 &&
+	    ua.requests == 1 && !ua.has_session && ua.key == NULL,
+	    "USAGE: requests 1 by default, no session, no key");
+	ok(usage("USAGE m1 prompt_tokens=100000000 completion_tokens=5 "
+	    "requests=1000000 session=a.b:c-d_e key=" SECRET) == 0,
+	    "USAGE: every option at its maximum");
+	ok(ua.prompt_tokens == 100000000 && ua.requests == 1000000 &&
+	    ua.has_session && strcmp(ua.session, "a.b:c-d_e") == 0,
+	    "USAGE: the counts and the session");
+	is_str(ua.key, SECRET, "USAGE: the key as given, for the handler to hash");
+	refused(usage, "USAGE m1 completion_tokens=1", "usage",
+	    "USAGE needs prompt_tokens=N");
+	refused(usage, "USAGE m1 prompt_tokens=1", "usage",
+	    "USAGE needs completion_tokens=N");
+	refused(usage, "USAGE m1 prompt_tokens=-1 completion_tokens=1", "usage",
+	    "bad prompt_tokens \"-1\": expected a whole number from 0 to "
+	    "100000000");
+	refused(usage, "USAGE m1 prompt_tokens=100000001 completion_tokens=1",
+	    "usage", "bad prompt_tokens \"100000001\": expected a whole number "
+	    "from 0 to 100000000");
+	refused(usage, "USAGE m1 prompt_tokens=99999999999 completion_tokens=1",
+	    "usage", "bad prompt_tokens \"99999999999\": expected a whole "
+	    "number from 0 to 100000000");
+	refused(usage, "USAGE m1 prompt_tokens=1x completion_tokens=1", "usage",
+	    "bad prompt_tokens \"1x\": expected a whole number from 0 to "
+	    "100000000");
+	refused(usage, "USAGE m1 prompt_tokens=1 completion_tokens=1 requests=0",
+	    "usage", "bad requests \"0\": expected a whole number from 1 to "
+	    "1000000");
+	refused(usage, "USAGE m1 prompt_tokens=1 completion_tokens=1 "
+	    "session=a/b", "usage", "bad session id: 1 to 128 letters, digits, "
+	    "\".\", \"_\", \"-\" or \":\"");
+	refused(usage, "USAGE m1 prompt_tokens=1 completion_tokens=1 key=mr_x",
+	    "denied", "key= is not an API key (mr_ and 43 base64url "
+	    "characters)");
+	snprintf(line, sizeof(line), "USAGE %0256d prompt_tokens=1 "
+	    "completion_tokens=1", 0);
+	refused(usage, line, "usage", "a model name is at most 255 bytes");
+	refused(usage, "USAGE", "usage", "usage: " USAGE_ARGS_USAGE);
+}
+
+static void
+test_key(void)
+{
+	char	 line[4096];
+	size_t	 n;
+	int	 i;
+
+	ok(key("KEY create app1 models=a,b,c all=yes expires=1h note=hi "
+	    "collection=c1") == 0, "KEY create: every option");
+	ok(ka.sub == KEY_SUB_CREATE && strcmp(ka.subname, "create") == 0 &&
+	    strcmp(ka.name, "app1") == 0, "KEY create: the subverb and name");
+	ok(ka.has_models && ka.nmodels == 3 && strcmp(ka.models[0], "a") == 0 &&
+	    strcmp(ka.models[2], "c") == 0, "KEY create: models= split");
+	ok(ka.all && ka.expires == 3600 && strcmp(ka.note, "hi") == 0 &&
+	    strcmp(ka.collection, "c1") == 0, "KEY create: all, expires, note, "
+	    "collection");
+	ok(key("KEY Create app1") == 0 && ka.nmodels == 0 && !ka.has_models &&
+	    ka.expires == 0, "KEY Create: the subverb in any case, no models");
+	ok(key("KEY allow app1 m1 m2") == 0 && ka.sub == KEY_SUB_ALLOW &&
+	    ka.nmodels == 2 && strcmp(ka.models[1], "m2") == 0,
+	    "KEY allow: the operands are the models");
+	ok(key("KEY rotate app1 grace=0") == 0 && ka.grace == 0,
+	    "KEY rotate grace=0: the old secret ends now");
+	ok(key("KEY rotate app1 grace=30d") == 0 && ka.grace == 30 * 86400,
+	    "KEY rotate grace=30d");
+	ok(key("KEY list") == 0 && ka.sub == KEY_SUB_LIST && ka.name == NULL,
+	    "KEY list");
+	refused(key, "KEY frob", "usage", "bad subverb \"frob\": create, list, "
+	    "show, revoke, rotate, allow or deny");
+	refused(key, "KEY list x", "usage", "usage: KEY LIST");
+	refused(key, "KEY allow app1", "usage", "usage: KEY ALLOW NAME MODEL...");
+	refused(key, "KEY show app1 grace=1h", "usage", "KEY show takes no "
+	    "option \"grace\"; usage: KEY SHOW NAME");
+	refused(key, "KEY create app1 grace=1h", "usage", "KEY create takes no "
+	    "option \"grace\"; usage: KEY CREATE NAME [models=M,...] [all=yes] "
+	    "[collection=C] [expires=DURATION] [note=TEXT]");
+	refused(key, "KEY show -bad", "notfound", "no such key: a key name is 1 "
+	    "to 64 letters, digits, '.', '_' or '-'");
+	refused(key, "KEY create app1 models=a,,b", "usage", "bad models: a "
+	    "comma list of model ids or aliases, without empty names");
+	refused(key, "KEY create app1 all=no", "usage",
+	    "bad all \"no\": all=yes or nothing");
+	refused(key, "KEY create app1 expires=0", "usage", "bad expires \"0\": "
+	    "expected a duration like 90s, 15m, 1h or 7d");
+	refused(key, "KEY create app1 expires=4000d", "usage", "bad expires "
+	    "\"4000d\": expected a duration like 90s, 15m, 1h or 7d");
+	refused(key, "KEY rotate app1 grace=31d", "usage", "bad grace \"31d\": "
+	    "expected a duration like 90s, 15m, 1h or 7d, at most 30d");
+	n = (size_t)snprintf(line, sizeof(line), "KEY create app1 models=");
+	for (i = 0; i < KEY_MODELS_MAX + 1; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%sm%d",
+		    i > 0 ? "," : "", i);
+	refused(key, line, "usage", "at most 128 models at once");
+	snprintf(line, sizeof(line), "KEY deny app1 %0300d", 0);
+	refused(key, line, "notfound", "no such model: a name of 300 bytes");
+	snprintf(line, sizeof(line), "KEY create app1 models=a,%0300d", 0);
+	refused(key, line, "notfound", "no such model: a name of 300 bytes");
+}
+
+static void
+test_cap(void)
+{
+	char	 line[600];
+
+	ok(cap("CAP set m1 12.5 period=day warn=50") == 0, "CAP set on a model");
+	ok(ca.sub == CAP_SUB_SET && strcmp(ca.model, "m1") == 0 &&
+	    ca.key == NULL && ca.amount == 12.5 &&
+	    strcmp(ca.period, "day") == 0 && ca.warn == 50,
+	    "CAP set: model, amount, period, warn");
+	ok(cap("CAP SET 5 key=app1 period=10m") == 0 && ca.model == NULL &&
+	    strcmp(ca.key, "app1") == 0 && strcmp(ca.period, "window") == 0 &&
+	    ca.window == 600 && ca.warn == 80,
+	    "CAP SET on a key: a window, warn 80 by default");
+	ok(cap("CAP show key=app1") == 0 && ca.sub == CAP_SUB_SHOW &&
+	    strcmp(ca.key, "app1") == 0, "CAP show key=");
+	ok(cap("CAP remove m1") == 0 && ca.sub == CAP_SUB_REMOVE &&
+	    strcmp(ca.model, "m1") == 0, "CAP remove MODEL");
+	ok(cap("CAP list") == 0 && ca.sub == CAP_SUB_LIST && ca.model == NULL,
+	    "CAP list");
+	refused(cap, "CAP frob", "usage",
+	    "bad subverb \"frob\": set, remove, list or show");
+	refused(cap, "CAP set m1 5 key=app1 period=day", "usage", "usage: CAP "
+	    "SET MODEL AMOUNT period=day|week|month|DURATION [warn=PERCENT] or "
+	    "CAP SET AMOUNT key=NAME period=... [warn=PERCENT]");
+	refused(cap, "CAP remove m1 period=day", "usage", "CAP remove takes no "
+	    "option \"period\"; usage: CAP REMOVE MODEL or CAP REMOVE key=NAME");
+	refused(cap, "CAP show key=" SECRET, "usage",
+	    "key= takes the key's name, not its secret");
+	refused(cap, "CAP show key=-x", "notfound", "no such key: a key name is "
+	    "1 to 64 letters, digits, '.', '_' or '-'");
+	refused(cap, "CAP set m1 0 period=day", "usage", "bad amount \"0\": USD "
+	    "as a plain decimal above 0 and at most 1000000000, like 50 or 12.5");
+	refused(cap, "CAP set m1 5", "usage", "a cap needs a period: "
+	    "period=day, week, month or a duration like 10m");
+	refused(cap, "CAP set m1 5 period=year", "usage", "bad period \"year\": "
+	    "day, week, month (calendar periods in UTC) or a duration of 1s to "
+	    "366d like 10m");
+	refused(cap, "CAP set m1 5 period=day warn=100", "usage",
+	    "bad warn \"100\": a percent of 0 (no warning) to 99");
+	refused(cap, "CAP set m1 5 period=day warn=-1", "usage",
+	    "bad warn \"-1\": a percent of 0 (no warning) to 99");
+	snprintf(line, sizeof(line), "CAP show %0256d", 0);
+	refused(cap, line, "notfound", "no such model: a name of 256 bytes");
+}
+
+int
+main(void)
+{
+	tap_run(test_word_in());
+	tap_run(test_usage());
+	tap_run(test_key());
+	tap_run(test_cap());
+	return tap_done();
+}
