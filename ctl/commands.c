@@ -335,6 +335,19 @@ const struct command commands[] = {
 	    "  --unused DURATION             the models with no usage for that\n"
 	    "                                long (90d); takes only --limit\n",
 	    NULL, run_usage, render_usage },
+	/* Issue 11 item 4: export and import (export.c, doc/export.md). */
+	{ "export", "EXPORT", 0, 0, 0, OS_EXPORT, NULL, NULL,
+	    "[--output FILE]",
+	    "every decision of the registry as versioned JSON (admin)",
+	    "Print every decision the organisation made (admin) as versioned\n"
+	    "JSON (doc/export.md): each synced model's status, the default,\n"
+	    "labels, aliases, parameters, tags, collections, caps, and the keys'\n"
+	    "names with their models and expiry, never a secret or its digest.\n"
+	    "The order is stable: two exports of one registry are the same bytes\n"
+	    "and diff cleanly in git.\n",
+	    "  --output FILE                 write FILE (whole, or not at all)\n"
+	    "                                instead of standard output\n",
+	    NULL, run_export, NULL },
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
 	    "[--models M,...] [--all] [--collection C] [--expires DURATION] "

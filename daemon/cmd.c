@@ -134,6 +134,10 @@ const struct cmd cmd_table[] = {
 	    "spending caps of models and keys: set, remove, list or show "
 	    "(raises cap.set, cap.removed; cap.warning, cap.exceeded, "
 	    "cap.reset as they are spent)" },
+	/* Issue 11 item 4: export and import (cmd_export.c, doc/export.md). */
+	{ "EXPORT", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_export,
+	    "every decision of the organisation as versioned JSON, a line a "
+	    "record (json=LINE)" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
 	    "fetch the seed source and apply the seed rules now" },
 	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,
