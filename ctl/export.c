@@ -186,7 +186,7 @@ put_value(struct buf *b, const struct record *r, const char *key)
 {
 	const char	*v = record_get(r, key);
 
-	if (v == NULL)
+	if (v == NULL || v[0] == '\0')
 		buf_puts(b, "(none)");
 	else
 		out_sanitize(b, v, strlen(v));
@@ -202,7 +202,9 @@ import_item_text(struct buf *b, const struct record *r, int dry)
 	put_value(b, r, "kind");
 	buf_putc(b, ' ');
 	put_value(b, r, "name");
-	if (outcome != NULL && strcmp(outcome, "synced") == 0)
+	if (outcome != NULL && strcmp(outcome, "created") == 0)
+		buf_printf(b, ": %s", dry ? "would be created" : "created");
+	else if (outcome != NULL && strcmp(outcome, "synced") == 0)
 		buf_printf(b, ": %s from the catalog", dry ? "would be synced" :
 		    "synced");
 	else if (outcome != NULL && strcmp(outcome, "skipped") == 0) {

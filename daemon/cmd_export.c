@@ -4,8 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "cmd.h"
+#include "config.h"
+#include "control.h"
 #include "daemon.h"
+#include "events.h"
+#include "export.h"
 #include "proto.h"
 #include "reg_export.h"
 
@@ -77,4 +82,149 @@ cmd_export(struct cmd_ctx *ctx)
 	ctx->produce_free = cmd_export_free;
 	ctx->produce_arg = r;
 	return CMD_PRODUCE;
+}
+
+/*
+ * IMPORT size=N [dry_run=yes] [strict=yes]: the file follows as N bytes
+ * of body (control.c reads them as they come). One import at a time, so
+ * at most one body of EXPORT_MAX_BYTES is held.
+ */
+struct import_req {
+	int	 dry_run;
+	int	 strict;
+};
+
+static int	 importing;
+
+static int
+import_record(struct buf *b, const struct import_item *it)
+{
+	int	 rv = 0;
+
+	rv |= lf_str(b, "kind", it->kind);
+	rv |= lf_str(b, "name", it->name);
+	rv |= lf_str(b, "outcome", it->outcome);
+	rv |= lf_str(b, "field", it->field);
+	rv |= lf_str(b, "old", it->oldv);
+	rv |= lf_str(b, "new", it->newv);
+	rv |= lf_str(b, "reason", it->reason);
+	rv |= lf_end(b);
+	return rv == 0 ? 0 : -1;
+}
+
+static void
+cmd_import_body(struct client *c, const char *data, size_t len, void *arg)
+{
+	struct import_req	*r = arg;
+	struct export_doc	 doc;
+	struct reg_import_in	 in;
+	struct reg_import_out	 out;
+	struct actor		 a;
+	struct buf		 b = { 0 };
+	char			 err[512], msg[512];
+	enum reg_rc		 rc;
+	int			 i, rv = 0;
+
+	importing = 0;
+	if (data == NULL) {
+		free(r);
+		return;
+	}
+	if (export_parse(data, len, &doc, err, sizeof(err)) == -1) {
+		client_reply_err(c, "usage", "the file is refused, nothing was "
+		    "changed: %s", err);
+		free(r);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.uid = client_uid(c);
+	a.user = client_user(c);
+	a.source = "manual";
+	memset(&in, 0, sizeof(in));
+	in.doc = &doc;
+	in.dry_run = r->dry_run;
+	in.strict = r->strict;
+	in.zdr_enforce = md.cfg->zdr_enforce;
+	in.actor = &a;
+	free(r);
+	rc = reg_import(md.db, &in, &out, msg, sizeof(msg));
+	export_free(&doc);
+	if (rc != REG_OK) {
+		client_reply_err(c, rc == REG_CONFLICT ? "conflict" : "internal",
+		    "%s", msg);
+		return;
+	}
+	if (out.applied) {
+		events_notify();
+		caps_check_soon();
+	}
+	rv |= lf_int(&b, "changed", out.changed);
+	rv |= lf_int(&b, "skipped", out.skipped);
+	rv |= lf_bool(&b, "applied", out.applied);
+	rv |= lf_bool(&b, "dry_run", in.dry_run);
+	rv |= lf_str(&b, "message", msg);
+	rv |= lf_end(&b);
+	for (i = 0; i < out.n && rv == 0; i++)
+		rv |= import_record(&b, &out.items[i]);
+	if (rv != 0)
+		client_reply_err(c, "internal", "out of memory for the reply "
+		    "(the import was %s)", out.applied ? "applied" : "not applied");
+	else
+		client_reply_ok(c, out.n + 1, &b);
+	buf_free(&b);
+	reg_import_free(&out);
+}
+
+static int
+cmd_yes(struct cmd_ctx *ctx, const char *key, int *v)
+{
+	const char	*s = proto_opt(ctx->req, key);
+
+	*v = 0;
+	if (s == NULL || strcmp(s, "no") == 0)
+		return 0;
+	if (strcmp(s, "yes") == 0) {
+		*v = 1;
+		return 0;
+	}
+	cmd_err(ctx, "usage", "bad %s \"%.16s\": expected yes or no", key, s);
+	return -1;
+}
+
+enum cmd_ret
+cmd_import(struct cmd_ctx *ctx)
+{
+	struct import_req	*r;
+	const char		*v = proto_opt(ctx->req, "size");
+	char			*end;
+	unsigned long long	 size;
+
+	if (v == NULL)
+		return cmd_err(ctx, "usage", "IMPORT needs size=BYTES, the "
+		    "length of the file that follows");
+	size = strtoull(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || size == 0)
+		return cmd_err(ctx, "usage", "bad size \"%.32s\": expected the "
+		    "file's length in bytes, from 1", v);
+	if (size > EXPORT_MAX_BYTES)
+		return cmd_err(ctx, "usage", "the file is %llu bytes: IMPORT "
+		    "takes at most %u (64 MiB)", size, EXPORT_MAX_BYTES);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return cmd_err(ctx, "internal", "out of memory");
+	if (cmd_yes(ctx, "dry_run", &r->dry_run) == -1 ||
+	    cmd_yes(ctx, "strict", &r->strict) == -1) {
+		free(r);
+		return CMD_ERR;
+	}
+	if (importing) {
+		free(r);
+		return cmd_err(ctx, "busy", "another import is being received; "
+		    "try again when it is done");
+	}
+	if (client_read_body(ctx->client, (size_t)size, cmd_import_body, r) == -1) {
+		free(r);
+		return cmd_err(ctx, "internal", "out of memory");
+	}
+	importing = 1;
+	return CMD_DEFERRED;
 }

@@ -692,6 +692,8 @@ client_read_body(struct client *c, size_t n,
 	c->body_arg = arg;
 	c->busy = 1;
 	c->active = 1;
+	/* Bytes of it may be in already, and no read event may come for them. */
+	client_yield(c);
 	return 0;
 }
 

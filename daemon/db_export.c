@@ -291,3 +291,48 @@ db_export_read(sqlite3 *db, struct export_doc *d)
 	}
 	return 0;
 }
+
+int
+db_import_status(sqlite3 *db, const char *id, int active, const char *source,
+    const char *reason, int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	/* status_changed_at moves only when the status does. */
+	if ((st = db_prepare(db, "UPDATE models SET status = ?2,"
+	    " status_source = ?3, status_reason = ?4,"
+	    " status_changed_at = CASE WHEN status = ?2 THEN status_changed_at"
+	    " ELSE ?5 END WHERE id = ?1")) == NULL)
+		return -1;
+	if (db_bind_text(st, 1, id) == -1 ||
+	    db_bind_text(st, 2, active ? "active" : "inactive") == -1 ||
+	    db_bind_text(st, 3, source) == -1 ||
+	    db_bind_text(st, 4, reason) == -1 ||
+	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "import: a model's status");
+}
+
+int
+db_import_key(sqlite3 *db, int64_t key, int all, const char *note,
+    int64_t expires, int64_t cid)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "UPDATE api_keys SET all_models = ?2,"
+	    " note = ?3, expires_at = ?4, collection = ?5 WHERE id = ?1")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, key) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, all != 0) != SQLITE_OK ||
+	    db_bind_text(st, 3, note != NULL ? note : "") == -1 ||
+	    (expires > 0 ? sqlite3_bind_int64(st, 4, expires) :
+	    sqlite3_bind_null(st, 4)) != SQLITE_OK ||
+	    (cid > 0 ? sqlite3_bind_int64(st, 5, cid) :
+	    sqlite3_bind_null(st, 5)) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "import: a key");
+}

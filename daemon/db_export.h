@@ -16,4 +16,15 @@
  */
 int	 db_export_read(sqlite3 *, struct export_doc *doc);
 
+
+/*
+ * IMPORT's writes that no other rule has (in the caller's transaction):
+ * a model's status with its source and reason as the file says; a key's
+ * all, note, expiry and collection (cid 0: none). 0, or -1.
+ */
+int	 db_import_status(sqlite3 *, const char *id, int active,
+	    const char *source, const char *reason, int64_t now);
+int	 db_import_key(sqlite3 *, int64_t key, int all, const char *note,
+	    int64_t expires, int64_t cid);
+
 #endif

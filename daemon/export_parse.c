@@ -659,10 +659,39 @@ nidx_sort(struct nidx *idx, int n, int *first)
 static const char *const model_members[] = { "id", "status", "source",
     "reason", "label", "params", "enforce", "aliases", "tags", NULL };
 
+/*
+ * The name rules of tags (reg_tags.c), collections and keys (reg_keys.c),
+ * repeated here so the parser links nothing but settings.c and buf.c
+ * (the fuzzer's build): [a-z0-9] for tags, [A-Za-z0-9] for the others,
+ * first, then those or '.', '_', '-'; at most max bytes.
+ */
+static int
+name_ok(const char *s, size_t max, int upper)
+{
+	size_t	 i, n = strlen(s);
+
+	if (n < 1 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (upper && c >= 'A' && c <= 'Z');
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return 0;
+	}
+	return 1;
+}
+
 static int
 tag_ok(const char *s)
 {
-	return reg_tag_name_ok(s);
+	return name_ok(s, TAG_MAX, 0);
+}
+
+static int
+key_name_ok(const char *s)
+{
+	return name_ok(s, KEY_NAME_MAX, 1);
 }
 
 static int
@@ -780,7 +809,7 @@ static const char *const coll_members[] = { "name", "models", NULL };
 static int
 coll_name_ok(const char *s)
 {
-	return reg_collection_name_ok(s);
+	return name_ok(s, COLLECTION_NAME_MAX, 1);
 }
 
 /* Each name of list (n of them, at path name[i]) is a model of the file, once. */
@@ -853,7 +882,7 @@ jc_cap(struct jc *jc, struct jv *o, int idx, struct export_cap *c)
 	if (c->model != NULL && !model_id_ok(c->model))
 		return jc_fail(jc, jv_get(o, "model"), path, "model: \"%.64s\" "
 		    "is not a model id", c->model);
-	if (c->key != NULL && !reg_key_name_ok(c->key))
+	if (c->key != NULL && !key_name_ok(c->key))
 		return jc_fail(jc, jv_get(o, "key"), path, "key: \"%.64s\" is "
 		    "not a key name", c->key);
 	if ((v = jv_get(o, "amount")) == NULL)
@@ -951,7 +980,7 @@ jc_key(struct jc *jc, struct jv *o, int idx, struct export_key *k)
 	    jc_members(jc, o, path, key_members) == -1 ||
 	    jc_str(jc, o, path, "name", 1, 0, &k->name) == -1)
 		return -1;
-	if (!reg_key_name_ok(k->name))
+	if (!key_name_ok(k->name))
 		return jc_fail(jc, jv_get(o, "name"), path, "name: \"%.64s\" is "
 		    "not a key name (1 to %d letters, digits, '.', '_' or '-', "
 		    "a letter or digit first)", k->name, KEY_NAME_MAX);
