@@ -272,6 +272,34 @@ def test_corrupt(tap):
         tap.eq(p.returncode, 1, "%s: refused (exit 1)" % name, p.stdout + p.stderr)
         tap.like(p.stderr, r"the file is refused, nothing was changed: (line \d+: )?.*" + want, "%s: the error names the place" % name)
     tap.eq(export_text(d), good, "the corrupt files changed nothing")
+    # what only the registry can refuse: refused whole, nothing changes
+    doc = json.loads(good)
+    for m in doc["models"]:
+        if m["id"] == LARGE:
+            m["status"] = "inactive"
+            m["tags"] = ["changed"]
+    doc["default"] = None
+    p = import_file(d, write(d, "c1.json", json.dumps(doc)))
+    tap.eq(p.returncode, 1, "a file that deactivates the default and names no other is refused")
+    tap.like(p.stderr, r"model %s: it is the default and the file makes it inactive" % LARGE, "and says why")
+    doc = json.loads(good)
+    for m in doc["models"]:
+        if m["id"] == PIXTRAL:
+            m["aliases"] = ["mistral-large-latest"]
+            m["tags"] = ["changed"]
+    p = import_file(d, write(d, "c2.json", json.dumps(doc)))
+    tap.eq(p.returncode, 1, "an alias another name already is: refused")
+    tap.like(p.stderr, r"the alias mistral-large-latest is already the .* of %s; nothing was changed" % LARGE,
+        "and names who has it")
+    doc = json.loads(good)
+    doc["default"] = "mistral-embed"
+    for m in doc["models"]:
+        if m["id"] == "mistral-embed":
+            m["status"] = "active"
+    p = import_file(d, write(d, "c3.json", json.dumps(doc)))
+    tap.eq(p.returncode, 1, "a default the registry may not have (an embedding model): refused")
+    tap.like(p.stderr, r"default: .*embedding", "and says why")
+    tap.eq(export_text(d), good, "the refused imports changed nothing")
     p = import_file(d, os.path.join(d.dir, "nosuch.json"))
     tap.ok(p.returncode != 0 and "nosuch.json" in p.stderr, "a file that does not exist", p.stderr)
     # the wire: size= bounds, OK 0 then the body, in pieces
