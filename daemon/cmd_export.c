@@ -11,8 +11,11 @@
 #include "daemon.h"
 #include "events.h"
 #include "export.h"
+#include "import.h"
+#include "log.h"
 #include "proto.h"
 #include "reg_export.h"
+#include "registry.h"
 
 /*
  * EXPORT's reply: the text, one record per line (json=LINE), so it is
@@ -112,67 +115,162 @@ import_record(struct buf *b, const struct import_item *it)
 	return rv == 0 ? 0 : -1;
 }
 
-static void
-cmd_import_body(struct client *c, const char *data, size_t len, void *arg)
-{
-	struct import_req	*r = arg;
+/*
+ * The apply runs on the import worker when a job can start, as BATCH
+ * and SWITCH do (one transaction that may touch every model): reads go
+ * on from the last commit meanwhile, writes wait in the import queue.
+ * When another job runs it waits behind it (import_after) and then runs
+ * on the loop; with no thread at all, on the loop at once.
+ */
+struct import_job {
+	struct client		*c;		/* NULL once the client has gone */
 	struct export_doc	 doc;
 	struct reg_import_in	 in;
 	struct reg_import_out	 out;
 	struct actor		 a;
-	struct buf		 b = { 0 };
-	char			 err[512], msg[512];
+	char			*user;
 	enum reg_rc		 rc;
+	int			 ran;
+	char			 msg[512];
+};
+
+static void
+import_job_free(struct import_job *j)
+{
+	export_free(&j->doc);
+	reg_import_free(&j->out);
+	free(j->user);
+	free(j);
+}
+
+static void
+import_job_gone(void *arg)
+{
+	((struct import_job *)arg)->c = NULL;
+}
+
+static void
+import_job_work(sqlite3 *db, void *arg)
+{
+	struct import_job	*j = arg;
+
+	j->rc = reg_import(db, &j->in, &j->out, j->msg, sizeof(j->msg));
+	j->ran = 1;
+}
+
+/* On the loop, once the rule ran (or could not): the reply, then the job goes. */
+static void
+import_job_done(void *arg, int cancelled)
+{
+	struct import_job	*j = arg;
+	struct buf		 b = { 0 };
 	int			 i, rv = 0;
+
+	if (cancelled && !j->ran) {
+		j->rc = REG_INTERNAL;
+		snprintf(j->msg, sizeof(j->msg), "the daemon is stopping; "
+		    "nothing was changed");
+	}
+	if (j->rc == REG_OK && j->out.applied) {
+		events_notify();
+		caps_check_soon();
+		log_info("import by uid %u (%s): %s", (unsigned)j->a.uid,
+		    j->a.user, j->msg);
+	}
+	if (j->c == NULL) {
+		import_job_free(j);
+		return;
+	}
+	client_on_close(j->c, NULL, NULL);
+	if (j->rc != REG_OK) {
+		client_reply_err(j->c, j->rc == REG_CONFLICT ? "conflict" :
+		    "internal", "%s", j->msg);
+		import_job_free(j);
+		return;
+	}
+	rv |= lf_int(&b, "changed", j->out.changed);
+	rv |= lf_int(&b, "skipped", j->out.skipped);
+	rv |= lf_bool(&b, "applied", j->out.applied);
+	rv |= lf_bool(&b, "dry_run", j->in.dry_run);
+	rv |= lf_str(&b, "message", j->msg);
+	rv |= lf_end(&b);
+	for (i = 0; i < j->out.n && rv == 0; i++)
+		rv |= import_record(&b, &j->out.items[i]);
+	if (rv != 0)
+		client_reply_err(j->c, "internal", "out of memory for the reply "
+		    "(the import was %s)", j->out.applied ? "applied" :
+		    "not applied");
+	else
+		client_reply_ok(j->c, j->out.n + 1, &b);
+	buf_free(&b);
+	import_job_free(j);
+}
+
+/* Behind another job: now on the loop, in order with the writes that waited. */
+static void
+import_job_after(void *arg, int cancelled)
+{
+	struct import_job	*j = arg;
+
+	if (!cancelled)
+		import_job_work(md.db, j);
+	import_job_done(j, cancelled);
+}
+
+static void
+cmd_import_body(struct client *c, const char *data, size_t len, void *arg)
+{
+	struct import_req	*r = arg;
+	struct import_job	*j;
+	char			 err[512];
 
 	importing = 0;
 	if (data == NULL) {
 		free(r);
 		return;
 	}
-	if (export_parse(data, len, &doc, err, sizeof(err)) == -1) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		free(r);
+		client_reply_err(c, "internal", "out of memory; nothing was "
+		    "changed");
+		return;
+	}
+	if (export_parse(data, len, &j->doc, err, sizeof(err)) == -1) {
 		client_reply_err(c, "usage", "the file is refused, nothing was "
 		    "changed: %s", err);
 		free(r);
+		import_job_free(j);
 		return;
 	}
-	memset(&a, 0, sizeof(a));
-	a.uid = client_uid(c);
-	a.user = client_user(c);
-	a.source = "manual";
-	memset(&in, 0, sizeof(in));
-	in.doc = &doc;
-	in.dry_run = r->dry_run;
-	in.strict = r->strict;
-	in.zdr_enforce = md.cfg->zdr_enforce;
-	in.actor = &a;
+	j->a.uid = client_uid(c);
+	j->a.source = "manual";
+	if ((j->user = strdup(client_user(c))) == NULL) {
+		free(r);
+		import_job_free(j);
+		client_reply_err(c, "internal", "out of memory; nothing was "
+		    "changed");
+		return;
+	}
+	j->a.user = j->user;
+	j->in.doc = &j->doc;
+	j->in.dry_run = r->dry_run;
+	j->in.strict = r->strict;
+	j->in.zdr_enforce = md.cfg->zdr_enforce;
+	j->in.actor = &j->a;
 	free(r);
-	rc = reg_import(md.db, &in, &out, msg, sizeof(msg));
-	export_free(&doc);
-	if (rc != REG_OK) {
-		client_reply_err(c, rc == REG_CONFLICT ? "conflict" : "internal",
-		    "%s", msg);
+	j->c = c;
+	if (!import_busy() && import_start(md.cfg->database, import_job_work,
+	    import_job_done, j) == 0) {
+		client_on_close(c, import_job_gone, j);
 		return;
 	}
-	if (out.applied) {
-		events_notify();
-		caps_check_soon();
+	if (import_busy() && import_after("import", import_job_after, j) == 0) {
+		client_on_close(c, import_job_gone, j);
+		return;
 	}
-	rv |= lf_int(&b, "changed", out.changed);
-	rv |= lf_int(&b, "skipped", out.skipped);
-	rv |= lf_bool(&b, "applied", out.applied);
-	rv |= lf_bool(&b, "dry_run", in.dry_run);
-	rv |= lf_str(&b, "message", msg);
-	rv |= lf_end(&b);
-	for (i = 0; i < out.n && rv == 0; i++)
-		rv |= import_record(&b, &out.items[i]);
-	if (rv != 0)
-		client_reply_err(c, "internal", "out of memory for the reply "
-		    "(the import was %s)", out.applied ? "applied" : "not applied");
-	else
-		client_reply_ok(c, out.n + 1, &b);
-	buf_free(&b);
-	reg_import_free(&out);
+	/* No thread: here, now. */
+	import_job_work(md.db, j);
+	import_job_done(j, 0);
 }
 
 static int

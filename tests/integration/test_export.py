@@ -341,12 +341,56 @@ def test_import_roles(tap):
     d.cleanup()
 
 
+def test_worker(tap):
+    """The apply runs on the import worker: held at its commit by the test gate, others are served."""
+    d = daemon(start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    open(gate, "w").close()
+    d.start()
+    d.wait_seeded(timeout=60)
+    doc = json.loads(export_text(d))
+    for m in doc["models"]:
+        m["tags"] = ["imported"]
+    body = json.dumps(doc).encode()
+    if os.path.exists(held):
+        os.unlink(held)
+    os.unlink(gate)
+    imp, other = d.raw(60), d.raw(60)
+    st, _ = imp.request("IMPORT size=%d" % len(body))
+    tap.eq(st, "OK 0", "IMPORT takes the body")
+    imp.send(body)
+    harness.wait_for(lambda: os.path.exists(held), 30, "the import to wait at its commit")
+    st, _ = other.request("PING")
+    tap.eq(st, "OK 1", "PING is answered while the import's transaction runs")
+    st, lines = other.request("SHOW %s" % LARGE)
+    tap.eq(harness.parse_logfmt(lines[0]).get("tags") if lines else None, "",
+        "a read answers from the last commit meanwhile")
+    other.send("TAG %s add=later\n" % LARGE)
+    tap.eq(other.pending(0.3), b"", "a write from another client waits for the import")
+    tap.eq(imp.pending(0.2), b"", "the import has not replied yet")
+    open(gate, "w").close()
+    st, lines = imp.read_reply(60)
+    head = harness.parse_logfmt(lines[0]) if lines else {}
+    tap.eq((st and st.startswith("OK"), head.get("applied")), (True, "true"), "then the import's reply", st)
+    st, lines = other.read_reply(30)
+    tap.eq(st, "OK 1", "the waiting write ran after it")
+    st, lines = other.request("SHOW %s" % LARGE)
+    tap.eq(harness.parse_logfmt(lines[0]).get("tags") if lines else None, "imported,later",
+        "in order: the import's tags, then the later one")
+    imp.close()
+    other.close()
+    d.cleanup()
+
+
 def run(tap):
     test_export(tap)
     test_roles(tap)
     test_round_trip(tap)
     test_corrupt(tap)
     test_import_roles(tap)
+    test_worker(tap)
 
 
 harness.main(run)
