@@ -356,6 +356,35 @@ const struct command commands[] = {
 	    "  --unused DURATION             the models with no usage for that\n"
 	    "                                long (90d); takes only --limit\n",
 	    NULL, run_usage, render_usage },
+	/* Issue 11 item 4: export and import (export.c, doc/export.md). */
+	{ "export", "EXPORT", 0, 0, 0, OS_EXPORT, NULL, NULL,
+	    "[--output FILE]",
+	    "every decision of the registry as versioned JSON (admin)",
+	    "Print every decision the organisation made (admin) as versioned\n"
+	    "JSON (doc/export.md): each synced model's status, the default,\n"
+	    "labels, aliases, parameters, tags, collections, caps, and the keys'\n"
+	    "names with their models and expiry, never a secret or its digest.\n"
+	    "The order is stable: two exports of one registry are the same bytes\n"
+	    "and diff cleanly in git.\n",
+	    "  --output FILE                 write FILE (whole, or not at all)\n"
+	    "                                instead of standard output\n",
+	    NULL, run_export, NULL },
+	{ "import", "IMPORT", 1, 1, 0, OS_IMPORT, NULL, NULL,
+	    "FILE [--dry-run] [--strict]",
+	    "apply an export's decisions in one transaction (admin)",
+	    "Apply the decisions of FILE, an export (\"-\": standard input, at\n"
+	    "most 64 MiB), in one transaction (admin), and print what changed,\n"
+	    "per model and setting. Importing an export of the same registry\n"
+	    "changes nothing. Models the registry lacks are synced from the\n"
+	    "catalog when it lists them, else reported and skipped; keys the\n"
+	    "registry lacks are reported and skipped (a secret cannot be\n"
+	    "imported). A file that does not validate, or from a newer\n"
+	    "modelreg, is refused with the place of the error, and nothing\n"
+	    "changes.\n",
+	    "  --dry-run                     show what would change; change nothing\n"
+	    "  --strict                      refuse the whole file when a model is\n"
+	    "                                neither in the registry nor the catalog\n",
+	    NULL, run_import, NULL },
 	{ "key", "KEY", 1, -1, 0, OS_KEY, NULL, NULL,
 	    "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
 	    "[--models M,...] [--all] [--collection C] [--expires DURATION] "

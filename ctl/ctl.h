@@ -169,6 +169,7 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
     /* Issue 11: tag, selectors, collection. */
     O_ADD, O_REMOVE, O_TAG, O_COLLECTION, O_SKIP, O_DRYRUN, O_DEFAULT, O_FROM,
     O_BY, O_KEYNAME, O_UNUSED,	/* issue 10: usage */
+    O_OUTPUT, O_STRICT,	/* issue 11 item 4: export and import */
     O_COUNT };
 
 /* The option sets a command takes (its opts); an option names the sets that have it. */
@@ -192,6 +193,8 @@ enum optid { O_STATUS, O_PROVIDER, O_SEARCH, O_ZDR, O_SYNCED, O_SORT,
 #define OS_USAGE	0x20000	/* usage's --by, --since, --model, --key, --limit, --unused (issue 10) */
 #define OS_HISTORY	0x40000	/* history's --limit (issue 11 item 5) */
 #define OS_UNDO		0x80000	/* undo's --dry-run */
+#define OS_EXPORT	0x100000	/* export's --output (issue 11 item 4) */
+#define OS_IMPORT	0x200000	/* import's --dry-run and --strict */
 
 /* How parser.c checks an option's value. */
 enum optcheck {
@@ -311,6 +314,9 @@ int	 batch_render(const struct ctl *, struct record *, int n);
 int	 run_history(struct ctl *);
 int	 render_history(const struct ctl *, struct record *, int n);
 int	 render_undo(const struct ctl *, struct record *, int n);
+/* export.c (issue 11 item 4): export to stdout or --output; import FILE. */
+int	 run_export(struct ctl *);
+int	 run_import(struct ctl *);
 
 /* complete.c: the hidden __complete command. */
 int	 complete_main(struct ctl *, int argc, char **argv);

@@ -146,6 +146,13 @@ const struct optdef optdefs[] = {
 	/* Issue 11 item 3: also a selector of activate, deactivate and delete. */
 	{ "unused",	O_UNUSED,	"unused",	NULL,	OS_USAGE | OS_SELECT,
 	    V_DURATION,	NULL,		C_NONE },
+	/* Issue 11 item 4: export's file is written here, never sent. */
+	{ "output",	O_OUTPUT,	NULL,		NULL,	OS_EXPORT,
+	    V_ANY,	NULL,		C_NONE },
+	{ "dry-run",	O_DRYRUN,	"dry_run",	"yes",	OS_IMPORT,
+	    V_ANY,	NULL,		C_NONE },
+	{ "strict",	O_STRICT,	"strict",	"yes",	OS_IMPORT,
+	    V_ANY,	NULL,		C_NONE },
 };
 const size_t noptdefs = sizeof(optdefs) / sizeof(optdefs[0]);
 

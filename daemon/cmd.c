@@ -141,6 +141,14 @@ const struct cmd cmd_table[] = {
 	    "spending caps of models and keys: set, remove, list or show "
 	    "(raises cap.set, cap.removed; cap.warning, cap.exceeded, "
 	    "cap.reset as they are spent)" },
+	/* Issue 11 item 4: export and import (cmd_export.c, doc/export.md). */
+	{ "EXPORT", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_export,
+	    "every decision of the organisation as versioned JSON, a line a "
+	    "record (json=LINE)" },
+	{ "IMPORT", "size=BYTES [dry_run=yes] [strict=yes], then the file", 0, 0,
+	    "size dry_run strict", ROLE_ADMIN, 0, cmd_import,
+	    "apply an export's decisions in one transaction: OK 0, then send "
+	    "the file's BYTES, then the diff" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
 	    "fetch the seed source and apply the seed rules now" },
 	{ "RELOAD", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_reload,

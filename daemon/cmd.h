@@ -118,6 +118,9 @@ enum cmd_ret cmd_undo(struct cmd_ctx *);
 /* Issue 10 item 1: cmd_usage.c. */
 enum cmd_ret cmd_usage(struct cmd_ctx *);
 enum cmd_ret cmd_spend(struct cmd_ctx *);
+/* Issue 11 item 4: cmd_export.c. */
+enum cmd_ret cmd_export(struct cmd_ctx *);
+enum cmd_ret cmd_import(struct cmd_ctx *);
 /* Does a request line that starts with these len bytes queue its reply (CMD_QUEUED: USAGE)? */
 int	 cmd_queues(const char *line, size_t len);
 

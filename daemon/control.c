@@ -116,6 +116,12 @@ struct client {
 	TAILQ_HEAD(, held)	 held;
 	int			 queued;	/* places not filled yet */
 	int			 qwait;		/* reading stopped until they are */
+	/* Issue 11 item 4: a request body being read (IMPORT), see control.h. */
+	struct evbuffer		*body;
+	size_t			 body_left;
+	void			(*body_done)(struct client *, const char *,
+				    size_t, void *);
+	void			*body_arg;
 };
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -132,6 +138,7 @@ static void	 client_free(struct client *);
 static void	 client_arm_timer(struct client *);
 static void	 client_yield(struct client *);
 static void	 client_produce_end(struct client *);
+static int	 client_body(struct client *);
 
 int
 control_activated(void)
@@ -663,6 +670,69 @@ client_request(struct client *c, const char *line, size_t len)
 	free(req);
 }
 
+/*
+ * Issue 11 item 4: read n bytes of body after the request (IMPORT).
+ * "OK 0" tells the client to send them; meanwhile the client is busy (no
+ * line of it is read) and every other client is served, since only what
+ * has arrived is moved, a turn at a time. done gets the whole body once
+ * it is in (then answers the request like a deferred handler), or NULL
+ * when the client goes first.
+ */
+int
+client_read_body(struct client *c, size_t n,
+    void (*done)(struct client *, const char *, size_t, void *), void *arg)
+{
+	if (n == 0 || c->body_done != NULL)
+		return -1;
+	if (c->body == NULL && (c->body = evbuffer_new()) == NULL)
+		return -1;
+	client_write_reply(c, "OK 0\n", 5, NULL);
+	c->body_left = n;
+	c->body_done = done;
+	c->body_arg = arg;
+	c->busy = 1;
+	c->active = 1;
+	/* Bytes of it may be in already, and no read event may come for them. */
+	client_yield(c);
+	return 0;
+}
+
+/* Move what has come of the body; once whole, hand it over: 1; 0 more to come; -1 close the client. */
+static int
+client_body(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	size_t		 n = evbuffer_get_length(in), len;
+	void		(*done)(struct client *, const char *, size_t, void *);
+	const char	*data;
+
+	if (n > c->body_left)
+		n = c->body_left;
+	if (n > 0) {
+		if (evbuffer_remove_buffer(in, c->body, n) != (int)n) {
+			log_warnx("client uid %u: out of memory for a request "
+			    "body, closing", (unsigned)c->uid);
+			return -1;
+		}
+		c->body_left -= n;
+		c->active = 1;
+	}
+	if (c->body_left > 0)
+		return c->eof ? -1 : 0;	/* stopped half way: nothing to answer */
+	done = c->body_done;
+	c->body_done = NULL;
+	len = evbuffer_get_length(c->body);
+	if ((data = (const char *)evbuffer_pullup(c->body, -1)) == NULL) {
+		evbuffer_drain(c->body, len);
+		done(c, NULL, 0, c->body_arg);
+		client_reply_err(c, "internal", "out of memory for the body");
+		return 1;
+	}
+	done(c, data, len, c->body_arg);
+	evbuffer_drain(c->body, len);
+	return 1;
+}
+
 /* The streamed reply is complete, or the client goes: let its cursor go. */
 static void
 client_produce_end(struct client *c)
@@ -831,6 +901,17 @@ client_process(struct client *c)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
+	if (c->body_left > 0) {
+		/* Issue 11 item 4: a body; its done answers like a handler. */
+		switch (client_body(c)) {
+		case -1:
+			client_free(c);
+			return;
+		case 0:
+			client_arm_timer(c);
+			return;
+		}
+	}
 	if (c->produce != NULL) {
 		client_produce(c);
 		if (c->produce != NULL || c->closing) {
@@ -948,6 +1029,9 @@ client_arm_timer(struct client *c)
 		 * slot until its replies are out: a reader that stalls must go.
 		 */
 		want = md.cfg->idle_timeout > 0 ? TIMER_IDLE : TIMER_NONE;
+	else if (c->body_left > 0)
+		/* A body must keep coming: request_timeout from its last bytes. */
+		want = TIMER_REQUEST;
 	else if (c->busy || c->queued > 0)
 		want = TIMER_NONE;
 	else if (client_partial_line(c))
@@ -1008,7 +1092,8 @@ client_timer_cb(evutil_socket_t fd, short ev, void *arg)
 			client_arm_timer(c);
 			return;
 		}
-		client_expire(c, "request line not completed within",
+		client_expire(c, c->body_left > 0 ? "no more of the request "
+		    "body within" : "request line not completed within",
 		    md.cfg->request_timeout);
 		return;
 	case TIMER_IDLE:
@@ -1085,6 +1170,10 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 static void
 client_free(struct client *c)
 {
+	if (c->body_done != NULL)
+		c->body_done(c, NULL, 0, c->body_arg);	/* the body will not come */
+	if (c->body != NULL)
+		evbuffer_free(c->body);
 	if (c->on_close != NULL) {
 		c->on_close(c->on_close_arg);
 		c->on_close = NULL;

@@ -76,6 +76,20 @@ void	 client_reply_produce(struct client *, int n,
 	    int (*produce)(void *arg, struct buf *out, int max),
 	    void (*produce_free)(void *arg), void *arg);
 
+/*
+ * Issue 11 item 4 (IMPORT): a handler that takes a body of n bytes after
+ * its request line calls this and returns CMD_DEFERRED. "OK 0" is sent
+ * at once (the client then sends exactly n bytes); the bytes are read as
+ * they come, without holding the loop, under request_timeout from the
+ * last of them. done(client, data, len, arg) runs once the body is whole
+ * (data is valid during the call only; done then answers with exactly
+ * one client_reply_*, now or later), or with data NULL when the client
+ * goes first (answer nothing then). 0, or -1 (nothing sent).
+ */
+int	 client_read_body(struct client *, size_t n,
+	    void (*done)(struct client *, const char *data, size_t len, void *),
+	    void *arg);
+
 /* Register a function called when the client goes away (to cancel its deferred work). */
 void	 client_on_close(struct client *, void (*fn)(void *), void *arg);
 

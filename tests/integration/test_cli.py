@@ -36,7 +36,7 @@ def test_unconfigured(tap):
 
 
 COMMANDS = ["status", "list", "show", "activate", "deactivate", "default", "delete",
-    "tag", "collection", "history", "undo", "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "release", "usage", "key",
+    "tag", "collection", "history", "undo", "set", "unset", "catalog", "sync", "refresh", "uptime", "events", "audit", "resolve", "release", "usage", "export", "import", "key",
     "cap", "seed", "reload", "whoami", "ping", "version", "help"]
 
 
