@@ -115,10 +115,15 @@ key_parse_args(const struct proto_req *req, struct key_args *a,
 	    !reg_key_name_ok(req->argv[2]))
 		return args_refuse(e, "notfound", "no such key: a key name is 1 "
 		    "to %d letters, digits, '.', '_' or '-'", KEY_NAME_MAX);
-	for (j = 3; j < req->argc; j++)
+	for (j = 3; j < req->argc; j++) {
 		if (strlen(req->argv[j]) > KEY_ARGS_MODEL_MAX)
 			return args_refuse(e, "notfound", "no such model: a name "
 			    "of %zu bytes", strlen(req->argv[j]));
+		/* A quoted "" is a word too: no model is named by nothing. */
+		if (req->argv[j][0] == '\0')
+			return args_refuse(e, "notfound", "no such model: an "
+			    "empty name");
+	}
 	if (nargs >= 1)
 		a->name = req->argv[2];
 

@@ -184,6 +184,8 @@ test_key(void)
 	refused(key, line, "usage", "at most 128 models at once");
 	snprintf(line, sizeof(line), "KEY deny app1 %0300d", 0);
 	refused(key, line, "notfound", "no such model: a name of 300 bytes");
+	refused(key, "KEY deny app1 m1 \"\"", "notfound",
+	    "no such model: an empty name");
 	snprintf(line, sizeof(line), "KEY create app1 models=a,%0300d", 0);
 	refused(key, line, "notfound", "no such model: a name of 300 bytes");
 }
