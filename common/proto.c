@@ -440,6 +440,25 @@ lf_null(struct buf *b, const char *key)
 	return 0;
 }
 
+/*
+ * Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil): timegm() without the process's TZ or
+ * a struct tm, for the parsers (catalogs, export files) and the caps'
+ * calendar periods, which all had a copy.
+ */
+int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 int
 lf_time(struct buf *b, const char *key, int64_t unixtime)
 {

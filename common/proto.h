@@ -70,6 +70,8 @@ int	 lf_bool(struct buf *, const char *key, int value);	/* true / false */
 int	 lf_opt_int(struct buf *, const char *key, int has, int64_t value);
 int	 lf_opt_num(struct buf *, const char *key, int has, double value);
 int	 lf_null(struct buf *, const char *key);
+/* Days since 1970-01-01 of a proleptic Gregorian y-m-d (timegm without TZ). */
+int64_t	 days_from_civil(int64_t y, int m, int d);
 int	 lf_time(struct buf *, const char *key, int64_t unixtime);	/* RFC 3339 UTC; 0 = null */
 int	 lf_end(struct buf *);	/* append the LF ending the record */
 

@@ -295,6 +295,8 @@ int	 run_paged(struct ctl *);
 int	 run_models(struct ctl *);	/* one request per operand, pipelined */
 int	 run_follow(struct ctl *);	/* WATCH: events as they come */
 int	 run_unset(struct ctl *);	/* unset: its names in the wire spelling, then run_single */
+/* Print an ERR reply's message (sanitised); its exit code (request.c). */
+int	 reply_error(const struct reply *);
 int	 ctl_request(struct ctl *, const struct buf *req, struct reply *);
 /* Issue 11 (tags.c) shares request.c's builders: a word (key may be NULL), the LF, the options given. */
 void	 req_word(struct buf *, const char *key, const char *word,

@@ -15,20 +15,6 @@
 /* The largest file import sends; the daemon refuses more anyway (doc/export.md). */
 #define IMPORT_MAX_BYTES	(64L * 1024 * 1024)
 
-static int
-export_err(const struct reply *r)
-{
-	struct buf	 m = { 0 };
-
-	if (r->message != NULL && r->message[0] != '\0')
-		out_sanitize(&m, r->message, strlen(r->message));
-	else
-		buf_printf(&m, "error: %s", r->code);
-	ctl_warnx("%s", m.data != NULL ? m.data : r->code);
-	buf_free(&m);
-	return reply_is_denied(r) ? CTL_EXIT_DENIED : CTL_EXIT_ERR;
-}
-
 /* Write all of b to fd: 0, or -1 (errno). */
 static int
 write_all(int fd, const char *p, size_t len)
@@ -299,13 +285,13 @@ run_import(struct ctl *ctl)
 	if (client_send(&c, req.data, req.len) == 0 &&
 	    client_read_reply(&c, &r, 0) == 0) {
 		if (!r.ok)
-			rv = export_err(&r);
+			rv = reply_error(&r);
 		else {
 			reply_free(&r);
 			memset(&r, 0, sizeof(r));
 			if (client_send(&c, file.data, file.len) == 0 &&
 			    client_read_reply(&c, &r, 0) == 0)
-				rv = r.ok ? CTL_EXIT_OK : export_err(&r);
+				rv = r.ok ? CTL_EXIT_OK : reply_error(&r);
 		}
 	}
 	client_close(&c);

@@ -52,7 +52,7 @@ req_end(struct buf *b)
 }
 
 /* Print an ERR reply; its exit code. */
-static int
+int
 reply_error(const struct reply *r)
 {
 	struct buf	 m = { 0 };

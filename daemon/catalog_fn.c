@@ -10,6 +10,7 @@
 
 #include "catalog.h"
 #include "catalog_int.h"
+#include "proto.h"
 
 #define CAT_ID_MAX	200		/* bytes in an id or alias */
 #define CAT_NUM_MAX	64		/* bytes in a number as a string */
@@ -379,20 +380,6 @@ cat_digits(const char **p, const char *end, int n, int *v)
 	return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (Hinnant's days_from_civil). */
-static int64_t
-cat_days(int y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /*
  * A date as unix seconds: RFC 3339 ("2025-09-30T12:00:00Z",
  * "2025-09-30T12:00:00.5+02:00"), the same with a blank for the T or
@@ -452,7 +439,7 @@ catalog_parse_time(const char *s, size_t n, int64_t *out)
 		if (p != end)
 			return -1;
 	}
-	t = cat_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= (int64_t)oh * 3600 + (int64_t)om * 60;
 	if (t < 0)
 		return -1;

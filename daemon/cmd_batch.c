@@ -412,10 +412,8 @@ switch_reply(struct cmd_ctx *ctx, const struct reg_switch_in *in,
 	lf_int(ctx->out, "deactivated", out->deactivated);
 	lf_int(ctx->out, "unchanged", out->unchanged);
 	lf_str(ctx->out, "default", out->default_id);
-	if (out->previous[0] != '\0')
-		lf_str(ctx->out, "previous", out->previous);
-	else
-		lf_null(ctx->out, "previous");
+	lf_str(ctx->out, "previous",
+	    out->previous[0] != '\0' ? out->previous : NULL);
 	lf_bool(ctx->out, "applied", !dry);
 	lf_bool(ctx->out, "dry_run", dry);
 	if (out->batch != 0)

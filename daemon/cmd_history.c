@@ -229,14 +229,10 @@ undo_reply(struct cmd_ctx *ctx, const struct reg_undo_in *in,
 	lf_int(ctx->out, "refused", out->refused);
 	lf_bool(ctx->out, "applied", out->applied);
 	lf_bool(ctx->out, "dry_run", in->dry_run);
-	if (out->default_after[0] != '\0')
-		lf_str(ctx->out, "default", out->default_after);
-	else
-		lf_null(ctx->out, "default");
-	if (out->default_before[0] != '\0')
-		lf_str(ctx->out, "previous", out->default_before);
-	else
-		lf_null(ctx->out, "previous");
+	lf_str(ctx->out, "default",
+	    out->default_after[0] != '\0' ? out->default_after : NULL);
+	lf_str(ctx->out, "previous",
+	    out->default_before[0] != '\0' ? out->default_before : NULL);
 	if (out->batch != 0)
 		lf_int(ctx->out, "batch", out->batch);
 	lf_str(ctx->out, "message", msg);

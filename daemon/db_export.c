@@ -43,14 +43,6 @@ col_dup(sqlite3_stmt *st, int i)
 	return strdup((const char *)s);
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-
-	return s != NULL ? (const char *)s : "";
-}
-
 /* Grow an array of structs of size sz at *n (a power of two doubles it). */
 static void *
 arr_grow(void *p, int n, size_t sz)
@@ -88,8 +80,8 @@ read_models(sqlite3 *db, struct export_doc *d)
 		memset(m, 0, sizeof(*m));
 		if ((m->id = col_dup(st, 0)) == NULL)
 			goto fail;
-		m->active = strcmp(col_text(st, 1), "active") == 0;
-		snprintf(m->source, sizeof(m->source), "%s", col_text(st, 2));
+		m->active = strcmp(db_coltext(st, 1), "active") == 0;
+		snprintf(m->source, sizeof(m->source), "%s", db_coltext(st, 2));
 		m->reason = col_dup(st, 3);
 		if (sqlite3_column_int(st, 4) == 1 && d->default_model == NULL &&
 		    (d->default_model = strdup(m->id)) == NULL)
@@ -127,7 +119,7 @@ read_model_lists(sqlite3 *db, struct export_doc *d, const char *sql, int tags)
 	if ((st = db_prepare(db, sql)) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *model = col_text(st, 0);
+		const char *model = db_coltext(st, 0);
 
 		while (i < d->nmodels && (c = strcmp(d->models[i].id,
 		    model)) < 0)
@@ -135,8 +127,8 @@ read_model_lists(sqlite3 *db, struct export_doc *d, const char *sql, int tags)
 		if (i == d->nmodels || strcmp(d->models[i].id, model) != 0)
 			continue;	/* a cascade makes this impossible */
 		m = &d->models[i];
-		if ((tags ? strv_push(&m->tags, &m->ntags, col_text(st, 1)) :
-		    strv_push(&m->aliases, &m->naliases, col_text(st, 1))) == -1)
+		if ((tags ? strv_push(&m->tags, &m->ntags, db_coltext(st, 1)) :
+		    strv_push(&m->aliases, &m->naliases, db_coltext(st, 1))) == -1)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE)
@@ -162,7 +154,7 @@ read_collections(sqlite3 *db, struct export_doc *d)
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (c == NULL || strcmp(c->name, col_text(st, 0)) != 0) {
+		if (c == NULL || strcmp(c->name, db_coltext(st, 0)) != 0) {
 			if ((nc = arr_grow(d->collections, d->ncollections,
 			    sizeof(*nc))) == NULL)
 				goto fail;
@@ -173,7 +165,7 @@ read_collections(sqlite3 *db, struct export_doc *d)
 				goto fail;
 		}
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		    strv_push(&c->models, &c->nmodels, col_text(st, 1)) == -1)
+		    strv_push(&c->models, &c->nmodels, db_coltext(st, 1)) == -1)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE)
@@ -204,14 +196,14 @@ read_keys(sqlite3 *db, struct export_doc *d)
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (k == NULL || strcmp(k->name, col_text(st, 0)) != 0) {
+		if (k == NULL || strcmp(k->name, db_coltext(st, 0)) != 0) {
 			if ((nk = arr_grow(d->keys, d->nkeys, sizeof(*nk))) == NULL)
 				goto fail;
 			d->keys = nk;
 			k = &d->keys[d->nkeys++];
 			memset(k, 0, sizeof(*k));
 			if ((k->name = col_dup(st, 0)) == NULL ||
-			    (k->note = strdup(col_text(st, 4))) == NULL)
+			    (k->note = strdup(db_coltext(st, 4))) == NULL)
 				goto fail;
 			k->all = sqlite3_column_int(st, 1) != 0;
 			k->collection = col_dup(st, 2);
@@ -220,7 +212,7 @@ read_keys(sqlite3 *db, struct export_doc *d)
 		/* A key with all or a collection has no list (left-over grants are not one). */
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL && !k->all &&
 		    k->collection == NULL &&
-		    strv_push(&k->models, &k->nmodels, col_text(st, 5)) == -1)
+		    strv_push(&k->models, &k->nmodels, db_coltext(st, 5)) == -1)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE)
@@ -259,7 +251,7 @@ read_caps(sqlite3 *db, struct export_doc *d)
 		if (c->model == NULL && c->key == NULL)
 			goto fail;
 		c->amount = sqlite3_column_double(st, 2);
-		snprintf(c->period, sizeof(c->period), "%s", col_text(st, 3));
+		snprintf(c->period, sizeof(c->period), "%s", db_coltext(st, 3));
 		c->window = sqlite3_column_int64(st, 4);
 		c->warn = sqlite3_column_int(st, 5);
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "proto.h"
 #include "reg_caps.h"
 #include "reg_keys.h"
 #include "reg_tags.h"
@@ -921,19 +922,6 @@ jc_cap(struct jc *jc, struct jv *o, int idx, struct export_cap *c)
 
 static const char *const key_members[] = { "name", "all", "collection",
     "models", "expires", "note", NULL };
-
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 /* "YYYY-MM-DDTHH:MM:SSZ" (1970 to 9999) into unix time: 0, or -1. */
 static int

@@ -16,6 +16,7 @@
 #include "db_keys.h"
 #include "events.h"
 #include "log.h"
+#include "proto.h"
 #include "reg_caps.h"
 #include "reg_default.h"
 #include "reg_int.h"
@@ -38,20 +39,6 @@ cap_actor(struct actor *a)
 	a->uid = geteuid();
 	a->user = "caps";
 	a->source = "auto";
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t
-cap_days(int64_t y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 /* The year and month of a day number (civil_from_days). */
@@ -94,9 +81,9 @@ reg_cap_bounds(const struct reg_cap *c, int64_t now, int64_t *start,
 		*end = *start + 7 * 86400;
 	} else if (strcmp(c->period, "month") == 0) {
 		cap_civil(day, &y, &m);
-		*start = cap_days(y, m, 1) * 86400;
-		*end = (m == 12 ? cap_days(y + 1, 1, 1) :
-		    cap_days(y, m + 1, 1)) * 86400;
+		*start = days_from_civil(y, m, 1) * 86400;
+		*end = (m == 12 ? days_from_civil(y + 1, 1, 1) :
+		    days_from_civil(y, m + 1, 1)) * 86400;
 	} else {
 		*start = day * 86400;
 		*end = *start + 86400;
