@@ -29,6 +29,7 @@ rcounts_reason(const char *s)
 /* A model's totals. */
 struct rmodel {
 	struct rmodel	*hnext;
+	uint64_t	 h;		/* h_model(id): a chain compares it first */
 	uint64_t	 n[RC_N];
 	char		 id[];
 };
@@ -86,10 +87,18 @@ fnv(uint64_t h, const void *p, size_t n)
 }
 #define FNV0	14695981039346656037ULL
 
+/* fnv of the string, in the one pass that finds its end. */
 static uint64_t
 h_model(const char *id)
 {
-	return fnv(FNV0, id, strlen(id));
+	const unsigned char	*c = (const unsigned char *)id;
+	uint64_t		 h = FNV0;
+
+	while (*c != '\0') {
+		h ^= *c++;
+		h *= 1099511628211ULL;
+	}
+	return h;
 }
 
 static uint64_t
@@ -108,7 +117,7 @@ static uint64_t
 h_entry(const struct htab *t, const struct rcounts *rc, const void *e)
 {
 	if (t == &rc->models)
-		return h_model(((const struct rmodel *)e)->id);
+		return ((const struct rmodel *)e)->h;
 	if (t == &rc->keys)
 		return h_key(((const struct rkey *)e)->id);
 	return h_pair(((const struct rpair *)e)->m,
@@ -202,7 +211,7 @@ get_model(struct rcounts *rc, const char *id, int create)
 
 	for (m = rc->models.b[h & (rc->models.nb - 1)]; m != NULL;
 	    m = m->hnext)
-		if (strcmp(m->id, id) == 0)
+		if (m->h == h && strcmp(m->id, id) == 0)
 			return m;
 	if (!create)
 		return NULL;
@@ -210,6 +219,7 @@ get_model(struct rcounts *rc, const char *id, int create)
 	if ((m = calloc(1, sizeof(*m) + len + 1)) == NULL)
 		return NULL;
 	memcpy(m->id, id, len + 1);
+	m->h = h;
 	htab_insert(rc, &rc->models, m, h);
 	return m;
 }

@@ -16,10 +16,12 @@ struct flush_job;
  * written in memory. carry is a job that failed before (or NULL): its
  * rows come first and it is reused, so nothing of it is lost. NULL when
  * nothing waits (carry was NULL), or when out of memory (then nothing
- * was marked and carry, if any, is still the caller's).
+ * was marked and carry, if any, is still the caller's). counts 0 leaves
+ * the counts and keys' last use waiting (copied less often than the
+ * sessions: resolve_batch.h).
  */
 struct flush_job *reg_flush_collect(struct sessions *, struct rcounts *,
-	    struct flush_job *carry, int64_t now, int64_t ttl);
+	    struct flush_job *carry, int64_t now, int64_t ttl, int counts);
 /*
  * Anywhere, on one connection: the job's rows in one transaction that
  * does not move the write generation. wait 0: never wait for the write

@@ -34,6 +34,7 @@ static int64_t		 last_fail_log;
  */
 static struct flush_job	*carry;
 static int		 inflight;
+static int64_t		 counts_at;	/* the last batch that took the counts */
 #define FLUSH_CARRY_MAX	2000000	/* rows kept across failures, then dropped */
 
 static void
@@ -123,7 +124,7 @@ resolve_batch_flush(void)
 {
 	struct flush_job	*j;
 	int64_t			 now = (int64_t)time(NULL);
-	int			 r;
+	int			 r, counts;
 
 	if (ses == NULL || cnt == NULL)
 		return 0;
@@ -131,9 +132,13 @@ resolve_batch_flush(void)
 	if (inflight || import_busy())
 		return 1;
 	limits();
+	counts = now - counts_at >= RESOLVE_COUNTS_EVERY ||
+	    rcounts_pending(cnt) >= RCOUNTS_PENDING_MAX / 2;
 	if ((j = reg_flush_collect(ses, cnt, carry, now,
-	    md.cfg->session_ttl)) == NULL)
+	    md.cfg->session_ttl, counts)) == NULL)
 		return carry != NULL ? -1 : 0;	/* nothing waits, or no memory */
+	if (counts)
+		counts_at = now;
 	carry = NULL;
 	reg_flush_mark_failed(j);
 	if (import_start_quiet(md.cfg->database, flush_work, flush_done, j) ==

@@ -87,7 +87,7 @@ rcache_key_get(struct rcache *rc, uint64_t gen,
 	memcpy(key + 1, h, KEY_HASH_LEN);
 	v = cache_get(rc->c, gen, key, sizeof(key), &tag, &vlen);
 	if (v == NULL || tag != RC_TAG_KEY ||
-	    vlen != sizeof(hd) + sizeof(*k)) {
+	    vlen != sizeof(hd) + REG_KEY_HOT) {
 		rc->key_misses++;
 		return 0;
 	}
@@ -97,7 +97,8 @@ rcache_key_get(struct rcache *rc, uint64_t gen,
 		rc->key_misses++;
 		return 0;
 	}
-	memcpy(k, v + sizeof(hd), sizeof(*k));
+	memcpy(k, v + sizeof(hd), REG_KEY_HOT);
+	k->created_by[0] = k->revoked_by[0] = k->note[0] = '\0';
 	rc->key_hits++;
 	return 1;
 }
@@ -108,7 +109,7 @@ rcache_key_put(struct rcache *rc, uint64_t gen,
     const struct reg_key *k)
 {
 	char		 key[1 + KEY_HASH_LEN];
-	char		 val[sizeof(struct rc_khead) + sizeof(*k)];
+	char		 val[sizeof(struct rc_khead) + REG_KEY_HOT];
 	struct rc_khead	 hd = { until };
 
 	if (rc == NULL)
@@ -116,7 +117,7 @@ rcache_key_put(struct rcache *rc, uint64_t gen,
 	key[0] = 'K';
 	memcpy(key + 1, h, KEY_HASH_LEN);
 	memcpy(val, &hd, sizeof(hd));
-	memcpy(val + sizeof(hd), k, sizeof(*k));
+	memcpy(val + sizeof(hd), k, REG_KEY_HOT);
 	(void)cache_put(rc->c, gen, key, sizeof(key), RC_TAG_KEY, val,
 	    sizeof(val));
 }

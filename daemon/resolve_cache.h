@@ -50,7 +50,7 @@ void		 rcache_free(struct rcache *);
 void		 rcache_set_max(struct rcache *, size_t max);
 size_t		 rcache_max(const struct rcache *);
 
-/* The key of digest h at gen, usable at now as far as its secret goes: 1 (k set), 0 a miss. */
+/* The key of digest h at gen, usable at now as far as its secret goes: 1 (k set up to REG_KEY_HOT, its notes empty), 0 a miss. */
 int	 rcache_key_get(struct rcache *, uint64_t gen,
 	    const unsigned char h[KEY_HASH_LEN], int64_t now, struct reg_key *k);
 void	 rcache_key_put(struct rcache *, uint64_t gen,
