@@ -1,9 +1,10 @@
-/* args.c: the refusal and the word-in-a-list check the pure request-argument parsers share (args.h). */
+/* args.c: what the pure request-argument parsers share (args.h): the refusal, the command table's checks, the word-in-a-list check, the yes-only flag. */
 #include <stdarg.h>
 #include <string.h>
 
 #include "args.h"
 #include "buf.h"
+#include "proto.h"
 
 int
 args_refuse(struct args_err *e, const char *code, const char *fmt, ...)
@@ -31,4 +32,34 @@ args_word_in(const char *list, const char *word)
 			return 1;
 	}
 	return 0;
+}
+
+int
+args_verb(const struct proto_req *req, const char *verb, const char *usage,
+    int minargs, int maxargs, const char *opts, struct args_err *e)
+{
+	int	 nargs = req->argc - 1, j;
+
+	if (nargs < minargs || nargs > maxargs)
+		return args_refuse(e, "usage", "usage: %s%s%s", verb,
+		    usage[0] ? " " : "", usage);
+	for (j = 0; j < req->optc; j++)
+		if (opts == NULL || !args_word_in(opts, req->optk[j]))
+			return args_refuse(e, "usage", "%s takes no option "
+			    "\"%.32s\"; usage: %s%s%s", verb, req->optk[j], verb,
+			    usage[0] ? " " : "", usage);
+	return 0;
+}
+
+int
+args_yes(const struct proto_req *req, const char *key, struct args_err *e)
+{
+	const char	*v;
+
+	if ((v = proto_opt(req, key)) == NULL)
+		return 0;
+	if (strcmp(v, "yes") != 0)
+		return args_refuse(e, "usage", "bad %s \"%.16s\": use %s=yes", key,
+		    v, key);
+	return 1;
 }

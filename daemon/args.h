@@ -1,8 +1,10 @@
-/* args.h: what the pure request-argument parsers (usage_args.c, key_args.c, cap_args.c) share: the refusal they return and the word-in-a-list check of a subverb's options. */
+/* args.h: what the pure request-argument parsers (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c) share: the refusal they return, the command table's own checks, the word-in-a-list check of a subverb's options and the yes-only flag. */
 #ifndef MODELREG_ARGS_H
 #define MODELREG_ARGS_H
 
 #include <stddef.h>
+
+struct proto_req;
 
 /*
  * A refused request as its handler replies it: "ERR <code> <msg>". The
@@ -20,5 +22,19 @@ int	 args_refuse(struct args_err *e, const char *code, const char *fmt, ...)
 
 /* Is word one of the space-separated words of list? 1 or 0. */
 int	 args_word_in(const char *list, const char *word);
+
+/*
+ * The command table's checks of one entry (cmd.c): minargs to maxargs
+ * positional words after the verb, and only the options of opts (NULL:
+ * none). 0, or -1 with e the refusal the dispatcher replies. A parser
+ * makes them again so that it judges any request, not only those the
+ * table let through (a fuzzer's); the reply is the same either way.
+ */
+int	 args_verb(const struct proto_req *, const char *verb,
+	    const char *usage, int minargs, int maxargs, const char *opts,
+	    struct args_err *e);
+
+/* A yes-only flag option (dry_run=yes): 0 absent, 1 yes, -1 with e set. */
+int	 args_yes(const struct proto_req *, const char *key, struct args_err *e);
 
 #endif

@@ -5,11 +5,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "args.h"
+#include "batch_args.h"
 #include "cmd.h"
+#include "coll_args.h"
 #include "proto.h"
 #include "control.h"
 #include "import.h"
 #include "log.h"
+#include "resolve_args.h"
 
 /*
  * Adding a verb is adding one entry here and one handler; HELP, the role
@@ -68,19 +72,11 @@ const struct cmd cmd_table[] = {
 	{ "TAG", "MODEL [add=T,...] [remove=T,...]", 1, 1, "add remove",
 	    ROLE_MEMBER, 0, cmd_tag,
 	    "add or remove a model's tags (raises model.tagged)" },
-	{ "COLLECTION", "create|add|remove|delete|list|show|switch [NAME] "
-	    "[MODEL...] [tag=T] [collection=C] [provider=P] [search=TEXT] "
-	    "[status=S] [kind=K] [default=MODEL] [dry_run=yes]", 1,
-	    PROTO_MAXARGS - 1, "tag collection provider search status kind "
-	    "default dry_run", ROLE_VIEWER, 0, cmd_collection,
+	{ "COLLECTION", COLL_ARGS_USAGE, 1, PROTO_MAXARGS - 1, COLL_ARGS_OPTS,
+	    ROLE_VIEWER, 0, cmd_collection,
 	    "named sets of models: create, add, remove, delete, list, show; "
 	    "switch makes exactly one collection active (member)" },
-	{ "BATCH", "activate|deactivate|delete [MODEL...] [tag=T] "
-	    "[collection=C] [provider=P] [search=TEXT] [status=S] [kind=K] "
-	    "[unused=DURATION] [skip_refused=yes] [dry_run=yes]", 1,
-	    PROTO_MAXARGS - 1,
-	    "tag collection provider search status kind unused skip_refused "
-	    "dry_run",
+	{ "BATCH", BATCH_ARGS_USAGE, 1, PROTO_MAXARGS - 1, BATCH_ARGS_OPTS,
 	    ROLE_MEMBER, 0, cmd_batch,
 	    "activate, deactivate or delete a selection in one transaction, "
 	    "all or nothing (raises batch.applied)" },
@@ -109,11 +105,10 @@ const struct cmd cmd_table[] = {
 	    "force wait", ROLE_ADMIN, 0, cmd_refresh,
 	    "refresh a source now and report its outcome; force=yes applies "
 	    "the response that was held" },
-	{ "RESOLVE", "[MODEL] [key=SECRET] [session=ID]", 0, 1, "key session",
-	    ROLE_SERVICE, 0,
+	{ "RESOLVE", RESOLVE_ARGS_USAGE, 0, 1, RESOLVE_ARGS_OPTS, ROLE_SERVICE, 0,
 	    cmd_resolve, "the model an application should use now: the one "
 	    "asked for, the default, or the default as its fallback" },
-	{ "RELEASE", "session=ID [key=SECRET]", 0, 0, "session key",
+	{ "RELEASE", RELEASE_ARGS_USAGE, 0, 0, RELEASE_ARGS_OPTS,
 	    ROLE_SERVICE, 0, cmd_release,
 	    "end a session, so that it no longer keeps its model in use" },
 	/* Issue 10 item 1: usage reports (group-committed) and their summaries. */
@@ -191,25 +186,6 @@ cmd_err(struct cmd_ctx *ctx, const char *code, const char *fmt, ...)
 	return CMD_ERR;
 }
 
-/* Is key one of the space-separated words in list? */
-static int
-cmd_opt_allowed(const char *list, const char *key)
-{
-	size_t	 klen = strlen(key);
-	const char *p;
-
-	if (list == NULL)
-		return 0;
-	for (p = list; *p != '\0'; ) {
-		size_t n = strcspn(p, " ");
-		if (n == klen && strncmp(p, key, n) == 0)
-			return 1;
-		p += n;
-		p += strspn(p, " ");
-	}
-	return 0;
-}
-
 enum cmd_ret
 cmd_dispatch(struct client *c, const struct proto_req *req,
     struct cmd_ctx *ctx)
@@ -217,7 +193,8 @@ cmd_dispatch(struct client *c, const struct proto_req *req,
 	const struct cmd	*cmd = NULL;
 	enum role		 need;
 	size_t			 i;
-	int			 nargs, j;
+	struct args_err		 e;
+	int			 nargs;
 
 	for (i = 0; i < cmd_count; i++)
 		if (strcasecmp(req->argv[0], cmd_table[i].verb) == 0) {
@@ -240,14 +217,9 @@ cmd_dispatch(struct client *c, const struct proto_req *req,
 		    cmd->verb, access_role_name(need),
 		    access_role_name(client_role(c)));
 	}
-	if (nargs < cmd->minargs || nargs > cmd->maxargs)
-		return cmd_err(ctx, "usage", "usage: %s%s%s", cmd->verb,
-		    cmd->usage[0] ? " " : "", cmd->usage);
-	for (j = 0; j < req->optc; j++)
-		if (!cmd_opt_allowed(cmd->opts, req->optk[j]))
-			return cmd_err(ctx, "usage", "%s takes no option "
-			    "\"%.32s\"; usage: %s%s%s", cmd->verb, req->optk[j],
-			    cmd->verb, cmd->usage[0] ? " " : "", cmd->usage);
+	if (args_verb(req, cmd->verb, cmd->usage, cmd->minargs, cmd->maxargs,
+	    cmd->opts, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	/*
 	 * Issue 8: while an import runs on its worker (import.c), a request
 	 * that may write (one that needs more than the viewer role; issue 9:

@@ -3,11 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "batch_args.h"
 #include "cmd.h"
 #include "cmd_tags.h"
+#include "coll_args.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -20,33 +21,6 @@
 #include "reg_tags.h"
 #include "resolve_batch.h"
 #include "sessions.h"
-
-/*
- * BATCH's unused=DURATION (issue 11 item 3): *since the time it names
- * (the first second at the earliest, as SPEND's), 0 when not given; 1
- * when given, 0 not, -1 (usage error set). The words go into text.
- */
-static int
-cmd_unused(struct cmd_ctx *ctx, int64_t now, int64_t *since, struct buf *text)
-{
-	const char	*v = proto_opt(ctx->req, "unused");
-	long		 d;
-
-	*since = 0;
-	if (v == NULL)
-		return 0;
-	if ((d = cfg_parse_duration(v)) < 1) {
-		cmd_err(ctx, "usage", "bad unused \"%.64s\": expected a duration "
-		    "like 90s, 15m, 1h or 90d", v);
-		return -1;
-	}
-	*since = now - d > 1 ? now - d : 1;
-	if (lf_str(text, "unused", v) == -1) {
-		cmd_err(ctx, "internal", "out of memory");
-		return -1;
-	}
-	return 1;
-}
 
 /* A deferred client answered with what a handler returned into ctx (ctx->out: out). */
 void
@@ -336,51 +310,34 @@ enum cmd_ret
 cmd_batch(struct cmd_ctx *ctx)
 {
 	struct actor		 a;
+	struct batch_args	 ba;
+	struct args_err		 e;
 	struct reg_batch_in	 in;
 	struct reg_batch_out	 out;
-	struct list_query	 q;
 	struct buf		 text = { 0 };
-	const char		*act = ctx->req->argv[1];
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
-	int			 any, unused, skip, dry, r;
+	int			 r;
 
-	memset(&in, 0, sizeof(in));
-	in.now = (int64_t)time(NULL);
-	if (strcasecmp(act, "activate") == 0)
-		in.action = BATCH_ACTIVATE;
-	else if (strcasecmp(act, "deactivate") == 0)
-		in.action = BATCH_DEACTIVATE;
-	else if (strcasecmp(act, "delete") == 0)
-		in.action = BATCH_DELETE;
-	else
-		return cmd_err(ctx, "usage", "bad action \"%.32s\": use activate, "
-		    "deactivate or delete", act);
-	if ((any = cmd_selectors(ctx, &q, &text)) == -1 ||
-	    (unused = cmd_unused(ctx, in.now, &in.unused_since, &text)) == -1 ||
-	    (skip = cmd_yes(ctx, "skip_refused")) == -1 ||
-	    (dry = cmd_yes(ctx, "dry_run")) == -1) {
-		buf_free(&text);
-		return CMD_ERR;
-	}
-	if (!any && !unused && ctx->req->argc < 3) {
-		buf_free(&text);
-		return cmd_err(ctx, "usage", "BATCH %s: name models or give a "
-		    "selector (tag=, collection=, provider=, search=, status=, "
-		    "kind=, unused=)", reg_batch_action_name(in.action));
-	}
-	if (ctx->req->argc > 2 && buf_printf(&text, "%smodels=%d",
-	    text.len > 0 ? " " : "", ctx->req->argc - 2) == -1) {
+	if (batch_parse_args(ctx->req, &ba, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
+	if (batch_selection_text(&ba, &text) == -1) {
 		buf_free(&text);
 		return cmd_err(ctx, "internal", "out of memory");
 	}
+	memset(&in, 0, sizeof(in));
+	in.now = (int64_t)time(NULL);
+	in.action = ba.action;
+	/* unused=: since the time it names, the first second at the earliest (as SPEND's). */
+	if (ba.unused_word != NULL)
+		in.unused_since = in.now - ba.unused > 1 ? in.now - ba.unused : 1;
 	cmd_tags_actor(ctx, &a);
-	in.models = (const char *const *)&ctx->req->argv[2];
-	in.nmodels = ctx->req->argc - 2;
-	in.sel = any ? &q : NULL;
+	in.models = ba.models;
+	in.nmodels = ba.nmodels;
+	in.sel = ba.sel.any ? &ba.sel.q : NULL;
 	in.selection = text.data != NULL ? text.data : "";
-	in.skip_refused = skip;
-	in.dry_run = dry;
+	in.skip_refused = ba.skip_refused;
+	in.dry_run = ba.dry_run;
 	in.sessions = in.action == BATCH_DELETE ? resolve_sessions() : NULL;
 	in.actor = &a;
 	/* Off the loop when a job can start; else here, as before. */
@@ -534,21 +491,20 @@ switch_job_start(struct cmd_ctx *ctx, const struct reg_switch_in *in)
 }
 
 enum cmd_ret
-cmd_coll_switch(struct cmd_ctx *ctx, struct actor *a)
+cmd_coll_switch(struct cmd_ctx *ctx, const struct coll_args *ca,
+    struct actor *a)
 {
 	struct reg_switch_in	 in;
 	struct reg_switch_out	 out;
 	struct reg_settings	 rs;
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
-	int			 dry, r;
+	int			 r;
 
-	if ((dry = cmd_yes(ctx, "dry_run")) == -1)
-		return CMD_ERR;
 	memset(&in, 0, sizeof(in));
-	in.name = ctx->req->argv[2];
-	in.default_model = proto_opt(ctx->req, "default");
-	in.dry_run = dry;
+	in.name = ca->name;
+	in.default_model = ca->default_model;
+	in.dry_run = ca->dry_run;
 	in.fallback = reg_settings_cfg(md.cfg, &rs)->fallback;
 	in.actor = a;
 	in.now = (int64_t)time(NULL);

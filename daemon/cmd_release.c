@@ -9,27 +9,26 @@
 #include "log.h"
 #include "proto.h"
 #include "reg_sessions.h"
+#include "resolve_args.h"
 #include "resolve_batch.h"
 #include "sessions.h"
 
 enum cmd_ret
 cmd_release(struct cmd_ctx *ctx)
 {
+	struct resolve_args	 ra;
+	struct args_err		 e;
 	struct reg_release_in	 in;
 	struct reg_release_out	 out;
 	struct buf		*b = ctx->out;
 	char			 msg[600] = "";
 	enum reg_resolve_rc	 rc;
 
+	if (release_parse_args(ctx->req, &ra, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	memset(&in, 0, sizeof(in));
-	in.session = proto_opt(ctx->req, "session");
-	in.secret = proto_opt(ctx->req, "key");
-	if (in.session == NULL)
-		return cmd_err(ctx, "usage", "usage: RELEASE session=ID "
-		    "[key=SECRET]");
-	if (!sessions_id_valid(in.session))
-		return cmd_err(ctx, "usage", "bad session id: 1 to %d letters, "
-		    "digits, \".\", \"_\", \"-\" or \":\"", SESSION_ID_MAX);
+	in.session = ra.session;
+	in.secret = ra.secret;
 	rc = reg_release(md.db, resolve_sessions(), &in, &out, msg,
 	    sizeof(msg));
 	if (rc == RES_DENIED)

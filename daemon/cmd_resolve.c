@@ -12,6 +12,7 @@
 #include "log.h"
 #include "proto.h"
 #include "rcounts.h"
+#include "resolve_args.h"
 #include "reg_resolve.h"
 #include "reg_sessions.h"
 #include "registry.h"
@@ -106,6 +107,8 @@ enum cmd_ret
 cmd_resolve(struct cmd_ctx *ctx)
 {
 	const struct proto_req	*req = ctx->req;
+	struct resolve_args	 ra;
+	struct args_err		 e;
 	struct reg_resolve_in	 in;
 	struct reg_resolve_out	 out;
 	struct rcache_answer	 a;
@@ -121,19 +124,17 @@ cmd_resolve(struct cmd_ctx *ctx)
 	unsigned		 policy;
 	size_t			 start;
 
+	if (resolve_parse_args(req, &ra, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
+	session = ra.session;
 	memset(&in, 0, sizeof(in));
-	in.model = req->argc > 1 ? req->argv[1] : NULL;
+	in.model = ra.model;
 	in.failover = md.cfg->resolve_failover;
 	in.zdr_enforce = md.cfg->zdr_enforce;
 	in.now = now;
 	policy = (in.failover ? RCACHE_FAILOVER : 0) |
 	    (in.zdr_enforce ? RCACHE_ZDR : 0);
-	/* Issue 9 item 4: session= (resolve_batch.c keeps them). */
-	if ((session = proto_opt(req, "session")) != NULL &&
-	    !sessions_id_valid(session))
-		return cmd_err(ctx, "usage", "bad session id: 1 to %d letters, "
-		    "digits, \".\", \"_\", \"-\" or \":\"", SESSION_ID_MAX);
-	if ((in.secret = proto_opt(req, "key")) != NULL) {
+	if ((in.secret = ra.secret) != NULL) {
 		if ((rc = reg_resolve_key(md.db, cache, gen, in.secret, now, &k,
 		    msg, sizeof(msg))) != RES_OK)
 			return resolve_refuse(ctx, rc, msg);

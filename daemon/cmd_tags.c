@@ -1,12 +1,13 @@
-/* cmd_tags.c: the verbs of issue 11 TAG and COLLECTION (create, add, remove, list, show, delete; switch is in cmd_batch.c), and the helpers BATCH shares: the selectors, the streamed outcome list. */
+/* cmd_tags.c: the verbs of issue 11 TAG and COLLECTION (create, add, remove, list, show, delete; switch is in cmd_batch.c; their arguments are parsed by coll_args.c), and the helpers BATCH shares: the actor, the streamed outcome list. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "args.h"
 #include "cmd.h"
+#include "coll_args.h"
 #include "cmd_tags.h"
 #include "config.h"
 #include "control.h"
@@ -33,66 +34,12 @@ cmd_tags_actor(struct cmd_ctx *ctx, struct actor *a)
 int
 cmd_yes(struct cmd_ctx *ctx, const char *key)
 {
-	const char	*v;
+	struct args_err	 e;
+	int		 r;
 
-	if ((v = proto_opt(ctx->req, key)) == NULL)
-		return 0;
-	if (strcmp(v, "yes") != 0) {
-		cmd_err(ctx, "usage", "bad %s \"%.16s\": use %s=yes", key, v, key);
-		return -1;
-	}
-	return 1;
-}
-
-/*
- * The selectors (LIST's filters, tag= and collection= included) into q;
- * returns 1 when any was given, 0 when none, -1 (usage error set). Their
- * strings stay the request's, which outlives the rule's call.
- */
-int
-cmd_selectors(struct cmd_ctx *ctx, struct list_query *q, struct buf *text)
-{
-	static const char *const keys[] = { "tag", "collection", "provider",
-	    "search", "status", "kind" };
-	const char	*v;
-	size_t		 i;
-	int		 any = 0;
-
-	memset(q, 0, sizeof(*q));
-	if ((v = proto_opt(ctx->req, "status")) != NULL &&
-	    (reg_parse_status_filter(v, &q->status) == -1 || q->status == RS_ALL)) {
-		cmd_err(ctx, "usage", "bad status \"%.32s\": use active or "
-		    "inactive", v);
-		return -1;
-	}
-	if ((v = proto_opt(ctx->req, "kind")) != NULL &&
-	    reg_parse_kind(v, &q->kind) == -1) {
-		cmd_err(ctx, "usage", "bad kind \"%.32s\": use " REG_KINDS, v);
-		return -1;
-	}
-	if ((v = proto_opt(ctx->req, "tag")) != NULL) {
-		char	 t[1][TAG_MAX + 1];
-
-		if (reg_tags_parse(v, t, 1, ctx->msg, sizeof(ctx->msg)) != 1 ||
-		    strcmp(t[0], v) != 0) {
-			cmd_err(ctx, "usage", "bad tag \"%.64s\": one tag, in lower "
-			    "case", v);
-			return -1;
-		}
-	}
-	q->tag = proto_opt(ctx->req, "tag");
-	q->collection = proto_opt(ctx->req, "collection");
-	q->provider = proto_opt(ctx->req, "provider");
-	q->search = proto_opt(ctx->req, "search");
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if ((v = proto_opt(ctx->req, keys[i])) == NULL)
-			continue;
-		any = 1;
-		/* lf_str puts the space between words itself. */
-		if (text != NULL && lf_str(text, keys[i], v) == -1)
-			return -1;
-	}
-	return any;
+	if ((r = args_yes(ctx->req, key, &e)) == -1)
+		cmd_err(ctx, e.code, "%s", e.msg);
+	return r;
 }
 
 /* TAG MODEL [add=T,...] [remove=T,...] */
@@ -232,28 +179,6 @@ cmd_items_reply(struct cmd_ctx *ctx, struct reg_items *items, int members)
 	return CMD_PRODUCE;
 }
 
-/* Which subverbs COLLECTION has, their operands, options and least role. */
-static const struct {
-	const char	*sub;
-	int		 minargs, maxargs;	/* after the subverb */
-	const char	*opts;
-	enum role	 role;
-	const char	*usage;
-} coll_subs[] = {
-	{ "create", 1, PROTO_MAXARGS, "tag collection provider search status kind",
-	    ROLE_MEMBER, "COLLECTION CREATE NAME [MODEL...] [tag=T] "
-	    "[collection=C] [provider=P] [search=TEXT] [status=S] [kind=K]" },
-	{ "add", 1, PROTO_MAXARGS, "tag collection provider search status kind",
-	    ROLE_MEMBER, "COLLECTION ADD NAME [MODEL...] [selectors]" },
-	{ "remove", 2, PROTO_MAXARGS, "", ROLE_MEMBER,
-	    "COLLECTION REMOVE NAME MODEL..." },
-	{ "delete", 1, 1, "", ROLE_MEMBER, "COLLECTION DELETE NAME" },
-	{ "list", 0, 0, "", ROLE_VIEWER, "COLLECTION LIST" },
-	{ "show", 1, 1, "", ROLE_VIEWER, "COLLECTION SHOW NAME" },
-	{ "switch", 1, 1, "default dry_run", ROLE_MEMBER,
-	    "COLLECTION SWITCH NAME [default=MODEL] [dry_run=yes]" },
-};
-
 static int
 cmd_coll_record(const char *name, int64_t n, int64_t active,
     int64_t created_at, const char *created_by, int64_t updated_at, void *arg)
@@ -300,89 +225,62 @@ cmd_coll_show(struct cmd_ctx *ctx, const char *name)
 enum cmd_ret
 cmd_collection(struct cmd_ctx *ctx)
 {
-	const struct proto_req	*req = ctx->req;
 	struct actor		 a;
+	struct coll_args	 ca;
+	struct args_err		 e;
 	struct reg_coll_in	 in;
 	struct reg_coll_out	 out;
-	struct list_query	 q;
-	const char		*sub = req->argv[1];
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
-	size_t			 i;
-	int			 nargs = req->argc - 2, j, any;
+	int			 r;
 
-	for (i = 0; i < sizeof(coll_subs) / sizeof(coll_subs[0]); i++)
-		if (strcasecmp(sub, coll_subs[i].sub) == 0)
-			break;
-	if (i == sizeof(coll_subs) / sizeof(coll_subs[0]))
-		return cmd_err(ctx, "usage", "bad subverb \"%.32s\": use create, "
-		    "add, remove, delete, list, show or switch", sub);
-	if (client_role(ctx->client) < coll_subs[i].role)
+	r = coll_parse_args(ctx->req, &ca, &e);
+	/* The role first: a client without it is told so, whatever else is wrong. */
+	if (ca.subname != NULL && client_role(ctx->client) < ca.role)
 		return cmd_err(ctx, "denied", "COLLECTION %s needs the %s role; "
-		    "you are %s", coll_subs[i].sub,
-		    access_role_name(coll_subs[i].role),
+		    "you are %s", ca.subname, access_role_name(ca.role),
 		    access_role_name(client_role(ctx->client)));
-	if (nargs < coll_subs[i].minargs || nargs > coll_subs[i].maxargs)
-		return cmd_err(ctx, "usage", "usage: %s", coll_subs[i].usage);
+	if (r == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	/*
 	 * The table lets viewers in for LIST and SHOW, so the dispatcher's
 	 * "writers wait for an import" (cmd.c) is asked here for the rest:
 	 * the loop must not wait for the worker's write lock.
 	 */
-	if (coll_subs[i].role > ROLE_SERVICE && import_busy())
+	if (ca.role > ROLE_SERVICE && import_busy())
 		return import_defer(ctx->client, ctx->req, ctx);
-	for (j = 0; j < req->optc; j++) {
-		const char	*o = coll_subs[i].opts;
-		size_t		 kl = strlen(req->optk[j]);
-		const char	*p = strstr(o, req->optk[j]);
-
-		while (p != NULL && ((p != o && p[-1] != ' ') ||
-		    (p[kl] != '\0' && p[kl] != ' ')))
-			p = strstr(p + 1, req->optk[j]);
-		if (p == NULL)
-			return cmd_err(ctx, "usage", "COLLECTION %s takes no "
-			    "option \"%.32s\"; usage: %s", coll_subs[i].sub,
-			    req->optk[j], coll_subs[i].usage);
-	}
-	if (nargs >= 1 && strcasecmp(sub, "list") != 0 &&
-	    !reg_collection_name_ok(req->argv[2]))
-		return cmd_err(ctx, "usage", "bad collection name: 1 to %d "
-		    "letters, digits, '.', '_' or '-', a letter or digit first",
-		    COLLECTION_NAME_MAX);
 	cmd_tags_actor(ctx, &a);
 
-	if (strcasecmp(sub, "list") == 0) {
+	switch (ca.sub) {
+	case COLL_SUB_LIST:
 		rc = reg_collection_list(md.db, NULL, cmd_coll_record, ctx, msg,
 		    sizeof(msg));
 		return cmd_reg_err(ctx, rc, msg);
+	case COLL_SUB_SHOW:
+		return cmd_coll_show(ctx, ca.name);
+	case COLL_SUB_SWITCH:
+		return cmd_coll_switch(ctx, &ca, &a);
+	default:
+		break;
 	}
-	if (strcasecmp(sub, "show") == 0)
-		return cmd_coll_show(ctx, req->argv[2]);
-	if (strcasecmp(sub, "switch") == 0)
-		return cmd_coll_switch(ctx, &a);
-
 	memset(&in, 0, sizeof(in));
-	in.name = req->argv[2];
-	in.models = (const char *const *)&req->argv[3];
-	in.nmodels = nargs - 1;
+	in.name = ca.name;
+	in.models = ca.models;
+	in.nmodels = ca.nmodels;
 	in.actor = &a;
-	if ((any = cmd_selectors(ctx, &q, NULL)) == -1)
-		return CMD_ERR;
-	in.from = any ? &q : NULL;
-	if (strcasecmp(sub, "create") == 0)
+	in.from = ca.from.any ? &ca.from.q : NULL;
+	if (ca.sub == COLL_SUB_CREATE)
 		rc = reg_collection_create(md.db, &in, &out, msg, sizeof(msg));
-	else if (strcasecmp(sub, "add") == 0) {
-		if (!any && in.nmodels == 0)
-			return cmd_err(ctx, "usage", "usage: %s", coll_subs[i].usage);
+	else if (ca.sub == COLL_SUB_ADD)
 		rc = reg_collection_add(md.db, &in, &out, msg, sizeof(msg));
-	} else if (strcasecmp(sub, "remove") == 0)
+	else if (ca.sub == COLL_SUB_REMOVE)
 		rc = reg_collection_remove(md.db, &in, &out, msg, sizeof(msg));
 	else
 		rc = reg_collection_delete(md.db, &in, &out, msg, sizeof(msg));
 	if (rc != REG_OK)
 		return cmd_reg_err(ctx, rc, msg);
-	log_info("collection %s %s by uid %u (%s): %s", coll_subs[i].sub,
-	    in.name, (unsigned)a.uid, a.user, msg);
+	log_info("collection %s %s by uid %u (%s): %s", ca.subname, in.name,
+	    (unsigned)a.uid, a.user, msg);
 	lf_str(ctx->out, "collection", in.name);
 	lf_int(ctx->out, "changed", out.changed);
 	lf_int(ctx->out, "models", out.n);

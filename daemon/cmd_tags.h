@@ -9,18 +9,17 @@
 #include "reg_tags.h"
 
 struct actor;
-struct list_query;
 
 /* The client as the actor of a change (source "manual"). */
 void	 cmd_tags_actor(struct cmd_ctx *, struct actor *);
 /* A yes-only flag option (dry_run=yes): 0 absent, 1 yes, -1 (usage error set). */
 int	 cmd_yes(struct cmd_ctx *, const char *key);
-/* The selectors (LIST's filters) into q, their words into text (may be NULL): 1 any, 0 none, -1 (usage error set). */
-int	 cmd_selectors(struct cmd_ctx *, struct list_query *, struct buf *text);
 /* Stream items after the summary record in ctx->out (members: COLLECTION SHOW's form); moves them out of *items. */
 enum cmd_ret cmd_items_reply(struct cmd_ctx *, struct reg_items *, int members);
-/* COLLECTION SWITCH (cmd_batch.c), called by COLLECTION's dispatcher. */
-enum cmd_ret cmd_coll_switch(struct cmd_ctx *, struct actor *);
+/* COLLECTION SWITCH (cmd_batch.c), called by COLLECTION's dispatcher with the parsed request. */
+struct coll_args;
+enum cmd_ret cmd_coll_switch(struct cmd_ctx *, const struct coll_args *,
+	    struct actor *);
 
 /*
  * For the jobs on the import worker (cmd_batch.c, cmd_history.c): the

@@ -1,4 +1,4 @@
-/* fuzz_args.h: what fuzz_usage.c, fuzz_key.c and fuzz_cap.c check alike: the input as one request, a refusal's form, and a request re-serialised and parsed again. */
+/* fuzz_args.h: what the argument targets (fuzz_usage.c, fuzz_key.c, fuzz_cap.c, fuzz_batch.c, fuzz_collection.c, fuzz_resolve.c) check alike: the input as one request, a refusal's form, and a request re-serialised and parsed again. */
 #ifndef MODELREG_FUZZ_ARGS_H
 #define MODELREG_FUZZ_ARGS_H
 
@@ -48,6 +48,25 @@ fuzz_args_opt(struct buf *b, const char *key, const char *value)
 {
 	buf_printf(b, " %s=", key);
 	FUZZ_CHECK(proto_quote_word(b, value) == 0, "quote failed");
+}
+
+/* Two strings the same, or both NULL. */
+static __attribute__((unused)) int
+fuzz_same_str(const char *x, const char *y)
+{
+	return (x == NULL && y == NULL) ||
+	    (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* n words read back from a re-serialised request, each as it was. */
+static __attribute__((unused)) void
+fuzz_args_same_words(const char *const *x, const char *const *y, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		FUZZ_CHECK(strcmp(x[i], y[i]) == 0,
+		    "a re-serialised word reads back different");
 }
 
 /* b as a request again: 0, or -1 when quoting made it longer than a line may be. */

@@ -1,12 +1,18 @@
-/* test_args.c: the pure argument parsers of USAGE, KEY and CAP (usage_args.c, key_args.c, cap_args.c): what each accepts, and each refusal word for word as the handlers replied it before they were moved out. */
+/* test_args.c: the pure argument parsers of USAGE, KEY, CAP, BATCH, COLLECTION, RESOLVE and RELEASE (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c) and what they share (args.c): what each accepts, and each refusal word for word as the handlers replied it before they were moved out. */
 #include <stdio.h>
 #include <string.h>
 
+#include "access.h"
 #include "args.h"
+#include "batch_args.h"
+#include "buf.h"
 #include "cap_args.h"
+#include "coll_args.h"
 #include "daemon.h"
 #include "key_args.h"
 #include "proto.h"
+#include "registry.h"
+#include "resolve_args.h"
 #include "usage_args.h"
 #include "tap.h"
 
@@ -66,6 +72,38 @@ cap(const char *line)
 {
 	tok(line);
 	return cap_parse_args(&req, &ca, &e);
+}
+
+static struct batch_args ba;
+static struct coll_args cola;
+static struct resolve_args ra;
+
+static int
+batch(const char *line)
+{
+	tok(line);
+	return batch_parse_args(&req, &ba, &e);
+}
+
+static int
+coll(const char *line)
+{
+	tok(line);
+	return coll_parse_args(&req, &cola, &e);
+}
+
+static int
+resolve(const char *line)
+{
+	tok(line);
+	return resolve_parse_args(&req, &ra, &e);
+}
+
+static int
+release(const char *line)
+{
+	tok(line);
+	return release_parse_args(&req, &ra, &e);
 }
 
 static void
@@ -236,6 +274,182 @@ test_cap(void)
 	refused(cap, line, "notfound", "no such model: a name of 256 bytes");
 }
 
+/* args_verb, the command table's checks, and args_yes. */
+static void
+test_verb_yes(void)
+{
+	tok("PING x");
+	ok(args_verb(&req, "PING", "", 0, 0, NULL, &e) == -1 &&
+	    strcmp(e.code, "usage") == 0, "args_verb: too many operands");
+	is_str(e.msg, "usage: PING", "args_verb: the usage of a verb without any");
+	tok("SHOW a b=c");
+	ok(args_verb(&req, "SHOW", "MODEL", 1, 1, NULL, &e) == -1,
+	    "args_verb: an option where none are");
+	is_str(e.msg, "SHOW takes no option \"b\"; usage: SHOW MODEL",
+	    "args_verb: the option named");
+	tok("LIST status=active");
+	ok(args_verb(&req, "LIST", "[status=S]", 0, 0, "provider status", &e) ==
+	    0, "args_verb: an option of the list");
+	tok("X dry_run=yes");
+	ok(args_yes(&req, "dry_run", &e) == 1, "args_yes: yes");
+	ok(args_yes(&req, "skip_refused", &e) == 0, "args_yes: absent");
+	tok("X dry_run=Yes");
+	ok(args_yes(&req, "dry_run", &e) == -1, "args_yes: Yes is not yes");
+	is_str(e.msg, "bad dry_run \"Yes\": use dry_run=yes", "args_yes: the message");
+}
+
+static void
+test_batch(void)
+{
+	struct buf	 text = { 0 };
+
+	ok(batch("BATCH activate m1 m2") == 0 && ba.action == BATCH_ACTIVATE &&
+	    ba.nmodels == 2 && strcmp(ba.models[1], "m2") == 0 && !ba.sel.any &&
+	    ba.unused == 0 && !ba.skip_refused && !ba.dry_run,
+	    "BATCH activate: the operands are the models");
+	ok(batch_selection_text(&ba, &text) == 0, "BATCH: a selection text");
+	is_str(text.data, "models=2", "BATCH: models=N alone");
+	buf_free(&text);
+	ok(batch("BATCH DELETE tag=coding collection=prod provider=mistral "
+	    "search=\"large x\" status=Inactive kind=CHAT unused=2h "
+	    "skip_refused=yes dry_run=yes m1") == 0, "BATCH DELETE: every option");
+	ok(ba.action == BATCH_DELETE && ba.sel.any &&
+	    strcmp(ba.sel.q.tag, "coding") == 0 &&
+	    strcmp(ba.sel.q.collection, "prod") == 0 &&
+	    strcmp(ba.sel.q.provider, "mistral") == 0 &&
+	    strcmp(ba.sel.q.search, "large x") == 0 &&
+	    ba.sel.q.status == RS_INACTIVE && strcmp(ba.sel.q.kind, "chat") == 0,
+	    "BATCH: the selectors, kind in its stored spelling");
+	ok(ba.unused == 7200 && ba.skip_refused && ba.dry_run && ba.nmodels == 1,
+	    "BATCH: unused in seconds, the flags, the model");
+	ok(batch_selection_text(&ba, &text) == 0, "BATCH: every word's text");
+	is_str(text.data, "tag=coding collection=prod provider=mistral "
+	    "search=\"large x\" status=Inactive kind=CHAT unused=2h models=1",
+	    "BATCH: the words as given, in their order, then models=N");
+	buf_free(&text);
+	ok(batch("BATCH deactivate unused=90d") == 0 && !ba.sel.any &&
+	    ba.unused == 90 * 86400 && ba.nmodels == 0,
+	    "BATCH: unused= alone selects");
+	refused(batch, "BATCH frob m1", "usage",
+	    "bad action \"frob\": use activate, deactivate or delete");
+	refused(batch, "BATCH delete", "usage", "BATCH delete: name models or "
+	    "give a selector (tag=, collection=, provider=, search=, status=, "
+	    "kind=, unused=)");
+	refused(batch, "BATCH activate status=all", "usage",
+	    "bad status \"all\": use active or inactive");
+	refused(batch, "BATCH activate kind=video", "usage", "bad kind \"video\": "
+	    "use chat, embedding, moderation, ocr, image, audio or other");
+	refused(batch, "BATCH activate tag=Coding", "usage",
+	    "bad tag \"Coding\": one tag, in lower case");
+	refused(batch, "BATCH activate tag=a,b", "usage",
+	    "bad tag \"a,b\": one tag, in lower case");
+	refused(batch, "BATCH activate unused=0", "usage", "bad unused \"0\": "
+	    "expected a duration like 90s, 15m, 1h or 90d");
+	refused(batch, "BATCH activate m1 skip_refused=1", "usage",
+	    "bad skip_refused \"1\": use skip_refused=yes");
+	refused(batch, "BATCH activate m1 dry_run=no", "usage",
+	    "bad dry_run \"no\": use dry_run=yes");
+	/* The first fault is the one named: the action before the selectors. */
+	refused(batch, "BATCH frob status=all", "usage",
+	    "bad action \"frob\": use activate, deactivate or delete");
+	refused(batch, "BATCH activate m1 limit=3", "usage", "BATCH takes no "
+	    "option \"limit\"; usage: BATCH " BATCH_ARGS_USAGE);
+	refused(batch, "BATCH", "usage", "usage: BATCH " BATCH_ARGS_USAGE);
+}
+
+static void
+test_collection(void)
+{
+	ok(coll("COLLECTION create prod m1 m2 tag=cheap") == 0 &&
+	    cola.sub == COLL_SUB_CREATE && strcmp(cola.name, "prod") == 0 &&
+	    cola.nmodels == 2 && strcmp(cola.models[0], "m1") == 0 &&
+	    cola.from.any && strcmp(cola.from.q.tag, "cheap") == 0 &&
+	    cola.role == ROLE_MEMBER, "COLLECTION create: name, models, selectors");
+	ok(coll("COLLECTION Add prod status=active") == 0 &&
+	    cola.sub == COLL_SUB_ADD && strcmp(cola.subname, "add") == 0 &&
+	    cola.nmodels == 0 && cola.from.q.status == RS_ACTIVE,
+	    "COLLECTION Add: selectors alone");
+	ok(coll("COLLECTION remove prod m1") == 0 && cola.sub == COLL_SUB_REMOVE &&
+	    cola.nmodels == 1 && !cola.from.any, "COLLECTION remove");
+	ok(coll("COLLECTION delete prod") == 0 && cola.sub == COLL_SUB_DELETE &&
+	    cola.nmodels == 0, "COLLECTION delete");
+	ok(coll("COLLECTION list") == 0 && cola.sub == COLL_SUB_LIST &&
+	    cola.name == NULL && cola.role == ROLE_VIEWER, "COLLECTION list");
+	ok(coll("COLLECTION show prod") == 0 && cola.sub == COLL_SUB_SHOW &&
+	    cola.role == ROLE_VIEWER, "COLLECTION show: a viewer's");
+	ok(coll("COLLECTION switch prod default=m1 dry_run=yes") == 0 &&
+	    cola.sub == COLL_SUB_SWITCH && strcmp(cola.default_model, "m1") == 0 &&
+	    cola.dry_run, "COLLECTION switch: default= and dry_run=");
+	ok(coll("COLLECTION switch prod") == 0 && cola.default_model == NULL &&
+	    !cola.dry_run, "COLLECTION switch: neither");
+	refused(coll, "COLLECTION frob", "usage", "bad subverb \"frob\": use "
+	    "create, add, remove, delete, list, show or switch");
+	ok(cola.subname == NULL, "COLLECTION frob: no subverb known");
+	refused(coll, "COLLECTION create", "usage", "usage: COLLECTION CREATE "
+	    "NAME [MODEL...] [tag=T] [collection=C] [provider=P] [search=TEXT] "
+	    "[status=S] [kind=K]");
+	ok(cola.subname != NULL && cola.role == ROLE_MEMBER,
+	    "COLLECTION create: refused, the subverb and its role known");
+	refused(coll, "COLLECTION remove prod", "usage",
+	    "usage: COLLECTION REMOVE NAME MODEL...");
+	refused(coll, "COLLECTION list prod", "usage", "usage: COLLECTION LIST");
+	refused(coll, "COLLECTION add prod", "usage",
+	    "usage: COLLECTION ADD NAME [MODEL...] [selectors]");
+	refused(coll, "COLLECTION show prod tag=x", "usage", "COLLECTION show "
+	    "takes no option \"tag\"; usage: COLLECTION SHOW NAME");
+	refused(coll, "COLLECTION create prod default=m1", "usage",
+	    "COLLECTION create takes no option \"default\"; usage: COLLECTION "
+	    "CREATE NAME [MODEL...] [tag=T] [collection=C] [provider=P] "
+	    "[search=TEXT] [status=S] [kind=K]");
+	refused(coll, "COLLECTION create -bad", "usage", "bad collection name: 1 "
+	    "to 64 letters, digits, '.', '_' or '-', a letter or digit first");
+	refused(coll, "COLLECTION create prod status=all", "usage",
+	    "bad status \"all\": use active or inactive");
+	refused(coll, "COLLECTION switch prod dry_run=no", "usage",
+	    "bad dry_run \"no\": use dry_run=yes");
+	refused(coll, "COLLECTION list limit=1", "usage", "COLLECTION takes no "
+	    "option \"limit\"; usage: COLLECTION " COLL_ARGS_USAGE);
+}
+
+static void
+test_resolve(void)
+{
+	char	 line[300];
+
+	ok(resolve("RESOLVE") == 0 && ra.model == NULL && ra.secret == NULL &&
+	    ra.session == NULL, "RESOLVE: nothing, the default");
+	ok(resolve("RESOLVE m1 key=" SECRET " session=conv:1") == 0 &&
+	    strcmp(ra.model, "m1") == 0 && strcmp(ra.secret, SECRET) == 0 &&
+	    strcmp(ra.session, "conv:1") == 0, "RESOLVE: model, key, session");
+	ok(ra.model == req.argv[1] && ra.secret == proto_opt(&req, "key"),
+	    "RESOLVE: pointers into the request, nothing copied");
+	ok(resolve("RESOLVE key=mr_x") == 0 && strcmp(ra.secret, "mr_x") == 0,
+	    "RESOLVE: the secret is the rules' to judge");
+	refused(resolve, "RESOLVE m1 session=a/b", "usage", "bad session id: 1 "
+	    "to 128 letters, digits, \".\", \"_\", \"-\" or \":\"");
+	snprintf(line, sizeof(line), "RESOLVE session=%0129d", 0);
+	refused(resolve, line, "usage", "bad session id: 1 to 128 letters, "
+	    "digits, \".\", \"_\", \"-\" or \":\"");
+	refused(resolve, "RESOLVE m1 session=\"\"", "usage", "bad session id: 1 "
+	    "to 128 letters, digits, \".\", \"_\", \"-\" or \":\"");
+	refused(resolve, "RESOLVE m1 m2", "usage",
+	    "usage: RESOLVE [MODEL] [key=SECRET] [session=ID]");
+	refused(resolve, "RESOLVE m1 default=x", "usage", "RESOLVE takes no "
+	    "option \"default\"; usage: RESOLVE [MODEL] [key=SECRET] "
+	    "[session=ID]");
+	ok(release("RELEASE session=s1 key=" SECRET) == 0 &&
+	    strcmp(ra.session, "s1") == 0 && strcmp(ra.secret, SECRET) == 0 &&
+	    ra.model == NULL, "RELEASE: session and key");
+	refused(release, "RELEASE", "usage",
+	    "usage: RELEASE session=ID [key=SECRET]");
+	refused(release, "RELEASE key=" SECRET, "usage",
+	    "usage: RELEASE session=ID [key=SECRET]");
+	refused(release, "RELEASE session=a/b", "usage", "bad session id: 1 to "
+	    "128 letters, digits, \".\", \"_\", \"-\" or \":\"");
+	refused(release, "RELEASE m1 session=s1", "usage",
+	    "usage: RELEASE session=ID [key=SECRET]");
+}
+
 int
 main(void)
 {
@@ -243,5 +457,9 @@ main(void)
 	tap_run(test_usage());
 	tap_run(test_key());
 	tap_run(test_cap());
+	tap_run(test_verb_yes());
+	tap_run(test_batch());
+	tap_run(test_collection());
+	tap_run(test_resolve());
 	return tap_done();
 }
