@@ -92,6 +92,46 @@ resolve_end(struct cmd_ctx *ctx, const char *session)
 	return CMD_OK;
 }
 
+/* A cached answer: its refusal, or its bytes with the session and counts noted. */
+static enum cmd_ret
+resolve_hit(struct cmd_ctx *ctx, const struct rcache_answer *a,
+    const char *session, int64_t key, int64_t now)
+{
+	char			 msg[1200];
+	enum reg_resolve_rc	 rc;
+
+	if (a->rc != RES_OK) {
+		snprintf(msg, sizeof(msg), "%.*s", (int)a->len, a->bytes);
+		return resolve_refuse(ctx, a->rc, msg);
+	}
+	if ((rc = reg_resolve_note_ids(resolve_sessions(), resolve_counts(),
+	    session, key, a->model, a->reason, now, msg, sizeof(msg))) !=
+	    RES_OK)
+		return resolve_refuse(ctx, rc, msg);
+	if (buf_append(ctx->out, a->bytes, a->len) == -1)
+		return cmd_err(ctx, "internal", "out of memory");
+	return resolve_end(ctx, session);
+}
+
+/*
+ * An answer kept by the digest h (its instant also the secret's, suntil)
+ * or by (key id, name asked).
+ */
+static void
+answer_put(struct rcache *cache, uint64_t gen, unsigned policy, int bydigest,
+    const unsigned char *h, int64_t suntil, int64_t key, const char *asked,
+    struct rcache_answer *a)
+{
+	if (!bydigest) {
+		rcache_answer_put(cache, gen, policy, key, asked, a);
+		return;
+	}
+	a->key = key;
+	if (suntil < a->until)
+		a->until = suntil;
+	rcache_danswer_put(cache, gen, policy, h, asked, a);
+}
+
 /*
  * Issue 9 item 7: the hot path. The key comes from RESOLVE's cache by
  * its secret's digest, and the answer for (policy, key, name asked) from
@@ -122,6 +162,9 @@ cmd_resolve(struct cmd_ctx *ctx)
 	uint64_t		 gen = reg_generation();
 	int64_t			 now = (int64_t)time(NULL), key = 0;
 	unsigned		 policy;
+	unsigned char		 h[KEY_HASH_LEN] = { 0 };
+	int64_t			 suntil = INT64_MAX;
+	int			 bydigest;
 	size_t			 start;
 
 	if (resolve_parse_args(req, &ra, &e) == -1)
@@ -134,11 +177,27 @@ cmd_resolve(struct cmd_ctx *ctx)
 	in.now = now;
 	policy = (in.failover ? RCACHE_FAILOVER : 0) |
 	    (in.zdr_enforce ? RCACHE_ZDR : 0);
-	if ((in.secret = ra.secret) != NULL) {
-		if ((rc = reg_resolve_key(md.db, cache, gen, in.secret, now, &k,
-		    msg, sizeof(msg))) != RES_OK)
+	/*
+	 * With key=, the answer is looked up by the secret's digest first:
+	 * a hit needs no key entry (resolve_cache.h). Not when a session
+	 * is to name the model: which model that is needs the key's id.
+	 */
+	bydigest = ra.secret != NULL && (in.model != NULL || session == NULL);
+	if (ra.secret != NULL) {
+		if ((rc = reg_resolve_digest(ra.secret, h, msg, sizeof(msg))) !=
+		    RES_OK)
 			return resolve_refuse(ctx, rc, msg);
-		in.secret = NULL;
+		if (bydigest && rcache_danswer_get(cache, gen, policy, h,
+		    in.model, now, &a)) {
+			keysecret_wipe(h, sizeof(h));
+			return resolve_hit(ctx, &a, session, a.key, now);
+		}
+		rc = reg_resolve_key_digest(md.db, cache, gen, h, now, &k,
+		    &suntil, msg, sizeof(msg));
+		if (rc != RES_OK) {
+			keysecret_wipe(h, sizeof(h));
+			return resolve_refuse(ctx, rc, msg);
+		}
 		in.key = &k;
 		key = k.id;
 	}
@@ -146,19 +205,9 @@ cmd_resolve(struct cmd_ctx *ctx)
 	asked = reg_resolve_asked(resolve_sessions(), key, in.model, session,
 	    now, abuf, sizeof(abuf));
 
-	if (rcache_answer_get(cache, gen, policy, key, asked, now, &a)) {
-		if (a.rc != RES_OK) {
-			snprintf(msg, sizeof(msg), "%.*s", (int)a.len, a.bytes);
-			return resolve_refuse(ctx, a.rc, msg);
-		}
-		if ((rc = reg_resolve_note_ids(resolve_sessions(),
-		    resolve_counts(), session, key, a.model, a.reason, now,
-		    msg, sizeof(msg))) != RES_OK)
-			return resolve_refuse(ctx, rc, msg);
-		if (buf_append(b, a.bytes, a.len) == -1)
-			return cmd_err(ctx, "internal", "out of memory");
-		return resolve_end(ctx, session);
-	}
+	if (!bydigest && rcache_answer_get(cache, gen, policy, key, asked, now,
+	    &a))
+		return resolve_hit(ctx, &a, session, key, now);
 
 	in.model = asked;
 	rc = reg_resolve(md.db, &in, &out, msg, sizeof(msg));
@@ -171,17 +220,23 @@ cmd_resolve(struct cmd_ctx *ctx)
 			a.reason = -1;
 			a.bytes = msg;
 			a.len = strlen(msg);
-			rcache_answer_put(cache, gen, policy, key, asked, &a);
+			answer_put(cache, gen, policy, bydigest, h, suntil, key,
+			    asked, &a);
 		}
+		keysecret_wipe(h, sizeof(h));
 		return resolve_refuse(ctx, rc, msg);
 	}
 	if ((rc = reg_resolve_note_ids(resolve_sessions(), resolve_counts(),
 	    session, key, out.m.id, rcounts_reason(out.reason), now, msg,
-	    sizeof(msg))) != RES_OK)
+	    sizeof(msg))) != RES_OK) {
+		keysecret_wipe(h, sizeof(h));
 		return resolve_refuse(ctx, rc, msg);
+	}
 	start = b->len;
-	if (resolve_fields(b, &out, asked) == -1)
+	if (resolve_fields(b, &out, asked) == -1) {
+		keysecret_wipe(h, sizeof(h));
 		return cmd_err(ctx, "internal", "out of memory");
+	}
 	if (!out.nocache) {
 		memset(&a, 0, sizeof(a));
 		a.until = out.until;
@@ -190,7 +245,9 @@ cmd_resolve(struct cmd_ctx *ctx)
 		snprintf(a.model, sizeof(a.model), "%s", out.m.id);
 		a.bytes = b->data + start;
 		a.len = b->len - start;
-		rcache_answer_put(cache, gen, policy, key, asked, &a);
+		answer_put(cache, gen, policy, bydigest, h, suntil, key, asked,
+		    &a);
 	}
+	keysecret_wipe(h, sizeof(h));
 	return resolve_end(ctx, session);
 }

@@ -29,43 +29,56 @@ res_msg(enum reg_resolve_rc rc, char *msg, size_t len, const char *fmt, ...)
 	return rc;
 }
 
-/*
- * The key of a secret, usable now: RES_OK, or RES_DENIED with why.
- * Issue 9 item 7: through rc (NULL: none) by the secret's digest, under
- * gen; an entry lasts until the secret stops working (db_secret_until)
- * and is checked against now, and reg_key_usable runs on every request,
- * cached or not, so an expiry between two requests is seen.
- */
+/* The secret's shape checked, then its digest into h: RES_OK, RES_DENIED, RES_INTERNAL. */
 enum reg_resolve_rc
-reg_resolve_key(sqlite3 *db, struct rcache *rc, uint64_t gen,
-    const char *secret, int64_t now, struct reg_key *k, char *msg, size_t len)
+reg_resolve_digest(const char *secret, unsigned char h[KEY_HASH_LEN],
+    char *msg, size_t len)
 {
-	unsigned char	 h[KEY_HASH_LEN];
-	char		 why[512];
-	int64_t		 until = 0;
-	int		 r;
-
-	now = reg_clock(now);
 	/* Never echo it: a secret in a message would reach logs. */
 	if (!keysecret_valid(secret))
 		return res_msg(RES_DENIED, msg, len, "key= is not an API key "
 		    "(mr_ and 43 base64url characters)");
 	if (keysecret_hash(secret, h) == -1)
 		return res_msg(RES_INTERNAL, msg, len, "cannot hash the key");
-	if (rcache_key_get(rc, gen, h, now, k))
+	return RES_OK;
+}
+
+/*
+ * The key of a secret's digest, usable now: RES_OK, or RES_DENIED with
+ * why. Issue 9 item 7: through rc (NULL: none) by the digest, under
+ * gen; an entry lasts until the secret stops working (db_secret_until)
+ * and is checked against now, and reg_key_usable runs on every request
+ * that reads it, cached or not, so an expiry between two requests is
+ * seen. *suntil (when not NULL): that instant, INT64_MAX for none.
+ */
+enum reg_resolve_rc
+reg_resolve_key_digest(sqlite3 *db, struct rcache *rc, uint64_t gen,
+    const unsigned char h[KEY_HASH_LEN], int64_t now, struct reg_key *k,
+    int64_t *suntil, char *msg, size_t len)
+{
+	char		 why[512];
+	int64_t		 until = 0;
+	int		 r;
+
+	now = reg_clock(now);
+	if (suntil != NULL)
+		*suntil = INT64_MAX;
+	if (rcache_key_get(rc, gen, h, now, k, suntil))
 		r = 0;
 	else {
 		r = db_key_by_hash(db, h, now, k);
 		/* Unknown digests are not kept: a flood of them evicts nothing. */
 		if (r == 0 && rc != NULL && gen != 0) {
-			if (db_secret_until(db, h, sizeof(h), &until) == -1)
+			if (db_secret_until(db, h, KEY_HASH_LEN, &until) == -1)
 				r = -1;
-			else
-				rcache_key_put(rc, gen, h, until != 0 ? until :
-				    INT64_MAX, k);
+			else {
+				until = until != 0 ? until : INT64_MAX;
+				rcache_key_put(rc, gen, h, until, k);
+				if (suntil != NULL)
+					*suntil = until;
+			}
 		}
 	}
-	keysecret_wipe(h, sizeof(h));
 	if (r == -1)
 		return res_msg(RES_INTERNAL, msg, len, "database error");
 	if (r == 1)
@@ -74,6 +87,21 @@ reg_resolve_key(sqlite3 *db, struct rcache *rc, uint64_t gen,
 	if (!reg_key_usable(k, now, why, sizeof(why)))
 		return res_msg(RES_DENIED, msg, len, "%s", why);
 	return RES_OK;
+}
+
+/* Both steps for a secret: the key, usable now (RES_OK), or why not. */
+enum reg_resolve_rc
+reg_resolve_key(sqlite3 *db, struct rcache *rc, uint64_t gen,
+    const char *secret, int64_t now, struct reg_key *k, char *msg, size_t len)
+{
+	unsigned char		 h[KEY_HASH_LEN];
+	enum reg_resolve_rc	 r;
+
+	if ((r = reg_resolve_digest(secret, h, msg, len)) == RES_OK)
+		r = reg_resolve_key_digest(db, rc, gen, h, now, k, NULL, msg,
+		    len);
+	keysecret_wipe(h, sizeof(h));
+	return r;
 }
 
 static enum reg_resolve_rc

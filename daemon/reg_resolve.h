@@ -102,6 +102,17 @@ struct rcache;
 enum reg_resolve_rc reg_resolve_key(sqlite3 *, struct rcache *rc,
 	    uint64_t gen, const char *secret, int64_t now, struct reg_key *k,
 	    char *msg, size_t len);
+/*
+ * Its two steps, for a caller that looks up by the digest itself (RESOLVE's
+ * answers by digest, resolve_cache.h): the shape and the digest; then the
+ * key of a digest, with the instant its secret stops working (*suntil,
+ * INT64_MAX for none).
+ */
+enum reg_resolve_rc reg_resolve_digest(const char *secret,
+	    unsigned char h[KEY_HASH_LEN], char *msg, size_t len);
+enum reg_resolve_rc reg_resolve_key_digest(sqlite3 *, struct rcache *rc,
+	    uint64_t gen, const unsigned char h[KEY_HASH_LEN], int64_t now,
+	    struct reg_key *k, int64_t *suntil, char *msg, size_t len);
 
 
 #endif

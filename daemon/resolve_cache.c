@@ -8,13 +8,14 @@
 
 /*
  * The cache key's first byte tells the kinds apart, so one bound and one
- * recency order serve both: 'K' then the digest; 'A', the policy, the
- * key id, then '-' (no name) or '=' and the name.
+ * recency order serve all: 'K' then the digest; 'A', the policy, the
+ * key id, then '-' (no name) or '=' and the name; 'D', the policy, the
+ * digest, then the same.
  */
 #define RC_TAG_KEY	1
 #define RC_TAG_ANSWER	2
 #define RC_NAME_MAX	255	/* longer names are never cached */
-#define RC_AKEY_MAX	(2 + sizeof(int64_t) + 1 + RC_NAME_MAX)
+#define RC_AKEY_MAX	(2 + KEY_HASH_LEN + 1 + RC_NAME_MAX)
 
 struct rcache {
 	struct cache	*c;
@@ -24,6 +25,7 @@ struct rcache {
 /* What an answer's value starts with; the id, then the bytes, follow. */
 struct rc_ahead {
 	int64_t		 until;
+	int64_t		 key;
 	int32_t		 rc;
 	int32_t		 reason;
 	uint32_t	 idlen;
@@ -73,7 +75,8 @@ rcache_max(const struct rcache *rc)
 
 int
 rcache_key_get(struct rcache *rc, uint64_t gen,
-    const unsigned char h[KEY_HASH_LEN], int64_t now, struct reg_key *k)
+    const unsigned char h[KEY_HASH_LEN], int64_t now, struct reg_key *k,
+    int64_t *until)
 {
 	char		 key[1 + KEY_HASH_LEN];
 	struct rc_khead	 hd;
@@ -99,6 +102,8 @@ rcache_key_get(struct rcache *rc, uint64_t gen,
 	}
 	memcpy(k, v + sizeof(hd), REG_KEY_HOT);
 	k->created_by[0] = k->revoked_by[0] = k->note[0] = '\0';
+	if (until != NULL)
+		*until = hd.until;
 	rc->key_hits++;
 	return 1;
 }
@@ -124,14 +129,15 @@ rcache_key_put(struct rcache *rc, uint64_t gen,
 
 /* The cache key of an answer into buf: its length, 0 when the name is too long to cache. */
 static size_t
-rc_akey(char *buf, unsigned policy, int64_t key, const char *name)
+rc_akey(char *buf, char kind, unsigned policy, const void *id, size_t idlen,
+    const char *name)
 {
 	size_t	 n = 0, nl;
 
-	buf[n++] = 'A';
+	buf[n++] = kind;
 	buf[n++] = (char)policy;
-	memcpy(buf + n, &key, sizeof(key));
-	n += sizeof(key);
+	memcpy(buf + n, id, idlen);
+	n += idlen;
 	if (name == NULL) {
 		buf[n++] = '-';
 		return n;
@@ -143,19 +149,16 @@ rc_akey(char *buf, unsigned policy, int64_t key, const char *name)
 	return n + nl;
 }
 
-int
-rcache_answer_get(struct rcache *rc, uint64_t gen, unsigned policy,
-    int64_t key, const char *name, int64_t now, struct rcache_answer *a)
+static int
+answer_get(struct rcache *rc, uint64_t gen, const char *k, size_t klen,
+    int64_t now, struct rcache_answer *a)
 {
-	char		 k[RC_AKEY_MAX];
 	struct rc_ahead	 hd;
 	const char	*v;
-	size_t		 klen, vlen;
+	size_t		 vlen;
 	int		 tag;
 
-	if (rc == NULL)
-		return 0;
-	if ((klen = rc_akey(k, policy, key, name)) == 0) {
+	if (klen == 0) {
 		rc->misses++;
 		return 0;
 	}
@@ -172,6 +175,7 @@ rcache_answer_get(struct rcache *rc, uint64_t gen, unsigned policy,
 		return 0;
 	}
 	a->until = hd.until;
+	a->key = hd.key;
 	a->rc = hd.rc;
 	a->reason = hd.reason;
 	memcpy(a->model, v + sizeof(hd), hd.idlen);
@@ -182,17 +186,19 @@ rcache_answer_get(struct rcache *rc, uint64_t gen, unsigned policy,
 	return 1;
 }
 
-void
-rcache_answer_put(struct rcache *rc, uint64_t gen, unsigned policy,
-    int64_t key, const char *name, const struct rcache_answer *a)
+static void
+answer_put(struct rcache *rc, uint64_t gen, const char *k, size_t klen,
+    const struct rcache_answer *a)
 {
-	char		 k[RC_AKEY_MAX], *v;
 	struct rc_ahead	 hd;
-	size_t		 klen, vlen;
+	size_t		 vlen;
+	char		*v;
 
-	if (rc == NULL || (klen = rc_akey(k, policy, key, name)) == 0)
+	if (klen == 0)
 		return;
+	memset(&hd, 0, sizeof(hd));
 	hd.until = a->until;
+	hd.key = a->key;
 	hd.rc = a->rc;
 	hd.reason = a->reason;
 	hd.idlen = (uint32_t)strnlen(a->model, sizeof(a->model) - 1);
@@ -205,6 +211,60 @@ rcache_answer_put(struct rcache *rc, uint64_t gen, unsigned policy,
 		memcpy(v + sizeof(hd) + hd.idlen, a->bytes, a->len);
 	(void)cache_put(rc->c, gen, k, klen, RC_TAG_ANSWER, v, vlen);
 	free(v);
+}
+
+int
+rcache_answer_get(struct rcache *rc, uint64_t gen, unsigned policy,
+    int64_t key, const char *name, int64_t now, struct rcache_answer *a)
+{
+	char	 k[RC_AKEY_MAX];
+
+	if (rc == NULL)
+		return 0;
+	return answer_get(rc, gen, k, rc_akey(k, 'A', policy, &key,
+	    sizeof(key), name), now, a);
+}
+
+void
+rcache_answer_put(struct rcache *rc, uint64_t gen, unsigned policy,
+    int64_t key, const char *name, const struct rcache_answer *a)
+{
+	char	 k[RC_AKEY_MAX];
+
+	if (rc == NULL)
+		return;
+	answer_put(rc, gen, k, rc_akey(k, 'A', policy, &key, sizeof(key),
+	    name), a);
+}
+
+int
+rcache_danswer_get(struct rcache *rc, uint64_t gen, unsigned policy,
+    const unsigned char h[KEY_HASH_LEN], const char *name, int64_t now,
+    struct rcache_answer *a)
+{
+	char	 k[RC_AKEY_MAX];
+	int	 r;
+
+	if (rc == NULL)
+		return 0;
+	r = answer_get(rc, gen, k, rc_akey(k, 'D', policy, h, KEY_HASH_LEN,
+	    name), now, a);
+	keysecret_wipe(k + 2, KEY_HASH_LEN);	/* the digest part */
+	return r;
+}
+
+void
+rcache_danswer_put(struct rcache *rc, uint64_t gen, unsigned policy,
+    const unsigned char h[KEY_HASH_LEN], const char *name,
+    const struct rcache_answer *a)
+{
+	char	 k[RC_AKEY_MAX];
+
+	if (rc == NULL)
+		return;
+	answer_put(rc, gen, k, rc_akey(k, 'D', policy, h, KEY_HASH_LEN,
+	    name), a);
+	keysecret_wipe(k + 2, KEY_HASH_LEN);	/* the digest part */
 }
 
 void
