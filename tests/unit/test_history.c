@@ -1,4 +1,4 @@
-/* test_history.c: unit tests of issue 11 item 5 on SQLite: migration 7 -> 8 keeps the history and its foreign key, and UNDO's rule: a batch reversed, refused after a change (and after a change reversed), undone once, the undo undone, a deleted model put back whole. */
+/* test_history.c: unit tests of issue 11 item 5 on SQLite: migration 7 -> 8 keeps the history and its foreign key, 8 -> 9 adds an import's exports, and UNDO's rule: a batch reversed, refused after a change (and after a change reversed), undone once, the undo undone, a deleted model put back whole. */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -56,12 +56,12 @@ test_migration(void)
 	    "migration: a v7 history row");
 	sqlite3_close(db);
 	db = db_open(path);
-	ok(db != NULL, "migration: db_open migrates to 8");
+	ok(db != NULL, "migration: db_open migrates to 9");
 	if (db == NULL) {
 		unlink(path);
 		return;
 	}
-	is_int(db_schema_version(db), 8, "migration: at 8");
+	is_int(db_schema_version(db), 9, "migration: at 9");
 	ok(qint(db, "SELECT count(*) FROM batches WHERE id = 3 AND user = 'bob'"
 	    " AND selection = 'tag=x' AND undone_by IS NULL") == 1 &&
 	    qint(db, "SELECT count(*) FROM batch_models WHERE batch = 3 AND"
@@ -87,6 +87,50 @@ test_migration(void)
 	raw(db, "DELETE FROM batches WHERE id = 4; DELETE FROM batches WHERE id = 3");
 	is_int(qint(db, "SELECT count(*) FROM batch_models"), 0,
 	    "migration: the cascade still works");
+	db_close(db);
+	unlink(path);
+}
+
+/* 8 -> 9: an import's exports in a table of their own, what it changed in batch_models.fields. */
+static void
+test_migration9(void)
+{
+	char		 path[] = "/tmp/test_history_db9.XXXXXX";
+	sqlite3		*db;
+	int		 fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		ok(0, "migration 9: temp file");
+		return;
+	}
+	close(fd);
+	unlink(path);
+	ok(sqlite3_open(path, &db) == SQLITE_OK, "migration 9: a raw connection");
+	raw(db, "PRAGMA foreign_keys = ON");
+	ok(db_migrate_to(db, path, 8) == 0, "migration 9: schema version 8");
+	is_int(raw(db, "INSERT INTO batches(id, at, uid, user, action, selection,"
+	    " changed, audit_to) VALUES (4, 100, 1, 'bob', 'deactivate', 'x', 1, 0);"
+	    "INSERT INTO batch_models(batch, model, before, after)"
+	    " VALUES (4, 'a', 'active', 'inactive')"), SQLITE_OK,
+	    "migration 9: a v8 history row");
+	sqlite3_close(db);
+	db = db_open(path);
+	ok(db != NULL, "migration 9: db_open migrates to 9");
+	if (db == NULL) {
+		unlink(path);
+		return;
+	}
+	is_int(db_schema_version(db), 9, "migration 9: at 9");
+	ok(qint(db, "SELECT count(*) FROM batch_models WHERE batch = 4 AND"
+	    " model = 'a' AND after = 'inactive' AND fields IS NULL") == 1,
+	    "migration 9: the rows are kept, fields NULL (a batch's row)");
+	ok(raw(db, "INSERT INTO batch_exports VALUES (4, 'x', 'y')") ==
+	    SQLITE_OK && raw(db, "INSERT INTO batch_exports VALUES (5, 'x',"
+	    " 'y')") == SQLITE_CONSTRAINT,
+	    "migration 9: exports belong to a history row");
+	raw(db, "DELETE FROM batches WHERE id = 4");
+	is_int(qint(db, "SELECT count(*) FROM batch_exports"), 0,
+	    "migration 9: they go with it");
 	db_close(db);
 	unlink(path);
 }
@@ -279,6 +323,7 @@ main(void)
 {
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
 	tap_run(test_migration());
+	tap_run(test_migration9());
 	tap_run(test_undo());
 	tap_run(test_restore());
 	return done_testing();
