@@ -1,4 +1,4 @@
-/* test_history.c: unit tests of issue 11 item 5 on SQLite: migration 7 -> 8 keeps the history and its foreign key, 8 -> 9 adds an import's exports, and UNDO's rule: a batch reversed, refused after a change (and after a change reversed), undone once, the undo undone, a deleted model put back whole. */
+/* test_history.c: unit tests of issue 11 item 5 on SQLite: migration 7 -> 8 keeps the history and its foreign key, 8 -> 9 adds an import's exports, and UNDO's rule: a batch reversed, refused after a change (and after a change reversed), undone once, the undo undone, a deleted model put back whole; an import's row and its undo by the exports it keeps. */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -14,6 +14,8 @@
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
+#include "export.h"
+#include "reg_export.h"
 #include "reg_history.h"
 #include "reg_tags.h"
 #include "registry.h"
@@ -318,6 +320,141 @@ test_restore(void)
 	db_close(db);
 }
 
+/* The registry's export as text (malloc'd), or NULL. */
+static char *
+export_now(sqlite3 *db)
+{
+	struct buf	 b = { 0 };
+	char		 msg[256];
+
+	if (reg_export(db, &b, msg, sizeof(msg)) != REG_OK) {
+		printf("# export: %s\n", msg);
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* Issue 11 item 5: an import is a history row, and its undo puts the whole export back. */
+static void
+test_import_undo(void)
+{
+	struct export_doc	 doc;
+	struct export_model	*m;
+	struct reg_import_in	 in;
+	struct reg_import_out	 io;
+	struct reg_undo_out	 out;
+	sqlite3			*db = fixture();
+	char			*e0 = NULL, *e1 = NULL, *e2 = NULL, msg[512], err[256];
+	char			 t[256], big[8192];
+	int64_t			 hid, uid;
+
+	ok(db != NULL, "import undo: open");
+	if (db == NULL)
+		return;
+	raw(db, "INSERT INTO model_tags VALUES ('b', 'x')");
+	e0 = export_now(db);
+	ok(e0 != NULL && export_parse(e0, strlen(e0), &doc, err,
+	    sizeof(err)) == 0, "import undo: the export parses (%s)", err);
+	if (e0 == NULL || (m = export_find_model(&doc, "c")) == NULL)
+		goto done;
+	m->active = 1;
+	snprintf(m->source, sizeof(m->source), "manual");
+	m->label = strdup("See");
+	if ((m = export_find_model(&doc, "b")) != NULL)
+		m->ntags = 0;	/* export_free frees by ntags: keep the string */
+	memset(&in, 0, sizeof(in));
+	in.doc = &doc;
+	in.actor = &alice;
+	in.now = NOW;
+	is_int(reg_import(db, &in, &io, msg, sizeof(msg)), REG_OK,
+	    "import undo: the import (%s)", msg);
+	ok(io.applied && io.batch > 0, "import undo: applied, with a history "
+	    "row");
+	hid = io.batch;
+	reg_import_free(&io);
+	if (m != NULL)
+		m->ntags = 1;
+	export_free(&doc);
+	e1 = export_now(db);
+	is_str(qtext(db, "SELECT action || ' ' || changed || ' ' || selection FROM"
+	    " batches WHERE id = 1", t, sizeof(t)), "import 3 file",
+	    "import undo: the row: its action, changes and selection");
+	is_str(qtext(db, "SELECT group_concat(model || ':' || before || '>' ||"
+	    " after || ':' || fields, ' ') FROM (SELECT * FROM batch_models"
+	    " WHERE batch = 1 ORDER BY model)", t, sizeof(t)),
+	    "b:active>active:tags c:inactive>active:status,label",
+	    "import undo: a row a model, with what changed on it");
+	ok(qint(db, "SELECT count(*) FROM batch_exports WHERE batch = 1") == 1 &&
+	    same(qtext(db, "SELECT before FROM batch_exports WHERE batch = 1", big,
+	    sizeof(big)), e0) && same(qtext(db, "SELECT after FROM batch_exports"
+	    " WHERE batch = 1", big, sizeof(big)), e1),
+	    "import undo: the exports before and after are kept");
+	ok(qint(db, "SELECT audit_to FROM batches WHERE id = 1") ==
+	    qint(db, "SELECT max(id) FROM audit"), "import undo: sealed");
+
+	is_int(undo(db, hid, 1, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: dry run");
+	ok(!out.applied && out.changed == 2 && out.refused == 0,
+	    "import undo: a dry run counts (%s)", msg);
+	reg_items_free(&out.items);
+	e2 = export_now(db);
+	ok(same(e2, e1) && qint(db, "SELECT count(*) FROM batches") == 1,
+	    "import undo: and changes nothing");
+	free(e2);
+
+	is_int(undo(db, hid, 0, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: the undo");
+	ok(out.applied && out.batch == 2, "import undo: applied (%s)", msg);
+	uid = out.batch;
+	reg_items_free(&out.items);
+	e2 = export_now(db);
+	ok(same(e2, e0), "import undo: the export is the one before the import");
+	free(e2);
+	ok(qint(db, "SELECT count(*) FROM audit WHERE action = 'undo'") >= 3,
+	    "import undo: audited (action undo)");
+	is_int(qint(db, "SELECT count(*) FROM events WHERE kind ="
+	    " 'batch.undone'"), 1, "import undo: one batch.undone event");
+	is_int(undo(db, hid, 0, &out, msg, sizeof(msg)), REG_CONFLICT,
+	    "import undo: not twice");
+	reg_items_free(&out.items);
+
+	is_int(undo(db, uid, 0, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: the undo's undo");
+	ok(out.applied, "import undo: applied (%s)", msg);
+	reg_items_free(&out.items);
+	e2 = export_now(db);
+	ok(same(e2, e1), "import undo: the export is the import's again");
+	free(e2);
+
+	raw(db, "UPDATE model_settings SET label = 'Sea' WHERE model = 'c'");
+	e2 = export_now(db);
+	is_int(undo(db, 3, 0, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: after a change since, answered");
+	ok(!out.applied && out.refused == 1 && out.items.n == 1 &&
+	    same(out.items.v[0].id, "c") && strstr(out.items.v[0].reason,
+	    "label is Sea now; the row left it See") != NULL,
+	    "import undo: refused, naming the model and the field (%s)",
+	    out.items.n == 1 && out.items.v[0].reason ? out.items.v[0].reason :
+	    msg);
+	reg_items_free(&out.items);
+	free(e1);
+	e1 = export_now(db);
+	ok(same(e1, e2) && qint(db, "SELECT count(*) FROM batches") == 3,
+	    "import undo: and nothing changed");
+	free(e2);
+done:
+	free(e0);
+	free(e1);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -326,5 +463,6 @@ main(void)
 	tap_run(test_migration9());
 	tap_run(test_undo());
 	tap_run(test_restore());
+	tap_run(test_import_undo());
 	return done_testing();
 }
