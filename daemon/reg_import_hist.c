@@ -396,7 +396,12 @@ reg_undo_exports(sqlite3 *db, const struct reg_undo_in *in,
 	ii.actor = in->actor;
 	ii.action = "undo";
 	ii.now = u.now;
-	if (reg_import_apply(db, &ii, &io, NULL, &refused, msg, len) == -1) {
+	if (reg_import_apply(db, &ii, &io, NULL, &refused, err,
+	    sizeof(err)) == -1) {
+		/* IMPORT's words are of a file: say it is the saved export. */
+		if (refused)
+			reg_msg(msg, len, "the export saved before batch %lld "
+			    "cannot be applied again: %s", (long long)in->id, err);
 		rc = refused ? 2 : -1;
 		goto done;
 	}

@@ -353,6 +353,7 @@ test_import_undo(void)
 	sqlite3			*db = fixture();
 	char			*e0 = NULL, *e1 = NULL, *e2 = NULL, msg[512], err[256];
 	char			 t[256], big[8192];
+	const char		*p;
 	int64_t			 hid, uid;
 
 	ok(db != NULL, "import undo: open");
@@ -449,7 +450,37 @@ test_import_undo(void)
 	ok(same(e1, e2) && qint(db, "SELECT count(*) FROM batches") == 3,
 	    "import undo: and nothing changed");
 	free(e2);
+	e2 = NULL;
+
+	/* What the saved export cannot do again refuses the whole undo. */
+	raw(db, "UPDATE model_settings SET label = 'See' WHERE model = 'c'");
+	if ((e2 = malloc(strlen(e0) * 2 + 256)) != NULL && (p = strstr(e0,
+	    "\"aliases\": []")) != NULL) {
+		snprintf(e2, strlen(e0) * 2 + 256, "UPDATE batch_exports SET"
+		    " before = '%.*s\"aliases\": [\"b-alias\"]%s' WHERE batch = 3",
+		    (int)(p - e0), e0, p + strlen("\"aliases\": []"));
+		raw(db, e2);
+	}
+	is_int(undo(db, 3, 0, &out, msg, sizeof(msg)), REG_CONFLICT,
+	    "import undo: an alias the saved export cannot have again");
+	ok(strstr(msg, "export saved before batch 3 cannot be applied again: "
+	    "model a: the alias b-alias is already") != NULL,
+	    "import undo: and says why (%s)", msg);
+	reg_items_free(&out.items);
+	raw(db, "UPDATE batch_exports SET before = '{' WHERE batch = 3");
+	is_int(undo(db, 3, 0, &out, msg, sizeof(msg)), REG_CONFLICT,
+	    "import undo: a saved export that does not parse");
+	ok(strstr(msg, "saved export does not read back") != NULL,
+	    "import undo: says so (%s)", msg);
+	reg_items_free(&out.items);
+	free(e1);
+	e1 = export_now(db);
+	ok(same(e1, qtext(db, "SELECT after FROM batch_exports WHERE batch = 3",
+	    big, sizeof(big))) && qint(db, "SELECT undone_by IS NULL FROM"
+	    " batches WHERE id = 3") == 1, "import undo: neither changed "
+	    "anything");
 done:
+	free(e2);
 	free(e0);
 	free(e1);
 	db_close(db);
