@@ -242,6 +242,11 @@ render_import(const struct ctl *ctl, struct record *recs, int n)
 	else
 		buf_printf(&b, "%d change%s%s\n", changed, changed == 1 ? "" : "s",
 		    dry ? " (dry run: nothing was changed)" : "");
+	/* Issue 11 item 5: the history row, digits only (what the daemon sends). */
+	if ((v = record_get(&recs[0], "history")) != NULL && v[0] != '\0' &&
+	    strspn(v, "0123456789") == strlen(v) && strlen(v) < 20)
+		buf_printf(&b, "history entry %s: modelregctl undo %s reverses "
+		    "it\n", v, v);
 	if ((v = record_get(&recs[0], "skipped")) != NULL && atoi(v) > 0)
 		buf_printf(&b, "%d item%s skipped\n", atoi(v),
 		    atoi(v) == 1 ? "" : "s");

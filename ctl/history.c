@@ -98,10 +98,15 @@ hist_render(const struct ctl *ctl, struct record *recs, int n, int show)
 	if (show) {
 		if (n > 0)
 			out_record_text(&recs[0], NULL, NULL);
-		for (i = 1; i < n; i++)
-			printf("  %s: %s -> %s\n", hist_field(&f[0], &recs[i],
+		for (i = 1; i < n; i++) {
+			printf("  %s: %s -> %s", hist_field(&f[0], &recs[i],
 			    "model"), hist_field(&f[1], &recs[i], "before"),
 			    hist_field(&f[2], &recs[i], "after"));
+			/* An import's row says what it changed on the model. */
+			if (hist_field(&f[3], &recs[i], "fields")[0] != '\0')
+				printf(" (%s)", f[3].data);
+			printf("\n");
+		}
 	} else {
 		printf("%-6s %-20s %-12s %-10s %7s %7s  %-28s %s\n", "ID", "WHEN",
 		    "USER", "ACTION", "MODELS", "CHANGED", "DEFAULT",

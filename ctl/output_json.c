@@ -289,6 +289,7 @@ static const struct {
 	{ "batch", J_NUM }, { "applied", J_BOOL }, { "dry_run", J_BOOL },
 	{ "pong", J_BOOL }, { "default_set", J_BOOL },
 	{ "undo_of", J_NUM },	/* issue 11 item 5: UNDO's reply */
+	{ "history", J_NUM },	/* and IMPORT's: its history row, or null */
 	{ "socket_activated", J_BOOL },
 };
 

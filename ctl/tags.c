@@ -52,6 +52,9 @@ batch_done(const char *change, int dry)
 	/* Issue 11 item 5: an undo puts a deleted model back. */
 	if (strcmp(change, "restore") == 0)
 		return dry ? "would be restored" : "restored";
+	/* And an import's undo puts a model's (or a key's, ...) decisions back. */
+	if (strcmp(change, "revert") == 0)
+		return dry ? "would be reverted" : "reverted";
 	return dry ? "would be deleted" : "deleted";
 }
 

@@ -192,6 +192,9 @@ import_job_done(void *arg, int cancelled)
 	rv |= lf_int(&b, "skipped", j->out.skipped);
 	rv |= lf_bool(&b, "applied", j->out.applied);
 	rv |= lf_bool(&b, "dry_run", j->in.dry_run);
+	/* Issue 11 item 5: the history row UNDO takes. */
+	rv |= j->out.batch != 0 ? lf_int(&b, "history", j->out.batch) :
+	    lf_null(&b, "history");
 	rv |= lf_str(&b, "message", j->msg);
 	rv |= lf_end(&b);
 	for (i = 0; i < j->out.n && rv == 0; i++)

@@ -78,7 +78,8 @@ cmd_hist_record(const struct reg_hist_row *r, void *arg)
 
 /*
  * HISTORY ID's models, streamed after its record: a batch may have
- * touched 10,000 models. Each entry is "id\0before\0after\0".
+ * touched 10,000 models. Each entry is "id\0before\0after\0fields\0"
+ * (fields "" for a batch's row: only an import's says what it changed).
  */
 struct hist_stream {
 	struct buf	 head;
@@ -102,11 +103,12 @@ hist_stream_free(void *arg)
 
 static int
 hist_stream_add(const char *model, const char *before, const char *after,
-    void *arg)
+    const char *fields, void *arg)
 {
 	struct hist_stream	*s = arg;
 	size_t			 lm = strlen(model), lb = strlen(before);
 	size_t			 la = strlen(after);
+	size_t			 lf = fields != NULL ? strlen(fields) : 0;
 	char			**v, *e;
 
 	if (s->n == s->alloc) {
@@ -117,11 +119,12 @@ hist_stream_add(const char *model, const char *before, const char *after,
 		s->v = v;
 		s->alloc = na;
 	}
-	if ((e = malloc(lm + lb + la + 3)) == NULL)
+	if ((e = malloc(lm + lb + la + lf + 4)) == NULL)
 		return 1;
 	memcpy(e, model, lm + 1);
 	memcpy(e + lm + 1, before, lb + 1);
 	memcpy(e + lm + lb + 2, after, la + 1);
+	memcpy(e + lm + lb + la + 3, fields != NULL ? fields : "", lf + 1);
 	s->v[s->n++] = e;
 	return 0;
 }
@@ -130,7 +133,7 @@ static int
 hist_stream_produce(void *arg, struct buf *out, int max)
 {
 	struct hist_stream	*s = arg;
-	const char		*e, *before;
+	const char		*e, *before, *after, *fields;
 	int			 k = 0;
 
 	if (!s->head_done && max > 0) {
@@ -142,9 +145,12 @@ hist_stream_produce(void *arg, struct buf *out, int max)
 	for (; k < max && s->next < s->n; k++) {
 		e = s->v[s->next++];
 		before = e + strlen(e) + 1;
+		after = before + strlen(before) + 1;
+		fields = after + strlen(after) + 1;
 		if (lf_str(out, "model", e) == -1 ||
 		    lf_str(out, "before", before) == -1 ||
-		    lf_str(out, "after", before + strlen(before) + 1) == -1 ||
+		    lf_str(out, "after", after) == -1 ||
+		    (fields[0] != '\0' && lf_str(out, "fields", fields) == -1) ||
 		    lf_end(out) == -1)
 			return -1;
 	}
@@ -364,6 +370,7 @@ cmd_undo(struct cmd_ctx *ctx)
 		return CMD_ERR;
 	cmd_tags_actor(ctx, &a);
 	in.dry_run = dry;
+	in.zdr_enforce = md.cfg->zdr_enforce;
 	in.now = (int64_t)time(NULL);
 	in.sessions = resolve_sessions();
 	in.actor = &a;

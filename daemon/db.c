@@ -883,6 +883,23 @@ static const char *const db_migrations[] = {
 	"ALTER TABLE batches_new RENAME TO batches;"
 	"ALTER TABLE batch_models_new RENAME TO batch_models;"
 	"CREATE INDEX batch_models_model ON batch_models(model, batch);",
+	/*
+	 * 8 -> 9 (issue 11 item 5, an import in the history and its undo:
+	 * reg_import_hist.c). An import changes more than statuses, so its
+	 * row keeps the registry's export (export_write's canonical text)
+	 * as it was before and after: the undo checks the registry is still
+	 * as the import left it and applies the one before. In a table of
+	 * its own, so listing the history reads no document (tens of MB at
+	 * 100k models); it goes with its row. batch_models gains fields:
+	 * what an import changed on the model ("status,label,tags"; NULL
+	 * for a batch, whose after says it).
+	 */
+	"CREATE TABLE batch_exports ("
+	"  batch INTEGER PRIMARY KEY REFERENCES batches(id) ON DELETE CASCADE,"
+	"  before TEXT NOT NULL,"
+	"  after TEXT NOT NULL"
+	");"
+	"ALTER TABLE batch_models ADD COLUMN fields TEXT;",
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

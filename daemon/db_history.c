@@ -115,8 +115,8 @@ db_history_models(sqlite3 *db, int64_t id, db_hist_model_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 rc, n = 0;
 
-	if ((st = db_prepare(db, "SELECT model, before, after, saved IS NOT NULL"
-	    " FROM batch_models WHERE batch = ?1 ORDER BY model")) == NULL)
+	if ((st = db_prepare(db, "SELECT model, before, after, saved IS NOT NULL,"
+	    " fields FROM batch_models WHERE batch = ?1 ORDER BY model")) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -125,7 +125,8 @@ db_history_models(sqlite3 *db, int64_t id, db_hist_model_cb cb, void *arg)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (cb(db_coltext(st, 0), db_coltext(st, 1), db_coltext(st, 2),
-		    sqlite3_column_int(st, 3), arg) != 0) {
+		    sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL :
+		    db_coltext(st, 4), sqlite3_column_int(st, 3), arg) != 0) {
 			rc = SQLITE_DONE;
 			n = -1;
 			break;
@@ -266,8 +267,8 @@ db_history_undo_rows(sqlite3 *db, int64_t undo, int64_t id)
 	sqlite3_stmt	*st;
 
 	if ((st = db_prepare(db, "INSERT INTO batch_models(batch, model, before,"
-	    " after) SELECT ?2, model, after, before FROM batch_models"
-	    " WHERE batch = ?1")) == NULL)
+	    " after, fields) SELECT ?2, model, after, before, fields FROM"
+	    " batch_models WHERE batch = ?1")) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, undo) != SQLITE_OK) {
@@ -540,4 +541,87 @@ db_history_add(sqlite3 *db, int64_t now, const struct actor *a, int64_t id,
 	if (db_run(db, st, "mark a batch undone") == -1)
 		return -1;
 	return sqlite3_changes(db) == 1 ? 0 : -1;
+}
+
+int
+db_history_import_models(sqlite3 *db, int64_t batch,
+    const struct db_hist_change *v, size_t n)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc = SQLITE_DONE;
+
+	/* One statement for every change: an import may change 100k models. */
+	if ((st = db_prepare(db, "INSERT INTO batch_models(batch, model, before,"
+	    " after, fields) VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT(batch, model) DO UPDATE SET fields = CASE WHEN"
+	    " instr(',' || fields || ',', ',' || excluded.fields || ',') > 0"
+	    " THEN fields ELSE fields || ',' || excluded.fields END")) == NULL)
+		return -1;
+	for (i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		if (sqlite3_bind_int64(st, 1, batch) != SQLITE_OK ||
+		    db_bind_text(st, 2, v[i].model) == -1 ||
+		    db_bind_text(st, 3, v[i].before) == -1 ||
+		    db_bind_text(st, 4, v[i].after) == -1 ||
+		    db_bind_text(st, 5, v[i].field) == -1)
+			rc = SQLITE_ERROR;
+		else
+			rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		db_logerr(db, "record an import's models");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_history_exports_put(sqlite3 *db, int64_t batch, const struct buf *before,
+    const struct buf *after)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_prepare(db, "INSERT INTO batch_exports(batch, before, after)"
+	    " VALUES (?1, ?2, ?3)")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, batch) != SQLITE_OK ||
+	    sqlite3_bind_text64(st, 2, before->data != NULL ? before->data : "",
+	    before->len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK ||
+	    sqlite3_bind_text64(st, 3, after->data != NULL ? after->data : "",
+	    after->len, SQLITE_STATIC, SQLITE_UTF8) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	return db_run(db, st, "keep an import's exports");
+}
+
+int
+db_history_exports_get(sqlite3 *db, int64_t id, struct buf *before,
+    struct buf *after)
+{
+	sqlite3_stmt	*st;
+	int		 rc, r = 1;
+
+	buf_reset(before);
+	buf_reset(after);
+	if ((st = db_prepare(db, "SELECT before, after FROM batch_exports"
+	    " WHERE batch = ?1")) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = buf_append(before, sqlite3_column_text(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0)) == -1 ||
+		    buf_append(after, sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1)) == -1 ? -1 : 0;
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		db_logerr(db, "read an import's exports");
+		r = -1;
+	}
+	sqlite3_finalize(st);
+	return r;
 }

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 struct actor;
+struct buf;
 struct reg_hist_row;
 
 /* A batches row (reg_history.h) into cb; its strings live until the next step. */
@@ -19,9 +20,9 @@ int	 db_history_list(sqlite3 *, int64_t before, int limit, db_hist_cb, void *arg
 /* Row id into cb: 0, 1 no such row, -1. */
 int	 db_history_get(sqlite3 *, int64_t id, db_hist_cb, void *arg);
 
-/* Its models, by id: model, before, after, whether a row was saved. cb non-zero stops. n, -1. */
+/* Its models, by id: model, before, after, what an import changed (NULL: a batch's row), whether a row was saved. cb non-zero stops. n, -1. */
 typedef int (*db_hist_model_cb)(const char *model, const char *before,
-	    const char *after, int saved, void *arg);
+	    const char *after, const char *fields, int saved, void *arg);
 int	 db_history_models(sqlite3 *, int64_t id, db_hist_model_cb, void *arg);
 
 /*
@@ -72,5 +73,23 @@ int	 db_history_audit_at(sqlite3 *, int64_t at, int64_t *id);
 int	 db_history_add(sqlite3 *, int64_t now, const struct actor *,
 	    int64_t id, int64_t changed, const char *def_before,
 	    const char *def_after, int64_t *undo);
+
+/*
+ * An import's row (reg_import_hist.c). db_history_import_models writes
+ * batch_models for n changes, one row a model: its status before
+ * ("absent": synced by the import) and after, and each field changed
+ * added once to its fields. db_history_exports_put keeps the registry's
+ * export text before and after; db_history_exports_get reads them back
+ * into the buffers (reset first): 0, 1 the row has none, -1.
+ */
+struct db_hist_change {
+	const char	*model, *before, *after, *field;
+};
+int	 db_history_import_models(sqlite3 *, int64_t batch,
+	    const struct db_hist_change *, size_t n);
+int	 db_history_exports_put(sqlite3 *, int64_t batch, const struct buf *before,
+	    const struct buf *after);
+int	 db_history_exports_get(sqlite3 *, int64_t id, struct buf *before,
+	    struct buf *after);
 
 #endif

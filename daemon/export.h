@@ -101,6 +101,19 @@ int	 export_write(struct buf *, const struct export_doc *);
 /* One model's object as that canonical JSON, one line without the LF (for a history row). */
 int	 export_model_json(struct buf *, const struct export_model *);
 
+/*
+ * doc's model of that id (a binary search: its models sorted by id, as
+ * the daemon's export is), collection or key of that name, and cap on
+ * c's model or key; NULL when it has none.
+ */
+struct export_model *export_find_model(const struct export_doc *,
+	    const char *id);
+struct export_collection *export_find_collection(const struct export_doc *,
+	    const char *name);
+struct export_key *export_find_key(const struct export_doc *, const char *name);
+struct export_cap *export_find_cap(const struct export_doc *,
+	    const struct export_cap *c);
+
 /* A status word as the file spells it: "active", "inactive". */
 const char *export_status_name(int active);
 

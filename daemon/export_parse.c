@@ -1324,3 +1324,57 @@ export_parse(const char *data, size_t len, struct export_doc *doc, char *err,
 		export_free(doc);
 	return rc;
 }
+
+struct export_model *
+export_find_model(const struct export_doc *d, const char *id)
+{
+	int	 lo = 0, hi = d->nmodels - 1, mid, c;
+
+	while (lo <= hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(d->models[mid].id, id)) == 0)
+			return &d->models[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+struct export_collection *
+export_find_collection(const struct export_doc *d, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < d->ncollections; i++)
+		if (strcmp(d->collections[i].name, name) == 0)
+			return &d->collections[i];
+	return NULL;
+}
+
+struct export_key *
+export_find_key(const struct export_doc *d, const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < d->nkeys; i++)
+		if (strcmp(d->keys[i].name, name) == 0)
+			return &d->keys[i];
+	return NULL;
+}
+
+/* Caps are on a model or on a key, never both (export_parse checks). */
+struct export_cap *
+export_find_cap(const struct export_doc *d, const struct export_cap *c)
+{
+	int	 i;
+
+	for (i = 0; i < d->ncaps; i++)
+		if ((c->model != NULL && d->caps[i].model != NULL &&
+		    strcmp(d->caps[i].model, c->model) == 0) ||
+		    (c->key != NULL && d->caps[i].key != NULL &&
+		    strcmp(d->caps[i].key, c->key) == 0))
+			return &d->caps[i];
+	return NULL;
+}

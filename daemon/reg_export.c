@@ -20,6 +20,7 @@
 #include "reg_caps.h"
 #include "reg_default.h"
 #include "reg_export.h"
+#include "reg_import_hist.h"
 #include "reg_int.h"
 #include "reg_keys.h"
 #include "reg_tags.h"
@@ -146,58 +147,6 @@ strv_has(char *const *v, int n, const char *s)
 	return 0;
 }
 
-/* Sorted lists (the export's): bsearch by id or name. */
-static struct export_model *
-cur_model(const struct export_doc *d, const char *id)
-{
-	int	 lo = 0, hi = d->nmodels - 1, mid, c;
-
-	while (lo <= hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(d->models[mid].id, id)) == 0)
-			return &d->models[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
-}
-
-static struct export_collection *
-cur_collection(const struct export_doc *d, const char *name)
-{
-	int	 i;
-
-	for (i = 0; i < d->ncollections; i++)
-		if (strcmp(d->collections[i].name, name) == 0)
-			return &d->collections[i];
-	return NULL;
-}
-
-static struct export_key *
-cur_key(const struct export_doc *d, const char *name)
-{
-	int	 i;
-
-	for (i = 0; i < d->nkeys; i++)
-		if (strcmp(d->keys[i].name, name) == 0)
-			return &d->keys[i];
-	return NULL;
-}
-
-static struct export_cap *
-cur_cap(const struct export_doc *d, const struct export_cap *c)
-{
-	int	 i;
-
-	for (i = 0; i < d->ncaps; i++)
-		if ((c->model != NULL && str_eq(d->caps[i].model, c->model)) ||
-		    (c->key != NULL && str_eq(d->caps[i].key, c->key)))
-			return &d->caps[i];
-	return NULL;
-}
-
 /* The models of list that the registry has now (after the syncs): a new list of borrowed strings. */
 static char **
 present_only(const struct export_doc *cur, char *const *v, int n, int *np)
@@ -209,7 +158,7 @@ present_only(const struct export_doc *cur, char *const *v, int n, int *np)
 	if ((out = calloc((size_t)n + 1, sizeof(*out))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (cur_model(cur, v[i]) != NULL)
+		if (export_find_model(cur, v[i]) != NULL)
 			out[(*np)++] = v[i];
 	return out;
 }
@@ -272,7 +221,8 @@ imp_changed(struct imp *x, const char *kind, const char *name,
 
 	snprintf(f, sizeof(f), "%s%s%s", strcmp(kind, "model") == 0 ? "" : kind,
 	    strcmp(kind, "model") == 0 ? "" : ".", field);
-	if (db_audit(x->db, x->now, x->in->actor, "import",
+	if (db_audit(x->db, x->now, x->in->actor, x->in->action != NULL ?
+	    x->in->action : "import",
 	    strcmp(kind, "model") == 0 ? name : NULL,
 	    strcmp(kind, "model") == 0 ? field : f, oldv, newv) == -1)
 		return -1;
@@ -292,7 +242,7 @@ imp_sync(struct imp *x, int *missing, char *names, size_t nlen)
 	for (i = 0; i < d->nmodels; i++) {
 		const char *mid = d->models[i].id;
 
-		if (cur_model(&x->cur, mid) != NULL)
+		if (export_find_model(&x->cur, mid) != NULL)
 			continue;
 		zdr = -1;
 		if ((r = db_catalog_resolve(x->db, mid, id, sizeof(id),
@@ -416,7 +366,7 @@ imp_aliases(struct imp *x, int adding)
 
 	for (i = 0; i < d->nmodels; i++) {
 		m = &d->models[i];
-		if ((c = cur_model(&x->cur, m->id)) == NULL)
+		if ((c = export_find_model(&x->cur, m->id)) == NULL)
 			continue;
 		if ((want = sorted(m->aliases, m->naliases)) == NULL)
 			return -1;
@@ -506,7 +456,7 @@ imp_models(struct imp *x)
 	/* Activations (and source or reason changes) first: the new default must be active. */
 	for (i = 0; i < d->nmodels; i++) {
 		m = &d->models[i];
-		if ((c = cur_model(&x->cur, m->id)) == NULL)
+		if ((c = export_find_model(&x->cur, m->id)) == NULL)
 			continue;
 		if (m->active && (!c->active || !str_eq(m->source, c->source) ||
 		    !str_eq(m->reason, c->reason)) &&
@@ -514,7 +464,7 @@ imp_models(struct imp *x)
 			return -1;
 	}
 	if (d->default_model != NULL) {
-		if (cur_model(&x->cur, d->default_model) == NULL) {
+		if (export_find_model(&x->cur, d->default_model) == NULL) {
 			if (item_add(x->out, "default", d->default_model,
 			    "skipped", NULL, NULL, NULL, "the model is not in "
 			    "the registry") == -1)
@@ -538,7 +488,7 @@ imp_models(struct imp *x)
 	snprintf(curdef, sizeof(curdef), "%s", has_def ? ref.id : "");
 	for (i = 0; i < d->nmodels; i++) {
 		m = &d->models[i];
-		if ((c = cur_model(&x->cur, m->id)) == NULL)
+		if ((c = export_find_model(&x->cur, m->id)) == NULL)
 			continue;
 		if (!m->active && (c->active || !str_eq(m->source, c->source) ||
 		    !str_eq(m->reason, c->reason))) {
@@ -568,7 +518,7 @@ imp_collections(struct imp *x)
 
 	for (i = 0; i < d->ncollections; i++) {
 		f = &d->collections[i];
-		c = cur_collection(&x->cur, f->name);
+		c = export_find_collection(&x->cur, f->name);
 		if ((want = present_only(&x->cur, f->models, f->nmodels,
 		    &nw)) == NULL)
 			return -1;
@@ -593,8 +543,9 @@ imp_collections(struct imp *x)
 			}
 			if (db_collection_create(x->db, f->name, x->now, user,
 			    &cid) == -1 ||
-			    db_audit(x->db, x->now, x->in->actor, "import", NULL,
-			    "collection", NULL, f->name) == -1 ||
+			    db_audit(x->db, x->now, x->in->actor,
+			    x->in->action != NULL ? x->in->action : "import",
+			    NULL, "collection", NULL, f->name) == -1 ||
 			    item_add(x->out, "collection", f->name, "created",
 			    NULL, NULL, NULL, NULL) == -1) {
 				free(want);
@@ -649,7 +600,7 @@ imp_keys(struct imp *x)
 
 	for (i = 0; i < d->nkeys; i++) {
 		f = &d->keys[i];
-		if ((c = cur_key(&x->cur, f->name)) == NULL) {
+		if ((c = export_find_key(&x->cur, f->name)) == NULL) {
 			if ((r = db_key_get(x->db, f->name, x->now, &rk)) == -1)
 				return -1;
 			if (item_add(x->out, "key", f->name, "skipped", NULL,
@@ -746,11 +697,11 @@ imp_caps(struct imp *x)
 	for (i = 0; i < d->ncaps; i++) {
 		f = &d->caps[i];
 		name = f->model != NULL ? f->model : f->key;
-		c = cur_cap(&x->cur, f);
+		c = export_find_cap(&x->cur, f);
 		if (c != NULL && c->amount == f->amount && c->warn == f->warn &&
 		    strcmp(c->period, f->period) == 0 && c->window == f->window)
 			continue;
-		if (f->key != NULL && cur_key(&x->cur, f->key) == NULL) {
+		if (f->key != NULL && export_find_key(&x->cur, f->key) == NULL) {
 			if (item_add(x->out, "cap", name, "skipped", NULL, NULL,
 			    NULL, "its key is not in the registry") == -1)
 				return -1;
@@ -796,16 +747,16 @@ imp_caps(struct imp *x)
 	return 0;
 }
 
-enum reg_rc
-reg_import(sqlite3 *db, const struct reg_import_in *in,
-    struct reg_import_out *out, char *msg, size_t len)
+int
+reg_import_apply(sqlite3 *db, const struct reg_import_in *in,
+    struct reg_import_out *out, struct export_doc *before, int *refused,
+    char *msg, size_t len)
 {
 	struct imp	 x;
-	struct buf	 det = { 0 };
 	char		 names[256];
 	int		 missing;
 
-	memset(out, 0, sizeof(*out));
+	*refused = 0;
 	memset(&x, 0, sizeof(x));
 	x.db = db;
 	x.in = in;
@@ -813,28 +764,53 @@ reg_import(sqlite3 *db, const struct reg_import_in *in,
 	x.now = reg_clock(in->now);
 	x.msg = msg;
 	x.len = len;
-	if (db_begin(db) == -1)
-		return reg_fail(db, msg, len);
 	if (db_export_read(db, &x.cur) == -1 ||
 	    imp_sync(&x, &missing, names, sizeof(names)) == -1)
 		goto fail;
 	if (missing > 0 && in->strict) {
-		export_free(&x.cur);
-		reg_import_free(out);
-		return reg_refuse(db, REG_CONFLICT, msg, len, "--strict: %d "
-		    "model%s of the file %s neither in the registry nor in the "
-		    "catalog (%s%s); nothing was changed", missing,
-		    missing == 1 ? "" : "s", missing == 1 ? "is" : "are", names,
-		    missing > 3 ? ", ..." : "");
+		reg_msg(msg, len, "--strict: %d model%s of the file %s neither in "
+		    "the registry nor in the catalog (%s%s); nothing was changed",
+		    missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are",
+		    names, missing > 3 ? ", ..." : "");
+		x.refused = 1;
+		goto fail;
 	}
-	/* The registry as it is after the syncs: what the rest compares with. */
-	export_free(&x.cur);
+	/* The registry as it was (an import's history row keeps it), then as it is after the syncs. */
+	if (before != NULL) {
+		*before = x.cur;
+		memset(&x.cur, 0, sizeof(x.cur));
+	} else
+		export_free(&x.cur);
 	if (db_export_read(db, &x.cur) == -1 ||
 	    imp_models(&x) == -1 || imp_collections(&x) == -1 ||
 	    imp_keys(&x) == -1 || imp_caps(&x) == -1)
 		goto fail;
 	export_free(&x.cur);
+	return 0;
+ fail:
+	export_free(&x.cur);
+	if (before != NULL)
+		export_free(before);
+	*refused = x.refused;
+	return -1;
+}
+
+enum reg_rc
+reg_import(sqlite3 *db, const struct reg_import_in *in,
+    struct reg_import_out *out, char *msg, size_t len)
+{
+	struct export_doc	 before;
+	struct buf		 det = { 0 };
+	int			 refused;
+
+	memset(out, 0, sizeof(*out));
+	memset(&before, 0, sizeof(before));
+	if (db_begin(db) == -1)
+		return reg_fail(db, msg, len);
+	if (reg_import_apply(db, in, out, &before, &refused, msg, len) == -1)
+		goto fail;
 	if (in->dry_run || out->changed == 0) {
+		export_free(&before);
 		db_rollback(db);
 		reg_msg(msg, len, out->changed == 0 ? "nothing changed: the "
 		    "registry already holds the file's decisions" : "dry run: "
@@ -842,28 +818,33 @@ reg_import(sqlite3 *db, const struct reg_import_in *in,
 		    out->changed == 1 ? "" : "s");
 		return REG_OK;
 	}
-	if (buf_printf(&det, "{\"changed\":%d,\"skipped\":%d,\"actor\":",
-	    out->changed, out->skipped) == -1 ||
+	/* Issue 11 item 5: the history row, with the registry before and after, so UNDO can reverse it. */
+	if (reg_import_record(db, in, out, &before) == -1)
+		goto fail;
+	export_free(&before);
+	if (buf_printf(&det, "{\"changed\":%d,\"skipped\":%d,\"batch\":%lld,"
+	    "\"actor\":", out->changed, out->skipped, (long long)out->batch) ==
+	    -1 ||
 	    buf_json_str(&det, in->actor->user != NULL ? in->actor->user :
 	    "unknown") == -1 || buf_putc(&det, '}') == -1 ||
 	    events_add(db, "import.applied", NULL, det.data, "an import changed "
-	    "%d thing%s (%d skipped) by %s (uid %u)", out->changed,
-	    out->changed == 1 ? "" : "s", out->skipped,
+	    "%d thing%s (%d skipped) by %s (uid %u), history %lld",
+	    out->changed, out->changed == 1 ? "" : "s", out->skipped,
 	    in->actor->user != NULL ? in->actor->user : "unknown",
-	    (unsigned)in->actor->uid) == -1 ||
+	    (unsigned)in->actor->uid, (long long)out->batch) == -1 ||
 	    db_commit(db) == -1) {
 		buf_free(&det);
 		goto fail;
 	}
 	buf_free(&det);
 	out->applied = 1;
-	reg_msg(msg, len, "%d change%s applied", out->changed,
-	    out->changed == 1 ? "" : "s");
+	reg_msg(msg, len, "%d change%s applied (history %lld)", out->changed,
+	    out->changed == 1 ? "" : "s", (long long)out->batch);
 	return REG_OK;
  fail:
-	export_free(&x.cur);
+	export_free(&before);
 	reg_import_free(out);
-	if (x.refused) {
+	if (refused) {
 		db_rollback(db);
 		return REG_CONFLICT;
 	}

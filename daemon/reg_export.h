@@ -32,6 +32,7 @@ struct reg_import_in {
 	int			 strict;	/* refuse when a model is neither here nor in the catalog */
 	int			 zdr_enforce;	/* [zdr] enforce: a catalog model without ZDR is not synced */
 	const struct actor	*actor;
+	const char		*action;	/* the audit rows' action: NULL "import" (an undo: "undo") */
 	int64_t			 now;
 };
 
@@ -41,6 +42,7 @@ struct reg_import_out {
 	int			 changed;	/* items that changed something (synced and created too) */
 	int			 skipped;
 	int			 applied;	/* committed (not a dry run, something changed) */
+	int64_t			 batch;		/* its history row (applied), else 0 */
 };
 
 /*
@@ -60,5 +62,18 @@ struct reg_import_out {
 enum reg_rc reg_import(sqlite3 *, const struct reg_import_in *,
 	    struct reg_import_out *, char *msg, size_t len);
 void	 reg_import_free(struct reg_import_out *);
+
+/*
+ * IMPORT's rules without the transaction, for reg_import and an
+ * import's undo (reg_import_hist.c): in the caller's transaction, make
+ * the registry hold in->doc's decisions (in->dry_run is not read), out
+ * listing the changes. before (may be NULL) receives the registry's
+ * decisions as they were before any sync (the caller frees it). 0, or
+ * -1 with *refused set (REG_CONFLICT: msg says why; out and before
+ * freed by the caller) or not (a failure). The caller rolls back.
+ */
+int	 reg_import_apply(sqlite3 *, const struct reg_import_in *,
+	    struct reg_import_out *, struct export_doc *before, int *refused,
+	    char *msg, size_t len);
 
 #endif

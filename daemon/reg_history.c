@@ -10,6 +10,7 @@
 #include "events.h"
 #include "reg_default.h"
 #include "reg_history.h"
+#include "reg_import_hist.h"
 #include "reg_int.h"
 #include "reg_tags.h"
 #include "sessions.h"
@@ -31,12 +32,12 @@ struct hist_show {
 
 static int
 hist_show_model(const char *model, const char *before, const char *after,
-    int saved, void *arg)
+    const char *fields, int saved, void *arg)
 {
 	struct hist_show	*s = arg;
 
 	(void)saved;
-	return s->cb(model, before, after, s->arg);
+	return s->cb(model, before, after, fields, s->arg);
 }
 
 enum reg_rc
@@ -208,6 +209,45 @@ undo_status(sqlite3 *db, const struct reg_undo_in *in, int64_t now,
 	    "undo", reg_source(in->actor));
 }
 
+/* The undo's end, its changes made: a dry run rolls back; else the seal, the batch.undone event, the commit. */
+static enum reg_rc
+undo_commit(sqlite3 *db, const struct reg_undo_in *in,
+    struct reg_undo_out *out, const struct undo_row *row, const char *noun,
+    char *msg, size_t len)
+{
+	struct buf	 x = { 0 };
+	char		 what[400];
+	const char	*def = out->default_after[0] ? out->default_after : "none";
+
+	if (in->dry_run) {
+		db_rollback(db);
+		out->batch = 0;
+		reg_msg(msg, len, "dry run: undo of batch %lld (%s) would change "
+		    "%lld %s%s; the default would be %s", (long long)row->id,
+		    row->action, (long long)out->changed, noun,
+		    out->changed == 1 ? "" : "s", def);
+		return REG_OK;
+	}
+	snprintf(what, sizeof(what), "undo of batch %lld (%s): %lld changed, "
+	    "default %s", (long long)row->id, row->action,
+	    (long long)out->changed, def);
+	if (db_history_seal(db, out->batch) == -1 ||
+	    undo_extra(&x, out, in->id) == -1 ||
+	    reg_event(db, "batch.undone", NULL, in->actor, x.data, what) == -1 ||
+	    db_commit(db) == -1) {
+		buf_free(&x);
+		reg_items_free(&out->items);
+		memset(out, 0, sizeof(*out));
+		return reg_fail(db, msg, len);
+	}
+	buf_free(&x);
+	if (!in->notify_later)
+		events_notify();
+	out->applied = 1;
+	reg_msg(msg, len, "%s", what);
+	return REG_OK;
+}
+
 enum reg_rc
 reg_undo(sqlite3 *db, const struct reg_undo_in *in, struct reg_undo_out *out,
     char *msg, size_t len)
@@ -215,9 +255,9 @@ reg_undo(sqlite3 *db, const struct reg_undo_in *in, struct reg_undo_out *out,
 	struct undo_row		 row;
 	struct undo_plan	 plan;
 	struct db_modelref	 def;
-	struct buf		 x = { 0 };
+	struct buf		 eb = { 0 }, ea = { 0 };
 	int64_t			 now = reg_clock(in->now), audit_to;
-	char			 cur[256], why[300], prev[256], what[300];
+	char			 cur[256], why[300], prev[256];
 	int			 r, moved;
 
 	memset(out, 0, sizeof(*out));
@@ -234,10 +274,36 @@ reg_undo(sqlite3 *db, const struct reg_undo_in *in, struct reg_undo_out *out,
 		return reg_refuse(db, REG_CONFLICT, msg, len, "batch %lld was "
 		    "already undone by batch %lld (undo that to redo it)",
 		    (long long)row.id, (long long)row.undone_by);
+	/* Issue 11 item 5: an import (or its undo) keeps the registry's exports, and goes back by them. */
+	if ((r = db_history_exports_get(db, row.id, &eb, &ea)) == -1)
+		goto fail;
+	if (r == 0) {
+		r = reg_undo_exports(db, in, out, &eb, &ea, msg, len);
+		buf_free(&eb);
+		buf_free(&ea);
+		if (r == -1)
+			goto fail;
+		if (r == 2) {
+			reg_items_free(&out->items);
+			memset(out, 0, sizeof(*out));
+			db_rollback(db);
+			return REG_CONFLICT;
+		}
+		snprintf(out->action, sizeof(out->action), "%s", row.action);
+		if (r == 1) {
+			db_rollback(db);
+			reg_msg(msg, len, "undo of batch %lld (%s): %lld thing%s "
+			    "changed since or cannot go back; nothing was changed",
+			    (long long)row.id, row.action, (long long)out->refused,
+			    out->refused == 1 ? "" : "s");
+			return REG_OK;
+		}
+		return undo_commit(db, in, out, &row, "thing", msg, len);
+	}
 	if (strcmp(row.action, "import") == 0)
 		return reg_refuse(db, REG_CONFLICT, msg, len, "batch %lld is an "
-		    "import: undoing an import is not supported yet",
-		    (long long)row.id);
+		    "import kept without the registry's exports: it cannot be "
+		    "undone", (long long)row.id);
 	if ((r = db_model_default(db, &def)) == -1)
 		return reg_fail(db, msg, len);
 	snprintf(cur, sizeof(cur), "%s", r == 0 ? def.id : "");
@@ -301,33 +367,10 @@ reg_undo(sqlite3 *db, const struct reg_undo_in *in, struct reg_undo_out *out,
 	if (plan.deletes > 0 && (db_history_select(db, in->id, NULL,
 	    "deleted") == -1 || db_models_delete_sel(db, now, in->actor) == -1))
 		goto fail;
-	if (in->dry_run) {
-		db_rollback(db);
-		out->batch = 0;
-		reg_msg(msg, len, "dry run: undo of batch %lld (%s) would change "
-		    "%lld model%s; the default would be %s", (long long)row.id,
-		    row.action, (long long)out->changed, out->changed == 1 ? "" :
-		    "s", plan.new_default[0] ? plan.new_default : "none");
-		return REG_OK;
-	}
-	snprintf(what, sizeof(what), "undo of batch %lld (%s): %lld changed, "
-	    "default %s", (long long)row.id, row.action,
-	    (long long)out->changed, plan.new_default[0] ? plan.new_default :
-	    "none");
-	if (db_history_seal(db, out->batch) == -1 ||
-	    undo_extra(&x, out, in->id) == -1 ||
-	    reg_event(db, "batch.undone", NULL, in->actor, x.data, what) == -1 ||
-	    db_commit(db) == -1) {
-		buf_free(&x);
-		goto fail;
-	}
-	buf_free(&x);
-	if (!in->notify_later)
-		events_notify();
-	out->applied = 1;
-	reg_msg(msg, len, "%s", what);
-	return REG_OK;
+	return undo_commit(db, in, out, &row, "model", msg, len);
 fail:
+	buf_free(&eb);
+	buf_free(&ea);
 	reg_items_free(&out->items);
 	memset(out, 0, sizeof(*out));
 	return reg_fail(db, msg, len);

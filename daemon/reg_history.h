@@ -23,9 +23,9 @@ typedef int (*reg_hist_cb)(const struct reg_hist_row *, void *arg);
 /* HISTORY: newest first, at most limit, ids below before (0: from the newest). cb non-zero stops. */
 enum reg_rc reg_history_list(sqlite3 *, int64_t before, int limit, reg_hist_cb,
 	    void *arg, char *msg, size_t len);
-/* HISTORY SHOW ID: the row into cb, then each model it touched into mcb (model, before, after). REG_NOTFOUND. */
+/* HISTORY SHOW ID: the row into cb, then each model it touched into mcb (model, before, after, what an import changed or NULL). REG_NOTFOUND. */
 typedef int (*reg_hist_model_cb)(const char *model, const char *before,
-	    const char *after, void *arg);
+	    const char *after, const char *fields, void *arg);
 enum reg_rc reg_history_show(sqlite3 *, int64_t id, reg_hist_cb, void *arg,
 	    reg_hist_model_cb, void *marg, char *msg, size_t len);
 
@@ -42,8 +42,10 @@ enum reg_rc reg_history_show(sqlite3 *, int64_t id, reg_hist_cb, void *arg,
  * row saved at its deletion), the default back to default_before, and
  * writes an 'undo' row (undo_of id; id's undone_by) with an audit row
  * per model and one batch.undone event. REG_NOTFOUND: no such row;
- * REG_CONFLICT: already undone, an import (not supported yet), or the
- * default could not move back (why).
+ * REG_CONFLICT: already undone, or the default could not move back
+ * (why). An import, and the undo of one, are undone by the registry's
+ * exports their row keeps (reg_import_hist.h): refused items name each
+ * thing that differs from what the row left.
  */
 struct sessions;
 struct reg_undo_in {
@@ -53,6 +55,7 @@ struct reg_undo_in {
 	size_t			(*in_use)(const char *id, void *arg);	/* off the loop (sessions NULL) */
 	void			*in_use_arg;
 	int			 notify_later;	/* on the import worker: the caller calls events_notify */
+	int			 zdr_enforce;	/* [zdr] enforce: undoing an import's undo syncs no model without ZDR */
 	const struct actor	*actor;
 	int64_t			 now;
 };

@@ -1,4 +1,4 @@
-# test_export.py: issue 11 item 4 through the real daemon and modelregctl: export lists each kind of decision (status and its source and reason, the default, settings, aliases, tags, collections, caps, keys) and never a secret or its digest; two exports are the same bytes; --output; import: a round trip onto a fresh registry ends equal, a model synced from the catalog, an import of the same export changes nothing, corrupt files and a newer version refused changing nothing, --dry-run, --strict, the body on the wire; admins only.
+# test_export.py: issue 11 item 4 through the real daemon and modelregctl: export lists each kind of decision (status and its source and reason, the default, settings, aliases, tags, collections, caps, keys) and never a secret or its digest; two exports are the same bytes; --output; import: a round trip onto a fresh registry ends equal, a model synced from the catalog, an import of the same export changes nothing, corrupt files and a newer version refused changing nothing, --dry-run, --strict, the body on the wire; admins only; an import in the history and its undo (issue 11 item 5): the row's counts and models, undo restores the registry exactly (the exports before and after equal), deletes what it synced and created, is refused naming what changed since, once, and can be undone.
 import hashlib
 import json
 import os
@@ -384,6 +384,167 @@ def test_worker(tap):
     d.cleanup()
 
 
+def history(d, *args):
+    return d.ctl_json("history", *args)
+
+
+def test_import_history(tap):
+    """Issue 11 item 5: an import is a history row, and undo reverses all of it."""
+    d = daemon()
+    decide(tap, d)
+    st, _ = d.request("REFRESH catalog", 30)
+    tap.ok(st.startswith("OK"), "the catalog is there to sync from", st)
+    doc = json.loads(export_text(d))
+    # the file: a model the registry will lack, and a decision of each kind changed
+    for m in doc["models"]:
+        if m["id"] == PIXTRAL:
+            m["tags"] = ["vision", "imported"]
+        if m["id"] == "mistral-embed":
+            m["label"] = "Embedder"
+    doc["default"] = PIXTRAL
+    doc["collections"].append({"name": "fresh", "models": [LARGE, PIXTRAL]})
+    doc["caps"].insert(0, {"model": LARGE, "key": None, "amount": 5, "period": "day",
+        "window": 0, "warn": 80})
+    for k in doc["keys"]:
+        if k["name"] == "app2":
+            k["note"] = "imported note"
+        if k["name"] == "app3":
+            k["collection"] = "fresh"
+    path = write(d, "h1.json", json.dumps(doc))
+    ok(tap, d, "DELETE %s" % SMALL, "the registry lacks a model of the file")
+    before = export_text(d)
+    h0 = len(history(d))
+    p = import_file(d, path, "--dry-run")
+    tap.eq((p.returncode, len(history(d))), (0, h0), "a dry-run import writes no history row")
+    p = import_file(d, path, json=True)
+    j = json.loads(p.stdout) if p.returncode == 0 else {}
+    summ = j.get("summary", {})
+    tap.ok(summ.get("applied") is True and isinstance(summ.get("history"), int),
+        "the import's reply names its history row", p.stdout + p.stderr)
+    hid = summ.get("history")
+    after = export_text(d)
+    tap.ok(after != before, "the import changed the registry")
+    h = history(d)
+    e = h[0] if h else {}
+    changed_models = sorted(set(c["name"] for c in j.get("changes", []) if c.get("kind") == "model"))
+    tap.eq((e.get("id"), e.get("action"), e.get("user"), e.get("changed"), e.get("models")),
+        (hid, "import", "root", summ.get("changed"), len(changed_models)),
+        "history lists the import: who, how many changes, how many models")
+    tap.eq((e.get("default_before"), e.get("default_after")), (LARGE, PIXTRAL),
+        "and the default it moved")
+    tap.like(e.get("selection", ""), r"^file collections=2 keys=3 caps=1$",
+        "its selection says what else it changed")
+    p = d.ctl("history")
+    tap.like(p.stdout, r"import .*file collections=2", "history as text lists it")
+    s = d.ctl_json("history", "show", hid)
+    bm = {m["model"]: m for m in s.get("models", [])}
+    tap.eq(sorted(bm), changed_models, "history show: each model it changed")
+    tap.eq((bm.get(SMALL, {}).get("before"), bm.get(SMALL, {}).get("after")), ("absent", "active"),
+        "a synced model was absent before")
+    tap.like(bm.get(SMALL, {}).get("fields", ""), r"^synced,.*tags", "and what the import set on it")
+    tap.eq((bm.get(PIXTRAL, {}).get("before"), bm.get(PIXTRAL, {}).get("fields")),
+        ("active", "tags"), "a model whose tags it changed")
+    p = d.ctl("history", "show", hid)
+    tap.like(p.stdout, r"mistral-embed: inactive -> inactive \(label\)", "history show as text")
+
+    # undo --dry-run changes nothing
+    p = d.ctl("undo", hid, "--dry-run")
+    tap.eq(p.returncode, 0, "undo --dry-run of an import (%s)" % p.stderr.strip())
+    tap.like(p.stdout, r"%s: would be deleted" % SMALL, "it would delete the model the import synced")
+    tap.like(p.stdout, r"collection fresh: would be deleted", "and the collection it created")
+    tap.like(p.stdout, r"%s: would be reverted" % PIXTRAL, "and revert what it changed")
+    tap.eq((export_text(d), len(history(d))), (after, h0 + 1), "a dry-run undo changes nothing")
+
+    # undo: the registry is exactly as before the import
+    audit0 = len(d.request("AUDIT limit=10000")[1])
+    j = d.ctl_json("undo", hid)
+    tap.eq((j.get("applied"), j.get("undo_of"), j.get("action")), (True, hid, "import"),
+        "undo of an import", j)
+    tap.eq(export_text(d), before, "the registry is exactly as before the import (EXPORT equal)")
+    tap.ok(SMALL not in ids(d), "the model it synced is gone")
+    audit = d.request("AUDIT limit=10000")[1][audit0:]
+    tap.ok(any(r.get("action") == "undo" and r.get("model") == PIXTRAL and r.get("field") == "tags"
+        for r in audit), "an audit row per change (action undo)")
+    st, recs = d.request("EVENTS kind=batch.undone")
+    tap.ok(len(recs) == 1 and ('"undo_of":%d' % hid) in recs[0].get("details", ""),
+        "one batch.undone event", recs)
+    h = history(d)
+    tap.eq((h[0].get("action"), h[0].get("undo_of"), h[1].get("undone_by")),
+        ("undo", hid, h[0]["id"]), "the undo is a history row; the import says it was undone")
+    p = d.ctl("undo", hid)
+    tap.eq(p.returncode, 1, "undoing the import twice is refused")
+    tap.like(p.stderr, r"already undone by batch %d" % h[0]["id"], "and says by what")
+    tap.eq(export_text(d), before, "and changes nothing")
+
+    # undo of the undo: the import again, the model synced again
+    uid = h[0]["id"]
+    j = d.ctl_json("undo", uid)
+    tap.eq(j.get("applied"), True, "the undo of an import can be undone", j)
+    tap.eq(export_text(d), after, "and the registry is as the import left it")
+    redo = history(d)[0]["id"]
+
+    # a later change to something it touched: refused, named, nothing changes
+    ok(tap, d, "TAG %s add=later" % PIXTRAL, "a later change to a model the import touched")
+    ok(tap, d, "DEFAULT %s" % LARGE, "and to the default")
+    now = export_text(d)
+    p = d.ctl("undo", redo)
+    tap.eq(p.returncode, 1, "undo is refused: exit 1")
+    tap.like(p.stdout, r"%s: refused: tags is imported,later,vision now; the row left it imported,vision"
+        % PIXTRAL, "naming the model and what changed")
+    tap.like(p.stdout, r"default: refused: the default is %s now; the row left it %s" % (LARGE, PIXTRAL),
+        "and the default")
+    tap.eq((export_text(d), history(d)[0]["id"]), (now, redo), "and nothing changed, no row written")
+    ok(tap, d, "CAP set %s 7 period=week" % SMALL, "a cap set since")
+    j = d.ctl_json("undo", redo, check=1)
+    why = {m["id"]: m.get("reason", "") for m in j.get("models", [])}
+    tap.eq(why.get("cap %s" % SMALL), "set since", "something added since is named too", why)
+    ok(tap, d, "CAP remove %s" % SMALL, "the cap cleared")
+    ok(tap, d, "TAG %s remove=later" % PIXTRAL, "the tag set back")
+    ok(tap, d, "DEFAULT %s" % PIXTRAL, "the default set back")
+    j = d.ctl_json("undo", redo)
+    tap.eq(j.get("applied"), True, "once the registry is as the row left it, the undo goes on", j)
+    tap.eq(export_text(d), before, "and the registry is as before the import again")
+
+    # a batch undo is refused when an import touched one of its models since
+    st, recs = d.request("BATCH activate mistral-embed", 30)
+    bid = int(recs[0]["batch"])
+    doc = json.loads(export_text(d))
+    for m in doc["models"]:
+        if m["id"] == "mistral-embed":
+            m["label"] = "Later"
+    p = import_file(d, write(d, "h2.json", json.dumps(doc)))
+    tap.eq(p.returncode, 0, "an import that touches the batch's model")
+    j = d.ctl_json("undo", bid, check=1)
+    tap.like((j.get("models") or [{}])[0].get("reason", ""), r"changed since by batch \d+ \(import\)",
+        "the batch's undo names the import")
+
+    # a model the import synced and a session uses now is not deleted under it
+    nemo = "open-mistral-nemo-2407"
+    doc = json.loads(export_text(d))
+    for m in doc["models"]:
+        if m["id"] == nemo:
+            m["status"] = "active"
+    ok(tap, d, "DELETE %s" % nemo, "another model the registry lacks")
+    p = import_file(d, write(d, "h3.json", json.dumps(doc)), json=True)
+    hid = json.loads(p.stdout).get("summary", {}).get("history") if p.returncode == 0 else None
+    tap.ok(hid is not None and nemo in ids(d, "LIST status=active"), "an import syncs it back, active",
+        p.stdout + p.stderr)
+    st, _ = d.request("RESOLVE %s session=s1" % nemo)
+    tap.eq(st, "OK 1", "and a session uses it")
+    now = export_text(d)
+    j = d.ctl_json("undo", hid, check=1)
+    why = {m["id"]: m.get("reason", "") for m in j.get("models", [])}
+    tap.like(why.get(nemo, ""), r"synced by the row and in use by 1 session now",
+        "undo is refused: the model it would delete is in use")
+    tap.eq((j.get("applied"), export_text(d)), (False, now), "and nothing changed")
+    d.cleanup()
+
+
+def ids(d, line="LIST status=all"):
+    st, recs = d.request(line, 30)
+    return [r["id"] for r in recs if "id" in r]
+
+
 def run(tap):
     test_export(tap)
     test_roles(tap)
@@ -391,6 +552,7 @@ def run(tap):
     test_corrupt(tap)
     test_import_roles(tap)
     test_worker(tap)
+    test_import_history(tap)
 
 
 harness.main(run)

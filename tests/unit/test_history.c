@@ -1,4 +1,4 @@
-/* test_history.c: unit tests of issue 11 item 5 on SQLite: migration 7 -> 8 keeps the history and its foreign key, and UNDO's rule: a batch reversed, refused after a change (and after a change reversed), undone once, the undo undone, a deleted model put back whole. */
+/* test_history.c: unit tests of issue 11 item 5 on SQLite: migration 7 -> 8 keeps the history and its foreign key, 8 -> 9 adds an import's exports, and UNDO's rule: a batch reversed, refused after a change (and after a change reversed), undone once, the undo undone, a deleted model put back whole; an import's row and its undo by the exports it keeps. */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -14,6 +14,8 @@
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
+#include "export.h"
+#include "reg_export.h"
 #include "reg_history.h"
 #include "reg_tags.h"
 #include "registry.h"
@@ -56,12 +58,12 @@ test_migration(void)
 	    "migration: a v7 history row");
 	sqlite3_close(db);
 	db = db_open(path);
-	ok(db != NULL, "migration: db_open migrates to 8");
+	ok(db != NULL, "migration: db_open migrates to 9");
 	if (db == NULL) {
 		unlink(path);
 		return;
 	}
-	is_int(db_schema_version(db), 8, "migration: at 8");
+	is_int(db_schema_version(db), 9, "migration: at 9");
 	ok(qint(db, "SELECT count(*) FROM batches WHERE id = 3 AND user = 'bob'"
 	    " AND selection = 'tag=x' AND undone_by IS NULL") == 1 &&
 	    qint(db, "SELECT count(*) FROM batch_models WHERE batch = 3 AND"
@@ -87,6 +89,50 @@ test_migration(void)
 	raw(db, "DELETE FROM batches WHERE id = 4; DELETE FROM batches WHERE id = 3");
 	is_int(qint(db, "SELECT count(*) FROM batch_models"), 0,
 	    "migration: the cascade still works");
+	db_close(db);
+	unlink(path);
+}
+
+/* 8 -> 9: an import's exports in a table of their own, what it changed in batch_models.fields. */
+static void
+test_migration9(void)
+{
+	char		 path[] = "/tmp/test_history_db9.XXXXXX";
+	sqlite3		*db;
+	int		 fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		ok(0, "migration 9: temp file");
+		return;
+	}
+	close(fd);
+	unlink(path);
+	ok(sqlite3_open(path, &db) == SQLITE_OK, "migration 9: a raw connection");
+	raw(db, "PRAGMA foreign_keys = ON");
+	ok(db_migrate_to(db, path, 8) == 0, "migration 9: schema version 8");
+	is_int(raw(db, "INSERT INTO batches(id, at, uid, user, action, selection,"
+	    " changed, audit_to) VALUES (4, 100, 1, 'bob', 'deactivate', 'x', 1, 0);"
+	    "INSERT INTO batch_models(batch, model, before, after)"
+	    " VALUES (4, 'a', 'active', 'inactive')"), SQLITE_OK,
+	    "migration 9: a v8 history row");
+	sqlite3_close(db);
+	db = db_open(path);
+	ok(db != NULL, "migration 9: db_open migrates to 9");
+	if (db == NULL) {
+		unlink(path);
+		return;
+	}
+	is_int(db_schema_version(db), 9, "migration 9: at 9");
+	ok(qint(db, "SELECT count(*) FROM batch_models WHERE batch = 4 AND"
+	    " model = 'a' AND after = 'inactive' AND fields IS NULL") == 1,
+	    "migration 9: the rows are kept, fields NULL (a batch's row)");
+	ok(raw(db, "INSERT INTO batch_exports VALUES (4, 'x', 'y')") ==
+	    SQLITE_OK && raw(db, "INSERT INTO batch_exports VALUES (5, 'x',"
+	    " 'y')") == SQLITE_CONSTRAINT,
+	    "migration 9: exports belong to a history row");
+	raw(db, "DELETE FROM batches WHERE id = 4");
+	is_int(qint(db, "SELECT count(*) FROM batch_exports"), 0,
+	    "migration 9: they go with it");
 	db_close(db);
 	unlink(path);
 }
@@ -274,12 +320,180 @@ test_restore(void)
 	db_close(db);
 }
 
+/* The registry's export as text (malloc'd), or NULL. */
+static char *
+export_now(sqlite3 *db)
+{
+	struct buf	 b = { 0 };
+	char		 msg[256];
+
+	if (reg_export(db, &b, msg, sizeof(msg)) != REG_OK) {
+		printf("# export: %s\n", msg);
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* Issue 11 item 5: an import is a history row, and its undo puts the whole export back. */
+static void
+test_import_undo(void)
+{
+	struct export_doc	 doc;
+	struct export_model	*m;
+	struct reg_import_in	 in;
+	struct reg_import_out	 io;
+	struct reg_undo_out	 out;
+	sqlite3			*db = fixture();
+	char			*e0 = NULL, *e1 = NULL, *e2 = NULL, msg[512], err[256];
+	char			 t[256], big[8192];
+	const char		*p;
+	int64_t			 hid, uid;
+
+	ok(db != NULL, "import undo: open");
+	if (db == NULL)
+		return;
+	raw(db, "INSERT INTO model_tags VALUES ('b', 'x')");
+	e0 = export_now(db);
+	ok(e0 != NULL && export_parse(e0, strlen(e0), &doc, err,
+	    sizeof(err)) == 0, "import undo: the export parses (%s)", err);
+	if (e0 == NULL || (m = export_find_model(&doc, "c")) == NULL)
+		goto done;
+	m->active = 1;
+	snprintf(m->source, sizeof(m->source), "manual");
+	m->label = strdup("See");
+	if ((m = export_find_model(&doc, "b")) != NULL)
+		m->ntags = 0;	/* export_free frees by ntags: keep the string */
+	memset(&in, 0, sizeof(in));
+	in.doc = &doc;
+	in.actor = &alice;
+	in.now = NOW;
+	is_int(reg_import(db, &in, &io, msg, sizeof(msg)), REG_OK,
+	    "import undo: the import (%s)", msg);
+	ok(io.applied && io.batch > 0, "import undo: applied, with a history "
+	    "row");
+	hid = io.batch;
+	reg_import_free(&io);
+	if (m != NULL)
+		m->ntags = 1;
+	export_free(&doc);
+	e1 = export_now(db);
+	is_str(qtext(db, "SELECT action || ' ' || changed || ' ' || selection FROM"
+	    " batches WHERE id = 1", t, sizeof(t)), "import 3 file",
+	    "import undo: the row: its action, changes and selection");
+	is_str(qtext(db, "SELECT group_concat(model || ':' || before || '>' ||"
+	    " after || ':' || fields, ' ') FROM (SELECT * FROM batch_models"
+	    " WHERE batch = 1 ORDER BY model)", t, sizeof(t)),
+	    "b:active>active:tags c:inactive>active:status,label",
+	    "import undo: a row a model, with what changed on it");
+	ok(qint(db, "SELECT count(*) FROM batch_exports WHERE batch = 1") == 1 &&
+	    same(qtext(db, "SELECT before FROM batch_exports WHERE batch = 1", big,
+	    sizeof(big)), e0) && same(qtext(db, "SELECT after FROM batch_exports"
+	    " WHERE batch = 1", big, sizeof(big)), e1),
+	    "import undo: the exports before and after are kept");
+	ok(qint(db, "SELECT audit_to FROM batches WHERE id = 1") ==
+	    qint(db, "SELECT max(id) FROM audit"), "import undo: sealed");
+
+	is_int(undo(db, hid, 1, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: dry run");
+	ok(!out.applied && out.changed == 2 && out.refused == 0,
+	    "import undo: a dry run counts (%s)", msg);
+	reg_items_free(&out.items);
+	e2 = export_now(db);
+	ok(same(e2, e1) && qint(db, "SELECT count(*) FROM batches") == 1,
+	    "import undo: and changes nothing");
+	free(e2);
+
+	is_int(undo(db, hid, 0, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: the undo");
+	ok(out.applied && out.batch == 2, "import undo: applied (%s)", msg);
+	uid = out.batch;
+	reg_items_free(&out.items);
+	e2 = export_now(db);
+	ok(same(e2, e0), "import undo: the export is the one before the import");
+	free(e2);
+	ok(qint(db, "SELECT count(*) FROM audit WHERE action = 'undo'") >= 3,
+	    "import undo: audited (action undo)");
+	is_int(qint(db, "SELECT count(*) FROM events WHERE kind ="
+	    " 'batch.undone'"), 1, "import undo: one batch.undone event");
+	is_int(undo(db, hid, 0, &out, msg, sizeof(msg)), REG_CONFLICT,
+	    "import undo: not twice");
+	reg_items_free(&out.items);
+
+	is_int(undo(db, uid, 0, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: the undo's undo");
+	ok(out.applied, "import undo: applied (%s)", msg);
+	reg_items_free(&out.items);
+	e2 = export_now(db);
+	ok(same(e2, e1), "import undo: the export is the import's again");
+	free(e2);
+
+	raw(db, "UPDATE model_settings SET label = 'Sea' WHERE model = 'c'");
+	e2 = export_now(db);
+	is_int(undo(db, 3, 0, &out, msg, sizeof(msg)), REG_OK,
+	    "import undo: after a change since, answered");
+	ok(!out.applied && out.refused == 1 && out.items.n == 1 &&
+	    same(out.items.v[0].id, "c") && strstr(out.items.v[0].reason,
+	    "label is Sea now; the row left it See") != NULL,
+	    "import undo: refused, naming the model and the field (%s)",
+	    out.items.n == 1 && out.items.v[0].reason ? out.items.v[0].reason :
+	    msg);
+	reg_items_free(&out.items);
+	free(e1);
+	e1 = export_now(db);
+	ok(same(e1, e2) && qint(db, "SELECT count(*) FROM batches") == 3,
+	    "import undo: and nothing changed");
+	free(e2);
+	e2 = NULL;
+
+	/* What the saved export cannot do again refuses the whole undo. */
+	raw(db, "UPDATE model_settings SET label = 'See' WHERE model = 'c'");
+	if ((e2 = malloc(strlen(e0) * 2 + 256)) != NULL && (p = strstr(e0,
+	    "\"aliases\": []")) != NULL) {
+		snprintf(e2, strlen(e0) * 2 + 256, "UPDATE batch_exports SET"
+		    " before = '%.*s\"aliases\": [\"b-alias\"]%s' WHERE batch = 3",
+		    (int)(p - e0), e0, p + strlen("\"aliases\": []"));
+		raw(db, e2);
+	}
+	is_int(undo(db, 3, 0, &out, msg, sizeof(msg)), REG_CONFLICT,
+	    "import undo: an alias the saved export cannot have again");
+	ok(strstr(msg, "export saved before batch 3 cannot be applied again: "
+	    "model a: the alias b-alias is already") != NULL,
+	    "import undo: and says why (%s)", msg);
+	reg_items_free(&out.items);
+	raw(db, "UPDATE batch_exports SET before = '{' WHERE batch = 3");
+	is_int(undo(db, 3, 0, &out, msg, sizeof(msg)), REG_CONFLICT,
+	    "import undo: a saved export that does not parse");
+	ok(strstr(msg, "saved export does not read back") != NULL,
+	    "import undo: says so (%s)", msg);
+	reg_items_free(&out.items);
+	free(e1);
+	e1 = export_now(db);
+	ok(same(e1, qtext(db, "SELECT after FROM batch_exports WHERE batch = 3",
+	    big, sizeof(big))) && qint(db, "SELECT undone_by IS NULL FROM"
+	    " batches WHERE id = 3") == 1, "import undo: neither changed "
+	    "anything");
+done:
+	free(e2);
+	free(e0);
+	free(e1);
+	db_close(db);
+}
+
 int
 main(void)
 {
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
 	tap_run(test_migration());
+	tap_run(test_migration9());
 	tap_run(test_undo());
 	tap_run(test_restore());
+	tap_run(test_import_undo());
 	return done_testing();
 }

@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 8, "schema version is 8");
+	is_int(db_schema_version(db), 9, "schema version is 9");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -266,7 +266,7 @@ test_schema(sqlite3 *db)
 	    " FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name)",
 	    t, sizeof(t)),
 	    "api_key_models,api_key_secrets,api_key_secrets_key,api_keys,"
-	    "audit,batch_models,batch_models_model,batches,caps,caps_end,catalog,catalog_aliases,catalog_aliases_delete,"
+	    "audit,batch_exports,batch_models,batch_models_model,batches,caps,caps_end,catalog,catalog_aliases,catalog_aliases_delete,"
 	    "catalog_aliases_entry,catalog_aliases_insert,"
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
 	    "catalog_aliases_update,catalog_fts,catalog_fts_config,"
@@ -302,7 +302,7 @@ test_schema(sqlite3 *db)
 	    "sessions,sessions_renewed,state,"
 	    "uptime_samples,uptime_samples_at,uptime_samples_model_at,"
 	    "usage,usage_at,usage_daily,usage_daily_day,usage_daily_key,zdr_slugs",
-	    "tables, views, indexes and triggers of schema v8");
+	    "tables, views, indexes and triggers of schema v9");
 
 	ok(db_state_get(db, "nothing") == NULL, "absent state key is NULL");
 	ok(db_state_set(db, "k", "v1") == 0 && db_state_set(db, "k", "v2") == 0,
@@ -992,7 +992,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 8, "file database migrated to 8");
+	is_int(db_schema_version(db), 9, "file database migrated to 9");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1015,7 +1015,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 8, "second open: still version 8");
+	is_int(db_schema_version(db), 9, "second open: still version 9");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
