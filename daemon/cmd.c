@@ -190,17 +190,29 @@ enum cmd_ret
 cmd_dispatch(struct client *c, const struct proto_req *req,
     struct cmd_ctx *ctx)
 {
+	static size_t		 last;	/* the verb matched last */
 	const struct cmd	*cmd = NULL;
 	enum role		 need;
 	size_t			 i;
 	struct args_err		 e;
 	int			 nargs;
 
-	for (i = 0; i < cmd_count; i++)
+	/*
+	 * A client sends the same verb again and again (RESOLVE, USAGE): the
+	 * one matched last is tried first, not a scan of the table's
+	 * strcasecmp each request.
+	 */
+	ctx->verb = -1;
+	if (last < cmd_count && strcasecmp(req->argv[0],
+	    cmd_table[last].verb) == 0)
+		cmd = &cmd_table[last];
+	for (i = 0; cmd == NULL && i < cmd_count; i++)
 		if (strcasecmp(req->argv[0], cmd_table[i].verb) == 0) {
 			cmd = &cmd_table[i];
-			break;
+			last = i;
 		}
+	if (cmd != NULL)
+		ctx->verb = (int)(cmd - cmd_table);
 	if (cmd == NULL)
 		return cmd_err(ctx, "unknown", "no such verb: %.64s (HELP lists "
 		    "the verbs)", req->argv[0]);

@@ -37,6 +37,7 @@ struct cmd_ctx {
 	int			(*produce)(void *arg, struct buf *out, int max);
 	void			(*produce_free)(void *arg);
 	void			*produce_arg;
+	int			 verb;	/* cmd_dispatch: the verb's index in cmd_table, -1 none */
 };
 
 struct cmd {

@@ -605,6 +605,7 @@ client_request(struct client *c, const char *line, size_t len)
 	struct buf		 out = { 0 };
 	const char		*err;
 	enum cmd_ret		 rv;
+	int			 mverb;
 
 	if ((req = malloc(sizeof(*req))) == NULL) {
 		client_reply_err(c, "internal", "out of memory");
@@ -627,11 +628,11 @@ client_request(struct client *c, const char *line, size_t len)
 	ctx.out = &out;
 	rv = cmd_dispatch(c, req, &ctx);
 	/* Issue 10: every answer counts for /metrics once, a deferred one when it is sent. */
+	mverb = metrics_verb_at(ctx.verb);
 	if (rv == CMD_DEFERRED)
-		c->mverb = metrics_verb(req->argv[0]);
+		c->mverb = mverb;
 	else
-		metrics_count_request(metrics_verb(req->argv[0]),
-		    rv == CMD_ERR ? ctx.code : NULL);
+		metrics_count_request(mverb, rv == CMD_ERR ? ctx.code : NULL);
 	switch (rv) {
 	case CMD_OK:
 	case CMD_CLOSE:

@@ -47,6 +47,7 @@ int	 metrics_escape(struct buf *, const char *value);
 #define METRICS_MAX_CODES	48
 #define METRICS_MAX_KINDS	64
 int	 metrics_verb(const char *verb);	/* index into cmd_table, or cmd_count for "other" */
+int	 metrics_verb_at(int i);	/* the same from cmd_dispatch's index (cmd_ctx.verb; -1: none), without a scan */
 void	 metrics_count_request(int verb, const char *code);	/* code NULL: "ok" */
 void	 metrics_count_event(const char *kind);
 /* Walk the counters: cb(verb, code, n) and cb(kind, n) for each non-zero one. */

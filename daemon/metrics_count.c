@@ -36,6 +36,13 @@ metrics_verb(const char *verb)
 	return METRICS_MAX_VERBS;
 }
 
+int
+metrics_verb_at(int i)
+{
+	return i >= 0 && (size_t)i < cmd_count && i < METRICS_MAX_VERBS ? i :
+	    METRICS_MAX_VERBS;
+}
+
 /* The slot of name in a table of n names (at most max), added if new; slot of "other" when full. */
 static int
 metrics_slot(char (*tab)[METRICS_NAME_MAX], int *n, int max, const char *name,
