@@ -1185,7 +1185,8 @@ SELECT count(*) FROM models;
                     c1 = self.resolve_counts(d)
                     dl = [b - a for a, b in zip(c0, c1)]
                     r["hits"] = 100.0 * dl[0] / max(dl[0] + dl[1], 1)
-                    r["key_hits"] = 100.0 * dl[2] / max(dl[2] + dl[3], 1)
+                    r["key_hits"] = (100.0 * dl[2] / (dl[2] + dl[3])
+                        if dl[2] + dl[3] > 0 else None)
                     ours[(sess, cn, dp)] = r
                     self.settle(d)
                     say("RESOLVE session=%s c=%d P=%d: %s/s" % (sess, cn, dp, r["rps"]))
@@ -1206,8 +1207,10 @@ SELECT count(*) FROM models;
                             fmt_ratio(rps / rr), fmt_n(rr), vlen, sz)
                     else:
                         v += "; no Redis"
-                    v += "; %.0f%% answer hits, %.0f%% key hits" % (r["hits"],
-                        r["key_hits"])
+                    v += "; %.0f%% answer hits, %s" % (r["hits"],
+                        "%.0f%% key hits" % r["key_hits"] if r["key_hits"]
+                        is not None else "no key lookups (answers by the "
+                        "secret's digest)")
                     target = result = ""
                     if cn == 50:
                         target = "≥ 0.5x Redis GET"
