@@ -1,9 +1,11 @@
-/* args.c: what the pure request-argument parsers share (args.h): the refusal, the command table's checks, the word-in-a-list check, the yes-only flag. */
+/* args.c: what the pure request-argument parsers share (args.h): the refusal, the command table's checks, the word-in-a-list check, the yes-only flag, a count, a duration. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "buf.h"
+#include "config.h"
 #include "proto.h"
 
 int
@@ -62,4 +64,39 @@ args_yes(const struct proto_req *req, const char *key, struct args_err *e)
 		return args_refuse(e, "usage", "bad %s \"%.16s\": use %s=yes", key,
 		    v, key);
 	return 1;
+}
+
+int
+args_count(const struct proto_req *req, const char *key, int max, int *n,
+    struct args_err *e)
+{
+	const char	*v;
+	char		*end = NULL;
+	long		 l;
+
+	if ((v = proto_opt(req, key)) == NULL)
+		return 0;
+	/* Digits only, and few of them: no sign, no spaces, no overflow. */
+	l = (v[0] >= '0' && v[0] <= '9' && strlen(v) <= 9) ?
+	    strtol(v, &end, 10) : -1;
+	if (l < 1 || l > max || end == NULL || *end != '\0')
+		return args_refuse(e, "usage", "bad %s \"%.64s\": expected a "
+		    "number from 1 to %d", key, v, max);
+	*n = (int)l;
+	return 0;
+}
+
+int
+args_duration(const struct proto_req *req, const char *key, long *secs,
+    const char **word, struct args_err *e)
+{
+	const char	*v;
+
+	*secs = 0;
+	if ((*word = v = proto_opt(req, key)) == NULL)
+		return 0;
+	if ((*secs = cfg_parse_duration(v)) < 1)
+		return args_refuse(e, "usage", "bad %s \"%.64s\": expected a "
+		    "duration like 90s, 15m, 1h or 90d", key, v);
+	return 0;
 }

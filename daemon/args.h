@@ -1,4 +1,4 @@
-/* args.h: what the pure request-argument parsers (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c) share: the refusal they return, the command table's own checks, the word-in-a-list check of a subverb's options and the yes-only flag. */
+/* args.h: what the pure request-argument parsers (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c, spend_args.c, tag_args.c, import_args.c, history_args.c) share: the refusal they return, the command table's own checks, the word-in-a-list check of a subverb's options, the yes-only flag, a count and a duration. */
 #ifndef MODELREG_ARGS_H
 #define MODELREG_ARGS_H
 
@@ -36,5 +36,20 @@ int	 args_verb(const struct proto_req *, const char *verb,
 
 /* A yes-only flag option (dry_run=yes): 0 absent, 1 yes, -1 with e set. */
 int	 args_yes(const struct proto_req *, const char *key, struct args_err *e);
+
+/*
+ * The option key as a count from 1 to max (limit=), in cmd_opt_count's
+ * words: 0 when absent (*n untouched) or good, -1 with e set.
+ */
+int	 args_count(const struct proto_req *, const char *key, int max, int *n,
+	    struct args_err *e);
+
+/*
+ * The option key as a duration (cfg_parse_duration: 1 s to 10 years):
+ * *word the option given or NULL, *secs its seconds or 0 when absent;
+ * 0, or -1 with e set.
+ */
+int	 args_duration(const struct proto_req *, const char *key, long *secs,
+	    const char **word, struct args_err *e);
 
 #endif

@@ -5,7 +5,6 @@
 #include "args.h"
 #include "batch_args.h"
 #include "buf.h"
-#include "config.h"
 #include "proto.h"
 #include "registry.h"
 #include "reg_tags.h"
@@ -73,10 +72,8 @@ batch_parse_args(const struct proto_req *req, struct batch_args *a,
 		    "activate, deactivate or delete", act);
 	if (args_selectors(req, &a->sel, e) == -1)
 		return -1;
-	if ((a->unused_word = proto_opt(req, "unused")) != NULL &&
-	    (a->unused = cfg_parse_duration(a->unused_word)) < 1)
-		return args_refuse(e, "usage", "bad unused \"%.64s\": expected a "
-		    "duration like 90s, 15m, 1h or 90d", a->unused_word);
+	if (args_duration(req, "unused", &a->unused, &a->unused_word, e) == -1)
+		return -1;
 	if ((r = args_yes(req, "skip_refused", e)) == -1)
 		return -1;
 	a->skip_refused = r;

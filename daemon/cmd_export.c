@@ -12,6 +12,7 @@
 #include "events.h"
 #include "export.h"
 #include "import.h"
+#include "import_args.h"
 #include "log.h"
 #include "proto.h"
 #include "reg_export.h"
@@ -301,53 +302,25 @@ cmd_import_body(struct client *c, const char *data, size_t len, void *arg)
 	import_job_done(j, 0);
 }
 
-static int
-cmd_yes(struct cmd_ctx *ctx, const char *key, int *v)
-{
-	const char	*s = proto_opt(ctx->req, key);
-
-	*v = 0;
-	if (s == NULL || strcmp(s, "no") == 0)
-		return 0;
-	if (strcmp(s, "yes") == 0) {
-		*v = 1;
-		return 0;
-	}
-	cmd_err(ctx, "usage", "bad %s \"%.16s\": expected yes or no", key, s);
-	return -1;
-}
-
 enum cmd_ret
 cmd_import(struct cmd_ctx *ctx)
 {
 	struct import_req	*r;
-	const char		*v = proto_opt(ctx->req, "size");
-	char			*end;
-	unsigned long long	 size;
+	struct import_args	 ia;
+	struct args_err		 e;
 
-	if (v == NULL)
-		return cmd_err(ctx, "usage", "IMPORT needs size=BYTES, the "
-		    "length of the file that follows");
-	size = strtoull(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || size == 0)
-		return cmd_err(ctx, "usage", "bad size \"%.32s\": expected the "
-		    "file's length in bytes, from 1", v);
-	if (size > EXPORT_MAX_BYTES)
-		return cmd_err(ctx, "usage", "the file is %llu bytes: IMPORT "
-		    "takes at most %u (64 MiB)", size, EXPORT_MAX_BYTES);
+	if (import_parse_args(ctx->req, &ia, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return cmd_err(ctx, "internal", "out of memory");
-	if (cmd_yes(ctx, "dry_run", &r->dry_run) == -1 ||
-	    cmd_yes(ctx, "strict", &r->strict) == -1) {
-		free(r);
-		return CMD_ERR;
-	}
+	r->dry_run = ia.dry_run;
+	r->strict = ia.strict;
 	if (importing) {
 		free(r);
 		return cmd_err(ctx, "busy", "another import is being received; "
 		    "try again when it is done");
 	}
-	if (client_read_body(ctx->client, (size_t)size, cmd_import_body, r) == -1) {
+	if (client_read_body(ctx->client, ia.size, cmd_import_body, r) == -1) {
 		free(r);
 		return cmd_err(ctx, "internal", "out of memory");
 	}

@@ -1,4 +1,4 @@
-/* cmd_history.c: HISTORY (the batches, switches and undos, newest first; one with its models) and UNDO (reverse one), issue 11 item 5. UNDO runs on the import worker as BATCH does. */
+/* cmd_history.c: HISTORY (the batches, switches and undos, newest first; one with its models) and UNDO (reverse one), issue 11 item 5. UNDO runs on the import worker as BATCH does; their arguments are parsed by history_args.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "expiry.h"
+#include "history_args.h"
 #include "import.h"
 #include "log.h"
 #include "proto.h"
@@ -19,30 +20,6 @@
 #include "reg_history.h"
 #include "resolve_batch.h"
 #include "sessions.h"
-
-#define HISTORY_LIMIT	20	/* rows without limit= */
-
-/* A history id: a decimal from 1; 0 (*id set), -1 (usage error set). */
-static int
-cmd_hist_id(struct cmd_ctx *ctx, const char *key, const char *v, int64_t *id)
-{
-	char		*end;
-	long long	 n;
-
-	if (v[0] < '1' || v[0] > '9' || strlen(v) > 18) {
-		cmd_err(ctx, "usage", "bad %s \"%.32s\": a history id (a number "
-		    "from 1)", key, v);
-		return -1;
-	}
-	n = strtoll(v, &end, 10);
-	if (*end != '\0') {
-		cmd_err(ctx, "usage", "bad %s \"%.32s\": a history id (a number "
-		    "from 1)", key, v);
-		return -1;
-	}
-	*id = n;
-	return 0;
-}
 
 /* One history row as a record (protocol.md "History records"). */
 static int
@@ -192,27 +169,17 @@ cmd_hist_show(struct cmd_ctx *ctx, int64_t id)
 enum cmd_ret
 cmd_history(struct cmd_ctx *ctx)
 {
-	const char	*v;
-	char		 msg[512] = "";
-	int64_t		 id, before = 0;
-	int		 limit = HISTORY_LIMIT;
-	enum reg_rc	 rc;
+	struct history_args	 ha;
+	struct args_err		 e;
+	char			 msg[512] = "";
+	enum reg_rc		 rc;
 
-	if (ctx->req->argc == 2) {
-		if (ctx->req->optc > 0)
-			return cmd_err(ctx, "usage", "usage: HISTORY ID (no "
-			    "options), or HISTORY [limit=N] [before=ID]");
-		if (cmd_hist_id(ctx, "id", ctx->req->argv[1], &id) == -1)
-			return CMD_ERR;
-		return cmd_hist_show(ctx, id);
-	}
-	if (cmd_opt_count(ctx, "limit", CMD_PAGE_MAX, &limit) == -1)
-		return CMD_ERR;
-	if ((v = proto_opt(ctx->req, "before")) != NULL &&
-	    cmd_hist_id(ctx, "before", v, &before) == -1)
-		return CMD_ERR;
-	rc = reg_history_list(md.db, before, limit, cmd_hist_record, ctx, msg,
-	    sizeof(msg));
+	if (history_parse_args(ctx->req, &ha, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
+	if (ha.id != 0)
+		return cmd_hist_show(ctx, ha.id);
+	rc = reg_history_list(md.db, ha.before, ha.limit, cmd_hist_record, ctx,
+	    msg, sizeof(msg));
 	return cmd_reg_err(ctx, rc, msg);
 }
 
@@ -357,19 +324,21 @@ undo_job_start(struct cmd_ctx *ctx, const struct reg_undo_in *in)
 enum cmd_ret
 cmd_undo(struct cmd_ctx *ctx)
 {
+	struct undo_args	 ua;
+	struct args_err		 e;
 	struct actor		 a;
 	struct reg_undo_in	 in;
 	struct reg_undo_out	 out;
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
-	int			 dry, r;
+	int			 r;
 
+	if (undo_parse_args(ctx->req, &ua, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	memset(&in, 0, sizeof(in));
-	if (cmd_hist_id(ctx, "id", ctx->req->argv[1], &in.id) == -1 ||
-	    (dry = cmd_yes(ctx, "dry_run")) == -1)
-		return CMD_ERR;
 	cmd_tags_actor(ctx, &a);
-	in.dry_run = dry;
+	in.id = ua.id;
+	in.dry_run = ua.dry_run;
 	in.zdr_enforce = md.cfg->zdr_enforce;
 	in.now = (int64_t)time(NULL);
 	in.sessions = resolve_sessions();

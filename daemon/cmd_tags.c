@@ -1,4 +1,4 @@
-/* cmd_tags.c: the verbs of issue 11 TAG and COLLECTION (create, add, remove, list, show, delete; switch is in cmd_batch.c; their arguments are parsed by coll_args.c), and the helpers BATCH shares: the actor, the streamed outcome list. */
+/* cmd_tags.c: the verbs of issue 11 TAG and COLLECTION (create, add, remove, list, show, delete; switch is in cmd_batch.c; their arguments are parsed by tag_args.c and coll_args.c), and the helpers BATCH shares: the actor, the streamed outcome list. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 #include "reg_tags.h"
 #include "resolve_batch.h"
 #include "sessions.h"
+#include "tag_args.h"
 
 void
 cmd_tags_actor(struct cmd_ctx *ctx, struct actor *a)
@@ -30,48 +31,28 @@ cmd_tags_actor(struct cmd_ctx *ctx, struct actor *a)
 	a->source = "manual";
 }
 
-/* A yes-only flag option (dry_run=yes): 0 absent, 1 yes, -1 (usage error set). */
-int
-cmd_yes(struct cmd_ctx *ctx, const char *key)
-{
-	struct args_err	 e;
-	int		 r;
-
-	if ((r = args_yes(ctx->req, key, &e)) == -1)
-		cmd_err(ctx, e.code, "%s", e.msg);
-	return r;
-}
-
 /* TAG MODEL [add=T,...] [remove=T,...] */
 enum cmd_ret
 cmd_tag(struct cmd_ctx *ctx)
 {
-	static char		 add[TAGS_PER_REQUEST][TAG_MAX + 1];
-	static char		 rem[TAGS_PER_REQUEST][TAG_MAX + 1];
+	struct tag_args		 ta;
+	struct args_err		 e;
 	struct actor		 a;
 	struct reg_tag_in	 in;
 	struct reg_tag_out	 out;
-	const char		*v;
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
 
+	if (tag_parse_args(ctx->req, &ta, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	memset(&in, 0, sizeof(in));
 	cmd_tags_actor(ctx, &a);
-	in.model = ctx->req->argv[1];
+	in.model = ta.model;
 	in.actor = &a;
-	in.add = add;
-	in.remove = rem;
-	if ((v = proto_opt(ctx->req, "add")) != NULL &&
-	    (in.nadd = reg_tags_parse(v, add, TAGS_PER_REQUEST, msg,
-	    sizeof(msg))) == -1)
-		return cmd_err(ctx, "usage", "%s", msg);
-	if ((v = proto_opt(ctx->req, "remove")) != NULL &&
-	    (in.nremove = reg_tags_parse(v, rem, TAGS_PER_REQUEST, msg,
-	    sizeof(msg))) == -1)
-		return cmd_err(ctx, "usage", "%s", msg);
-	if (in.nadd == 0 && in.nremove == 0)
-		return cmd_err(ctx, "usage", "usage: TAG MODEL [add=T,...] "
-		    "[remove=T,...]: give add= or remove=");
+	in.add = ta.add;
+	in.nadd = ta.nadd;
+	in.remove = ta.remove;
+	in.nremove = ta.nremove;
 	rc = reg_tag(md.db, &in, &out, msg, sizeof(msg));
 	if (rc != REG_OK)
 		return cmd_reg_err(ctx, rc, msg);

@@ -12,8 +12,6 @@ struct actor;
 
 /* The client as the actor of a change (source "manual"). */
 void	 cmd_tags_actor(struct cmd_ctx *, struct actor *);
-/* A yes-only flag option (dry_run=yes): 0 absent, 1 yes, -1 (usage error set). */
-int	 cmd_yes(struct cmd_ctx *, const char *key);
 /* Stream items after the summary record in ctx->out (members: COLLECTION SHOW's form); moves them out of *items. */
 enum cmd_ret cmd_items_reply(struct cmd_ctx *, struct reg_items *, int members);
 /* COLLECTION SWITCH (cmd_batch.c), called by COLLECTION's dispatcher with the parsed request. */

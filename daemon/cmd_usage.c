@@ -16,10 +16,9 @@
 #include "reg_usage.h"
 #include "registry.h"
 #include "sessions.h"
+#include "spend_args.h"
 #include "usage.h"
 #include "usage_args.h"
-
-#define SPEND_LIMIT_DEFAULT	1000
 
 int
 cmd_queues(const char *line, size_t len)
@@ -91,62 +90,35 @@ unused_row(const char *id, int64_t added_at, int64_t last_used, void *arg)
 	return 0;
 }
 
-/* since=/unused= as a time: 0 set, -1 with ctx set. */
-static int
-spend_since(struct cmd_ctx *ctx, const char *key, int64_t now, int64_t *at)
+/* A duration back from now as a time, from 1 (the first second of the epoch). */
+static int64_t
+spend_back(int64_t now, long secs)
 {
-	const char	*v = proto_opt(ctx->req, key);
-	long		 d;
-
-	if (v == NULL)
-		return 0;
-	if ((d = cfg_parse_duration(v)) < 1) {
-		cmd_err(ctx, "usage", "bad %s \"%.64s\": expected a duration "
-		    "like 90s, 15m, 1h or 90d", key, v);
-		return -1;
-	}
-	*at = now - d > 1 ? now - d : 1;
-	return 0;
+	return now - secs > 1 ? now - secs : 1;
 }
 
 enum cmd_ret
 cmd_spend(struct cmd_ctx *ctx)
 {
-	const struct proto_req	*req = ctx->req;
+	struct spend_args	 a;
+	struct args_err		 e;
 	struct usage_query	 q;
-	const char		*by;
-	int64_t			 unused = 0;
 	char			 msg[512] = "";
 	enum reg_rc		 rc;
 
+	if (spend_parse_args(ctx->req, &a, &e) == -1)
+		return cmd_err(ctx, e.code, "%s", e.msg);
 	memset(&q, 0, sizeof(q));
 	q.now = (int64_t)time(NULL);
-	q.limit = SPEND_LIMIT_DEFAULT;
-	if (cmd_opt_count(ctx, "limit", USAGE_SUMMARY_MAX, &q.limit) == -1 ||
-	    spend_since(ctx, "since", q.now, &q.since) == -1 ||
-	    spend_since(ctx, "unused", q.now, &unused) == -1)
-		return CMD_ERR;
-	if (unused != 0) {
-		if (proto_opt(req, "by") != NULL || q.since != 0 ||
-		    proto_opt(req, "model") != NULL ||
-		    proto_opt(req, "key") != NULL)
-			return cmd_err(ctx, "usage", "unused= takes only "
-			    "limit=");
-		rc = reg_usage_unused(md.db, unused, q.limit, unused_row, ctx,
-		    msg, sizeof(msg));
-	} else {
-		by = proto_opt(req, "by");
-		if (by == NULL || strcmp(by, "model") == 0)
-			q.by = USAGE_BY_MODEL;
-		else if (strcmp(by, "key") == 0)
-			q.by = USAGE_BY_KEY;
-		else if (strcmp(by, "day") == 0)
-			q.by = USAGE_BY_DAY;
-		else
-			return cmd_err(ctx, "usage", "bad by \"%.32s\": "
-			    "expected model, key or day", by);
-		q.model = proto_opt(req, "model");
-		q.key = proto_opt(req, "key");
+	q.limit = a.limit;
+	if (a.unused != 0)
+		rc = reg_usage_unused(md.db, spend_back(q.now, a.unused),
+		    q.limit, unused_row, ctx, msg, sizeof(msg));
+	else {
+		q.by = a.by;
+		q.since = a.since != 0 ? spend_back(q.now, a.since) : 0;
+		q.model = a.model;
+		q.key = a.key;
 		rc = reg_usage_summary(md.db, &q, spend_row, ctx, msg,
 		    sizeof(msg));
 	}

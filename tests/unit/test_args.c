@@ -1,4 +1,4 @@
-/* test_args.c: the pure argument parsers of USAGE, KEY, CAP, BATCH, COLLECTION, RESOLVE and RELEASE (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c) and what they share (args.c): what each accepts, and each refusal word for word as the handlers replied it before they were moved out. */
+/* test_args.c: the pure argument parsers of USAGE, KEY, CAP, BATCH, COLLECTION, RESOLVE, RELEASE, SPEND, TAG, IMPORT, HISTORY and UNDO (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c, spend_args.c, tag_args.c, import_args.c, history_args.c) and what they share (args.c): what each accepts, each refusal word for word as the handlers replied it before they were moved out, and the command table's entries spelt as the parsers' headers spell them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,12 +7,17 @@
 #include "batch_args.h"
 #include "buf.h"
 #include "cap_args.h"
+#include "cmd.h"
 #include "coll_args.h"
 #include "daemon.h"
+#include "history_args.h"
+#include "import_args.h"
 #include "key_args.h"
 #include "proto.h"
 #include "registry.h"
 #include "resolve_args.h"
+#include "spend_args.h"
+#include "tag_args.h"
 #include "usage_args.h"
 #include "tap.h"
 
@@ -104,6 +109,47 @@ release(const char *line)
 {
 	tok(line);
 	return release_parse_args(&req, &ra, &e);
+}
+
+static struct spend_args spa;
+static struct tag_args ta;
+static struct import_args ia;
+static struct history_args ha;
+static struct undo_args uda;
+
+static int
+spend(const char *line)
+{
+	tok(line);
+	return spend_parse_args(&req, &spa, &e);
+}
+
+static int
+tag(const char *line)
+{
+	tok(line);
+	return tag_parse_args(&req, &ta, &e);
+}
+
+static int
+import(const char *line)
+{
+	tok(line);
+	return import_parse_args(&req, &ia, &e);
+}
+
+static int
+history(const char *line)
+{
+	tok(line);
+	return history_parse_args(&req, &ha, &e);
+}
+
+static int
+undo(const char *line)
+{
+	tok(line);
+	return undo_parse_args(&req, &uda, &e);
 }
 
 static void
@@ -450,6 +496,245 @@ test_resolve(void)
 	    "usage: RELEASE session=ID [key=SECRET]");
 }
 
+static void
+test_count_duration(void)
+{
+	const char	*w;
+	long		 secs;
+	int		 n = 7;
+
+	tok("X limit=10");
+	ok(args_count(&req, "limit", 10, &n, &e) == 0 && n == 10,
+	    "args_count: the most");
+	tok("X");
+	n = 7;
+	ok(args_count(&req, "limit", 10, &n, &e) == 0 && n == 7,
+	    "args_count: absent, n untouched");
+	tok("X limit=11");
+	ok(args_count(&req, "limit", 10, &n, &e) == -1, "args_count: past max");
+	is_str(e.msg, "bad limit \"11\": expected a number from 1 to 10",
+	    "args_count: cmd_opt_count's words");
+	tok("X limit=0");
+	ok(args_count(&req, "limit", 10, &n, &e) == -1, "args_count: 0");
+	tok("X limit=+5");
+	ok(args_count(&req, "limit", 10, &n, &e) == -1, "args_count: a sign");
+	tok("X limit=9999999999");
+	ok(args_count(&req, "limit", 10, &n, &e) == -1,
+	    "args_count: ten digits");
+	tok("X since=2h");
+	ok(args_duration(&req, "since", &secs, &w, &e) == 0 && secs == 7200 &&
+	    strcmp(w, "2h") == 0, "args_duration: 2h");
+	tok("X");
+	ok(args_duration(&req, "since", &secs, &w, &e) == 0 && secs == 0 &&
+	    w == NULL, "args_duration: absent");
+	tok("X since=0s");
+	ok(args_duration(&req, "since", &secs, &w, &e) == -1,
+	    "args_duration: 0s");
+	is_str(e.msg, "bad since \"0s\": expected a duration like 90s, 15m, 1h "
+	    "or 90d", "args_duration: the message");
+}
+
+static void
+test_spend(void)
+{
+	ok(spend("SPEND") == 0 && spa.by == USAGE_BY_MODEL && spa.since == 0 &&
+	    spa.unused == 0 && spa.model == NULL && spa.key == NULL &&
+	    spa.limit == SPEND_LIMIT_DEFAULT, "SPEND: every default");
+	ok(spend("SPEND by=day since=7d model=m1 key=ci limit=5") == 0 &&
+	    spa.by == USAGE_BY_DAY && spa.since == 7 * 86400 &&
+	    strcmp(spa.model, "m1") == 0 && strcmp(spa.key, "ci") == 0 &&
+	    spa.limit == 5, "SPEND: a summary's every option");
+	ok(spend("SPEND by=key") == 0 && spa.by == USAGE_BY_KEY, "SPEND by=key");
+	ok(spend("SPEND unused=30d limit=2") == 0 && spa.unused == 30 * 86400 &&
+	    spa.limit == 2, "SPEND unused=: with limit=");
+	refused(spend, "SPEND by=week", "usage",
+	    "bad by \"week\": expected model, key or day");
+	refused(spend, "SPEND by=Model", "usage",
+	    "bad by \"Model\": expected model, key or day");
+	refused(spend, "SPEND since=yesterday", "usage", "bad since \"yesterday\": "
+	    "expected a duration like 90s, 15m, 1h or 90d");
+	refused(spend, "SPEND unused=0", "usage", "bad unused \"0\": expected a "
+	    "duration like 90s, 15m, 1h or 90d");
+	refused(spend, "SPEND limit=10001", "usage",
+	    "bad limit \"10001\": expected a number from 1 to 10000");
+	refused(spend, "SPEND unused=1d by=model", "usage",
+	    "unused= takes only limit=");
+	refused(spend, "SPEND unused=1d since=1d", "usage",
+	    "unused= takes only limit=");
+	refused(spend, "SPEND unused=1d key=ci", "usage",
+	    "unused= takes only limit=");
+	/* The first fault is the one named: limit= before since= before by=. */
+	refused(spend, "SPEND by=week since=x limit=0", "usage",
+	    "bad limit \"0\": expected a number from 1 to 10000");
+	refused(spend, "SPEND by=week since=x", "usage", "bad since \"x\": "
+	    "expected a duration like 90s, 15m, 1h or 90d");
+	refused(spend, "SPEND m1", "usage", "usage: SPEND " SPEND_ARGS_USAGE);
+	refused(spend, "SPEND tag=x", "usage", "SPEND takes no option \"tag\"; "
+	    "usage: SPEND " SPEND_ARGS_USAGE);
+}
+
+static void
+test_tag(void)
+{
+	char	 line[2600];
+	size_t	 n;
+	int	 i;
+
+	ok(tag("TAG m1 add=Cheap,fast,cheap remove=old") == 0 &&
+	    strcmp(ta.model, "m1") == 0 && ta.nadd == 2 &&
+	    strcmp(ta.add[0], "cheap") == 0 && strcmp(ta.add[1], "fast") == 0 &&
+	    ta.nremove == 1 && strcmp(ta.remove[0], "old") == 0,
+	    "TAG: folded, without repeats");
+	ok(tag("TAG m1 remove=x") == 0 && ta.nadd == 0 && ta.nremove == 1,
+	    "TAG: remove= alone");
+	ok(tag("TAG m1 add=x remove=x") == 0,
+	    "TAG: a tag added and removed is the rule's to refuse");
+	refused(tag, "TAG m1", "usage",
+	    "usage: TAG MODEL [add=T,...] [remove=T,...]: give add= or remove=");
+	refused(tag, "TAG m1 add=", "usage", "an empty list of tags");
+	refused(tag, "TAG m1 add=a,,b", "usage", "bad tag \"\": 1 to 64 "
+	    "lower-case letters, digits, '.', '_' or '-', a letter or digit "
+	    "first");
+	refused(tag, "TAG m1 remove=-x", "usage", "bad tag \"-x\": 1 to 64 "
+	    "lower-case letters, digits, '.', '_' or '-', a letter or digit "
+	    "first");
+	n = (size_t)snprintf(line, sizeof(line), "TAG m1 add=t0");
+	for (i = 1; i <= TAGS_PER_REQUEST; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ",t%d", i);
+	refused(tag, line, "usage", "at most 32 tags in one request");
+	refused(tag, "TAG", "usage", "usage: TAG " TAG_ARGS_USAGE);
+	refused(tag, "TAG m1 m2 add=x", "usage", "usage: TAG " TAG_ARGS_USAGE);
+	refused(tag, "TAG m1 tags=x", "usage", "TAG takes no option \"tags\"; "
+	    "usage: TAG " TAG_ARGS_USAGE);
+}
+
+static void
+test_import(void)
+{
+	ok(import("IMPORT size=10") == 0 && ia.size == 10 && !ia.dry_run &&
+	    !ia.strict, "IMPORT size=: no flags");
+	ok(import("IMPORT size=67108864 dry_run=yes strict=no") == 0 &&
+	    ia.size == 64u * 1024 * 1024 && ia.dry_run && !ia.strict,
+	    "IMPORT: the most, dry_run=yes, strict=no");
+	refused(import, "IMPORT", "usage", "IMPORT needs size=BYTES, the length "
+	    "of the file that follows");
+	refused(import, "IMPORT size=0", "usage", "bad size \"0\": expected the "
+	    "file's length in bytes, from 1");
+	refused(import, "IMPORT size=-1", "usage", "bad size \"-1\": expected "
+	    "the file's length in bytes, from 1");
+	refused(import, "IMPORT size=10k", "usage", "bad size \"10k\": expected "
+	    "the file's length in bytes, from 1");
+	refused(import, "IMPORT size=67108865", "usage", "the file is 67108865 "
+	    "bytes: IMPORT takes at most 67108864 (64 MiB)");
+	refused(import, "IMPORT size=99999999999999999999999", "usage",
+	    "the file is 18446744073709551615 bytes: IMPORT takes at most "
+	    "67108864 (64 MiB)");
+	refused(import, "IMPORT size=1 dry_run=1", "usage",
+	    "bad dry_run \"1\": expected yes or no");
+	refused(import, "IMPORT size=1 strict=YES", "usage",
+	    "bad strict \"YES\": expected yes or no");
+	/* size= first, as it always was. */
+	refused(import, "IMPORT size=x dry_run=1", "usage", "bad size \"x\": "
+	    "expected the file's length in bytes, from 1");
+	refused(import, "IMPORT file size=1", "usage", "usage: IMPORT "
+	    IMPORT_ARGS_USAGE);
+	refused(import, "IMPORT size=1 force=yes", "usage", "IMPORT takes no "
+	    "option \"force\"; usage: IMPORT " IMPORT_ARGS_USAGE);
+}
+
+static void
+test_history(void)
+{
+	ok(history("HISTORY") == 0 && ha.id == 0 && ha.limit == HISTORY_LIMIT &&
+	    ha.before == 0, "HISTORY: the newest 20");
+	ok(history("HISTORY limit=5 before=12") == 0 && ha.id == 0 &&
+	    ha.limit == 5 && ha.before == 12, "HISTORY: limit= and before=");
+	ok(history("HISTORY 42") == 0 && ha.id == 42, "HISTORY ID");
+	ok(history("HISTORY 999999999999999999") == 0 &&
+	    ha.id == 999999999999999999LL, "HISTORY ID: 18 digits");
+	refused(history, "HISTORY 1000000000000000000", "usage",
+	    "bad id \"1000000000000000000\": a history id (a number from 1)");
+	refused(history, "HISTORY 0", "usage",
+	    "bad id \"0\": a history id (a number from 1)");
+	refused(history, "HISTORY 01", "usage",
+	    "bad id \"01\": a history id (a number from 1)");
+	refused(history, "HISTORY 4x", "usage",
+	    "bad id \"4x\": a history id (a number from 1)");
+	refused(history, "HISTORY 4 limit=2", "usage", "usage: HISTORY ID (no "
+	    "options), or HISTORY [limit=N] [before=ID]");
+	refused(history, "HISTORY limit=0", "usage",
+	    "bad limit \"0\": expected a number from 1 to 10000");
+	refused(history, "HISTORY before=-3", "usage",
+	    "bad before \"-3\": a history id (a number from 1)");
+	refused(history, "HISTORY before=x limit=x", "usage",
+	    "bad limit \"x\": expected a number from 1 to 10000");
+	refused(history, "HISTORY 1 2", "usage", "usage: HISTORY "
+	    HISTORY_ARGS_USAGE);
+	refused(history, "HISTORY dry_run=yes", "usage", "HISTORY takes no "
+	    "option \"dry_run\"; usage: HISTORY " HISTORY_ARGS_USAGE);
+	ok(undo("UNDO 7") == 0 && uda.id == 7 && !uda.dry_run, "UNDO ID");
+	ok(undo("UNDO 7 dry_run=yes") == 0 && uda.dry_run, "UNDO dry_run=yes");
+	refused(undo, "UNDO x", "usage",
+	    "bad id \"x\": a history id (a number from 1)");
+	refused(undo, "UNDO 7 dry_run=no", "usage",
+	    "bad dry_run \"no\": use dry_run=yes");
+	refused(undo, "UNDO x dry_run=no", "usage",
+	    "bad id \"x\": a history id (a number from 1)");
+	refused(undo, "UNDO", "usage", "usage: UNDO " UNDO_ARGS_USAGE);
+	refused(undo, "UNDO 7 limit=1", "usage", "UNDO takes no option "
+	    "\"limit\"; usage: UNDO " UNDO_ARGS_USAGE);
+}
+
+/* The table's entry for verb. */
+static const struct cmd *
+table(const char *verb)
+{
+	size_t	 i;
+
+	for (i = 0; i < cmd_count; i++)
+		if (strcmp(cmd_table[i].verb, verb) == 0)
+			return &cmd_table[i];
+	return NULL;
+}
+
+/*
+ * The parsers make the table's checks again (args_verb), with their
+ * headers' copies of its strings: the two must say the same, or a
+ * request would be refused in other words than the dispatcher's.
+ */
+static void
+test_table(void)
+{
+	static const struct {
+		const char	*verb, *usage, *opts;
+		int		 minargs, maxargs;
+	} v[] = {
+		{ "SPEND", SPEND_ARGS_USAGE, SPEND_ARGS_OPTS, 0, 0 },
+		{ "TAG", TAG_ARGS_USAGE, TAG_ARGS_OPTS, 1, 1 },
+		{ "IMPORT", IMPORT_ARGS_USAGE, IMPORT_ARGS_OPTS, 0, 0 },
+		{ "HISTORY", HISTORY_ARGS_USAGE, HISTORY_ARGS_OPTS, 0, 1 },
+		{ "UNDO", UNDO_ARGS_USAGE, UNDO_ARGS_OPTS, 1, 1 },
+		{ "BATCH", BATCH_ARGS_USAGE, BATCH_ARGS_OPTS, 1, PROTO_MAXARGS - 1 },
+		{ "COLLECTION", COLL_ARGS_USAGE, COLL_ARGS_OPTS, 1,
+		    PROTO_MAXARGS - 1 },
+		{ "RESOLVE", RESOLVE_ARGS_USAGE, RESOLVE_ARGS_OPTS, 0, 1 },
+		{ "RELEASE", RELEASE_ARGS_USAGE, RELEASE_ARGS_OPTS, 0, 0 },
+	};
+	const struct cmd	*c;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if ((c = table(v[i].verb)) == NULL) {
+			ok(0, "%s is in the table", v[i].verb);
+			continue;
+		}
+		is_str(c->usage, v[i].usage, "%s: the table's usage", v[i].verb);
+		is_str(c->opts, v[i].opts, "%s: the table's options", v[i].verb);
+		ok(c->minargs == v[i].minargs && c->maxargs == v[i].maxargs,
+		    "%s: the table's operand counts", v[i].verb);
+	}
+}
+
 int
 main(void)
 {
@@ -461,5 +746,11 @@ main(void)
 	tap_run(test_batch());
 	tap_run(test_collection());
 	tap_run(test_resolve());
+	tap_run(test_count_duration());
+	tap_run(test_spend());
+	tap_run(test_tag());
+	tap_run(test_import());
+	tap_run(test_history());
+	tap_run(test_table());
 	return tap_done();
 }
