@@ -9,11 +9,15 @@
 #include "batch_args.h"
 #include "cmd.h"
 #include "coll_args.h"
+#include "history_args.h"
+#include "import_args.h"
 #include "proto.h"
 #include "control.h"
 #include "import.h"
 #include "log.h"
 #include "resolve_args.h"
+#include "spend_args.h"
+#include "tag_args.h"
 
 /*
  * Adding a verb is adding one entry here and one handler; HELP, the role
@@ -69,7 +73,7 @@ const struct cmd cmd_table[] = {
 	    ROLE_VIEWER, 0, cmd_catalog,
 	    "list the discovery catalog, each model marked synced or not" },
 	/* Issue 11: tags, collections and batches (cmd_tags.c). */
-	{ "TAG", "MODEL [add=T,...] [remove=T,...]", 1, 1, "add remove",
+	{ "TAG", TAG_ARGS_USAGE, 1, 1, TAG_ARGS_OPTS,
 	    ROLE_MEMBER, 0, cmd_tag,
 	    "add or remove a model's tags (raises model.tagged)" },
 	{ "COLLECTION", COLL_ARGS_USAGE, 1, PROTO_MAXARGS - 1, COLL_ARGS_OPTS,
@@ -80,11 +84,11 @@ const struct cmd cmd_table[] = {
 	    ROLE_MEMBER, 0, cmd_batch,
 	    "activate, deactivate or delete a selection in one transaction, "
 	    "all or nothing (raises batch.applied)" },
-	{ "HISTORY", "[ID] [limit=N] [before=ID]", 0, 1, "limit before",
+	{ "HISTORY", HISTORY_ARGS_USAGE, 0, 1, HISTORY_ARGS_OPTS,
 	    ROLE_VIEWER, 0, cmd_history,
 	    "the batches, switches and undos, newest first; with ID, the "
 	    "models it changed, before and after" },
-	{ "UNDO", "ID [dry_run=yes]", 1, 1, "dry_run", ROLE_MEMBER, 0, cmd_undo,
+	{ "UNDO", UNDO_ARGS_USAGE, 1, 1, UNDO_ARGS_OPTS, ROLE_MEMBER, 0, cmd_undo,
 	    "reverse a batch or switch if none of its models changed since "
 	    "(raises batch.undone)" },
 	{ "SYNC", "MODEL", 1, 1, NULL, ROLE_MEMBER, 0, cmd_sync,
@@ -118,9 +122,8 @@ const struct cmd cmd_table[] = {
 	    ROLE_SERVICE, 0, cmd_usage,
 	    "report what an application used; its cost at the model's price "
 	    "in force; OK once committed" },
-	{ "SPEND", "[by=model|key|day] [since=DURATION] [model=MODEL] "
-	    "[key=NAME] [limit=N] | unused=DURATION [limit=N]", 0, 0,
-	    "by since model key limit unused", ROLE_ADMIN, 0, cmd_spend,
+	{ "SPEND", SPEND_ARGS_USAGE, 0, 0, SPEND_ARGS_OPTS, ROLE_ADMIN, 0,
+	    cmd_spend,
 	    "usage and cost summed by model, key or day, most used first; or "
 	    "the models with no usage for that long" },
 	{ "KEY", "create|list|show|revoke|rotate|allow|deny [NAME] [MODEL...] "
@@ -140,8 +143,8 @@ const struct cmd cmd_table[] = {
 	{ "EXPORT", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_export,
 	    "every decision of the organisation as versioned JSON, a line a "
 	    "record (json=LINE)" },
-	{ "IMPORT", "size=BYTES [dry_run=yes] [strict=yes], then the file", 0, 0,
-	    "size dry_run strict", ROLE_ADMIN, 0, cmd_import,
+	{ "IMPORT", IMPORT_ARGS_USAGE, 0, 0, IMPORT_ARGS_OPTS, ROLE_ADMIN, 0,
+	    cmd_import,
 	    "apply an export's decisions in one transaction: OK 0, then send "
 	    "the file's BYTES, then the diff" },
 	{ "SEED", "", 0, 0, NULL, ROLE_ADMIN, 0, cmd_seed,
@@ -156,21 +159,12 @@ const size_t cmd_count = sizeof(cmd_table) / sizeof(cmd_table[0]);
 int
 cmd_opt_count(struct cmd_ctx *ctx, const char *key, int max, int *n)
 {
-	const char	*v;
-	char		*end = NULL;
-	long		 l;
+	struct args_err	 e;
 
-	if ((v = proto_opt(ctx->req, key)) == NULL)
-		return 0;
-	/* Digits only, and few of them: no sign, no spaces, no overflow. */
-	l = (v[0] >= '0' && v[0] <= '9' && strlen(v) <= 9) ?
-	    strtol(v, &end, 10) : -1;
-	if (l < 1 || l > max || end == NULL || *end != '\0') {
-		cmd_err(ctx, "usage", "bad %s \"%.64s\": expected a number from "
-		    "1 to %d", key, v, max);
+	if (args_count(ctx->req, key, max, n, &e) == -1) {
+		cmd_err(ctx, e.code, "%s", e.msg);
 		return -1;
 	}
-	*n = (int)l;
 	return 0;
 }
 
