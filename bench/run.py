@@ -837,6 +837,44 @@ SELECT count(*) FROM models;
                     "%s/s, p50 %s ms, p99 %s ms" % (fmt_n(float(r["rps"])),
                         fmt_ms(r["p50_ms"]), fmt_ms(r["p99_ms"])))
                 self.settle(d)
+        if big:
+            self.beside_rows(d, ufile, rfile, secs)
+
+    def beside_rows(self, d, ufile, rfile, secs):
+        """Issue 10 item 5: RESOLVE on 50 connections while 50 others
+        report USAGE unpipelined (each OK after its group commit). The
+        rows are judged against Redis GET at the same connections and
+        depth, which run_resolve measures later in a full run (then it
+        writes them); --usage-only has no Redis and writes them here."""
+        self.beside = {}
+        for dp in self.depths:
+            u = self.loadgen_start(d.sock, "-c", 50, "-P", 1, "-t", secs + 1.0,
+                "-w", 0, "-n", 50000000, "-f", ufile)
+            r = self.loadgen_run(d.sock, "-c", 50, "-P", dp, "-t", secs,
+                "-w", 300, "-n", 5000000, "-f", rfile, timeout=900)
+            ur = self.loadgen_finish(u)
+            if (r["errors"] != "0" or r["protoerrs"] != "0" or
+                    ur["errors"] != "0" or ur["protoerrs"] != "0"):
+                d.fail("RESOLVE beside USAGE: %s / %s" % (r, ur))
+            self.beside[dp] = (r, ur)
+            self.settle(d)
+        if self.args.usage_only:
+            self.beside_write(None)
+
+    def beside_write(self, redis):
+        """The beside rows, with Redis GET at 50 conns ({(c, P): rps}) or none."""
+        for dp, (r, ur) in sorted(getattr(self, "beside", {}).items()):
+            rps = float(r["rps"])
+            rr = redis.get((50, dp)) if redis else None
+            v = "%s/s, p99 %s ms; USAGE meanwhile %s/s (p99 %s ms)" % (
+                fmt_n(rps), fmt_ms(r["p99_ms"]), fmt_n(float(ur["rps"])),
+                fmt_ms(ur["p99_ms"]))
+            if rr:
+                v += "; %sx Redis GET (%s/s)" % (fmt_ratio(rps / rr), fmt_n(rr))
+            self.row("RESOLVE with a key beside USAGE (50 conns each; USAGE "
+                "unpipelined), %s models, RESOLVE pipeline %d"
+                % (self.size_name(self.big), dp), v, "≥ 0.5x Redis GET",
+                self.verdict(rps / rr >= 0.5) if rr else "n/a (no Redis)")
 
     def usage_only(self):
         """--usage-only: a seeded registry of the largest size, then the USAGE rows."""
@@ -1195,6 +1233,7 @@ SELECT count(*) FROM models;
         rss = d.rss().get("VmRSS", 0)
         d.stop()
         redis = self.resolve_redis(n, vlen)
+        self.beside_write(redis)
         for sess in (False, True):
             for cn in RESOLVE_CONNS:
                 for dp in self.depths:
