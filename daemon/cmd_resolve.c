@@ -118,7 +118,7 @@ resolve_hit(struct cmd_ctx *ctx, const struct rcache_answer *a,
  * or by (key id, name asked).
  */
 static void
-answer_put(struct rcache *cache, uint64_t gen, unsigned policy, int bydigest,
+resolve_keep(struct rcache *cache, uint64_t gen, unsigned policy, int bydigest,
     const unsigned char *h, int64_t suntil, int64_t key, const char *asked,
     struct rcache_answer *a)
 {
@@ -220,7 +220,7 @@ cmd_resolve(struct cmd_ctx *ctx)
 			a.reason = -1;
 			a.bytes = msg;
 			a.len = strlen(msg);
-			answer_put(cache, gen, policy, bydigest, h, suntil, key,
+			resolve_keep(cache, gen, policy, bydigest, h, suntil, key,
 			    asked, &a);
 		}
 		keysecret_wipe(h, sizeof(h));
@@ -245,7 +245,7 @@ cmd_resolve(struct cmd_ctx *ctx)
 		snprintf(a.model, sizeof(a.model), "%s", out.m.id);
 		a.bytes = b->data + start;
 		a.len = b->len - start;
-		answer_put(cache, gen, policy, bydigest, h, suntil, key, asked,
+		resolve_keep(cache, gen, policy, bydigest, h, suntil, key, asked,
 		    &a);
 	}
 	keysecret_wipe(h, sizeof(h));

@@ -48,9 +48,11 @@ import_parse_args(const struct proto_req *req, struct import_args *a,
 	if (*v < '0' || *v > '9' || *end != '\0' || size == 0)
 		return args_refuse(e, "usage", "bad size \"%.32s\": expected the "
 		    "file's length in bytes, from 1", v);
+	/* The digits as sent: a saturated value is not what the client said. */
 	if (size > EXPORT_MAX_BYTES)
-		return args_refuse(e, "usage", "the file is %llu bytes: IMPORT "
-		    "takes at most %u (64 MiB)", size, EXPORT_MAX_BYTES);
+		return args_refuse(e, "usage", "the file is %.32s%s bytes: IMPORT "
+		    "takes at most %u (64 MiB)", v, strlen(v) > 32 ? "..." : "",
+		    EXPORT_MAX_BYTES);
 	a->size = (size_t)size;
 	if (import_flag(req, "dry_run", &a->dry_run, e) == -1 ||
 	    import_flag(req, "strict", &a->strict, e) == -1)

@@ -627,7 +627,7 @@ test_import(void)
 	refused(import, "IMPORT size=67108865", "usage", "the file is 67108865 "
 	    "bytes: IMPORT takes at most 67108864 (64 MiB)");
 	refused(import, "IMPORT size=99999999999999999999999", "usage",
-	    "the file is 18446744073709551615 bytes: IMPORT takes at most "
+	    "the file is 99999999999999999999999 bytes: IMPORT takes at most "
 	    "67108864 (64 MiB)");
 	refused(import, "IMPORT size=1 dry_run=1", "usage",
 	    "bad dry_run \"1\": expected yes or no");
