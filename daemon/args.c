@@ -86,6 +86,12 @@ args_count(const struct proto_req *req, const char *key, int max, int *n,
 	return 0;
 }
 
+int64_t
+args_back(int64_t now, long secs)
+{
+	return now - secs > 1 ? now - secs : 1;
+}
+
 int
 args_duration(const struct proto_req *req, const char *key, long *secs,
     const char **word, struct args_err *e)

@@ -1,8 +1,9 @@
-/* args.h: what the pure request-argument parsers (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c, spend_args.c, tag_args.c, import_args.c, history_args.c) share: the refusal they return, the command table's own checks, the word-in-a-list check of a subverb's options, the yes-only flag, a count and a duration. */
+/* args.h: what the pure request-argument parsers (usage_args.c, key_args.c, cap_args.c, batch_args.c, coll_args.c, resolve_args.c, spend_args.c, tag_args.c, import_args.c, history_args.c) share: the refusal they return, the command table's own checks, the word-in-a-list check of a subverb's options, the yes-only flag, a count, a duration and a time that far back. */
 #ifndef MODELREG_ARGS_H
 #define MODELREG_ARGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct proto_req;
 
@@ -51,5 +52,8 @@ int	 args_count(const struct proto_req *, const char *key, int max, int *n,
  */
 int	 args_duration(const struct proto_req *, const char *key, long *secs,
 	    const char **word, struct args_err *e);
+
+/* A duration of secs back from now as a time, from 1 (the first second of the epoch): SPEND's since= and unused=, BATCH's unused=. */
+int64_t	 args_back(int64_t now, long secs);
 
 #endif

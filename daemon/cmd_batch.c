@@ -330,7 +330,7 @@ cmd_batch(struct cmd_ctx *ctx)
 	in.action = ba.action;
 	/* unused=: since the time it names, the first second at the earliest (as SPEND's). */
 	if (ba.unused_word != NULL)
-		in.unused_since = in.now - ba.unused > 1 ? in.now - ba.unused : 1;
+		in.unused_since = args_back(in.now, ba.unused);
 	cmd_tags_actor(ctx, &a);
 	in.models = ba.models;
 	in.nmodels = ba.nmodels;

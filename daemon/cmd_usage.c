@@ -90,13 +90,6 @@ unused_row(const char *id, int64_t added_at, int64_t last_used, void *arg)
 	return 0;
 }
 
-/* A duration back from now as a time, from 1 (the first second of the epoch). */
-static int64_t
-spend_back(int64_t now, long secs)
-{
-	return now - secs > 1 ? now - secs : 1;
-}
-
 enum cmd_ret
 cmd_spend(struct cmd_ctx *ctx)
 {
@@ -112,11 +105,11 @@ cmd_spend(struct cmd_ctx *ctx)
 	q.now = (int64_t)time(NULL);
 	q.limit = a.limit;
 	if (a.unused != 0)
-		rc = reg_usage_unused(md.db, spend_back(q.now, a.unused),
+		rc = reg_usage_unused(md.db, args_back(q.now, a.unused),
 		    q.limit, unused_row, ctx, msg, sizeof(msg));
 	else {
 		q.by = a.by;
-		q.since = a.since != 0 ? spend_back(q.now, a.since) : 0;
+		q.since = a.since != 0 ? args_back(q.now, a.since) : 0;
 		q.model = a.model;
 		q.key = a.key;
 		rc = reg_usage_summary(md.db, &q, spend_row, ctx, msg,
