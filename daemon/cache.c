@@ -7,7 +7,15 @@
 
 /*
  * One entry: key bytes then value bytes in data. Chained in its hash
- * bucket, and in the recency list (head: most recently used).
+ * bucket, and in the recency list (head: put or given a second chance
+ * most recently).
+ *
+ * A hit only sets used (the second-chance, or CLOCK, variant of LRU):
+ * moving the entry to the head on every hit wrote three other entries'
+ * links, each a cold cache line at 100k entries, a tenth of RESOLVE's
+ * time on the loop. Eviction looks at the tail: a used entry loses the
+ * bit and goes to the head, an unused one goes. An entry used since it
+ * was last looked at is never evicted before one that was not.
  */
 struct centry {
 	struct centry	*hnext;
@@ -15,6 +23,7 @@ struct centry {
 	uint64_t	 hash;
 	size_t		 klen, vlen;
 	int		 tag;
+	int		 used;
 	char		 data[];
 };
 
@@ -135,11 +144,37 @@ cache_free(struct cache *c)
 	free(c);
 }
 
-/* Evict from the least recently used end until need more bytes fit. */
+/* The tail entry to the head (a second chance). */
+static void
+cache_to_head(struct cache *c, struct centry *e)
+{
+	if (e == c->head)
+		return;
+	e->prev->next = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = NULL;
+	e->next = c->head;
+	c->head->prev = e;
+	c->head = e;
+}
+
+/*
+ * Evict from the tail until need more bytes fit: a used entry goes to
+ * the head with its bit cleared, so the walk ends within one pass over
+ * the entries.
+ */
 static void
 cache_evict(struct cache *c, size_t need)
 {
 	while (c->tail != NULL && c->st.bytes + need > c->st.max) {
+		if (c->tail->used) {
+			c->tail->used = 0;
+			cache_to_head(c, c->tail);
+			continue;
+		}
 		cache_drop(c, c->tail);
 		c->st.evictions++;
 	}
@@ -215,18 +250,7 @@ cache_get(struct cache *c, uint64_t gen, const char *key, size_t klen,
 		return NULL;
 	}
 	c->st.hits++;
-	/* To the head of the recency list. */
-	if (e != c->head) {
-		e->prev->next = e->next;
-		if (e->next != NULL)
-			e->next->prev = e->prev;
-		else
-			c->tail = e->prev;
-		e->prev = NULL;
-		e->next = c->head;
-		c->head->prev = e;
-		c->head = e;
-	}
+	e->used = 1;
 	*tag = e->tag;
 	*vlen = e->vlen;
 	return e->data + e->klen;
@@ -286,6 +310,7 @@ cache_put(struct cache *c, uint64_t gen, const char *key, size_t klen,
 	e->klen = klen;
 	e->vlen = vlen;
 	e->tag = tag;
+	e->used = 0;
 	memcpy(e->data, key, klen);
 	if (vlen > 0)
 		memcpy(e->data + klen, val, vlen);

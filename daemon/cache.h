@@ -16,7 +16,9 @@
  *
  * The cache holds at most max bytes, counting each entry's key, value
  * and bookkeeping and the hash table itself; when a new entry does not
- * fit, the least recently used entries go. An entry larger than an
+ * fit, entries go from the least recently used end, where one used
+ * since it was last looked at gets a second chance (CLOCK: a hit sets
+ * a bit and moves nothing, cache.c). An entry larger than an
  * eighth of max is not kept. Used by one thread (the event loop).
  */
 struct cache;
