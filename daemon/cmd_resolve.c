@@ -97,6 +97,7 @@ static enum cmd_ret
 resolve_hit(struct cmd_ctx *ctx, const struct rcache_answer *a,
     const char *session, int64_t key, int64_t now)
 {
+	struct rcounts_hint	 hint = { NULL, 0 };
 	char			 msg[1200];
 	enum reg_resolve_rc	 rc;
 
@@ -104,9 +105,14 @@ resolve_hit(struct cmd_ctx *ctx, const struct rcache_answer *a,
 		snprintf(msg, sizeof(msg), "%.*s", (int)a->len, a->bytes);
 		return resolve_refuse(ctx, a->rc, msg);
 	}
-	if ((rc = reg_resolve_note_ids(resolve_sessions(), resolve_counts(),
-	    session, key, a->model, a->reason, now, msg, sizeof(msg))) !=
-	    RES_OK)
+	/* The entry's hint: its count goes where the last one went. */
+	if (a->hint != NULL)
+		memcpy(&hint, a->hint, sizeof(hint));
+	rc = reg_resolve_note_ids(resolve_sessions(), resolve_counts(),
+	    session, key, a->model, a->reason, now, &hint, msg, sizeof(msg));
+	if (a->hint != NULL)
+		memcpy(a->hint, &hint, sizeof(hint));
+	if (rc != RES_OK)
 		return resolve_refuse(ctx, rc, msg);
 	if (buf_append(ctx->out, a->bytes, a->len) == -1)
 		return cmd_err(ctx, "internal", "out of memory");
@@ -227,7 +233,7 @@ cmd_resolve(struct cmd_ctx *ctx)
 		return resolve_refuse(ctx, rc, msg);
 	}
 	if ((rc = reg_resolve_note_ids(resolve_sessions(), resolve_counts(),
-	    session, key, out.m.id, rcounts_reason(out.reason), now, msg,
+	    session, key, out.m.id, rcounts_reason(out.reason), now, NULL, msg,
 	    sizeof(msg))) != RES_OK) {
 		keysecret_wipe(h, sizeof(h));
 		return resolve_refuse(ctx, rc, msg);

@@ -57,6 +57,7 @@ struct rpair {
 	struct rpair	*hnext;
 	uint64_t	 mh;		/* m->h: the pair is found before its model */
 	struct rmodel	*m;
+	struct rkey	*k;		/* NULL: no key (models and keys live as long as rc) */
 	int64_t		 key;
 	uint64_t	 n[RC_N];
 	int64_t		 at;
@@ -73,7 +74,15 @@ struct rcounts {
 	uint64_t	 dropped;
 	size_t		 max;
 	size_t		 ndirtykeys;
+	uint64_t	 epoch;		/* moved when pairs are freed: voids every hint */
 };
+
+/*
+ * Epochs are drawn from one sequence for every table, so a hint kept
+ * from another table (or one freed since) never matches. Tables are
+ * used by one thread, the loop's (unit tests: the only thread).
+ */
+static uint64_t	 epochs;
 
 static uint64_t
 fnv(uint64_t h, const void *p, size_t n)
@@ -189,6 +198,7 @@ rcounts_new(size_t max)
 		return NULL;
 	}
 	rc->max = max;
+	rc->epoch = ++epochs;
 	return rc;
 }
 
@@ -246,34 +256,11 @@ get_key(struct rcounts *rc, int64_t id, int create)
 	return k;
 }
 
-int
-rcounts_add(struct rcounts *rc, const char *model, int64_t key, int reason,
-    int64_t now)
+/* One count into m, k (NULL: no key) and p (NULL: not kept for the writer). */
+static void
+count_into(struct rcounts *rc, struct rmodel *m, struct rkey *k,
+    struct rpair *p, int reason, int64_t now)
 {
-	struct rmodel	*m = NULL;
-	struct rkey	*k = NULL;
-	struct rpair	*p;
-	uint64_t	 mh, h;
-
-	if (reason < 0 || reason >= RC_N)
-		return -1;
-	/*
-	 * The pair first: most counts are for a pair counted before in this
-	 * batch, whose model it points to, so the model table (a cold
-	 * lookup and a string compare at 100k models: a tenth of a RESOLVE)
-	 * is read only for the first count of a pair.
-	 */
-	mh = h_model(model);
-	h = h_pair(mh, key);
-	for (p = rc->pairs.b[h & (rc->pairs.nb - 1)]; p != NULL; p = p->hnext)
-		if (p->mh == mh && p->key == key &&
-		    strcmp(p->m->id, model) == 0) {
-			m = p->m;
-			break;
-		}
-	if ((m == NULL && (m = get_model_h(rc, model, mh, 1)) == NULL) ||
-	    (key != 0 && (k = get_key(rc, key, 1)) == NULL))
-		return -1;
 	m->n[reason]++;
 	rc->total[reason]++;
 	if (k != NULL) {
@@ -287,20 +274,96 @@ rcounts_add(struct rcounts *rc, const char *model, int64_t key, int reason,
 			}
 		}
 	}
-	if (p == NULL) {
-		if (rc->pairs.n >= rc->max || (p = calloc(1, sizeof(*p))) ==
-		    NULL) {
-			rc->dropped++;
-			return rc->pairs.n >= rc->max ? 1 : -1;
-		}
-		p->m = m;
-		p->mh = mh;
-		p->key = key;
-		htab_insert(rc, &rc->pairs, p, h);
+	if (p != NULL) {
+		p->n[reason]++;
+		p->at = now;
 	}
-	p->n[reason]++;
-	p->at = now;
+}
+
+/*
+ * The pair of (model, key), made if need be. NULL when it cannot be:
+ * *r is 1 at the bound (*mp and *kp then say where the count still
+ * goes: shown, not written), -1 out of memory.
+ */
+static struct rpair *
+get_pair(struct rcounts *rc, const char *model, int64_t key,
+    struct rmodel **mp, struct rkey **kp, int *r)
+{
+	struct rmodel	*m = NULL;
+	struct rkey	*k = NULL;
+	struct rpair	*p;
+	uint64_t	 mh, h;
+
+	/*
+	 * The pair first: most counts are for a pair counted before in this
+	 * batch, whose model it points to, so the model table (a cold
+	 * lookup and a string compare at 100k models: a tenth of a RESOLVE)
+	 * is read only for the first count of a pair.
+	 */
+	mh = h_model(model);
+	h = h_pair(mh, key);
+	for (p = rc->pairs.b[h & (rc->pairs.nb - 1)]; p != NULL; p = p->hnext)
+		if (p->mh == mh && p->key == key &&
+		    strcmp(p->m->id, model) == 0)
+			return p;
+	*r = -1;
+	*mp = NULL;
+	*kp = NULL;
+	if ((m = get_model_h(rc, model, mh, 1)) == NULL ||
+	    (key != 0 && (k = get_key(rc, key, 1)) == NULL))
+		return NULL;
+	*mp = m;
+	*kp = k;
+	if (rc->pairs.n >= rc->max || (p = calloc(1, sizeof(*p))) == NULL) {
+		rc->dropped++;
+		if (rc->pairs.n >= rc->max)
+			*r = 1;
+		return NULL;
+	}
+	p->m = m;
+	p->k = k;
+	p->mh = mh;
+	p->key = key;
+	htab_insert(rc, &rc->pairs, p, h);
+	return p;
+}
+
+int
+rcounts_add_hint(struct rcounts *rc, struct rcounts_hint *hint,
+    const char *model, int64_t key, int reason, int64_t now)
+{
+	struct rmodel	*m;
+	struct rkey	*k;
+	struct rpair	*p;
+	int		 r = 0;
+
+	if (reason < 0 || reason >= RC_N)
+		return -1;
+	if (hint != NULL && hint->pair != NULL && hint->epoch == rc->epoch &&
+	    ((struct rpair *)hint->pair)->key == key) {
+		p = hint->pair;
+		count_into(rc, p->m, p->k, p, reason, now);
+		return 0;
+	}
+	if ((p = get_pair(rc, model, key, &m, &k, &r)) == NULL) {
+		/* No pair: the totals move all the same (shown, not written). */
+		if (m != NULL)
+			count_into(rc, m, k, NULL, reason, now);
+		return r;
+	}
+	count_into(rc, p->m, p->k, p, reason, now);
+	if (hint != NULL) {
+		hint->pair = p;
+		hint->epoch = rc->epoch;
+	}
 	return 0;
+}
+
+int
+rcounts_add(struct rcounts *rc, const char *model, int64_t key, int reason,
+    int64_t now)
+{
+	return rcounts_add_hint(rc, NULL, model, key, reason, now);
 }
 
 int
@@ -429,6 +492,7 @@ rcounts_clean(struct rcounts *rc)
 			free(e);
 		}
 	rc->pairs.n = 0;
+	rc->epoch = ++epochs;
 	if (rc->ndirtykeys > 0)
 		for (i = 0; i < rc->keys.nb; i++)
 			for (k = rc->keys.b[i]; k != NULL; k = k->hnext) {

@@ -61,13 +61,13 @@ reg_resolve_note(struct sessions *ses, struct rcounts *rc,
 {
 	return reg_resolve_note_ids(ses, rc, in->session,
 	    out->has_key ? out->key.id : 0, out->m.id,
-	    rcounts_reason(out->reason), reg_clock(in->now), msg, len);
+	    rcounts_reason(out->reason), reg_clock(in->now), NULL, msg, len);
 }
 
 enum reg_resolve_rc
 reg_resolve_note_ids(struct sessions *ses, struct rcounts *rc,
     const char *session, int64_t key, const char *model, int reason,
-    int64_t now, char *msg, size_t len)
+    int64_t now, struct rcounts_hint *hint, char *msg, size_t len)
 {
 	int	 r;
 
@@ -83,7 +83,7 @@ reg_resolve_note_ids(struct sessions *ses, struct rcounts *rc,
 	}
 	/* Statistics: a count that cannot be kept is only not written. */
 	if (rc != NULL && reason >= 0)
-		(void)rcounts_add(rc, model, key, reason, now);
+		(void)rcounts_add_hint(rc, hint, model, key, reason, now);
 	return RES_OK;
 }
 

@@ -39,11 +39,13 @@ const char *reg_resolve_asked(struct sessions *, int64_t key,
 /*
  * The same from what RESOLVE's cache keeps (issue 9 item 7): session
  * (NULL: none), key (0: none), the model answered and the reason
- * (rcounts_reason), at now.
+ * (rcounts_reason), at now; hint (NULL: none) the cached answer's
+ * rcounts_hint, for a count with no lookup.
  */
+struct rcounts_hint;
 enum reg_resolve_rc reg_resolve_note_ids(struct sessions *, struct rcounts *,
 	    const char *session, int64_t key, const char *model, int reason,
-	    int64_t now, char *msg, size_t len);
+	    int64_t now, struct rcounts_hint *hint, char *msg, size_t len);
 
 /* RELEASE session=ID [key=SECRET]: the key's session ends. */
 struct reg_release_in {

@@ -1,9 +1,11 @@
-/* resolve_cache.c: RESOLVE's hot path: keys by digest and decided answers in one bounded LRU, each valid for a write generation and until an instant (resolve_cache.h). */
+/* resolve_cache.c: RESOLVE's hot path: keys by digest and decided answers in one bounded cache (cache.c's CLOCK), each valid for a write generation and until an instant (resolve_cache.h). */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
+#include "rcounts.h"
 #include "resolve_cache.h"
 
 /*
@@ -29,6 +31,7 @@ struct rc_ahead {
 	int32_t		 rc;
 	int32_t		 reason;
 	uint32_t	 idlen;
+	struct rcounts_hint hint;	/* written in place on a hit (rcache_answer.hint) */
 };
 
 struct rc_khead {
@@ -182,6 +185,8 @@ answer_get(struct rcache *rc, uint64_t gen, const char *k, size_t klen,
 	a->model[hd.idlen] = '\0';
 	a->bytes = v + sizeof(hd) + hd.idlen;
 	a->len = vlen - sizeof(hd) - hd.idlen;
+	/* The cache's own memory: const only to the cache's other callers. */
+	a->hint = (char *)(uintptr_t)v + offsetof(struct rc_ahead, hint);
 	rc->hits++;
 	return 1;
 }

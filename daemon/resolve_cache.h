@@ -43,6 +43,13 @@ struct rcache_answer {
 	char		 model[256];	/* RES_OK: the id answered */
 	const char	*bytes;		/* RES_OK: the record's fields; else the message */
 	size_t		 len;
+	/*
+	 * A hit: where the entry keeps its struct rcounts_hint, the one
+	 * part of a cached value written in place (unaligned: memcpy it
+	 * in and out); NULL otherwise. Valid until the next call into the
+	 * cache.
+	 */
+	void		*hint;
 };
 
 struct rcache_stats {

@@ -174,6 +174,55 @@ def test_commits(t):
     t.like(st, "expired", "saying it expired")
     t.diag("cache flushes while the instants passed: %d"
         % (int(d.status()[0]["resolve_cache_flushes"]) - g0))
+
+    # Every answer from the cache is counted (each hit counts into the
+    # pair its entry last counted into, rcounts_add_hint), in SHOW, KEY
+    # SHOW and the database, across batches that free the pairs.
+    kc = key(d, "counted", "--models", "mistral-medium-latest")
+    line = "RESOLVE mistral-medium-latest key=" + kc
+
+    def counted():
+        st, recs = d.request("SHOW mistral-medium-2505")
+        m = int(recs[0].get("resolves_requested", "-1")) if recs else -1
+        st, recs = d.request("KEY SHOW counted")
+        k = int(recs[0].get("resolves_requested", "-1")) if recs else -1
+        return m, k
+
+    warm(t, d, line, "a key's answer")
+    m0, k0 = counted()
+    h0 = hits(d)
+    for i in range(25):
+        st, r = resolve(d, line)
+    nh = hits(d) - h0
+    m1, k1 = counted()
+    t.eq((nh, m1 - m0, k1 - k0), (25, 25, 25),
+        "25 answers from the cache: SHOW and KEY SHOW count 25 more")
+
+    def stored():
+        c = sqlite3.connect(d.db, timeout=10)
+        try:
+            row = c.execute("SELECT coalesce(sum(n), 0) FROM resolve_counts"
+                " WHERE key_id = (SELECT id FROM api_keys WHERE name ="
+                " 'counted') AND reason = 'requested'").fetchone()
+        finally:
+            c.close()
+        return row[0]
+
+    # The counts are written every fifth batch: a few seconds.
+    deadline = time.monotonic() + 20
+    while stored() < k1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    t.eq(stored(), k1, "the database has every one of them (%d)" % k1)
+    # After that batch the pairs were freed: the entries' hints are void.
+    for i in range(10):
+        resolve(d, line)
+    m2, k2 = counted()
+    t.eq((m2 - m1, k2 - k1), (10, 10),
+        "10 more after the batch: counted once each")
+    deadline = time.monotonic() + 20
+    while stored() < k2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    t.eq(stored(), k2, "and written once each (%d)" % k2)
     d.stop()
     d.cleanup()
 

@@ -231,6 +231,112 @@ test_counts(void)
 	rcounts_free(rc);
 }
 
+/* A writer that sums what it is given for one (model, key). */
+struct hint_sum {
+	const char	*model;
+	int64_t		 key;
+	uint64_t	 n, other;
+	int64_t		 at;
+};
+
+static int
+hint_sum_count(void *arg, const char *model, int64_t key, int reason,
+    uint64_t n, int64_t at)
+{
+	struct hint_sum	*s = arg;
+
+	(void)reason;
+	if (strcmp(model, s->model) == 0 && key == s->key) {
+		s->n += n;
+		s->at = at;
+	} else
+		s->other += n;
+	return 0;
+}
+
+static int
+hint_sum_used(void *arg, int64_t key, int64_t at)
+{
+	(void)arg;
+	(void)key;
+	(void)at;
+	return 0;
+}
+
+/* rcounts_add_hint: the same counts as rcounts_add, and a hint that a clean or another table voids. */
+static void
+test_count_hints(void)
+{
+	struct rcounts		*rc = rcounts_new(10), *rc2 = rcounts_new(10);
+	struct rcounts_hint	 h = { NULL, 0 }, h2 = { NULL, 0 };
+	struct rcounts_writer	 w;
+	struct hint_sum		 sum;
+	uint64_t		 n[RC_N];
+	void			*first;
+
+	is_int(rcounts_add_hint(rc, &h, "m1", 7, RC_REQUESTED, 100), 0,
+	    "a first count with an empty hint");
+	ok(h.pair != NULL, "sets the hint");
+	first = h.pair;
+	is_int(rcounts_add_hint(rc, &h, "m1", 7, RC_REQUESTED, 105), 0,
+	    "a count through the hint");
+	ok(h.pair == first, "the hint stays");
+	is_int(rcounts_add(rc, "m1", 7, RC_REQUESTED, 106), 0,
+	    "and one by lookup, into the same pair");
+	is_int(rcounts_add_hint(rc, &h, "m1", 7, RC_FALLBACK, 107), 0,
+	    "another reason through the hint");
+	rcounts_model(rc, "m1", n);
+	is_int((int)n[RC_REQUESTED] * 10 + (int)n[RC_FALLBACK], 31,
+	    "the model's totals: 3 requested, 1 fallback");
+	rcounts_key(rc, 7, n);
+	is_int((int)(n[RC_REQUESTED] + n[RC_FALLBACK]), 4,
+	    "the key's totals: 4");
+	is_int((int)rcounts_last_used(rc, 7), 107, "the key's last use moved");
+	memset(&sum, 0, sizeof(sum));
+	sum.model = "m1";
+	sum.key = 7;
+	w.count = hint_sum_count;
+	w.used = hint_sum_used;
+	w.arg = &sum;
+	is_int(rcounts_write(rc, &w), 0, "written");
+	ok(sum.n == 4 && sum.other == 0 && sum.at == 107,
+	    "one pair waits with all 4 counts, at 107 (%llu, %llu, %lld)",
+	    (unsigned long long)sum.n, (unsigned long long)sum.other,
+	    (long long)sum.at);
+	/* A key that is not the hint's is counted by lookup, never through it. */
+	is_int(rcounts_add_hint(rc, &h, "m1", 8, RC_REQUESTED, 108), 0,
+	    "a hint offered for another key");
+	rcounts_key(rc, 8, n);
+	is_int((int)n[RC_REQUESTED], 1, "counts for that key");
+	rcounts_key(rc, 7, n);
+	is_int((int)(n[RC_REQUESTED] + n[RC_FALLBACK]), 4,
+	    "and not for the hint's");
+	rcounts_clean(rc);
+	/* The pairs are freed: the hint must not be followed. */
+	is_int(rcounts_add_hint(rc, &h, "m1", 7, RC_DEFAULT, 110), 0,
+	    "a count after clean with the old hint");
+	memset(&sum, 0, sizeof(sum));
+	sum.model = "m1";
+	sum.key = 7;
+	is_int(rcounts_write(rc, &w), 0, "written again");
+	ok(sum.n == 1 && sum.other == 0, "only the new count waits (%llu, %llu)",
+	    (unsigned long long)sum.n, (unsigned long long)sum.other);
+	rcounts_model(rc, "m1", n);
+	is_int((int)n[RC_DEFAULT], 1, "the totals have it");
+	/* A hint from one table is no good in another. */
+	h2 = h;
+	is_int(rcounts_add_hint(rc2, &h2, "m1", 7, RC_REQUESTED, 111), 0,
+	    "another table given the first one's hint");
+	rcounts_model(rc2, "m1", n);
+	is_int((int)n[RC_REQUESTED], 1, "counts in its own pair");
+	ok(h2.pair != h.pair, "and points the hint there");
+	rcounts_model(rc, "m1", n);
+	is_int((int)n[RC_REQUESTED], 4,
+	    "the first table is untouched (3 for key 7, 1 for key 8)");
+	rcounts_free(rc);
+	rcounts_free(rc2);
+}
+
 /* The batch's transaction on a real database: written, read back, the generation not moved. */
 static void
 test_batch(void)
@@ -349,6 +455,7 @@ main(void)
 	tap_run(test_table());
 	tap_run(test_many());
 	tap_run(test_counts());
+	tap_run(test_count_hints());
 	tap_run(test_batch());
 	tap_run(test_slack());
 	tap_run(test_used_slack());
