@@ -20,7 +20,7 @@
 #include "sessions.h"
 
 /*
- * (model, key) pairs waiting for a batch, about 90 bytes each. The
+ * (model, key) pairs waiting for a batch, about 100 bytes each. The
  * counts go every RESOLVE_COUNTS_EVERY seconds or at half this bound:
  * a bound of 100k made a working set of 100k pairs (the benchmark's 10k
  * keys of 10 models) reach the half within a second, so every batch
