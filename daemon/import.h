@@ -24,7 +24,10 @@ int	 import_start(const char *dbpath, import_work_fn, import_done_fn,
 	    void *arg);
 /*
  * The same for a job that writes only what no cache reads (RESOLVE's
- * sessions and counts): its commits leave the write generation alone.
+ * sessions and counts, USAGE's groups): its commits leave the write
+ * generation alone, and quiet jobs share one connection that stays open
+ * from one to the next (closed by import_shutdown), so a job that runs
+ * many times a second does not open, prepare and warm one each time.
  */
 int	 import_start_quiet(const char *dbpath, import_work_fn, import_done_fn,
 	    void *arg);

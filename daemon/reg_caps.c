@@ -22,7 +22,12 @@
 #include "reg_int.h"
 #include "registry.h"
 
-static const struct cfg_list	*caps_fallback;
+/*
+ * Per thread: the loop sets the configuration's list, and a USAGE group
+ * committed on the import worker (usage.c) sets its job's own copy, so
+ * a reload that frees the configuration never pulls it from under it.
+ */
+static _Thread_local const struct cfg_list	*caps_fallback;
 
 void
 reg_caps_fallback(const struct cfg_list *l)
@@ -735,8 +740,9 @@ reg_cap_list(sqlite3 *db, int64_t now, reg_cap_cb cb, void *arg, char *msg,
 static int
 reg_caps_none(sqlite3 *db, int keys)
 {
-	static uint64_t	 gen[2];
-	static int64_t	 n[2];
+	/* Per thread: the loop and the worker (USAGE's groups) both ask. */
+	static _Thread_local uint64_t	 gen[2];
+	static _Thread_local int64_t	 n[2];
 	uint64_t	 g = reg_generation();
 
 	keys = keys != 0;

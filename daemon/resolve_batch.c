@@ -42,6 +42,7 @@ static int64_t		 last_fail_log;
 static struct flush_job	*carry;
 static int		 inflight;
 static int64_t		 counts_at;	/* the last batch that took the counts */
+static int		 missed;	/* a batch skipped: the worker was busy */
 #define FLUSH_CARRY_MAX	2000000	/* rows kept across failures, then dropped */
 
 static void
@@ -136,8 +137,11 @@ resolve_batch_flush(void)
 	if (ses == NULL || cnt == NULL)
 		return 0;
 	/* The worker holds the write lock (or runs the last batch): next time. */
-	if (inflight || import_busy())
+	if (inflight || import_busy()) {
+		missed = !inflight;
 		return 1;
+	}
+	missed = 0;
 	limits();
 	counts = now - counts_at >= RESOLVE_COUNTS_EVERY ||
 	    rcounts_pending(cnt) >= RCOUNTS_PENDING_MAX / 2;
@@ -162,6 +166,12 @@ resolve_batch_flush(void)
 		flush_failed(now);
 	carry = j;
 	return r;
+}
+
+int
+resolve_batch_missed(void)
+{
+	return missed;
 }
 
 static void

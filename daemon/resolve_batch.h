@@ -26,6 +26,12 @@ void	 resolve_batch_init(void);
 void	 resolve_batch_shutdown(void);
 /* Write what waits now, unless an import holds the write lock: 0 written, 1 busy, -1. */
 int	 resolve_batch_flush(void);
+/*
+ * Was the last second's batch skipped because another job held the
+ * worker? USAGE's groups (usage.c), which run on the worker back to back
+ * under load, flush it first when one ends, so it is never starved.
+ */
+int	 resolve_batch_missed(void);
 
 /* The daemon's tables, with [resolve]'s limits applied; NULL before init. */
 struct sessions	*resolve_sessions(void);

@@ -1,4 +1,4 @@
-/* usage.c: USAGE's group commit in the daemon (issue 10 item 1): the reports of one turn of the loop queue, one zero timer commits them in one transaction (after an import, never during one), then each is answered; and the period's fields of SHOW and KEY SHOW. */
+/* usage.c: USAGE's group commit in the daemon (issue 10 items 1, 5): the reports of one turn of the loop queue, one zero timer hands them to the import worker, which commits them in one transaction (after an import, never during one) while the loop serves on, then each is answered; and the period's fields of SHOW and KEY SHOW. */
 #include <sys/time.h>
 
 #include <stdint.h>
@@ -12,12 +12,15 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "db.h"
 #include "events.h"
 #include "import.h"
 #include "keysecret.h"
 #include "log.h"
 #include "proto.h"
+#include "reg_caps.h"
 #include "reg_usage.h"
+#include "resolve_batch.h"
 #include "usage.h"
 #include "usage_month.h"
 
@@ -39,6 +42,27 @@ static struct event	*ev_commit;
 static int		 after_import;	/* import_after holds usage_after */
 static int		 busy_tries;
 static uint64_t		 n_committed, n_refused, n_groups;
+
+/*
+ * A group committed on the import worker (issue 10 item 5): the loop
+ * serves RESOLVE and everything else while the group's reports are
+ * judged and its transaction syncs, instead of stopping for it. The job
+ * owns copies of the reports (the queue may grow and move meanwhile; its
+ * first n entries stay the job's) and of the one configuration list the
+ * rules read, so a reload cannot free it from under the worker.
+ */
+struct usage_job {
+	struct usage_report	*in;
+	struct usage_result	*out;
+	size_t			 n;
+	int64_t			 now;
+	double			 max_cost;
+	struct cfg_list		 fallback;
+	int			 ran;		/* reg_usage_commit ran to its end */
+	int			 r;		/* what it returned */
+	int			 changed;
+};
+static struct usage_job	*inflight;
 
 static void	usage_commit(void);
 
@@ -154,34 +178,172 @@ usage_answer(struct client *c, const struct usage_report *r,
 		client_on_close(c, NULL, NULL);
 }
 
-/* Answer the first n queued reports with res[0..n) and drop them. */
+/* Answer the first n queued reports with out[0..n) and drop them. */
 static void
-usage_drop(size_t n)
+usage_drop(const struct usage_result *out, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (res[i].rc == USAGE_OK)
+		if (out[i].rc == USAGE_OK)
 			n_committed++;
 		else
 			n_refused++;
 		if (q[i].c != NULL)
-			usage_answer(q[i].c, &q[i].r, &res[i]);
+			usage_answer(q[i].c, &q[i].r, &out[i]);
 		keysecret_wipe(q[i].r.key_hash, sizeof(q[i].r.key_hash));
 	}
 	memmove(q, q + n, (qlen - n) * sizeof(*q));
 	qlen -= n;
 }
 
+/*
+ * What a group's commit gave (r: 0 committed, 1 the lock was held, -1
+ * failed), for the first n queued reports with their results res: the
+ * answers, the counters, a cap's events. 1 when the reports stay queued
+ * for another try.
+ */
+static int
+usage_finish(struct usage_result *out, size_t n, int64_t now, int r,
+    int changed)
+{
+	size_t	 i;
+
+	if (r == 1 && ++busy_tries < USAGE_BUSY_TRIES) {
+		usage_arm(USAGE_BUSY_RETRY_MS);
+		return 1;
+	}
+	if (r == 1) {
+		for (i = 0; i < n; i++) {
+			out[i].rc = USAGE_INTERNAL;
+			snprintf(out[i].msg, sizeof(out[i].msg), "the database "
+			    "is locked by another writer: the report was not "
+			    "stored");
+		}
+		log_warnx("USAGE: the database stayed locked; %zu reports "
+		    "refused", n);
+	} else if (r == -1)
+		log_warnx("USAGE: a group of %zu reports could not be "
+		    "committed; they were refused", n);
+	else {
+		n_groups++;
+		um_committed(q, out, n, now);
+		/* Issue 10 item 2: a cap's events, and a reset that is due sooner. */
+		if (changed) {
+			events_notify();
+			caps_check_soon();
+		}
+	}
+	busy_tries = 0;
+	usage_drop(out, n);
+	return 0;
+}
+
+static void
+usage_job_free(struct usage_job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->in != NULL)
+		keysecret_wipe(j->in, j->n * sizeof(*j->in));
+	free(j->in);
+	free(j->out);
+	import_list_free(&j->fallback);
+	free(j);
+}
+
+/* On the worker, with its own connection: the group's one transaction. */
+static void
+usage_work(sqlite3 *db, void *arg)
+{
+	struct usage_job	*j = arg;
+
+	reg_caps_fallback(&j->fallback);	/* this thread's own */
+	j->r = reg_usage_commit(db, j->in, j->out, j->n, j->now, j->max_cost,
+	    &j->changed);
+	reg_caps_fallback(NULL);
+	j->ran = 1;
+}
+
+/* Back on the loop: answer the group, or keep it queued for another try. */
+static void
+usage_work_done(void *arg, int cancelled)
+{
+	struct usage_job	*j = arg;
+
+	inflight = NULL;
+	if (j->ran && j->r == 0) {
+		/*
+		 * A quiet job's commit leaves the write generation alone; a
+		 * cap that deactivated a model must move it (SHOW's cache).
+		 */
+		if (j->changed)
+			db_generation_bump();
+		(void)usage_finish(j->out, j->n, j->now, 0, j->changed);
+	} else if (cancelled) {
+		/* Stopped: still queued, usage_shutdown commits them on the loop. */
+	} else if (j->ran)
+		(void)usage_finish(j->out, j->n, j->now, j->r, 0);
+	else
+		/* The worker could not open the database: as if it were locked. */
+		(void)usage_finish(j->out, j->n, j->now, 1, 0);
+	usage_job_free(j);
+	if (cancelled)
+		return;
+	/*
+	 * RESOLVE's batch skips a second that finds the worker busy; under
+	 * a steady flow of reports it would find it busy every second. Its
+	 * turn comes first, then the next group (which waits behind it).
+	 */
+	if (resolve_batch_missed())
+		(void)resolve_batch_flush();
+	if (qlen > 0)
+		usage_arm(0);
+}
+
+/*
+ * The first n reports as a job on the import worker: 0 started, -1 not
+ * (no memory or no thread: the caller commits on the loop).
+ */
+static int
+usage_start_job(size_t n, int64_t now)
+{
+	struct usage_job	*j;
+	size_t			 i;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return -1;
+	j->n = n;
+	j->now = now;
+	j->max_cost = (double)md.cfg->usage_max_report_cost;
+	if ((j->in = malloc(n * sizeof(*j->in))) == NULL ||
+	    (j->out = calloc(n, sizeof(*j->out))) == NULL ||
+	    import_list_copy(&j->fallback, &md.cfg->default_fallback) == -1) {
+		usage_job_free(j);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		j->in[i] = q[i].r;
+	if (import_start_quiet(md.cfg->database, usage_work, usage_work_done,
+	    j) == -1) {
+		usage_job_free(j);
+		return -1;
+	}
+	inflight = j;
+	return 0;
+}
+
 static void
 usage_commit(void)
 {
 	struct usage_result	*nr;
+	struct usage_report	*in;
 	size_t			 n, i;
 	int64_t			 now;
 	int			 r, changed;
 
-	if (qlen == 0)
+	/* A group is being committed: its end arms the next one. */
+	if (qlen == 0 || inflight != NULL)
 		return;
 	/* The worker holds the write lock: wait behind it, as every loop write does. */
 	if (import_busy()) {
@@ -193,54 +355,22 @@ usage_commit(void)
 		return;
 	}
 	n = qlen < USAGE_GROUP_MAX ? qlen : USAGE_GROUP_MAX;
-	if ((nr = realloc(res, n * sizeof(*res))) == NULL) {
+	now = (int64_t)time(NULL);
+	if (usage_start_job(n, now) == 0)
+		return;
+	/* No worker (or no memory for a job; at stop): here, on the loop. */
+	if ((nr = realloc(res, n * sizeof(*res))) == NULL ||
+	    (res = nr, in = malloc(n * sizeof(*in))) == NULL) {
 		usage_arm(USAGE_BUSY_RETRY_MS);
 		return;
 	}
-	res = nr;
-	{
-		struct usage_report *in = malloc(n * sizeof(*in));
-
-		if (in == NULL) {
-			usage_arm(USAGE_BUSY_RETRY_MS);
-			return;
-		}
-		for (i = 0; i < n; i++)
-			in[i] = q[i].r;
-		now = (int64_t)time(NULL);
-		r = reg_usage_commit(md.db, in, res, n, now,
-		    (double)md.cfg->usage_max_report_cost, &changed);
-		keysecret_wipe(in, n * sizeof(*in));
-		free(in);
-	}
-	if (r == 1 && ++busy_tries < USAGE_BUSY_TRIES) {
-		usage_arm(USAGE_BUSY_RETRY_MS);
-		return;
-	}
-	if (r == 1) {
-		for (i = 0; i < n; i++) {
-			res[i].rc = USAGE_INTERNAL;
-			snprintf(res[i].msg, sizeof(res[i].msg), "the database "
-			    "is locked by another writer: the report was not "
-			    "stored");
-		}
-		log_warnx("USAGE: the database stayed locked; %zu reports "
-		    "refused", n);
-	} else if (r == -1)
-		log_warnx("USAGE: a group of %zu reports could not be "
-		    "committed; they were refused", n);
-	else {
-		n_groups++;
-		um_committed(q, res, n, now);
-		/* Issue 10 item 2: a cap's events, and a reset that is due sooner. */
-		if (changed) {
-			events_notify();
-			caps_check_soon();
-		}
-	}
-	busy_tries = 0;
-	usage_drop(n);
-	if (qlen > 0)
+	for (i = 0; i < n; i++)
+		in[i] = q[i].r;
+	r = reg_usage_commit(md.db, in, res, n, now,
+	    (double)md.cfg->usage_max_report_cost, &changed);
+	keysecret_wipe(in, n * sizeof(*in));
+	free(in);
+	if (usage_finish(res, n, now, r, changed) == 0 && qlen > 0)
 		usage_arm(0);
 }
 

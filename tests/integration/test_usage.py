@@ -265,6 +265,57 @@ def test_import_wait(tap):
     srv.stop()
 
 
+def test_off_loop(tap):
+    """Issue 10 item 5: a group is committed on the import worker, so the
+    loop serves on while it is judged and synced (held at its commit by
+    the test gate, no timing guess); its OK comes only after the commit."""
+    srv = httpd.Server()
+    srv.set(PATH, "file", file=BASE)
+    d = harness.Daemon(extra=conf(srv), start=False)
+    gate = os.path.join(d.dir, "import-gate")
+    held = gate + ".held"
+    d.env["MODELREGD_TEST_IMPORT_GATE"] = gate
+    open(gate, "w").close()
+    d.start()
+    harness.wait_for(lambda: len(d.request("CATALOG")[1]) == 10, 10, "the catalog")
+    for m in (GPT, CLAUDE):
+        d.request("SYNC " + m)
+    os.unlink(gate)
+    c = d.raw()
+    c.send(("USAGE %s prompt_tokens=1000000 completion_tokens=0\n" % GPT).encode())
+    harness.wait_for(lambda: os.path.exists(held), 10,
+        "the group to hold its commit on the worker")
+    tap.ok(not c.pending(0.3), "USAGE: no reply while its group's commit is held")
+    st, _ = d.request("PING")
+    tap.eq(st, "OK 1", "PING is answered meanwhile (the loop is not in the commit)")
+    st, r = one(d, "SHOW " + GPT)
+    tap.eq((st, r.get("usage_requests")), ("OK 1", "0"),
+        "SHOW is answered from the last commit: no usage yet")
+    tap.eq(nreports(d), 0, "nothing is stored yet")
+    w = d.raw()
+    w.send(("ACTIVATE %s\n" % CLAUDE).encode())
+    tap.ok(not w.pending(0.3), "a write from another client waits for the group")
+    c2 = d.raw()
+    c2.send(("USAGE %s prompt_tokens=0 completion_tokens=100000\n" % GPT).encode())
+    tap.ok(not c2.pending(0.3), "a report that came meanwhile waits for the next group")
+    open(gate, "w").close()
+    st, recs = c.read_reply(timeout=20)
+    r = harness.parse_logfmt(recs[0]) if recs else {}
+    tap.eq((st, r.get("cost_usd")), ("OK 1", "2.5"), "then the group's OK")
+    st, _ = w.read_reply(timeout=20)
+    tap.eq(st, "OK 1", "then the waiting write")
+    st, recs = c2.read_reply(timeout=20)
+    r = harness.parse_logfmt(recs[0]) if recs else {}
+    tap.eq((st, r.get("cost_usd")), ("OK 1", "1"), "and the next group's OK")
+    tap.eq(nreports(d), 2, "both reports are stored")
+    st, r = one(d, "SHOW " + GPT)
+    tap.eq(r.get("usage_requests"), "2", "SHOW counts both")
+    for x in (c, w, c2):
+        x.close()
+    d.stop()
+    srv.stop()
+
+
 def test_summaries(tap):
     srv, d = start()
     key = d.ctl("key", "create", "app", "--all").stdout.strip()
@@ -315,6 +366,7 @@ def run(tap):
     test_prices(tap)
     test_group(tap)
     test_import_wait(tap)
+    test_off_loop(tap)
     test_summaries(tap)
 
 
