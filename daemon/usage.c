@@ -199,7 +199,7 @@ usage_drop(const struct usage_result *out, size_t n)
 
 /*
  * What a group's commit gave (r: 0 committed, 1 the lock was held, -1
- * failed), for the first n queued reports with their results res: the
+ * failed), for the first n queued reports with their results out: the
  * answers, the counters, a cap's events. 1 when the reports stay queued
  * for another try.
  */
