@@ -1,4 +1,4 @@
-/* sessions.c: RESOLVE's live sessions in memory: a hash by (key, id), one list in renewal order (so expiry is a walk from its head), and a live count per model. */
+/* sessions.c: RESOLVE's live sessions in memory: a hash by (key, id), one list in the order sessions took their place, renewals moved there lazily (so expiry is a walk from its head), and a live count per model. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,15 @@ struct session {
 	struct smodel	*m;
 	int64_t		 key;
 	int64_t		 renewed;
+	/*
+	 * When it took its place in the live list: the list is in this
+	 * order, and placed <= renewed. A renewal only moves renewed; the
+	 * prune walk moves a session to the tail once its place is a TTL
+	 * old but its renewal is not (issue 9 item 7: unlinking and
+	 * appending on every RESOLVE wrote two neighbours, cold cache lines
+	 * at 100k sessions, a tenth of a RESOLVE with a session).
+	 */
+	int64_t		 placed;
 	int64_t		 written;	/* the renewal the database has (0: none) */
 	unsigned	 dirty:1;	/* opened, renewed or moved: to write */
 	unsigned	 ended:1;	/* released: to delete, then free */
@@ -296,10 +305,23 @@ expired(const struct sessions *t, const struct session *s, int64_t now)
 void
 sessions_prune(struct sessions *t, int64_t now)
 {
-	/* Renewals go to the tail: the expired ones are a prefix. */
-	while (t->live.head != NULL && expired(t, t->live.head, now)) {
-		session_free(t, t->live.head);
-		t->npruned++;
+	struct session	*s;
+
+	/*
+	 * The list is in placed order and placed <= renewed, so every
+	 * expired session is in the prefix whose place is a TTL old. Of
+	 * those, the expired go and the renewed since take their place at
+	 * the tail (each at most once a TTL).
+	 */
+	while ((s = t->live.head) != NULL && s->placed + t->ttl <= now) {
+		if (expired(t, s, now)) {
+			session_free(t, s);
+			t->npruned++;
+			continue;
+		}
+		slist_remove(&t->live, s);
+		s->placed = s->renewed;
+		slist_append(&t->live, s);
 	}
 }
 
@@ -369,7 +391,7 @@ session_new(struct sessions *t, int64_t key, const char *sid,
 		return -1;
 	memcpy(s->sid, sid, len + 1);
 	s->key = key;
-	s->renewed = when;
+	s->renewed = s->placed = when;
 	if ((s->m = model_ref(t, model)) == NULL) {
 		free(s);
 		return -1;
@@ -409,10 +431,12 @@ sessions_touch(struct sessions *t, int64_t key, const char *sid,
 		s->ended = 0;
 		if (!s->orphan)
 			s->m->count++;
-	} else
-		slist_remove(&t->live, s);
-	s->renewed = now;
-	slist_append(&t->live, s);
+		s->placed = now;
+		slist_append(&t->live, s);
+	}
+	/* A renewal stays where it is in the list: sessions_prune moves it. */
+	if (now > s->renewed)
+		s->renewed = now;
 	/*
 	 * Issue 9 item 7: a plain renewal is written only once the stored
 	 * one is write_slack old, so a busy session costs one upsert a

@@ -199,6 +199,33 @@ test_many(void)
 	ok(sessions_model(t, 10200 % 7, "s10200", 1100) != NULL, "s10200 lives");
 	ok(sessions_model(t, 5 % 7, "s5", 1100) == NULL, "s5 expired");
 	sessions_free(t);
+
+	/*
+	 * A renewal does not move a session in the list (sessions_prune
+	 * does, once its place is a TTL old): renewed ones outlive their
+	 * place, the others still expire in order, and the count is right.
+	 */
+	t = sessions_new(10, 100);
+	for (i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		(void)sessions_touch(t, 1, id, "m", 100 + i);
+	}
+	(void)sessions_touch(t, 1, "r0", "m", 108);	/* the oldest, renewed */
+	(void)sessions_touch(t, 1, "r2", "m", 109);
+	is_int((int)sessions_live(t, 111), 4,
+	    "at 111: r1 (renewed at 101) expired, r0 and r2 renewed live on");
+	ok(sessions_model(t, 1, "r0", 111) != NULL &&
+	    sessions_model(t, 1, "r2", 111) != NULL &&
+	    sessions_model(t, 1, "r1", 111) == NULL,
+	    "r0 and r2 live, r1 gone");
+	is_int((int)sessions_live(t, 114), 2, "at 114: r3 and r4 gone too");
+	is_int((int)sessions_live(t, 118), 1, "at 118: r0 (renewed at 108) gone");
+	(void)sessions_touch(t, 1, "r2", "m", 118);
+	is_int((int)sessions_live(t, 127), 1,
+	    "r2 renewed again at 118 lives at 127 (moved once already)");
+	is_int((int)sessions_live(t, 128), 0, "and is gone at 128");
+	is_int((int)sessions_count(t, "m", 128), 0, "m counts none");
+	sessions_free(t);
 }
 
 static void
