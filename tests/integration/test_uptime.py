@@ -77,9 +77,14 @@ def refresh(d):
 
 
 def next_second():
-    """Samples are per second: make the next run's time differ from the last."""
+    """Samples are per second: make the next run's time differ from the last.
+    The daemon stamps a sample with time(2), which glibc reads from the
+    kernel's coarse clock: it turns the second up to a tick (at most 10 ms)
+    after time.time() does, so a pass run right after the boundary could
+    still get the last second and replace the last run's sample. Wait
+    until the boundary is 50 ms behind."""
     t = int(time.time())
-    harness.wait_for(lambda: int(time.time()) > t, 3, "the next second", 0.02)
+    harness.wait_for(lambda: time.time() >= t + 1.05, 3, "the next second", 0.02)
 
 
 def events(d, kind="model.*"):
