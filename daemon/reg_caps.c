@@ -29,10 +29,13 @@
  */
 static _Thread_local const struct cfg_list	*caps_fallback;
 
-void
+const struct cfg_list *
 reg_caps_fallback(const struct cfg_list *l)
 {
+	const struct cfg_list	*was = caps_fallback;
+
 	caps_fallback = l;
+	return was;
 }
 
 /* What the daemon does by itself is audited as "caps", status source auto. */

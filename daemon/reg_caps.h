@@ -62,9 +62,11 @@ void	 reg_cap_period_name(const struct reg_cap *c, char *out, size_t len);
  * Where a cap that deactivates the default gets the next default from
  * ([defaults] fallback): the charge is called inside another rule's
  * transaction with no configuration, so the daemon sets this at start
- * and at every reload (caps.c). NULL: no fallback list.
+ * and at every reload (caps.c), and a USAGE group its own copy on the
+ * thread that commits it (usage.c). Per thread; NULL: no fallback list.
+ * Returns the list the thread had, to put back.
  */
-void	 reg_caps_fallback(const struct cfg_list *);
+const struct cfg_list *reg_caps_fallback(const struct cfg_list *);
 
 struct reg_cap_in {
 	const char		*model;		/* set, remove, show: an id or alias; NULL for a key's */

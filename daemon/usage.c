@@ -35,7 +35,6 @@ struct pending {
 
 static struct pending	*q;		/* in arrival order */
 static size_t		 qlen, qcap;
-static struct usage_result *res;
 static void um_committed(const struct pending *, const struct usage_result *,
     size_t, int64_t);
 static struct event	*ev_commit;
@@ -200,10 +199,10 @@ usage_drop(const struct usage_result *out, size_t n)
 /*
  * What a group's commit gave (r: 0 committed, 1 the lock was held, -1
  * failed), for the first n queued reports with their results out: the
- * answers, the counters, a cap's events. 1 when the reports stay queued
- * for another try.
+ * answers, the counters, a cap's events; or, while the lock stays held,
+ * another try soon with the reports still queued.
  */
-static int
+static void
 usage_finish(struct usage_result *out, size_t n, int64_t now, int r,
     int changed)
 {
@@ -211,7 +210,7 @@ usage_finish(struct usage_result *out, size_t n, int64_t now, int r,
 
 	if (r == 1 && ++busy_tries < USAGE_BUSY_TRIES) {
 		usage_arm(USAGE_BUSY_RETRY_MS);
-		return 1;
+		return;
 	}
 	if (r == 1) {
 		for (i = 0; i < n; i++) {
@@ -236,7 +235,6 @@ usage_finish(struct usage_result *out, size_t n, int64_t now, int r,
 	}
 	busy_tries = 0;
 	usage_drop(out, n);
-	return 0;
 }
 
 static void
@@ -257,11 +255,13 @@ static void
 usage_work(sqlite3 *db, void *arg)
 {
 	struct usage_job	*j = arg;
+	const struct cfg_list	*was;
 
-	reg_caps_fallback(&j->fallback);	/* this thread's own */
+	/* The job's own copy, on this thread (the loop's own when no worker). */
+	was = reg_caps_fallback(&j->fallback);
 	j->r = reg_usage_commit(db, j->in, j->out, j->n, j->now, j->max_cost,
 	    &j->changed);
-	reg_caps_fallback(NULL);
+	(void)reg_caps_fallback(was);
 	j->ran = 1;
 }
 
@@ -279,14 +279,14 @@ usage_work_done(void *arg, int cancelled)
 		 */
 		if (j->changed)
 			db_generation_bump();
-		(void)usage_finish(j->out, j->n, j->now, 0, j->changed);
+		usage_finish(j->out, j->n, j->now, 0, j->changed);
 	} else if (cancelled) {
 		/* Stopped: still queued, usage_shutdown commits them on the loop. */
 	} else if (j->ran)
-		(void)usage_finish(j->out, j->n, j->now, j->r, 0);
+		usage_finish(j->out, j->n, j->now, j->r, 0);
 	else
 		/* The worker could not open the database: as if it were locked. */
-		(void)usage_finish(j->out, j->n, j->now, 1, 0);
+		usage_finish(j->out, j->n, j->now, 1, 0);
 	usage_job_free(j);
 	if (cancelled)
 		return;
@@ -301,18 +301,15 @@ usage_work_done(void *arg, int cancelled)
 		usage_arm(0);
 }
 
-/*
- * The first n reports as a job on the import worker: 0 started, -1 not
- * (no memory or no thread: the caller commits on the loop).
- */
-static int
-usage_start_job(size_t n, int64_t now)
+/* The first n reports as a job (with copies of what it reads): NULL, out of memory. */
+static struct usage_job *
+usage_job_new(size_t n, int64_t now)
 {
 	struct usage_job	*j;
 	size_t			 i;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return -1;
+		return NULL;
 	j->n = n;
 	j->now = now;
 	j->max_cost = (double)md.cfg->usage_max_report_cost;
@@ -320,27 +317,18 @@ usage_start_job(size_t n, int64_t now)
 	    (j->out = calloc(n, sizeof(*j->out))) == NULL ||
 	    import_list_copy(&j->fallback, &md.cfg->default_fallback) == -1) {
 		usage_job_free(j);
-		return -1;
+		return NULL;
 	}
 	for (i = 0; i < n; i++)
 		j->in[i] = q[i].r;
-	if (import_start_quiet(md.cfg->database, usage_work, usage_work_done,
-	    j) == -1) {
-		usage_job_free(j);
-		return -1;
-	}
-	inflight = j;
-	return 0;
+	return j;
 }
 
 static void
 usage_commit(void)
 {
-	struct usage_result	*nr;
-	struct usage_report	*in;
-	size_t			 n, i;
-	int64_t			 now;
-	int			 r, changed;
+	struct usage_job	*j;
+	size_t			 n;
 
 	/* A group is being committed: its end arms the next one. */
 	if (qlen == 0 || inflight != NULL)
@@ -355,23 +343,18 @@ usage_commit(void)
 		return;
 	}
 	n = qlen < USAGE_GROUP_MAX ? qlen : USAGE_GROUP_MAX;
-	now = (int64_t)time(NULL);
-	if (usage_start_job(n, now) == 0)
-		return;
-	/* No worker (or no memory for a job; at stop): here, on the loop. */
-	if ((nr = realloc(res, n * sizeof(*res))) == NULL ||
-	    (res = nr, in = malloc(n * sizeof(*in))) == NULL) {
+	if ((j = usage_job_new(n, (int64_t)time(NULL))) == NULL) {
 		usage_arm(USAGE_BUSY_RETRY_MS);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		in[i] = q[i].r;
-	r = reg_usage_commit(md.db, in, res, n, now,
-	    (double)md.cfg->usage_max_report_cost, &changed);
-	keysecret_wipe(in, n * sizeof(*in));
-	free(in);
-	if (usage_finish(res, n, now, r, changed) == 0 && qlen > 0)
-		usage_arm(0);
+	if (import_start_quiet(md.cfg->database, usage_work, usage_work_done,
+	    j) == 0) {
+		inflight = j;
+		return;
+	}
+	/* No worker (no thread; at stop): the same job here, on the loop. */
+	usage_work(md.db, j);
+	usage_work_done(j, 0);
 }
 
 /*
@@ -453,11 +436,9 @@ usage_shutdown(void)
 			break;
 	}
 	free(q);
-	free(res);
 	umonth_free(um);
 	um = NULL;
 	q = NULL;
-	res = NULL;
 	qlen = qcap = 0;
 }
 
