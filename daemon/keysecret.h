@@ -24,10 +24,13 @@ int	 keysecret_new(char *out, size_t outlen);
 /* Whether s has the shape of a secret (prefix, length, alphabet, canonical last character). */
 int	 keysecret_valid(const char *s);
 
-/* SHA-256 of the secret's text (libcrypto's EVP_Digest) into out: 0, or -1 (logged). */
+/* SHA-256 of the secret's text (libcrypto, a context kept per thread) into out: 0, or -1 (logged). */
 int	 keysecret_hash(const char *s, unsigned char out[KEY_HASH_LEN]);
 
 /* Wipe a secret from memory so it does not linger in a freed buffer. */
 void	 keysecret_wipe(void *p, size_t len);
+
+/* Free the calling thread's digest context (the loop's, at exit). */
+void	 keysecret_cleanup(void);
 
 #endif

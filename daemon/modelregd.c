@@ -28,6 +28,7 @@
 #include "caps.h"
 #include "fetch.h"
 #include "import.h"
+#include "keysecret.h"
 #include "log.h"
 #include "metrics.h"
 #include "reg_cursor.h"
@@ -362,6 +363,7 @@ main(int argc, char *argv[])
 	control_shutdown();	/* closes the connections' cursors */
 	reg_readers_close();
 	fetch_shutdown();
+	keysecret_cleanup();
 	db_close(md.db);
 	if (ev_watchdog != NULL)
 		event_free(ev_watchdog);
