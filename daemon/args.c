@@ -23,14 +23,21 @@ args_refuse(struct args_err *e, const char *code, const char *fmt, ...)
 int
 args_word_in(const char *list, const char *word)
 {
-	size_t		 n, wl = strlen(word);
-	const char	*p;
+	size_t		 wl = strlen(word);
+	const char	*p, *q;
 
-	/* Whole words only: "grace" is not in "gracefully", "" in nothing. */
-	for (p = list; *p != '\0'; p += n) {
-		p += strspn(p, " ");
-		n = strcspn(p, " ");
-		if (n > 0 && n == wl && strncmp(p, word, n) == 0)
+	/*
+	 * Whole words only: "grace" is not in "gracefully", "" in nothing.
+	 * One pass by hand: every option of every request comes here (issue
+	 * 9 item 7: strspn, strcspn and strncmp per word were 3% of a
+	 * pipelined RESOLVE).
+	 */
+	for (p = list; *p != '\0'; p = q) {
+		while (*p == ' ')
+			p++;
+		for (q = p; *q != '\0' && *q != ' '; q++)
+			;
+		if (q > p && (size_t)(q - p) == wl && memcmp(p, word, wl) == 0)
 			return 1;
 	}
 	return 0;
