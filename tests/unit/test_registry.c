@@ -255,7 +255,12 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 9, "schema version is 9");
+	is_int(db_schema_version(db), 10, "schema version is 10");
+	is_int(qint(db, "SELECT v FROM model_fts_config WHERE k = 'hashsize'"),
+	    8388608, "the models' search index writes 8 MiB terms at a time "
+	    "(step 9 -> 10)");
+	is_int(qint(db, "SELECT v FROM catalog_fts_config WHERE k = 'hashsize'"),
+	    8388608, "and the catalog's");
 	is_int(qint(db, "SELECT count(*) FROM pragma_table_info('model_view')"
 	    " WHERE name = 'status_reason'"), 1,
 	    "model_view shows models.status_reason (step 2 -> 3)");
@@ -992,7 +997,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 9, "file database migrated to 9");
+	is_int(db_schema_version(db), 10, "file database migrated to 10");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1015,7 +1020,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 9, "second open: still version 9");
+	is_int(db_schema_version(db), 10, "second open: still version 10");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
