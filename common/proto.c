@@ -84,13 +84,19 @@ proto_word(const char *line, size_t len, size_t *pos, char *store,
 	unsigned char	 c;
 
 	while (i < len) {
-		size_t	 run = i;
+		size_t	 run;
 
-		/* Plain bytes (and, quoted, blanks) are copied as one run. */
-		while (run < len && (proto_class[(unsigned char)line[run]] ==
-		    PC_PLAIN || (quoted && proto_class[(unsigned char)
-		    line[run]] == PC_BLANK)))
-			run++;
+		/*
+		 * The bytes up to the next quote, backslash or (unquoted)
+		 * blank stand for themselves: copied as one run.
+		 */
+		for (run = i; run < len; run++) {
+			unsigned char	 k = proto_class[(unsigned char)line[run]];
+
+			if (k == PC_QUOTE || k == PC_ESC ||
+			    (k == PC_BLANK && !quoted))
+				break;
+		}
 		if (run > i) {
 			memcpy(store + o, line + i, run - i);
 			o += run - i;
@@ -103,10 +109,6 @@ proto_word(const char *line, size_t len, size_t *pos, char *store,
 		i++;
 		if (c == '"') {
 			quoted = !quoted;
-			continue;
-		}
-		if (c != '\\') {
-			store[o++] = (char)c;
 			continue;
 		}
 		if (i >= len) {

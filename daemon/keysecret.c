@@ -161,7 +161,6 @@ int
 keysecret_hash(const char *s, unsigned char out[KEY_HASH_LEN])
 {
 	unsigned int	 n = 0;
-
 	EVP_MD_CTX	*ctx;
 	const EVP_MD	*md;
 	int		 ok;
