@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "catalog_detect.h"
 #include "catalog_int.h"
+#include "catalog_par.h"
 #include "db.h"
 #include "digest.h"
 #include "jsplit.h"
@@ -422,6 +423,23 @@ cat_ints(sqlite3 *db, const char *sql, int *v, int n)
  */
 #define CAT_PIECE_MAX	(4 * 1024 * 1024)
 
+/*
+ * A plain format's body at least this long is read with helper threads
+ * (catalog_par.c) where the machine has a CPU to spare: below it the
+ * threads and their connections cost more than they save.
+ */
+#define CAT_PAR_MIN	(1024 * 1024)
+static size_t	 cat_par_min = CAT_PAR_MIN;
+static int	 cat_par_helpers = -1;
+
+void
+catalog_parallel(size_t min, int helpers)
+{
+	cat_par_min = min;
+	cat_par_helpers = helpers > CPAR_HELPERS_MAX ? CPAR_HELPERS_MAX :
+	    helpers;
+}
+
 /* One pass over a body: the splitter, and the statements it feeds. */
 struct cat_pass {
 	sqlite3			*db;
@@ -430,6 +448,9 @@ struct cat_pass {
 	int			 decided;	/* 0: FMT_AUTO, no object seen yet */
 	sqlite3_stmt		*ins;		/* the INSERT of fmt (Mistral) */
 	sqlite3_stmt		*sel;		/* else the SELECT of fmt */
+	const char		*sel_sql;	/* its text */
+	int			 par_want;	/* helpers to start, 0: serial */
+	struct cpar		*par;		/* started once fmt is decided */
 	const int		*map;		/* and where its columns go */
 	int			 ncol;
 	sqlite3_stmt		*stage;		/* sql_stage_row */
@@ -504,6 +525,8 @@ cat_use(struct cat_pass *cp, enum cat_format fmt)
 
 	if ((cp->ins != NULL || cp->sel != NULL) && cp->fmt == fmt)
 		return 0;
+	cpar_stop(cp->par);
+	cp->par = NULL;
 	sqlite3_finalize(cp->ins);
 	sqlite3_finalize(cp->sel);
 	cp->ins = cp->sel = NULL;
@@ -525,6 +548,7 @@ cat_use(struct cat_pass *cp, enum cat_format fmt)
 		cp->ncol = (int)(sizeof(cat_map_openai) /
 		    sizeof(cat_map_openai[0]));
 	}
+	cp->sel_sql = sel;
 	if (sqlite3_prepare_v2(cp->db, sel, -1, &cp->sel, NULL) !=
 	    SQLITE_OK || sqlite3_column_count(cp->sel) != cp->ncol ||
 	    (cp->stage == NULL && sqlite3_prepare_v2(cp->db, sql_stage_row,
@@ -543,11 +567,35 @@ fail:
  * counted (before duplicates go), an entry without an id is skipped.
  * Non-zero stops.
  */
+/* An element's look counted, as catalog_raw's sum would count it. */
+static void
+cat_look(struct cat_pass *cp, int look)
+{
+	cp->looks.entries++;
+	cp->looks.mistral += look & 1;
+	cp->looks.openrouter += look >> 1;
+}
+
+/* The staging insert with its parameters bound: 0, or -1 (not cat_dberr'd yet). */
+static int
+cat_stage_run(struct cat_pass *cp)
+{
+	int	 rc;
+
+	rc = sqlite3_step(cp->stage);
+	sqlite3_reset(cp->stage);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (sqlite3_changes(cp->db) == 0)
+		cp->duplicates++;
+	return 0;
+}
+
 static int
 cat_plain_row(struct cat_pass *cp, const struct jsplit_piece *pc)
 {
 	sqlite3_stmt	*st = cp->sel;
-	int		 rc, i, look;
+	int		 rc, i;
 
 	if (cat_bind_piece(st, pc) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)pc->index) != SQLITE_OK)
@@ -560,12 +608,8 @@ cat_plain_row(struct cat_pass *cp, const struct jsplit_piece *pc)
 	if (rc != SQLITE_ROW)
 		goto dberr;
 	cp->entries++;
-	if (sqlite3_column_type(st, cp->ncol - 1) != SQLITE_NULL) {
-		look = sqlite3_column_int(st, cp->ncol - 1);
-		cp->looks.entries++;
-		cp->looks.mistral += look & 1;
-		cp->looks.openrouter += look >> 1;
-	}
+	if (sqlite3_column_type(st, cp->ncol - 1) != SQLITE_NULL)
+		cat_look(cp, sqlite3_column_int(st, cp->ncol - 1));
 	if (sqlite3_column_type(st, 1) == SQLITE_NULL) {
 		cp->skipped++;
 		sqlite3_reset(st);
@@ -575,18 +619,83 @@ cat_plain_row(struct cat_pass *cp, const struct jsplit_piece *pc)
 		if (cp->map[i] > 0 && sqlite3_bind_value(cp->stage, cp->map[i],
 		    sqlite3_column_value(st, i)) != SQLITE_OK)
 			goto dberr;
-	rc = sqlite3_step(cp->stage);
-	sqlite3_reset(cp->stage);
-	if (rc != SQLITE_DONE)
+	if (cat_stage_run(cp) == -1)
 		goto dberr;
-	if (sqlite3_changes(cp->db) == 0)
-		cp->duplicates++;
 	sqlite3_reset(st);
 	return 0;
 dberr:
 	cat_dberr(cp);
 	sqlite3_reset(st);
 	return 1;
+}
+
+/* Bind a helper's value (catalog_par.c) as parameter i of st. */
+static int
+cat_bind_val(sqlite3_stmt *st, int i, const struct cpar_val *v)
+{
+	switch (v->type) {
+	case SQLITE_INTEGER:
+		return sqlite3_bind_int64(st, i, v->i);
+	case SQLITE_FLOAT:
+		return sqlite3_bind_double(st, i, v->r);
+	case SQLITE_TEXT:
+		return sqlite3_bind_text(st, i, v->s, v->n, SQLITE_STATIC);
+	default:
+		return sqlite3_bind_null(st, i);
+	}
+}
+
+/*
+ * A row a helper read (cpar_fn): what cat_plain_row does with the row of
+ * its own statement, with the same counts. Non-zero stops.
+ */
+static int
+cat_par_row(void *arg, const struct cpar_row *row)
+{
+	struct cat_pass		*cp = arg;
+	const struct cpar_val	*v;
+	int			 i;
+
+	if (row->rc != SQLITE_ROW) {
+		cp->invalid = 1;	/* json_valid said no */
+		return 1;
+	}
+	cp->entries++;
+	v = &row->col[cp->ncol - 1];
+	if (v->type != SQLITE_NULL)
+		cat_look(cp, v->type == SQLITE_INTEGER ? (int)v->i :
+		    v->type == SQLITE_FLOAT ? (int)v->r : 0);
+	if (row->col[1].type == SQLITE_NULL) {
+		cp->skipped++;
+		return 0;
+	}
+	for (i = 1; i < cp->ncol - 1; i++)
+		if (cp->map[i] > 0 && cat_bind_val(cp->stage, cp->map[i],
+		    &row->col[i]) != SQLITE_OK)
+			goto dberr;
+	if (cat_stage_run(cp) == -1)
+		goto dberr;
+	return 0;
+dberr:
+	cat_dberr(cp);
+	return 1;
+}
+
+/* The helpers' rows so far (all: every one queued): 0, or non-zero to stop. */
+static int
+cat_par_drain(struct cat_pass *cp, int all)
+{
+	int	 rc;
+
+	if (cp->par == NULL)
+		return 0;
+	if ((rc = cpar_drain(cp->par, all, cat_par_row, cp)) == -1 &&
+	    !cp->dberr) {
+		snprintf(cp->dbmsg, sizeof(cp->dbmsg), "%s",
+		    cpar_error(cp->par));
+		cp->dberr = 1;
+	}
+	return rc != 0;
 }
 
 /* Step st with the piece as ?1: its first column, or INT_MIN (dberr). */
@@ -645,8 +754,21 @@ cat_piece(void *arg, const struct jsplit_piece *pc)
 			cp->decided = 1;
 		}
 	}
-	if (cp->sel != NULL)
-		return cat_plain_row(cp, pc);
+	if (cp->sel != NULL) {
+		/* Decided and long: the helpers read the rows (catalog_par.c). */
+		if (cp->par == NULL && cp->par_want > 0 && cp->decided &&
+		    (cp->par = cpar_start(cp->sel_sql, cp->ncol,
+		    cp->par_want)) == NULL)
+			cp->par_want = 0;
+		if (cp->par == NULL)
+			return cat_plain_row(cp, pc);
+		if (cpar_add(cp->par, pc->text, pc->len, pc->index) == -1) {
+			snprintf(cp->dbmsg, sizeof(cp->dbmsg), "out of memory");
+			cp->dberr = 1;
+			return 1;
+		}
+		return cat_par_drain(cp, 0);
+	}
 	if (cat_bind_piece(cp->ins, pc) != SQLITE_OK ||
 	    sqlite3_bind_int64(cp->ins, 2, (sqlite3_int64)pc->index) !=
 	    SQLITE_OK || sqlite3_step(cp->ins) != SQLITE_DONE) {
@@ -701,6 +823,18 @@ cat_pass_run(struct cat_pass *cp, const struct body_src *src, char *err,
 		(void)jsplit_finish(&cp->js);
 	st = cp->js.status;
 	jsplit_free(&cp->js);
+	/*
+	 * The helpers' rows of the elements read before the split ended. An
+	 * element they found invalid came before whatever the splitter
+	 * found after it, which a serial pass would never have read: as
+	 * there, the element decides.
+	 */
+	if (!cp->dberr && !cp->invalid)
+		(void)cat_par_drain(cp, 1);
+	cpar_stop(cp->par);
+	cp->par = NULL;
+	if (cp->dberr || cp->invalid)
+		st = JSPLIT_STOPPED;
 	if (cp->dberr)
 		cat_err(err, errlen, "database error: %s", cp->dbmsg);
 	else if (cp->nul)
@@ -724,6 +858,8 @@ cat_pass_run(struct cat_pass *cp, const struct body_src *src, char *err,
 static void
 cat_pass_close(struct cat_pass *cp)
 {
+	cpar_stop(cp->par);
+	cp->par = NULL;
 	sqlite3_finalize(cp->ins);
 	sqlite3_finalize(cp->sel);
 	sqlite3_finalize(cp->stage);
@@ -767,6 +903,8 @@ catalog_run(sqlite3 *db, enum cat_format fmt, int check,
 	memset(&cp, 0, sizeof(cp));
 	cp.db = db;
 	cp.detect_only = check == 2;
+	cp.par_want = cp.detect_only || src->len < cat_par_min ? 0 :
+	    cat_par_helpers >= 0 ? cat_par_helpers : cpar_helpers();
 	if (look != NULL)
 		*look = LOOK_NONE;
 	cat_err(err, errlen, "%s", "");

@@ -18,6 +18,14 @@ struct body_src;
 int	 catalog_fn_register(sqlite3 *);
 
 /*
+ * For tests, which read bodies both ways: a plain format's body of at
+ * least min bytes is read with helpers threads (catalog_par.c), helpers
+ * of them (-1: as many as the machine has CPUs to spare, the default,
+ * from 1 MiB).
+ */
+void	 catalog_parallel(size_t min, int helpers);
+
+/*
  * What an element looks like (doc/formats.md, "Detecting the format"), as
  * SQL over the element o (NULL when it is not an object): bit 1 when it
  * has a member only Mistral's list has, bit 2 one only OpenRouter's has,

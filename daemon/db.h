@@ -35,6 +35,16 @@ uint64_t db_generation(void);
 void	 db_generation_bump(void);	/* for a change made outside SQLite */
 /* Issue 9: commits of this thread between quiet(1) and quiet(0) do not move it (RESOLVE's batch writer). */
 void	 db_generation_quiet(int);
+/*
+ * An import's connection records the WAL's size at each commit
+ * (*pages) instead of checkpointing; db_checkpoint_due says whether it
+ * is large enough for db_checkpoint (PASSIVE) to be worth a job; while
+ * held, no connection checkpoints in its commit (db.c says why).
+ */
+void	 db_checkpoint_defer(sqlite3 *, int *pages);
+int	 db_checkpoint_due(int pages);
+int	 db_checkpoint(sqlite3 *);
+void	 db_checkpoint_hold(int);
 void	 db_close(sqlite3 *);		/* finalizes every statement first */
 int	 db_schema_version(sqlite3 *);
 

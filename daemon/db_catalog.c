@@ -142,12 +142,17 @@ db_catalog_vanished(sqlite3 *db, db_id_cb cb, void *arg)
 	    " ORDER BY m.id", cb, arg);
 }
 
-/* One audit row per changed field of a synced, staged model (of temp.imp_model). */
-#define CAT_FIELD(f) \
+/*
+ * One audit row per changed field of a synced, staged model (of
+ * temp.imp_model): bit is the field's in the row's sig
+ * (DB_IMPORT_SIG_OF), tested before the joins, so each branch reads
+ * only the rows whose field changed.
+ */
+#define CAT_FIELD(f, bit) \
 	"SELECT ?1, ?2, ?3, 'catalog.update', m.id, '" f "', m." f ", s." f \
 	" FROM temp.imp_model AS c JOIN models AS m ON m.id = c.id" \
 	" JOIN temp.staging AS s ON s.id = c.id" \
-	" WHERE m." f " IS NOT s." f
+	" WHERE (c.sig & " #bit ") <> 0 AND m." f " IS NOT s." f
 
 #define CAT_CHANGED \
 	"m.name IS NOT s.name OR m.provider IS NOT s.provider" \
@@ -195,14 +200,16 @@ db_catalog_diff(sqlite3 *db, struct db_catalog_diff *d)
 	    db_query_int(db, "SELECT count(*) FROM temp.staging",
 	    &d->staged) == -1 ||
 	    db_import_set(db, "imp_entry", "SELECT s.id AS id,"
-	    " c.id IS NULL AS is_new FROM temp.staging AS s"
+	    " c.id IS NULL AS is_new, " DB_IMPORT_SIG_OF("c") " AS sig"
+	    " FROM temp.staging AS s"
 	    " LEFT JOIN catalog AS c ON c.id = s.id"
 	    " WHERE c.id IS NULL OR " CAT_CHANGED_OF("c") " ORDER BY s.id") == -1 ||
 	    db_import_set(db, "imp_gone", "SELECT c.id AS id FROM catalog AS c"
 	    " WHERE NOT EXISTS (SELECT 1 FROM temp.staging AS s"
 	    " WHERE s.id = c.id) ORDER BY c.id") == -1 ||
 	    db_import_set(db, "imp_model", "SELECT s.id AS id,"
-	    " (" CAT_CHANGED ") AS counted, m.delisted = 1 AS relist"
+	    " (" CAT_CHANGED ") AS counted, m.delisted = 1 AS relist,"
+	    " " DB_IMPORT_SIG_OF("m") " AS sig"
 	    " FROM temp.staging AS s JOIN models AS m ON m.id = s.id"
 	    " WHERE " CAT_CHANGED " OR m.delisted = 1 ORDER BY s.id") == -1 ||
 	    db_import_sum(db, "SELECT coalesce(sum(is_new), 0)"
@@ -225,32 +232,25 @@ db_catalog_update_synced(sqlite3 *db, int64_t now, const struct actor *a,
 	/* Audit first: afterwards the old values are gone. */
 	if (db_run_now(db, "INSERT INTO audit(at, uid, actor, action, model,"
 	    " field, old, new) "
-	    CAT_FIELD("name") " UNION ALL "
-	    CAT_FIELD("provider") " UNION ALL "
-	    CAT_FIELD("description") " UNION ALL "
-	    CAT_FIELD("context_length") " UNION ALL "
-	    CAT_FIELD("prompt_price") " UNION ALL "
-	    CAT_FIELD("completion_price") " UNION ALL "
-	    CAT_FIELD("features") " UNION ALL "
-	    CAT_FIELD("aliases") " UNION ALL "
-	    CAT_FIELD("canonical_slug") " UNION ALL "
-	    CAT_FIELD("kind") " UNION ALL "
-	    CAT_FIELD("prices") " UNION ALL "
-	    CAT_FIELD("expires_at") " UNION ALL "
+	    CAT_FIELD("name", 1) " UNION ALL "
+	    CAT_FIELD("provider", 2) " UNION ALL "
+	    CAT_FIELD("description", 4) " UNION ALL "
+	    CAT_FIELD("context_length", 8) " UNION ALL "
+	    CAT_FIELD("prompt_price", 16) " UNION ALL "
+	    CAT_FIELD("completion_price", 32) " UNION ALL "
+	    CAT_FIELD("features", 64) " UNION ALL "
+	    CAT_FIELD("aliases", 128) " UNION ALL "
+	    CAT_FIELD("canonical_slug", 256) " UNION ALL "
+	    CAT_FIELD("kind", 512) " UNION ALL "
+	    CAT_FIELD("prices", 1024) " UNION ALL "
+	    CAT_FIELD("expires_at", 2048) " UNION ALL "
 	    "SELECT ?1, ?2, ?3, 'catalog.relist', c.id, 'delisted', '1', '0'"
 	    " FROM temp.imp_model AS c WHERE c.relist",
 	    now, a, "audit catalog updates") == -1)
 		return -1;
-	return db_run_now(db, "UPDATE models SET name = s.name,"
-	    " provider = s.provider, description = s.description,"
-	    " context_length = s.context_length, prompt_price = s.prompt_price,"
-	    " completion_price = s.completion_price, features = s.features,"
-	    " aliases = s.aliases, canonical_slug = s.canonical_slug,"
-	    " kind = s.kind, prices = s.prices, expires_at = s.expires_at,"
-	    " last_seen_at = ?1, delisted = 0"
-	    " FROM (SELECT s.* FROM temp.imp_model AS c JOIN temp.staging AS s"
-	    "  ON s.id = c.id) AS s WHERE models.id = s.id",
-	    now, NULL, "update synced models");
+	/* Each row only its changed columns (db_import.c says why). */
+	return db_import_update(db, "models", "temp.imp_model", "1",
+	    "last_seen_at = ?1, delisted = 0", now);
 }
 
 int
@@ -289,8 +289,8 @@ db_catalog_replace(sqlite3 *db, int64_t now)
 	/*
 	 * Only the rows that are new or changed (temp.imp_entry): an
 	 * unchanged entry keeps its row, and its last_seen (issue 8: an
-	 * unchanged catalog writes nothing). The WHERE also keeps the
-	 * upsert's ON from parsing as a join's.
+	 * unchanged catalog writes nothing). The new ones are inserted; a
+	 * changed one gets only its changed columns (db_import_update).
 	 */
 	if (db_run_now(db, "INSERT INTO catalog(id, canonical_slug, name,"
 	    " provider, description, context_length, prompt_price,"
@@ -300,18 +300,10 @@ db_catalog_replace(sqlite3 *db, int64_t now)
 	    "  s.context_length, s.prompt_price, s.completion_price, s.features,"
 	    "  s.aliases, s.kind, s.prices, s.expires_at, ?1, ?1"
 	    " FROM temp.imp_entry AS e JOIN temp.staging AS s ON s.id = e.id"
-	    " WHERE 1 ORDER BY e.id"
-	    " ON CONFLICT(id) DO UPDATE SET canonical_slug ="
-	    "  excluded.canonical_slug, name = excluded.name,"
-	    "  provider = excluded.provider, description = excluded.description,"
-	    "  context_length = excluded.context_length,"
-	    "  prompt_price = excluded.prompt_price,"
-	    "  completion_price = excluded.completion_price,"
-	    "  features = excluded.features, aliases = excluded.aliases,"
-	    "  kind = excluded.kind, prices = excluded.prices,"
-	    "  expires_at = excluded.expires_at,"
-	    "  last_seen = excluded.last_seen", now, NULL,
-	    "replace catalog") == -1)
+	    " WHERE e.is_new ORDER BY e.id", now, NULL,
+	    "add catalog entries") == -1 ||
+	    db_import_update(db, "catalog", "temp.imp_entry", "NOT c.is_new",
+	    "last_seen = ?1", now) == -1)
 		return -1;
 	return db_search_add(db, "catalog", "catalog", base);
 }

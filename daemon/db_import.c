@@ -56,6 +56,100 @@ db_import_sum(sqlite3 *db, const char *sql, int *n)
 	return 0;
 }
 
+/* The columns of DB_IMPORT_SIG_OF, bit i for column i. */
+static const char *const db_import_col[] = {
+	"name", "provider", "description", "context_length", "prompt_price",
+	"completion_price", "features", "aliases", "canonical_slug", "kind",
+	"prices", "expires_at",
+};
+#define DB_IMPORT_NCOL	((int)(sizeof(db_import_col) / sizeof(db_import_col[0])))
+
+/*
+ * Why one UPDATE per sig (issue 8, import speed): SQLite rewrites the
+ * entry of every index that has a column of the SET list, equal value or
+ * not, so an UPDATE that set every metadata column rewrote all sixteen
+ * sort indexes of each changed model (and the catalog's ten) when only
+ * its description and prices had changed. A refresh's changed rows share
+ * a handful of sigs; each UPDATE names only its sig's columns, so an
+ * index is written only where its key changed. The triggers (search
+ * index, aliases, price history) compare old and new values themselves,
+ * and every changed column is in the SET, so they do what they did.
+ */
+static int
+db_import_update_sig(sqlite3 *db, const char *table, const char *set,
+    const char *filter, const char *tail, int64_t now, int sig, int all)
+{
+	struct buf	 sql = { NULL, 0, 0 };
+	sqlite3_stmt	*st;
+	int		 i, rc = -1;
+
+	if (buf_printf(&sql, "UPDATE %s SET ", table) == -1)
+		goto nomem;
+	for (i = 0; i < DB_IMPORT_NCOL; i++)
+		if ((all || (sig & (1 << i)) != 0) && buf_printf(&sql,
+		    "%s = s.%s, ", db_import_col[i], db_import_col[i]) == -1)
+			goto nomem;
+	if (buf_printf(&sql, "%s FROM (SELECT s.* FROM %s AS c"
+	    " JOIN temp.staging AS s ON s.id = c.id WHERE (%s)%s"
+	    " ORDER BY c.id) AS s WHERE %s.id = s.id", tail, set, filter,
+	    all ? "" : " AND c.sig = ?2", table) == -1)
+		goto nomem;
+	if ((st = db_prepare(db, sql.data)) == NULL)
+		goto done;
+	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    (!all && sqlite3_bind_int(st, 2, sig) != SQLITE_OK)) {
+		sqlite3_finalize(st);
+		goto done;
+	}
+	rc = db_run(db, st, "import: update");
+	goto done;
+nomem:
+	log_warnx("database: import: out of memory");
+done:
+	buf_free(&sql);
+	return rc;
+}
+
+int
+db_import_update(sqlite3 *db, const char *table, const char *set,
+    const char *filter, const char *tail, int64_t now)
+{
+	struct buf	 sql = { NULL, 0, 0 };
+	sqlite3_stmt	*st;
+	int		 sigs[DB_IMPORT_SIGS], n = 0, i, step;
+
+	if (buf_printf(&sql, "SELECT DISTINCT sig FROM %s AS c WHERE (%s)"
+	    " ORDER BY sig LIMIT %d", set, filter, DB_IMPORT_SIGS + 1) == -1) {
+		log_warnx("database: import: out of memory");
+		return -1;
+	}
+	st = db_prepare(db, sql.data);
+	buf_free(&sql);
+	if (st == NULL)
+		return -1;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && n <= DB_IMPORT_SIGS) {
+		if (n == DB_IMPORT_SIGS) {
+			n++;
+			break;
+		}
+		sigs[n++] = sqlite3_column_int(st, 0);
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		db_logerr(db, "import: sigs");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if (n > DB_IMPORT_SIGS)
+		return db_import_update_sig(db, table, set, filter, tail, now,
+		    0, 1);
+	for (i = 0; i < n; i++)
+		if (db_import_update_sig(db, table, set, filter, tail, now,
+		    sigs[i], 0) == -1)
+			return -1;
+	return 0;
+}
+
 int
 db_search_keys(sqlite3 *db, const char *p, const char *ids_sql,
     int64_t *base)

@@ -40,6 +40,32 @@ struct buf;
 int	 db_import_bulk_begin(sqlite3 *, const char *table, int64_t adding,
 	    struct buf *saved);
 int	 db_import_bulk_end(sqlite3 *, struct buf *saved);
+/*
+ * The metadata columns an apply compares and writes, one bit each in a
+ * row's sig (DB_IMPORT_SIG_OF: which of them differ between the stored
+ * row alias m and the staged row s), in the order of db_import.c's
+ * table. db_import_update writes the staged values of the rows of the
+ * scratch set (a temp table of id and sig) that filter keeps into
+ * table: each row only its changed columns, plus tail (SQL "col = ...",
+ * ?1 is now), one UPDATE per distinct sig (at most DB_IMPORT_SIGS, else
+ * every column for all).
+ */
+#define DB_IMPORT_SIG_OF(m) \
+	"((" m ".name IS NOT s.name)" \
+	" | ((" m ".provider IS NOT s.provider) << 1)" \
+	" | ((" m ".description IS NOT s.description) << 2)" \
+	" | ((" m ".context_length IS NOT s.context_length) << 3)" \
+	" | ((" m ".prompt_price IS NOT s.prompt_price) << 4)" \
+	" | ((" m ".completion_price IS NOT s.completion_price) << 5)" \
+	" | ((" m ".features IS NOT s.features) << 6)" \
+	" | ((" m ".aliases IS NOT s.aliases) << 7)" \
+	" | ((" m ".canonical_slug IS NOT s.canonical_slug) << 8)" \
+	" | ((" m ".kind IS NOT s.kind) << 9)" \
+	" | ((" m ".prices IS NOT s.prices) << 10)" \
+	" | ((" m ".expires_at IS NOT s.expires_at) << 11))"
+#define DB_IMPORT_SIGS	64
+int	 db_import_update(sqlite3 *, const char *table, const char *set,
+	    const char *filter, const char *tail, int64_t now);
 /* The pragmas of the import worker's connection (import.c, db_import.c says why). */
 int	 db_import_tune(sqlite3 *);
 

@@ -76,12 +76,15 @@ static struct {
 	sqlite3			*qdb;
 	int			 stop;
 	int			 cancelled;	/* work did not run to its end */
+	int			 wal_pages;	/* the WAL after the job's last commit */
+	int			 ckpt_owed;	/* a checkpoint job is to follow */
 	struct event		*drain;		/* zero-delay: answer the queue */
 	char			*gate;		/* MODELREGD_TEST_IMPORT_GATE, tests only */
 	TAILQ_HEAD(, import_wait) queue;
 } imp = { .pipe = { -1, -1 } };
 
 static void import_drain(evutil_socket_t, short, void *);
+static void import_ckpt_work(sqlite3 *, void *);
 static void import_wait_free(struct import_wait *);
 static int import_start_job(const char *, import_work_fn, import_done_fn,
     void *, int);
@@ -150,6 +153,9 @@ import_thread(void *unused)
 			db_close(db);
 			db = NULL;
 		}
+		/* Its commit leaves the WAL to the job after it (db.c says why). */
+		if (db != NULL)
+			db_checkpoint_defer(db, &imp.wal_pages);
 	}
 	pthread_mutex_lock(&imp.lock);
 	imp.db = db;
@@ -184,10 +190,33 @@ import_thread(void *unused)
 	return NULL;
 }
 
+/*
+ * The checkpoint an import's commit left (issue 8): the WAL's pages
+ * copied into the database, PASSIVE (readers are not waited for), as a
+ * quiet job of its own after the import's job is done, so that the
+ * import's reply and events come first. Queued writes wait for it as
+ * they waited for the checkpoint in the import's commit before.
+ */
+static void
+import_ckpt_work(sqlite3 *db, void *unused)
+{
+	(void)unused;
+	if (db_checkpoint(db) == -1)
+		log_warnx("import: checkpoint: %s", sqlite3_errmsg(db));
+}
+
+static void
+import_ckpt_done(void *unused, int cancelled)
+{
+	(void)unused;
+	(void)cancelled;
+}
+
 /* The worker is done: join it, hand the job back, answer the queued writes. */
 static void
 import_finished(evutil_socket_t fd, short what, void *unused)
 {
+	char	*path;
 	char	 c;
 
 	(void)what;
@@ -196,9 +225,21 @@ import_finished(evutil_socket_t fd, short what, void *unused)
 		return;
 	pthread_join(imp.thread, NULL);
 	imp.busy = 0;
-	free(imp.dbpath);
+	if (imp.work == import_ckpt_work)
+		imp.ckpt_owed = 0;
+	else if (!imp.quiet && db_checkpoint_due(imp.wal_pages))
+		imp.ckpt_owed = 1;
+	path = imp.dbpath;
 	imp.dbpath = NULL;
 	imp.done(imp.arg, imp.cancelled);
+	/* A job that done started keeps the hold; its end comes back here. */
+	if (!imp.busy && !(imp.ckpt_owed && path != NULL &&
+	    import_start_job(path, import_ckpt_work, import_ckpt_done, NULL,
+	    1) == 0)) {
+		imp.ckpt_owed = 0;
+		db_checkpoint_hold(0);
+	}
+	free(path);
 	event_active(imp.drain, EV_TIMEOUT, 0);
 }
 
@@ -316,6 +357,8 @@ import_start_job(const char *dbpath, import_work_fn work, import_done_fn done,
 	if (!imp.inited || imp.busy)
 		return -1;
 	imp.quiet = quiet;
+	if (!quiet)
+		db_checkpoint_hold(1);
 	if ((imp.dbpath = strdup(dbpath)) == NULL) {
 		log_warn("import");
 		return -1;

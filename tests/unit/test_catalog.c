@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "catalog_detect.h"
+#include "catalog_int.h"
 #include "db.h"
 #include "tap.h"
 
@@ -1209,6 +1210,140 @@ test_detect(sqlite3 *db)
 	}
 }
 
+/* Every staged row, every column quoted, in id order: one text to compare. */
+static char *
+staged_dump(sqlite3 *db)
+{
+	sqlite3_stmt	*q;
+	char		*s = NULL;
+
+	if (sqlite3_prepare_v2(db, "SELECT group_concat(r, char(10)) FROM"
+	    " (SELECT quote(id) || ',' || quote(name) || ',' ||"
+	    " quote(provider) || ',' || quote(description) || ',' ||"
+	    " quote(context_length) || ',' || quote(prompt_price) || ',' ||"
+	    " quote(completion_price) || ',' || quote(features) || ',' ||"
+	    " quote(aliases) || ',' || quote(canonical_slug) || ',' ||"
+	    " quote(kind) || ',' || quote(prices) || ',' || quote(expires_at)"
+	    " AS r FROM staging ORDER BY rowid)", -1, &q, NULL) != SQLITE_OK)
+		return NULL;
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0) != NULL)
+		s = strdup((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return s;
+}
+
+/*
+ * Parse body serially and with h helpers (catalog_par.c): the same
+ * outcome, the same error, the same counts and the same rows in the same
+ * order (rowid: the order they were staged in).
+ */
+static void
+par_same(sqlite3 *db, enum cat_format fmt, const struct buf *b, int h,
+    const char *what)
+{
+	struct catalog_stats	 s1, s2;
+	char			 e1[256], e2[256], *d1, *d2;
+	int			 r1, r2;
+
+	catalog_parallel(SIZE_MAX, 0);
+	r1 = catalog_parse(db, fmt, b->data, b->len, &s1, e1, sizeof(e1));
+	d1 = staged_dump(db);
+	catalog_parallel(0, h);
+	r2 = catalog_parse(db, fmt, b->data, b->len, &s2, e2, sizeof(e2));
+	d2 = staged_dump(db);
+	ok(r1 == r2 && strcmp(e1, e2) == 0, "parallel %s, %d helpers: "
+	    "the same outcome (%d, \"%s\"; %d, \"%s\")", what, h, r1, e1, r2,
+	    e2);
+	ok(s1.entries == s2.entries && s1.staged == s2.staged &&
+	    s1.skipped == s2.skipped && s1.duplicates == s2.duplicates,
+	    "parallel %s, %d helpers: the same counts (%d %d %d %d)", what, h,
+	    s2.entries, s2.staged, s2.skipped, s2.duplicates);
+	ok((d1 == NULL && d2 == NULL) || (d1 != NULL && d2 != NULL &&
+	    strcmp(d1, d2) == 0), "parallel %s, %d helpers: the same rows"
+	    " in the same order", what, h);
+	free(d1);
+	free(d2);
+}
+
+/*
+ * Issue 8, import speed: a plain format's elements read by helper
+ * threads give what the serial pass gives, rows and errors alike,
+ * however the elements fall into batches (a body of many elements of
+ * every odd shape: duplicates, unusable ids, non-objects, strings for
+ * numbers, escapes, long texts), and an element found invalid by a
+ * helper still decides over what the splitter finds after it.
+ */
+static void
+test_parallel(sqlite3 *db)
+{
+	static const char *const odd[] = {
+		"{\"id\":\"dup/x\",\"name\":\"second\"}",
+		"{\"id\":\"bad id\"}",
+		"42",
+		"\"a string\"",
+		"null",
+		"[1,2]",
+		"{\"id\":7}",
+		"{\"id\":\"u/\\u00e9\\u20ac\",\"name\":\"\\ud83d\\ude00 x\"}",
+		"{\"id\":\"n/1\",\"context_length\":\"x\",\"pricing\":"
+		    "{\"prompt\":\"-1\",\"completion\":1e400,\"image\":\"2\"}}",
+		"{\"id\":\"k/1\",\"architecture\":{\"output_modalities\":"
+		    "[\"embeddings\"]},\"expiration_date\":\"2030-01-02\"}",
+		"{\"id\":\"o/1\",\"owned_by\":\"acme\",\"object\":\"model\"}",
+	};
+	static const enum cat_format fmts[] = { FMT_OPENROUTER, FMT_OPENAI };
+	struct buf	 b = { 0 };
+	size_t		 n = sizeof(odd) / sizeof(odd[0]);
+	int		 i, f, h;
+
+	buf_puts(&b, "{\"object\":\"list\",\"data\":[");
+	buf_puts(&b, "{\"id\":\"dup/x\",\"name\":\"first\"}");
+	for (i = 0; i < 3000; i++) {
+		if (i % 7 == 3)
+			buf_printf(&b, ",%s", odd[(size_t)i % n]);
+		buf_printf(&b, ",{\"id\":\"p%d/m-%d\",\"name\":\"M %d\","
+		    "\"description\":\"%.*s\",\"context_length\":%d,"
+		    "\"pricing\":{\"prompt\":\"0.00000%d\",\"completion\":"
+		    "\"0.000002\"},\"supported_parameters\":[\"tools\"]}",
+		    i % 13, i % 997, i, i % 400,
+		    "lorem ipsum dolor sit amet \\\" \\\\ \\n consectetur "
+		    "adipiscing elit sed do eiusmod tempor incididunt ut labore "
+		    "et dolore magna aliqua ut enim ad minim veniam quis nostrud "
+		    "exercitation ullamco laboris nisi ut aliquip ex ea commodo "
+		    "consequat duis aute irure dolor in reprehenderit in voluptate "
+		    "velit esse cillum dolore eu fugiat nulla pariatur excepteur "
+		    "sint occaecat cupidatat non proident sunt in culpa qui "
+		    "officia deserunt mollit anim id est laborum lorem ipsum dolor",
+		    i * 17, i % 10);
+	}
+	buf_puts(&b, "]}");
+	for (f = 0; f < 2; f++)
+		for (h = 1; h <= 2; h++)
+			par_same(db, fmts[f], &b, h, f == 0 ? "openrouter" :
+			    "openai");
+
+	/* An invalid element in the middle, then what the splitter refuses. */
+	b.len -= 2;
+	b.data[b.len] = '\0';
+	buf_puts(&b, ",{\"id\":\"late\",\"x\":tru}");
+	for (i = 0; i < 200; i++)
+		buf_printf(&b, ",{\"id\":\"after/%d\"}", i);
+	buf_puts(&b, ",{\"id\":\"huge\",\"description\":\"");
+	for (i = 0; i < 5 * 1024 * 1024; i += 64)
+		buf_puts(&b, "0123456789012345678901234567890123456789"
+		    "012345678901234567890123");
+	buf_puts(&b, "\"}]}");
+	par_same(db, FMT_OPENROUTER, &b, 2, "invalid element, then too big");
+	b.len -= 2;
+	b.data[b.len] = '\0';
+	buf_puts(&b, "]]");
+	par_same(db, FMT_OPENROUTER, &b, 2, "invalid element, then a syntax error");
+	buf_free(&b);
+	catalog_parallel(SIZE_MAX, 0);
+	/* The knob's default again: what every other test and the daemon see. */
+	catalog_parallel(1024 * 1024, -1);
+}
+
 int
 main(void)
 {
@@ -1218,6 +1353,10 @@ main(void)
 		printf("Bail out! sqlite3_open\n");
 		return 1;
 	}
+#ifdef CATALOG_TEST_PARALLEL
+	/* test_catalog_par: every body below read by two helper threads. */
+	catalog_parallel(0, 2);
+#endif
 	tap_run(test_formats());
 	tap_run(test_detect(db));
 	tap_run(test_mistral(db));
@@ -1239,6 +1378,11 @@ main(void)
 	tap_run(test_errors(db));
 	tap_run(test_odd_bytes(db));
 	tap_run(test_big(db));
+	tap_run(test_parallel(db));
+#ifdef CATALOG_TEST_PARALLEL
+	catalog_parallel(0, 2);
+	tap_run(test_big(db));
+#endif
 	tap_run(test_active_statement());
 	ok(sqlite3_get_autocommit(db) == 1, "no transaction left open");
 	ok(sqlite3_close(db) == SQLITE_OK, "every statement finalized");

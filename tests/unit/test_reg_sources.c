@@ -821,6 +821,144 @@ test_import_set_based(void)
 	db_close(db);
 }
 
+/*
+ * Change in staging the columns of each model's sig (mult, add: sig =
+ * (i * mult + add) % 4095 + 1 for c/i; mult 0: one bit per model).
+ */
+static int
+stage_sigs(sqlite3 *db, int mult, int add)
+{
+	char	 sql[2048];
+
+	snprintf(sql, sizeof(sql), "UPDATE temp.staging SET"
+	    " name = CASE WHEN g & 1 THEN name || ' v2' ELSE name END,"
+	    " provider = CASE WHEN g & 2 THEN provider || 'x' ELSE provider END,"
+	    " description = CASE WHEN g & 4 THEN 'new text ' || id"
+	    "  ELSE description END,"
+	    " context_length = CASE WHEN g & 8 THEN context_length + 1"
+	    "  ELSE context_length END,"
+	    " prompt_price = CASE WHEN g & 16 THEN prompt_price * 2"
+	    "  ELSE prompt_price END,"
+	    " completion_price = CASE WHEN g & 32 THEN completion_price + 1"
+	    "  ELSE completion_price END,"
+	    " features = CASE WHEN g & 64 THEN (features | 4) - (features & 4) ELSE features END,"
+	    " aliases = CASE WHEN g & 128 THEN json_array('al-' || id)"
+	    "  ELSE aliases END,"
+	    " canonical_slug = CASE WHEN g & 256 THEN id || '-slug'"
+	    "  ELSE canonical_slug END,"
+	    " kind = CASE WHEN g & 512 THEN 'embedding' ELSE kind END,"
+	    " prices = CASE WHEN g & 1024 THEN '{\"image\":1.5}' ELSE prices END,"
+	    " expires_at = CASE WHEN g & 2048 THEN 2000000000 ELSE expires_at END"
+	    " FROM (SELECT id AS gid, CASE WHEN %d = 0"
+	    "  THEN 1 << (CAST(substr(id, 3) AS INTEGER) %% 12)"
+	    "  ELSE (CAST(substr(id, 3) AS INTEGER) * %d + %d) %% 4095 + 1"
+	    "  END AS g FROM temp.staging) WHERE id = gid", mult, mult, add);
+	return raw(db, sql) == SQLITE_OK ? 0 : -1;
+}
+
+/* The fields in which the models differ from staging: the audit rows a refresh makes. */
+static int64_t
+fields_changed(sqlite3 *db)
+{
+	return qint(db, "SELECT sum((m.name IS NOT s.name) + (m.provider IS NOT"
+	    " s.provider) + (m.description IS NOT s.description) +"
+	    " (m.context_length IS NOT s.context_length) + (m.prompt_price IS"
+	    " NOT s.prompt_price) + (m.completion_price IS NOT"
+	    " s.completion_price) + (m.features IS NOT s.features) +"
+	    " (m.aliases IS NOT s.aliases) + (m.canonical_slug IS NOT"
+	    " s.canonical_slug) + (m.kind IS NOT s.kind) + (m.prices IS NOT"
+	    " s.prices) + (m.expires_at IS NOT s.expires_at))"
+	    " FROM models AS m JOIN temp.staging AS s ON s.id = m.id");
+}
+
+/*
+ * Issue 8, import speed: a refresh writes each changed row's changed
+ * columns only, one UPDATE per set of changed columns (db_import.c), or
+ * every column when there are more than DB_IMPORT_SIGS such sets. Either
+ * way the models and the catalog hold the staged values afterwards,
+ * every changed field has its audit row, and the indexes, the search
+ * indexes, the alias tables and the price history are what the rows say.
+ */
+static void
+test_import_sigs(void)
+{
+	const int64_t			 now = 1750000000;
+	struct reg_catalog_settings	 s = { 30, 20 };
+	struct reg_catalog_out		 out;
+	struct reg_seed_in		 in = { &auto_actor, now };
+	struct seed_result		 res;
+	sqlite3				*db;
+	char				 msg[512], t[64];
+	static const int		 rounds[][2] = { { 0, 0 }, { 37, 5 },
+	    { 11, 100 } };
+	int64_t				 audit, fields;
+	size_t				 r;
+
+	db = db_open(":memory:");
+	ok(db != NULL, "sigs: an in-memory database");
+	if (db == NULL)
+		return;
+	ok(stage_catalog(db, 120, NULL, "0.000001", NULL) == 0,
+	    "sigs: 120 models staged");
+	is_int(reg_seed_apply(db, NULL, &in, &res, msg, sizeof(msg)), REG_OK,
+	    "sigs: seeded");
+	is_int(catalog_apply(db, &s, NULL, 0, now, &out, msg, sizeof(msg)),
+	    REG_OK, "sigs: the first catalog applies");
+	for (r = 0; r < sizeof(rounds) / sizeof(rounds[0]); r++) {
+		ok(stage_catalog(db, 120, NULL, "0.000001", NULL) == 0 &&
+		    stage_sigs(db, rounds[r][0], rounds[r][1]) == 0,
+		    "sigs %zu: a catalog with changed columns staged", r);
+		ok(qint(db, "SELECT count(DISTINCT id) FROM temp.staging") ==
+		    120, "sigs %zu: every model staged", r);
+		audit = qint(db, "SELECT count(*) FROM audit WHERE action ="
+		    " 'catalog.update'");
+		fields = fields_changed(db);
+		ok(fields >= 120, "sigs %zu: %lld fields changed", r,
+		    (long long)fields);
+		is_int(catalog_apply(db, &s, NULL, 0, now + 10 + (int64_t)r,
+		    &out, msg, sizeof(msg)), REG_OK,
+		    "sigs %zu: the changed catalog applies", r);
+		is_int(out.updated, 120, "sigs %zu: every model updated", r);
+		is_int(qint(db, "SELECT count(*) FROM audit WHERE action ="
+		    " 'catalog.update'") - audit, fields,
+		    "sigs %zu: an audit row per changed field", r);
+		is_int(qint(db, "SELECT count(*) FROM models AS m JOIN catalog"
+		    " AS c ON c.id = m.id WHERE m.name IS NOT c.name OR"
+		    " m.provider IS NOT c.provider OR m.description IS NOT"
+		    " c.description OR m.context_length IS NOT c.context_length"
+		    " OR m.prompt_price IS NOT c.prompt_price OR"
+		    " m.completion_price IS NOT c.completion_price OR"
+		    " m.features IS NOT c.features OR m.aliases IS NOT c.aliases"
+		    " OR m.canonical_slug IS NOT c.canonical_slug OR m.kind IS NOT"
+		    " c.kind OR m.prices IS NOT c.prices OR m.expires_at IS NOT"
+		    " c.expires_at"), 0,
+		    "sigs %zu: every model holds its catalog entry's values", r);
+		is_int(qint(db, "SELECT count(*) FROM models WHERE last_seen_at"
+		    " <> (SELECT max(last_seen_at) FROM models)"), 0,
+		    "sigs %zu: every changed model's last_seen_at moved", r);
+		is_int(qint(db, "SELECT count(*) FROM catalog WHERE last_seen"
+		    " <> (SELECT max(last_seen) FROM catalog)"), 0,
+		    "sigs %zu: every changed entry's last_seen moved", r);
+		is_str(qtext(db, "PRAGMA integrity_check", t, sizeof(t)), "ok",
+		    "sigs %zu: every index agrees with its table", r);
+		ok(raw(db, "INSERT INTO model_fts(model_fts) VALUES"
+		    " ('integrity-check')") == SQLITE_OK && raw(db,
+		    "INSERT INTO catalog_fts(catalog_fts) VALUES"
+		    " ('integrity-check')") == SQLITE_OK,
+		    "sigs %zu: both search indexes agree with their rows", r);
+		is_int(qint(db, "SELECT count(*) FROM models AS m WHERE"
+		    " json_array_length(m.aliases) <> (SELECT count(*) FROM"
+		    " model_aliases AS a WHERE a.model = m.id)"), 0,
+		    "sigs %zu: the alias table is the rows' aliases", r);
+		is_int(qint(db, "SELECT count(*) FROM models AS m WHERE NOT"
+		    " EXISTS (SELECT 1 FROM model_prices AS p WHERE p.model = m.id"
+		    " AND p.until IS NULL AND p.prompt_price IS m.prompt_price AND"
+		    " p.completion_price IS m.completion_price)"), 0,
+		    "sigs %zu: each model's open price is its price", r);
+	}
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -829,6 +967,7 @@ main(void)
 	tap_run(test_catalog());
 	tap_run(test_catalog_diff());
 	tap_run(test_import_set_based());
+	tap_run(test_import_sigs());
 	tap_run(test_digest());
 	tap_run(test_uptime());
 	return done_testing();
