@@ -219,7 +219,7 @@ catalog_seed_run(sqlite3 *db, const struct reg_settings *rs,
 	a.user = "catalog";
 	a.source = "seed";
 	msg[0] = '\0';
-	if (reg_seed_apply(db, rs, &(struct reg_seed_in){ &a, 0 }, &res, msg,
+	if (reg_seed_apply(db, rs, &(struct reg_seed_in){ &a, 0, 0 }, &res, msg,
 	    sizeof(msg)) != REG_OK)
 		return catalog_seed_failed(db, failed_before,
 		    msg[0] ? msg : "cannot apply the seed rules");

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_import.h"
 #include "db_int.h"
 #include "log.h"
 #include "registry.h"
@@ -1520,7 +1521,9 @@ db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
  * provider term is written +provider (no index may use it) and search=
  * skips the trigram candidates, keeping the exact instr() test, so the
  * sort key's index drives the query (reg_cursor.c picks this plan when
- * the filters keep many rows).
+ * the filters keep many rows). While a first load's search index is not
+ * built yet (db_search_stale, db_import.c) the models' search skips the
+ * candidates too: the index would miss the new rows.
  */
 int
 db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
@@ -1537,7 +1540,8 @@ db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
 	 * below keeps exactly the rows it always kept. Shorter text cannot
 	 * use trigrams and reads every row, as before.
 	 */
-	if (!noindex && db_utf8_chars(search) >= 3 && buf_printf(sql,
+	if (!noindex && db_utf8_chars(search) >= 3 &&
+	    !(strcmp(fts, "model") == 0 && db_search_stale()) && buf_printf(sql,
 	    " AND %s.id IN (SELECT k.id FROM %s_keys AS k WHERE k.key IN"
 	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH :ftsq))", tbl, fts,
 	    fts, fts) == -1)

@@ -207,7 +207,7 @@ db_seed_update(sqlite3 *db, int64_t now, const struct actor *a, int *changed)
 
 int
 db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
-    int *added)
+    int *added, int defer)
 {
 	struct buf	 idx = { NULL, 0, 0 };
 	sqlite3_stmt	*st;
@@ -272,6 +272,8 @@ db_seed_add(sqlite3 *db, int64_t now, int new_active, const struct actor *a,
 		return -1;
 	}
 	*added = sqlite3_changes(db);
+	if (defer && idx.data != NULL && idx.len > 0)
+		return db_import_bulk_defer(db, &idx, base);
 	if (db_import_bulk_end(db, &idx) == -1)
 		return -1;
 	return db_search_add(db, "models", "model", base);

@@ -19,7 +19,12 @@ int	 db_seed_rules_reset(sqlite3 *);	/* the temp table seed_rule(id, active), em
 int	 db_seed_rule_set(sqlite3 *, const char *id, int active);
 /* Staged models already registered: metadata and last_seen_at, a seed.update audit row per changed field. */
 int	 db_seed_update(sqlite3 *, int64_t now, const struct actor *, int *changed);
-/* Staged models not registered: added with seed_rule's status, else new_active. */
-int	 db_seed_add(sqlite3 *, int64_t now, int new_active, const struct actor *, int *added);
+/*
+ * Staged models not registered: added with seed_rule's status, else
+ * new_active. defer: a first load leaves its sort and search indexes to
+ * db_import_finish (db_import.c).
+ */
+int	 db_seed_add(sqlite3 *, int64_t now, int new_active, const struct actor *,
+	    int *added, int defer);
 
 #endif

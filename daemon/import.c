@@ -97,9 +97,8 @@ static int import_start_job(const char *, import_work_fn, import_done_fn,
  * certainly under way, with no timing guess. Unset, nothing changes.
  */
 static int
-import_test_gate(void *arg)
+import_gate_wait(const char *gate)
 {
-	const char	*gate = arg;
 	char		 held[4096];
 	int		 fd, i, stop = 0;
 
@@ -118,6 +117,22 @@ import_test_gate(void *arg)
 	}
 	(void)unlink(held);
 	return stop;	/* non-zero: the commit becomes a rollback */
+}
+
+static int
+import_test_gate(void *arg)
+{
+	return import_gate_wait(arg);
+}
+
+int
+import_test_wait(const char *name)
+{
+	const char	*gate = getenv(name);
+
+	if (gate == NULL || gate[0] == '\0' || strlen(gate) >= 4000)
+		return 0;
+	return import_gate_wait(gate);
 }
 
 /*
@@ -269,6 +284,10 @@ import_init(void)
 	    (imp.gate = strdup(gate)) != NULL)
 		log_warnx("import: MODELREGD_TEST_IMPORT_GATE is set: imports "
 		    "wait for %s before they commit (tests only)", imp.gate);
+	if ((gate = getenv("MODELREGD_TEST_FINISH_GATE")) != NULL &&
+	    gate[0] != '\0')
+		log_warnx("import: MODELREGD_TEST_FINISH_GATE is set: the "
+		    "indexes a seed leaves wait for %s (tests only)", gate);
 	imp.inited = 1;
 }
 

@@ -62,6 +62,12 @@ int	 import_after(const char *what, import_after_fn, void *arg);
 
 /* On the worker: has the daemon asked the job to stop? (Check between steps.) */
 int	 import_stopping(void);
+/*
+ * Tests only: with the environment variable name set to PATH, wait on
+ * the worker until PATH exists (having created PATH.held), as the commit
+ * gate does. 0, or non-zero when the daemon stops meanwhile.
+ */
+int	 import_test_wait(const char *name);
 
 /* A job's own copy of a config list (NULL or empty: none). 0, or -1 (out of memory; free it anyway). */
 struct cfg_list;

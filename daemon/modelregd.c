@@ -296,6 +296,9 @@ main(int argc, char *argv[])
 	daemon_make_dbdir(md.cfg->database);
 	if ((md.db = db_open(md.cfg->database)) == NULL)
 		fatalx("cannot open the database %s", md.cfg->database);
+	/* What a seed left when the daemon stopped before building it (db_import.c). */
+	if (reg_seed_finish(md.db, err, sizeof(err)) != REG_OK)
+		log_warnx("%s; searching reads every model until they are", err);
 	if (fetch_init(md.base) == -1)
 		fatalx("cannot initialise libcurl");
 	if (control_init(md.cfg->socket, md.cfg->socket_mode, err,

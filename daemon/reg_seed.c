@@ -247,7 +247,7 @@ reg_seed_apply(sqlite3 *db, const struct reg_settings *s,
 
 	if (seed_apply_rules(db, &rs, a, now, res) == -1 ||
 	    db_seed_update(db, now, a, &res->updated) == -1 ||
-	    db_seed_add(db, now, new_active, a, &res->added) == -1)
+	    db_seed_add(db, now, new_active, a, &res->added, in->defer) == -1)
 		goto fail;
 
 	if (want_default) {
@@ -295,3 +295,19 @@ fail:
 	return reg_fail(db, msg, len);
 }
 
+enum reg_rc
+reg_seed_finish(sqlite3 *db, char *msg, size_t len)
+{
+	if (db_import_finish(db) == -1) {
+		reg_msg(msg, len, "database error: the sort and search indexes"
+		    " were not built");
+		return REG_INTERNAL;
+	}
+	return REG_OK;
+}
+
+int
+reg_seed_owed(void)
+{
+	return db_import_owed();
+}

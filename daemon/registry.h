@@ -242,7 +242,20 @@ int	 reg_parse_sort(const char *, enum reg_sort *);
 struct reg_seed_in {
 	const struct actor	*actor;
 	int64_t			 now;		/* unix seconds; 0: the current time */
+	/*
+	 * A first load leaves its sort indexes and its search index to
+	 * reg_seed_finish, a transaction of its own right after (the import
+	 * worker's seed; db_import.c says why).
+	 */
+	int			 defer;
 };
+/*
+ * What a seed left (reg_seed_in.defer): build it now, in one transaction;
+ * nothing when nothing was left. reg_seed_owed says whether a seed on
+ * this thread left something since the last call (and forgets it).
+ */
+enum reg_rc reg_seed_finish(sqlite3 *, char *msg, size_t);
+int	 reg_seed_owed(void);
 struct seed_result {
 	int64_t	 listed;		/* the staged models */
 	int	 added, updated, activated, deactivated;

@@ -304,8 +304,50 @@ seed_job_work(sqlite3 *db, void *arg)
 	if (j->parsed == -1 || j->cs.staged == 0 || import_stopping())
 		return;
 	/* One transaction: a crash leaves the registry as it was, or seeded whole. */
-	j->rc = reg_seed_apply(db, &j->s, &(struct reg_seed_in){ &j->a, 0 },
+	j->rc = reg_seed_apply(db, &j->s, &(struct reg_seed_in){ &j->a, 0, 1 },
 	    &j->res, j->err, sizeof(j->err));
+}
+
+/*
+ * What a first load left (reg_seed_in.defer): its sort and search
+ * indexes, built by the job that follows the seed's at once, before the
+ * writes that wait (db_import.c says why).
+ */
+static void
+seed_finish_work(sqlite3 *db, void *unused)
+{
+	char	 msg[256];
+
+	(void)unused;
+	/* Tests hold the job here to look at the registry between the two. */
+	if (import_test_wait("MODELREGD_TEST_FINISH_GATE") != 0)
+		return;
+	if (reg_seed_finish(db, msg, sizeof(msg)) != REG_OK)
+		log_warnx("seed: %s; they are built at the next start", msg);
+}
+
+static void
+seed_finish_done(void *unused, int cancelled)
+{
+	(void)unused;
+	if (cancelled)
+		log_info("seed: the sort and search indexes are built at the "
+		    "next start");
+	else
+		log_debug("seed: the sort and search indexes are built");
+}
+
+static void
+seed_finish_start(void)
+{
+	char	 msg[256];
+
+	if (import_start(md.cfg->database, seed_finish_work, seed_finish_done,
+	    NULL) == 0)
+		return;
+	log_warnx("seed: cannot build the indexes off the loop: building here");
+	if (reg_seed_finish(md.db, msg, sizeof(msg)) != REG_OK)
+		log_warnx("seed: %s; they are built at the next start", msg);
 }
 
 /* Back on the loop: report what the worker found, as seed_fetched did. */
@@ -349,6 +391,9 @@ seed_job_done(void *arg, int cancelled)
 		expiry_check_soon();
 	}
 	seed_job_free(j);
+	/* Also after a failure: what it left was rolled back, and the stale flag goes. */
+	if (reg_seed_owed())
+		seed_finish_start();
 }
 
 /* The seed source answered (or not): parse, apply, tell the waiters. */
@@ -421,7 +466,7 @@ seed_fetched(const struct fetch_result *fr, void *arg)
 	/* One transaction: a crash leaves the registry as it was, or seeded whole. */
 	if ((rc = reg_seed_apply(md.db,
 	    reg_settings_cfg(md.cfg, &(struct reg_settings){ 0 }),
-	    &(struct reg_seed_in){ &a, 0 }, &res, err, sizeof(err))) != REG_OK) {
+	    &(struct reg_seed_in){ &a, 0, 0 }, &res, err, sizeof(err))) != REG_OK) {
 		buf_fit(why, sizeof(why), "database error while seeding: %s",
 		    err[0] ? err : "cannot apply the catalog");
 		seed_failed(REG_INTERNAL, why);

@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import sqlite3
 
 import harness
 import httpd
@@ -239,6 +240,97 @@ def first_boot_catalog_seed(tap):
     d.stop()
 
 
+def index_names(d):
+    db = d.open_db()
+    try:
+        return set(r[0] for r in db.execute("SELECT name FROM sqlite_schema"
+            " WHERE type = 'index' AND tbl_name = 'models'"))
+    finally:
+        db.close()
+
+
+def pending_keys(d):
+    db = d.open_db()
+    try:
+        return db.execute("SELECT count(*) FROM state"
+            " WHERE key LIKE 'import_pending_%'").fetchone()[0]
+    finally:
+        db.close()
+
+
+def deferred_indexes(tap):
+    """A first seed commits before its sort and search indexes, which the
+    job after it builds (issue 8): held between the two, searches and
+    sorts are answered right and a write waits; after it the indexes are
+    there. A start that finds them owed (a crash between the two) builds
+    them before it serves."""
+    srv = httpd.Server()
+    srv.set(PATH, "bytes", data=catalog(N, "v1"))
+    d = harness.Daemon(seed_url=srv.url(PATH), seed_format="openrouter",
+        start=False)
+    gate = os.path.join(d.dir, "finish-gate")
+    d.env["MODELREGD_TEST_FINISH_GATE"] = gate
+    d.start()
+    d.wait_seeded(timeout=60)
+    harness.wait_for(lambda: os.path.exists(gate + ".held"), 60,
+        "the job after the seed to wait before it builds the indexes")
+    full = index_names(d)
+    tap.ok("models_sort_name" not in full and "models_expires" in full,
+        "the seed committed without its sort indexes, with the partial one",
+        sorted(full))
+    tap.eq(pending_keys(d), 2, "the state says what is owed")
+    c = d.raw()
+    st, recs = c.request('LIST search="Gen 12345 v1"')
+    tap.eq((st, [harness.parse_logfmt(r).get("id") for r in recs]),
+        ("OK 1", ["gen/12345"]), "a search finds a seeded model meanwhile")
+    st, recs = c.request("LIST sort=context order=desc limit=2")
+    tap.eq((st[:3], [harness.parse_logfmt(r).get("id") for r in recs][:2]),
+        ("OK ", ["gen/%d" % (N - 1), "gen/%d" % (N - 2)]),
+        "a sort is answered right without its index")
+    writer = d.raw()
+    writer.send("ACTIVATE gen/5\n")
+    tap.eq(writer.pending(0.5), b"", "a write waits for the indexes")
+    open(gate, "w").close()
+    st, _ = writer.read_reply(timeout=60)
+    tap.like(st or "", r"^OK ", "... and is answered once they are built")
+    harness.wait_for(lambda: pending_keys(d) == 0, 30, "nothing to be owed")
+    tap.ok("models_sort_name" in index_names(d), "the sort indexes are built")
+    st, recs = c.request('LIST search="Gen 12345 v1"')
+    tap.eq((st, [harness.parse_logfmt(r).get("id") for r in recs]),
+        ("OK 1", ["gen/12345"]), "the search index finds it")
+    d.stop()
+
+    # As a crash between the two would leave it: an index and the whole
+    # search index owed.
+    db = sqlite3.connect(d.db)
+    try:
+        sql = db.execute("SELECT sql FROM sqlite_schema WHERE name ="
+            " 'models_sort_name'").fetchone()[0]
+        base = 0
+        with db:
+            db.execute("DROP INDEX models_sort_name")
+            db.execute("INSERT INTO model_fts(model_fts) VALUES ('delete-all')")
+            db.execute("INSERT INTO state(key, value) VALUES"
+                " ('import_pending_indexes', ?), ('import_pending_search', ?)",
+                (sql + ";", str(base)))
+    finally:
+        db.close()
+    del d.env["MODELREGD_TEST_FINISH_GATE"]
+    d.start()
+    tap.eq(pending_keys(d), 0, "a start that finds them owed builds them first")
+    tap.ok("models_sort_name" in index_names(d), "... the index")
+    st, recs = d.raw().request('LIST search="Gen 19990 v1"')
+    tap.eq((st, [harness.parse_logfmt(r).get("id") for r in recs]),
+        ("OK 1", ["gen/19990"]), "... and the search rows")
+    db = d.open_db()
+    try:
+        tap.eq(db.execute("PRAGMA integrity_check").fetchone()[0], "ok",
+            "the database is consistent")
+    finally:
+        db.close()
+    d.stop()
+
+
 def run(tap):
     srv = httpd.Server()
     srv.set(PATH, "bytes", data=catalog(N, "v1"))
@@ -343,6 +435,7 @@ def run(tap):
     catalog_off_loop(tap)
     reload_waits(tap)
     first_boot_catalog_seed(tap)
+    deferred_indexes(tap)
 
 
 harness.main(run)

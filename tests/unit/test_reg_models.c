@@ -13,6 +13,7 @@
 #include "db.h"
 #include "db_audit.h"
 #include "db_events.h"
+#include "db_import.h"
 #include "log.h"
 #include "registry.h"
 #include "tap.h"
@@ -76,7 +77,7 @@ static sqlite3 *
 seeded(void)
 {
 	struct reg_settings	 s;
-	struct reg_seed_in	 in = { &seeder, NOW };
+	struct reg_seed_in	 in = { &seeder, NOW, 0 };
 	struct seed_result	 res;
 	sqlite3			*db;
 
@@ -96,7 +97,7 @@ static void
 test_seed(void)
 {
 	struct reg_settings	 s;
-	struct reg_seed_in	 in = { &seeder, NOW };
+	struct reg_seed_in	 in = { &seeder, NOW, 0 };
 	struct seed_result	 res;
 	struct reg_counts	 c;
 	sqlite3			*db;
@@ -200,7 +201,7 @@ static void
 test_seed_bulk(void)
 {
 	struct reg_settings	 s;
-	struct reg_seed_in	 in = { &seeder, NOW };
+	struct reg_seed_in	 in = { &seeder, NOW, 0 };
 	struct seed_result	 res;
 	sqlite3			*db;
 	char			 before[8192], after[8192], id[32], msg[512];
@@ -241,6 +242,121 @@ test_seed_bulk(void)
 	is_int(qint(db, "SELECT count(*) FROM models INDEXED BY"
 	    " models_sort_name WHERE name >= 'bulk-1000' COLLATE NOCASE"), 501,
 	    "bulk: ... and kept up to date");
+	db_close(db);
+}
+
+static int
+count_model(const struct model *m, void *arg)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The first model of a LIST in the order of q, into first. */
+static int
+first_model(const struct model *m, void *arg)
+{
+	snprintf(arg, 64, "%s", m->id);
+	return 1;
+}
+
+/*
+ * Issue 8, import speed: a first load that defers (the import worker's
+ * seed) commits without its sort indexes and its search index, says so
+ * in the state table, and answers searches by reading the rows until
+ * reg_seed_finish builds both in a transaction of its own; afterwards the
+ * schema, the search index and the answers are those of a seed that did
+ * not defer. A second reg_seed_finish, and one on a registry that owes
+ * nothing, change nothing.
+ */
+static void
+test_seed_deferred(void)
+{
+	struct reg_settings	 s;
+	struct reg_seed_in	 in = { &seeder, NOW, 1 };
+	struct list_query	 q;
+	struct seed_result	 res;
+	sqlite3			*db;
+	char			 before[8192], after[8192], id[32], msg[512];
+	char			 first[64], t[64];
+	const char		*idx = "SELECT group_concat(sql, ';') FROM"
+	    " (SELECT sql FROM sqlite_schema WHERE type = 'index'"
+	    " AND tbl_name = 'models' AND sql IS NOT NULL ORDER BY name)";
+	int			 i, n, changes;
+
+	if ((db = db_open(":memory:")) == NULL) {
+		ok(0, "deferred: open");
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	qtext(db, idx, before, sizeof(before));
+	is_int(reg_seed_owed(), 0, "deferred: nothing owed to begin with");
+	stage_reset(db);
+	raw(db, "BEGIN");
+	for (i = 0; i < 1500; i++) {
+		snprintf(id, sizeof(id), "defer-%04d", 1499 - i);
+		stage(db, id, id, "[]", "chat", i == 7 ? NOW + 86400 : 0);
+	}
+	raw(db, "COMMIT");
+	is_int(reg_seed_apply(db, &s, &in, &res, msg, sizeof(msg)), REG_OK,
+	    "deferred: seeded");
+	is_int(res.added, 1500, "deferred: every model added");
+	ok(sqlite3_get_autocommit(db), "deferred: the seed committed");
+	is_int(reg_seed_owed(), 1, "deferred: the seed says it left work");
+	is_int(reg_seed_owed(), 0, "deferred: ... once");
+	is_int(qint(db, "SELECT count(*) FROM sqlite_schema WHERE type ="
+	    " 'index' AND name = 'models_sort_name'"), 0,
+	    "deferred: the sort indexes are not built yet");
+	is_int(qint(db, "SELECT count(*) FROM sqlite_schema WHERE type ="
+	    " 'index' AND name = 'models_expires'"), 1,
+	    "deferred: the partial index (the expiry check's) is");
+	is_int(qint(db, "SELECT count(*) FROM models INDEXED BY models_expires"
+	    " WHERE expires_at IS NOT NULL"), 1,
+	    "deferred: ... and finds the model that expires");
+	is_int(qint(db, "SELECT count(*) FROM state WHERE key LIKE"
+	    " 'import_pending_%'"), 2, "deferred: the state says what is left");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"fer\"'"), 0, "deferred: the search index lacks the new rows");
+	ok(db_search_stale(), "deferred: searches know it");
+	memset(&q, 0, sizeof(q));
+	q.search = "fer-0123";
+	n = 0;
+	ok(reg_list(db, &q, count_model, &n) == REG_OK && n == 1,
+	    "deferred: a search finds a new model meanwhile (%d)", n);
+	memset(&q, 0, sizeof(q));
+	q.sort = SORT_NAME;
+	q.desc = 1;
+	first[0] = '\0';
+	ok(reg_list(db, &q, first_model, first) == REG_OK &&
+	    strcmp(first, "defer-1499") == 0,
+	    "deferred: a sort is right without its index (%s)", first);
+
+	is_int(reg_seed_finish(db, msg, sizeof(msg)), REG_OK,
+	    "deferred: finished");
+	ok(sqlite3_get_autocommit(db), "deferred: in a transaction of its own");
+	qtext(db, idx, after, sizeof(after));
+	is_str(after, before, "deferred: the same indexes afterwards");
+	is_int(qint(db, "SELECT count(*) FROM state WHERE key LIKE"
+	    " 'import_pending_%'"), 0, "deferred: nothing is left");
+	ok(!db_search_stale(), "deferred: searches trust the index again");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"fer\"'"), 1500, "deferred: every new row is in the search index");
+	ok(raw(db, "INSERT INTO model_fts(model_fts) VALUES"
+	    " ('integrity-check')") == SQLITE_OK,
+	    "deferred: the search index is consistent");
+	is_str(qtext(db, "PRAGMA integrity_check", t, sizeof(t)), "ok",
+	    "deferred: every index agrees with the table");
+	memset(&q, 0, sizeof(q));
+	q.search = "fer-0123";
+	n = 0;
+	ok(reg_list(db, &q, count_model, &n) == REG_OK && n == 1,
+	    "deferred: the search through the index finds it (%d)", n);
+	changes = sqlite3_total_changes(db);
+	is_int(reg_seed_finish(db, msg, sizeof(msg)), REG_OK,
+	    "deferred: finishing again");
+	is_int(sqlite3_total_changes(db) - changes, 0,
+	    "deferred: ... writes nothing");
 	db_close(db);
 }
 
@@ -525,6 +641,7 @@ main(void)
 	log_init(getenv("TEST_VERBOSE") != NULL ? 7 : 2);
 	tap_run(test_seed());
 	tap_run(test_seed_bulk());
+	tap_run(test_seed_deferred());
 	tap_run(test_status());
 	tap_run(test_default());
 	tap_run(test_delete());

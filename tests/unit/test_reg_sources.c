@@ -760,7 +760,7 @@ test_import_set_based(void)
 	const int64_t			 now = 1750000000;
 	struct reg_catalog_settings	 s = { 30, 20 };
 	struct reg_catalog_out		 out;
-	struct reg_seed_in		 in = { &auto_actor, now };
+	struct reg_seed_in		 in = { &auto_actor, now, 0 };
 	struct seed_result		 res;
 	sqlite3				*db;
 	char				 msg[512];
@@ -885,7 +885,7 @@ test_import_sigs(void)
 	const int64_t			 now = 1750000000;
 	struct reg_catalog_settings	 s = { 30, 20 };
 	struct reg_catalog_out		 out;
-	struct reg_seed_in		 in = { &auto_actor, now };
+	struct reg_seed_in		 in = { &auto_actor, now, 0 };
 	struct seed_result		 res;
 	sqlite3				*db;
 	char				 msg[512], t[64];

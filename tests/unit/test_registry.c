@@ -84,7 +84,7 @@ t_seed_apply(sqlite3 *db, const struct config *cfg, const struct actor *a,
     struct seed_result *res, char *msg, size_t len)
 {
 	struct reg_settings	 s;
-	struct reg_seed_in	 in = { a, 0 };
+	struct reg_seed_in	 in = { a, 0, 0 };
 
 	return reg_seed_apply(db, reg_settings_cfg(cfg, &s), &in, res, msg,
 	    len);
