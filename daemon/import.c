@@ -375,13 +375,11 @@ import_start_job(const char *dbpath, import_work_fn work, import_done_fn done,
 
 	if (!imp.inited || imp.busy)
 		return -1;
-	imp.quiet = quiet;
-	if (!quiet)
-		db_checkpoint_hold(1);
 	if ((imp.dbpath = strdup(dbpath)) == NULL) {
 		log_warn("import");
 		return -1;
 	}
+	imp.quiet = quiet;
 	imp.work = work;
 	imp.done = done;
 	imp.arg = arg;
@@ -393,6 +391,9 @@ import_start_job(const char *dbpath, import_work_fn work, import_done_fn done,
 		imp.dbpath = NULL;
 		return -1;
 	}
+	/* Its commit leaves the checkpoint to a job after it: none meanwhile. */
+	if (!quiet)
+		db_checkpoint_hold(1);
 	imp.busy = 1;
 	return 0;
 }

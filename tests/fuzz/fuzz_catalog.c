@@ -2,15 +2,19 @@
  * fuzz_catalog.c: one catalog format (FUZZ_FORMAT: Mistral, OpenRouter,
  * OpenAI or auto): the staged rows keep the bounds catalog.h promises,
  * the counts add up, a failed parse leaves staging empty, and the
- * chunked parser (catalog_parse_src) stages exactly the same rows.
+ * chunked parser (catalog_parse_src) stages exactly the same rows, and
+ * so does a parse whose rows two helper threads read (catalog_par.c),
+ * with the same counts and the same error.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "body.h"
 #include "catalog.h"
+#include "catalog_int.h"
 #include "fuzz.h"
 
 #ifndef FUZZ_FORMAT
@@ -113,8 +117,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			*a, *b;
 	int			 rc, rc2;
 
-	if (db == NULL)
+	if (db == NULL) {
 		FUZZ_CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK, "sqlite3_open");
+		catalog_parallel(SIZE_MAX, 0);
+	}
 
 	err[0] = '\0';
 	memset(&s, 0, sizeof(s));
@@ -145,6 +151,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(b);
 	} else
 		FUZZ_CHECK(err2[0] != '\0', "a failed parse without a message");
+
+	/* Helper threads read the rows: the same outcome to the byte. */
+	err2[0] = '\0';
+	memset(&s2, 0, sizeof(s2));
+	catalog_parallel(0, 2);
+	rc2 = catalog_parse(db, FUZZ_FORMAT, (const char *)data, size, &s2,
+	    err2, sizeof(err2));
+	catalog_parallel(SIZE_MAX, 0);
+	FUZZ_CHECK(rc2 == rc, "a parallel parse and a serial one disagree on success");
+	FUZZ_CHECK(strcmp(err, err2) == 0,
+	    "a parallel parse fails with another message than a serial one");
+	FUZZ_CHECK(memcmp(&s, &s2, sizeof(s)) == 0,
+	    "a parallel parse counts otherwise than a serial one");
+	b = snapshot();
+	FUZZ_CHECK((a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0),
+	    "a parallel parse stages other rows than a serial one");
+	free(b);
 	free(a);
 	return 0;
 }
