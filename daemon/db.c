@@ -10,7 +10,6 @@
 
 #include "buf.h"
 #include "db.h"
-#include "db_import.h"
 #include "db_int.h"
 #include "log.h"
 #include "registry.h"
@@ -228,6 +227,56 @@
 	" SELECT k.key, r.id, r.name, r.provider, r.description, " \
 	SEARCH_ALIASES("r") " FROM " t " AS r JOIN " p "_keys AS k" \
 	" ON k.id = r.id;"
+
+/*
+ * Schema 11 (issue 8, import speed): the search index written behind.
+ * Keeping the trigram index in each write cost a changed 100k refresh
+ * about 0.7 s: FTS5 must be given each changed row's old text to delete
+ * it, and tokenizes both. Now the update and delete triggers only write
+ * down the row's key and the values the index holds for it, once per key
+ * (the first old values are the ones in the index), in P_fts_dirty;
+ * db_search_flush applies them (old texts out, the rows' current texts
+ * in) in the job after an import, and at the start. A search takes the
+ * index's matches and every dirty key as candidates (db_filter_plan_sql),
+ * so it stays exact meanwhile. indexed 0: the key has no text in the
+ * index (a first load's keys until its finish, db_import.c). Keys are
+ * reused (max + 1 after the last was deleted), so the insert trigger and
+ * db_search_add leave a dirty key to the flush.
+ */
+#define SEARCH_DIRTY(p, row) \
+	"  INSERT OR IGNORE INTO " p "_fts_dirty(key, indexed, id, name," \
+	"   provider, description, aliases) SELECT k.key, 1, " row ".id, " \
+	row ".name, " row ".provider, " row ".description, " row ".aliases" \
+	"   FROM " p "_keys AS k WHERE k.id = " row ".id;"
+#define SEARCH_SCHEMA11(t, p) \
+	"CREATE TABLE " p "_fts_dirty (" \
+	"  key INTEGER PRIMARY KEY," \
+	"  indexed INTEGER NOT NULL," \
+	"  id TEXT, name TEXT, provider TEXT, description TEXT, aliases TEXT" \
+	");" \
+	"DROP TRIGGER " p "_search_insert;" \
+	"DROP TRIGGER " p "_search_update;" \
+	"DROP TRIGGER " p "_search_delete;" \
+	"CREATE TRIGGER " p "_search_insert AFTER INSERT ON " t \
+	"  WHEN NOT EXISTS (SELECT 1 FROM " p "_keys WHERE id = NEW.id) BEGIN" \
+	"  INSERT INTO " p "_keys(id) VALUES (NEW.id);" \
+	"  INSERT INTO " p "_fts(rowid, id, name, provider, description," \
+	"   aliases) SELECT k.key, NEW.id, NEW.name, NEW.provider," \
+	"   NEW.description, " SEARCH_ALIASES("NEW") " FROM " p "_keys AS k" \
+	"   WHERE k.id = NEW.id AND NOT EXISTS (SELECT 1 FROM " p "_fts_dirty" \
+	"   AS d WHERE d.key = k.key);" \
+	"  END;" \
+	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
+	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
+	"  OR OLD.provider IS NOT NEW.provider" \
+	"  OR OLD.description IS NOT NEW.description" \
+	"  OR OLD.aliases IS NOT NEW.aliases BEGIN" \
+	SEARCH_DIRTY(p, "OLD") \
+	"  END;" \
+	"CREATE TRIGGER " p "_search_delete AFTER DELETE ON " t " BEGIN" \
+	SEARCH_DIRTY(p, "OLD") \
+	"  DELETE FROM " p "_keys WHERE id = OLD.id;" \
+	"  END;"
 
 /*
  * The schema, one step per version: step i takes user_version i to i+1,
@@ -914,6 +963,10 @@ static const char *const db_migrations[] = {
 	 */
 	"INSERT INTO model_fts(model_fts, rank) VALUES ('hashsize', 8388608);"
 	"INSERT INTO catalog_fts(catalog_fts, rank) VALUES ('hashsize', 8388608);",
+
+	/* 10 -> 11 (issue 8, import speed): the search index written behind; see SEARCH_SCHEMA11. */
+	SEARCH_SCHEMA11("models", "model")
+	SEARCH_SCHEMA11("catalog", "catalog"),
 };
 #define DB_VERSION	((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -1521,9 +1574,8 @@ db_filter_sql(struct buf *sql, const char *tbl, const char *fts,
  * provider term is written +provider (no index may use it) and search=
  * skips the trigram candidates, keeping the exact instr() test, so the
  * sort key's index drives the query (reg_cursor.c picks this plan when
- * the filters keep many rows). While a first load's search index is not
- * built yet (db_search_stale, db_import.c) the models' search skips the
- * candidates too: the index would miss the new rows.
+ * the filters keep many rows). The candidates are the index's matches and
+ * the keys whose text it does not have yet (P_fts_dirty, schema 11).
  */
 int
 db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
@@ -1540,11 +1592,11 @@ db_filter_plan_sql(struct buf *sql, const char *tbl, const char *fts,
 	 * below keeps exactly the rows it always kept. Shorter text cannot
 	 * use trigrams and reads every row, as before.
 	 */
-	if (!noindex && db_utf8_chars(search) >= 3 &&
-	    !(strcmp(fts, "model") == 0 && db_search_stale()) && buf_printf(sql,
+	if (!noindex && db_utf8_chars(search) >= 3 && buf_printf(sql,
 	    " AND %s.id IN (SELECT k.id FROM %s_keys AS k WHERE k.key IN"
-	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH :ftsq))", tbl, fts,
-	    fts, fts) == -1)
+	    " (SELECT rowid FROM %s_fts WHERE %s_fts MATCH :ftsq"
+	    " UNION ALL SELECT key FROM %s_fts_dirty))", tbl, fts, fts, fts,
+	    fts) == -1)
 		return -1;
 	/* instr(), not LIKE: % and _ in the user's text are plain characters. */
 	if (buf_printf(sql,

@@ -188,8 +188,11 @@ db_search_add(sqlite3 *db, const char *t, const char *p, int64_t base)
 	    " r.description, (SELECT group_concat(value, ' ') FROM"
 	    " json_each(CASE WHEN json_valid(r.aliases) THEN r.aliases"
 	    " ELSE '[]' END) WHERE type = 'text') FROM %s_keys AS k"
-	    " JOIN %s AS r ON r.id = k.id WHERE k.key > %lld ORDER BY k.key",
-	    p, p, t, (long long)base) == -1) {
+	    " JOIN %s AS r ON r.id = k.id WHERE k.key > %lld"
+	    /* A reused key still dirty: the flush has its old text to delete. */
+	    " AND NOT EXISTS (SELECT 1 FROM %s_fts_dirty AS d"
+	    " WHERE d.key = k.key) ORDER BY k.key",
+	    p, p, t, (long long)base, p) == -1) {
 		log_warnx("database: import: out of memory");
 		return -1;
 	}
@@ -283,31 +286,18 @@ done:
  * unique indexes and the partial ones, which the expiry check after an
  * import reads on the loop, are made in the seed's transaction), so the
  * seed commits without them and db_import_finish builds them in the
- * import job that follows at once, before any queued write runs: no
- * write ever meets a registry without them, since the writes' triggers
- * keep the search index by deleting a row's old text, which must be
- * there. Meanwhile reads are right, only slower: a sort without its index
- * sorts, and a search reads the rows (db_search_stale). A crash in
- * between leaves the state rows, and the next start builds them before
- * it serves (modelregd.c).
+ * import job that follows at once, before any queued write runs. The
+ * search index's new keys are marked dirty and not indexed (schema 11),
+ * so a search reads those rows meanwhile and the flush indexes them; a
+ * sort without its index sorts. A crash in between leaves the state row
+ * and the dirty keys, and the next start builds both before it serves
+ * (modelregd.c).
  */
 #define DB_PENDING_INDEXES	"import_pending_indexes"
+/* Written by this session's first version, which had no dirty keys: read once, for a database it left. */
 #define DB_PENDING_SEARCH	"import_pending_search"
 
 static int	 db_owed;
-static int	 db_stale;
-
-int
-db_search_stale(void)
-{
-	return __atomic_load_n(&db_stale, __ATOMIC_SEQ_CST);
-}
-
-void
-db_search_stale_set(int on)
-{
-	__atomic_store_n(&db_stale, on, __ATOMIC_SEQ_CST);
-}
 
 int
 db_import_owed(void)
@@ -319,7 +309,7 @@ int
 db_import_bulk_defer(sqlite3 *db, struct buf *saved, int64_t base)
 {
 	struct buf	 now = { NULL, 0, 0 }, later = { NULL, 0, 0 };
-	char		*p, *semi, v[32];
+	char		*p, *semi, sql[160];
 	int		 rc = -1;
 
 	/* saved is CREATE INDEX statements, each ended by ';' (no literal holds one). */
@@ -333,14 +323,14 @@ db_import_bulk_defer(sqlite3 *db, struct buf *saved, int64_t base)
 			goto done;
 		}
 	}
-	snprintf(v, sizeof(v), "%lld", (long long)base);
+	/* OR IGNORE: a reused key still dirty keeps the old text to delete. */
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO model_fts_dirty(key,"
+	    " indexed) SELECT key, 0 FROM model_keys WHERE key > %lld",
+	    (long long)base);
 	if ((now.data != NULL && db_exec(db, now.data) == -1) ||
-	    db_state_set(db, DB_PENDING_INDEXES, later.data != NULL ?
-	    later.data : "") == -1 ||
-	    db_state_set(db, DB_PENDING_SEARCH, v) == -1)
+	    (later.data != NULL && db_state_set(db, DB_PENDING_INDEXES,
+	    later.data) == -1) || db_exec(db, sql) == -1)
 		goto done;
-	/* Before the commit: a read after it must not trust the index. */
-	db_search_stale_set(1);
 	__atomic_store_n(&db_owed, 1, __ATOMIC_SEQ_CST);
 	rc = 0;
 done:
@@ -351,17 +341,68 @@ done:
 }
 
 int
+db_search_dirty(sqlite3 *db)
+{
+	int64_t	 n;
+
+	if (db_query_int(db, "SELECT EXISTS (SELECT 1 FROM model_fts_dirty)"
+	    " OR EXISTS (SELECT 1 FROM catalog_fts_dirty)", &n) == -1)
+		return -1;
+	return n != 0;
+}
+
+/* The search index of table t (prefix p) given its dirty keys (schema 11). */
+static int
+db_search_flush_one(sqlite3 *db, const char *t, const char *p)
+{
+	struct buf	 sql = { NULL, 0, 0 };
+	int		 rc;
+
+	/* The old texts as the index holds them, then the rows' current ones. */
+	if (buf_printf(&sql, "INSERT INTO %s_fts(%s_fts, rowid, id, name,"
+	    " provider, description, aliases) SELECT 'delete', d.key, d.id,"
+	    " d.name, d.provider, d.description, (SELECT group_concat(value,"
+	    " ' ') FROM json_each(CASE WHEN json_valid(d.aliases) THEN"
+	    " d.aliases ELSE '[]' END) WHERE type = 'text') FROM %s_fts_dirty"
+	    " AS d WHERE d.indexed ORDER BY d.key;"
+	    "INSERT INTO %s_fts(rowid, id, name, provider, description,"
+	    " aliases) SELECT k.key, r.id, r.name, r.provider, r.description,"
+	    " (SELECT group_concat(value, ' ') FROM json_each(CASE WHEN"
+	    " json_valid(r.aliases) THEN r.aliases ELSE '[]' END) WHERE"
+	    " type = 'text') FROM %s_fts_dirty AS d JOIN %s_keys AS k"
+	    " ON k.key = d.key JOIN %s AS r ON r.id = k.id ORDER BY d.key;"
+	    "DELETE FROM %s_fts_dirty;", p, p, p, p, p, p, t, p) == -1) {
+		log_warnx("database: import: out of memory");
+		return -1;
+	}
+	rc = db_exec(db, sql.data);
+	buf_free(&sql);
+	return rc;
+}
+
+int
+db_search_flush(sqlite3 *db)
+{
+	if (db_search_flush_one(db, "models", "model") == -1 ||
+	    db_search_flush_one(db, "catalog", "catalog") == -1)
+		return -1;
+	return 0;
+}
+
+int
 db_import_finish(sqlite3 *db)
 {
-	char	*idx = NULL, *base = NULL, *end;
+	char	*idx = NULL, *base = NULL, *end, sql[160];
 	int64_t	 b;
-	int	 rc = -1;
+	int	 rc = -1, dirty;
 
 	idx = db_state_get(db, DB_PENDING_INDEXES);
 	base = db_state_get(db, DB_PENDING_SEARCH);
-	if (idx == NULL && base == NULL) {
-		db_search_stale_set(0);
-		return 0;
+	if ((dirty = db_search_dirty(db)) == -1)
+		goto done;
+	if (idx == NULL && base == NULL && !dirty) {
+		rc = 0;
+		goto done;
 	}
 	if (db_begin(db) == -1)
 		goto done;
@@ -374,20 +415,21 @@ db_import_finish(sqlite3 *db)
 			    " from %s: not a key", base);
 			goto fail;
 		}
-		if (db_search_add(db, "models", "model", b) == -1)
+		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO"
+		    " model_fts_dirty(key, indexed) SELECT key, 0 FROM"
+		    " model_keys WHERE key > %lld", (long long)b);
+		if (db_exec(db, sql) == -1)
 			goto fail;
 	}
-	if (db_state_set(db, DB_PENDING_INDEXES, NULL) == -1 ||
+	if (db_search_flush(db) == -1 ||
+	    db_state_set(db, DB_PENDING_INDEXES, NULL) == -1 ||
 	    db_state_set(db, DB_PENDING_SEARCH, NULL) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
-	db_search_stale_set(0);
 	rc = 0;
 	goto done;
 fail:
 	db_rollback(db);
-	/* Still left: searches keep reading the rows. */
-	db_search_stale_set(1);
 done:
 	free(idx);
 	free(base);

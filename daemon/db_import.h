@@ -43,27 +43,28 @@ int	 db_import_bulk_end(sqlite3 *, struct buf *saved);
 /*
  * Instead of db_import_bulk_end for a seed's first load into models
  * (db_import.c says why): the partial indexes are made now, the others
- * and the search index of the keys after base are written down in the
- * state table for db_import_finish, and db_search_stale() is set before
- * the caller commits. Frees saved.
+ * written down in the state table for db_import_finish, and the search
+ * keys after base marked dirty and not indexed. Frees saved.
  */
 int	 db_import_bulk_defer(sqlite3 *, struct buf *saved, int64_t base);
 /*
- * Build what a deferred first load left, in a transaction of its own
- * (no transaction may be open): 0 when done or nothing was left (the
- * stale flag then cleared), -1 when SQLite failed (rolled back; left for
- * the next call). db_import_owed: whether a db_import_bulk_defer ran on
- * any thread since the last call (and forgets it).
+ * Build what a deferred first load left and apply the search index's
+ * dirty keys, in a transaction of its own (no transaction may be open):
+ * 0 when done or nothing was left, -1 when SQLite failed (rolled back;
+ * left for the next call). db_import_owed: whether a
+ * db_import_bulk_defer ran on any thread since the last call (and
+ * forgets it).
  */
 int	 db_import_finish(sqlite3 *);
 int	 db_import_owed(void);
 /*
- * The model search index lacks rows that models has (a deferred first
- * load between its commit and db_import_finish's): a search then reads
- * the rows instead of trusting the index (db_filter_plan_sql).
+ * The search index written behind (schema 11, db.c): db_search_dirty
+ * says whether a key waits (1, 0, -1 on an error); db_search_flush
+ * applies them all, in the caller's transaction.
  */
-int	 db_search_stale(void);
-void	 db_search_stale_set(int);
+int	 db_search_dirty(sqlite3 *);
+int	 db_search_flush(sqlite3 *);
+
 /*
  * The metadata columns an apply compares and writes, one bit each in a
  * row's sig (DB_IMPORT_SIG_OF: which of them differ between the stored

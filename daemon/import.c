@@ -221,10 +221,25 @@ import_ckpt_work(sqlite3 *db, void *unused)
 }
 
 static void
-import_ckpt_done(void *unused, int cancelled)
+import_noop_done(void *unused, int cancelled)
 {
 	(void)unused;
 	(void)cancelled;
+}
+
+/*
+ * The search index's dirty keys (schema 11, db.c): applied by a job of
+ * their own after an import that left some, before the queued writes,
+ * in one transaction (db_import_finish, which also builds what a first
+ * load left, if anything).
+ */
+static void
+import_flush_work(sqlite3 *db, void *unused)
+{
+	(void)unused;
+	if (db_import_finish(db) == -1)
+		log_warnx("import: the search index: %s; it is applied after "
+		    "the next import", sqlite3_errmsg(db));
 }
 
 /* The worker is done: join it, hand the job back, answer the queued writes. */
@@ -233,6 +248,7 @@ import_finished(evutil_socket_t fd, short what, void *unused)
 {
 	char	*path;
 	char	 c;
+	int	 flush;
 
 	(void)what;
 	(void)unused;
@@ -244,12 +260,17 @@ import_finished(evutil_socket_t fd, short what, void *unused)
 		imp.ckpt_owed = 0;
 	else if (!imp.quiet && db_checkpoint_due(imp.wal_pages))
 		imp.ckpt_owed = 1;
+	flush = !imp.quiet && imp.work != import_flush_work &&
+	    !imp.cancelled;
 	path = imp.dbpath;
 	imp.dbpath = NULL;
 	imp.done(imp.arg, imp.cancelled);
 	/* A job that done started keeps the hold; its end comes back here. */
+	if (!imp.busy && flush && path != NULL && db_search_dirty(md.db) == 1)
+		(void)import_start_job(path, import_flush_work,
+		    import_noop_done, NULL, 0);
 	if (!imp.busy && !(imp.ckpt_owed && path != NULL &&
-	    import_start_job(path, import_ckpt_work, import_ckpt_done, NULL,
+	    import_start_job(path, import_ckpt_work, import_noop_done, NULL,
 	    1) == 0)) {
 		imp.ckpt_owed = 0;
 		db_checkpoint_hold(0);

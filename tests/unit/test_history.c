@@ -63,7 +63,7 @@ test_migration(void)
 		unlink(path);
 		return;
 	}
-	is_int(db_schema_version(db), 10, "migration: at 10");
+	is_int(db_schema_version(db), 11, "migration: at 11");
 	ok(qint(db, "SELECT count(*) FROM batches WHERE id = 3 AND user = 'bob'"
 	    " AND selection = 'tag=x' AND undone_by IS NULL") == 1 &&
 	    qint(db, "SELECT count(*) FROM batch_models WHERE batch = 3 AND"
@@ -122,7 +122,7 @@ test_migration9(void)
 		unlink(path);
 		return;
 	}
-	is_int(db_schema_version(db), 10, "migration 9: at the last, 10");
+	is_int(db_schema_version(db), 11, "migration 9: at the last, 11");
 	ok(qint(db, "SELECT count(*) FROM batch_models WHERE batch = 4 AND"
 	    " model = 'a' AND after = 'inactive' AND fields IS NULL") == 1,
 	    "migration 9: the rows are kept, fields NULL (a batch's row)");

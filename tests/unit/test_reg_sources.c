@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "db_catalog.h"
+#include "db_import.h"
 #include "digest.h"
 #include "log.h"
 #include "reg_catalog.h"
@@ -795,6 +796,10 @@ test_import_set_based(void)
 	    sizeof(msg)), REG_OK, "set-based: the changed catalog applies");
 	ok(out.added == 1 && out.dropped == 1 && out.updated == 1,
 	    "set-based: one new, one dropped, one model updated: %s", msg);
+	is_int(qint(db, "SELECT count(*) FROM catalog_fts_dirty"), 1,
+	    "set-based: the dropped entry's key waits for the search index");
+	/* What the job after an import does (import.c, db_import_finish). */
+	is_int(db_search_flush(db), 0, "set-based: the dirty keys applied");
 	is_int(qint(db, "SELECT count(*) FROM catalog_fts WHERE catalog_fts"
 	    " MATCH '\"c/2\"'"), 2, "set-based: c/2 and the new c/20 found");
 	is_int(qint(db, "SELECT count(*) FROM catalog_fts WHERE catalog_fts"
@@ -941,11 +946,19 @@ test_import_sigs(void)
 		    "sigs %zu: every changed entry's last_seen moved", r);
 		is_str(qtext(db, "PRAGMA integrity_check", t, sizeof(t)), "ok",
 		    "sigs %zu: every index agrees with its table", r);
+		is_int(db_search_flush(db), 0,
+		    "sigs %zu: the search indexes' dirty keys applied", r);
 		ok(raw(db, "INSERT INTO model_fts(model_fts) VALUES"
 		    " ('integrity-check')") == SQLITE_OK && raw(db,
 		    "INSERT INTO catalog_fts(catalog_fts) VALUES"
 		    " ('integrity-check')") == SQLITE_OK,
 		    "sigs %zu: both search indexes agree with their rows", r);
+		is_int(qint(db, "SELECT count(*) FROM models AS m WHERE"
+		    " m.description LIKE 'new text %' AND NOT EXISTS (SELECT 1"
+		    " FROM model_keys AS k WHERE k.id = m.id AND k.key IN"
+		    " (SELECT rowid FROM model_fts WHERE model_fts MATCH"
+		    " '\"new\" AND \"tex\"'))"), 0,
+		    "sigs %zu: every new description is in the index", r);
 		is_int(qint(db, "SELECT count(*) FROM models AS m WHERE"
 		    " json_array_length(m.aliases) <> (SELECT count(*) FROM"
 		    " model_aliases AS a WHERE a.model = m.id)"), 0,
@@ -959,6 +972,96 @@ test_import_sigs(void)
 	db_close(db);
 }
 
+static int
+count_models(const struct model *m, void *arg)
+{
+	(void)m;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* LIST search=text: the models found. */
+static int
+search_n(sqlite3 *db, const char *text)
+{
+	struct list_query	 q;
+	int			 n = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.search = text;
+	if (reg_list(db, &q, count_models, &n) != REG_OK)
+		return -1;
+	return n;
+}
+
+/*
+ * Issue 8, import speed (schema 11): the search index is written behind.
+ * A write records a changed or deleted row's key with the text the index
+ * holds, once; a search is exact meanwhile (the index's matches and the
+ * dirty keys are its candidates); db_search_flush applies them; a key
+ * deleted and given again to a new row is indexed once, with the new
+ * row's text.
+ */
+static void
+test_search_behind(void)
+{
+	const int64_t			 now = 1750000000;
+	struct reg_seed_in		 in = { &auto_actor, now, 0 };
+	struct seed_result		 res;
+	sqlite3				*db;
+	char				 msg[512];
+
+	db = db_open(":memory:");
+	ok(db != NULL, "behind: an in-memory database");
+	if (db == NULL)
+		return;
+	ok(stage_catalog(db, 5, NULL, "0.000001", NULL) == 0 &&
+	    reg_seed_apply(db, NULL, &in, &res, msg, sizeof(msg)) == REG_OK,
+	    "behind: five models seeded");
+	is_int(qint(db, "SELECT count(*) FROM model_fts_dirty"), 0,
+	    "behind: a seed's rows are in the index");
+	ok(raw(db, "UPDATE models SET description = 'zebra crossing'"
+	    " WHERE id = 'c/1'") == SQLITE_OK && raw(db, "UPDATE models SET"
+	    " description = 'yak shaving' WHERE id = 'c/1'") == SQLITE_OK,
+	    "behind: c/1's description changed twice, as the shell would");
+	is_int(qint(db, "SELECT count(*) FROM model_fts_dirty"), 1,
+	    "behind: its key waits, once");
+	is_int(qint(db, "SELECT count(*) FROM model_fts_dirty WHERE"
+	    " description IS NOT ''"), 0,
+	    "behind: ... with the text the index holds (the first old one)");
+	is_int(search_n(db, "yak shav"), 1, "behind: the new text is found");
+	is_int(search_n(db, "zebra"), 0, "behind: the text in between is not");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"yak\"'"), 0, "behind: (the index does not have it yet)");
+	ok(raw(db, "DELETE FROM models WHERE id = 'c/4'") == SQLITE_OK,
+	    "behind: c/4, the last key, deleted");
+	ok(raw(db, "INSERT INTO models(id, name, status, status_source,"
+	    " added_at, status_changed_at) VALUES ('new/x', 'Newcomer',"
+	    " 'inactive', 'manual', 1, 1)") == SQLITE_OK,
+	    "behind: a new model, which gets c/4's key again");
+	is_int(qint(db, "SELECT key FROM model_keys WHERE id = 'new/x'"),
+	    qint(db, "SELECT max(key) FROM model_fts_dirty"),
+	    "behind: ... a key that still waits");
+	is_int(search_n(db, "newcomer"), 1, "behind: the new model is found");
+	is_int(search_n(db, "c/4"), 0, "behind: the deleted one is not");
+	is_int(db_search_flush(db), 0, "behind: applied");
+	is_int(qint(db, "SELECT count(*) FROM model_fts_dirty"), 0,
+	    "behind: no key waits");
+	ok(raw(db, "INSERT INTO model_fts(model_fts) VALUES"
+	    " ('integrity-check')") == SQLITE_OK,
+	    "behind: the index is consistent");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"yak\"'"), 1, "behind: the index has the new text");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"c/1\" AND \"C 1\"'"), 1, "behind: ... and c/1 once");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"c/4\"'"), 0, "behind: not the deleted model's text");
+	is_int(qint(db, "SELECT count(*) FROM model_fts WHERE model_fts MATCH"
+	    " '\"com\" AND \"mer\"'"), 1, "behind: the new model's, once");
+	is_int(search_n(db, "yak shav"), 1, "behind: found through the index");
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -968,6 +1071,7 @@ main(void)
 	tap_run(test_catalog_diff());
 	tap_run(test_import_set_based());
 	tap_run(test_import_sigs());
+	tap_run(test_search_behind());
 	tap_run(test_digest());
 	tap_run(test_uptime());
 	return done_testing();

@@ -255,7 +255,7 @@ test_schema(sqlite3 *db)
 {
 	char	 t[4096];
 
-	is_int(db_schema_version(db), 10, "schema version is 10");
+	is_int(db_schema_version(db), 11, "schema version is 11");
 	is_int(qint(db, "SELECT v FROM model_fts_config WHERE k = 'hashsize'"),
 	    8388608, "the models' search index writes 8 MiB terms at a time "
 	    "(step 9 -> 10)");
@@ -275,7 +275,7 @@ test_schema(sqlite3 *db)
 	    "catalog_aliases_entry,catalog_aliases_insert,"
 	    "catalog_aliases_shadowed,catalog_aliases_shadowed_entry,"
 	    "catalog_aliases_update,catalog_fts,catalog_fts_config,"
-	    "catalog_fts_data,catalog_fts_idx,catalog_keys,"
+	    "catalog_fts_data,catalog_fts_dirty,catalog_fts_idx,catalog_keys,"
 	    "catalog_kind,catalog_search_delete,catalog_search_insert,"
 	    "catalog_search_update,catalog_slug,catalog_sort_context,"
 	    "catalog_sort_context_desc,catalog_sort_name,catalog_sort_name_desc,"
@@ -285,7 +285,7 @@ test_schema(sqlite3 *db)
 	    "model_aliases,model_aliases_delete,model_aliases_insert,"
 	    "model_aliases_model,model_aliases_shadowed,"
 	    "model_aliases_shadowed_model,model_aliases_update,model_fts,"
-	    "model_fts_config,model_fts_data,model_fts_idx,"
+	    "model_fts_config,model_fts_data,model_fts_dirty,model_fts_idx,"
 	    "model_ids,model_ids_delete,model_ids_insert,"
 	    "model_keys,model_org_aliases,model_org_aliases_alias_conflict,"
 	    "model_org_aliases_id_conflict,model_org_aliases_model,"
@@ -997,7 +997,7 @@ test_files(void)
 	ok(db != NULL, "open a new file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 10, "file database migrated to 10");
+	is_int(db_schema_version(db), 11, "file database migrated to 11");
 	is_str(qtext(db, "PRAGMA journal_mode", t, sizeof(t)), "wal",
 	    "journal mode WAL");
 	is_int(qint(db, "PRAGMA synchronous"), 2, "synchronous FULL");
@@ -1020,7 +1020,7 @@ test_files(void)
 	ok(db != NULL, "reopen the file database");
 	if (db == NULL)
 		goto out;
-	is_int(db_schema_version(db), 10, "second open: still version 10");
+	is_int(db_schema_version(db), 11, "second open: still version 11");
 	is_int(qint(db, "SELECT count(*) FROM models"), 6,
 	    "second open keeps the data");
 	is_str(status_of(db, "gpt-4o"), "active/seed/default",
