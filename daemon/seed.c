@@ -391,7 +391,7 @@ seed_job_done(void *arg, int cancelled)
 		expiry_check_soon();
 	}
 	seed_job_free(j);
-	/* Also after a failure: what it left was rolled back, and the stale flag goes. */
+	/* Also after a failure: what it left was rolled back; the finish then applies any dirty search keys. */
 	if (reg_seed_owed())
 		seed_finish_start();
 }
