@@ -1,6 +1,7 @@
 /* db_import.c: what a seed's and a catalog's apply share: scratch sets over staging, and the search index of the rows they add, in one statement each. */
 #include <sys/types.h>
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,20 +22,36 @@
  * events, the search index) reads only that set. Before, each of those
  * statements joined the whole of staging with the whole table again.
  */
-int
-db_import_set(sqlite3 *db, const char *name, const char *select)
+/* Run the statements fmt makes (only our own fragments and names go in it). */
+static int
+db_import_execf(sqlite3 *db, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+db_import_execf(sqlite3 *db, const char *fmt, ...)
 {
 	struct buf	 sql = { NULL, 0, 0 };
+	va_list		 ap;
 	int		 rc;
 
-	if (buf_printf(&sql, "DROP TABLE IF EXISTS temp.%s;"
-	    " CREATE TEMP TABLE %s AS %s", name, name, select) == -1) {
+	va_start(ap, fmt);
+	rc = buf_vprintf(&sql, fmt, ap);
+	va_end(ap);
+	if (rc == -1) {
 		log_warnx("database: import: out of memory");
+		buf_free(&sql);
 		return -1;
 	}
 	rc = db_exec(db, sql.data);
 	buf_free(&sql);
 	return rc;
+}
+
+int
+db_import_set(sqlite3 *db, const char *name, const char *select)
+{
+	return db_import_execf(db, "DROP TABLE IF EXISTS temp.%s;"
+	    " CREATE TEMP TABLE %s AS %s", name, name, select);
 }
 
 void
@@ -179,11 +196,8 @@ done:
 int
 db_search_add(sqlite3 *db, const char *t, const char *p, int64_t base)
 {
-	struct buf	 sql = { NULL, 0, 0 };
-	int		 rc;
-
 	/* The text of each row as the insert trigger gives it (db.c, SEARCH_ADD). */
-	if (buf_printf(&sql, "INSERT INTO %s_fts(rowid, id, name, provider,"
+	return db_import_execf(db, "INSERT INTO %s_fts(rowid, id, name, provider,"
 	    " description, aliases) SELECT k.key, r.id, r.name, r.provider,"
 	    " r.description, (SELECT group_concat(value, ' ') FROM"
 	    " json_each(CASE WHEN json_valid(r.aliases) THEN r.aliases"
@@ -192,13 +206,7 @@ db_search_add(sqlite3 *db, const char *t, const char *p, int64_t base)
 	    /* A reused key still dirty: the flush has its old text to delete. */
 	    " AND NOT EXISTS (SELECT 1 FROM %s_fts_dirty AS d"
 	    " WHERE d.key = k.key) ORDER BY k.key",
-	    p, p, t, (long long)base, p) == -1) {
-		log_warnx("database: import: out of memory");
-		return -1;
-	}
-	rc = db_exec(db, sql.data);
-	buf_free(&sql);
-	return rc;
+	    p, p, t, (long long)base, p);
 }
 
 /*
@@ -355,11 +363,8 @@ db_search_dirty(sqlite3 *db)
 static int
 db_search_flush_one(sqlite3 *db, const char *t, const char *p)
 {
-	struct buf	 sql = { NULL, 0, 0 };
-	int		 rc;
-
 	/* The old texts as the index holds them, then the rows' current ones. */
-	if (buf_printf(&sql, "INSERT INTO %s_fts(%s_fts, rowid, id, name,"
+	return db_import_execf(db, "INSERT INTO %s_fts(%s_fts, rowid, id, name,"
 	    " provider, description, aliases) SELECT 'delete', d.key, d.id,"
 	    " d.name, d.provider, d.description, (SELECT group_concat(value,"
 	    " ' ') FROM json_each(CASE WHEN json_valid(d.aliases) THEN"
@@ -371,13 +376,7 @@ db_search_flush_one(sqlite3 *db, const char *t, const char *p)
 	    " json_valid(r.aliases) THEN r.aliases ELSE '[]' END) WHERE"
 	    " type = 'text') FROM %s_fts_dirty AS d JOIN %s_keys AS k"
 	    " ON k.key = d.key JOIN %s AS r ON r.id = k.id ORDER BY d.key;"
-	    "DELETE FROM %s_fts_dirty;", p, p, p, p, p, p, t, p) == -1) {
-		log_warnx("database: import: out of memory");
-		return -1;
-	}
-	rc = db_exec(db, sql.data);
-	buf_free(&sql);
-	return rc;
+	    "DELETE FROM %s_fts_dirty;", p, p, p, p, p, p, t, p);
 }
 
 int
