@@ -100,6 +100,30 @@ def catalog_off_loop(tap):
         "the pipelined SHOW sees the synced model with the refresh's name")
     st, _ = seeder.read_reply(timeout=60)
     tap.eq(st, "OK 1", "the waiting SEED is applied and answered after the refresh")
+    # The refresh renamed every entry: its search keys are applied by the
+    # job after it (schema 11), and a search finds the new names meanwhile
+    # and after.
+    st, lines = other.request("CATALOG search=\"Gen 5 c2\"")
+    tap.ok(st is not None and st.startswith("OK") and
+        any("gen/5" in x for x in lines), "CATALOG finds the refresh's names", st)
+    def dirty():
+        db = d.open_db()
+        try:
+            return db.execute("SELECT (SELECT count(*) FROM catalog_fts_dirty)"
+                " + (SELECT count(*) FROM model_fts_dirty)").fetchone()[0]
+        finally:
+            db.close()
+    harness.wait_for(lambda: dirty() == 0, 60,
+        "the job after the refresh to apply its search keys")
+    st, lines = other.request("CATALOG search=\"Gen 5 c1\"")
+    tap.ok(st is not None and st.startswith("OK") and
+        not any("gen/5 " in x or "id=gen/5\n" in x for x in lines) and
+        st == "OK 0", "the old names are not found once they are applied",
+        (st, lines[:2]))
+    st, lines = other.request("CATALOG search=\"Gen 5 c2\"")
+    tap.ok(st is not None and st.startswith("OK") and
+        any("gen/5" in x for x in lines),
+        "... and the new ones are, through the index", st)
 
     # The same body again is recognised without a parse and writes nothing.
     db = d.open_db()
