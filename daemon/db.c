@@ -21,9 +21,7 @@
  * The aliases of table t (models or catalog) as text values of its JSON
  * column; a column that is not valid JSON lists none.
  */
-#define ALIAS_EACH(row) \
-	"json_each(CASE WHEN json_valid(" row ".aliases) THEN " row ".aliases" \
-	" ELSE '[]' END)"
+#define ALIAS_EACH(row)	DB_ALIAS_EACH(row)
 
 /*
  * Promote the oldest shadowed claim of each free alias row listed (see
@@ -117,9 +115,14 @@
 	"  NOCASE, " key " DESC, id);"
 
 /* A row's aliases as one text, for the search index. */
-#define SEARCH_ALIASES(row) \
-	"(SELECT group_concat(value, ' ') FROM " ALIAS_EACH(row) \
-	" WHERE type = 'text')"
+#define SEARCH_ALIASES(row)	DB_SEARCH_ALIASES(row)
+/* The search update trigger's head: it fires when an indexed column changed. */
+#define SEARCH_UPDATE_ON(t, p) \
+	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
+	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
+	"  OR OLD.provider IS NOT NEW.provider" \
+	"  OR OLD.description IS NOT NEW.description" \
+	"  OR OLD.aliases IS NOT NEW.aliases BEGIN"
 #define SEARCH_ROW(p, row, key) \
 	" INSERT INTO " p "_fts(" p "_fts, rowid, id, name, provider," \
 	"  description, aliases) VALUES ('delete', " key ", " row ".id, " \
@@ -148,11 +151,7 @@
 	"   (SELECT 1 FROM " p "_keys WHERE id = NEW.id);" \
 	SEARCH_ADD(p, "NEW") \
 	"  END;" \
-	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
-	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
-	"  OR OLD.provider IS NOT NEW.provider" \
-	"  OR OLD.description IS NOT NEW.description" \
-	"  OR OLD.aliases IS NOT NEW.aliases BEGIN" \
+	SEARCH_UPDATE_ON(t, p) \
 	SEARCH_ROW(p, "OLD", "(SELECT key FROM " p "_keys WHERE id = OLD.id)") \
 	SEARCH_ADD(p, "NEW") \
 	"  END;" \
@@ -211,11 +210,7 @@
 	"  INSERT INTO " p "_keys(id) VALUES (NEW.id);" \
 	SEARCH_ADD(p, "NEW") \
 	"  END;" \
-	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
-	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
-	"  OR OLD.provider IS NOT NEW.provider" \
-	"  OR OLD.description IS NOT NEW.description" \
-	"  OR OLD.aliases IS NOT NEW.aliases BEGIN" \
+	SEARCH_UPDATE_ON(t, p) \
 	SEARCH_ROW(p, "OLD", "(SELECT key FROM " p "_keys WHERE id = OLD.id)") \
 	SEARCH_ADD(p, "NEW") \
 	"  END;" \
@@ -266,11 +261,7 @@
 	"   WHERE k.id = NEW.id AND NOT EXISTS (SELECT 1 FROM " p "_fts_dirty" \
 	"   AS d WHERE d.key = k.key);" \
 	"  END;" \
-	"CREATE TRIGGER " p "_search_update AFTER UPDATE OF name, provider," \
-	"  description, aliases ON " t " WHEN OLD.name IS NOT NEW.name" \
-	"  OR OLD.provider IS NOT NEW.provider" \
-	"  OR OLD.description IS NOT NEW.description" \
-	"  OR OLD.aliases IS NOT NEW.aliases BEGIN" \
+	SEARCH_UPDATE_ON(t, p) \
 	SEARCH_DIRTY(p, "OLD") \
 	"  END;" \
 	"CREATE TRIGGER " p "_search_delete AFTER DELETE ON " t " BEGIN" \

@@ -179,12 +179,9 @@ db_search_keys(sqlite3 *db, const char *p, const char *ids_sql,
 		goto nomem;
 	if (db_query_int(db, sql.data, base) == -1)
 		goto done;
-	buf_reset(&sql);
-	if (buf_printf(&sql, "INSERT INTO %s_keys(id) SELECT i.id FROM (%s)"
-	    " AS i WHERE NOT EXISTS (SELECT 1 FROM %s_keys AS k"
-	    " WHERE k.id = i.id) ORDER BY i.id", p, ids_sql, p) == -1)
-		goto nomem;
-	rc = db_exec(db, sql.data);
+	rc = db_import_execf(db, "INSERT INTO %s_keys(id) SELECT i.id FROM"
+	    " (%s) AS i WHERE NOT EXISTS (SELECT 1 FROM %s_keys AS k"
+	    " WHERE k.id = i.id) ORDER BY i.id", p, ids_sql, p);
 	goto done;
 nomem:
 	log_warnx("database: import: out of memory");
@@ -199,9 +196,7 @@ db_search_add(sqlite3 *db, const char *t, const char *p, int64_t base)
 	/* The text of each row as the insert trigger gives it (db.c, SEARCH_ADD). */
 	return db_import_execf(db, "INSERT INTO %s_fts(rowid, id, name, provider,"
 	    " description, aliases) SELECT k.key, r.id, r.name, r.provider,"
-	    " r.description, (SELECT group_concat(value, ' ') FROM"
-	    " json_each(CASE WHEN json_valid(r.aliases) THEN r.aliases"
-	    " ELSE '[]' END) WHERE type = 'text') FROM %s_keys AS k"
+	    " r.description, " DB_SEARCH_ALIASES("r") " FROM %s_keys AS k"
 	    " JOIN %s AS r ON r.id = k.id WHERE k.key > %lld"
 	    /* A reused key still dirty: the flush has its old text to delete. */
 	    " AND NOT EXISTS (SELECT 1 FROM %s_fts_dirty AS d"
@@ -302,8 +297,6 @@ done:
  * (modelregd.c).
  */
 #define DB_PENDING_INDEXES	"import_pending_indexes"
-/* Written by this session's first version, which had no dirty keys: read once, for a database it left. */
-#define DB_PENDING_SEARCH	"import_pending_search"
 
 static int	 db_owed;
 
@@ -366,15 +359,11 @@ db_search_flush_one(sqlite3 *db, const char *t, const char *p)
 	/* The old texts as the index holds them, then the rows' current ones. */
 	return db_import_execf(db, "INSERT INTO %s_fts(%s_fts, rowid, id, name,"
 	    " provider, description, aliases) SELECT 'delete', d.key, d.id,"
-	    " d.name, d.provider, d.description, (SELECT group_concat(value,"
-	    " ' ') FROM json_each(CASE WHEN json_valid(d.aliases) THEN"
-	    " d.aliases ELSE '[]' END) WHERE type = 'text') FROM %s_fts_dirty"
-	    " AS d WHERE d.indexed ORDER BY d.key;"
+	    " d.name, d.provider, d.description, " DB_SEARCH_ALIASES("d")
+	    " FROM %s_fts_dirty AS d WHERE d.indexed ORDER BY d.key;"
 	    "INSERT INTO %s_fts(rowid, id, name, provider, description,"
-	    " aliases) SELECT k.key, r.id, r.name, r.provider, r.description,"
-	    " (SELECT group_concat(value, ' ') FROM json_each(CASE WHEN"
-	    " json_valid(r.aliases) THEN r.aliases ELSE '[]' END) WHERE"
-	    " type = 'text') FROM %s_fts_dirty AS d JOIN %s_keys AS k"
+	    " aliases) SELECT k.key, r.id, r.name, r.provider, r.description, "
+	    DB_SEARCH_ALIASES("r") " FROM %s_fts_dirty AS d JOIN %s_keys AS k"
 	    " ON k.key = d.key JOIN %s AS r ON r.id = k.id ORDER BY d.key;"
 	    "DELETE FROM %s_fts_dirty;", p, p, p, p, p, p, t, p);
 }
@@ -391,15 +380,13 @@ db_search_flush(sqlite3 *db)
 int
 db_import_finish(sqlite3 *db)
 {
-	char	*idx = NULL, *base = NULL, *end, sql[160];
-	int64_t	 b;
+	char	*idx;
 	int	 rc = -1, dirty;
 
 	idx = db_state_get(db, DB_PENDING_INDEXES);
-	base = db_state_get(db, DB_PENDING_SEARCH);
 	if ((dirty = db_search_dirty(db)) == -1)
 		goto done;
-	if (idx == NULL && base == NULL && !dirty) {
+	if (idx == NULL && !dirty) {
 		rc = 0;
 		goto done;
 	}
@@ -407,22 +394,8 @@ db_import_finish(sqlite3 *db)
 		goto done;
 	if (idx != NULL && idx[0] != '\0' && db_exec(db, idx) == -1)
 		goto fail;
-	if (base != NULL) {
-		b = strtoll(base, &end, 10);
-		if (end == base || *end != '\0' || b < 0) {
-			log_warnx("database: import: a pending search index"
-			    " from %s: not a key", base);
-			goto fail;
-		}
-		snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO"
-		    " model_fts_dirty(key, indexed) SELECT key, 0 FROM"
-		    " model_keys WHERE key > %lld", (long long)b);
-		if (db_exec(db, sql) == -1)
-			goto fail;
-	}
 	if (db_search_flush(db) == -1 ||
 	    db_state_set(db, DB_PENDING_INDEXES, NULL) == -1 ||
-	    db_state_set(db, DB_PENDING_SEARCH, NULL) == -1 ||
 	    db_commit(db) == -1)
 		goto fail;
 	rc = 0;
@@ -431,7 +404,6 @@ fail:
 	db_rollback(db);
 done:
 	free(idx);
-	free(base);
 	return rc;
 }
 

@@ -168,4 +168,17 @@ int	 db_bind_actor(sqlite3_stmt *, int iuid, int iuser, const struct actor *);
  */
 void	 db_row_settings(sqlite3_stmt *, int c, struct model *);
 
+/*
+ * The text the search indexes hold for a row's aliases (row: an SQL
+ * alias of a models or catalog row, or of a P_fts_dirty row): the triggers
+ * of db.c, db_search_add and db_search_flush must give FTS5 the same
+ * values, since it deletes a text only when given the text it holds.
+ */
+#define DB_ALIAS_EACH(row) \
+	"json_each(CASE WHEN json_valid(" row ".aliases) THEN " row ".aliases" \
+	" ELSE '[]' END)"
+#define DB_SEARCH_ALIASES(row) \
+	"(SELECT group_concat(value, ' ') FROM " DB_ALIAS_EACH(row) \
+	" WHERE type = 'text')"
+
 #endif
