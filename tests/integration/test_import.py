@@ -300,7 +300,7 @@ def deferred_indexes(tap):
     gate = os.path.join(d.dir, "finish-gate")
     d.env["MODELREGD_TEST_FINISH_GATE"] = gate
     d.start()
-    d.wait_seeded(timeout=60)
+    d.wait_seeded(timeout=60, settled=False)
     harness.wait_for(lambda: os.path.exists(gate + ".held"), 60,
         "the job after the seed to wait before it builds the indexes")
     full = index_names(d)
