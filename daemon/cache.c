@@ -227,7 +227,7 @@ cache_sync(struct cache *c, uint64_t gen)
 }
 
 static struct centry *
-cache_find(struct cache *c, uint64_t h, const char *key, size_t klen,
+cache_find(const struct cache *c, uint64_t h, const char *key, size_t klen,
     size_t *chain)
 {
 	struct centry	*e;
@@ -338,6 +338,53 @@ cache_put(struct cache *c, uint64_t gen, const char *key, size_t klen,
 	c->st.bytes += size;
 	cache_grow(c);
 	return 0;
+}
+
+uint64_t
+cache_key_hash(const char *key, size_t klen)
+{
+	return cache_hash(key, klen);
+}
+
+void
+cache_prefetch_bucket(const struct cache *c, uint64_t h)
+{
+	if (c != NULL)
+		__builtin_prefetch(&c->tab[h & (c->nbuckets - 1)]);
+}
+
+/*
+ * An answer's entry is its header (one line), its key (about 70 bytes)
+ * and its value (a header and about 180 bytes): five lines, fetched at
+ * once; past the end of a smaller one a prefetch reads nothing harmful.
+ */
+#define CACHE_PREFETCH_LINES	5
+
+void
+cache_prefetch_entry(const struct cache *c, uint64_t h)
+{
+	const char	*e;
+	int		 i;
+
+	if (c == NULL || (e = (const char *)c->tab[h & (c->nbuckets - 1)]) ==
+	    NULL)
+		return;
+	for (i = 0; i < CACHE_PREFETCH_LINES; i++)
+		__builtin_prefetch(e + 64 * i);
+}
+
+const char *
+cache_peek(const struct cache *c, uint64_t h, const char *key, size_t klen,
+    int *tag, size_t *vlen)
+{
+	struct centry	*e;
+	size_t		 chain;
+
+	if (c == NULL || (e = cache_find(c, h, key, klen, &chain)) == NULL)
+		return NULL;
+	*tag = e->tag;
+	*vlen = e->vlen;
+	return e->data + e->klen;
 }
 
 void

@@ -50,6 +50,23 @@ const char	*cache_get(struct cache *, uint64_t gen, const char *key,
 int		 cache_put(struct cache *, uint64_t gen, const char *key,
 		    size_t klen, int tag, const char *val, size_t vlen);
 void		 cache_clear(struct cache *);
+
+/*
+ * Issue 9 item 7: a pipelined batch's lookups made ahead, so that the
+ * cold memory of many requests is fetched at once (resolve_pre.c). Hints
+ * only: none of these changes the cache or what a later get answers.
+ * cache_key_hash is the hash cache_get uses; cache_prefetch_bucket
+ * fetches its bucket, cache_prefetch_entry the first lines of the entry
+ * the bucket holds first (a hit's usual chain is one entry); cache_peek
+ * finds key's value without counting, marking or checking the
+ * generation: it may be an older generation's, good for a hint (where
+ * to fetch next), never for an answer. Valid until the next call.
+ */
+uint64_t	 cache_key_hash(const char *key, size_t klen);
+void		 cache_prefetch_bucket(const struct cache *, uint64_t h);
+void		 cache_prefetch_entry(const struct cache *, uint64_t h);
+const char	*cache_peek(const struct cache *, uint64_t h, const char *key,
+		    size_t klen, int *tag, size_t *vlen);
 void		 cache_get_stats(const struct cache *, struct cache_stats *);
 
 #endif

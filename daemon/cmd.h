@@ -8,6 +8,7 @@
 #include "registry.h"	/* enum reg_rc */
 
 struct client;
+struct resolve_pre;
 
 /* What a handler returns. */
 enum cmd_ret {
@@ -38,6 +39,8 @@ struct cmd_ctx {
 	void			(*produce_free)(void *arg);
 	void			*produce_arg;
 	int			 verb;	/* cmd_dispatch: the verb's index in cmd_table, -1 none */
+	/* Issue 9 item 7: what a pipelined batch worked out ahead (resolve_pre.h), or NULL. */
+	const struct resolve_pre *pre;
 };
 
 struct cmd {

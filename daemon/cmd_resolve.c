@@ -18,6 +18,7 @@
 #include "registry.h"
 #include "resolve_batch.h"
 #include "resolve_cache.h"
+#include "resolve_pre.h"
 #include "sessions.h"
 
 /* param.NAME= and enforced=, by the model record's own formatter. */
@@ -190,8 +191,11 @@ cmd_resolve(struct cmd_ctx *ctx)
 	 */
 	bydigest = ra.secret != NULL && (in.model != NULL || session == NULL);
 	if (ra.secret != NULL) {
-		if ((rc = reg_resolve_digest(ra.secret, h, msg, sizeof(msg))) !=
-		    RES_OK)
+		/* A batch's request was hashed with its batch (resolve_pre.c). */
+		if (ctx->pre != NULL && ctx->pre->has_digest)
+			memcpy(h, ctx->pre->h, sizeof(h));
+		else if ((rc = reg_resolve_digest(ra.secret, h, msg,
+		    sizeof(msg))) != RES_OK)
 			return resolve_refuse(ctx, rc, msg);
 		if (bydigest && rcache_danswer_get(cache, gen, policy, h,
 		    in.model, now, &a)) {

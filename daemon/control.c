@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -28,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "resolve_pre.h"
 
 #define CONTROL_BACKLOG		128
 /* Input is read in bounded chunks: a flood without newlines cannot grow memory. */
@@ -626,37 +628,53 @@ req_put(struct proto_req *req)
 		free(req);
 }
 
+/* A batch's requests (client_batch_fill), kept for the next batch likewise. */
+static struct proto_req	*batch_reqs[RESOLVE_PRE_MAX];
+
+static struct proto_req *
+req_get_batch(int i)
+{
+	if (!REQ_REUSE)
+		return malloc(sizeof(struct proto_req));
+	if (batch_reqs[i] == NULL)
+		batch_reqs[i] = malloc(sizeof(*batch_reqs[i]));
+	return batch_reqs[i];
+}
+
 static void
-client_request(struct client *c, const char *line, size_t len)
+req_free_batch(struct proto_req *req)
+{
+	if (!REQ_REUSE)
+		free(req);
+}
+
+static struct proto_req *
+req_get(void)
 {
 	struct proto_req	*req;
-	struct cmd_ctx		 ctx;
-	struct buf		 out = { 0 };
-	const char		*err;
-	enum cmd_ret		 rv;
-	int			 mverb;
 
 	if ((req = req_spare) != NULL)
 		req_spare = NULL;
-	else if ((req = malloc(sizeof(*req))) == NULL) {
-		client_reply_err(c, "internal", "out of memory");
-		return;
-	}
-	if (proto_tokenize(line, len, req, &err) == -1) {
-		metrics_count_request(metrics_verb(NULL), "usage");
-		client_reply_err(c, "usage", "%s", err);
-		req_put(req);
-		return;
-	}
-	if (req->argc == 0) {
-		/* Blank lines are ignored: handy for people typing. */
-		req_put(req);
-		return;
-	}
+	else
+		req = malloc(sizeof(*req));
+	return req;
+}
+
+/* Run one tokenized request (pre: what its batch worked out, or NULL) and answer it. */
+static void
+client_run(struct client *c, const struct proto_req *req,
+    const struct resolve_pre *pre)
+{
+	struct cmd_ctx		 ctx;
+	struct buf		 out = { 0 };
+	enum cmd_ret		 rv;
+	int			 mverb;
+
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.client = c;
 	ctx.req = req;
 	ctx.out = &out;
+	ctx.pre = pre;
 	rv = cmd_dispatch(c, req, &ctx);
 	/* Issue 10: every answer counts for /metrics once, a deferred one when it is sent. */
 	mverb = metrics_verb_at(ctx.verb);
@@ -699,7 +717,123 @@ client_request(struct client *c, const char *line, size_t len)
 		break;
 	}
 	buf_free(&out);
+}
+
+static void
+client_request(struct client *c, const char *line, size_t len)
+{
+	struct proto_req	*req;
+	const char		*err;
+
+	if ((req = req_get()) == NULL) {
+		client_reply_err(c, "internal", "out of memory");
+		return;
+	}
+	if (proto_tokenize(line, len, req, &err) == -1) {
+		metrics_count_request(metrics_verb(NULL), "usage");
+		client_reply_err(c, "usage", "%s", err);
+	} else if (req->argc > 0)
+		client_run(c, req, NULL);
+	/* Blank lines are ignored: handy for people typing. */
 	req_put(req);
+}
+
+/*
+ * Issue 9 item 7: a pipelined batch. When the input starts with several
+ * complete RESOLVE lines, up to a turn's worth are tokenized together and
+ * resolve_pre_batch makes them ready as one (each secret hashed, the
+ * memory of every answer and session fetched at once: resolve_pre.c).
+ * Then client_process runs them in order, one line at a time, with
+ * every check it makes between two lines; a batch it stops keeps its
+ * unrun lines in the input, read again later. Preparing is pure, so a
+ * batch answers exactly what its lines would alone; only RESOLVE lines
+ * join one, so nothing in a batch writes what a later line reads.
+ */
+struct client_batch {
+	int			 n, next;
+	size_t			 drain[RESOLVE_PRE_MAX];	/* the line and its LF */
+	struct proto_req	*req[RESOLVE_PRE_MAX];
+	struct resolve_pre	 pre[RESOLVE_PRE_MAX];
+};
+/* Lines are looked for in this much of the input, made contiguous. */
+#define CONTROL_BATCH_BYTES	8192
+/* Re-entered meanwhile (a handler that serves another client), no batch. */
+static int	 batch_active;
+
+static int
+client_batch_word(const unsigned char *p, size_t len)
+{
+	return len > 8 && strncasecmp((const char *)p, "RESOLVE", 7) == 0 &&
+	    (p[7] == ' ' || p[7] == '\t');
+}
+
+static void
+client_batch_drop(struct client_batch *b)
+{
+	int	 i;
+
+	if (b->n == 0)
+		return;
+	for (i = 0; i < b->n; i++) {
+		resolve_pre_wipe(&b->pre[i]);
+		req_free_batch(b->req[i]);
+	}
+	b->n = b->next = 0;
+	batch_active = 0;
+}
+
+/* Fill b from in's complete RESOLVE lines: 1 when it holds two or more, else 0 (b empty). */
+static int
+client_batch_fill(struct client *c, struct evbuffer *in, struct client_batch *b,
+    int max)
+{
+	const struct proto_req	*reqs[RESOLVE_PRE_MAX];
+	const unsigned char	*p, *lf;
+	const char		*err;
+	size_t			 avail, off = 0, len;
+	int			 n = 0, i;
+
+	if (batch_active || max < 2)
+		return 0;
+	if (max > RESOLVE_PRE_MAX)
+		max = RESOLVE_PRE_MAX;
+	avail = evbuffer_get_length(in);
+	if (avail > CONTROL_BATCH_BYTES)
+		avail = CONTROL_BATCH_BYTES;
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)avail)) == NULL)
+		return 0;
+	/* The lines first: no tokenizing unless two or more will run together. */
+	while (n < max && off < avail &&
+	    (lf = memchr(p + off, '\n', avail - off)) != NULL) {
+		len = (size_t)(lf - (p + off));
+		/* What the line loop refuses or ignores, it answers itself. */
+		if (len > PROTO_MAXLINE || !client_batch_word(p + off, len))
+			break;
+		b->drain[n++] = len + 1;
+		off += len + 1;
+	}
+	if (n < 2)
+		return 0;
+	for (off = 0, i = 0; i < n; off += b->drain[i++]) {
+		if ((b->req[i] = req_get_batch(i)) == NULL)
+			break;
+		if (proto_tokenize((const char *)p + off, b->drain[i] - 1,
+		    b->req[i], &err) == -1 || !resolve_pre_wants(b->req[i])) {
+			req_free_batch(b->req[i]);
+			break;
+		}
+		reqs[i] = b->req[i];
+	}
+	b->n = i;
+	if (b->n < 2) {
+		if (b->n == 1)
+			req_free_batch(b->req[0]);
+		b->n = 0;
+		return 0;
+	}
+	resolve_pre_batch(c, reqs, b->pre, b->n);
+	batch_active = 1;
+	return 1;
 }
 
 /*
@@ -924,6 +1058,7 @@ client_process(struct client *c)
 	struct evbuffer		*in = bufferevent_get_input(c->bev);
 	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct evbuffer_ptr	 eol;
+	struct client_batch	 b;
 	size_t			 eol_len, inlen, out0;
 	char			*line;
 	int			 turn = 0;
@@ -953,9 +1088,11 @@ client_process(struct client *c)
 		}
 	}
 	out0 = evbuffer_get_length(out);
+	b.n = b.next = 0;
 	while (!c->busy && !c->closing) {
 		if (evbuffer_get_length(out) > client_write_mark()) {
 			/* Resumed from the write callback once drained. */
+			client_batch_drop(&b);
 			bufferevent_disable(c->bev, EV_READ);
 			return;
 		}
@@ -964,9 +1101,21 @@ client_process(struct client *c)
 			break;
 		if (turn >= CONTROL_TURN_REQUESTS ||
 		    evbuffer_get_length(out) > out0 + CONTROL_TURN_BYTES) {
+			client_batch_drop(&b);
 			client_yield(c);
 			return;
 		}
+		if (b.next < b.n) {
+			/* The batch's next line is the input's first. */
+			evbuffer_drain(in, b.drain[b.next]);
+			c->active = 1;
+			turn++;
+			client_run(c, b.req[b.next], &b.pre[b.next]);
+			resolve_pre_wipe(&b.pre[b.next]);
+			b.next++;
+			continue;
+		}
+		client_batch_drop(&b);
 		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
 		if (c->discarding) {
 			if (eol.pos == -1) {
@@ -1004,6 +1153,10 @@ client_process(struct client *c)
 			c->qwait = 1;
 			break;
 		}
+		/* More than this line in the input: perhaps a batch. */
+		if (inlen > (size_t)eol.pos + eol_len &&
+		    client_batch_fill(c, in, &b, CONTROL_TURN_REQUESTS - turn))
+			continue;
 		/* evbuffer_readln gives us the line; it is ours to free. */
 		line = evbuffer_readln(in, &inlen, EVBUFFER_EOL_LF);
 		if (line == NULL) {
@@ -1016,6 +1169,7 @@ client_process(struct client *c)
 		client_request(c, line, inlen);
 		free(line);
 	}
+	client_batch_drop(&b);
 	if (c->eof && !c->busy && evbuffer_get_length(in) > 0 &&
 	    evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos == -1) {
 		/* A half-written request at EOF is dropped unanswered. */
@@ -1424,6 +1578,7 @@ void
 control_shutdown(void)
 {
 	struct client	*c;
+	int		 i;
 
 	while ((c = TAILQ_FIRST(&clients)) != NULL)
 		client_free(c);
@@ -1451,4 +1606,8 @@ control_shutdown(void)
 	event_base_loop(md.base, EVLOOP_NONBLOCK);
 	free(req_spare);
 	req_spare = NULL;
+	for (i = 0; i < RESOLVE_PRE_MAX; i++) {
+		free(batch_reqs[i]);
+		batch_reqs[i] = NULL;
+	}
 }

@@ -17,6 +17,7 @@
 #include "reg_sessions.h"
 #include "resolve_batch.h"
 #include "resolve_cache.h"
+#include "resolve_pre.h"
 #include "sessions.h"
 
 /*
@@ -282,7 +283,8 @@ resolve_cache_fields(struct buf *b)
 	    lf_int(b, "resolve_cache_misses", (int64_t)st.misses) |
 	    lf_int(b, "resolve_cache_key_hits", (int64_t)st.key_hits) |
 	    lf_int(b, "resolve_cache_key_misses", (int64_t)st.key_misses) |
-	    lf_int(b, "resolve_cache_flushes", (int64_t)st.c.flushes);
+	    lf_int(b, "resolve_cache_flushes", (int64_t)st.c.flushes) |
+	    lf_int(b, "resolve_batched", (int64_t)resolve_pre_batched());
 }
 
 int

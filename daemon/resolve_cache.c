@@ -16,8 +16,8 @@
  */
 #define RC_TAG_KEY	1
 #define RC_TAG_ANSWER	2
-#define RC_NAME_MAX	255	/* longer names are never cached */
-#define RC_AKEY_MAX	(2 + KEY_HASH_LEN + 1 + RC_NAME_MAX)
+#define RC_NAME_MAX	RCACHE_NAME_MAX
+#define RC_AKEY_MAX	RCACHE_AKEY_MAX
 
 struct rcache {
 	struct cache	*c;
@@ -270,6 +270,55 @@ rcache_danswer_put(struct rcache *rc, uint64_t gen, unsigned policy,
 	answer_put(rc, gen, k, rc_akey(k, 'D', policy, h, KEY_HASH_LEN,
 	    name), a);
 	keysecret_wipe(k + 2, KEY_HASH_LEN);	/* the digest part */
+}
+
+void
+rcache_pre_start(const struct rcache *rc, unsigned policy,
+    const unsigned char h[KEY_HASH_LEN], const char *name,
+    struct rcache_pre *p)
+{
+	p->klen = 0;
+	if (rc == NULL)
+		return;
+	p->klen = rc_akey(p->k, 'D', policy, h, KEY_HASH_LEN, name);
+	if (p->klen == 0)
+		return;
+	p->hash = cache_key_hash(p->k, p->klen);
+	cache_prefetch_bucket(rc->c, p->hash);
+}
+
+void
+rcache_pre_entry(const struct rcache *rc, const struct rcache_pre *p)
+{
+	if (rc != NULL && p->klen > 0)
+		cache_prefetch_entry(rc->c, p->hash);
+}
+
+int
+rcache_pre_peek(const struct rcache *rc, const struct rcache_pre *p,
+    int64_t *key, void **pair)
+{
+	struct rc_ahead	 hd;
+	const char	*v;
+	size_t		 vlen;
+	int		 tag;
+
+	if (rc == NULL || p->klen == 0 || (v = cache_peek(rc->c, p->hash, p->k,
+	    p->klen, &tag, &vlen)) == NULL || tag != RC_TAG_ANSWER ||
+	    vlen < sizeof(hd))
+		return 0;
+	memcpy(&hd, v, sizeof(hd));
+	*key = hd.key;
+	*pair = hd.hint.pair;
+	return 1;
+}
+
+void
+rcache_pre_wipe(struct rcache_pre *p)
+{
+	if (p->klen > 0)
+		keysecret_wipe(p->k + 2, KEY_HASH_LEN);	/* the digest part */
+	p->klen = 0;
 }
 
 void

@@ -91,6 +91,30 @@ void	 rcache_danswer_put(struct rcache *, uint64_t gen, unsigned policy,
 	    const unsigned char h[KEY_HASH_LEN], const char *name,
 	    const struct rcache_answer *a);
 
+/*
+ * Issue 9 item 7: the by-digest lookup of a pipelined batch's RESOLVE,
+ * made ahead in steps (resolve_pre.c): rcache_pre_start builds the
+ * answer's cache key and fetches its bucket, rcache_pre_entry the entry,
+ * and rcache_pre_peek reads, as a hint only (any generation, no stats),
+ * the key id the entry names and where its count went last (*pair, for
+ * a prefetch). p holds the digest: rcache_pre_wipe it. Nothing here
+ * decides an answer: rcache_danswer_get does, as always.
+ */
+#define RCACHE_NAME_MAX	255	/* longer names are never cached */
+#define RCACHE_AKEY_MAX	(2 + KEY_HASH_LEN + 1 + RCACHE_NAME_MAX)
+struct rcache_pre {
+	uint64_t	 hash;
+	size_t		 klen;		/* 0: nothing to look up */
+	char		 k[RCACHE_AKEY_MAX];
+};
+void	 rcache_pre_start(const struct rcache *, unsigned policy,
+	    const unsigned char h[KEY_HASH_LEN], const char *name,
+	    struct rcache_pre *p);
+void	 rcache_pre_entry(const struct rcache *, const struct rcache_pre *p);
+int	 rcache_pre_peek(const struct rcache *, const struct rcache_pre *p,
+	    int64_t *key, void **pair);
+void	 rcache_pre_wipe(struct rcache_pre *p);
+
 void	 rcache_get_stats(const struct rcache *, struct rcache_stats *);
 
 #endif

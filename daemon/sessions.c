@@ -452,6 +452,40 @@ sessions_touch(struct sessions *t, int64_t key, const char *sid,
 	return session_place(t, s, model);
 }
 
+uint64_t
+sessions_pre_start(const struct sessions *t, int64_t key, const char *sid)
+{
+	uint64_t	 h = hash_session(key, sid);
+
+	__builtin_prefetch(&t->sb[h & (t->nsb - 1)]);
+	return h;
+}
+
+void
+sessions_pre_entry(const struct sessions *t, uint64_t h)
+{
+	const char	*s = (const char *)t->sb[h & (t->nsb - 1)];
+
+	/* Its links and times, then its id (at 72 bytes in). */
+	if (s != NULL) {
+		__builtin_prefetch(s);
+		__builtin_prefetch(s + 64);
+	}
+}
+
+void
+sessions_pre_model(const struct sessions *t, uint64_t h, int64_t key)
+{
+	const struct session	*s = t->sb[h & (t->nsb - 1)];
+
+	if (s == NULL)
+		return;
+	if (s->key == key)
+		__builtin_prefetch(s->m);
+	else if (s->hnext != NULL)
+		__builtin_prefetch(s->hnext);
+}
+
 int
 sessions_release(struct sessions *t, int64_t key, const char *sid,
     int64_t now)

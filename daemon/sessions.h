@@ -37,6 +37,20 @@ const char *sessions_model(struct sessions *, int64_t key, const char *sid,
 int	 sessions_touch(struct sessions *, int64_t key, const char *sid,
 	    const char *model, int64_t now);
 
+/*
+ * Issue 9 item 7: a pipelined batch's session lookups made ahead
+ * (resolve_pre.c), so that many requests' cold memory is fetched at
+ * once. Hints only: nothing changes. sessions_pre_start fetches the
+ * bucket of (key, sid) and returns its hash, sessions_pre_entry the
+ * session the bucket holds first, sessions_pre_model that session's
+ * model (which a renewal compares) when it is key's, or else the next
+ * in the chain.
+ */
+uint64_t sessions_pre_start(const struct sessions *, int64_t key,
+	    const char *sid);
+void	 sessions_pre_entry(const struct sessions *, uint64_t h);
+void	 sessions_pre_model(const struct sessions *, uint64_t h, int64_t key);
+
 /* End key's session sid: 1 ended, 0 there was none (or it had expired). */
 int	 sessions_release(struct sessions *, int64_t key, const char *sid,
 	    int64_t now);

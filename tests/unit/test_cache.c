@@ -229,6 +229,68 @@ done:
 		printf("# could not remove %s\n", dir);
 }
 
+/*
+ * Issue 9 item 7: a batch's lookups made ahead are hints: cache_peek
+ * finds what cache_get would, of any generation, and counts, marks and
+ * empties nothing; the prefetches change nothing either.
+ */
+static void
+test_peek(void)
+{
+	struct cache		*c = cache_new(64 * 1024);
+	struct cache_stats	 st0, st;
+	const char		*v;
+	size_t			 vlen = 0;
+	int			 tag = 0, i;
+	char			 key[16], out[64];
+
+	if (c == NULL) {
+		ok(0, "a cache");
+		return;
+	}
+	cache_prefetch_bucket(c, cache_key_hash("a", 1));
+	cache_prefetch_entry(c, cache_key_hash("a", 1));
+	ok(cache_peek(c, cache_key_hash("a", 1), "a", 1, &tag, &vlen) == NULL,
+	    "peek in an empty cache: nothing");
+	ok(put(c, 5, "a", 3, "alpha") == 0 && put(c, 5, "b", 4, "beta") == 0,
+	    "two entries at generation 5");
+	cache_get_stats(c, &st0);
+	cache_prefetch_bucket(c, cache_key_hash("a", 1));
+	cache_prefetch_entry(c, cache_key_hash("a", 1));
+	v = cache_peek(c, cache_key_hash("a", 1), "a", 1, &tag, &vlen);
+	ok(v != NULL && vlen == 5 && memcmp(v, "alpha", 5) == 0 && tag == 3,
+	    "peek finds a's value and tag");
+	ok(cache_peek(c, cache_key_hash("ab", 2), "ab", 2, &tag, &vlen) ==
+	    NULL, "and not a key that is not there");
+	cache_get_stats(c, &st);
+	ok(st.hits == st0.hits && st.misses == st0.misses &&
+	    st.entries == 2, "peeks and prefetches count nothing");
+	/* A newer generation would empty it at a get: a peek does not. */
+	v = cache_peek(c, cache_key_hash("b", 1), "b", 1, &tag, &vlen);
+	ok(v != NULL && tag == 4, "peek answers an older generation's entry");
+	ok(get(c, 6, "b", &tag, out, sizeof(out)) == NULL,
+	    "which a get at a newer generation never answers");
+	/* A peek marks nothing used: the entry peeked at is evicted first. */
+	cache_set_max(c, 4096);
+	for (i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		(void)put(c, 7, key, 1, "0123456789012345678901234567890123456789");
+	}
+	(void)get(c, 7, "k1", &tag, out, sizeof(out));
+	(void)cache_peek(c, cache_key_hash("k0", 2), "k0", 2, &tag, &vlen);
+	for (i = 8; i < 40; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		(void)put(c, 7, key, 1, "0123456789012345678901234567890123456789");
+		if (cache_peek(c, cache_key_hash("k0", 2), "k0", 2, &tag,
+		    &vlen) == NULL)
+			break;
+	}
+	ok(cache_peek(c, cache_key_hash("k0", 2), "k0", 2, &tag, &vlen) ==
+	    NULL && get(c, 7, "k1", &tag, out, sizeof(out)) != NULL,
+	    "the peeked entry went before the one a get used");
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -236,5 +298,6 @@ main(void)
 	tap_run(test_bound());
 	tap_run(test_table_grows());
 	tap_run(test_generation());
+	tap_run(test_peek());
 	return done_testing();
 }

@@ -228,6 +228,46 @@ test_many(void)
 	sessions_free(t);
 }
 
+/* Issue 9 item 7: a batch's lookups made ahead change nothing, found or not, chained or not. */
+static void
+test_pre(void)
+{
+	struct sessions	*t = sessions_new(1000, 1000);
+	char		 id[32];
+	uint64_t	 h;
+	int		 i, same = 1;
+
+	h = sessions_pre_start(t, 1, "none");
+	sessions_pre_entry(t, h);
+	sessions_pre_model(t, h, 1);
+	is_int((int)sessions_live(t, 10), 0, "an empty table: still empty");
+	/* 200 sessions in a table of 256 buckets: some chains of two and more. */
+	for (i = 0; i < 200; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		(void)sessions_touch(t, i % 3, id, i % 2 ? "odd" : "even", 10);
+	}
+	for (i = 0; i < 400; i++) {
+		snprintf(id, sizeof(id), "p%d", i);
+		h = sessions_pre_start(t, i % 3, id);
+		sessions_pre_entry(t, h);
+		sessions_pre_model(t, h, i % 3);
+		sessions_pre_model(t, h, 7);	/* another key's: the chain's next */
+	}
+	for (i = 0; i < 400; i++) {
+		const char	*m;
+
+		snprintf(id, sizeof(id), "p%d", i);
+		m = sessions_model(t, i % 3, id, 11);
+		if (i < 200 ? m == NULL || strcmp(m, i % 2 ? "odd" : "even") != 0 :
+		    m != NULL)
+			same = 0;
+	}
+	ok(same, "after 800 prefetches: the same 200 sessions on their models");
+	is_int((int)sessions_count(t, "odd", 11), 100, "100 on odd");
+	is_int((int)sessions_pending(t), 200, "and the same 200 marks for the writer");
+	sessions_free(t);
+}
+
 static void
 test_counts(void)
 {
@@ -481,6 +521,7 @@ main(void)
 	tap_run(test_ids());
 	tap_run(test_table());
 	tap_run(test_many());
+	tap_run(test_pre());
 	tap_run(test_counts());
 	tap_run(test_count_hints());
 	tap_run(test_batch());
