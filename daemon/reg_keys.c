@@ -48,15 +48,9 @@ reg_key_usable(const struct reg_key *k, int64_t now, char *why, size_t len)
 }
 
 int
-reg_key_may_use(const struct reg_key *k, const char *model, int64_t grant_gen,
-    int64_t model_gen, int64_t now, char *why, size_t len)
+reg_key_names(const struct reg_key *k, const char *model, int64_t grant_gen,
+    char *why, size_t len)
 {
-	if (!reg_key_usable(k, now, why, len))
-		return 0;
-	if (model_gen == 0) {
-		reg_msg(why, len, "no such model: %s", model);
-		return 0;
-	}
 	if (k->all)
 		return 1;
 	/* Issue 11: the collection's members now, whatever it held at create. */
@@ -69,6 +63,23 @@ reg_key_may_use(const struct reg_key *k, const char *model, int64_t grant_gen,
 		reg_msg(why, len, "key %s does not allow %s", k->name, model);
 		return 0;
 	}
+	return 1;
+}
+
+int
+reg_key_may_use(const struct reg_key *k, const char *model, int64_t grant_gen,
+    int64_t model_gen, int64_t now, char *why, size_t len)
+{
+	if (!reg_key_usable(k, now, why, len))
+		return 0;
+	if (model_gen == 0) {
+		reg_msg(why, len, "no such model: %s", model);
+		return 0;
+	}
+	if (!reg_key_names(k, model, grant_gen, why, len))
+		return 0;
+	if (k->all)
+		return 1;
 	/*
 	 * The grant was given to the model this id named then; a model
 	 * synced since under the same id is another model, and needs a new

@@ -59,6 +59,14 @@ struct reg_key {
 int	 reg_key_may_use(const struct reg_key *k, const char *model,
 	    int64_t grant_gen, int64_t model_gen, int64_t now, char *why,
 	    size_t len);
+/*
+ * The part of it about the id alone: does k name model at all (--all, a
+ * grant, its collection holding it)? RESOLVE asks this of a model it
+ * might fall back from: a key may fall back only from a model it was
+ * given, whatever that model's state. 1, or 0 with why.
+ */
+int	 reg_key_names(const struct reg_key *k, const char *model,
+	    int64_t grant_gen, char *why, size_t len);
 /* The part of it that does not depend on the model: not revoked, not expired. */
 int	 reg_key_usable(const struct reg_key *k, int64_t now, char *why,
 	    size_t len);

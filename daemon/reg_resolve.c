@@ -293,9 +293,8 @@ reg_resolve(sqlite3 *db, const struct reg_resolve_in *in,
 			if ((g = res_grant(db, k, m.id)) == -1)
 				return res_msg(RES_INTERNAL, msg, len,
 				    "database error");
-			if (g == 0)
-				return res_msg(RES_DENIED, msg, len, "key %s does "
-				    "not allow %s", k->name, m.id);
+			if (!reg_key_names(k, m.id, g, kwhy, sizeof(kwhy)))
+				return res_msg(RES_DENIED, msg, len, "%s", kwhy);
 		}
 		if (why == NULL) {
 			/* g is the grant read above (0 for an all key). */

@@ -116,7 +116,26 @@ test_may_use(void)
 	    "a grant of a deleted model does not allow it");
 	is_str(why, "no such model: m", "a deleted model is no such model");
 
+	/* The id part alone, which RESOLVE asks of a model it may fall back from. */
+	ok(!reg_key_names(&k, "m", 0, why, sizeof(why)),
+	    "names: no grant, no all: the key does not name m");
+	is_str(why, "key app does not allow m", "in the same words as may_use");
+	ok(reg_key_names(&k, "m", 1, why, sizeof(why)) &&
+	    reg_key_names(&k, "m", 2, why, sizeof(why)),
+	    "names: any grant of the id, of whichever model it was given for");
+	k.collection = 3;
+	snprintf(k.collection_name, sizeof(k.collection_name), "chat");
+	ok(!reg_key_names(&k, "m", 0, why, sizeof(why)) &&
+	    !reg_key_may_use(&k, "m", 0, 1, NOW, why, sizeof(why)),
+	    "a collection key whose collection does not hold m");
+	is_str(why, "key app follows collection chat, which does not hold m",
+	    "says so, in both");
+	k.collection = 0;
+	k.collection_name[0] = '\0';
+
 	k.all = 1;
+	ok(reg_key_names(&k, "m", 0, why, sizeof(why)),
+	    "names: all names every id");
 	ok(reg_key_may_use(&k, "m", 0, 7, NOW, why, sizeof(why)),
 	    "all allows any present model without a grant");
 	ok(!reg_key_may_use(&k, "m", 0, 0, NOW, why, sizeof(why)),
