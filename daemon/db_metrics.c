@@ -92,16 +92,20 @@ db_metrics_models(sqlite3 *db, int max,
 }
 
 int
-db_metrics_usage(sqlite3 *db, const char *model, int64_t *prompt,
-    int64_t *completion, double *cost)
+db_metrics_usage(sqlite3 *db, const char *model, int64_t from_day,
+    int64_t to_day, int64_t *prompt, int64_t *completion, double *cost)
 {
 	sqlite3_stmt	*st;
 	int		 rc = -1;
 
+	/* One range of the rollup's primary key (model, day, key_id). */
 	if ((st = db_stmt(db, DB_STMT_METRICS_USAGE, "SELECT"
 	    " total(prompt_tokens), total(completion_tokens), total(cost)"
-	    " FROM usage_daily WHERE model = ?1")) == NULL)
+	    " FROM usage_daily WHERE model = ?1 AND day >= ?2 AND day < ?3"))
+	    == NULL)
 		return -1;
+	sqlite3_bind_int64(st, 2, from_day);
+	sqlite3_bind_int64(st, 3, to_day);
 	sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*prompt = (int64_t)sqlite3_column_double(st, 0);

@@ -27,10 +27,11 @@ int	 db_metrics_models(sqlite3 *, int max,
 	    int (*cb)(const struct db_metrics_model *, void *), void *arg);
 
 /*
- * Issue 10: a model's usage over all time (the rollup usage_daily, one
- * range of its primary key: the model's days and keys). 0 or -1.
+ * Issue 10: a model's usage on the days from_day <= day < to_day (unix
+ * days; the rollup usage_daily, one range of its primary key: those
+ * days' keys). 0 or -1.
  */
-int	 db_metrics_usage(sqlite3 *, const char *model, int64_t *prompt,
-	    int64_t *completion, double *cost);
+int	 db_metrics_usage(sqlite3 *, const char *model, int64_t from_day,
+	    int64_t to_day, int64_t *prompt, int64_t *completion, double *cost);
 
 #endif

@@ -413,4 +413,5 @@ void
 metrics_shutdown(void)
 {
 	metrics_close();
+	metrics_families_free();
 }

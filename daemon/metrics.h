@@ -62,6 +62,7 @@ void	 metrics_each_event(void (*cb)(const char *kind, uint64_t n, void *),
  * database failed: the scrape answers 500).
  */
 int	 metrics_render(struct buf *out);
+void	 metrics_families_free(void);	/* what scrapes keep between them (at stop) */
 
 /* The HTTP endpoint (metrics.c), on md.base. */
 int	 metrics_init(void);		/* -1: cannot listen (start-up fails) */

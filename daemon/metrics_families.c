@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -27,7 +28,10 @@ struct mscrape {
 		int	 is_default, zdr, has_uptime;
 		char	 health[8];
 		double	 uptime;
+		int64_t	 prompt, completion;	/* mscrape_usage */
+		double	 cost;
 	}			*m;
+	int			 have_usage;
 	int			 nm, have_models;
 };
 
@@ -253,37 +257,67 @@ fam_resolve(struct buf *b, const struct mfamily *f, struct mscrape *s)
 
 /*
  * Issue 10: usage over all time of the models the per-model families
- * show (active, the first max_models by id): one range of the rollup's
- * primary key each, so a scrape costs max_models seeks whatever the
- * number of reports. f->which: 0 tokens (by type), 1 cost.
+ * show (active, the first max_models by id), once a scrape for both
+ * families. reg_metrics_usage keeps the sums of the days that can no
+ * longer change in usage_past (cache.c, bounded; a new day empties it),
+ * so a scrape reads two days' rows of each model, not its history.
  */
+static struct cache	*usage_past;
+/* Enough for [metrics] max_models' largest (10000) at about 150 bytes an entry. */
+#define USAGE_PAST_BYTES	(2 * 1024 * 1024)
+
+static int
+mscrape_usage(struct mscrape *s)
+{
+	int	 i;
+
+	if (s->have_usage)
+		return 0;
+	if (mscrape_models(s) == -1)
+		return -1;
+	if (usage_past == NULL)
+		usage_past = cache_new(USAGE_PAST_BYTES);	/* NULL: read it all */
+	for (i = 0; i < s->nm; i++)
+		if (reg_metrics_usage(md.db, usage_past, s->m[i].id, 0,
+		    &s->m[i].prompt, &s->m[i].completion, &s->m[i].cost) !=
+		    REG_OK)
+			return -1;
+	s->have_usage = 1;
+	return 0;
+}
+
+void
+metrics_families_free(void)
+{
+	cache_free(usage_past);
+	usage_past = NULL;
+}
+
+/* f->which: 0 tokens (by type), 1 cost. */
 static int
 fam_usage(struct buf *b, const struct mfamily *f, struct mscrape *s)
 {
 	const char	*l[4];
-	int64_t		 pt, ct;
-	double		 cost;
 	int		 i;
 
-	if (mscrape_models(s) == -1)
+	if (mscrape_usage(s) == -1)
 		return -1;
 	for (i = 0; i < s->nm; i++) {
-		if (reg_metrics_usage(md.db, s->m[i].id, &pt, &ct, &cost) !=
-		    REG_OK)
-			return -1;
 		l[0] = "model";
 		l[1] = s->m[i].id;
 		if (f->which == 1) {
-			if (metrics_sample(b, f->name, cost, 1, l) == -1)
+			if (metrics_sample(b, f->name, s->m[i].cost, 1, l) == -1)
 				return -1;
 			continue;
 		}
 		l[2] = "type";
 		l[3] = "prompt";
-		if (metrics_sample(b, f->name, (double)pt, 2, l) == -1)
+		if (metrics_sample(b, f->name, (double)s->m[i].prompt, 2, l) ==
+		    -1)
 			return -1;
 		l[3] = "completion";
-		if (metrics_sample(b, f->name, (double)ct, 2, l) == -1)
+		if (metrics_sample(b, f->name, (double)s->m[i].completion, 2,
+		    l) == -1)
 			return -1;
 	}
 	return 0;

@@ -15,8 +15,18 @@ enum reg_rc reg_metrics_models(sqlite3 *, int max,
 	    int (*cb)(const struct db_metrics_model *, void *), void *arg,
 	    int *n);
 
-/* Issue 10: a model's usage over all time (tokens and USD). */
-enum reg_rc reg_metrics_usage(sqlite3 *, const char *model, int64_t *prompt,
+/*
+ * Issue 10: a model's usage over all time (tokens and USD), at now (0:
+ * the clock). A report is dated by the group that commits it, so the
+ * rollup's days before yesterday never change again: their sums are
+ * read once and kept in past (a cache whose generation is the first day
+ * not kept: a new day empties it), and only yesterday's and today's rows
+ * are read each time. What a scrape reads of a model is two days' keys,
+ * however long its history.
+ */
+struct cache;
+enum reg_rc reg_metrics_usage(sqlite3 *, struct cache *past,
+	    const char *model, int64_t now, int64_t *prompt,
 	    int64_t *completion, double *cost);
 
 #endif

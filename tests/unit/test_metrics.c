@@ -1,14 +1,21 @@
-/* test_metrics.c: /metrics' pure parts: the listen address parser, the exposition writer's escaping and number format, the counters' bounds. */
+/* test_metrics.c: /metrics' pure parts: the listen address parser, the exposition writer's escaping and number format, the counters' bounds; and the usage sums a scrape reads (only the days that can still change). */
 #include <sys/socket.h>
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "buf.h"
+#include "cache.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "db.h"
 #include "metrics.h"
+#include "reg_metrics.h"
 #include "tap.h"
 
 /* The library links the daemon's globals. */
@@ -158,11 +165,76 @@ test_counts(void)
 	    "past %d kinds a new one counts as other", METRICS_MAX_KINDS);
 }
 
+/*
+ * Issue 10 item 4: a scrape costs little. The sums of days before
+ * yesterday are read once a day; yesterday's and today's each time. The
+ * test changes an old row behind the cache's back (no report can: a
+ * report is dated when it commits) to show it is not read again.
+ */
+#define DAY	86400
+static void
+test_usage_sums(void)
+{
+	char		 dir[] = "/tmp/test_metrics.XXXXXX", path[160];
+	sqlite3		*db = NULL;
+	struct cache	*past = cache_new(64 * 1024);
+	int64_t		 now = 20000 * (int64_t)DAY + 3600, pt = 0, ct = 0;
+	double		 cost = 0;
+	int		 r;
+
+	if (mkdtemp(dir) == NULL || past == NULL) {
+		ok(0, "a temp folder and a cache");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/registry.db", dir);
+	if ((db = db_open(path)) == NULL) {
+		ok(0, "open %s", path);
+		goto done;
+	}
+	/* Days 19000 and 19998 (old), 19999 (yesterday), 20000 (today), two keys. */
+	r = sqlite3_exec(db, "INSERT INTO usage_daily(model, day, key_id,"
+	    " requests, prompt_tokens, completion_tokens, cost, last_at) VALUES"
+	    " ('m', 19000, 0, 1, 1000, 100, 1.0, 0),"
+	    " ('m', 19998, 1, 1, 2000, 200, 2.0, 0),"
+	    " ('m', 19999, 1, 1, 30, 3, 0.25, 0),"
+	    " ('m', 20000, 0, 1, 4, 1, 0.125, 0),"
+	    " ('other', 20000, 0, 1, 99999, 9, 50, 0)", NULL, NULL, NULL);
+	ok(r == SQLITE_OK, "a rollup of four days of m and one of another model");
+	ok(reg_metrics_usage(db, past, "m", now, &pt, &ct, &cost) == REG_OK,
+	    "m's usage at day 20000");
+	ok(pt == 3034 && ct == 304 && cost == 3.375,
+	    "all of its days, no other model's (%lld, %lld, %g)",
+	    (long long)pt, (long long)ct, cost);
+	r = sqlite3_exec(db, "UPDATE usage_daily SET prompt_tokens = 0, cost = 0"
+	    " WHERE day = 19000; UPDATE usage_daily SET prompt_tokens = 31"
+	    " WHERE day = 19999; UPDATE usage_daily SET prompt_tokens = 5"
+	    " WHERE day = 20000", NULL, NULL, NULL);
+	ok(reg_metrics_usage(db, past, "m", now + 60, &pt, &ct, &cost) ==
+	    REG_OK && pt == 3036 && cost == 3.375,
+	    "a minute later: yesterday's and today's rows read again, the old "
+	    "days' sums not (%lld)", (long long)pt);
+	ok(reg_metrics_usage(db, past, "m", now + DAY, &pt, &ct, &cost) ==
+	    REG_OK && pt == 2036 && cost == 2.375,
+	    "the next day: the old days read once more (%lld, %g)",
+	    (long long)pt, cost);
+	ok(reg_metrics_usage(db, NULL, "m", now + DAY, &pt, &ct, &cost) ==
+	    REG_OK && pt == 2036, "without a cache: the same sums");
+	ok(reg_metrics_usage(db, past, "none", now, &pt, &ct, &cost) ==
+	    REG_OK && pt == 0 && ct == 0 && cost == 0, "a model never used: 0");
+done:
+	cache_free(past);
+	db_close(db);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		printf("# could not remove %s\n", dir);
+}
+
 int
 main(void)
 {
 	test_addr();
 	test_expo();
 	test_counts();
+	test_usage_sums();
 	return done_testing();
 }
