@@ -94,6 +94,20 @@ def test_keys(tap):
     st, _ = d.request("KEY ALLOW every mistral-embed")
     tap.err(st, "conflict", "an --all key has no list to allow into")
 
+    # an organisation alias (SET alias=) names its model in --models too
+    st, _ = d.request("SET pixtral-large-2411 alias=vision")
+    tap.eq(st, "OK 1", "SET pixtral-large-2411 alias=vision")
+    s8, p = create(tap, d, "org", "--models", "vision")
+    secrets.append(s8)
+    tap.eq(key_show(d, "org").get("models"), "pixtral-large-2411",
+        "key show: the organisation alias is stored as its model's id")
+    st, recs = d.request("RESOLVE vision key=" + s8)
+    tap.eq((st, recs and recs[0].get("id"), recs and recs[0].get("reason"),
+        recs and recs[0].get("key_name")), ("OK 1", "pixtral-large-2411", "requested", "org"),
+        "the key resolves its model by the organisation alias")
+    st, _ = d.request("RESOLVE mistral-large-2411 key=" + s8)
+    tap.err(st, "denied", "and no other model")
+
     # delete a model: the keys that named it show it gone
     st, _ = d.request("DELETE mistral-embed")
     tap.eq(st, "OK 1", "delete mistral-embed")

@@ -76,8 +76,8 @@ def parse(text):
     return types, samples
 
 
-def value(samples, name, **labels):
-    vals = [v for n, l, v in samples if n == name and all(l.get(k) == w for k, w in labels.items())]
+def value(samples, family, **labels):
+    vals = [v for n, l, v in samples if n == family and all(l.get(k) == w for k, w in labels.items())]
     return vals[0] if len(vals) == 1 else (None if not vals else vals)
 
 
@@ -291,6 +291,47 @@ def test_families(tap):
     srv.stop()
 
 
+def test_zdr_uptime(tap):
+    """modelreg_model_zdr and modelreg_model_uptime_30m_percent of models whose ZDR
+    (zdr-endpoints.json lists acme/alpha's canonical slug, not acme/beta's) and
+    uptime (up-green.json: 99.5, up-red.json: 42.5) are known."""
+    api = "/api/v1/models"
+    srv = httpd.Server()
+    srv.set(api, "file", file=harness.data_path("up-models.json"))
+    srv.set("/zdr", "file", file=harness.data_path("zdr-endpoints.json"))
+    for m, f in (("acme/alpha", "up-green.json"), ("acme/beta", "up-red.json")):
+        srv.set("%s/%s/endpoints" % (api, m), "file", file=harness.data_path(f),
+            etag=False, last_modified=False)
+    port = free_port()
+    d = harness.Daemon(seed_url=srv.url(api), seed_format="openrouter",
+        always_active=["acme/alpha", "acme/beta", "acme/gamma"], default_model="acme/alpha",
+        extra="[metrics]\nlisten = 127.0.0.1:%d\n[uptime]\nurl = %s\ninterval = 1h\n"
+        "[zdr]\nurl = %s\ninterval = 1h\nenforce = no\n"
+        % (port, srv.url(api + "/{id}/endpoints"), srv.url("/zdr")), wait_seed=True)
+    harness.wait_for(lambda: all(d.sources().get(x, {}).get("state") != "running"
+        for x in ("uptime", "zdr")), 15, "the first uptime and ZDR runs")
+    st, recs = d.request("REFRESH all")
+    tap.eq(sorted((r.get("source"), r.get("outcome")) for r in recs
+        if r.get("source") in ("uptime", "zdr")), [("uptime", "ok"), ("zdr", "ok")],
+        "REFRESH all: the uptime and ZDR runs succeed", recs)
+    st, recs = d.request("LIST status=active")
+    got = {r["id"]: (r.get("zdr"), r.get("uptime_30m")) for r in recs}
+    tap.eq(got, {"acme/alpha": ("true", "99.5"), "acme/beta": ("false", "42.5"),
+        "acme/gamma": ("false", None)}, "LIST: the fixture's ZDR and uptime")
+    types, samples = scrape(port)
+    tap.eq({l["model"]: v for l, v in series(samples, "modelreg_model_zdr")},
+        {"acme/alpha": 1.0, "acme/beta": 0.0, "acme/gamma": 0.0},
+        "modelreg_model_zdr: 1 with ZDR, 0 without, one series per active model")
+    tap.eq({l["model"]: v for l, v in series(samples, "modelreg_model_uptime_30m_percent")},
+        {"acme/alpha": 99.5, "acme/beta": 42.5},
+        "modelreg_model_uptime_30m_percent: the best endpoint's uptime; absent when unknown")
+    tap.eq({l["model"]: l["health"] for l, v in series(samples, "modelreg_model_health")},
+        {"acme/alpha": "green", "acme/beta": "red", "acme/gamma": "unknown"},
+        "modelreg_model_health agrees")
+    d.cleanup()
+    srv.stop()
+
+
 def test_max_models(tap):
     d, port = metrics_daemon(extra="max_models = 2\n")
     d.request("ACTIVATE magistral-medium-2506")
@@ -489,7 +530,7 @@ def test_reload(tap):
 
 
 def run(tap):
-    for fn in (test_off_by_default, test_families, test_max_models, test_escaping, test_http,
+    for fn in (test_off_by_default, test_families, test_zdr_uptime, test_max_models, test_escaping, test_http,
                test_config_check, test_hostile, test_unix, test_reload):
         tap.diag(fn.__name__)
         try:
@@ -500,4 +541,5 @@ def run(tap):
         harness.cleanup_all()
 
 
-harness.main(run)
+if __name__ == "__main__":
+    harness.main(run)

@@ -13,6 +13,8 @@ import harness
 from harness import MODELREGCTL
 
 CATALOG = harness.data_path("catalog-mistral.json")
+PRICED = harness.data_path("cat-base.json")   # an OpenRouter catalog with prices
+GPT = "openai/gpt-4o"                          # 2.5 and 10 USD per 1M tokens
 TAG = "%x" % (os.getpid() & 0xffff)
 GROUP = "itbg" + TAG            # the viewer group
 MEMBER = "itbm" + TAG           # named in member
@@ -137,6 +139,15 @@ def read_line(s, timeout=5):
             break
         data += chunk
     return data.decode("utf-8", "replace").rstrip("\n")
+
+
+def request_on(s, line):
+    """One request on a socket from connect_as: (status, [records])."""
+    s.sendall(line.encode() + b"\n")
+    st = read_line(s)
+    p = harness.parse_status(st)
+    n = p[1] if p and p[0] == "OK" else 0
+    return st, [harness.parse_logfmt(read_line(s)) for _ in range(n)]
 
 
 def test_access(tap):
@@ -304,7 +315,12 @@ def test_service(tap):
         default_model="mistral-large-latest", socket_mode="0666",
         access={"admin": ["root"], "member": [MEMBER], "service": [SERVICE],
             "viewer": ["@" + GROUP]},
+        extra="[catalog]\nurl = %s\nformat = openrouter\ninterval = 1h\n"
+            % harness.file_url(PRICED),
         wait_seed=True)
+    harness.wait_for(lambda: len(d.request("CATALOG")[1]) == 10, 10, "the catalog to load")
+    st, _ = d.request("SYNC " + GPT)
+    tap.eq(st, "OK 1", "SYNC %s (a model with prices, for USAGE)" % GPT)
     w = whoami(d, SERVICE)
     tap.eq((w.get("user"), w.get("role")), (SERVICE, "service"),
         "WHOAMI: a user named in [access] service has the service role")
@@ -326,6 +342,31 @@ def test_service(tap):
     tap.eq(st, "OK 1", "the service peer's delete changed nothing")
     st, recs = d.request("KEY LIST")
     tap.eq((st, recs), ("OK 0", []), "the service peer's key create made no key")
+    # RESOLVE, RELEASE and USAGE are the service role's own; SET, UNSET, SYNC and DELETE are not.
+    pw = pwd.getpwnam(SERVICE)
+    s = connect_as(d.sock, pw.pw_uid, pw.pw_gid)
+    try:
+        st, recs = request_on(s, "RESOLVE mistral-large-latest session=svc-1")
+        tap.eq((st, recs and recs[0].get("session")), ("OK 1", "svc-1"),
+            "service: RESOLVE session=svc-1 opens a session")
+        st, recs = request_on(s, "RELEASE session=svc-1")
+        tap.eq((st, recs and recs[0].get("released"), recs and recs[0].get("model")),
+            ("OK 1", "true", "mistral-large-2411"), "service: RELEASE session=svc-1 ends it")
+        st, recs = request_on(s, "USAGE %s prompt_tokens=1000 completion_tokens=500" % GPT)
+        tap.eq((st, recs and recs[0].get("model"), recs and recs[0].get("cost_usd")),
+            ("OK 1", GPT, "0.0075"), "service: USAGE is charged at the model's price")
+        for line in ('SET %s label="Svc"' % GPT, "UNSET %s label" % GPT,
+                "SYNC anthropic/claude-3.5-sonnet", "DELETE " + GPT):
+            st, _ = request_on(s, line)
+            tap.like(st, r"^ERR denied .*needs the member role; you are service",
+                "service: %s -> ERR denied (member)" % line.split()[0])
+    finally:
+        s.close()
+    st, recs = d.request("SHOW " + GPT)
+    tap.eq((st, recs and recs[0].get("label"), recs and recs[0].get("usage_requests")),
+        ("OK 1", None, "1"), "the service peer's SET and DELETE changed nothing; its USAGE counted")
+    st, _ = d.request("SHOW anthropic/claude-3.5-sonnet")
+    tap.err(st, "notfound", "the service peer's SYNC synced nothing")
     # HELP says the role of KEY; a member may not create keys either.
     p = ctl_as(d, MEMBER, "key", "create", "member-app")
     tap.eq(p.returncode, 4, "member: key create -> exit 4 (admin only)")
@@ -335,6 +376,18 @@ def test_service(tap):
     tap.eq(d.ctl("reload").returncode, 0, "reload with service = *")
     tap.eq(whoami(d, NOBODY).get("role"), "service", "service = *: an unmatched user is service")
     tap.eq(whoami(d, MEMBER).get("role"), "member", "service = *: a member stays member (highest wins)")
+    # service through @group: a supplementary group's user is service, and may RESOLVE
+    d.access = {"admin": ["root"], "service": ["@" + GROUP]}
+    d.write_config()
+    tap.eq(d.ctl("reload").returncode, 0, "reload with service = @group")
+    tap.eq(whoami(d, VIEWER).get("role"), "service", "service = @group: the group's user is service")
+    p = ctl_as(d, VIEWER, "resolve", "pixtral-large-latest", json_out=True)
+    r = json.loads(p.stdout) if p.returncode == 0 else {}
+    tap.eq((p.returncode, r.get("id"), r.get("reason")), (0, "pixtral-large-2411", "requested"),
+        "a service peer by group may RESOLVE (%s)" % p.stderr.strip())
+    p = ctl_as(d, VIEWER, "activate", "magistral-medium-latest")
+    tap.eq(p.returncode, 4, "a service peer by group may not activate (exit 4)")
+    tap.eq(whoami(d, MEMBER).get("role"), None, "a user in no list is refused")
     # an unknown user in the service list is warned about like the others
     d.access = {"admin": ["root"], "service": ["nosuchuser" + TAG]}
     d.write_config()

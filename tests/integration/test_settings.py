@@ -150,12 +150,23 @@ def test_namespace(tap, d):
     tap.eq(show(d, CODE), before, "refused aliases changed nothing")
     st, _ = d.request("SET %s alias=code" % CODE)
     tap.eq(st, "OK 1", "a free alias is taken")
+    # An alias names a model's id, never another alias.
+    st, recs = d.request("SET code alias=code-2")
+    tap.eq((st, recs[0].get("id") if recs else None), ("OK 1", CODE),
+        "SET by an organisation alias (alias=code-2) answers the model's id")
+    tap.eq(show(d, "code-2").get("id") if isinstance(show(d, "code-2"), dict) else None, CODE,
+        "SHOW code-2: the model, not the alias code")
+    tap.eq(show(d, CODE).get("org_aliases"), "code,code-2", "the model's org_aliases list both")
 
     # Every verb that names a model takes the organisation alias.
     tap.eq(show(d, "fast").get("id") if isinstance(show(d, "fast"), dict) else None, SMALL,
         "SHOW by organisation alias")
     st, recs = d.request("ACTIVATE code")
     tap.eq((st, recs[0].get("id") if recs else None), ("OK 1", CODE), "ACTIVATE by organisation alias")
+    st, recs = d.request("RESOLVE code-2")
+    tap.eq((st, recs[0].get("id") if recs else None, recs[0].get("reason") if recs else None,
+        recs[0].get("requested") if recs else None), ("OK 1", CODE, "requested", "code-2"),
+        "RESOLVE by the alias given through an alias: the model, reason requested")
     st, recs = d.request("DEFAULT code")
     tap.eq((st, recs[0].get("id") if recs else None), ("OK 1", CODE), "DEFAULT by organisation alias")
     st, _ = d.request("DEFAULT %s" % LARGE)
