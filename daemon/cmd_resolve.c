@@ -174,7 +174,10 @@ cmd_resolve(struct cmd_ctx *ctx)
 	int			 bydigest;
 	size_t			 start;
 
-	if (resolve_parse_args(req, &ra, &e) == -1)
+	/* A batch's request was parsed with its batch: the same request, the same result. */
+	if (ctx->pre != NULL && ctx->pre->has_args)
+		ra = ctx->pre->ra;
+	else if (resolve_parse_args(req, &ra, &e) == -1)
 		return cmd_err(ctx, e.code, "%s", e.msg);
 	session = ra.session;
 	memset(&in, 0, sizeof(in));

@@ -789,11 +789,16 @@ client_batch_fill(struct client *c, struct evbuffer *in, struct client_batch *b,
 {
 	const struct proto_req	*reqs[RESOLVE_PRE_MAX];
 	const unsigned char	*p, *lf;
+	unsigned char		 word[8];
 	const char		*err;
 	size_t			 avail, off = 0, len;
 	int			 n = 0, i;
 
 	if (batch_active || max < 2)
+		return 0;
+	/* Not a RESOLVE first: no batch, and nothing moved in the buffer. */
+	if (evbuffer_copyout(in, word, sizeof(word)) != (ev_ssize_t)sizeof(word) ||
+	    !client_batch_word(word, sizeof(word) + 1))	/* the line is longer */
 		return 0;
 	if (max > RESOLVE_PRE_MAX)
 		max = RESOLVE_PRE_MAX;

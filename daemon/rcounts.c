@@ -373,6 +373,20 @@ rcounts_add_hint(struct rcounts *rc, struct rcounts_hint *hint,
 	return 0;
 }
 
+void
+rcounts_hint_prefetch(const struct rcounts *rc, const struct rcounts_hint *hint,
+    int stage)
+{
+	const struct rpair	*p = hint->pair;
+
+	if (rc == NULL || p == NULL || hint->epoch != rc->epoch)
+		return;
+	if (stage == 0)
+		__builtin_prefetch(p);
+	else if (p->k != NULL)
+		__builtin_prefetch(p->k);
+}
+
 int
 rcounts_add(struct rcounts *rc, const char *model, int64_t key, int reason,
     int64_t now)

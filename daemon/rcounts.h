@@ -42,6 +42,14 @@ struct rcounts_hint {
 };
 int	 rcounts_add_hint(struct rcounts *, struct rcounts_hint *,
 	    const char *model, int64_t key, int reason, int64_t now);
+/*
+ * Issue 9 item 7: a pipelined batch fetches ahead where a hint's count
+ * will go (resolve_pre.c): stage 0 the pair, stage 1 (once the pair has
+ * come) its key's totals. A hint of another epoch (its pair freed) is
+ * not touched. Hints only: nothing changes.
+ */
+void	 rcounts_hint_prefetch(const struct rcounts *,
+	    const struct rcounts_hint *, int stage);
 
 /* Totals read back at start (not written again). 0 or -1. */
 int	 rcounts_load_model(struct rcounts *, const char *model, int reason,

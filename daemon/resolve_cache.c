@@ -296,7 +296,7 @@ rcache_pre_entry(const struct rcache *rc, const struct rcache_pre *p)
 
 int
 rcache_pre_peek(const struct rcache *rc, const struct rcache_pre *p,
-    int64_t *key, void **pair)
+    int64_t *key, struct rcounts_hint *hint)
 {
 	struct rc_ahead	 hd;
 	const char	*v;
@@ -309,7 +309,7 @@ rcache_pre_peek(const struct rcache *rc, const struct rcache_pre *p,
 		return 0;
 	memcpy(&hd, v, sizeof(hd));
 	*key = hd.key;
-	*pair = hd.hint.pair;
+	*hint = hd.hint;
 	return 1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cache.h"
 #include "keysecret.h"
+#include "rcounts.h"
 #include "reg_keys.h"
 
 /*
@@ -96,7 +97,7 @@ void	 rcache_danswer_put(struct rcache *, uint64_t gen, unsigned policy,
  * made ahead in steps (resolve_pre.c): rcache_pre_start builds the
  * answer's cache key and fetches its bucket, rcache_pre_entry the entry,
  * and rcache_pre_peek reads, as a hint only (any generation, no stats),
- * the key id the entry names and where its count went last (*pair, for
+ * the key id the entry names and where its count went last (*hint, for
  * a prefetch). p holds the digest: rcache_pre_wipe it. Nothing here
  * decides an answer: rcache_danswer_get does, as always.
  */
@@ -112,7 +113,7 @@ void	 rcache_pre_start(const struct rcache *, unsigned policy,
 	    struct rcache_pre *p);
 void	 rcache_pre_entry(const struct rcache *, const struct rcache_pre *p);
 int	 rcache_pre_peek(const struct rcache *, const struct rcache_pre *p,
-	    int64_t *key, void **pair);
+	    int64_t *key, struct rcounts_hint *hint);
 void	 rcache_pre_wipe(struct rcache_pre *p);
 
 void	 rcache_get_stats(const struct rcache *, struct rcache_stats *);

@@ -37,11 +37,11 @@ resolve_pre_batch(const struct client *c, const struct proto_req *const *reqs,
 {
 	struct rcache		*cache = resolve_cache();
 	struct sessions		*ses = resolve_sessions();
-	struct resolve_args	 ra[RESOLVE_PRE_MAX];
+	struct rcounts		*cnt = resolve_counts();
+	struct resolve_args	*ra;
 	struct args_err		 e;
 	char			 msg[128];
 	unsigned		 policy;
-	void			*pair;
 	int			 i, role_ok;
 
 	policy = (md.cfg->resolve_failover ? RCACHE_FAILOVER : 0) |
@@ -49,10 +49,10 @@ resolve_pre_batch(const struct client *c, const struct proto_req *const *reqs,
 	role_ok = client_role(c) >= ROLE_SERVICE;
 	if (n > RESOLVE_PRE_MAX)
 		n = RESOLVE_PRE_MAX;
-	memset(ra, 0, sizeof(ra));
 	batched += (uint64_t)n;
 	for (i = 0; i < n; i++) {
 		memset(&pre[i], 0, sizeof(pre[i]));
+		ra = &pre[i].ra;
 		/*
 		 * Only what cmd_resolve would hash itself: a peer that may
 		 * resolve, arguments it accepts, a secret of the right shape.
@@ -60,34 +60,36 @@ resolve_pre_batch(const struct client *c, const struct proto_req *const *reqs,
 		 * no session is (cmd_resolve's bydigest).
 		 */
 		if (!role_ok || !resolve_pre_wants(reqs[i]) ||
-		    resolve_parse_args(reqs[i], &ra[i], &e) == -1 ||
-		    ra[i].secret == NULL ||
-		    reg_resolve_digest(ra[i].secret, pre[i].h, msg,
-		    sizeof(msg)) != RES_OK)
+		    resolve_parse_args(reqs[i], ra, &e) == -1)
+			continue;
+		pre[i].has_args = 1;
+		if (ra->secret == NULL || reg_resolve_digest(ra->secret,
+		    pre[i].h, msg, sizeof(msg)) != RES_OK)
 			continue;
 		pre[i].has_digest = 1;
-		if (ra[i].model == NULL && ra[i].session != NULL)
+		if (ra->model == NULL && ra->session != NULL)
 			continue;
-		rcache_pre_start(cache, policy, pre[i].h, ra[i].model,
+		rcache_pre_start(cache, policy, pre[i].h, ra->model,
 		    &pre[i].ap);
 	}
 	for (i = 0; i < n; i++)
 		rcache_pre_entry(cache, &pre[i].ap);
 	for (i = 0; i < n; i++) {
-		pair = NULL;
-		if (!rcache_pre_peek(cache, &pre[i].ap, &pre[i].key, &pair))
+		if (!rcache_pre_peek(cache, &pre[i].ap, &pre[i].key,
+		    &pre[i].hint))
 			continue;
-		if (pair != NULL)
-			__builtin_prefetch(pair);
-		if (ses != NULL && ra[i].session != NULL) {
+		rcounts_hint_prefetch(cnt, &pre[i].hint, 0);
+		if (ses != NULL && pre[i].ra.session != NULL) {
 			pre[i].shash = sessions_pre_start(ses, pre[i].key,
-			    ra[i].session);
+			    pre[i].ra.session);
 			pre[i].has_session = 1;
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		rcounts_hint_prefetch(cnt, &pre[i].hint, 1);
 		if (pre[i].has_session)
 			sessions_pre_entry(ses, pre[i].shash);
+	}
 	for (i = 0; i < n; i++)
 		if (pre[i].has_session)
 			sessions_pre_model(ses, pre[i].shash, pre[i].key);

@@ -6,6 +6,8 @@
 
 #include "keysecret.h"
 #include "proto.h"
+#include "rcounts.h"
+#include "resolve_args.h"
 #include "resolve_cache.h"
 
 struct client;
@@ -13,18 +15,22 @@ struct client;
 #define RESOLVE_PRE_MAX	16	/* requests in one batch */
 
 /*
- * What resolve_pre_batch worked out for one request. Only the digest is
- * used as a result (cmd_resolve skips hashing the same secret of the
- * same request again); the rest says where the prefetches went. Holds
- * the digest: resolve_pre_wipe it when the request is done or dropped.
+ * What resolve_pre_batch worked out for one request. Only the parsed
+ * arguments and the digest are used as results (cmd_resolve skips
+ * parsing the same request and hashing its secret again); the rest says
+ * where the prefetches went. Holds the digest: resolve_pre_wipe it when
+ * the request is done or dropped.
  */
 struct resolve_pre {
+	int			 has_args;	/* ra is resolve_parse_args' of the request */
 	int			 has_digest;	/* h is the SHA-256 of the request's key= */
 	int			 has_session;
+	struct resolve_args	 ra;
 	unsigned char		 h[KEY_HASH_LEN];
 	struct rcache_pre	 ap;
 	uint64_t		 shash;
 	int64_t			 key;		/* as the cached answer names it (a hint) */
+	struct rcounts_hint	 hint;		/* where its count went last (a hint) */
 };
 
 /* Is the tokenized request one that resolve_pre_batch prepares (RESOLVE)? */

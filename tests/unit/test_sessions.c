@@ -378,8 +378,21 @@ test_count_hints(void)
 	rcounts_key(rc, 7, n);
 	is_int((int)(n[RC_REQUESTED] + n[RC_FALLBACK]), 4,
 	    "and not for the hint's");
+	/* Issue 9 item 7: a batch's prefetches through a live hint change nothing. */
+	rcounts_hint_prefetch(rc, &h, 0);
+	rcounts_hint_prefetch(rc, &h, 1);
+	rcounts_key(rc, 7, n);
+	is_int((int)(n[RC_REQUESTED] + n[RC_FALLBACK]), 4,
+	    "prefetching through the hint counts nothing");
 	rcounts_clean(rc);
-	/* The pairs are freed: the hint must not be followed. */
+	/*
+	 * The pairs are freed: the hint must not be followed, by a count
+	 * or by a prefetch (stage 1 reads the pair: under AddressSanitizer
+	 * a stale one would be a use after free).
+	 */
+	rcounts_hint_prefetch(rc, &h, 0);
+	rcounts_hint_prefetch(rc, &h, 1);
+	rcounts_hint_prefetch(NULL, &h, 1);
 	is_int(rcounts_add_hint(rc, &h, "m1", 7, RC_DEFAULT, 110), 0,
 	    "a count after clean with the old hint");
 	memset(&sum, 0, sizeof(sum));
