@@ -1,4 +1,4 @@
-# test_mail.py: the [alerts] mail channel against a real SMTP server on loopback (tests/lib/smtpd.py): headers and body, the flap hold-down, retries, restarts, secrets, config validation, smtps.
+# test_mail.py: the [alerts] mail channel against a real SMTP server on loopback (tests/lib/smtpd.py): headers and body, the flap hold-down, retries, restarts, secrets, config validation, smtps; the default mail_kinds mail default.changed and not model.deactivated.
 import email
 import email.policy
 import email.utils
@@ -175,6 +175,19 @@ def test_down_mail(tap):
     refresh(d)
     wait_mail_idle(d)
     tap.eq(len(smtp.messages), 2, "a model still down is not mailed again")
+    # The default mail_kinds: default.changed is mailed, model.deactivated is not.
+    st, _ = d.request("DEACTIVATE other/delta")
+    tap.eq(st, "OK 1", "deactivate a model that is not the default")
+    st, _ = d.request("DEFAULT acme/alpha")
+    tap.eq(st, "OK 1", "move the default")
+    msgs = smtp.wait_messages(3)
+    wait_mail_idle(d)
+    subjects = [parse(m)["Subject"] for m in smtp.messages[2:]]
+    tap.ok(any(e.get("model") == "other/delta" for e in records(d, "EVENTS kind=model.deactivated")),
+        "model.deactivated was raised (and recorded)")
+    tap.eq(len(subjects), 1, "one more mail", subjects)
+    tap.like(subjects[0] if subjects else "", r"^\[modelreg\] default\.changed ",
+        "for default.changed (in the default mail_kinds; model.deactivated is not)")
     d.cleanup()
 
 
