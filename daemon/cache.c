@@ -246,6 +246,13 @@ const char *
 cache_get(struct cache *c, uint64_t gen, const char *key, size_t klen,
     int *tag, size_t *vlen)
 {
+	return cache_get_h(c, gen, key, klen, cache_hash(key, klen), tag, vlen);
+}
+
+const char *
+cache_get_h(struct cache *c, uint64_t gen, const char *key, size_t klen,
+    uint64_t h, int *tag, size_t *vlen)
+{
 	struct centry	*e;
 	size_t		 chain;
 
@@ -255,7 +262,7 @@ cache_get(struct cache *c, uint64_t gen, const char *key, size_t klen,
 		return NULL;
 	}
 	cache_sync(c, gen);
-	e = cache_find(c, cache_hash(key, klen), key, klen, &chain);
+	e = cache_find(c, h, key, klen, &chain);
 	if (e == NULL) {
 		c->st.misses++;
 		return NULL;

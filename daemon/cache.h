@@ -63,6 +63,9 @@ void		 cache_clear(struct cache *);
  * to fetch next), never for an answer. Valid until the next call.
  */
 uint64_t	 cache_key_hash(const char *key, size_t klen);
+/* cache_get with h, cache_key_hash(key, klen), worked out already. */
+const char	*cache_get_h(struct cache *, uint64_t gen, const char *key,
+		    size_t klen, uint64_t h, int *tag, size_t *vlen);
 void		 cache_prefetch_bucket(const struct cache *, uint64_t h);
 void		 cache_prefetch_entry(const struct cache *, uint64_t h);
 const char	*cache_peek(const struct cache *, uint64_t h, const char *key,

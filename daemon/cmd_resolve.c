@@ -140,6 +140,23 @@ resolve_keep(struct rcache *cache, uint64_t gen, unsigned policy, int bydigest,
 }
 
 /*
+ * The answer by digest: through the cache key the batch built for this
+ * request (the same policy, digest and name: not built and hashed
+ * again), or built here.
+ */
+static int
+resolve_danswer(const struct cmd_ctx *ctx, struct rcache *cache, uint64_t gen,
+    unsigned policy, const unsigned char *h, const char *model, int64_t now,
+    struct rcache_answer *a)
+{
+	const struct resolve_pre	*p = ctx->pre;
+
+	if (p != NULL && p->ap.klen > 0 && p->ap.policy == policy)
+		return rcache_pre_get(cache, gen, &p->ap, now, a);
+	return rcache_danswer_get(cache, gen, policy, h, model, now, a);
+}
+
+/*
  * Issue 9 item 7: the hot path. The key comes from RESOLVE's cache by
  * its secret's digest, and the answer for (policy, key, name asked) from
  * the same cache: both under the write generation read before anything
@@ -185,8 +202,7 @@ cmd_resolve(struct cmd_ctx *ctx)
 	in.failover = md.cfg->resolve_failover;
 	in.zdr_enforce = md.cfg->zdr_enforce;
 	in.now = now;
-	policy = (in.failover ? RCACHE_FAILOVER : 0) |
-	    (in.zdr_enforce ? RCACHE_ZDR : 0);
+	policy = rcache_policy(in.failover, in.zdr_enforce);
 	/*
 	 * With key=, the answer is looked up by the secret's digest first:
 	 * a hit needs no key entry (resolve_cache.h). Not when a session
@@ -200,7 +216,7 @@ cmd_resolve(struct cmd_ctx *ctx)
 		else if ((rc = reg_resolve_digest(ra.secret, h, msg,
 		    sizeof(msg))) != RES_OK)
 			return resolve_refuse(ctx, rc, msg);
-		if (bydigest && rcache_danswer_get(cache, gen, policy, h,
+		if (bydigest && resolve_danswer(ctx, cache, gen, policy, h,
 		    in.model, now, &a)) {
 			keysecret_wipe(h, sizeof(h));
 			return resolve_hit(ctx, &a, session, a.key, now);

@@ -823,7 +823,7 @@ client_batch_fill(struct client *c, struct evbuffer *in, struct client_batch *b,
 		if ((b->req[i] = req_get_batch(i)) == NULL)
 			break;
 		if (proto_tokenize((const char *)p + off, b->drain[i] - 1,
-		    b->req[i], &err) == -1 || !resolve_pre_wants(b->req[i])) {
+		    b->req[i], &err) == -1) {
 			req_free_batch(b->req[i]);
 			break;
 		}

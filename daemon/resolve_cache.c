@@ -152,9 +152,10 @@ rc_akey(char *buf, char kind, unsigned policy, const void *id, size_t idlen,
 	return n + nl;
 }
 
+/* h: cache_key_hash(k, klen). */
 static int
 answer_get(struct rcache *rc, uint64_t gen, const char *k, size_t klen,
-    int64_t now, struct rcache_answer *a)
+    uint64_t h, int64_t now, struct rcache_answer *a)
 {
 	struct rc_ahead	 hd;
 	const char	*v;
@@ -165,7 +166,7 @@ answer_get(struct rcache *rc, uint64_t gen, const char *k, size_t klen,
 		rc->misses++;
 		return 0;
 	}
-	v = cache_get(rc->c, gen, k, klen, &tag, &vlen);
+	v = cache_get_h(rc->c, gen, k, klen, h, &tag, &vlen);
 	if (v == NULL || tag != RC_TAG_ANSWER || vlen < sizeof(hd)) {
 		rc->misses++;
 		return 0;
@@ -223,11 +224,12 @@ rcache_answer_get(struct rcache *rc, uint64_t gen, unsigned policy,
     int64_t key, const char *name, int64_t now, struct rcache_answer *a)
 {
 	char	 k[RC_AKEY_MAX];
+	size_t	 klen;
 
 	if (rc == NULL)
 		return 0;
-	return answer_get(rc, gen, k, rc_akey(k, 'A', policy, &key,
-	    sizeof(key), name), now, a);
+	klen = rc_akey(k, 'A', policy, &key, sizeof(key), name);
+	return answer_get(rc, gen, k, klen, cache_key_hash(k, klen), now, a);
 }
 
 void
@@ -248,12 +250,13 @@ rcache_danswer_get(struct rcache *rc, uint64_t gen, unsigned policy,
     struct rcache_answer *a)
 {
 	char	 k[RC_AKEY_MAX];
+	size_t	 klen;
 	int	 r;
 
 	if (rc == NULL)
 		return 0;
-	r = answer_get(rc, gen, k, rc_akey(k, 'D', policy, h, KEY_HASH_LEN,
-	    name), now, a);
+	klen = rc_akey(k, 'D', policy, h, KEY_HASH_LEN, name);
+	r = answer_get(rc, gen, k, klen, cache_key_hash(k, klen), now, a);
 	keysecret_wipe(k + 2, KEY_HASH_LEN);	/* the digest part */
 	return r;
 }
@@ -272,12 +275,19 @@ rcache_danswer_put(struct rcache *rc, uint64_t gen, unsigned policy,
 	keysecret_wipe(k + 2, KEY_HASH_LEN);	/* the digest part */
 }
 
+unsigned
+rcache_policy(int failover, int zdr_enforce)
+{
+	return (failover ? RCACHE_FAILOVER : 0) | (zdr_enforce ? RCACHE_ZDR : 0);
+}
+
 void
 rcache_pre_start(const struct rcache *rc, unsigned policy,
     const unsigned char h[KEY_HASH_LEN], const char *name,
     struct rcache_pre *p)
 {
 	p->klen = 0;
+	p->policy = policy;
 	if (rc == NULL)
 		return;
 	p->klen = rc_akey(p->k, 'D', policy, h, KEY_HASH_LEN, name);
@@ -311,6 +321,15 @@ rcache_pre_peek(const struct rcache *rc, const struct rcache_pre *p,
 	*key = hd.key;
 	*hint = hd.hint;
 	return 1;
+}
+
+int
+rcache_pre_get(struct rcache *rc, uint64_t gen, const struct rcache_pre *p,
+    int64_t now, struct rcache_answer *a)
+{
+	if (rc == NULL)
+		return 0;
+	return answer_get(rc, gen, p->k, p->klen, p->hash, now, a);
 }
 
 void

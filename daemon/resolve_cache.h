@@ -35,6 +35,8 @@ struct rcache;
 
 #define RCACHE_FAILOVER		0x1	/* policy bits: [resolve] failover */
 #define RCACHE_ZDR		0x2	/* [zdr] enforce */
+/* The policy bits of a configuration: what an answer also depends on. */
+unsigned rcache_policy(int failover, int zdr_enforce);
 
 struct rcache_answer {
 	int64_t		 until;		/* INT64_MAX: no instant */
@@ -106,6 +108,7 @@ void	 rcache_danswer_put(struct rcache *, uint64_t gen, unsigned policy,
 struct rcache_pre {
 	uint64_t	 hash;
 	size_t		 klen;		/* 0: nothing to look up */
+	unsigned	 policy;	/* what k was built for */
 	char		 k[RCACHE_AKEY_MAX];
 };
 void	 rcache_pre_start(const struct rcache *, unsigned policy,
@@ -114,6 +117,12 @@ void	 rcache_pre_start(const struct rcache *, unsigned policy,
 void	 rcache_pre_entry(const struct rcache *, const struct rcache_pre *p);
 int	 rcache_pre_peek(const struct rcache *, const struct rcache_pre *p,
 	    int64_t *key, struct rcounts_hint *hint);
+/*
+ * The answer rcache_danswer_get(policy, h, name) would give, by the key
+ * and hash p already holds for them (the batch built them: not again).
+ */
+int	 rcache_pre_get(struct rcache *, uint64_t gen, const struct rcache_pre *p,
+	    int64_t now, struct rcache_answer *a);
 void	 rcache_pre_wipe(struct rcache_pre *p);
 
 void	 rcache_get_stats(const struct rcache *, struct rcache_stats *);

@@ -25,7 +25,8 @@
 
 static uint64_t	 batched;
 
-int
+/* A RESOLVE: the only verb a batch prepares (client_process batches only its lines). */
+static int
 resolve_pre_wants(const struct proto_req *req)
 {
 	return req->argc > 0 && strcmp(req->argv[0], "RESOLVE") == 0;
@@ -44,8 +45,7 @@ resolve_pre_batch(const struct client *c, const struct proto_req *const *reqs,
 	unsigned		 policy;
 	int			 i, role_ok;
 
-	policy = (md.cfg->resolve_failover ? RCACHE_FAILOVER : 0) |
-	    (md.cfg->zdr_enforce ? RCACHE_ZDR : 0);
+	policy = rcache_policy(md.cfg->resolve_failover, md.cfg->zdr_enforce);
 	role_ok = client_role(c) >= ROLE_SERVICE;
 	if (n > RESOLVE_PRE_MAX)
 		n = RESOLVE_PRE_MAX;

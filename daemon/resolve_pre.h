@@ -33,9 +33,6 @@ struct resolve_pre {
 	struct rcounts_hint	 hint;		/* where its count went last (a hint) */
 };
 
-/* Is the tokenized request one that resolve_pre_batch prepares (RESOLVE)? */
-int	 resolve_pre_wants(const struct proto_req *);
-
 /*
  * Make n (at most RESOLVE_PRE_MAX) tokenized requests of client c ready in stages, each stage over
  * all of them: the digest and the answer's bucket; its entry; the key it

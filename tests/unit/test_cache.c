@@ -1,4 +1,4 @@
-/* test_cache.c: unit tests of the read path's cache (cache.c): hits, the generation that empties it, the byte bound and LRU eviction, capped chains, and the write generation of db.c's hooks. */
+/* test_cache.c: unit tests of the read path's cache (cache.c): hits, the generation that empties it, the byte bound and LRU eviction, capped chains, and the write generation of db.c's hooks; a pipelined batch's lookups made ahead (peek, prefetch, RESOLVE's pre_get). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "cache.h"
 #include "db.h"
+#include "resolve_cache.h"
 #include "tap.h"
 
 /* Get key as a C string: the value as a NUL-terminated copy in out, or NULL. */
@@ -291,6 +292,57 @@ test_peek(void)
 	cache_free(c);
 }
 
+/* Issue 9 item 7: a batch's lookup built ahead finds what rcache_danswer_get finds, and only that. */
+static void
+test_rcache_pre(void)
+{
+	struct rcache		*rc = rcache_new(64 * 1024);
+	struct rcache_answer	 a, got;
+	struct rcache_pre	 p;
+	struct rcounts_hint	 hint;
+	unsigned char		 h[KEY_HASH_LEN];
+	unsigned		 pol = rcache_policy(0, 1);
+	int64_t			 key = 0;
+
+	if (rc == NULL) {
+		ok(0, "an rcache");
+		return;
+	}
+	is_int((int)pol, RCACHE_ZDR, "the policy of zdr enforce alone");
+	memset(h, 7, sizeof(h));
+	memset(&a, 0, sizeof(a));
+	a.until = INT64_MAX;
+	a.key = 42;
+	a.rc = 0;
+	a.reason = 1;
+	snprintf(a.model, sizeof(a.model), "acme/alpha");
+	a.bytes = "id=acme/alpha";
+	a.len = strlen(a.bytes);
+	rcache_danswer_put(rc, 3, pol, h, "alpha", &a);
+	rcache_pre_start(rc, pol, h, "alpha", &p);
+	rcache_pre_entry(rc, &p);
+	ok(p.klen > 0 && p.policy == pol, "built for its policy");
+	ok(rcache_pre_peek(rc, &p, &key, &hint) && key == 42,
+	    "the peek names the answer's key");
+	ok(rcache_pre_get(rc, 3, &p, 100, &got) && got.key == 42 &&
+	    strcmp(got.model, "acme/alpha") == 0 && got.len == a.len,
+	    "pre_get answers what was put by digest");
+	ok(rcache_danswer_get(rc, 3, pol, h, "alpha", 100, &got) &&
+	    got.key == 42, "as danswer_get does");
+	rcache_pre_start(rc, pol, h, "beta", &p);
+	ok(!rcache_pre_get(rc, 3, &p, 100, &got) &&
+	    !rcache_pre_peek(rc, &p, &key, &hint), "another name: nothing");
+	rcache_pre_start(rc, rcache_policy(1, 1), h, "alpha", &p);
+	ok(!rcache_pre_get(rc, 3, &p, 100, &got), "another policy: nothing");
+	rcache_pre_start(rc, pol, h, "alpha", &p);
+	ok(!rcache_pre_get(rc, 4, &p, 100, &got),
+	    "a newer generation: a miss (and the cache is emptied)");
+	ok(!rcache_pre_peek(rc, &p, &key, &hint), "so the peek finds nothing either");
+	rcache_pre_wipe(&p);
+	ok(p.klen == 0, "wiped: nothing to look up");
+	rcache_free(rc);
+}
+
 int
 main(void)
 {
@@ -299,5 +351,6 @@ main(void)
 	tap_run(test_table_grows());
 	tap_run(test_generation());
 	tap_run(test_peek());
+	tap_run(test_rcache_pre());
 	return done_testing();
 }
